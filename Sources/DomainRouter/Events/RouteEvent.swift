@@ -1,0 +1,50 @@
+/// One change to the table, as watchers and the history see it.
+public struct RouteEvent: Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable {
+        case add
+        case update
+        case delete
+        case expire
+        /// Not a change: a subscription's marker that any replay is done and it is live.
+        case sync
+    }
+
+    public var kind: Kind
+    /// The revision this change made (for `sync`, the revision the subscriber is caught up to).
+    public var revision: UInt64
+    /// The route's key; empty for `sync`.
+    public var key: String
+    /// The route after an add or update, or as it was when deleted or expired; nil for `sync`.
+    public var route: Route?
+
+    public init(kind: Kind, revision: UInt64, key: String, route: Route?) {
+        self.kind = kind
+        self.revision = revision
+        self.key = key
+        self.route = route
+    }
+}
+
+/// Which events a subscriber receives. Empty fields match everything.
+public struct EventFilter: Hashable, Sendable {
+    /// Keys starting with this text.
+    public var prefix: String?
+    /// Routes of this tunnel.
+    public var tunnel: TunnelID?
+    /// Routes of this owner (the server sets it for non-admin watchers).
+    public var owner: String?
+
+    public init(prefix: String? = nil, tunnel: TunnelID? = nil, owner: String? = nil) {
+        self.prefix = prefix
+        self.tunnel = tunnel
+        self.owner = owner
+    }
+
+    public func matches(_ event: RouteEvent) -> Bool {
+        if event.kind == .sync { return true }
+        if let prefix, !event.key.hasPrefix(prefix) { return false }
+        if let tunnel, event.route?.tunnel != tunnel { return false }
+        if let owner, event.route?.owner != owner { return false }
+        return true
+    }
+}

@@ -1,0 +1,76 @@
+import Synchronization
+
+/// A live feed of the table's changes: first any replayed history, then a `sync` event, then
+/// each change as it happens. Its buffer is bounded; a subscriber that falls that far behind
+/// gets `RouteError.overflow` as the end of the sequence, never a silent gap.
+public struct RouteSubscription: AsyncSequence, Sendable {
+    public typealias Element = RouteEvent
+    public typealias Failure = RouteError
+
+    let stream: AsyncThrowingStream<RouteEvent, any Error>
+    let cancelAction: @Sendable () -> Void
+
+    /// Ends the subscription; a pending `next()` returns nil.
+    public func cancel() { cancelAction() }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator())
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<RouteEvent, any Error>.AsyncIterator
+
+        public mutating func next() async throws(RouteError) -> RouteEvent? {
+            do {
+                return try await base.next()
+            } catch let error as RouteError {
+                throw error
+            } catch {
+                return nil
+            }
+        }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(RouteError) -> RouteEvent? {
+            do {
+                return try await base.next(isolation: actor)
+            } catch let error as RouteError {
+                throw error
+            } catch {
+                return nil
+            }
+        }
+    }
+}
+
+/// The table's side of one subscription.
+final class Subscriber: Sendable {
+    let filter: EventFilter
+    let capacity: Int
+    let continuation: AsyncThrowingStream<RouteEvent, any Error>.Continuation
+    /// Set when the consumer went away, so the table can drop it without taking a lock here.
+    let ended = Atomic<Bool>(false)
+
+    init(filter: EventFilter, capacity: Int,
+         continuation: AsyncThrowingStream<RouteEvent, any Error>.Continuation) {
+        self.filter = filter
+        self.capacity = capacity
+        self.continuation = continuation
+    }
+
+    /// Delivers `event`; false when the subscriber is gone or has just overflowed.
+    func deliver(_ event: RouteEvent) -> Bool {
+        if ended.load(ordering: .relaxed) { return false }
+        guard filter.matches(event) else { return true }
+        switch continuation.yield(event) {
+        case .enqueued:
+            return true
+        case .dropped:
+            continuation.finish(throwing: RouteError.overflow(capacity: capacity))
+            return false
+        case .terminated:
+            return false
+        @unknown default:
+            return false
+        }
+    }
+}

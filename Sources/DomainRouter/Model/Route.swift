@@ -1,0 +1,102 @@
+/// The three kinds of route key.
+public enum RouteKind: String, Hashable, Sendable, CaseIterable {
+    /// `foo.example.com`, matched by HTTP Host header and TLS SNI.
+    case host
+    /// `*.foo.example.com`, matching names below `foo.example.com` that nothing more specific claims.
+    case wildcard
+    /// `tcp:49000`, a TCP port.
+    case tcp
+}
+
+/// A parsed, canonical key: what a route is registered under, or a tunnel to act on as a whole.
+public enum RouteKey: Hashable, Sendable, CustomStringConvertible {
+    /// A canonical host name.
+    case host(String)
+    /// A wildcard; the payload is the canonical parent (`foo.example.com` for `*.foo.example.com`).
+    case wildcard(String)
+    /// A TCP port.
+    case tcp(UInt16)
+    /// A whole tunnel (`uuid:ID`, alias `tunnel:ID`).
+    case tunnel(TunnelID)
+
+    /// The canonical text: `foo.example.com`, `*.foo.example.com`, `tcp:49000`, `uuid:ID`.
+    public var description: String {
+        switch self {
+        case .host(let name): return name
+        case .wildcard(let parent): return "*." + parent
+        case .tcp(let port): return "tcp:\(port)"
+        case .tunnel(let id): return "uuid:\(id.rawValue)"
+        }
+    }
+
+    /// The kind of route this key names; nil for a tunnel.
+    public var kind: RouteKind? {
+        switch self {
+        case .host: return .host
+        case .wildcard: return .wildcard
+        case .tcp: return .tcp
+        case .tunnel: return nil
+        }
+    }
+}
+
+/// One route as the table reports it: a value, detached from the table.
+public struct Route: Hashable, Sendable {
+    public var key: String
+    public var kind: RouteKind
+    public var tunnel: TunnelID
+    /// Where the gateway forwards to; hidden (nil) from those who may not see it.
+    public var target: RouteTarget?
+    /// Free-form labels; hidden (empty) from those who may not see them.
+    public var labels: [String: String]
+    /// The principal that owns the route (and its tunnel).
+    public var owner: String
+    /// The session (connection) the route is bound to, if any.
+    public var session: UInt64?
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+    /// When the route lapses; nil for no expiry.
+    public var expiresAt: Timestamp?
+    /// The TTL that `touch` renews by default; nil when the route has none.
+    public var ttl: Duration?
+    public var createRevision: UInt64
+    public var modRevision: UInt64
+
+    /// Whether `principal` may see this route's target and labels.
+    public func isVisible(to principal: Principal) -> Bool {
+        principal.isAdmin || principal.name == owner
+    }
+
+    /// This route as `principal` may see it: another owner's target and labels are removed
+    /// for non-admins.
+    public func redacted(for principal: Principal) -> Route {
+        guard !isVisible(to: principal) else { return self }
+        var copy = self
+        copy.target = nil
+        copy.labels = [:]
+        return copy
+    }
+}
+
+/// A tunnel and the routes it holds, the answer to a `uuid:` lookup.
+public struct TunnelInfo: Hashable, Sendable {
+    public var id: TunnelID
+    public var owner: String
+    /// The latest expiry among its routes; nil when any route does not expire.
+    public var expiresAt: Timestamp?
+    public var routes: [Route]
+}
+
+/// How a lookup matched.
+public enum MatchKind: String, Hashable, Sendable {
+    case exact
+    case wildcard
+}
+
+/// The answer to a host, SNI, key or port lookup.
+public struct LookupResult: Hashable, Sendable {
+    public var route: Route
+    public var match: MatchKind
+    /// The key that matched (the route's key: the name itself, or the wildcard).
+    public var via: String
+}

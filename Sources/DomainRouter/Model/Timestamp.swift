@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A wall-clock instant with millisecond precision, as routes record and show it.
+public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var millisecondsSinceEpoch: Int64
+
+    public init(millisecondsSinceEpoch: Int64) {
+        self.millisecondsSinceEpoch = millisecondsSinceEpoch
+    }
+
+    public static func < (a: Timestamp, b: Timestamp) -> Bool {
+        a.millisecondsSinceEpoch < b.millisecondsSinceEpoch
+    }
+
+    /// This instant moved by `duration` (rounded down to milliseconds).
+    public func advanced(by duration: Duration) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch &+ duration.milliseconds)
+    }
+
+    /// RFC 3339 in UTC, e.g. `2026-11-26T17:00:00Z`, with `.mmm` when the milliseconds are not zero.
+    public var description: String { rfc3339 }
+
+    public var rfc3339: String {
+        let ms = millisecondsSinceEpoch
+        var seconds = ms / 1000
+        var millis = ms % 1000
+        if millis < 0 { millis += 1000; seconds -= 1 }
+        var days = seconds / 86_400
+        var secs = seconds % 86_400
+        if secs < 0 { secs += 86_400; days -= 1 }
+        // Civil date from days since the epoch (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ v: Int64, _ width: Int) -> String {
+            let s = String(v)
+            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        }
+        var out = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
+        out += "\(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2))"
+        if millis != 0 { out += ".\(pad(millis, 3))" }
+        return out + "Z"
+    }
+}
+
+extension Duration {
+    /// This duration in whole milliseconds, rounded toward zero.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds &* 1000 &+ attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// Where the table gets the time from. Inject a `ManualClock` in tests so they never sleep.
+public protocol RouteClock: Sendable {
+    func now() -> Timestamp
+}
+
+/// The system's real-time clock.
+public struct SystemClock: RouteClock {
+    public init() {}
+
+    public func now() -> Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(millisecondsSinceEpoch: Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000)
+    }
+}

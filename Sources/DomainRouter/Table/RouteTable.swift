@@ -1,0 +1,366 @@
+/// What to add: a key (or a random name, or a free port) and the route's attributes.
+public struct AddRequest: Sendable {
+    /// How the key is chosen.
+    public enum Name: Sendable, Hashable {
+        /// This exact key (host, wildcard or `tcp:N`).
+        case key(RouteKey)
+        /// A random label under `domain` (canonical), or under the only base domain.
+        case random(domain: String?)
+        /// A free port in the configured range.
+        case tcpAuto
+    }
+
+    public var name: Name
+    /// The tunnel; nil lets the table assign a fresh UUID.
+    public var tunnel: TunnelID?
+    public var target: RouteTarget?
+    /// The route lapses this long after the add (and after each touch); nil for no expiry.
+    public var ttl: Duration?
+    /// Binds the route to a session (connection) id: it goes `grace` after the session ends.
+    public var session: UInt64?
+    /// Take the key over from another tunnel (of the same owner, or any owner for admins).
+    public var replace: Bool
+    public var labels: [String: String]
+    /// Admins only: the owner to record instead of the admin.
+    public var owner: String?
+
+    public init(
+        _ name: Name, tunnel: TunnelID? = nil, target: RouteTarget? = nil, ttl: Duration? = nil,
+        session: UInt64? = nil, replace: Bool = false, labels: [String: String] = [:], owner: String? = nil
+    ) {
+        self.name = name
+        self.tunnel = tunnel
+        self.target = target
+        self.ttl = ttl
+        self.session = session
+        self.replace = replace
+        self.labels = labels
+        self.owner = owner
+    }
+
+    /// Checks labels and TTL; the table calls this before taking its lock.
+    func validate() throws(RouteError) {
+        if let ttl {
+            guard ttl >= .milliseconds(1), ttl <= .seconds(366 * 86_400) else {
+                throw .invalidArgument("ttl must be between 1 ms and 366 days")
+            }
+        }
+        if labels.count > 64 { throw .invalidArgument("a route has at most 64 labels, not \(labels.count)") }
+        for (key, value) in labels {
+            guard (1...63).contains(key.utf8.count), key.utf8.allSatisfy(AddRequest.isLabelKeyByte) else {
+                throw .invalidArgument("label key '\(key.prefix(70))' must be 1-63 characters of letters, digits, '.', '_', '/' and '-'")
+            }
+            guard value.utf8.count <= 256, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw .invalidArgument("label '\(key)' has a value longer than 256 bytes or with control characters")
+            }
+        }
+        if let owner, owner.isEmpty || owner.utf8.count > 128 {
+            throw .invalidArgument("owner must be 1 to 128 characters")
+        }
+    }
+
+    static func isLabelKeyByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "/"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+/// What an add did.
+public struct AddResult: Hashable, Sendable {
+    public var route: Route
+    /// True for a new route (`add` event); false for a refresh or replace (`update` event).
+    public var created: Bool
+    public var revision: UInt64
+}
+
+/// Filters and paging for `list`. Empty fields match everything.
+public struct RouteQuery: Hashable, Sendable {
+    /// Keys starting with this text.
+    public var prefix: String?
+    public var tunnel: TunnelID?
+    /// Ignored for non-admins, who always see their own routes only.
+    public var owner: String?
+    public var kind: RouteKind?
+    /// Routes carrying every one of these labels.
+    public var labels: [String: String]
+    /// Start after this key (the previous page's `next`).
+    public var after: String?
+    /// At most this many routes; nil for all.
+    public var limit: Int?
+
+    public init(prefix: String? = nil, tunnel: TunnelID? = nil, owner: String? = nil, kind: RouteKind? = nil,
+                labels: [String: String] = [:], after: String? = nil, limit: Int? = nil) {
+        self.prefix = prefix
+        self.tunnel = tunnel
+        self.owner = owner
+        self.kind = kind
+        self.labels = labels
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// One page of `list`, in key order.
+public struct RoutePage: Hashable, Sendable {
+    public var routes: [Route]
+    /// Pass as `after` for the next page; nil when this was the last.
+    public var next: String?
+    /// The revision the page was read at.
+    public var revision: UInt64
+}
+
+/// Counts for `stats`.
+public struct TableStats: Hashable, Sendable {
+    public var hosts: Int
+    public var wildcards: Int
+    public var tcp: Int
+    public var total: Int { hosts + wildcards + tcp }
+    public var tunnels: Int
+    public var revision: UInt64
+    /// The oldest revision the history can still replay.
+    public var oldestRevision: UInt64
+    public var subscribers: Int
+    /// Sessions holding routes (including those in their grace period).
+    public var sessions: Int
+}
+
+/// The route table: public names and ports mapped to tunnels, safe to share across threads.
+///
+/// Lookups take a shared lock and run in parallel; changes take it alone, so a reader never
+/// sees half of a change. Every change bumps one global revision and appends one event to a
+/// bounded history that subscribers can replay. Time comes from the injected `RouteClock`.
+public final class RouteTable: Sendable {
+    public let configuration: RouteTableConfiguration
+    public let clock: any RouteClock
+    let state: ReadWriteLocked<TableState>
+
+    /// Creates an empty table; throws when the configuration is unusable (a bad base domain…).
+    public init(configuration: RouteTableConfiguration = RouteTableConfiguration(),
+                clock: any RouteClock = SystemClock()) throws(RouteError) {
+        let config = try configuration.validated()
+        self.configuration = config
+        self.clock = clock
+        state = ReadWriteLocked(TableState(config: config))
+    }
+
+    private var now: Int64 { clock.now().millisecondsSinceEpoch }
+
+    // MARK: Keys
+
+    /// Parses and canonicalizes a key as a user writes it: `foo` (a label under the only base
+    /// domain), `foo.example.com`, `*.foo.example.com`, `tcp:49000`, `uuid:ID` or `tunnel:ID`.
+    public func key(_ text: String) throws(RouteError) -> RouteKey {
+        if text.hasPrefix("tcp:") {
+            guard let port = UInt16(text.dropFirst(4)), port > 0 else {
+                throw .invalidArgument("'\(text.prefix(40))' is not a TCP key: use tcp:PORT with PORT from 1 to 65535")
+            }
+            return .tcp(port)
+        }
+        for prefix in ["uuid:", "tunnel:"] where text.hasPrefix(prefix) {
+            return .tunnel(try TunnelID(String(text.dropFirst(prefix.count))))
+        }
+        do throws(NameError) {
+            var name = try HostNames.canonicalize(text, as: .name, allowWildcard: true, validateIDN: true,
+                                                  checkIPLiteral: false)
+            if !name.contains(".") {
+                guard configuration.baseDomains.count == 1 else {
+                    throw .ambiguousLabel(label: name, baseDomains: configuration.baseDomains)
+                }
+                name += "." + configuration.baseDomains[0]
+                if name.utf8.count > HostNames.maximumLength { throw .tooLong(length: name.utf8.count) }
+            }
+            let last = name.split(separator: ".").last.map(String.init) ?? name
+            if HostNames.withBytes(last, { HostNames.isNumericLabel($0) }) { throw .ipLiteral(text) }
+            return name.hasPrefix("*.") ? .wildcard(String(name.dropFirst(2))) : .host(name)
+        } catch {
+            throw .invalidName(text, error)
+        }
+    }
+
+    // MARK: Changes
+
+    /// Adds a route, refreshes the caller's own (same tunnel), or replaces one (`replace`).
+    public func add(_ request: AddRequest, as principal: Principal) throws(RouteError) -> AddResult {
+        try request.validate()
+        var request = request
+        if case .random(let domain?) = request.name {
+            do {
+                request.name = .random(domain: try HostNames.canonicalize(domain, as: .name))
+            } catch {
+                throw .invalidName(domain, error)
+            }
+        }
+        let now = self.now
+        return try state.write { (s: inout TableState) throws(RouteError) -> AddResult in
+            try s.add(request, principal: principal, now: now)
+        }
+    }
+
+    /// Deletes one route, or every route of a tunnel (`uuid:ID`); returns what went.
+    @discardableResult
+    public func delete(_ key: RouteKey, as principal: Principal) throws(RouteError) -> [Route] {
+        let now = self.now
+        return try state.write { (s: inout TableState) throws(RouteError) -> [Route] in
+            try s.delete(key, principal: principal, now: now)
+        }
+    }
+
+    /// Renews a route's (or a tunnel's routes') expiry by `ttl`, or by each route's own TTL.
+    @discardableResult
+    public func touch(_ key: RouteKey, ttl: Duration? = nil, as principal: Principal) throws(RouteError) -> [Route] {
+        if let ttl, ttl < .milliseconds(1) || ttl > .seconds(366 * 86_400) {
+            throw .invalidArgument("ttl must be between 1 ms and 366 days")
+        }
+        let now = self.now
+        return try state.write { (s: inout TableState) throws(RouteError) -> [Route] in
+            try s.touch(key, ttl: ttl, principal: principal, now: now)
+        }
+    }
+
+    // MARK: Lookups
+
+    /// The route for a raw Host header value or SNI name: exact match first, then the most
+    /// specific wildcard. Nil for a miss, an expired route, and anything that is not a
+    /// routable name (an IP literal, a malformed header): the gateway's hot path.
+    public func lookup(host: String, source: NameSource = .hostHeader) -> LookupResult? {
+        do {
+            return try HostNames.withCanonicalBytes(host, as: source, allowWildcard: false) { bytes in
+                let hash = ByteHash.hash(bytes)
+                return state.read { $0.lookupHost(bytes, hash: hash, clock: clock) }
+            }
+        } catch {
+            return nil
+        }
+    }
+
+    /// Like `lookup(host:)`, but a miss is an error that says why.
+    public func resolve(host: String, source: NameSource = .hostHeader) throws(RouteError) -> LookupResult {
+        let name: String
+        do {
+            name = try HostNames.canonicalize(host, as: source, allowWildcard: false, validateIDN: false)
+        } catch {
+            throw .notFound("no route for '\(host.prefix(80))': \(error)")
+        }
+        guard let result = lookup(host: name, source: .name) else {
+            throw .notFound("no route for \(name)")
+        }
+        return result
+    }
+
+    /// The route registered under `key`: for a host name, the exact route or the wildcard that
+    /// covers it; for a wildcard or `tcp:` key, that route. Use `tunnel(_:)` for `uuid:` keys.
+    public func lookup(key: RouteKey) throws(RouteError) -> LookupResult {
+        switch key {
+        case .host(let name):
+            guard let result = lookup(host: name, source: .name) else { throw .notFound("no route for \(name)") }
+            return result
+        case .wildcard, .tcp:
+            let now = self.now
+            let found: LookupResult? = state.read { s in
+                guard let slot = s.findSlot(key), !s.isExpired(slot, now: now) else { return nil }
+                return LookupResult(route: s.route(slot), match: key.kind == .wildcard ? .wildcard : .exact,
+                                    via: key.description)
+            }
+            guard let found else { throw .notFound("no route for \(key)") }
+            return found
+        case .tunnel:
+            throw .invalidArgument("\(key) names a tunnel; look it up with tunnel(_:)")
+        }
+    }
+
+    /// A tunnel and its routes.
+    public func tunnel(_ id: TunnelID) throws(RouteError) -> TunnelInfo {
+        let now = self.now
+        guard let info = state.read({ $0.tunnelInfo(id, now: now) }) else { throw .notFound("no tunnel \(id)") }
+        return info
+    }
+
+    /// One page of routes in key order. Non-admins see only their own routes.
+    public func list(_ query: RouteQuery = RouteQuery(), as principal: Principal) -> RoutePage {
+        let now = self.now
+        return state.read { $0.list(query, principal: principal, now: now) }
+    }
+
+    public func stats() -> TableStats {
+        state.read { $0.stats() }
+    }
+
+    /// The current revision: the number of changes made so far.
+    public var revision: UInt64 {
+        state.read { $0.revision }
+    }
+
+    // MARK: History and subscriptions
+
+    /// The events with revision ≥ `revision` (inclusive, like etcd); `compacted` when the
+    /// history no longer reaches back that far, `outOfRange` beyond the next revision.
+    public func events(from revision: UInt64) throws(RouteError) -> [RouteEvent] {
+        try state.read { (s: borrowing TableState) throws(RouteError) -> [RouteEvent] in try s.events(from: revision) }
+    }
+
+    /// Subscribes to changes: first the history from `revision` (when given), then a `sync`
+    /// event, then live events. The buffer holds `bufferSize` undelivered live events; past
+    /// that the subscription ends with `RouteError.overflow`.
+    public func subscribe(from revision: UInt64? = nil, filter: EventFilter = EventFilter(),
+                          bufferSize: Int? = nil) throws(RouteError) -> RouteSubscription {
+        let size = max(1, bufferSize ?? configuration.subscriberBuffer)
+        let (id, stream) = try state.write { (s: inout TableState) throws(RouteError) -> (UInt64, AsyncThrowingStream<RouteEvent, any Error>) in
+            let replay = try revision.map { (r: UInt64) throws(RouteError) in try s.events(from: r) }?.filter(filter.matches) ?? []
+            let (stream, continuation) = AsyncThrowingStream.makeStream(
+                of: RouteEvent.self, throwing: (any Error).self,
+                bufferingPolicy: .bufferingOldest(size + replay.count + 1))
+            let subscriber = Subscriber(filter: filter, capacity: size, continuation: continuation)
+            continuation.onTermination = { [weak subscriber] _ in subscriber?.ended.store(true, ordering: .relaxed) }
+            for event in replay { continuation.yield(event) }
+            continuation.yield(RouteEvent(kind: .sync, revision: s.revision, key: "", route: nil))
+            let id = s.nextSubscriber
+            s.nextSubscriber += 1
+            s.subscribers[id] = subscriber
+            return (id, stream)
+        }
+        return RouteSubscription(stream: stream) { [weak self] in self?.unsubscribe(id) }
+    }
+
+    func unsubscribe(_ id: UInt64) {
+        let subscriber = state.write { $0.subscribers.removeValue(forKey: id) }
+        subscriber?.continuation.finish()
+    }
+
+    // MARK: Sessions and expiry
+
+    /// The session (connection) ended: its routes go after `grace`, unless it is resumed first.
+    public func endSession(_ session: UInt64, grace: Duration) {
+        let now = self.now
+        state.write { $0.endSession(session, grace: grace.milliseconds, now: now) }
+    }
+
+    /// Moves an ended session's routes to a new session before its grace runs out; returns
+    /// how many routes it kept (0 when none were left).
+    @discardableResult
+    public func resumeSession(_ old: UInt64, as new: UInt64) -> Int {
+        let now = self.now
+        return state.write { $0.resumeSession(old, as: new, now: now) }
+    }
+
+    /// Removes every route and session whose deadline has passed, with `expire` events.
+    /// Returns how many routes went.
+    @discardableResult
+    public func sweep() -> Int {
+        let now = self.now
+        guard let next = state.read({ $0.nextDeadline }), next <= now else { return 0 }
+        return state.write { $0.expireDue(now: now) }
+    }
+
+    /// Sweeps every `interval` until the task is cancelled; with the default interval an
+    /// expired route is removed well within a second of its deadline.
+    public func runExpiry(every interval: Duration = .milliseconds(200)) async {
+        while !Task.isCancelled {
+            sweep()
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,373 @@
+/// The table's operations, each run under the write lock (or the read lock for queries).
+extension TableState {
+    // MARK: Add
+
+    mutating func add(_ request: AddRequest, principal: Principal, now: Int64) throws(RouteError) -> AddResult {
+        expireDue(now: now)
+        if let asked = request.owner, !principal.isAdmin, asked != principal.name {
+            throw .forbidden("only an admin may add routes for another owner ('\(asked)')")
+        }
+        var ownerName = principal.isAdmin ? (request.owner ?? principal.name) : principal.name
+        let tunnelID = request.tunnel ?? TunnelID.random()
+        if let t = findTunnel(tunnelID) {
+            let holder = owners[Int(tunnels[Int(t)].owner)]
+            if holder != ownerName {
+                if principal.isAdmin && request.owner == nil {
+                    ownerName = holder
+                } else if principal.isAdmin {
+                    throw .forbidden("tunnel \(tunnelID) belongs to \(holder); pass owner \(holder) or another tunnel")
+                } else {
+                    throw .forbidden("tunnel \(tunnelID) belongs to another owner; choose another tunnel id")
+                }
+            }
+        }
+        if let target = request.target, !principal.isAdmin {
+            guard let ip = target.ipAddress, config.allowedTargets.contains(where: { $0.contains(ip) }) else {
+                if config.allowedTargets.isEmpty {
+                    throw .forbidden("only an admin may set a target (no --allow-target ranges are configured)")
+                }
+                let ranges = config.allowedTargets.map(\.description).joined(separator: ", ")
+                throw .forbidden("target \(target) is outside the ranges users may point to (\(ranges))")
+            }
+        }
+        let ownerID = ownerIDs[ownerName]
+        let key: RouteKey
+        switch request.name {
+        case .key(let k):
+            try checkKey(k, principal: principal)
+            key = k
+        case .random(let domain):
+            key = try drawRandomName(under: domain, owner: ownerID, principal: principal)
+        case .tcpAuto:
+            key = try drawPort()
+        }
+        if let s = findSlot(key) {
+            let holder = tunnels[Int(slots[Int(s)].tunnel)]
+            if holder.id == tunnelID {
+                return refresh(s, with: request, now: now)
+            }
+            guard request.replace else {
+                let (visible, isOwn) = conflictHolder(s, for: principal)
+                throw .conflict(Conflict(key: key.description, relation: .same, heldKey: key.description,
+                                         holder: visible, isOwn: isOwn))
+            }
+            guard principal.isAdmin || owners[Int(holder.owner)] == principal.name else {
+                throw .forbidden("\(key) belongs to another owner; only that owner or an admin may replace it")
+            }
+            return replace(s, tunnel: tunnelID, owner: ownerName, with: request, now: now)
+        }
+        if !principal.isAdmin, let conflict = subtreeConflict(key, owner: ownerID, principal: principal) {
+            throw .conflict(conflict)
+        }
+        return create(key, tunnel: tunnelID, owner: ownerName, with: request, now: now)
+    }
+
+    /// Refuses keys the principal may not claim: outside the base domains, a base domain
+    /// itself, its wildcard, a reserved label, a port outside the range, wildcards too high.
+    func checkKey(_ key: RouteKey, principal: Principal) throws(RouteError) {
+        let bases = config.baseDomains.joined(separator: ", ")
+        switch key {
+        case .tunnel:
+            throw .invalidArgument("add takes a host, wildcard or tcp: key; name the tunnel with the tunnel argument")
+        case .tcp(let port):
+            if !principal.isAdmin && !config.tcpPorts.contains(port) {
+                throw .outOfRange("tcp:\(port) is outside the TCP port range \(config.tcpPorts.lowerBound)-\(config.tcpPorts.upperBound)")
+            }
+        case .host(let name):
+            guard !principal.isAdmin else { return }
+            guard let base = baseDomain(of: name) else {
+                throw .forbidden("\(name) is outside the base domains (\(bases)); only an admin may add a custom domain")
+            }
+            if name == base { throw .forbidden("\(name) is a base domain; only an admin may route it") }
+            try checkReserved(name, key: key, base: base)
+        case .wildcard(let parent):
+            if TableState.labelCount(Substring(parent)) < 2
+                || config.baseDomains.contains(where: { $0.hasSuffix("." + parent) }) {
+                throw .forbidden("*.\(parent) would reach above a base domain; a wildcard sits at or below one")
+            }
+            guard !principal.isAdmin else { return }
+            guard let base = baseDomain(of: parent) else {
+                throw .forbidden("*.\(parent) is outside the base domains (\(bases)); only an admin may add a custom domain")
+            }
+            if parent == base {
+                throw .forbidden("*.\(base) would catch every name under the base domain; only an admin may add it")
+            }
+            try checkReserved(parent, key: key, base: base)
+        }
+    }
+
+    func checkReserved(_ name: String, key: RouteKey, base: String) throws(RouteError) {
+        let inside = name.utf8.dropLast(base.utf8.count + 1)
+        let label: Substring
+        if let dot = inside.lastIndex(of: UInt8(ascii: ".")) {
+            label = Substring(name.utf8[name.utf8.index(after: dot)..<inside.endIndex])
+        } else {
+            label = Substring(inside)
+        }
+        if config.reservedLabels.contains(String(label)) {
+            throw .reserved(name: key.description, label: String(label))
+        }
+    }
+
+    mutating func drawRandomName(under domain: String?, owner: UInt32?, principal: Principal) throws(RouteError) -> RouteKey {
+        let base: String
+        if let domain {
+            guard config.baseDomains.contains(domain) else {
+                throw .invalidArgument("\(domain) is not a base domain (\(config.baseDomains.joined(separator: ", ")))")
+            }
+            base = domain
+        } else if config.baseDomains.count == 1 {
+            base = config.baseDomains[0]
+        } else {
+            throw .invalidArgument("there are several base domains (\(config.baseDomains.joined(separator: ", "))); pass a domain for the random name")
+        }
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        for _ in 0..<config.randomAttempts {
+            var label = [UInt8]()
+            label.reserveCapacity(config.randomLength)
+            for _ in 0..<config.randomLength {
+                label.append(alphabet[Int.random(in: 0..<alphabet.count, using: &rng)])
+            }
+            let text = String(decoding: label, as: UTF8.self)
+            if config.reservedLabels.contains(text) { continue }
+            let name = text + "." + base
+            guard name.utf8.count <= HostNames.maximumLength else {
+                throw .invalidArgument("a random label of \(config.randomLength) characters under \(base) is longer than a host name may be")
+            }
+            let key = RouteKey.host(name)
+            if findSlot(key) != nil { continue }
+            if !principal.isAdmin, subtreeConflict(key, owner: owner, principal: principal) != nil { continue }
+            return key
+        }
+        throw .outOfRange("no free name after \(config.randomAttempts) random draws of \(config.randomLength) characters under \(base); raise the random length")
+    }
+
+    func drawPort() throws(RouteError) -> RouteKey {
+        let low = Int(config.tcpPorts.lowerBound)
+        let size = Int(config.tcpPorts.upperBound) - low + 1
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<8 {
+            let port = UInt16(low + Int.random(in: 0..<size, using: &rng))
+            if findSlot(.tcp(port)) == nil { return .tcp(port) }
+        }
+        let start = Int.random(in: 0..<size, using: &rng)
+        for i in 0..<size {
+            let port = UInt16(low + (start + i) % size)
+            if findSlot(.tcp(port)) == nil { return .tcp(port) }
+        }
+        throw .outOfRange("every TCP port in \(config.tcpPorts.lowerBound)-\(config.tcpPorts.upperBound) is taken")
+    }
+
+    mutating func create(_ key: RouteKey, tunnel id: TunnelID, owner ownerName: String,
+                         with request: AddRequest, now: Int64) -> AddResult {
+        let owner = internOwner(ownerName)
+        let t = tunnelSlot(for: id, owner: owner)
+        let revision = nextRevision()
+        let ttl = request.ttl?.milliseconds ?? 0
+        let expires = ttl > 0 ? now &+ ttl : Slot.never
+        let slot = Slot(
+            key: key.description, tunnel: t, prev: Slot.none, next: Slot.none, kind: key.kind!, live: true,
+            session: 0, extras: RouteExtras(target: request.target, labels: request.labels),
+            createdAt: now, updatedAt: now, expiresAt: expires, ttl: ttl,
+            createRevision: revision, modRevision: revision)
+        let s: UInt32
+        if let free = freeSlots.popLast() {
+            s = free
+            slots[Int(s)] = slot
+        } else {
+            s = UInt32(slots.count)
+            slots.append(slot)
+        }
+        linkToTunnel(s, t)
+        insertIndexes(s)
+        addTally(key, owner: owner)
+        if let session = request.session { bindSession(s, to: session) }
+        scheduleExpiry(s, at: expires, previous: Slot.never)
+        let route = route(s)
+        publish(RouteEvent(kind: .add, revision: revision, key: route.key, route: route))
+        return AddResult(route: route, created: true, revision: revision)
+    }
+
+    /// Same owner, same tunnel: the request's values replace the route's (an `update`).
+    mutating func refresh(_ s: UInt32, with request: AddRequest, now: Int64) -> AddResult {
+        let revision = nextRevision()
+        let previous = slots[Int(s)].expiresAt
+        let ttl = request.ttl?.milliseconds ?? 0
+        let expires = ttl > 0 ? now &+ ttl : Slot.never
+        slots[Int(s)].ttl = ttl
+        slots[Int(s)].expiresAt = expires
+        slots[Int(s)].updatedAt = now
+        slots[Int(s)].modRevision = revision
+        slots[Int(s)].extras = RouteExtras(target: request.target, labels: request.labels)
+        bindSession(s, to: request.session ?? 0)
+        scheduleExpiry(s, at: expires, previous: previous)
+        let route = route(s)
+        publish(RouteEvent(kind: .update, revision: revision, key: route.key, route: route))
+        return AddResult(route: route, created: false, revision: revision)
+    }
+
+    /// Moves a key to another tunnel (`replace`), then refreshes it with the request's values.
+    mutating func replace(_ s: UInt32, tunnel id: TunnelID, owner ownerName: String,
+                          with request: AddRequest, now: Int64) -> AddResult {
+        let key = TableState.routeKey(of: slots[Int(s)])
+        removeTally(key, owner: ownerID(of: s))
+        unlinkFromTunnel(s)
+        let owner = internOwner(ownerName)
+        let t = tunnelSlot(for: id, owner: owner)
+        linkToTunnel(s, t)
+        addTally(key, owner: owner)
+        return refresh(s, with: request, now: now)
+    }
+
+    // MARK: Delete and touch
+
+    /// The live slots a key names: one route, or all routes of a tunnel (in key order).
+    func slots(for key: RouteKey, principal: Principal, verb: String) throws(RouteError) -> [UInt32] {
+        if case .tunnel(let id) = key {
+            guard let t = findTunnel(id) else { throw .notFound("no tunnel \(id)") }
+            guard principal.isAdmin || owners[Int(tunnels[Int(t)].owner)] == principal.name else {
+                throw .forbidden("tunnel \(id) belongs to another owner; only that owner or an admin may \(verb) it")
+            }
+            var found: [UInt32] = []
+            var s = tunnels[Int(t)].head
+            while s != Slot.none {
+                found.append(s)
+                s = slots[Int(s)].next
+            }
+            return found.sorted { slots[Int($0)].key < slots[Int($1)].key }
+        }
+        guard let s = findSlot(key) else { throw .notFound("no route for \(key)") }
+        guard principal.isAdmin || ownerName(of: s) == principal.name else {
+            throw .forbidden("\(key) belongs to another owner; only that owner or an admin may \(verb) it")
+        }
+        return [s]
+    }
+
+    mutating func delete(_ key: RouteKey, principal: Principal, now: Int64) throws(RouteError) -> [Route] {
+        expireDue(now: now)
+        return try slots(for: key, principal: principal, verb: "delete").map { remove($0, as: .delete) }
+    }
+
+    mutating func touch(_ key: RouteKey, ttl: Duration?, principal: Principal, now: Int64) throws(RouteError) -> [Route] {
+        expireDue(now: now)
+        return try slots(for: key, principal: principal, verb: "touch").map { s in
+            let revision = nextRevision()
+            let previous = slots[Int(s)].expiresAt
+            if let ttl { slots[Int(s)].ttl = ttl.milliseconds }
+            let keep = slots[Int(s)].ttl
+            let expires = keep > 0 ? now &+ keep : Slot.never
+            slots[Int(s)].expiresAt = expires
+            slots[Int(s)].updatedAt = now
+            slots[Int(s)].modRevision = revision
+            scheduleExpiry(s, at: expires, previous: previous)
+            let route = route(s)
+            publish(RouteEvent(kind: .update, revision: revision, key: route.key, route: route))
+            return route
+        }
+    }
+
+    // MARK: Sessions
+
+    mutating func endSession(_ id: UInt64, grace: Int64, now: Int64) {
+        expireDue(now: now)
+        guard let record = sessions[id] else { return }
+        if record.slots.isEmpty {
+            sessions[id] = nil
+        } else if grace <= 0 {
+            for s in record.slots.sorted() where slots[Int(s)].live { remove(s, as: .expire) }
+            sessions[id] = nil
+        } else {
+            sessions[id]!.endsAt = now &+ grace
+            endingSessions.insert(id)
+        }
+    }
+
+    mutating func resumeSession(_ old: UInt64, as new: UInt64, now: Int64) -> Int {
+        expireDue(now: now)
+        guard old != new, let record = sessions.removeValue(forKey: old) else { return 0 }
+        endingSessions.remove(old)
+        for s in record.slots { slots[Int(s)].session = new }
+        sessions[new, default: SessionRecord()].slots.formUnion(record.slots)
+        return record.slots.count
+    }
+
+    // MARK: Queries
+
+    func list(_ query: RouteQuery, principal: Principal, now: Int64) -> RoutePage {
+        let limit = max(1, query.limit ?? Int.max)
+        let ownerName = principal.isAdmin ? query.owner : principal.name
+        var ownerID: UInt32?
+        if let ownerName {
+            guard let id = ownerIDs[ownerName] else { return RoutePage(routes: [], next: nil, revision: revision) }
+            ownerID = id
+        }
+        var routes: [Route] = []
+        var more = false
+        func consider(_ s: UInt32) -> Bool {
+            let slot = slots[Int(s)]
+            guard slot.live, slot.expiresAt > now else { return true }
+            if let kind = query.kind, slot.kind != kind { return true }
+            if let ownerID, tunnels[Int(slot.tunnel)].owner != ownerID { return true }
+            if !query.labels.isEmpty {
+                let labels = slot.extras?.labels ?? [:]
+                for (k, v) in query.labels where labels[k] != v { return true }
+            }
+            if routes.count == limit {
+                more = true
+                return false
+            }
+            routes.append(route(s))
+            return true
+        }
+        if let tunnel = query.tunnel {
+            guard let t = findTunnel(tunnel) else { return RoutePage(routes: [], next: nil, revision: revision) }
+            var members: [UInt32] = []
+            var s = tunnels[Int(t)].head
+            while s != Slot.none {
+                let key = slots[Int(s)].key
+                if query.after.map({ key > $0 }) ?? true, query.prefix.map({ key.hasPrefix($0) }) ?? true {
+                    members.append(s)
+                }
+                s = slots[Int(s)].next
+            }
+            members.sort { slots[Int($0)].key < slots[Int($1)].key }
+            for s in members where !consider(s) { break }
+        } else {
+            var start = query.after
+            var strictly = true
+            if let prefix = query.prefix, start.map({ $0 < prefix }) ?? true {
+                start = prefix
+                strictly = false
+            }
+            let slots = self.slots
+            sorted.forEach(from: start, strictlyAfter: strictly, key: { slots[Int($0)].key }) { s in
+                if let prefix = query.prefix, !slots[Int(s)].key.hasPrefix(prefix) { return false }
+                return consider(s)
+            }
+        }
+        return RoutePage(routes: routes, next: more ? routes.last?.key : nil, revision: revision)
+    }
+
+    func events(from requested: UInt64) throws(RouteError) -> [RouteEvent] {
+        let from = max(requested, 1)
+        if from > revision &+ 1 {
+            throw .outOfRange("revision \(requested) is in the future; the current revision is \(revision)")
+        }
+        if from == revision &+ 1 { return [] }
+        guard let first = history.first, first.revision <= from else {
+            throw .compacted(oldest: history.first?.revision ?? revision &+ 1)
+        }
+        return Array(history[Int(from - first.revision)...])
+    }
+
+    var oldestRevision: UInt64 { history.first?.revision ?? revision &+ 1 }
+
+    func stats() -> TableStats {
+        TableStats(
+            hosts: hostCount, wildcards: wildcardCount, tcp: tcpCount,
+            tunnels: tunnelIndex.count, revision: revision, oldestRevision: oldestRevision,
+            subscribers: subscribers.values.filter { !$0.ended.load(ordering: .relaxed) }.count,
+            sessions: sessions.count)
+    }
+}
