@@ -54,8 +54,8 @@ public struct RouteTableConfiguration: Sendable {
         // Longest first, so the most specific base wins.
         copy.baseDomains.sort { $0.utf8.count > $1.utf8.count }
         copy.reservedLabels = Set(reservedLabels.map { $0.lowercased() })
-        guard (4...63).contains(randomLength) else {
-            throw .invalidArgument("the random subdomain length must be 4 to 63 characters, not \(randomLength)")
+        guard (1...63).contains(randomLength) else {
+            throw .invalidArgument("the random subdomain length must be 1 to 63 characters, not \(randomLength)")
         }
         guard randomAttempts >= 1 else { throw .invalidArgument("random attempts must be at least 1") }
         guard tcpPorts.lowerBound >= 1 else { throw .invalidArgument("the TCP port range must start at 1 or above") }
