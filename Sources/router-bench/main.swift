@@ -1,1 +1,36 @@
-print("router-bench")
+// router-bench: benchmarks that print figures, each beside a baseline run in the same process.
+// Run release builds only: `swift run -c release router-bench table`.
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let usage = """
+    usage: router-bench table [--routes N] [--rounds N]
+
+      table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
+              against a [String: Int] baseline; the last line is one JSON object
+    """
+
+func option(_ name: String, default value: Int) -> Int {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let n = Int(arguments[i + 1]) else {
+        return value
+    }
+    return n
+}
+
+switch arguments.first {
+case "table":
+    var bench = TableBenchmark()
+    bench.routes = option("--routes", default: bench.routes)
+    bench.rounds = option("--rounds", default: bench.rounds)
+    do {
+        try bench.run()
+    } catch {
+        fputs("router-bench: \(error)\n", stderr)
+        exit(1)
+    }
+default:
+    fputs(usage + "\n", stderr)
+    exit(64)
+}

@@ -26,21 +26,60 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// A fresh random (version 4) UUID from the system CSPRNG, lower-case.
     public static func random() -> TunnelID {
         var rng = SystemRandomNumberGenerator()
-        var hi = rng.next() as UInt64
-        var lo = rng.next() as UInt64
-        hi = (hi & ~0xF000) | 0x4000 // version 4
-        lo = (lo & ~(0xC << 60)) | (0x8 << 60) // RFC 4122 variant
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (i, word) in [hi, lo].enumerated() {
-            for nibble in 0..<16 {
-                let position = i * 16 + nibble
-                if position == 8 || position == 12 || position == 16 || position == 20 { out.append(UInt8(ascii: "-")) }
-                out.append(digits[Int((word >> UInt64(60 - nibble * 4)) & 0xF)])
+        return uuid(rng.next(), rng.next())
+    }
+
+    /// A version 4 UUID made of these random bits.
+    static func uuid(_ high: UInt64, _ low: UInt64) -> TunnelID {
+        let hi = (high & ~0xF000) | 0x4000 // version 4
+        let lo = (low & ~(0xC << 60)) | (0x8 << 60) // RFC 4122 variant
+        return TunnelID(unchecked: uuidString(hi, lo))
+    }
+
+    /// Writes the canonical 36-character form of a UUID into a stack buffer.
+    static func withUUIDBytes<R>(_ hi: UInt64, _ lo: UInt64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { out in
+            var o = 0
+            for (word, base) in [(hi, 0), (lo, 16)] {
+                for nibble in 0..<16 {
+                    let position = base + nibble
+                    if position == 8 || position == 12 || position == 16 || position == 20 {
+                        out[o] = UInt8(ascii: "-")
+                        o += 1
+                    }
+                    let v = UInt8(truncatingIfNeeded: word >> UInt64(60 - nibble * 4)) & 0xF
+                    out[o] = v < 10 ? 0x30 + v : 0x57 + v
+                    o += 1
+                }
             }
+            return body(UnsafeBufferPointer(out))
         }
-        return TunnelID(unchecked: String(decoding: out, as: UTF8.self))
+    }
+
+    static func uuidString(_ hi: UInt64, _ lo: UInt64) -> String {
+        withUUIDBytes(hi, lo) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The 128 bits of a canonical lower-case UUID (`8-4-4-4-12` hex digits), or nil.
+    static func uuidBits(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+        guard bytes.count == 36 else { return nil }
+        var words: (UInt64, UInt64) = (0, 0)
+        var nibbles = 0
+        for (i, b) in bytes.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard b == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let v: UInt8
+            switch b {
+            case 0x30...0x39: v = b - 0x30
+            case 0x61...0x66: v = b - 0x61 + 10
+            default: return nil
+            }
+            if nibbles < 16 { words.0 = words.0 << 4 | UInt64(v) } else { words.1 = words.1 << 4 | UInt64(v) }
+            nibbles += 1
+        }
+        return words
     }
 
     public static func < (a: TunnelID, b: TunnelID) -> Bool { a.rawValue < b.rawValue }

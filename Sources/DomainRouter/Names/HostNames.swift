@@ -1,4 +1,9 @@
 import CIDNA
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Where a name comes from; it decides which decorations the input may carry.
 public enum NameSource: Sendable {
@@ -74,10 +79,11 @@ public enum HostNames {
     }
 
     /// Canonicalizes `input` into a stack buffer and hands the bytes to `body`, allocating
-    /// nothing for ASCII input. Used on the lookup path.
+    /// nothing for ASCII input. Used on the lookup path. `body`'s second argument tells
+    /// whether the canonical form is `input` itself, byte for byte.
     static func withCanonicalBytes<R>(
         _ input: String, as source: NameSource, allowWildcard: Bool,
-        _ body: (UnsafeBufferPointer<UInt8>) -> R
+        _ body: (UnsafeBufferPointer<UInt8>, Bool) -> R
     ) throws(NameError) -> R {
         let result: Result<R, NameError> = withBytes(input) { bytes in
             do throws(NameError) {
@@ -85,12 +91,13 @@ public enum HostNames {
                 if split.nonASCII {
                     let name = try canonicalUnicode(bytes, split.host, allowWildcard: allowWildcard,
                                                     checkIPLiteral: true)
-                    return .success(withBytes(name, body))
+                    return .success(withBytes(name) { body($0, false) })
                 }
                 return .success(try withScratch { out throws(NameError) in
                     let (count, _) = try canonicalASCII(bytes, split.host, into: out,
                                                         allowWildcard: allowWildcard, checkIPLiteral: true)
-                    return body(UnsafeBufferPointer(start: out, count: count))
+                    let same = count == bytes.count && memcmp(out, bytes.baseAddress!, count) == 0
+                    return body(UnsafeBufferPointer(start: out, count: count), same)
                 })
             } catch {
                 return .failure(error)

@@ -3,13 +3,20 @@
 /// Hand-written: the standard library's SipHash (behind `Hasher`) costs most of a String
 /// dictionary lookup, and no package here offers a byte-slice hash. It multiplies 64-bit words
 /// into a 128-bit product and folds it (the "mum" step of wyhash), keyed by secrets drawn
-/// from the system CSPRNG once per process, so an attacker who picks Host headers cannot
+/// from the system CSPRNG for each table, so an attacker who picks Host headers cannot
 /// predict bucket collisions.
-enum ByteHash {
-    static let secrets: (UInt64, UInt64, UInt64) = {
+struct ByteHash: Sendable {
+    let s0: UInt64
+    let s1: UInt64
+    let s2: UInt64
+
+    /// Fresh secrets from the system CSPRNG; each table draws its own.
+    init() {
         var rng = SystemRandomNumberGenerator()
-        return (rng.next() | 1, rng.next() | 1, rng.next() | 1)
-    }()
+        s0 = rng.next() | 1
+        s1 = rng.next() | 1
+        s2 = rng.next() | 1
+    }
 
     @inline(__always)
     static func mum(_ a: UInt64, _ b: UInt64) -> UInt64 {
@@ -18,16 +25,15 @@ enum ByteHash {
     }
 
     @inline(__always)
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        let (s0, s1, s2) = secrets
+    func callAsFunction(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let n = bytes.count
         var h = s0 ^ UInt64(truncatingIfNeeded: n)
-        guard let base = bytes.baseAddress else { return mum(h, s1) }
+        guard let base = bytes.baseAddress else { return ByteHash.mum(h, s1) }
         let raw = UnsafeRawPointer(base)
         var i = 0
         while i + 8 <= n {
             let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            h = mum(word ^ s1, h ^ s2)
+            h = ByteHash.mum(word ^ s1, h ^ s2)
             i += 8
         }
         if i < n {
@@ -38,12 +44,12 @@ enum ByteHash {
                 shift += 8
                 i += 1
             }
-            h = mum(word ^ s1, h ^ s2)
+            h = ByteHash.mum(word ^ s1, h ^ s2)
         }
-        return mum(h ^ s0, s2)
+        return ByteHash.mum(h ^ s0, s2)
     }
 
-    static func hash(_ string: String) -> UInt64 {
-        HostNames.withBytes(string) { hash($0) }
+    func callAsFunction(_ string: String) -> UInt64 {
+        HostNames.withBytes(string) { self($0) }
     }
 }

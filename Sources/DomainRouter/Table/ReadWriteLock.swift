@@ -10,16 +10,18 @@ import Darwin
 /// Hand-written: `Synchronization.Mutex` and NIO's `NIOLockedValueBox` are exclusive locks,
 /// and no reachable package offers a reader-writer lock.
 ///
-/// `@unchecked Sendable` is sound because `value` is reachable only through `read` and
+/// `@unchecked Sendable` is sound because the value is reachable only through `read` and
 /// `write`, which hold the lock shared and exclusively for the duration of the closure, and
-/// neither hands out a reference that outlives it; the lock itself lives at a stable heap
-/// address for the object's lifetime.
-final class ReadWriteLocked<Value>: @unchecked Sendable {
+/// neither hands out a reference that outlives it; the lock and the value live at stable heap
+/// addresses for the object's lifetime. (The value sits behind a pointer rather than in a
+/// stored property so that `read` lends it in place instead of copying it out.)
+final class ReadWriteLocked<Value: ~Copyable>: @unchecked Sendable {
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
-    private var value: Value
+    private let value: UnsafeMutablePointer<Value>
 
-    init(_ value: Value) {
-        self.value = value
+    init(_ value: consuming Value) {
+        self.value = .allocate(capacity: 1)
+        self.value.initialize(to: value)
         lock = .allocate(capacity: 1)
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)
@@ -34,19 +36,23 @@ final class ReadWriteLocked<Value>: @unchecked Sendable {
     deinit {
         pthread_rwlock_destroy(lock)
         lock.deallocate()
+        value.deinitialize(count: 1)
+        value.deallocate()
     }
 
+    /// Runs `body` under the shared lock, lending it the value.
     @inline(__always)
     func read<R, E: Error>(_ body: (borrowing Value) throws(E) -> R) throws(E) -> R {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
-        return try body(value)
+        return try body(value.pointee)
     }
 
     @inline(__always)
     func write<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
+        // (Exclusive: no reader or writer holds the lock.)
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
-        return try body(&value)
+        return try body(&value.pointee)
     }
 }

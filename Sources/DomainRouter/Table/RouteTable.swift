@@ -228,9 +228,8 @@ public final class RouteTable: Sendable {
     /// routable name (an IP literal, a malformed header): the gateway's hot path.
     public func lookup(host: String, source: NameSource = .hostHeader) -> LookupResult? {
         do {
-            return try HostNames.withCanonicalBytes(host, as: source, allowWildcard: false) { bytes in
-                let hash = ByteHash.hash(bytes)
-                return state.read { $0.lookupHost(bytes, hash: hash, clock: clock) }
+            return try HostNames.withCanonicalBytes(host, as: source, allowWildcard: false) { bytes, isInput in
+                state.read { $0.lookupHost(bytes, hash: $0.hasher(bytes), name: isInput ? host : nil, clock: clock) }
             }
         } catch {
             return nil

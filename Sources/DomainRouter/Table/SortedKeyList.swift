@@ -1,28 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Slot numbers kept in key order, for `list` pages (`after` + `limit`) over a million routes.
 ///
 /// A list of sorted chunks (the layout of Python's `sortedcontainers`): finding a key is two
-/// binary searches, inserting or removing moves at most one chunk's worth of 4-byte entries.
-/// About 5 bytes per route. Hand-written: swift-collections' sorted containers are not in a
-/// stable release. Keys live in the table's slots; callers pass a `key(of:)` accessor.
-struct SortedKeyList: Sendable {
+/// binary searches, inserting or removing moves at most one chunk's worth of entries. Each
+/// entry packs the key's first four bytes above the slot number, so most comparisons never
+/// touch the key itself; about 9 bytes per route. Hand-written: swift-collections' sorted
+/// containers are not in a stable release. Keys live in the table; callers pass `keyOf`.
+struct SortedKeyList {
+    typealias KeyOf = (UInt32) -> UnsafeBufferPointer<UInt8>
+
     static let chunkSize = 512
 
-    private(set) var chunks: [[UInt32]] = []
-    /// The first key of each chunk, so the outer search touches no slot.
-    private var firstKeys: [String] = []
+    private var chunks: [[UInt64]] = []
+    /// The first entry of each chunk, contiguous, for the outer search.
+    private var firsts: [UInt64] = []
     private(set) var count = 0
 
-    /// The position of the first entry whose key is not less than `key` (or greater, when
-    /// `strictlyAfter`).
-    func position(of key: String, strictlyAfter: Bool, key keyOf: (UInt32) -> String) -> (chunk: Int, index: Int) {
+    @inline(__always)
+    static func prefix(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var p: UInt64 = 0
+        for i in 0..<4 { p = p << 8 | UInt64(i < key.count ? key[i] : 0) }
+        return p
+    }
+
+    @inline(__always)
+    static func entry(_ slot: UInt32, _ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        prefix(key) << 32 | UInt64(slot)
+    }
+
+    @inline(__always)
+    static func slot(_ entry: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: entry) }
+
+    /// Byte-wise order of an entry's key against `key` (negative, zero, positive).
+    @inline(__always)
+    static func compare(_ entry: UInt64, _ key: UnsafeBufferPointer<UInt8>, _ keyPrefix: UInt64, _ keyOf: KeyOf) -> Int {
+        let p = entry >> 32
+        if p != keyPrefix { return p < keyPrefix ? -1 : 1 }
+        return compareBytes(keyOf(slot(entry)), key)
+    }
+
+    @inline(__always)
+    static func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
+    /// The first position whose key is not before `key` (or after it, when `strictlyAfter`).
+    func position(of key: UnsafeBufferPointer<UInt8>, strictlyAfter: Bool, _ keyOf: KeyOf) -> (chunk: Int, index: Int) {
         if chunks.isEmpty { return (0, 0) }
-        // Last chunk whose first key is before the target.
+        let keyPrefix = SortedKeyList.prefix(key)
+        func before(_ entry: UInt64) -> Bool {
+            let c = SortedKeyList.compare(entry, key, keyPrefix, keyOf)
+            return strictlyAfter ? c <= 0 : c < 0
+        }
         var lo = 0
-        var hi = chunks.count
+        var hi = firsts.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            let before = strictlyAfter ? firstKeys[mid] <= key : firstKeys[mid] < key
-            if before { lo = mid + 1 } else { hi = mid }
+            if before(firsts[mid]) { lo = mid + 1 } else { hi = mid }
         }
         let c = max(0, lo - 1)
         let chunk = chunks[c]
@@ -30,40 +74,39 @@ struct SortedKeyList: Sendable {
         var h = chunk.count
         while l < h {
             let mid = (l + h) / 2
-            let k = keyOf(chunk[mid])
-            let before = strictlyAfter ? k <= key : k < key
-            if before { l = mid + 1 } else { h = mid }
+            if before(chunk[mid]) { l = mid + 1 } else { h = mid }
         }
         if l == chunk.count && c + 1 < chunks.count { return (c + 1, 0) }
         return (c, l)
     }
 
-    mutating func insert(_ slot: UInt32, key: String, key keyOf: (UInt32) -> String) {
+    mutating func insert(_ slot: UInt32, key: UnsafeBufferPointer<UInt8>, _ keyOf: KeyOf) {
+        let entry = SortedKeyList.entry(slot, key)
         count += 1
         if chunks.isEmpty {
-            chunks = [[slot]]
-            firstKeys = [key]
+            chunks = [[entry]]
+            firsts = [entry]
             return
         }
-        var (c, i) = position(of: key, strictlyAfter: false, key: keyOf)
-        if i == 0 && c > 0 && key < firstKeys[c] {
-            // Append to the previous chunk rather than become a new first key.
+        var (c, i) = position(of: key, strictlyAfter: false, keyOf)
+        if i == 0 && c > 0 {
+            // Append to the previous chunk rather than become a new first entry.
             c -= 1
             i = chunks[c].count
         }
-        chunks[c].insert(slot, at: i)
-        if i == 0 { firstKeys[c] = key }
+        chunks[c].insert(entry, at: i)
+        if i == 0 { firsts[c] = entry }
         if chunks[c].count > 2 * SortedKeyList.chunkSize {
             let tail = Array(chunks[c][SortedKeyList.chunkSize...])
             chunks[c].removeSubrange(SortedKeyList.chunkSize...)
             chunks.insert(tail, at: c + 1)
-            firstKeys.insert(keyOf(tail[0]), at: c + 1)
+            firsts.insert(tail[0], at: c + 1)
         }
     }
 
-    mutating func remove(_ slot: UInt32, key: String, key keyOf: (UInt32) -> String) {
-        let (c, i) = position(of: key, strictlyAfter: false, key: keyOf)
-        guard c < chunks.count, i < chunks[c].count, chunks[c][i] == slot else {
+    mutating func remove(_ slot: UInt32, key: UnsafeBufferPointer<UInt8>, _ keyOf: KeyOf) {
+        let (c, i) = position(of: key, strictlyAfter: false, keyOf)
+        guard c < chunks.count, i < chunks[c].count, SortedKeyList.slot(chunks[c][i]) == slot else {
             assertionFailure("sorted index out of step with the table")
             return
         }
@@ -71,27 +114,24 @@ struct SortedKeyList: Sendable {
         chunks[c].remove(at: i)
         if chunks[c].isEmpty {
             chunks.remove(at: c)
-            firstKeys.remove(at: c)
+            firsts.remove(at: c)
         } else if i == 0 {
-            firstKeys[c] = keyOf(chunks[c][0])
+            firsts[c] = chunks[c][0]
         }
     }
 
-    /// Calls `body` with slots in key order, starting after `after` (or at `from`), until it
-    /// returns false.
-    func forEach(from key: String?, strictlyAfter: Bool, key keyOf: (UInt32) -> String,
+    /// Calls `body` with slots in key order, from `key` (or after it), until it returns false.
+    func forEach(from key: UnsafeBufferPointer<UInt8>?, strictlyAfter: Bool, _ keyOf: KeyOf,
                  _ body: (UInt32) -> Bool) {
-        var (c, i) = key.map { position(of: $0, strictlyAfter: strictlyAfter, key: keyOf) } ?? (0, 0)
+        var (c, i) = key.map { position(of: $0, strictlyAfter: strictlyAfter, keyOf) } ?? (0, 0)
         while c < chunks.count {
             let chunk = chunks[c]
             while i < chunk.count {
-                if !body(chunk[i]) { return }
+                if !body(SortedKeyList.slot(chunk[i])) { return }
                 i += 1
             }
             c += 1
             i = 0
         }
     }
-
-    var byteCount: Int { chunks.reduce(0) { $0 + $1.capacity * 4 + 32 } + firstKeys.count * 16 }
 }

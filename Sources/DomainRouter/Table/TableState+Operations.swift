@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The table's operations, each run under the write lock (or the read lock for queries).
 extension TableState {
     // MARK: Add
@@ -8,7 +14,7 @@ extension TableState {
             throw .forbidden("only an admin may add routes for another owner ('\(asked)')")
         }
         var ownerName = principal.isAdmin ? (request.owner ?? principal.name) : principal.name
-        let tunnelID = request.tunnel ?? TunnelID.random()
+        let tunnelID = request.tunnel ?? TunnelID.uuid(random.next(), random.next())
         if let t = findTunnel(tunnelID) {
             let holder = owners[Int(tunnels[Int(t)].owner)]
             if holder != ownerName {
@@ -43,7 +49,7 @@ extension TableState {
         }
         if let s = findSlot(key) {
             let holder = tunnels[Int(slots[Int(s)].tunnel)]
-            if holder.id == tunnelID {
+            if findTunnel(tunnelID) == slots[Int(s)].tunnel {
                 return refresh(s, with: request, now: now)
             }
             guard request.replace else {
@@ -166,8 +172,10 @@ extension TableState {
         let revision = nextRevision()
         let ttl = request.ttl?.milliseconds ?? 0
         let expires = ttl > 0 ? now &+ ttl : Slot.never
+        let text = key.description
         let slot = Slot(
-            key: key.description, tunnel: t, prev: Slot.none, next: Slot.none, kind: key.kind!, live: true,
+            keyOffset: arena.append(text), tunnel: t, prev: Slot.none, next: Slot.none,
+            keyLength: UInt8(text.utf8.count), kind: key.kind!, live: true,
             session: 0, extras: RouteExtras(target: request.target, labels: request.labels),
             createdAt: now, updatedAt: now, expiresAt: expires, ttl: ttl,
             createRevision: revision, modRevision: revision)
@@ -210,7 +218,7 @@ extension TableState {
     /// Moves a key to another tunnel (`replace`), then refreshes it with the request's values.
     mutating func replace(_ s: UInt32, tunnel id: TunnelID, owner ownerName: String,
                           with request: AddRequest, now: Int64) -> AddResult {
-        let key = TableState.routeKey(of: slots[Int(s)])
+        let key = routeKey(s)
         removeTally(key, owner: ownerID(of: s))
         unlinkFromTunnel(s)
         let owner = internOwner(ownerName)
@@ -235,7 +243,7 @@ extension TableState {
                 found.append(s)
                 s = slots[Int(s)].next
             }
-            return found.sorted { slots[Int($0)].key < slots[Int($1)].key }
+            return found.sorted { SortedKeyList.compareBytes(keyBytes($0), keyBytes($1)) < 0 }
         }
         guard let s = findSlot(key) else { throw .notFound("no route for \(key)") }
         guard principal.isAdmin || ownerName(of: s) == principal.name else {
@@ -320,30 +328,41 @@ extension TableState {
             routes.append(route(s))
             return true
         }
-        if let tunnel = query.tunnel {
-            guard let t = findTunnel(tunnel) else { return RoutePage(routes: [], next: nil, revision: revision) }
-            var members: [UInt32] = []
-            var s = tunnels[Int(t)].head
-            while s != Slot.none {
-                let key = slots[Int(s)].key
-                if query.after.map({ key > $0 }) ?? true, query.prefix.map({ key.hasPrefix($0) }) ?? true {
-                    members.append(s)
+        func hasPrefix(_ s: UInt32, _ prefix: UnsafeBufferPointer<UInt8>) -> Bool {
+            let key = keyBytes(s)
+            return key.count >= prefix.count && (prefix.isEmpty || memcmp(key.baseAddress!, prefix.baseAddress!, prefix.count) == 0)
+        }
+        HostNames.withBytes(query.prefix ?? "") { prefix in
+            HostNames.withBytes(query.after ?? "") { after in
+                if let tunnel = query.tunnel {
+                    guard let t = findTunnel(tunnel) else { return }
+                    var members: [UInt32] = []
+                    var s = tunnels[Int(t)].head
+                    while s != Slot.none {
+                        if (query.after == nil || SortedKeyList.compareBytes(keyBytes(s), after) > 0) && hasPrefix(s, prefix) {
+                            members.append(s)
+                        }
+                        s = slots[Int(s)].next
+                    }
+                    members.sort { SortedKeyList.compareBytes(keyBytes($0), keyBytes($1)) < 0 }
+                    for s in members where !consider(s) { break }
+                } else {
+                    // Start at the later of `after` (exclusive) and `prefix` (inclusive).
+                    var start: UnsafeBufferPointer<UInt8>? = query.after == nil ? nil : after
+                    var strictly = true
+                    if query.prefix != nil, query.after == nil || SortedKeyList.compareBytes(after, prefix) < 0 {
+                        start = prefix
+                        strictly = false
+                    }
+                    let slots = self.slots
+                    let arena = self.arena
+                    sorted.forEach(from: start, strictlyAfter: strictly, {
+                        arena.bytes(at: slots[Int($0)].keyOffset, length: Int(slots[Int($0)].keyLength))
+                    }) { s in
+                        if query.prefix != nil && !hasPrefix(s, prefix) { return false }
+                        return consider(s)
+                    }
                 }
-                s = slots[Int(s)].next
-            }
-            members.sort { slots[Int($0)].key < slots[Int($1)].key }
-            for s in members where !consider(s) { break }
-        } else {
-            var start = query.after
-            var strictly = true
-            if let prefix = query.prefix, start.map({ $0 < prefix }) ?? true {
-                start = prefix
-                strictly = false
-            }
-            let slots = self.slots
-            sorted.forEach(from: start, strictlyAfter: strictly, key: { slots[Int($0)].key }) { s in
-                if let prefix = query.prefix, !slots[Int(s)].key.hasPrefix(prefix) { return false }
-                return consider(s)
             }
         }
         return RoutePage(routes: routes, next: more ? routes.last?.key : nil, revision: revision)

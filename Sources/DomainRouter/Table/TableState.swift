@@ -18,15 +18,17 @@ final class RouteExtras: Sendable {
     }
 }
 
-/// One route's storage. Slots are recycled through a free list; `live` tells a used one.
+/// One route's storage (88 bytes). Slots are recycled through a free list; `live` tells a
+/// used one. The key's bytes live in the table's arena.
 struct Slot {
     static let none: UInt32 = .max
     static let never: Int64 = .max
 
-    var key: String
+    var keyOffset: UInt32
     var tunnel: UInt32
     var prev: UInt32
     var next: UInt32
+    var keyLength: UInt8
     var kind: RouteKind
     var live: Bool
     var session: UInt64
@@ -39,12 +41,16 @@ struct Slot {
     var modRevision: UInt64
 }
 
-/// A tunnel: its owner and the head of the doubly linked list of its routes' slots.
+/// A tunnel: its id, its owner and the head of the doubly linked list of its routes' slots.
+/// A canonical UUID id is kept as its 128 bits; any other id as bytes in the arena, with
+/// `high` holding the offset and `textLength` the length.
 struct TunnelRecord {
-    var id: TunnelID
+    var high: UInt64
+    var low: UInt64
     var owner: UInt32
     var head: UInt32
     var count: UInt32
+    var textLength: UInt8
 }
 
 /// How many routes below a name each owner holds; one owner inline, others spill to a map.
@@ -98,10 +104,14 @@ struct SessionRecord {
     var endsAt: Int64?
 }
 
-/// Everything the table holds; mutated only under the table's write lock.
-struct TableState {
+/// Everything the table holds; mutated only under the table's write lock. Noncopyable, so
+/// that a lookup always borrows it in place (a copy would retain every stored property).
+struct TableState: ~Copyable {
     let config: RouteTableConfiguration
 
+    let arena = ByteArena(capacity: 1 << 16)
+    let hasher = ByteHash()
+    var random = RandomPool()
     var slots: [Slot] = []
     var freeSlots: [UInt32] = []
     var hosts = HashIndex()
@@ -132,27 +142,53 @@ struct TableState {
     // MARK: Finding
 
     @inline(__always)
-    static func keyEquals(_ key: String, offset: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let utf8 = key.utf8
-        guard utf8.count == bytes.count + offset else { return false }
-        return utf8.withContiguousStorageIfAvailable { p in
-            memcmp(p.baseAddress! + offset, bytes.baseAddress!, bytes.count) == 0
-        } ?? utf8.dropFirst(offset).elementsEqual(bytes)
+    func keyBytes(_ s: UInt32) -> UnsafeBufferPointer<UInt8> {
+        let slot = slots[Int(s)]
+        return arena.bytes(at: slot.keyOffset, length: Int(slot.keyLength))
+    }
+
+    func keyString(_ s: UInt32) -> String {
+        String(decoding: keyBytes(s), as: UTF8.self)
+    }
+
+    @inline(__always)
+    func keyEquals(_ s: UInt32, offset: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let slot = slots[Int(s)]
+        guard Int(slot.keyLength) == bytes.count + offset else { return false }
+        return memcmp(arena.base + Int(slot.keyOffset) + offset, bytes.baseAddress!, bytes.count) == 0
     }
 
     @inline(__always)
     func findHost(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> UInt32? {
-        hosts.find(hash: hash) { TableState.keyEquals(slots[Int($0)].key, offset: 0, bytes) }
+        hosts.find(hash: hash) { keyEquals($0, offset: 0, bytes) }
     }
 
     @inline(__always)
     func findWildcard(parent bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> UInt32? {
-        wildcards.find(hash: hash) { TableState.keyEquals(slots[Int($0)].key, offset: 2, bytes) }
+        wildcards.find(hash: hash) { keyEquals($0, offset: 2, bytes) }
+    }
+
+    func withTunnelIDBytes<R>(_ t: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let record = tunnels[Int(t)]
+        if record.textLength == 0 { return TunnelID.withUUIDBytes(record.high, record.low, body) }
+        return body(arena.bytes(at: UInt32(record.high), length: Int(record.textLength)))
+    }
+
+    func tunnelID(_ t: UInt32) -> TunnelID {
+        let record = tunnels[Int(t)]
+        if record.textLength == 0 { return TunnelID(unchecked: TunnelID.uuidString(record.high, record.low)) }
+        return TunnelID(unchecked: arena.string(at: UInt32(record.high), length: Int(record.textLength)))
     }
 
     func findTunnel(_ id: TunnelID) -> UInt32? {
         HostNames.withBytes(id.rawValue) { bytes in
-            tunnelIndex.find(hash: ByteHash.hash(bytes)) { TableState.keyEquals(tunnels[Int($0)].id.rawValue, offset: 0, bytes) }
+            let uuid = TunnelID.uuidBits(bytes)
+            return tunnelIndex.find(hash: hasher(bytes)) { t in
+                let record = tunnels[Int(t)]
+                if let uuid { return record.textLength == 0 && record.high == uuid.0 && record.low == uuid.1 }
+                return Int(record.textLength) == bytes.count
+                    && memcmp(arena.base + Int(record.high), bytes.baseAddress!, bytes.count) == 0
+            }
         }
     }
 
@@ -160,9 +196,9 @@ struct TableState {
     func findSlot(_ key: RouteKey) -> UInt32? {
         switch key {
         case .host(let name):
-            return HostNames.withBytes(name) { findHost($0, hash: ByteHash.hash($0)) }
+            return HostNames.withBytes(name) { findHost($0, hash: hasher($0)) }
         case .wildcard(let parent):
-            return HostNames.withBytes(parent) { findWildcard(parent: $0, hash: ByteHash.hash($0)) }
+            return HostNames.withBytes(parent) { findWildcard(parent: $0, hash: hasher($0)) }
         case .tcp(let port):
             guard !tcp.isEmpty, tcp[Int(port)] != 0 else { return nil }
             return tcp[Int(port)] - 1
@@ -190,13 +226,14 @@ struct TableState {
         tunnels[Int(slots[Int(s)].tunnel)].owner
     }
 
-    func route(_ s: UInt32) -> Route {
+    /// The route in slot `s`; `key` saves rebuilding the key when the caller has it.
+    func route(_ s: UInt32, key: String? = nil) -> Route {
         let slot = slots[Int(s)]
         let tunnel = tunnels[Int(slot.tunnel)]
         return Route(
-            key: slot.key,
+            key: key ?? keyString(s),
             kind: slot.kind,
-            tunnel: tunnel.id,
+            tunnel: tunnelID(slot.tunnel),
             target: slot.extras?.target,
             labels: slot.extras?.labels ?? [:],
             owner: owners[Int(tunnel.owner)],
@@ -212,16 +249,20 @@ struct TableState {
 
     // MARK: Lookup
 
-    /// Exact match first, then the most specific wildcard (the longest suffix).
-    func lookupHost(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, clock: any RouteClock) -> LookupResult? {
+    /// Exact match first, then the most specific wildcard (the longest suffix). `name` is
+    /// the canonical name as a String when the caller already has one.
+    func lookupHost(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, name: String?,
+                    clock: any RouteClock) -> LookupResult? {
         if let s = findHost(bytes, hash: hash), !isExpired(s, clock: clock) {
-            return LookupResult(route: route(s), match: .exact, via: slots[Int(s)].key)
+            let route = route(s, key: name)
+            return LookupResult(route: route, match: .exact, via: route.key)
         }
         guard wildcardCount > 0 else { return nil }
         for i in 0..<bytes.count where bytes[i] == UInt8(ascii: ".") {
             let suffix = UnsafeBufferPointer(rebasing: bytes[(i + 1)...])
-            if let s = findWildcard(parent: suffix, hash: ByteHash.hash(suffix)), !isExpired(s, clock: clock) {
-                return LookupResult(route: route(s), match: .wildcard, via: slots[Int(s)].key)
+            if let s = findWildcard(parent: suffix, hash: hasher(suffix)), !isExpired(s, clock: clock) {
+                let route = route(s)
+                return LookupResult(route: route, match: .wildcard, via: route.key)
             }
         }
         return nil
@@ -241,9 +282,8 @@ struct TableState {
         }
         guard !routes.isEmpty else { return nil }
         routes.sort { $0.key < $1.key }
-        let record = tunnels[Int(t)]
         return TunnelInfo(
-            id: record.id, owner: owners[Int(record.owner)],
+            id: tunnelID(t), owner: owners[Int(tunnels[Int(t)].owner)],
             expiresAt: latest == Slot.never ? nil : Timestamp(millisecondsSinceEpoch: latest),
             routes: routes)
     }
@@ -298,7 +338,7 @@ struct TableState {
         guard principal.isAdmin || isOwn else { return (nil, false) }
         let slot = slots[Int(s)]
         return (Conflict.Holder(
-            owner: owner, tunnel: tunnels[Int(slot.tunnel)].id,
+            owner: owner, tunnel: tunnelID(slot.tunnel),
             expiresAt: slot.expiresAt == Slot.never ? nil : Timestamp(millisecondsSinceEpoch: slot.expiresAt)), isOwn)
     }
 
@@ -317,7 +357,7 @@ struct TableState {
         }
         func conflict(_ s: UInt32, _ relation: Conflict.Relation) -> Conflict {
             let (holder, _) = conflictHolder(s, for: principal)
-            return Conflict(key: key.description, relation: relation, heldKey: slots[Int(s)].key,
+            return Conflict(key: key.description, relation: relation, heldKey: keyString(s),
                             holder: holder, isOwn: false)
         }
         if case .wildcard = key, let s = foreign(findSlot(.host(name))) {
@@ -370,39 +410,46 @@ struct TableState {
         for id in gone { subscribers[id] = nil }
     }
 
+    /// The port of a `tcp:N` key's bytes.
+    static func port(_ key: UnsafeBufferPointer<UInt8>) -> Int {
+        key.dropFirst(4).reduce(0) { $0 * 10 + Int($1 - 0x30) }
+    }
+
     mutating func insertIndexes(_ s: UInt32) {
-        let key = slots[Int(s)].key
+        let key = keyBytes(s)
         switch slots[Int(s)].kind {
         case .host:
-            hosts.insert(hash: ByteHash.hash(key), slot: s)
+            hosts.insert(hash: hasher(key), slot: s)
             hostCount += 1
         case .wildcard:
-            wildcards.insert(hash: HostNames.withBytes(key) { ByteHash.hash(UnsafeBufferPointer(rebasing: $0[2...])) }, slot: s)
+            wildcards.insert(hash: hasher(UnsafeBufferPointer(rebasing: key[2...])), slot: s)
             wildcardCount += 1
         case .tcp:
             if tcp.isEmpty { tcp = Array(repeating: 0, count: 65536) }
-            tcp[Int(UInt16(key.dropFirst(4))!)] = s + 1
+            tcp[TableState.port(key)] = s + 1
             tcpCount += 1
         }
         let slots = self.slots
-        sorted.insert(s, key: key) { slots[Int($0)].key }
+        let arena = self.arena
+        sorted.insert(s, key: key) { arena.bytes(at: slots[Int($0)].keyOffset, length: Int(slots[Int($0)].keyLength)) }
     }
 
     mutating func removeIndexes(_ s: UInt32) {
-        let key = slots[Int(s)].key
+        let key = keyBytes(s)
         switch slots[Int(s)].kind {
         case .host:
-            hosts.remove(hash: ByteHash.hash(key), slot: s)
+            hosts.remove(hash: hasher(key), slot: s)
             hostCount -= 1
         case .wildcard:
-            wildcards.remove(hash: HostNames.withBytes(key) { ByteHash.hash(UnsafeBufferPointer(rebasing: $0[2...])) }, slot: s)
+            wildcards.remove(hash: hasher(UnsafeBufferPointer(rebasing: key[2...])), slot: s)
             wildcardCount -= 1
         case .tcp:
-            tcp[Int(UInt16(key.dropFirst(4))!)] = 0
+            tcp[TableState.port(key)] = 0
             tcpCount -= 1
         }
         let slots = self.slots
-        sorted.remove(s, key: key) { slots[Int($0)].key }
+        let arena = self.arena
+        sorted.remove(s, key: key) { arena.bytes(at: slots[Int($0)].keyOffset, length: Int(slots[Int($0)].keyLength)) }
     }
 
     mutating func addTally(_ key: RouteKey, owner: UInt32) {
@@ -419,11 +466,12 @@ struct TableState {
         }
     }
 
-    static func routeKey(of slot: Slot) -> RouteKey {
-        switch slot.kind {
-        case .host: return .host(slot.key)
-        case .wildcard: return .wildcard(String(slot.key.dropFirst(2)))
-        case .tcp: return .tcp(UInt16(slot.key.dropFirst(4))!)
+    func routeKey(_ s: UInt32) -> RouteKey {
+        let key = keyBytes(s)
+        switch slots[Int(s)].kind {
+        case .host: return .host(String(decoding: key, as: UTF8.self))
+        case .wildcard: return .wildcard(String(decoding: key.dropFirst(2), as: UTF8.self))
+        case .tcp: return .tcp(UInt16(TableState.port(key)))
         }
     }
 
@@ -446,15 +494,26 @@ struct TableState {
         if next != Slot.none { slots[Int(next)].prev = prev }
         tunnels[Int(t)].count -= 1
         if tunnels[Int(t)].count == 0 {
-            let id = tunnels[Int(t)].id
-            tunnelIndex.remove(hash: ByteHash.hash(id.rawValue), slot: t)
+            let hash = withTunnelIDBytes(t) { hasher($0) }
+            tunnelIndex.remove(hash: hash, slot: t)
+            arena.release(Int(tunnels[Int(t)].textLength))
             freeTunnels.append(t)
         }
     }
 
     mutating func tunnelSlot(for id: TunnelID, owner: UInt32) -> UInt32 {
         if let t = findTunnel(id) { return t }
-        let record = TunnelRecord(id: id, owner: owner, head: Slot.none, count: 0)
+        var record = TunnelRecord(high: 0, low: 0, owner: owner, head: Slot.none, count: 0, textLength: 0)
+        let hash = HostNames.withBytes(id.rawValue) { bytes in
+            if let (hi, lo) = TunnelID.uuidBits(bytes) {
+                record.high = hi
+                record.low = lo
+            } else {
+                record.high = UInt64(arena.append(bytes))
+                record.textLength = UInt8(bytes.count)
+            }
+            return hasher(bytes)
+        }
         let t: UInt32
         if let free = freeTunnels.popLast() {
             t = free
@@ -463,7 +522,7 @@ struct TableState {
             t = UInt32(tunnels.count)
             tunnels.append(record)
         }
-        tunnelIndex.insert(hash: ByteHash.hash(id.rawValue), slot: t)
+        tunnelIndex.insert(hash: hash, slot: t)
         return t
     }
 
@@ -489,17 +548,37 @@ struct TableState {
         let gone = route(s)
         let slot = slots[Int(s)]
         removeIndexes(s)
-        removeTally(TableState.routeKey(of: slot), owner: tunnels[Int(slot.tunnel)].owner)
+        removeTally(routeKey(s), owner: tunnels[Int(slot.tunnel)].owner)
         if slot.session != 0 { sessions[slot.session]?.slots.remove(s) }
         unlinkFromTunnel(s)
+        arena.release(Int(slot.keyLength))
         slots[Int(s)].live = false
-        slots[Int(s)].key = ""
         slots[Int(s)].extras = nil
         slots[Int(s)].session = 0
         slots[Int(s)].expiresAt = Slot.never
         freeSlots.append(s)
         publish(RouteEvent(kind: kind, revision: nextRevision(), key: gone.key, route: gone))
+        if arena.shouldCompact { compactArena() }
         return gone
+    }
+
+    /// Moves live keys and tunnel ids to a fresh arena, dropping the bytes of removed ones.
+    mutating func compactArena() {
+        var slots = self.slots
+        var tunnels = self.tunnels
+        self.slots = []
+        self.tunnels = []
+        let freeTunnels = Set(self.freeTunnels)
+        arena.compact { relocate in
+            for i in slots.indices where slots[i].live {
+                slots[i].keyOffset = relocate(slots[i].keyOffset, Int(slots[i].keyLength))
+            }
+            for t in tunnels.indices where tunnels[t].textLength > 0 && !freeTunnels.contains(UInt32(t)) {
+                tunnels[t].high = UInt64(relocate(UInt32(tunnels[t].high), Int(tunnels[t].textLength)))
+            }
+        }
+        self.slots = slots
+        self.tunnels = tunnels
     }
 
     /// Expires every route and session whose deadline has passed. Returns how many routes went.
