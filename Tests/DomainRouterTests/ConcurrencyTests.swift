@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 import Testing
 @testable import DomainRouter
@@ -41,20 +42,14 @@ struct ConcurrencyTests {
         try table.add("k", tunnel: "a", as: root, target: "10.0.0.1:1", labels: ["side": "a"])
         let torn = Atomic<Int>(0)
         let reads = Atomic<Int>(0)
+        let readersStarted = Atomic<Int>(0)
         let done = Atomic<Bool>(false)
-        DispatchQueue.concurrentPerform(iterations: 4) { worker in
-            if worker == 0 {
-                for i in 0..<4000 {
-                    let side = i % 2 == 0 ? "b" : "a"
-                    _ = try? table.add("k", tunnel: side, as: root, replace: true,
-                                       target: side == "a" ? "10.0.0.1:1" : "10.0.0.2:2", labels: ["side": side])
-                    if i % 10 == 0 {
-                        _ = try? table.add("x\(i)", tunnel: "c", as: root)
-                        _ = try? table.delete(.host("x\(i).example.com"), as: root)
-                    }
-                }
-                done.store(true, ordering: .releasing)
-            } else {
+        let finished = DispatchGroup()
+        let readerCount = 3
+        for _ in 0..<readerCount {
+            finished.enter()
+            Thread.detachNewThread {
+                readersStarted.add(1, ordering: .relaxed)
                 while !done.load(ordering: .acquiring) {
                     reads.add(1, ordering: .relaxed)
                     guard let route = table.lookup(host: "k.example.com")?.route else {
@@ -63,7 +58,9 @@ struct ConcurrencyTests {
                     }
                     let side = route.tunnel.rawValue
                     if route.labels["side"] != side { torn.add(1, ordering: .relaxed) }
-                    if route.target?.description != (side == "a" ? "10.0.0.1:1" : "10.0.0.2:2") { torn.add(1, ordering: .relaxed) }
+                    if route.target?.description != (side == "a" ? "10.0.0.1:1" : "10.0.0.2:2") {
+                        torn.add(1, ordering: .relaxed)
+                    }
                     if let info = try? table.tunnel(route.tunnel), !info.routes.allSatisfy({ $0.tunnel == route.tunnel }) {
                         torn.add(1, ordering: .relaxed)
                     }
@@ -72,8 +69,22 @@ struct ConcurrencyTests {
                         torn.add(1, ordering: .relaxed)
                     }
                 }
+                finished.leave()
             }
         }
+        // Write only once every reader runs, so that reads and writes overlap.
+        while readersStarted.load(ordering: .relaxed) < readerCount { usleep(100) }
+        for i in 0..<4000 {
+            let side = i % 2 == 0 ? "b" : "a"
+            _ = try? table.add("k", tunnel: side, as: root, replace: true,
+                               target: side == "a" ? "10.0.0.1:1" : "10.0.0.2:2", labels: ["side": side])
+            if i % 10 == 0 {
+                _ = try? table.add("x\(i)", tunnel: "c", as: root)
+                _ = try? table.delete(.host("x\(i).example.com"), as: root)
+            }
+        }
+        done.store(true, ordering: .releasing)
+        finished.wait()
         #expect(reads.load(ordering: .relaxed) > 0)
         #expect(torn.load(ordering: .relaxed) == 0)
     }

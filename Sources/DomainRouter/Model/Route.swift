@@ -1,5 +1,5 @@
 /// The three kinds of route key.
-public enum RouteKind: String, Hashable, Sendable, CaseIterable {
+public enum RouteKind: String, Hashable, Sendable, CaseIterable, BitwiseCopyable {
     /// `foo.example.com`, matched by HTTP Host header and TLS SNI.
     case host
     /// `*.foo.example.com`, matching names below `foo.example.com` that nothing more specific claims.

@@ -168,31 +168,24 @@ extension TableState {
     mutating func create(_ key: RouteKey, tunnel id: TunnelID, owner ownerName: String,
                          with request: AddRequest, now: Int64) -> AddResult {
         let owner = internOwner(ownerName)
-        let t = tunnelSlot(for: id, owner: owner)
+        let (t, uuid) = tunnelSlot(for: id, owner: owner)
         let revision = nextRevision()
         let ttl = request.ttl?.milliseconds ?? 0
         let expires = ttl > 0 ? now &+ ttl : Slot.never
-        let text = key.description
-        let slot = Slot(
-            keyOffset: arena.append(text), tunnel: t, prev: Slot.none, next: Slot.none,
-            keyLength: UInt8(text.utf8.count), kind: key.kind!, live: true,
-            session: 0, extras: RouteExtras(target: request.target, labels: request.labels),
-            createdAt: now, updatedAt: now, expiresAt: expires, ttl: ttl,
-            createRevision: revision, modRevision: revision)
-        let s: UInt32
-        if let free = freeSlots.popLast() {
-            s = free
-            slots[Int(s)] = slot
-        } else {
-            s = UInt32(slots.count)
-            slots.append(slot)
-        }
-        linkToTunnel(s, t)
+        let s = newSlot(key)
+        slots[Int(s)].createdAt = now
+        slots[Int(s)].updatedAt = now
+        slots[Int(s)].expiresAt = expires
+        slots[Int(s)].ttl = ttl
+        slots[Int(s)].createRevision = revision
+        slots[Int(s)].modRevision = revision
+        setExtras(s, target: request.target, labels: request.labels)
+        linkToTunnel(s, t, uuid: uuid)
         insertIndexes(s)
         addTally(key, owner: owner)
         if let session = request.session { bindSession(s, to: session) }
         scheduleExpiry(s, at: expires, previous: Slot.never)
-        let route = route(s)
+        let route = route(s, key: key.description)
         publish(RouteEvent(kind: .add, revision: revision, key: route.key, route: route))
         return AddResult(route: route, created: true, revision: revision)
     }
@@ -207,7 +200,7 @@ extension TableState {
         slots[Int(s)].expiresAt = expires
         slots[Int(s)].updatedAt = now
         slots[Int(s)].modRevision = revision
-        slots[Int(s)].extras = RouteExtras(target: request.target, labels: request.labels)
+        setExtras(s, target: request.target, labels: request.labels)
         bindSession(s, to: request.session ?? 0)
         scheduleExpiry(s, at: expires, previous: previous)
         let route = route(s)
@@ -222,8 +215,8 @@ extension TableState {
         removeTally(key, owner: ownerID(of: s))
         unlinkFromTunnel(s)
         let owner = internOwner(ownerName)
-        let t = tunnelSlot(for: id, owner: owner)
-        linkToTunnel(s, t)
+        let (t, uuid) = tunnelSlot(for: id, owner: owner)
+        linkToTunnel(s, t, uuid: uuid)
         addTally(key, owner: owner)
         return refresh(s, with: request, now: now)
     }
@@ -231,19 +224,13 @@ extension TableState {
     // MARK: Delete and touch
 
     /// The live slots a key names: one route, or all routes of a tunnel (in key order).
-    func slots(for key: RouteKey, principal: Principal, verb: String) throws(RouteError) -> [UInt32] {
+    func matchingSlots(for key: RouteKey, principal: Principal, verb: String) throws(RouteError) -> [UInt32] {
         if case .tunnel(let id) = key {
             guard let t = findTunnel(id) else { throw .notFound("no tunnel \(id)") }
             guard principal.isAdmin || owners[Int(tunnels[Int(t)].owner)] == principal.name else {
                 throw .forbidden("tunnel \(id) belongs to another owner; only that owner or an admin may \(verb) it")
             }
-            var found: [UInt32] = []
-            var s = tunnels[Int(t)].head
-            while s != Slot.none {
-                found.append(s)
-                s = slots[Int(s)].next
-            }
-            return found.sorted { SortedKeyList.compareBytes(keyBytes($0), keyBytes($1)) < 0 }
+            return members(of: t, now: .min)
         }
         guard let s = findSlot(key) else { throw .notFound("no route for \(key)") }
         guard principal.isAdmin || ownerName(of: s) == principal.name else {
@@ -254,12 +241,12 @@ extension TableState {
 
     mutating func delete(_ key: RouteKey, principal: Principal, now: Int64) throws(RouteError) -> [Route] {
         expireDue(now: now)
-        return try slots(for: key, principal: principal, verb: "delete").map { remove($0, as: .delete) }
+        return try matchingSlots(for: key, principal: principal, verb: "delete").map { remove($0, as: .delete) }
     }
 
     mutating func touch(_ key: RouteKey, ttl: Duration?, principal: Principal, now: Int64) throws(RouteError) -> [Route] {
         expireDue(now: now)
-        return try slots(for: key, principal: principal, verb: "touch").map { s in
+        return try matchingSlots(for: key, principal: principal, verb: "touch").map { s in
             let revision = nextRevision()
             let previous = slots[Int(s)].expiresAt
             if let ttl { slots[Int(s)].ttl = ttl.milliseconds }
@@ -316,10 +303,10 @@ extension TableState {
             let slot = slots[Int(s)]
             guard slot.live, slot.expiresAt > now else { return true }
             if let kind = query.kind, slot.kind != kind { return true }
-            if let ownerID, tunnels[Int(slot.tunnel)].owner != ownerID { return true }
+            if let ownerID, slot.owner != ownerID { return true }
             if !query.labels.isEmpty {
-                let labels = slot.extras?.labels ?? [:]
-                for (k, v) in query.labels where labels[k] != v { return true }
+                let routeLabels = slot.flags & Slot.hasLabels == 0 ? [:] : labels[s] ?? [:]
+                for (k, v) in query.labels where routeLabels[k] != v { return true }
             }
             if routes.count == limit {
                 more = true
@@ -354,11 +341,7 @@ extension TableState {
                         start = prefix
                         strictly = false
                     }
-                    let slots = self.slots
-                    let arena = self.arena
-                    sorted.forEach(from: start, strictlyAfter: strictly, {
-                        arena.bytes(at: slots[Int($0)].keyOffset, length: Int(slots[Int($0)].keyLength))
-                    }) { s in
+                    sorted.forEach(from: start, strictlyAfter: strictly, keyOf) { s in
                         if query.prefix != nil && !hasPrefix(s, prefix) { return false }
                         return consider(s)
                     }

@@ -6,50 +6,51 @@ import Darwin
 import DequeModule
 import HeapModule
 
-/// Target and labels, kept out of line: most routes have neither, and a slot stays small.
-final class RouteExtras: Sendable {
-    let target: RouteTarget?
-    let labels: [String: String]
-
-    init?(target: RouteTarget?, labels: [String: String]) {
-        if target == nil && labels.isEmpty { return nil }
-        self.target = target
-        self.labels = labels
-    }
-}
-
-/// One route's storage (88 bytes). Slots are recycled through a free list; `live` tells a
-/// used one. The key's bytes live in the table's arena.
-struct Slot {
+/// One route's storage: 128 bytes, cache-line aligned in a `RawBuffer`, the first line holding
+/// everything a lookup reads. Keys up to 24 bytes (most names under a base domain) sit inline;
+/// longer ones, and targets, live in the table's byte arena. A UUID tunnel id is copied into
+/// every slot of its tunnel, so a lookup never visits the tunnel record. Slots are recycled
+/// through a free list; `live` tells a used one.
+struct Slot: BitwiseCopyable {
     static let none: UInt32 = .max
     static let never: Int64 = .max
+    static let inlineKeyCapacity = 24
+    /// `flags`: the tunnel id is the UUID in `uuidHigh`/`uuidLow`.
+    static let uuidTunnel: UInt8 = 1
+    /// `flags`: the route has labels (in `TableState.labels`).
+    static let hasLabels: UInt8 = 2
 
-    var keyOffset: UInt32
-    var tunnel: UInt32
-    var prev: UInt32
-    var next: UInt32
-    var keyLength: UInt8
-    var kind: RouteKind
-    var live: Bool
-    var session: UInt64
-    var extras: RouteExtras?
-    var createdAt: Int64
-    var updatedAt: Int64
-    var expiresAt: Int64
-    var ttl: Int64
-    var createRevision: UInt64
-    var modRevision: UInt64
+    // First cache line.
+    var key: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    var keyLength: UInt8 = 0
+    var kind: RouteKind = .host
+    var live = false
+    var flags: UInt8 = 0
+    var owner: UInt32 = 0
+    var tunnel: UInt32 = Slot.none
+    var prev: UInt32 = Slot.none
+    var next: UInt32 = Slot.none
+    var targetOffset: UInt32 = 0
+    var uuidHigh: UInt64 = 0
+    var uuidLow: UInt64 = 0
+    // Second cache line.
+    var expiresAt: Int64 = Slot.never
+    var session: UInt64 = 0
+    var createdAt: Int64 = 0
+    var updatedAt: Int64 = 0
+    var ttl: Int64 = 0
+    var createRevision: UInt64 = 0
+    var modRevision: UInt64 = 0
+    var targetLength: UInt16 = 0
 }
 
-/// A tunnel: its id, its owner and the head of the doubly linked list of its routes' slots.
-/// A canonical UUID id is kept as its 128 bits; any other id as bytes in the arena, with
-/// `high` holding the offset and `textLength` the length.
-struct TunnelRecord {
-    var high: UInt64
-    var low: UInt64
-    var owner: UInt32
+/// A tunnel: its owner and the head of the doubly linked list of its routes' slots. A UUID
+/// id lives in the slots; any other id as bytes in the arena (`textLength` > 0).
+struct TunnelRecord: BitwiseCopyable {
     var head: UInt32
     var count: UInt32
+    var owner: UInt32
+    var textOffset: UInt32
     var textLength: UInt8
 }
 
@@ -105,22 +106,23 @@ struct SessionRecord {
 }
 
 /// Everything the table holds; mutated only under the table's write lock. Noncopyable, so
-/// that a lookup always borrows it in place (a copy would retain every stored property).
+/// that a lookup always borrows it in place and the raw buffers have one owner.
 struct TableState: ~Copyable {
     let config: RouteTableConfiguration
 
     let arena = ByteArena(capacity: 1 << 16)
     let hasher = ByteHash()
     var random = RandomPool()
-    var slots: [Slot] = []
+    var slots = RawBuffer<Slot>(capacity: 1024)
     var freeSlots: [UInt32] = []
     var hosts = HashIndex()
     var wildcards = HashIndex()
     var tcp: [UInt32] = []
     var sorted = SortedKeyList()
-    var tunnels: [TunnelRecord] = []
+    var tunnels = RawBuffer<TunnelRecord>(capacity: 1024)
     var freeTunnels: [UInt32] = []
     var tunnelIndex = HashIndex()
+    var labels: [UInt32: [String: String]] = [:]
     var owners: [String] = []
     var ownerIDs: [String: UInt32] = [:]
     var below: [String: OwnerTally] = [:]
@@ -139,23 +141,39 @@ struct TableState: ~Copyable {
         self.config = config
     }
 
-    // MARK: Finding
+    // MARK: Keys and ids
+
+    /// The bytes of a slot's key (inline, or in the arena).
+    @inline(__always)
+    static func keyBytes(_ p: UnsafePointer<Slot>, _ arena: ByteArena) -> UnsafeBufferPointer<UInt8> {
+        let n = Int(p.pointee.keyLength)
+        if n <= Slot.inlineKeyCapacity {
+            return UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: n)
+        }
+        return arena.bytes(at: UInt32(truncatingIfNeeded: p.pointee.key.0), length: n)
+    }
 
     @inline(__always)
     func keyBytes(_ s: UInt32) -> UnsafeBufferPointer<UInt8> {
-        let slot = slots[Int(s)]
-        return arena.bytes(at: slot.keyOffset, length: Int(slot.keyLength))
+        TableState.keyBytes(slots.pointer(Int(s)), arena)
     }
 
     func keyString(_ s: UInt32) -> String {
         String(decoding: keyBytes(s), as: UTF8.self)
     }
 
+    /// A key accessor for the sorted list, valid until the slots or the arena move.
+    var keyOf: SortedKeyList.KeyOf {
+        let base = slots.base
+        let arena = self.arena
+        return { TableState.keyBytes(base + Int($0), arena) }
+    }
+
     @inline(__always)
     func keyEquals(_ s: UInt32, offset: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let slot = slots[Int(s)]
-        guard Int(slot.keyLength) == bytes.count + offset else { return false }
-        return memcmp(arena.base + Int(slot.keyOffset) + offset, bytes.baseAddress!, bytes.count) == 0
+        let key = keyBytes(s)
+        guard key.count == bytes.count + offset else { return false }
+        return memcmp(key.baseAddress! + offset, bytes.baseAddress!, bytes.count) == 0
     }
 
     @inline(__always)
@@ -170,14 +188,21 @@ struct TableState: ~Copyable {
 
     func withTunnelIDBytes<R>(_ t: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let record = tunnels[Int(t)]
-        if record.textLength == 0 { return TunnelID.withUUIDBytes(record.high, record.low, body) }
-        return body(arena.bytes(at: UInt32(record.high), length: Int(record.textLength)))
+        if record.textLength == 0 {
+            let head = slots[Int(record.head)]
+            return TunnelID.withUUIDBytes(head.uuidHigh, head.uuidLow, body)
+        }
+        return body(arena.bytes(at: record.textOffset, length: Int(record.textLength)))
     }
 
-    func tunnelID(_ t: UInt32) -> TunnelID {
-        let record = tunnels[Int(t)]
-        if record.textLength == 0 { return TunnelID(unchecked: TunnelID.uuidString(record.high, record.low)) }
-        return TunnelID(unchecked: arena.string(at: UInt32(record.high), length: Int(record.textLength)))
+    /// The tunnel id of the route in slot `s`.
+    func tunnelID(ofSlot s: UInt32) -> TunnelID {
+        let slot = slots[Int(s)]
+        if slot.flags & Slot.uuidTunnel != 0 {
+            return TunnelID(unchecked: TunnelID.uuidString(slot.uuidHigh, slot.uuidLow))
+        }
+        let record = tunnels[Int(slot.tunnel)]
+        return TunnelID(unchecked: arena.string(at: record.textOffset, length: Int(record.textLength)))
     }
 
     func findTunnel(_ id: TunnelID) -> UInt32? {
@@ -185,9 +210,13 @@ struct TableState: ~Copyable {
             let uuid = TunnelID.uuidBits(bytes)
             return tunnelIndex.find(hash: hasher(bytes)) { t in
                 let record = tunnels[Int(t)]
-                if let uuid { return record.textLength == 0 && record.high == uuid.0 && record.low == uuid.1 }
+                if let uuid {
+                    guard record.textLength == 0, record.head != Slot.none else { return false }
+                    let head = slots[Int(record.head)]
+                    return head.uuidHigh == uuid.0 && head.uuidLow == uuid.1
+                }
                 return Int(record.textLength) == bytes.count
-                    && memcmp(arena.base + Int(record.high), bytes.baseAddress!, bytes.count) == 0
+                    && memcmp(arena.base + Int(record.textOffset), bytes.baseAddress!, bytes.count) == 0
             }
         }
     }
@@ -219,24 +248,46 @@ struct TableState: ~Copyable {
     }
 
     func ownerName(of s: UInt32) -> String {
-        owners[Int(tunnels[Int(slots[Int(s)].tunnel)].owner)]
+        owners[Int(slots[Int(s)].owner)]
     }
 
     func ownerID(of s: UInt32) -> UInt32 {
-        tunnels[Int(slots[Int(s)].tunnel)].owner
+        slots[Int(s)].owner
+    }
+
+    // MARK: Targets
+
+    /// Stores a target in the arena as `[kind][port, little-endian][host or path]`.
+    func encodeTarget(_ target: RouteTarget) -> (UInt32, UInt16) {
+        var bytes: [UInt8]
+        switch target {
+        case .address(let host, let port):
+            bytes = [0, UInt8(port & 0xFF), UInt8(port >> 8)] + Array(host.utf8)
+        case .unixSocket(let path):
+            bytes = [1, 0, 0] + Array(path.utf8)
+        }
+        let offset = bytes.withUnsafeBufferPointer { arena.append($0) }
+        return (offset, UInt16(bytes.count))
+    }
+
+    func decodeTarget(_ slot: Slot) -> RouteTarget? {
+        guard slot.targetLength > 0 else { return nil }
+        let bytes = arena.bytes(at: slot.targetOffset, length: Int(slot.targetLength))
+        let text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+        if bytes[0] == 1 { return .unixSocket(path: text) }
+        return .address(host: text, port: UInt16(bytes[1]) | UInt16(bytes[2]) << 8)
     }
 
     /// The route in slot `s`; `key` saves rebuilding the key when the caller has it.
     func route(_ s: UInt32, key: String? = nil) -> Route {
         let slot = slots[Int(s)]
-        let tunnel = tunnels[Int(slot.tunnel)]
         return Route(
             key: key ?? keyString(s),
             kind: slot.kind,
-            tunnel: tunnelID(slot.tunnel),
-            target: slot.extras?.target,
-            labels: slot.extras?.labels ?? [:],
-            owner: owners[Int(tunnel.owner)],
+            tunnel: tunnelID(ofSlot: s),
+            target: decodeTarget(slot),
+            labels: slot.flags & Slot.hasLabels == 0 ? [:] : labels[s] ?? [:],
+            owner: owners[Int(slot.owner)],
             session: slot.session == 0 ? nil : slot.session,
             createdAt: Timestamp(millisecondsSinceEpoch: slot.createdAt),
             updatedAt: Timestamp(millisecondsSinceEpoch: slot.updatedAt),
@@ -268,23 +319,25 @@ struct TableState: ~Copyable {
         return nil
     }
 
-    func tunnelInfo(_ id: TunnelID, now: Int64) -> TunnelInfo? {
-        guard let t = findTunnel(id) else { return nil }
-        var routes: [Route] = []
-        var latest: Int64 = 0
+    /// The live, unexpired slots of a tunnel, in key order.
+    func members(of t: UInt32, now: Int64) -> [UInt32] {
+        var found: [UInt32] = []
         var s = tunnels[Int(t)].head
         while s != Slot.none {
-            if !isExpired(s, now: now) {
-                routes.append(route(s))
-                latest = max(latest, slots[Int(s)].expiresAt)
-            }
+            if !isExpired(s, now: now) { found.append(s) }
             s = slots[Int(s)].next
         }
+        return found.sorted { SortedKeyList.compareBytes(keyBytes($0), keyBytes($1)) < 0 }
+    }
+
+    func tunnelInfo(_ id: TunnelID, now: Int64) -> TunnelInfo? {
+        guard let t = findTunnel(id) else { return nil }
+        let routes = members(of: t, now: now).map { route($0) }
         guard !routes.isEmpty else { return nil }
-        routes.sort { $0.key < $1.key }
+        let expiries = routes.map { $0.expiresAt }
         return TunnelInfo(
-            id: tunnelID(t), owner: owners[Int(tunnels[Int(t)].owner)],
-            expiresAt: latest == Slot.never ? nil : Timestamp(millisecondsSinceEpoch: latest),
+            id: id, owner: owners[Int(tunnels[Int(t)].owner)],
+            expiresAt: expiries.contains(nil) ? nil : expiries.compactMap { $0 }.max(),
             routes: routes)
     }
 
@@ -338,7 +391,7 @@ struct TableState: ~Copyable {
         guard principal.isAdmin || isOwn else { return (nil, false) }
         let slot = slots[Int(s)]
         return (Conflict.Holder(
-            owner: owner, tunnel: tunnelID(slot.tunnel),
+            owner: owner, tunnel: tunnelID(ofSlot: s),
             expiresAt: slot.expiresAt == Slot.never ? nil : Timestamp(millisecondsSinceEpoch: slot.expiresAt)), isOwn)
     }
 
@@ -415,6 +468,29 @@ struct TableState: ~Copyable {
         key.dropFirst(4).reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
+    /// Allocates a slot holding `key`, not yet indexed or linked.
+    mutating func newSlot(_ key: RouteKey) -> UInt32 {
+        var slot = Slot()
+        let text = key.description
+        let length = text.utf8.count
+        slot.keyLength = UInt8(length)
+        slot.kind = key.kind!
+        slot.live = true
+        if length <= Slot.inlineKeyCapacity {
+            HostNames.withBytes(text) { bytes in
+                withUnsafeMutableBytes(of: &slot.key) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
+            }
+        } else {
+            slot.key.0 = UInt64(arena.append(text))
+        }
+        if let free = freeSlots.popLast() {
+            slots[Int(free)] = slot
+            return free
+        }
+        slots.append(slot)
+        return UInt32(slots.count - 1)
+    }
+
     mutating func insertIndexes(_ s: UInt32) {
         let key = keyBytes(s)
         switch slots[Int(s)].kind {
@@ -429,9 +505,8 @@ struct TableState: ~Copyable {
             tcp[TableState.port(key)] = s + 1
             tcpCount += 1
         }
-        let slots = self.slots
-        let arena = self.arena
-        sorted.insert(s, key: key) { arena.bytes(at: slots[Int($0)].keyOffset, length: Int(slots[Int($0)].keyLength)) }
+        let keyOf = self.keyOf
+        sorted.insert(s, key: key, keyOf)
     }
 
     mutating func removeIndexes(_ s: UInt32) {
@@ -447,9 +522,23 @@ struct TableState: ~Copyable {
             tcp[TableState.port(key)] = 0
             tcpCount -= 1
         }
-        let slots = self.slots
-        let arena = self.arena
-        sorted.remove(s, key: key) { arena.bytes(at: slots[Int($0)].keyOffset, length: Int(slots[Int($0)].keyLength)) }
+        let keyOf = self.keyOf
+        sorted.remove(s, key: key, keyOf)
+    }
+
+    /// Sets a route's target and labels, releasing the old target's bytes.
+    mutating func setExtras(_ s: UInt32, target: RouteTarget?, labels newLabels: [String: String]) {
+        if slots[Int(s)].targetLength > 0 { arena.release(Int(slots[Int(s)].targetLength)) }
+        let (offset, length) = target.map { encodeTarget($0) } ?? (0, 0)
+        slots[Int(s)].targetOffset = offset
+        slots[Int(s)].targetLength = length
+        if newLabels.isEmpty {
+            slots[Int(s)].flags &= ~Slot.hasLabels
+            labels[s] = nil
+        } else {
+            slots[Int(s)].flags |= Slot.hasLabels
+            labels[s] = newLabels
+        }
     }
 
     mutating func addTally(_ key: RouteKey, owner: UInt32) {
@@ -475,9 +564,20 @@ struct TableState: ~Copyable {
         }
     }
 
-    mutating func linkToTunnel(_ s: UInt32, _ t: UInt32) {
+    /// Links a slot into tunnel `t`, copying the tunnel's owner and UUID into it.
+    mutating func linkToTunnel(_ s: UInt32, _ t: UInt32, uuid: (UInt64, UInt64)?) {
         let head = tunnels[Int(t)].head
         slots[Int(s)].tunnel = t
+        slots[Int(s)].owner = tunnels[Int(t)].owner
+        if let (high, low) = uuid {
+            slots[Int(s)].uuidHigh = high
+            slots[Int(s)].uuidLow = low
+            slots[Int(s)].flags |= Slot.uuidTunnel
+        } else {
+            slots[Int(s)].uuidHigh = 0
+            slots[Int(s)].uuidLow = 0
+            slots[Int(s)].flags &= ~Slot.uuidTunnel
+        }
         slots[Int(s)].prev = Slot.none
         slots[Int(s)].next = head
         if head != Slot.none { slots[Int(head)].prev = s }
@@ -488,32 +588,33 @@ struct TableState: ~Copyable {
     /// Unlinks a slot from its tunnel; drops the tunnel when it was its last route.
     mutating func unlinkFromTunnel(_ s: UInt32) {
         let t = slots[Int(s)].tunnel
-        let prev = slots[Int(s)].prev
-        let next = slots[Int(s)].next
-        if prev != Slot.none { slots[Int(prev)].next = next } else { tunnels[Int(t)].head = next }
-        if next != Slot.none { slots[Int(next)].prev = prev }
-        tunnels[Int(t)].count -= 1
-        if tunnels[Int(t)].count == 0 {
+        if tunnels[Int(t)].count == 1 {
+            // The last route: unindex the tunnel while its id can still be read from the slot.
             let hash = withTunnelIDBytes(t) { hasher($0) }
             tunnelIndex.remove(hash: hash, slot: t)
             arena.release(Int(tunnels[Int(t)].textLength))
             freeTunnels.append(t)
         }
+        let prev = slots[Int(s)].prev
+        let next = slots[Int(s)].next
+        if prev != Slot.none { slots[Int(prev)].next = next } else { tunnels[Int(t)].head = next }
+        if next != Slot.none { slots[Int(next)].prev = prev }
+        tunnels[Int(t)].count -= 1
     }
 
-    mutating func tunnelSlot(for id: TunnelID, owner: UInt32) -> UInt32 {
-        if let t = findTunnel(id) { return t }
-        var record = TunnelRecord(high: 0, low: 0, owner: owner, head: Slot.none, count: 0, textLength: 0)
-        let hash = HostNames.withBytes(id.rawValue) { bytes in
-            if let (hi, lo) = TunnelID.uuidBits(bytes) {
-                record.high = hi
-                record.low = lo
-            } else {
-                record.high = UInt64(arena.append(bytes))
+    /// The tunnel record for `id`, created (owned by `owner`) when new, and its UUID bits.
+    mutating func tunnelSlot(for id: TunnelID, owner: UInt32) -> (UInt32, (UInt64, UInt64)?) {
+        let existing = findTunnel(id)
+        var record = TunnelRecord(head: Slot.none, count: 0, owner: owner, textOffset: 0, textLength: 0)
+        let (hash, uuid) = HostNames.withBytes(id.rawValue) { bytes in
+            let uuid = TunnelID.uuidBits(bytes)
+            if uuid == nil && existing == nil {
+                record.textOffset = arena.append(bytes)
                 record.textLength = UInt8(bytes.count)
             }
-            return hasher(bytes)
+            return (hasher(bytes), uuid)
         }
+        if let existing { return (existing, uuid) }
         let t: UInt32
         if let free = freeTunnels.popLast() {
             t = free
@@ -523,7 +624,7 @@ struct TableState: ~Copyable {
             tunnels.append(record)
         }
         tunnelIndex.insert(hash: hash, slot: t)
-        return t
+        return (t, uuid)
     }
 
     mutating func bindSession(_ s: UInt32, to session: UInt64) {
@@ -548,37 +649,37 @@ struct TableState: ~Copyable {
         let gone = route(s)
         let slot = slots[Int(s)]
         removeIndexes(s)
-        removeTally(routeKey(s), owner: tunnels[Int(slot.tunnel)].owner)
+        removeTally(routeKey(s), owner: slot.owner)
         if slot.session != 0 { sessions[slot.session]?.slots.remove(s) }
         unlinkFromTunnel(s)
-        arena.release(Int(slot.keyLength))
-        slots[Int(s)].live = false
-        slots[Int(s)].extras = nil
-        slots[Int(s)].session = 0
-        slots[Int(s)].expiresAt = Slot.never
+        setExtras(s, target: nil, labels: [:])
+        if Int(slot.keyLength) > Slot.inlineKeyCapacity { arena.release(Int(slot.keyLength)) }
+        slots[Int(s)] = Slot()
         freeSlots.append(s)
         publish(RouteEvent(kind: kind, revision: nextRevision(), key: gone.key, route: gone))
         if arena.shouldCompact { compactArena() }
         return gone
     }
 
-    /// Moves live keys and tunnel ids to a fresh arena, dropping the bytes of removed ones.
+    /// Moves live keys, targets and tunnel ids to a fresh arena, dropping removed ones' bytes.
     mutating func compactArena() {
-        var slots = self.slots
-        var tunnels = self.tunnels
-        self.slots = []
-        self.tunnels = []
-        let freeTunnels = Set(self.freeTunnels)
+        let slots = self.slots.base
+        let slotCount = self.slots.count
+        let tunnels = self.tunnels.base
+        let tunnelCount = self.tunnels.count
         arena.compact { relocate in
-            for i in slots.indices where slots[i].live {
-                slots[i].keyOffset = relocate(slots[i].keyOffset, Int(slots[i].keyLength))
+            for i in 0..<slotCount where slots[i].live {
+                if Int(slots[i].keyLength) > Slot.inlineKeyCapacity {
+                    slots[i].key.0 = UInt64(relocate(UInt32(truncatingIfNeeded: slots[i].key.0), Int(slots[i].keyLength)))
+                }
+                if slots[i].targetLength > 0 {
+                    slots[i].targetOffset = relocate(slots[i].targetOffset, Int(slots[i].targetLength))
+                }
             }
-            for t in tunnels.indices where tunnels[t].textLength > 0 && !freeTunnels.contains(UInt32(t)) {
-                tunnels[t].high = UInt64(relocate(UInt32(tunnels[t].high), Int(tunnels[t].textLength)))
+            for t in 0..<tunnelCount where tunnels[t].count > 0 && tunnels[t].textLength > 0 {
+                tunnels[t].textOffset = relocate(tunnels[t].textOffset, Int(tunnels[t].textLength))
             }
         }
-        self.slots = slots
-        self.tunnels = tunnels
     }
 
     /// Expires every route and session whose deadline has passed. Returns how many routes went.

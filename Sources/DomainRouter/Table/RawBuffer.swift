@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A growable array of plain values in memory the table manages itself: cache-line aligned,
+/// backed by transparent huge pages when large (the hash index and the slots are touched at
+/// random, so TLB misses are a large part of a lookup), and free of reference counting, so
+/// lookups on several threads never write to shared memory.
+///
+/// Hand-written: `Array` offers neither alignment nor huge pages, and its buffer is retained
+/// and released around accesses from a class. Noncopyable, so ownership of the memory is
+/// unambiguous; `deinit` frees it.
+struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
+    private(set) var base: UnsafeMutablePointer<Element>
+    private(set) var count = 0
+    private(set) var capacity: Int
+
+    /// An empty buffer with room for `capacity` elements; with `zeroed`, all of them read as
+    /// zero bytes (and `count` is `capacity`).
+    init(capacity: Int, zeroed: Bool = false) {
+        self.capacity = max(capacity, 1)
+        base = RawBuffer.allocate(self.capacity, zeroed: zeroed)
+        if zeroed { count = self.capacity }
+    }
+
+    deinit {
+        RawBuffer.free(base, capacity)
+    }
+
+    private static var hugePage: Int { 2 << 20 }
+
+    private static func allocate(_ capacity: Int, zeroed: Bool) -> UnsafeMutablePointer<Element> {
+        let bytes = capacity * MemoryLayout<Element>.stride
+        if bytes >= hugePage {
+            // Anonymous mappings are zero-filled and page-aligned; ask for huge pages before
+            // the first touch so that the kernel backs them that way from the start.
+            let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            precondition(raw != MAP_FAILED, "out of memory allocating \(bytes) bytes")
+            #if canImport(Glibc)
+            _ = madvise(raw, bytes, MADV_HUGEPAGE)
+            #endif
+            return raw!.bindMemory(to: Element.self, capacity: capacity)
+        }
+        var raw: UnsafeMutableRawPointer?
+        precondition(posix_memalign(&raw, 64, max(bytes, 64)) == 0, "out of memory allocating \(bytes) bytes")
+        if zeroed { memset(raw!, 0, bytes) }
+        return raw!.bindMemory(to: Element.self, capacity: capacity)
+    }
+
+    private static func free(_ base: UnsafeMutablePointer<Element>, _ capacity: Int) {
+        let bytes = capacity * MemoryLayout<Element>.stride
+        if bytes >= hugePage {
+            munmap(base, bytes)
+        } else {
+            #if canImport(Glibc)
+            Glibc.free(base)
+            #else
+            Darwin.free(base)
+            #endif
+        }
+    }
+
+    @inline(__always)
+    subscript(_ i: Int) -> Element {
+        get {
+            assert(i >= 0 && i < count, "index \(i) out of range 0..<\(count)")
+            return base[i]
+        }
+        set {
+            assert(i >= 0 && i < count, "index \(i) out of range 0..<\(count)")
+            base[i] = newValue
+        }
+    }
+
+    @inline(__always)
+    func pointer(_ i: Int) -> UnsafeMutablePointer<Element> {
+        assert(i >= 0 && i < count, "index \(i) out of range 0..<\(count)")
+        return base + i
+    }
+
+    mutating func append(_ element: Element) {
+        if count == capacity { grow(to: capacity * 2) }
+        (base + count).initialize(to: element)
+        count += 1
+    }
+
+    private mutating func grow(to newCapacity: Int) {
+        let fresh = RawBuffer.allocate(newCapacity, zeroed: false)
+        fresh.update(from: base, count: count)
+        RawBuffer.free(base, capacity)
+        base = fresh
+        capacity = newCapacity
+    }
+
+    /// Replaces the contents with `capacity` zeroed elements.
+    mutating func reset(zeroedCapacity newCapacity: Int) {
+        RawBuffer.free(base, capacity)
+        capacity = max(newCapacity, 1)
+        base = RawBuffer.allocate(capacity, zeroed: true)
+        count = capacity
+    }
+
+    var byteCount: Int { capacity * MemoryLayout<Element>.stride }
+}

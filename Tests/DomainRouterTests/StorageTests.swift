@@ -1,0 +1,63 @@
+import Testing
+@testable import DomainRouter
+
+@Suite("Table storage")
+struct StorageTests {
+    @Test func slotIsTwoCacheLinesWithTheKeyFirst() {
+        #expect(MemoryLayout<Slot>.stride == 128)
+        #expect(MemoryLayout<Slot>.offset(of: \Slot.key) == 0)
+        #expect(MemoryLayout<Slot>.offset(of: \Slot.uuidLow)! + 8 <= 64)
+    }
+
+    @Test func longKeysTextTunnelsAndTargetsSurviveArenaCompaction() throws {
+        let table = try makeTable()
+        let long = String(repeating: "l", count: 60)
+        // Churn enough bytes through the arena to trigger compaction several times.
+        for round in 0..<40 {
+            for i in 0..<100 {
+                try table.add("\(long)\(i).example.com", tunnel: "text-tunnel-\(round)-\(i)", as: root,
+                              target: "unix:/run/gw/\(round)/\(i).sock")
+            }
+            if round < 39 {
+                for i in 0..<100 { try table.delete(.tunnel(TunnelID("text-tunnel-\(round)-\(i)")), as: root) }
+            }
+        }
+        #expect(table.stats().total == 100)
+        for i in 0..<100 {
+            let hit = try #require(table.lookup(host: "\(long)\(i).example.com"))
+            #expect(hit.route.tunnel.rawValue == "text-tunnel-39-\(i)")
+            #expect(hit.route.target == .unixSocket(path: "/run/gw/39/\(i).sock"))
+            #expect(try table.tunnel(TunnelID("text-tunnel-39-\(i)")).routes.count == 1)
+        }
+        #expect(table.keys().count == 100)
+    }
+
+    @Test func slotsAreReusedWithoutStaleData() throws {
+        let table = try makeTable()
+        try table.add("a", tunnel: "t1", as: alice, ttl: .seconds(5), target: nil, labels: ["x": "1"])
+        try table.delete(.host("a.example.com"), as: alice)
+        let reused = try table.add("b", tunnel: "5f0c7a4e-1d2b-4c3a-8e9f-0a1b2c3d4e5f", as: bob).route
+        #expect(reused.labels.isEmpty)
+        #expect(reused.expiresAt == nil)
+        #expect(reused.owner == "bob")
+        #expect(reused.tunnel.rawValue == "5f0c7a4e-1d2b-4c3a-8e9f-0a1b2c3d4e5f")
+    }
+
+    @Test func uppercaseUUIDTunnelIdsStayDistinct() throws {
+        let table = try makeTable()
+        try table.add("a", tunnel: "5f0c7a4e-1d2b-4c3a-8e9f-0a1b2c3d4e5f", as: alice)
+        try table.add("b", tunnel: "5F0C7A4E-1D2B-4C3A-8E9F-0A1B2C3D4E5F", as: alice)
+        #expect(try table.tunnel(TunnelID("5F0C7A4E-1D2B-4C3A-8E9F-0A1B2C3D4E5F")).routes.map(\.key) == ["b.example.com"])
+        #expect(try table.tunnel(TunnelID("5f0c7a4e-1d2b-4c3a-8e9f-0a1b2c3d4e5f")).routes.map(\.key) == ["a.example.com"])
+    }
+
+    @Test func hashIndexSurvivesGrowthAndRemovals() throws {
+        let table = try makeTable()
+        for i in 0..<5000 { try table.add("h\(i)", tunnel: "t\(i % 7)", as: alice) }
+        for i in stride(from: 0, to: 5000, by: 2) { try table.delete(.host("h\(i).example.com"), as: alice) }
+        for i in 0..<5000 {
+            #expect((table.lookup(host: "h\(i).example.com") != nil) == (i % 2 == 1))
+        }
+        #expect(try table.tunnel(TunnelID("t3")).routes.count == (0..<5000).filter { $0 % 7 == 3 && $0 % 2 == 1 }.count)
+    }
+}
