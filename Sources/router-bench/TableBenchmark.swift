@@ -10,6 +10,8 @@ struct TableBenchmark {
     var routes = 1_000_000
     var rounds = 15
     var lookupsPerRound = 200_000
+    /// `--profile hit|miss|wildcard`: after loading, run only that lookup loop (for perf).
+    var profile: String?
 
     /// Deterministic labels, so runs compare; the table's own hash seed is random per process.
     struct SplitMix: RandomNumberGenerator {
@@ -92,6 +94,12 @@ struct TableBenchmark {
         let wildcardQueries = (0..<lookupsPerRound).map { _ in
             TableBenchmark.label(&qrng, length: 6) + "."
                 + wildcardLabels[Int(qrng.next() % UInt64(wildcardLabels.count))] + ".example.com"
+        }
+
+        if let profile {
+            let queries = profile == "miss" ? missQueries : profile == "wildcard" ? wildcardQueries : hitQueries
+            print("profiling \(profile) lookups: \(fmt(measure(queries) { q in table.lookup(host: q)?.route.createRevision ?? 0 }, 1)) ns")
+            return
         }
 
         // Baseline: a plain dictionary of the same keys.

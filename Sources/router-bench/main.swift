@@ -24,6 +24,7 @@ case "table":
     var bench = TableBenchmark()
     bench.routes = option("--routes", default: bench.routes)
     bench.rounds = option("--rounds", default: bench.rounds)
+    if let i = arguments.firstIndex(of: "--profile"), i + 1 < arguments.count { bench.profile = arguments[i + 1] }
     do {
         try bench.run()
     } catch {

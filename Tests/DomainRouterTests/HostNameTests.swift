@@ -206,3 +206,64 @@ struct HostNameTests {
         #expect(HostNames.unicode("plain.example") == nil)
     }
 }
+
+/// The lookup fast path must agree with the full canonicalizer wherever it answers.
+@Suite("Lookup fast path")
+struct FastPathTests {
+    static func fast(_ input: String, _ source: NameSource) -> String? {
+        var input = input
+        return input.withUTF8 { bytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 300) { out in
+                HostNames.fastCanonical(bytes, source: source, into: out.baseAddress!).map {
+                    String(decoding: UnsafeBufferPointer(start: out.baseAddress!, count: $0.count), as: UTF8.self)
+                }
+            }
+        }
+    }
+
+    @Test func agreesWithTheCanonicalizerOnTheNameCases() {
+        let inputs = HostNameTests.accepted.map(\.input) + HostNameTests.refused.map(\.input)
+        for input in inputs {
+            for source in [NameSource.hostHeader, .sni, .name] {
+                guard let fast = Self.fast(input, source) else { continue }
+                #expect((try? HostNames.canonicalize(input, as: source, validateIDN: false)) == fast, "\(input.debugDescription)")
+            }
+        }
+    }
+
+    @Test func agreesWithTheCanonicalizerOnRandomInput() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("aZ09-.:x-..0123456789abcdefABCDEF*_ ")
+        var answered = 0
+        for _ in 0..<50_000 {
+            let length = Int.random(in: 1...20, using: &rng)
+            let input = String((0..<length).map { _ in alphabet.randomElement(using: &rng)! })
+            for source in [NameSource.hostHeader, .sni] {
+                let fast = Self.fast(input, source)
+                let full = try? HostNames.canonicalize(input, as: source, validateIDN: false)
+                if let fast {
+                    answered += 1
+                    #expect(full == fast, "\(input.debugDescription)")
+                }
+            }
+        }
+        #expect(answered > 1000)
+    }
+
+    @Test func reportsWhetherTheInputChanged() {
+        var input = "Foo.example.com:80"
+        let changed = input.withUTF8 { bytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 300) { out in
+                HostNames.fastCanonical(bytes, source: .hostHeader, into: out.baseAddress!)?.changed
+            }
+        }
+        #expect(changed == true)
+        var plain = "foo.example.com"
+        let unchanged = plain.withUTF8 { bytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 300) { out in
+                HostNames.fastCanonical(bytes, source: .hostHeader, into: out.baseAddress!)?.changed
+            }
+        }
+        #expect(unchanged == false)
+    }
+}

@@ -36,28 +36,40 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return TunnelID(unchecked: uuidString(hi, lo))
     }
 
-    /// Writes the canonical 36-character form of a UUID into a stack buffer.
+    /// Writes the canonical 36-character form of a UUID to `out`.
+    @inline(__always)
+    static func writeUUID(_ hi: UInt64, _ lo: UInt64, to out: UnsafeMutablePointer<UInt8>) {
+        var o = 0
+        @inline(__always) func hex(_ word: UInt64, _ from: Int, _ to: Int) {
+            var shift = 60 - from * 4
+            for _ in from..<to {
+                let v = UInt8(truncatingIfNeeded: word >> UInt64(shift)) & 0xF
+                out[o] = v < 10 ? 0x30 &+ v : 0x57 &+ v
+                o &+= 1
+                shift &-= 4
+            }
+        }
+        @inline(__always) func dash() {
+            out[o] = UInt8(ascii: "-")
+            o &+= 1
+        }
+        hex(hi, 0, 8); dash(); hex(hi, 8, 12); dash(); hex(hi, 12, 16); dash()
+        hex(lo, 0, 4); dash(); hex(lo, 4, 16)
+    }
+
+    /// Writes the canonical form of a UUID into a stack buffer for `body`.
     static func withUUIDBytes<R>(_ hi: UInt64, _ lo: UInt64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { out in
-            var o = 0
-            for (word, base) in [(hi, 0), (lo, 16)] {
-                for nibble in 0..<16 {
-                    let position = base + nibble
-                    if position == 8 || position == 12 || position == 16 || position == 20 {
-                        out[o] = UInt8(ascii: "-")
-                        o += 1
-                    }
-                    let v = UInt8(truncatingIfNeeded: word >> UInt64(60 - nibble * 4)) & 0xF
-                    out[o] = v < 10 ? 0x30 + v : 0x57 + v
-                    o += 1
-                }
-            }
+            writeUUID(hi, lo, to: out.baseAddress!)
             return body(UnsafeBufferPointer(out))
         }
     }
 
     static func uuidString(_ hi: UInt64, _ lo: UInt64) -> String {
-        withUUIDBytes(hi, lo) { String(decoding: $0, as: UTF8.self) }
+        String(unsafeUninitializedCapacity: 36) { out in
+            writeUUID(hi, lo, to: out.baseAddress!)
+            return 36
+        }
     }
 
     /// The 128 bits of a canonical lower-case UUID (`8-4-4-4-12` hex digits), or nil.

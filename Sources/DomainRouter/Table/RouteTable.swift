@@ -227,12 +227,26 @@ public final class RouteTable: Sendable {
     /// specific wildcard. Nil for a miss, an expired route, and anything that is not a
     /// routable name (an IP literal, a malformed header): the gateway's hot path.
     public func lookup(host: String, source: NameSource = .hostHeader) -> LookupResult? {
-        do {
-            return try HostNames.withCanonicalBytes(host, as: source, allowWildcard: false) { bytes, isInput in
-                state.read { $0.lookupHost(bytes, hash: $0.hasher(bytes), name: isInput ? host : nil, clock: clock) }
+        var input = host
+        return input.withUTF8 { bytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: HostNames.maximumLength + 8) { buffer in
+                if let (count, changed) = HostNames.fastCanonical(bytes, source: source, into: buffer.baseAddress!) {
+                    return lookup(canonical: UnsafeBufferPointer(start: buffer.baseAddress!, count: count),
+                                  name: changed ? nil : host)
+                }
+                // Unicode, odd forms and malformed input: the full canonicalizer decides.
+                guard var name = try? HostNames.canonicalize(host, as: source, allowWildcard: false,
+                                                             validateIDN: false) else { return nil }
+                return name.withUTF8 { lookup(canonical: $0, name: nil) }
             }
-        } catch {
-            return nil
+        }
+    }
+
+    @inline(__always)
+    private func lookup(canonical bytes: UnsafeBufferPointer<UInt8>, name: String?) -> LookupResult? {
+        let clock = self.clock
+        return state.read { state in
+            state.lookupHost(bytes, hash: state.hasher(bytes), name: name) { clock.now().millisecondsSinceEpoch }
         }
     }
 

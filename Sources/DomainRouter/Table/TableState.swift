@@ -242,9 +242,9 @@ struct TableState: ~Copyable {
     }
 
     @inline(__always)
-    func isExpired(_ s: UInt32, clock: any RouteClock) -> Bool {
+    func isExpired(_ s: UInt32, now: () -> Int64) -> Bool {
         let expires = slots[Int(s)].expiresAt
-        return expires != Slot.never && expires <= clock.now().millisecondsSinceEpoch
+        return expires != Slot.never && expires <= now()
     }
 
     func ownerName(of s: UInt32) -> String {
@@ -303,15 +303,15 @@ struct TableState: ~Copyable {
     /// Exact match first, then the most specific wildcard (the longest suffix). `name` is
     /// the canonical name as a String when the caller already has one.
     func lookupHost(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, name: String?,
-                    clock: any RouteClock) -> LookupResult? {
-        if let s = findHost(bytes, hash: hash), !isExpired(s, clock: clock) {
+                    now: () -> Int64) -> LookupResult? {
+        if let s = findHost(bytes, hash: hash), !isExpired(s, now: now) {
             let route = route(s, key: name)
             return LookupResult(route: route, match: .exact, via: route.key)
         }
         guard wildcardCount > 0 else { return nil }
         for i in 0..<bytes.count where bytes[i] == UInt8(ascii: ".") {
             let suffix = UnsafeBufferPointer(rebasing: bytes[(i + 1)...])
-            if let s = findWildcard(parent: suffix, hash: hasher(suffix)), !isExpired(s, clock: clock) {
+            if let s = findWildcard(parent: suffix, hash: hasher(suffix)), !isExpired(s, now: now) {
                 let route = route(s)
                 return LookupResult(route: route, match: .wildcard, via: route.key)
             }
