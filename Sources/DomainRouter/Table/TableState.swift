@@ -28,13 +28,13 @@ struct Slot: BitwiseCopyable {
     var flags: UInt8 = 0
     var owner: UInt32 = 0
     var tunnel: UInt32 = Slot.none
-    var prev: UInt32 = Slot.none
-    var next: UInt32 = Slot.none
     var targetOffset: UInt32 = 0
+    var expiresAt: Int64 = Slot.never
     var uuidHigh: UInt64 = 0
     var uuidLow: UInt64 = 0
     // Second cache line.
-    var expiresAt: Int64 = Slot.never
+    var prev: UInt32 = Slot.none
+    var next: UInt32 = Slot.none
     var session: UInt64 = 0
     var createdAt: Int64 = 0
     var updatedAt: Int64 = 0
