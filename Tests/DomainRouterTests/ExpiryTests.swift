@@ -140,3 +140,22 @@ struct ExpiryTests {
         #expect(table.keys() == ["s1.example.com"])
     }
 }
+
+@Suite("The expiry loop")
+struct ExpiryLoopTests {
+    @Test func runExpirySweepsOnItsOwnAndWatchersSeeTheExpiry() async throws {
+        let clock = ManualClock()
+        let table = try makeTable(clock: clock)
+        try table.add("short", as: alice, ttl: .seconds(1))
+        let events = try table.subscribe()
+        let sweeper = Task { await table.runExpiry(every: .milliseconds(5)) }
+        defer { sweeper.cancel() }
+        clock.advance(by: .seconds(1))
+        var iterator = events.makeAsyncIterator()
+        #expect(try await iterator.next()?.kind == .sync)
+        let expired = try await iterator.next()
+        #expect(expired?.kind == .expire)
+        #expect(expired?.key == "short.example.com")
+        #expect(table.stats().total == 0)
+    }
+}

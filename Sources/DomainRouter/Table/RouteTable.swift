@@ -40,11 +40,7 @@ public struct AddRequest: Sendable {
 
     /// Checks labels and TTL; the table calls this before taking its lock.
     func validate() throws(RouteError) {
-        if let ttl {
-            guard ttl >= .milliseconds(1), ttl <= .seconds(366 * 86_400) else {
-                throw .invalidArgument("ttl must be between 1 ms and 366 days")
-            }
-        }
+        if let ttl { try AddRequest.validate(ttl: ttl) }
         if labels.count > 64 { throw .invalidArgument("a route has at most 64 labels, not \(labels.count)") }
         for (key, value) in labels {
             guard (1...63).contains(key.utf8.count), key.utf8.allSatisfy(AddRequest.isLabelKeyByte) else {
@@ -56,6 +52,12 @@ public struct AddRequest: Sendable {
         }
         if let owner, owner.isEmpty || owner.utf8.count > 128 {
             throw .invalidArgument("owner must be 1 to 128 characters")
+        }
+    }
+
+    static func validate(ttl: Duration) throws(RouteError) {
+        guard ttl >= .milliseconds(1), ttl <= .seconds(366 * 86_400) else {
+            throw .invalidArgument("ttl must be between 1 ms and 366 days")
         }
     }
 
@@ -212,9 +214,7 @@ public final class RouteTable: Sendable {
     /// Renews a route's (or a tunnel's routes') expiry by `ttl`, or by each route's own TTL.
     @discardableResult
     public func touch(_ key: RouteKey, ttl: Duration? = nil, as principal: Principal) throws(RouteError) -> [Route] {
-        if let ttl, ttl < .milliseconds(1) || ttl > .seconds(366 * 86_400) {
-            throw .invalidArgument("ttl must be between 1 ms and 366 days")
-        }
+        if let ttl { try AddRequest.validate(ttl: ttl) }
         let now = self.now
         return try state.write { (s: inout TableState) throws(RouteError) -> [Route] in
             try s.touch(key, ttl: ttl, principal: principal, now: now)
