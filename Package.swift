@@ -6,10 +6,16 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DomainRouter", targets: ["DomainRouter"]),
+        .library(name: "RouterProtocol", targets: ["RouterProtocol"]),
+        .library(name: "RouterServer", targets: ["RouterServer"]),
+        .executable(name: "routerd", targets: ["routerd"]),
         .executable(name: "router-bench", targets: ["router-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Plain-C face over ICU (UTS #46 IDNA and UTS #39 spoof checks); see PLATFORM-NOTES.
@@ -26,6 +32,28 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // NDJSON wire messages, JSON codec and line framing, shared by daemon and clients.
+        .target(name: "RouterProtocol"),
+        // The daemon's engine: SwiftNIO Unix socket server, sessions, auth, watch fan-out.
+        .target(
+            name: "RouterServer",
+            dependencies: [
+                "DomainRouter",
+                "RouterProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "routerd",
+            dependencies: [
+                "RouterServer",
+                "DomainRouter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "router-bench",
             dependencies: ["DomainRouter"]
@@ -33,6 +61,14 @@ let package = Package(
         .testTarget(
             name: "DomainRouterTests",
             dependencies: ["DomainRouter"]
+        ),
+        .testTarget(
+            name: "RouterProtocolTests",
+            dependencies: ["RouterProtocol"]
+        ),
+        .testTarget(
+            name: "RouterServerTests",
+            dependencies: ["RouterServer", "RouterProtocol", "DomainRouter"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,530 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import DequeModule
+import DomainRouter
+import Logging
+import NIOCore
+import RouterProtocol
+import Synchronization
+
+/// Whether a connection can take more output; watch tasks wait on it instead of piling
+/// events into NIO's outbound buffer.
+final class WriteGate: Sendable {
+    let open = Atomic<Bool>(true)
+
+    func wait() async {
+        while !open.load(ordering: .acquiring) {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+    }
+}
+
+/// One connection: its session, its principal, its requests (answered in order) and watches.
+/// Runs on the channel's event loop; table operations are synchronous and short.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = InboundFrame
+    typealias OutboundOut = ByteBuffer
+
+    let server: RouterServer
+    let id: UInt64
+    let token = randomHex(bytes: 16)
+    var logger: Logger
+    var principal: Principal = .user("unknown")
+    var uid: UInt32 = .max
+    var context: ChannelHandlerContext?
+    /// Lines that arrived while the peer's credentials were read or a list was streaming.
+    var pending = Deque<InboundFrame>()
+    var ready = false
+    var streaming = false
+    var inputClosed = false
+    var watches: [RequestID?: Watch] = [:]
+    let gate = WriteGate()
+
+    struct Watch {
+        var subscription: RouteSubscription
+        var task: Task<Void, Never>
+        var cancelled: Bool
+        var ended: Bool
+    }
+
+    init(server: RouterServer, id: UInt64) {
+        self.server = server
+        self.id = id
+        var logger = server.logger
+        logger[metadataKey: "connection"] = "\(id)"
+        self.logger = logger
+    }
+
+    var table: RouteTable { server.table }
+
+    // MARK: Channel events
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let channel = context.channel
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let credentials: EventLoopFuture<PeerCredentials>
+        if let provider = channel as? SocketOptionProvider {
+            credentials = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        } else {
+            credentials = context.eventLoop.makeSucceededFuture(PeerCredentials(pid: 0, uid: UInt32.max, gid: 0))
+        }
+        credentials.whenComplete { result in
+            loopBound.value.authenticated(try? result.get())
+        }
+    }
+
+    func authenticated(_ credentials: PeerCredentials?) {
+        guard let context else { return }
+        uid = credentials?.uid ?? .max
+        principal = server.principals.principal(uid: uid)
+        logger[metadataKey: "peer"] = "\(principal)"
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let channel = context.channel
+        let connection = RouterServer.Connection(channel: channel) {
+            channel.eventLoop.execute { loopBound.value.shutdown() }
+        }
+        guard server.connectionOpened(id, connection, uid: uid, token: token) else {
+            logger.notice("refused connection: server full or stopping")
+            write(Reply.failure(nil, ProtocolError(.unavailable, "the daemon is at --max-connections or stopping; try again later")))
+            flushThenClose()
+            return
+        }
+        logger.info("connected", metadata: ["uid": "\(uid)", "pid": "\(credentials?.pid ?? 0)"])
+        write(Reply.line(.object([("hello", greeting())])))
+        context.flush()
+        ready = true
+        drain()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if !ready || streaming || !pending.isEmpty {
+            pending.append(frame)
+            return
+        }
+        handle(frame)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        gate.open.store(context.channel.isWritable, ordering: .releasing)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputClosed = true
+            closeIfIdle()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        for (_, watch) in watches { watch.subscription.cancel() }
+        if ready { server.connectionClosed(id, token: token) }
+        logger.info("disconnected")
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// A half-closed client (a script piping requests) is done once nothing is left to answer.
+    func closeIfIdle() {
+        guard inputClosed, ready, !streaming, pending.isEmpty, watches.isEmpty else { return }
+        flushThenClose()
+    }
+
+    /// Closes once everything written so far has gone out (or after `timeout`, for a peer that
+    /// does not read).
+    func flushThenClose(timeout: TimeAmount = .seconds(1)) {
+        guard let context else { return }
+        let channel = context.channel
+        let flushed = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0)), promise: flushed)
+        let deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        flushed.futureResult.whenComplete { _ in
+            deadline.cancel()
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Shutdown: every watch ends with `unavailable`, then the connection closes.
+    func shutdown() {
+        guard let context else { return }
+        for (watchID, watch) in watches where !watch.ended {
+            watches[watchID]!.ended = true
+            watch.subscription.cancel()
+            write(Reply.failure(watchID, ProtocolError(.unavailable, "the daemon is shutting down")))
+        }
+        _ = context
+        flushThenClose()
+    }
+
+    // MARK: Requests
+
+    func drain() {
+        while ready && !streaming, let frame = pending.popFirst() {
+            handle(frame)
+        }
+        context?.flush()
+        closeIfIdle()
+    }
+
+    func write(_ bytes: [UInt8]) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func succeed(_ request: Request, _ result: JSONValue, revision: UInt64? = nil) {
+        write(Reply.success(request.id, revision: revision ?? table.revision, result: result))
+    }
+
+    func fail(_ id: RequestID?, _ error: ProtocolError, op: String?) {
+        logger.info("refused", metadata: ["op": "\(op ?? "?")", "code": "\(error.code.rawValue)", "reason": "\(error.message)"])
+        write(Reply.failure(id, error))
+    }
+
+    func handle(_ frame: InboundFrame) {
+        switch frame {
+        case .tooLarge:
+            fail(nil, ProtocolError(.tooLarge, "line longer than \(server.configuration.maximumLineLength) bytes (--max-line); it was skipped"), op: nil)
+        case .line(let buffer):
+            let parsed = buffer.withUnsafeReadableBytes { raw in
+                Request.parse(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
+            }
+            switch parsed {
+            case .failure(let failure):
+                fail(failure.id, failure.error, op: nil)
+            case .success(let request):
+                do throws(ProtocolError) {
+                    try execute(request)
+                } catch {
+                    fail(request.id, error, op: request.op)
+                }
+            }
+        }
+    }
+
+    func execute(_ request: Request) throws(ProtocolError) {
+        switch request.op {
+        case "hello": try hello(request)
+        case "ping": succeed(request, .object([]))
+        case "add": try translating { () throws(RouteError) in try add(request) }
+        case "delete": try translating { () throws(RouteError) in try delete(request) }
+        case "lookup": try lookup(request)
+        case "list": try translating { () throws(RouteError) in try list(request) }
+        case "watch": try watch(request)
+        case "cancel": try cancel(request)
+        case "touch": try translating { () throws(RouteError) in try touch(request) }
+        case "stats": stats(request)
+        case "describe": succeed(request, Operations.description)
+        default: throw ProtocolError(.unknownOp, "unknown op '\(request.op)'")
+        }
+    }
+
+    func translating(_ body: () throws(RouteError) -> Void) throws(ProtocolError) {
+        do { try body() } catch { throw Wire.error(error) }
+    }
+
+    func greeting(resumed: Int? = nil) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("server", .string("routerd")),
+            ("version", .string(RouterServer.version)),
+            ("protocol", .number(protocolVersion)),
+            ("instance", .string(server.instance)),
+            ("revision", .number(table.revision)),
+            ("principal", .object([("name", .string(principal.name)), ("admin", .bool(principal.isAdmin))])),
+            ("session", .object([("id", .string(String(id))), ("resume_token", .string(token))])),
+        ]
+        if let resumed { members.append(("resumed", .number(resumed))) }
+        return .object(members)
+    }
+
+    func hello(_ request: Request) throws(ProtocolError) {
+        if let version = request.integer("protocol"), version != Int64(protocolVersion) {
+            throw ProtocolError(.badRequest, "protocol \(version) is not supported; this daemon speaks \(protocolVersion)")
+        }
+        var resumed: Int?
+        if let resume = request.string("resume") {
+            resumed = try server.resume(token: resume, uid: uid, into: id)
+            logger.notice("resumed session", metadata: ["routes": "\(resumed!)"])
+        }
+        succeed(request, greeting(resumed: resumed))
+    }
+
+    func seconds(_ value: Double, field: String) throws(ProtocolError) -> Duration {
+        guard value.isFinite, value > 0, value <= 366 * 86_400 else {
+            throw ProtocolError(.badRequest, "\(field) must be a number of seconds above 0 and at most 366 days")
+        }
+        return .milliseconds(Int64((value * 1000).rounded(.up)))
+    }
+
+    func add(_ request: Request) throws(RouteError) {
+        let name: AddRequest.Name
+        let key = request.string("key")
+        if request.bool("random") {
+            guard key == nil else { throw .invalidArgument("give either key or random, not both") }
+            name = .random(domain: request.string("domain"))
+        } else if let key {
+            guard request.arguments["domain"] == nil else { throw .invalidArgument("domain goes with random: true") }
+            name = key == "tcp:auto" ? .tcpAuto : .key(try table.key(key))
+        } else {
+            throw .invalidArgument("add needs a key (or random: true)")
+        }
+        var ttl: Duration?
+        if let value = request.number("ttl") {
+            do { ttl = try seconds(value, field: "ttl") } catch { throw .invalidArgument(error.message) }
+        }
+        var labels: [String: String] = [:]
+        if case .object(let members)? = request.arguments["labels"] {
+            for (name, value) in members { labels[name] = value.stringValue ?? "" }
+        }
+        let add = AddRequest(
+            name,
+            tunnel: try request.string("tunnel").map { (t: String) throws(RouteError) in try TunnelID(t) },
+            target: try request.string("target").map { (t: String) throws(RouteError) in try RouteTarget(parsing: t) },
+            ttl: ttl,
+            session: request.bool("session") ? id : nil,
+            replace: request.bool("replace"),
+            labels: labels,
+            owner: request.string("owner"))
+        let result = try table.add(add, as: principal)
+        logger.notice("\(result.created ? "add" : "update")", metadata: [
+            "key": "\(result.route.key)", "tunnel": "\(result.route.tunnel)", "owner": "\(result.route.owner)",
+        ])
+        succeed(request, .object([("route", Wire.route(result.route, for: principal))]), revision: result.revision)
+    }
+
+    func delete(_ request: Request) throws(RouteError) {
+        let key = try table.key(request.string("key")!)
+        let removed = try table.delete(key, as: principal)
+        for route in removed {
+            logger.notice("delete", metadata: ["key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)"])
+        }
+        succeed(request, .object([("deleted", .number(removed.count))]))
+    }
+
+    func lookup(_ request: Request) throws(ProtocolError) {
+        let given = ["key", "host", "sni"].filter { request.arguments[$0] != nil }
+        guard given.count == 1 else {
+            throw ProtocolError(.badRequest, "lookup takes exactly one of key, host or sni")
+        }
+        do throws(RouteError) {
+            let result: LookupResult
+            switch given[0] {
+            case "host":
+                result = try table.resolve(host: request.string("host")!, source: .hostHeader)
+            case "sni":
+                result = try table.resolve(host: request.string("sni")!, source: .sni)
+            default:
+                let key = try table.key(request.string("key")!)
+                if case .tunnel(let tunnel) = key {
+                    let info = try table.tunnel(tunnel)
+                    let visible = principal.isAdmin || info.owner == principal.name
+                    succeed(request, .object([
+                        ("tunnel", .object([
+                            ("id", .string(info.id.rawValue)), ("owner", .string(info.owner)),
+                            ("routes", .number(info.routes.count)), ("expires_at", Wire.timestamp(info.expiresAt)),
+                        ])),
+                        ("routes", .array(info.routes.map { Wire.route($0, for: visible ? .admin("") : principal) })),
+                    ]))
+                    return
+                }
+                result = try table.lookup(key: key)
+            }
+            succeed(request, .object([
+                ("route", Wire.route(result.route, for: principal)),
+                ("match", .string(result.match.rawValue)),
+                ("via", .string(result.via)),
+            ]))
+        } catch {
+            throw Wire.error(error)
+        }
+    }
+
+    // MARK: Streams
+
+    func list(_ request: Request) throws(RouteError) {
+        var query = RouteQuery()
+        query.prefix = request.string("prefix")
+        query.tunnel = try request.string("tunnel").map { (t: String) throws(RouteError) in try TunnelID(t) }
+        query.owner = request.string("owner")
+        if let kind = request.string("kind") {
+            guard let parsed = RouteKind(rawValue: kind) else {
+                throw .invalidArgument("kind must be host, wildcard or tcp, not '\(kind.prefix(20))'")
+            }
+            query.kind = parsed
+        }
+        if let label = request.string("label") {
+            let parts = label.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw .invalidArgument("label filter must look like key=value") }
+            query.labels = [String(parts[0]): String(parts[1])]
+        }
+        query.after = request.string("after")
+        var remaining: Int?
+        if let limit = request.integer("limit") {
+            guard limit >= 1 else { throw .invalidArgument("limit must be at least 1") }
+            remaining = Int(min(limit, Int64(Int.max)))
+        }
+        streamList(request, query: query, remaining: remaining, count: 0)
+    }
+
+    /// Writes a page of at most 1,000 routes; when more follow, continues once the page has
+    /// been written to the socket (so a million routes never sit in memory at once), holding
+    /// back later requests so that replies stay in order.
+    func streamList(_ request: Request, query: RouteQuery, remaining: Int?, count: Int) {
+        var query = query
+        let pageSize = min(remaining ?? 1000, 1000)
+        query.limit = pageSize
+        let page = table.list(query, as: principal)
+        for route in page.routes { write(Reply.item(request.id, route: Wire.route(route, for: principal))) }
+        let total = count + page.routes.count
+        let left = remaining.map { $0 - page.routes.count }
+        if let next = page.next, left.map({ $0 > 0 }) ?? true, let context {
+            streaming = true
+            query.after = next
+            let nextQuery = query
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
+            promise.futureResult.whenComplete { result in
+                let handler = loopBound.value
+                guard case .success = result, handler.context != nil else { return }
+                handler.streamList(request, query: nextQuery, remaining: left, count: total)
+            }
+            return
+        }
+        succeed(request, .object([("count", .number(total)), ("revision", .number(page.revision)), ("next", page.next.map { .string($0) } ?? .null)]),
+                revision: page.revision)
+        if streaming {
+            streaming = false
+            drain()
+        }
+    }
+
+    func watch(_ request: Request) throws(ProtocolError) {
+        guard watches[request.id] == nil else {
+            throw ProtocolError(.badRequest, "a watch with id \(request.id?.description ?? "null") is already running on this connection")
+        }
+        var from: UInt64?
+        if let revision = request.integer("from_revision") {
+            guard revision >= 0 else { throw ProtocolError(.badRequest, "from_revision must be 0 or more") }
+            if let instance = request.string("instance"), instance != server.instance {
+                throw ProtocolError(.compacted, "revision \(revision) belongs to another daemon instance (it restarted); its history is gone: list again, then watch from now",
+                                    details: .object([("reason", .string("restarted")), ("instance", .string(server.instance)),
+                                                      ("oldest_revision", .number(table.stats().oldestRevision))]))
+            }
+            from = UInt64(revision)
+        }
+        let filter = EventFilter(
+            prefix: request.string("prefix"),
+            tunnel: request.string("tunnel").flatMap { try? TunnelID($0) },
+            owner: principal.isAdmin ? nil : principal.name)
+        let subscription: RouteSubscription
+        do {
+            subscription = try table.subscribe(from: from, filter: filter, bufferSize: server.configuration.watcherBuffer)
+        } catch {
+            throw Wire.error(error)
+        }
+        guard let context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let gate = self.gate
+        let principal = self.principal
+        let watchID = request.id
+        let task = Task {
+            var failure: RouteError?
+            do {
+                for try await event in subscription {
+                    await gate.wait()
+                    let line = Reply.event(watchID, event: Wire.event(event, for: principal))
+                    eventLoop.execute {
+                        let handler = loopBound.value
+                        guard handler.watches[watchID]?.ended == false else { return }
+                        handler.write(line)
+                        handler.context?.flush()
+                    }
+                }
+            } catch {
+                failure = (error as? RouteError) ?? .overflow(capacity: 0)
+            }
+            let ended = failure
+            eventLoop.execute { loopBound.value.watchEnded(watchID, failure: ended) }
+        }
+        watches[request.id] = Watch(subscription: subscription, task: task, cancelled: false, ended: false)
+        server.watcherStarted()
+    }
+
+    func watchEnded(_ watchID: RequestID?, failure: RouteError?) {
+        guard let watch = watches.removeValue(forKey: watchID) else { return }
+        server.watcherEnded()
+        defer { closeIfIdle() }
+        guard !watch.ended, let context else { return }
+        if let failure {
+            // The watcher fell behind: say so, then disconnect rather than skip events.
+            logger.notice("slow consumer disconnected")
+            write(Reply.failure(watchID, Wire.error(failure)))
+            flushThenClose()
+        } else if watch.cancelled {
+            write(Reply.success(watchID, revision: table.revision, result: .object([("cancelled", .bool(true))])))
+            context.flush()
+        }
+    }
+
+    func cancel(_ request: Request) throws(ProtocolError) {
+        guard let target = RequestID(request.arguments["watch"]!), let watch = watches[target], !watch.ended else {
+            throw ProtocolError(.notFound, "no watch with id \(request.arguments["watch"].map { JSONWriter.encode($0) } ?? "?") on this connection")
+        }
+        watches[target]!.cancelled = true
+        watch.subscription.cancel()
+        succeed(request, .object([]))
+    }
+
+    func touch(_ request: Request) throws(RouteError) {
+        let key = try table.key(request.string("key")!)
+        var ttl: Duration?
+        if let value = request.number("ttl") {
+            do { ttl = try seconds(value, field: "ttl") } catch { throw .invalidArgument(error.message) }
+        }
+        let routes = try table.touch(key, ttl: ttl, as: principal)
+        if case .tunnel = key {
+            succeed(request, .object([("routes", .array(routes.map { Wire.route($0, for: principal) }))]))
+        } else {
+            succeed(request, .object([("route", Wire.route(routes[0], for: principal))]))
+        }
+    }
+
+    func stats(_ request: Request) {
+        let stats = table.stats()
+        let (connections, watchers) = server.counts
+        let uptime = server.uptime.components.seconds
+        succeed(request, .object([
+            ("routes", .object([
+                ("host", .number(stats.hosts)), ("wildcard", .number(stats.wildcards)),
+                ("tcp", .number(stats.tcp)), ("total", .number(stats.total)),
+            ])),
+            ("tunnels", .number(stats.tunnels)),
+            ("revision", .number(stats.revision)),
+            ("oldest_revision", .number(stats.oldestRevision)),
+            ("connections", .number(connections)),
+            ("watchers", .number(watchers)),
+            ("sessions", .number(stats.sessions)),
+            ("uptime_s", .number(Int(uptime))),
+            ("rss_bytes", .number(residentBytes())),
+            ("instance", .string(server.instance)),
+        ]), revision: stats.revision)
+    }
+}

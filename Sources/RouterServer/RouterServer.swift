@@ -1,0 +1,177 @@
+import DomainRouter
+import Logging
+import NIOCore
+import NIOPosix
+import RouterProtocol
+import Synchronization
+
+/// The daemon's engine: a route table served over a Unix socket in protocol v1.
+///
+/// Each connection is a session; requests on it are answered in order, pipelined; watch
+/// events interleave. `start()` binds the socket and starts the expiry sweeper; `shutdown()`
+/// stops accepting, ends every watch with `unavailable`, closes the connections and removes
+/// the socket file.
+public final class RouterServer: Sendable {
+    public static let version = "0.1.0"
+
+    public let configuration: ServerConfiguration
+    public let table: RouteTable
+    /// A random id drawn at each start; revisions from another instance are meaningless here.
+    public let instance: String
+    let logger: Logger
+    let principals: Principals
+    let group: MultiThreadedEventLoopGroup
+    let startedAt = ContinuousClock.now
+    private let state = Mutex(State())
+
+    struct Ticket {
+        var session: UInt64
+        var uid: UInt32
+        /// When the closed session's grace runs out; nil while its connection is open.
+        var expires: ContinuousClock.Instant?
+    }
+
+    struct State {
+        var serverChannel: Channel?
+        var socketInode: UInt64?
+        var connections: [UInt64: Connection] = [:]
+        var nextConnection: UInt64 = 1
+        var tickets: [String: Ticket] = [:]
+        var watchers = 0
+        var sweeper: Task<Void, Never>?
+        var stopping = false
+    }
+
+    /// What the server keeps of a live connection, to end it on shutdown.
+    struct Connection: Sendable {
+        var channel: Channel
+        var shutdown: @Sendable () -> Void
+    }
+
+    /// Creates a server; throws when the configuration is unusable (a bad domain, an unknown group).
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "routerd"),
+                clock: any RouteClock = SystemClock()) throws {
+        self.configuration = configuration
+        var tableConfiguration = configuration.table
+        tableConfiguration.subscriberBuffer = configuration.watcherBuffer
+        table = try RouteTable(configuration: tableConfiguration, clock: clock)
+        principals = try Principals(adminGroup: configuration.adminGroup)
+        instance = randomHex(bytes: 8)
+        self.logger = logger
+        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+    }
+
+    /// Binds the socket and starts serving.
+    public func start() async throws {
+        let path = configuration.socketPath
+        try SocketFile.prepare(path)
+        let maximumLine = configuration.maximumLineLength
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let id = self.nextConnectionID()
+                    let handler = ConnectionHandler(server: self, id: id)
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLine)))
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let channel: Channel
+        do {
+            channel = try await SocketFile.withUmask(for: configuration.socketMode) {
+                bootstrap.bind(unixDomainSocketPath: path)
+            }.get()
+        } catch {
+            throw ServerError.cannotBind(path, "\(error)")
+        }
+        try SocketFile.finish(path, mode: configuration.socketMode, group: configuration.socketGroup)
+        let table = self.table
+        let sweeper = Task { await table.runExpiry() }
+        state.withLock {
+            $0.serverChannel = channel
+            $0.socketInode = SocketFile.inode(path)
+            $0.sweeper = sweeper
+        }
+        logger.info("listening", metadata: [
+            "socket": "\(path)", "domains": "\(table.configuration.baseDomains.joined(separator: ","))",
+            "instance": "\(instance)",
+        ])
+    }
+
+    /// Stops accepting, ends watches with `unavailable`, closes connections, removes the socket.
+    public func shutdown() async {
+        let (channel, connections, sweeper, inode) = state.withLock { s in
+            s.stopping = true
+            return (s.serverChannel, Array(s.connections.values), s.sweeper, s.socketInode)
+        }
+        try? await channel?.close().get()
+        for connection in connections { connection.shutdown() }
+        for connection in connections { try? await connection.channel.closeFuture.get() }
+        sweeper?.cancel()
+        SocketFile.remove(configuration.socketPath, inode: inode)
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    /// Waits until the listening socket closes.
+    public func waitUntilClosed() async {
+        let channel = state.withLock { $0.serverChannel }
+        try? await channel?.closeFuture.get()
+    }
+
+    // MARK: Connections and sessions
+
+    func nextConnectionID() -> UInt64 {
+        state.withLock { s in
+            defer { s.nextConnection += 1 }
+            return s.nextConnection
+        }
+    }
+
+    /// Registers a connection; false when the server is full or stopping.
+    func connectionOpened(_ id: UInt64, _ connection: Connection, uid: UInt32, token: String) -> Bool {
+        state.withLock { s in
+            guard !s.stopping, s.connections.count < configuration.maximumConnections else { return false }
+            s.connections[id] = connection
+            s.tickets[token] = Ticket(session: id, uid: uid, expires: nil)
+            return true
+        }
+    }
+
+    func connectionClosed(_ id: UInt64, token: String) {
+        let grace = configuration.grace
+        state.withLock { s in
+            s.connections[id] = nil
+            if s.tickets[token] != nil { s.tickets[token]!.expires = .now + grace }
+            let now = ContinuousClock.now
+            s.tickets = s.tickets.filter { $0.value.expires.map { $0 > now } ?? true }
+        }
+        table.endSession(id, grace: grace)
+    }
+
+    /// Hands a closed session's routes to a new connection, if the token is still good.
+    func resume(token: String, uid: UInt32, into session: UInt64) throws(ProtocolError) -> Int {
+        let old: UInt64 = try state.withLock { (s: inout State) throws(ProtocolError) -> UInt64 in
+            guard let ticket = s.tickets[token], let expires = ticket.expires, expires > .now else {
+                throw ProtocolError(.notFound, "resume token unknown, still in use, or past its grace period; its routes are gone")
+            }
+            guard ticket.uid == uid else {
+                throw ProtocolError(.forbidden, "that session belongs to another user")
+            }
+            s.tickets[token] = nil
+            return ticket.session
+        }
+        return table.resumeSession(old, as: session)
+    }
+
+    func watcherStarted() { state.withLock { $0.watchers += 1 } }
+    func watcherEnded() { state.withLock { $0.watchers -= 1 } }
+
+    var counts: (connections: Int, watchers: Int) {
+        state.withLock { ($0.connections.count, $0.watchers) }
+    }
+
+    var uptime: Duration { ContinuousClock.now - startedAt }
+}

@@ -1,0 +1,72 @@
+import DomainRouter
+
+/// How a `RouterServer` listens and what it allows.
+public struct ServerConfiguration: Sendable {
+    /// The Unix socket path (at most 107 bytes).
+    public var socketPath: String
+    /// The socket file's permission bits (default 0660).
+    public var socketMode: UInt32
+    /// The socket file's group, by name; nil keeps the daemon's.
+    public var socketGroup: String?
+    /// Members of this group are admins (besides root and the daemon's own user).
+    public var adminGroup: String?
+    /// The longest request line, in bytes (default 64 KiB).
+    public var maximumLineLength: Int
+    /// The most connections served at once; more are refused with `unavailable`.
+    public var maximumConnections: Int
+    /// How long a closed connection's session routes outlive it (default 5 s).
+    public var grace: Duration
+    /// Events a watcher may fall behind before it is sent `slow_consumer` and disconnected.
+    public var watcherBuffer: Int
+    /// The route table's rules.
+    public var table: RouteTableConfiguration
+
+    public init(
+        socketPath: String,
+        socketMode: UInt32 = 0o660,
+        socketGroup: String? = nil,
+        adminGroup: String? = nil,
+        maximumLineLength: Int = 64 * 1024,
+        maximumConnections: Int = 4096,
+        grace: Duration = .seconds(5),
+        watcherBuffer: Int = 4096,
+        table: RouteTableConfiguration = RouteTableConfiguration()
+    ) {
+        self.socketPath = socketPath
+        self.socketMode = socketMode
+        self.socketGroup = socketGroup
+        self.adminGroup = adminGroup
+        self.maximumLineLength = maximumLineLength
+        self.maximumConnections = maximumConnections
+        self.grace = grace
+        self.watcherBuffer = watcherBuffer
+        self.table = table
+    }
+}
+
+/// Why the server could not start.
+public enum ServerError: Error, Hashable, Sendable, CustomStringConvertible {
+    case socketPathTooLong(String)
+    case alreadyRunning(String)
+    case socketPathInUse(String)
+    case cannotCreateDirectory(String, String)
+    case unknownGroup(String)
+    case cannotBind(String, String)
+
+    public var description: String {
+        switch self {
+        case .socketPathTooLong(let path):
+            return "socket path \(path) is longer than 107 bytes; choose a shorter --socket"
+        case .alreadyRunning(let path):
+            return "another routerd is already answering on \(path); stop it or choose another --socket"
+        case .socketPathInUse(let path):
+            return "\(path) exists and is not a socket; remove it or choose another --socket"
+        case .cannotCreateDirectory(let path, let why):
+            return "cannot create the socket's directory \(path): \(why)"
+        case .unknownGroup(let name):
+            return "no such group '\(name)'"
+        case .cannotBind(let path, let why):
+            return "cannot listen on \(path): \(why)"
+        }
+    }
+}

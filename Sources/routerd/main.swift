@@ -1,0 +1,167 @@
+import ArgumentParser
+@preconcurrency import Dispatch
+import DomainRouter
+import Logging
+import RouterProtocol
+import RouterServer
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+@main
+struct Routerd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "routerd",
+        abstract: "Keep the route table of a tunnel gateway and serve it on a Unix socket.",
+        discussion: """
+            routerd maps public names and ports to tunnel sessions (foo.example.com, \
+            *.foo.example.com, tcp:49000, uuid:ID) and speaks newline-delimited JSON on a Unix \
+            socket (protocol v1, docs/protocol.md). The table lives in memory: a restart empties it.
+
+            With no flags it serves names under 'localhost' on the default socket, which works for \
+            a first try: routerctl (or 'socat - UNIX-CONNECT:PATH') talks to it.
+
+            Examples:
+              routerd
+              routerd --domain example.com --domain example.net --grace 30s
+              routerd --socket /run/routerd/routerd.sock --socket-group gateway --admin-group gateway
+            """,
+        version: RouterServer.version
+    )
+
+    @Option(help: ArgumentHelp("The Unix socket to listen on (also $ROUTER_SOCKET).", valueName: "path"))
+    var socket: String = DefaultSocket.path
+
+    @Option(name: .customLong("domain"), help: ArgumentHelp("A base domain; repeat for several. Bare labels go under the only one.", valueName: "name"))
+    var domains: [String] = []
+
+    @Option(help: ArgumentHelp("Labels under a base domain that only admins may take, comma-separated.", valueName: "labels"))
+    var reserved: String = RouteTableConfiguration.defaultReservedLabels.sorted().joined(separator: ",")
+
+    @Option(help: ArgumentHelp("Length of random subdomains.", valueName: "n"))
+    var randomLength: Int = 10
+
+    @Option(help: ArgumentHelp("Ports users may claim and tcp:auto picks from.", valueName: "low-high"))
+    var tcpPorts: String = "49000-49999"
+
+    @Option(help: ArgumentHelp("How long a closed connection's session routes live on: 500ms, 5s, 2m, 1h30m.", valueName: "duration"))
+    var grace: String = "5s"
+
+    @Option(help: ArgumentHelp("The longest request line in bytes.", valueName: "bytes"))
+    var maxLine: Int = 64 * 1024
+
+    @Option(help: ArgumentHelp("The most connections served at once.", valueName: "n"))
+    var maxConnections: Int = 4096
+
+    @Option(help: ArgumentHelp("Members of this group are admins (besides root and routerd's own user).", valueName: "group"))
+    var adminGroup: String?
+
+    @Option(help: ArgumentHelp("The socket file's mode, in octal.", valueName: "mode"))
+    var socketMode: String = "0660"
+
+    @Option(help: ArgumentHelp("The socket file's group.", valueName: "group"))
+    var socketGroup: String?
+
+    @Option(name: .customLong("allow-target"), help: ArgumentHelp("A CIDR block users' targets may point into; repeat for several.", valueName: "cidr"))
+    var allowTargets: [String] = []
+
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard DurationText.parse(grace) != nil else {
+            throw ValidationError("--grace '\(grace)' is not a duration such as 500ms, 5s, 2m or 1h30m")
+        }
+        guard UInt32(socketMode.hasPrefix("0o") ? String(socketMode.dropFirst(2)) : socketMode, radix: 8).map({ $0 <= 0o777 }) == true else {
+            throw ValidationError("--socket-mode '\(socketMode)' is not an octal mode such as 0660")
+        }
+        guard ports() != nil else {
+            throw ValidationError("--tcp-ports '\(tcpPorts)' is not a range such as 49000-49999 (1-65535)")
+        }
+        guard maxLine >= 256 else { throw ValidationError("--max-line must be at least 256 bytes") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+    }
+
+    func ports() -> ClosedRange<UInt16>? {
+        let parts = tcpPorts.split(separator: "-")
+        guard parts.count == 2, let low = UInt16(parts[0]), let high = UInt16(parts[1]), low >= 1, low <= high else { return nil }
+        return low...high
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var table = RouteTableConfiguration(baseDomains: domains.isEmpty ? ["localhost"] : domains)
+        table.reservedLabels = Set(reserved.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty })
+        table.randomLength = randomLength
+        table.tcpPorts = ports()!
+        do {
+            table.allowedTargets = try allowTargets.map { (cidr: String) throws(RouteError) in try CIDR(cidr) }
+        } catch {
+            throw ValidationError("--allow-target: \(error)")
+        }
+        let configuration = ServerConfiguration(
+            socketPath: socket,
+            socketMode: UInt32(socketMode.hasPrefix("0o") ? String(socketMode.dropFirst(2)) : socketMode, radix: 8)!,
+            socketGroup: socketGroup,
+            adminGroup: adminGroup,
+            maximumLineLength: maxLine,
+            maximumConnections: maxConnections,
+            grace: DurationText.parse(grace)!,
+            table: table)
+        let server: RouterServer
+        do {
+            server = try RouterServer(configuration: configuration, logger: Logger(label: "routerd"))
+            try await server.start()
+        } catch {
+            fputs("routerd: \(error)\n", stderr)
+            throw ExitCode(1)
+        }
+        print("routerd \(RouterServer.version) listening on \(socket) (domains: \(server.table.configuration.baseDomains.joined(separator: ", ")); instance \(server.instance))")
+        fflush(stdout)
+
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
+        let received = await signals.next()
+        print("routerd: \(received == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
+        fflush(stdout)
+        await server.shutdown()
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+/// Waits for the first of some signals, which stop killing the process once watched.
+final class SignalWatcher {
+    private let sources: [DispatchSourceSignal]
+    private let stream: AsyncStream<Int32>
+
+    init(signals: [Int32]) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        self.stream = stream
+        var sources: [DispatchSourceSignal] = []
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func next() async -> Int32 {
+        for await number in stream { return number }
+        return SIGTERM
+    }
+}
