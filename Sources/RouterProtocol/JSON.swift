@@ -227,7 +227,7 @@ public struct JSONParser {
             guard i < bytes.count, isDigit(bytes[i]) else { throw error("invalid number: digits must follow the exponent") }
             while i < bytes.count && isDigit(bytes[i]) { i += 1 }
         }
-        if i - start > 64 { throw JSONError(message: "number longer than 64 characters", offset: start) }
+        if i - start > 1024 { throw JSONError(message: "number longer than 1024 characters", offset: start) }
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
     }
 

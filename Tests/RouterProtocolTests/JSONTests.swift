@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@testable import RouterProtocol
+
+@Suite("JSON codec")
+struct JSONTests {
+    static let suiteDirectory: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/testdata/jsontestsuite/test_parsing").path
+    }()
+
+    static func cases(prefix: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: suiteDirectory)) ?? [])
+            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".json") }.sorted()
+    }
+
+    static func parse(_ file: String) -> Result<JSONValue, JSONError> {
+        let data = FileManager.default.contents(atPath: suiteDirectory + "/" + file) ?? Data()
+        return data.withUnsafeBytes { raw in
+            do throws(JSONError) {
+                return .success(try JSONParser.parse(raw.bindMemory(to: UInt8.self)))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    @Test func suiteIsPresent() {
+        #expect(Self.cases(prefix: "y_").count > 50, "JSONTestSuite not found at \(Self.suiteDirectory)")
+    }
+
+    @Test("accepts every y_ case", arguments: cases(prefix: "y_"))
+    func acceptsValidJSON(_ file: String) {
+        if case .failure(let error) = Self.parse(file) { Issue.record("\(file): \(error)") }
+    }
+
+    @Test("refuses every n_ case", arguments: cases(prefix: "n_"))
+    func refusesInvalidJSON(_ file: String) {
+        if case .success = Self.parse(file) { Issue.record("\(file) was accepted") }
+    }
+
+    @Test("survives every i_ case", arguments: cases(prefix: "i_"))
+    func survivesImplementationDefinedCases(_ file: String) {
+        _ = Self.parse(file)
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() throws {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONError.self) { try JSONParser.parse(deep) }
+        let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        _ = try JSONParser.parse(ok)
+    }
+
+    @Test func roundTripsStringsWithEscapesAndUnicode() throws {
+        let value = JSONValue.object([("s", .string("a\"b\\c\n\t\u{1}é😀")), ("n", .number("-12.5e3")), ("b", .bool(false)), ("z", .null)])
+        let text = JSONWriter.encode(value)
+        #expect(text == #"{"s":"a\"b\\c\n\t\u0001é😀","n":-12.5e3,"b":false,"z":null}"#)
+        #expect(try JSONParser.parse(text) == value)
+        #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
+    }
+
+    @Test func numbersAreKeptVerbatim() throws {
+        #expect(try JSONParser.parse("9007199254740993") == .number("9007199254740993"))
+        #expect(JSONWriter.encode(try JSONParser.parse("1.50")) == "1.50")
+    }
+}
+
+@Suite("Line framing")
+struct FramingTests {
+    func frames(_ text: String, max: Int = 8) -> [String] {
+        var bytes = Array(text.utf8)
+        var out: [String] = []
+        var skipping = false
+        while true {
+            let frame = bytes.withUnsafeBytes { LineFraming.next(in: $0, maximumLength: max, skipping: skipping) }
+            switch frame {
+            case .line(let content, let consumed):
+                out.append(String(decoding: bytes[content], as: UTF8.self))
+                bytes.removeFirst(consumed)
+            case .tooLarge(let consumed, let finished):
+                out.append("<too large>")
+                bytes.removeFirst(consumed)
+                skipping = !finished
+            case .skipped(let consumed, let finished):
+                bytes.removeFirst(consumed)
+                skipping = !finished
+            case .needMore:
+                return out + (bytes.isEmpty ? [] : ["<partial \(bytes.count)>"])
+            }
+        }
+    }
+
+    @Test func splitsOnNewlineOnlyAndDropsATrailingCR() {
+        #expect(frames("a\nb\r\nc\rd\n") == ["a", "b", "c\rd"])
+        #expect(frames("\n\r\n") == ["", ""])
+        #expect(frames("abc") == ["<partial 3>"])
+    }
+
+    @Test func overLongLinesAreReportedOnceAndSkipped() {
+        #expect(frames("0123456789\nok\n") == ["<too large>", "ok"])
+        #expect(frames("0123456789abcdef") == ["<too large>"])
+        #expect(frames("12345678\n") == ["12345678"])
+        #expect(frames("12345678\r\n") == ["12345678"])
+    }
+}
+
+@Suite("Request validation")
+struct RequestTests {
+    func parse(_ line: String) -> Result<Request, RequestFailure> {
+        var line = line
+        return line.withUTF8 { Request.parse($0) }
+    }
+
+    func error(_ line: String) -> (RequestID?, ProtocolError)? {
+        if case .failure(let f) = parse(line) { return (f.id, f.error) }
+        return nil
+    }
+
+    @Test func acceptsAWellFormedRequest() throws {
+        let request = try parse(#"{"id":7,"op":"add","key":"foo","ttl":30,"labels":{"a":"b"}}"#).get()
+        #expect(request.id == .number("7"))
+        #expect(request.op == "add")
+        #expect(request.number("ttl") == 30)
+    }
+
+    @Test func unknownFieldsAreNamedWithASuggestion() {
+        let (id, e) = error(#"{"id":"a","op":"add","key":"foo","tll":30}"#)!
+        #expect(id == .string("a"))
+        #expect(e.code == .badRequest)
+        #expect(e.message.contains("'tll'") && e.message.contains("did you mean 'ttl'"))
+    }
+
+    @Test func wrongTypesMissingFieldsAndUnknownOps() {
+        #expect(error(#"{"id":1,"op":"add","key":5}"#)?.1.message == "field 'key' must be a string, not a number")
+        #expect(error(#"{"id":1,"op":"delete"}"#)?.1.message.hasPrefix("missing field 'key'") == true)
+        #expect(error(#"{"id":1,"op":"frobnicate"}"#)?.1.code == .unknownOp)
+        #expect(error(#"{"id":1}"#)?.1.message.hasPrefix("missing field 'op'") == true)
+        #expect(error(#"{"id":1,"op":7}"#)?.1.code == .badRequest)
+        #expect(error(#"{"id":1,"op":"list","limit":1.5}"#)?.1.message.contains("integer") == true)
+    }
+
+    @Test func idsAreStringsOrIntegersUpTo2To53() {
+        #expect(error(#"{"id":1.5,"op":"ping"}"#)?.0 == nil)
+        #expect(error(#"{"id":[1],"op":"ping"}"#)?.1.code == .badRequest)
+        #expect(error(#"{"id":9007199254740993,"op":"ping"}"#)?.1.code == .badRequest)
+        #expect((try? parse(#"{"id":9007199254740992,"op":"ping"}"#).get())?.id == .number("9007199254740992"))
+        #expect((try? parse(#"{"op":"ping"}"#).get())?.id == nil)
+    }
+
+    @Test func nonObjectsAndEmptyLinesAreBadRequests() {
+        for line in ["[1]", "1", "\"ping\"", "null", "", "  ", "{", "{\"op\":\"ping\"} x"] {
+            #expect(error(line)?.1.code == .badRequest, "\(line)")
+        }
+    }
+}
+
+@Suite("Command-line values")
+struct CommandLineValueTests {
+    @Test func durationsParseInEveryForm() {
+        #expect(DurationText.parse("500ms") == .milliseconds(500))
+        #expect(DurationText.parse("5s") == .seconds(5))
+        #expect(DurationText.parse("2m") == .seconds(120))
+        #expect(DurationText.parse("1h30m") == .seconds(5400))
+        #expect(DurationText.parse("1.5") == .milliseconds(1500))
+        #expect(DurationText.parse("5") == .seconds(5))
+        for bad in ["", "s", "5x", "-1", "1h30", "abc"] { #expect(DurationText.parse(bad) == nil, "\(bad)") }
+        #expect(DurationText.format(.seconds(5400)) == "1h30m")
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+import RouterProtocol
+import Testing
+@testable import RouterServer
+import DomainRouter
+
+/// A real daemon on a socket in a fresh temporary folder, stopped and cleaned up by `stop()`.
+final class TestDaemon: Sendable {
+    let directory: String
+    let server: RouterServer
+    var socketPath: String { server.configuration.socketPath }
+
+    private init(directory: String, server: RouterServer) {
+        self.directory = directory
+        self.server = server
+    }
+
+    static func makeDirectory() -> String {
+        var template = Array("/tmp/rd-XXXXXX".utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        return path
+    }
+
+    static func start(_ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestDaemon {
+        let directory = makeDirectory()
+        var configuration = ServerConfiguration(socketPath: directory + "/r.sock",
+                                                table: RouteTableConfiguration(baseDomains: ["example.com"]))
+        configure(&configuration)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let server = try RouterServer(configuration: configuration, logger: logger)
+        try await server.start()
+        return TestDaemon(directory: directory, server: server)
+    }
+
+    func connect() throws -> LineClient {
+        try LineClient(path: socketPath)
+    }
+
+    func stop() async {
+        await server.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+struct ClientError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// A blocking line client over a Unix socket, with read timeouts.
+final class LineClient {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+    private(set) var greeting: JSONValue = .null
+
+    init(path: String, readGreeting: Bool = true) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ClientError(description: "socket: \(errno)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            Glibc.close(fd)
+            throw ClientError(description: "connect \(path): \(String(cString: strerror(errno)))")
+        }
+        if readGreeting { greeting = try readJSON()["hello"] ?? .null }
+    }
+
+    deinit { Glibc.close(fd) }
+
+    func close() { shutdown(fd, Int32(SHUT_RDWR)) }
+
+    func send(_ line: String) throws {
+        try sendRaw(Array(line.utf8) + [0x0A])
+    }
+
+    func sendRaw(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw ClientError(description: "send: \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+    }
+
+    /// The next line, or an error after `timeout` seconds or at end of stream.
+    func readLine(timeout: Double = 10) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeFirst(newline + 1)
+                return line
+            }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { throw ClientError(description: "timed out waiting for a line") }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(left * 1000) + 1) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw ClientError(description: "connection closed") }
+            buffer += chunk[..<n]
+        }
+    }
+
+    func readJSON(timeout: Double = 10) throws -> JSONValue {
+        let line = try readLine(timeout: timeout)
+        return try JSONParser.parse(line)
+    }
+
+    /// Sends one request line and reads the reply line.
+    func request(_ line: String) throws -> JSONValue {
+        try send(line)
+        return try readJSON()
+    }
+
+    /// Whether the server closed the connection within `timeout` seconds.
+    func isClosed(timeout: Double = 5) -> Bool {
+        do {
+            while true { _ = try readLine(timeout: timeout) }
+        } catch let error as ClientError {
+            return error.description == "connection closed"
+        } catch {
+            return false
+        }
+    }
+}
+
+extension JSONValue {
+    var ok: Bool { self["ok"] == .bool(true) }
+    var errorCode: String? { self["error"]?["code"]?.stringValue }
+    var result: JSONValue? { self["result"] }
+}
+
+/// Polls `condition` until true or `timeout` seconds pass.
+func eventually(timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}
+
+/// Runs `body` against a fresh daemon and always stops it (and removes its folder) afterwards.
+func withDaemon(_ configure: (inout ServerConfiguration) -> Void = { _ in },
+                _ body: (TestDaemon) async throws -> Void) async throws {
+    let daemon = try await TestDaemon.start(configure)
+    do {
+        try await body(daemon)
+    } catch {
+        await daemon.stop()
+        throw error
+    }
+    await daemon.stop()
+}
