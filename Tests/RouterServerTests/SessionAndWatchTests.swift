@@ -1,0 +1,166 @@
+import Foundation
+import RouterProtocol
+import Testing
+@testable import RouterServer
+
+@Suite("Sessions and watches", .serialized)
+struct SessionAndWatchTests {
+    @Test func sessionRoutesGoAfterTheGraceAndWatchersSeeIt() async throws {
+        try await withDaemon({ $0.grace = .milliseconds(800) }) { daemon in
+            let watcher = try daemon.connect()
+            try watcher.send(#"{"id":"w","op":"watch"}"#)
+            #expect(try watcher.readJSON()["event"]?["type"] == .string("sync"))
+            let holder = try daemon.connect()
+            #expect(try holder.request(#"{"op":"add","key":"s1","session":true}"#).ok)
+            #expect(try holder.request(#"{"op":"add","key":"s2","session":true}"#).ok)
+            #expect(try holder.request(#"{"op":"add","key":"kept"}"#).ok)
+            for _ in 0..<3 { #expect(try watcher.readJSON()["event"]?["type"] == .string("add")) }
+            let closedAt = Date()
+            holder.close()
+            let checker = try daemon.connect()
+            usleep(300_000)
+            #expect(try checker.request(#"{"op":"lookup","host":"s1.example.com"}"#).ok, "gone before the grace")
+            let first = try watcher.readJSON(timeout: 10)
+            let second = try watcher.readJSON(timeout: 10)
+            let elapsed = Date().timeIntervalSince(closedAt)
+            #expect(first["event"]?["type"] == .string("expire"))
+            #expect(second["event"]?["type"] == .string("expire"))
+            #expect(Set([first["event"]?["key"], second["event"]?["key"]]) == [.string("s1.example.com"), .string("s2.example.com")])
+            #expect(elapsed >= 0.7 && elapsed < 5, "removed after \(elapsed) s")
+            #expect(try checker.request(#"{"op":"lookup","host":"kept.example.com"}"#).ok)
+        }
+    }
+
+    @Test func resumingInsideTheGraceKeepsTheRoutes() async throws {
+        try await withDaemon({ $0.grace = .seconds(3) }) { daemon in
+            let first = try daemon.connect()
+            let token = try #require(first.greeting["session"]?["resume_token"]?.stringValue)
+            #expect(try first.request(#"{"op":"add","key":"mine","session":true}"#).ok)
+            first.close()
+            usleep(200_000)
+            let second = try daemon.connect()
+            let hello = try second.request(#"{"id":1,"op":"hello","resume":"\#(token)"}"#)
+            #expect(hello.result?["resumed"] == .number(1))
+            second.close()
+            usleep(200_000)
+            // The second connection's own grace applies now; the first token is spent.
+            let third = try daemon.connect()
+            #expect(try third.request(#"{"id":2,"op":"hello","resume":"\#(token)"}"#).errorCode == "not_found")
+            #expect(try third.request(#"{"op":"lookup","host":"mine.example.com"}"#).ok)
+        }
+    }
+
+    @Test func aKilledClientProcessLosesItsSessionRoutesAfterTheGrace() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/socat") else {
+            print("skipped: socat is not installed (.ci/run installs it)")
+            return
+        }
+        try await withDaemon({ $0.grace = .milliseconds(800) }) { daemon in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+            process.arguments = ["-", "UNIX-CONNECT:\(daemon.socketPath)"]
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(Data(#"{"id":1,"op":"add","key":"killed","session":true}"#.utf8 + [0x0A]))
+            let checker = try daemon.connect()
+            #expect(eventually { (try? checker.request(#"{"op":"lookup","host":"killed.example.com"}"#).ok) == true })
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let killedAt = Date()
+            usleep(300_000)
+            #expect(try checker.request(#"{"op":"lookup","host":"killed.example.com"}"#).ok, "gone before the grace")
+            #expect(eventually(timeout: 10) { (try? checker.request(#"{"op":"lookup","host":"killed.example.com"}"#).errorCode) == "not_found" })
+            #expect(Date().timeIntervalSince(killedAt) >= 0.7)
+        }
+    }
+
+    @Test func watchResumesFromARevisionWithoutGapsOrDuplicates() async throws {
+        try await withDaemon { daemon in
+            let writer = try daemon.connect()
+            let watcher = try daemon.connect()
+            let instance = watcher.greeting["instance"]!.stringValue!
+            try watcher.send(#"{"id":"w","op":"watch","prefix":"k"}"#)
+            #expect(try watcher.readJSON()["event"]?["type"] == .string("sync"))
+            for i in 0..<5 { #expect(try writer.request(#"{"op":"add","key":"k\#(i)"}"#).ok) }
+            var seen: [Int64] = []
+            for _ in 0..<5 { seen.append(try watcher.readJSON()["event"]!["revision"]!.integerValue!) }
+            watcher.close()
+            for i in 5..<9 { #expect(try writer.request(#"{"op":"add","key":"k\#(i)"}"#).ok) }
+            let again = try daemon.connect()
+            try again.send(#"{"id":"w2","op":"watch","prefix":"k","from_revision":\#(seen.last! + 1),"instance":"\#(instance)"}"#)
+            var replayed: [Int64] = []
+            while true {
+                let event = try again.readJSON()["event"]!
+                if event["type"] == .string("sync") { break }
+                replayed.append(event["revision"]!.integerValue!)
+            }
+            #expect(seen == [1, 2, 3, 4, 5])
+            #expect(replayed == [6, 7, 8, 9])
+            #expect(try writer.request(#"{"op":"add","key":"k9"}"#).ok)
+            #expect(try again.readJSON()["event"]?["revision"] == .number(10))
+            let cancelled = try again.request(#"{"id":"c","op":"cancel","watch":"w2"}"#)
+            #expect(cancelled.ok)
+            #expect(try again.readJSON().result?["cancelled"] == .bool(true))
+        }
+    }
+
+    @Test func watchFromAnotherInstanceOrCompactedHistoryIsRefused() async throws {
+        try await withDaemon({ $0.table.historyLimit = 3 }) { daemon in
+            let c = try daemon.connect()
+            let restarted = try c.request(#"{"id":1,"op":"watch","from_revision":1,"instance":"0000000000000000"}"#)
+            #expect(restarted.errorCode == "compacted")
+            #expect(restarted["error"]?["details"]?["reason"] == .string("restarted"))
+            for i in 0..<6 { _ = try c.request(#"{"op":"add","key":"h\#(i)"}"#) }
+            let old = try c.request(#"{"id":2,"op":"watch","from_revision":2}"#)
+            #expect(old.errorCode == "compacted")
+            #expect(old["error"]?["details"]?["oldest_revision"] == .number(4))
+        }
+    }
+
+    @Test func aWatcherThatStopsReadingIsCutOffWhileOthersCarryOn() async throws {
+        try await withDaemon({ $0.watcherBuffer = 64 }) { daemon in
+            let slow = try daemon.connect()
+            try slow.send(#"{"id":"slow","op":"watch"}"#)
+            let fast = try daemon.connect()
+            try fast.send(#"{"id":"fast","op":"watch"}"#)
+            #expect(try fast.readJSON()["event"]?["type"] == .string("sync"))
+            let writer = try daemon.connect()
+            let label = String(repeating: "x", count: 200)
+            var fastEvents = 0
+            for i in 0..<6000 {
+                try writer.send(#"{"op":"add","key":"slow\#(i)","labels":{"pad":"\#(label)"}}"#)
+                #expect(try writer.readJSON().ok)
+                while let line = try? fast.readLine(timeout: 0.0001) {
+                    if line.contains("\"event\"") { fastEvents += 1 }
+                }
+            }
+            while fastEvents < 6000, let line = try? fast.readLine(timeout: 5) {
+                if line.contains("\"event\"") { fastEvents += 1 }
+            }
+            #expect(fastEvents == 6000)
+            var sawSlowConsumer = false
+            while let line = try? slow.readLine(timeout: 5) {
+                if line.contains("slow_consumer") { sawSlowConsumer = true }
+            }
+            #expect(sawSlowConsumer)
+            #expect(slow.isClosed(timeout: 2))
+            #expect(try writer.request(#"{"op":"ping"}"#).ok)
+        }
+    }
+
+    @Test func shutdownEndsWatchesWithUnavailable() async throws {
+        let daemon = try await TestDaemon.start()
+        let watcher = try daemon.connect()
+        try watcher.send(#"{"id":"w","op":"watch"}"#)
+        #expect(try watcher.readJSON()["event"]?["type"] == .string("sync"))
+        let path = daemon.socketPath
+        await daemon.stop()
+        let last = try watcher.readJSON()
+        #expect(last["id"] == .string("w"))
+        #expect(last.errorCode == "unavailable")
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
