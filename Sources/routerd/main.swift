@@ -53,6 +53,9 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The most connections served at once.", valueName: "n"))
     var maxConnections: Int = 4096
 
+    @Option(help: ArgumentHelp("Events a watcher may fall behind before it is sent slow_consumer and disconnected.", valueName: "n"))
+    var watcherBuffer: Int = 4096
+
     @Option(help: ArgumentHelp("Members of this group are admins (besides root and routerd's own user).", valueName: "group"))
     var adminGroup: String?
 
@@ -83,6 +86,7 @@ struct Routerd: AsyncParsableCommand {
         }
         guard maxLine >= 256 else { throw ValidationError("--max-line must be at least 256 bytes") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard watcherBuffer >= 1 else { throw ValidationError("--watcher-buffer must be at least 1") }
     }
 
     func ports() -> ClosedRange<UInt16>? {
@@ -115,6 +119,7 @@ struct Routerd: AsyncParsableCommand {
             maximumLineLength: maxLine,
             maximumConnections: maxConnections,
             grace: DurationText.parse(grace)!,
+            watcherBuffer: watcherBuffer,
             table: table)
         let server: RouterServer
         do {
