@@ -10,16 +10,13 @@ import NIOCore
 import RouterProtocol
 import Synchronization
 
-/// Whether a connection can take more output; watch tasks wait on it instead of piling
-/// events into NIO's outbound buffer.
-final class WriteGate: Sendable {
-    let open = Atomic<Bool>(true)
-
-    func wait() async {
-        while !open.load(ordering: .acquiring) {
-            try? await Task.sleep(for: .milliseconds(1))
-        }
-    }
+/// A watch's backlog: events written by the daemon that the socket has not taken yet. Like
+/// Redis's client output buffer limits: a backlog above `--watcher-buffer` for two seconds, or
+/// sixteen times above it at any moment, marks a watcher that does not read; it is sent
+/// `slow_consumer` and disconnected, and never silently misses an event. Bursts that a reading
+/// client drains in time (a tunnel of 10,000 routes deleted at once) pass.
+final class WatchFlow: Sendable {
+    let inFlight = Atomic<Int>(0)
 }
 
 /// One connection: its session, its principal, its requests (answered in order) and watches.
@@ -41,14 +38,16 @@ final class ConnectionHandler: ChannelInboundHandler {
     var streaming = false
     var inputClosed = false
     var watches: [RequestID?: Watch] = [:]
-    let gate = WriteGate()
+    var flushScheduled = false
 
     struct Watch {
-        var subscription: RouteSubscription
-        var task: Task<Void, Never>
-        var cancelled: Bool
+        var handle: SubscriptionHandle
+        var flow: WatchFlow
         var ended: Bool
+        var check: Scheduled<Void>?
     }
+
+    static let slowConsumerPatience: TimeAmount = .seconds(2)
 
     init(server: RouterServer, id: UInt64) {
         self.server = server
@@ -113,11 +112,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.flush()
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        gate.open.store(context.channel.isWritable, ordering: .releasing)
-        context.fireChannelWritabilityChanged()
-    }
-
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             inputClosed = true
@@ -127,7 +121,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        for (_, watch) in watches { watch.subscription.cancel() }
+        for (_, watch) in watches {
+            watch.handle.cancel()
+            watch.check?.cancel()
+            server.watcherEnded()
+        }
+        watches = [:]
         if ready { server.connectionClosed(id, token: token) }
         logger.info("disconnected")
         self.context = nil
@@ -164,7 +163,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         for (watchID, watch) in watches where !watch.ended {
             watches[watchID]!.ended = true
-            watch.subscription.cancel()
+            watch.handle.cancel()
             write(Reply.failure(watchID, ProtocolError(.unavailable, "the daemon is shutting down")))
         }
         _ = context
@@ -433,64 +432,95 @@ final class ConnectionHandler: ChannelInboundHandler {
             prefix: request.string("prefix"),
             tunnel: request.string("tunnel").flatMap { try? TunnelID($0) },
             owner: principal.isAdmin ? nil : principal.name)
-        let subscription: RouteSubscription
-        do {
-            subscription = try table.subscribe(from: from, filter: filter, bufferSize: server.configuration.watcherBuffer)
-        } catch {
-            throw Wire.error(error)
-        }
         guard let context else { return }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        let gate = self.gate
-        let principal = self.principal
         let watchID = request.id
-        let task = Task {
-            var failure: RouteError?
-            do {
-                for try await event in subscription {
-                    await gate.wait()
-                    let line = Reply.event(watchID, event: Wire.event(event, for: principal))
-                    eventLoop.execute {
-                        let handler = loopBound.value
-                        guard handler.watches[watchID]?.ended == false else { return }
-                        handler.write(line)
-                        handler.context?.flush()
-                    }
-                }
-            } catch {
-                failure = (error as? RouteError) ?? .overflow(capacity: 0)
-            }
-            let ended = failure
-            eventLoop.execute { loopBound.value.watchEnded(watchID, failure: ended) }
+        let flow = WatchFlow()
+        // Runs under the table's lock, in order: hand the event to the connection's loop.
+        let deliver: @Sendable (RouteEvent) -> Bool = { event in
+            eventLoop.execute { loopBound.value.deliver(event, to: watchID, flow: flow) }
+            return true
         }
-        watches[request.id] = Watch(subscription: subscription, task: task, cancelled: false, ended: false)
+        let handle: SubscriptionHandle
+        do {
+            handle = try table.subscribe(from: from, filter: filter, deliver: deliver)
+        } catch {
+            throw Wire.error(error)
+        }
+        watches[request.id] = Watch(handle: handle, flow: flow, ended: false, check: nil)
         server.watcherStarted()
     }
 
-    func watchEnded(_ watchID: RequestID?, failure: RouteError?) {
-        guard let watch = watches.removeValue(forKey: watchID) else { return }
-        server.watcherEnded()
-        defer { closeIfIdle() }
-        guard !watch.ended, let context else { return }
-        if let failure {
-            // The watcher fell behind: say so, then disconnect rather than skip events.
-            logger.notice("slow consumer disconnected")
-            write(Reply.failure(watchID, Wire.error(failure)))
-            flushThenClose()
-        } else if watch.cancelled {
-            write(Reply.success(watchID, revision: table.revision, result: .object([("cancelled", .bool(true))])))
-            context.flush()
+    /// Writes one event of a watch; the backlog drops once the socket has taken it.
+    func deliver(_ event: RouteEvent, to watchID: RequestID?, flow: WatchFlow) {
+        guard let watch = watches[watchID], !watch.ended, let context else { return }
+        let line = Reply.event(watchID, event: Wire.event(event, for: principal))
+        var buffer = context.channel.allocator.buffer(capacity: line.count)
+        buffer.writeBytes(line)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in flow.inFlight.wrappingSubtract(1, ordering: .relaxed) }
+        let backlog = flow.inFlight.wrappingAdd(1, ordering: .relaxed).newValue
+        context.write(wrapOutboundOut(buffer), promise: written)
+        scheduleFlush()
+        let limit = server.configuration.watcherBuffer
+        if backlog > max(limit * 16, 131_072) {
+            watchFailed(watchID, .overflow(capacity: limit))
+        } else if backlog > limit && watch.check == nil {
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            watches[watchID]!.check = context.eventLoop.scheduleTask(in: Self.slowConsumerPatience) {
+                let handler = loopBound.value
+                handler.watches[watchID]?.check = nil
+                if flow.inFlight.load(ordering: .relaxed) > limit {
+                    handler.watchFailed(watchID, .overflow(capacity: limit))
+                }
+            }
         }
+    }
+
+    /// One flush after the events queued on the loop so far, rather than one per event.
+    func scheduleFlush() {
+        guard !flushScheduled, let context else { return }
+        flushScheduled = true
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = loopBound.value
+            handler.flushScheduled = false
+            handler.context?.flush()
+        }
+    }
+
+    /// The watcher fell behind: say so, then disconnect rather than skip events.
+    func watchFailed(_ watchID: RequestID?, _ failure: RouteError) {
+        guard var watch = watches[watchID], !watch.ended else { return }
+        watch.ended = true
+        watch.handle.cancel()
+        watch.check?.cancel()
+        watches[watchID] = watch
+        logger.notice("slow consumer disconnected")
+        write(Reply.failure(watchID, Wire.error(failure)))
+        // What is queued, this line last, goes out if the peer reads within the timeout.
+        flushThenClose(timeout: .seconds(10))
     }
 
     func cancel(_ request: Request) throws(ProtocolError) {
         guard let target = RequestID(request.arguments["watch"]!), let watch = watches[target], !watch.ended else {
             throw ProtocolError(.notFound, "no watch with id \(request.arguments["watch"].map { JSONWriter.encode($0) } ?? "?") on this connection")
         }
-        watches[target]!.cancelled = true
-        watch.subscription.cancel()
+        watch.handle.cancel()
         succeed(request, .object([]))
+        guard let context else { return }
+        // After the events already queued on the loop, the watch's own final line.
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = loopBound.value
+            guard let watch = handler.watches.removeValue(forKey: target), !watch.ended else { return }
+            watch.check?.cancel()
+            handler.server.watcherEnded()
+            handler.write(Reply.success(target, revision: handler.table.revision, result: .object([("cancelled", .bool(true))])))
+            handler.context?.flush()
+            handler.closeIfIdle()
+        }
     }
 
     func touch(_ request: Request) throws(RouteError) {

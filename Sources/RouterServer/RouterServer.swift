@@ -38,7 +38,7 @@ public final class RouterServer: Sendable {
         var nextConnection: UInt64 = 1
         var tickets: [String: Ticket] = [:]
         var watchers = 0
-        var sweeper: Task<Void, Never>?
+        var sweeper: RepeatedTask?
         var stopping = false
     }
 
@@ -88,7 +88,11 @@ public final class RouterServer: Sendable {
         }
         try SocketFile.finish(path, mode: configuration.socketMode, group: configuration.socketGroup)
         let table = self.table
-        let sweeper = Task { await table.runExpiry() }
+        // On an event loop rather than a Swift task: expiry must not wait for a busy
+        // cooperative thread pool. Every 200 ms keeps removal well within a second of a deadline.
+        let sweeper = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { _ in
+            table.sweep()
+        }
         state.withLock {
             $0.serverChannel = channel
             $0.socketInode = SocketFile.inode(path)
@@ -109,7 +113,7 @@ public final class RouterServer: Sendable {
         try? await channel?.close().get()
         for connection in connections { connection.shutdown() }
         for connection in connections { try? await connection.channel.closeFuture.get() }
-        sweeper?.cancel()
+        sweeper?.cancel(promise: nil)
         SocketFile.remove(configuration.socketPath, inode: inode)
         try? await group.shutdownGracefully()
         logger.info("stopped")

@@ -16,7 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var maximumConnections: Int
     /// How long a closed connection's session routes outlive it (default 5 s).
     public var grace: Duration
-    /// Events a watcher may fall behind before it is sent `slow_consumer` and disconnected.
+    /// A watcher whose unread backlog stays above this many events for 2 s (or passes 16
+    /// times it) is sent `slow_consumer` and disconnected.
     public var watcherBuffer: Int
     /// The route table's rules.
     public var table: RouteTableConfiguration

@@ -53,7 +53,7 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The most connections served at once.", valueName: "n"))
     var maxConnections: Int = 4096
 
-    @Option(help: ArgumentHelp("Events a watcher may fall behind before it is sent slow_consumer and disconnected.", valueName: "n"))
+    @Option(help: ArgumentHelp("A watcher whose unread backlog stays above this many events for 2 s (or passes 16 times it) is sent slow_consumer and disconnected.", valueName: "n"))
     var watcherBuffer: Int = 4096
 
     @Option(help: ArgumentHelp("Members of this group are admins (besides root and routerd's own user).", valueName: "group"))

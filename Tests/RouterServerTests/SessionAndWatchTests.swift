@@ -1,7 +1,12 @@
 import Foundation
+import Synchronization
 import RouterProtocol
 import Testing
 @testable import RouterServer
+
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
 
 @Suite("Sessions and watches", .serialized)
 struct SessionAndWatchTests {
@@ -121,26 +126,34 @@ struct SessionAndWatchTests {
     }
 
     @Test func aWatcherThatStopsReadingIsCutOffWhileOthersCarryOn() async throws {
-        try await withDaemon({ $0.watcherBuffer = 64 }) { daemon in
+        try await withDaemon({ $0.watcherBuffer = 256 }) { daemon in
             let slow = try daemon.connect()
             try slow.send(#"{"id":"slow","op":"watch"}"#)
-            let fast = try daemon.connect()
-            try fast.send(#"{"id":"fast","op":"watch"}"#)
-            #expect(try fast.readJSON()["event"]?["type"] == .string("sync"))
-            let writer = try daemon.connect()
-            let label = String(repeating: "x", count: 200)
-            var fastEvents = 0
-            for i in 0..<6000 {
-                try writer.send(#"{"op":"add","key":"slow\#(i)","labels":{"pad":"\#(label)"}}"#)
-                #expect(try writer.readJSON().ok)
-                while let line = try? fast.readLine(timeout: 0.0001) {
-                    if line.contains("\"event\"") { fastEvents += 1 }
+            let count = 6000
+            let fastEvents = Counter()
+            let ready = DispatchSemaphore(value: 0)
+            let done = DispatchSemaphore(value: 0)
+            let path = daemon.socketPath
+            Thread.detachNewThread {
+                // A watcher that keeps reading, on its own thread.
+                defer { done.signal() }
+                guard let fast = try? LineClient(path: path) else { ready.signal(); return }
+                try? fast.send(#"{"id":"fast","op":"watch"}"#)
+                _ = try? fast.readLine()
+                ready.signal()
+                while fastEvents.value.load(ordering: .relaxed) < count, let line = try? fast.readLine(timeout: 20) {
+                    if line.contains("\"event\"") { fastEvents.value.add(1, ordering: .relaxed) }
                 }
             }
-            while fastEvents < 6000, let line = try? fast.readLine(timeout: 5) {
-                if line.contains("\"event\"") { fastEvents += 1 }
-            }
-            #expect(fastEvents == 6000)
+            ready.wait()
+            let writer = try daemon.connect()
+            let label = String(repeating: "x", count: 200)
+            var batch: [UInt8] = []
+            for i in 0..<count { batch += Array(#"{"op":"add","key":"slow\#(i)","labels":{"pad":"\#(label)"}}"#.utf8) + [0x0A] }
+            try writer.sendRaw(batch)
+            for _ in 0..<count { #expect(try writer.readJSON().ok) }
+            done.wait()
+            #expect(fastEvents.value.load(ordering: .relaxed) == count)
             var sawSlowConsumer = false
             while let line = try? slow.readLine(timeout: 5) {
                 if line.contains("slow_consumer") { sawSlowConsumer = true }

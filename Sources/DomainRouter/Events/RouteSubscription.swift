@@ -42,35 +42,55 @@ public struct RouteSubscription: AsyncSequence, Sendable {
     }
 }
 
-/// The table's side of one subscription.
+/// A callback subscription's handle: cancel it to stop the callbacks.
+public struct SubscriptionHandle: Sendable {
+    let cancelAction: @Sendable () -> Void
+
+    /// Stops the callbacks; none runs after this returns.
+    public func cancel() { cancelAction() }
+}
+
+/// The table's side of one subscription: an async stream, or a callback.
 final class Subscriber: Sendable {
+    enum Sink: Sendable {
+        case stream(AsyncThrowingStream<RouteEvent, any Error>.Continuation, capacity: Int)
+        case callback(@Sendable (RouteEvent) -> Bool)
+    }
+
     let filter: EventFilter
-    let capacity: Int
-    let continuation: AsyncThrowingStream<RouteEvent, any Error>.Continuation
+    let sink: Sink
     /// Set when the consumer went away, so the table can drop it without taking a lock here.
     let ended = Atomic<Bool>(false)
 
-    init(filter: EventFilter, capacity: Int,
-         continuation: AsyncThrowingStream<RouteEvent, any Error>.Continuation) {
+    init(filter: EventFilter, sink: Sink) {
         self.filter = filter
-        self.capacity = capacity
-        self.continuation = continuation
+        self.sink = sink
     }
 
     /// Delivers `event`; false when the subscriber is gone or has just overflowed.
     func deliver(_ event: RouteEvent) -> Bool {
         if ended.load(ordering: .relaxed) { return false }
         guard filter.matches(event) else { return true }
-        switch continuation.yield(event) {
-        case .enqueued:
-            return true
-        case .dropped:
-            continuation.finish(throwing: RouteError.overflow(capacity: capacity))
-            return false
-        case .terminated:
-            return false
-        @unknown default:
-            return false
+        switch sink {
+        case .callback(let callback):
+            return callback(event)
+        case .stream(let continuation, let capacity):
+            switch continuation.yield(event) {
+            case .enqueued:
+                return true
+            case .dropped:
+                continuation.finish(throwing: RouteError.overflow(capacity: capacity))
+                return false
+            case .terminated:
+                return false
+            @unknown default:
+                return false
+            }
         }
+    }
+
+    /// Ends a stream subscription normally.
+    func finish() {
+        if case .stream(let continuation, _) = sink { continuation.finish() }
     }
 }
