@@ -56,7 +56,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "router-bench",
-            dependencies: ["DomainRouter"]
+            dependencies: [
+                "DomainRouter", "RouterProtocol", "RouterServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "DomainRouterTests",

@@ -7,9 +7,12 @@
 let arguments = Array(CommandLine.arguments.dropFirst())
 let usage = """
     usage: router-bench table [--routes N] [--rounds N]
+           router-bench socket [--seconds N]
 
       table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
               against a [String: Int] baseline; the last line is one JSON object
+      socket  start a routerd on a temporary socket and measure request rates, pipelining,
+              a 100,000-route bulk load and expiry latency, beside Redis when installed
     """
 
 func option(_ name: String, default value: Int) -> Int {
@@ -27,6 +30,15 @@ case "table":
     if let i = arguments.firstIndex(of: "--profile"), i + 1 < arguments.count { bench.profile = arguments[i + 1] }
     do {
         try bench.run()
+    } catch {
+        fputs("router-bench: \(error)\n", stderr)
+        exit(1)
+    }
+case "socket":
+    var bench = SocketBenchmark()
+    bench.seconds = Double(option("--seconds", default: 3))
+    do {
+        try await bench.run()
     } catch {
         fputs("router-bench: \(error)\n", stderr)
         exit(1)

@@ -1,0 +1,295 @@
+import Dispatch
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import DomainRouter
+import Foundation
+import Logging
+import RouterProtocol
+import RouterServer
+
+/// `router-bench socket`: starts a routerd (in this process, on a temporary socket) and
+/// measures request/response rates, pipelining, a bulk load and expiry latency; when
+/// `redis-server` and `redis-benchmark` are installed, runs the same workloads against a Redis
+/// of its own on a Unix socket and prints each figure beside Redis's.
+struct SocketBenchmark {
+    var seconds = 3.0
+
+    /// A blocking line client, enough for load generation.
+    final class Client {
+        let fd: Int32
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var start = 0
+        var end = 0
+
+        init(path: String) throws {
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                let bytes = Array(path.utf8)
+                raw.copyBytes(from: bytes)
+                raw[bytes.count] = 0
+            }
+            let result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard result == 0 else { throw ClientError.connect(path) }
+            _ = try readLine() // greeting
+        }
+
+        deinit { close(fd) }
+
+        enum ClientError: Error { case connect(String), closed }
+
+        func send(_ bytes: [UInt8]) throws {
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes[offset...].withUnsafeBytes { Foundation.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { throw ClientError.closed }
+                offset += n
+            }
+        }
+
+        /// Reads one line; returns its bytes (valid until the next read).
+        func readLine() throws -> ArraySlice<UInt8> {
+            while true {
+                if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+                    let line = buffer[start..<newline]
+                    start = newline + 1
+                    return line
+                }
+                if start > 0 {
+                    buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
+                    end -= start
+                    start = 0
+                }
+                if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
+                guard n > 0 else { throw ClientError.closed }
+                end += n
+            }
+        }
+    }
+
+    func run() async throws {
+        var template = Array("/tmp/rb-XXXXXX".utf8CString)
+        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/r.sock"
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        var tableConfiguration = RouteTableConfiguration(baseDomains: ["example.com"])
+        tableConfiguration.tcpPorts = 1...65535
+        let server = try RouterServer(configuration: ServerConfiguration(socketPath: path, table: tableConfiguration), logger: logger)
+        try await server.start()
+        print("router-bench socket: routerd in this process on \(path); \(ProcessInfoLite.cpuCount) cores; \(fmt(seconds, 1)) s per figure")
+
+        // Something to look up.
+        let loader = try Client(path: path)
+        var batch: [UInt8] = []
+        for i in 0..<1000 { batch += Array(#"{"op":"add","key":"k\#(i)","tunnel":"t\#(i)"}"#.utf8) + [0x0A] }
+        try loader.send(batch)
+        for _ in 0..<1000 { _ = try loader.readLine() }
+
+        let bulk = try bulkAdd(path: path, count: 100_000)
+        let lookup = Array(#"{"id":1,"op":"lookup","host":"k7.example.com"}"#.utf8) + [0x0A]
+        let unpipelined1 = try rate(path: path, connections: 1, depth: 1) { _, _ in lookup }
+        let unpipelined50 = try rate(path: path, connections: 50, depth: 1) { _, _ in lookup }
+        let pipelinedLookup = try rate(path: path, connections: 50, depth: 16) { _, _ in lookup }
+        let pipelinedAdd = try rate(path: path, connections: 50, depth: 16) { connection, n in
+            Array(#"{"op":"add","key":"p\#(connection)-\#(n)"}"#.utf8) + [0x0A]
+        }
+        let (expiryP50, expiryP99) = try expiryLatency(path: path, count: 200)
+        await server.shutdown()
+
+        let redis = try RedisBaseline(seconds: seconds)
+        func ratio(_ ours: Double, _ theirs: Double?) -> String { theirs.map { fmt(ours / $0, 3) } ?? "null" }
+        func show(_ name: String, _ ours: Double, _ theirs: Double?, target: String) {
+            let redisText = theirs.map { fmt($0, 0) } ?? "—"
+            print("\(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(pad(fmt(ours, 0), 10)) ops/s   Redis \(pad(redisText, 10))   ratio \(ratio(ours, theirs))  (target \(target))")
+        }
+        print("")
+        show("unpipelined lookup, 1 connection", unpipelined1, redis?.get1, target: "≥ 0.7")
+        show("unpipelined lookup, 50 connections", unpipelined50, redis?.get50, target: "≥ 0.7")
+        show("pipelined (16 × 50 conns) add", pipelinedAdd, redis?.setPipelined, target: "≥ 0.25")
+        show("pipelined (16 × 50 conns) lookup", pipelinedLookup, redis?.getPipelined, target: "≥ 0.25")
+        print("100,000 adds over one connection: \(fmt(bulk, 3)) s (target ≤ 0.5 s)")
+        print("expiry latency, deadline to event: p50 \(fmt(expiryP50, 1)) ms, p99 \(fmt(expiryP99, 1)) ms")
+        if redis == nil { print("(redis-server or redis-benchmark not installed: no Redis figures)") }
+        func number(_ v: Double?, _ digits: Int = 0) -> String { v.map { fmt($0, digits) } ?? "null" }
+        print("""
+            {"bench":"socket","unpipelined_1_ops":\(fmt(unpipelined1, 0)),"unpipelined_50_ops":\(fmt(unpipelined50, 0)),\
+            "pipelined_add_ops":\(fmt(pipelinedAdd, 0)),"pipelined_lookup_ops":\(fmt(pipelinedLookup, 0)),\
+            "bulk_100k_add_s":\(fmt(bulk, 3)),"expiry_latency_ms_p50":\(fmt(expiryP50, 1)),"expiry_latency_ms_p99":\(fmt(expiryP99, 1)),\
+            "redis_unpipelined_1_ops":\(number(redis?.get1)),"redis_unpipelined_50_ops":\(number(redis?.get50)),\
+            "redis_pipelined_set_ops":\(number(redis?.setPipelined)),"redis_pipelined_get_ops":\(number(redis?.getPipelined)),\
+            "ratio_unpipelined_1":\(ratio(unpipelined1, redis?.get1)),"ratio_unpipelined_50":\(ratio(unpipelined50, redis?.get50)),\
+            "ratio_pipelined_add":\(ratio(pipelinedAdd, redis?.setPipelined)),"ratio_pipelined_lookup":\(ratio(pipelinedLookup, redis?.getPipelined))}
+            """)
+    }
+
+    /// Requests per second over `connections` connections (one thread each), `depth` in flight.
+    func rate(path: String, connections: Int, depth: Int, _ request: @escaping @Sendable (Int, Int) -> [UInt8]) throws -> Double {
+        let clients = try (0..<connections).map { _ in try Client(path: path) }
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: connections)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0)
+        let deadline = Clock.now() + UInt64(seconds * 1e9)
+        let group = DispatchGroup()
+        let sendableClients = UncheckedBox(clients)
+        let sendableCounts = UncheckedBox(counts)
+        for c in 0..<connections {
+            group.enter()
+            Thread.detachNewThread {
+                let client = sendableClients.value[c]
+                var n = 0
+                while Clock.now() < deadline {
+                    var batch: [UInt8] = []
+                    for k in 0..<depth { batch += request(c, n + k) }
+                    guard (try? client.send(batch)) != nil else { break }
+                    for _ in 0..<depth { guard (try? client.readLine()) != nil else { break } }
+                    n += depth
+                }
+                sendableCounts.value[c] = n
+                group.leave()
+            }
+        }
+        let start = Clock.now()
+        group.wait()
+        let elapsed = Clock.seconds(since: start)
+        return Double(counts.reduce(0, +)) / elapsed
+    }
+
+    /// Seconds to add `count` routes over one connection, fully pipelined.
+    func bulkAdd(path: String, count: Int) throws -> Double {
+        let client = try Client(path: path)
+        var batch: [UInt8] = []
+        batch.reserveCapacity(count * 48)
+        for i in 0..<count { batch += Array(#"{"op":"add","key":"bulk\#(i)"}"#.utf8) + [0x0A] }
+        let start = Clock.now()
+        let sender = UncheckedBox(client)
+        let sendDone = DispatchSemaphore(value: 0)
+        let payload = batch
+        Thread.detachNewThread {
+            try? sender.value.send(payload)
+            sendDone.signal()
+        }
+        for _ in 0..<count { _ = try client.readLine() }
+        sendDone.wait()
+        return Clock.seconds(since: start)
+    }
+
+    /// Deadline-to-event latency of `count` routes with TTLs, watched on another connection.
+    func expiryLatency(path: String, count: Int) throws -> (Double, Double) {
+        let watcher = try Client(path: path)
+        try watcher.send(Array(#"{"id":"w","op":"watch","prefix":"exp"}"#.utf8) + [0x0A])
+        _ = try watcher.readLine() // sync
+        let adder = try Client(path: path)
+        var deadlines: [String: Double] = [:]
+        let wall = { () -> Double in
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1e6
+        }
+        for i in 0..<count {
+            let ttl = 1.0 + Double(i % 10) * 0.1
+            try adder.send(Array(#"{"op":"add","key":"exp\#(i)","ttl":\#(ttl)}"#.utf8) + [0x0A])
+            let reply = try JSONParser.parse(String(decoding: try adder.readLine(), as: UTF8.self))
+            if let expires = reply["result"]?["route"]?["expires_at"]?.stringValue,
+               let key = reply["result"]?["route"]?["key"]?.stringValue {
+                deadlines[key] = Self.milliseconds(rfc3339: expires)
+            }
+        }
+        var latencies: [Double] = []
+        while latencies.count < count {
+            let line = try watcher.readLine()
+            let received = wall()
+            let event = try JSONParser.parse(String(decoding: line, as: UTF8.self))["event"]
+            guard event?["type"] == .string("expire"), let key = event?["key"]?.stringValue, let deadline = deadlines[key] else { continue }
+            latencies.append(received - deadline)
+        }
+        latencies.sort()
+        return (latencies[latencies.count / 2], latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
+    }
+
+    static func milliseconds(rfc3339 text: String) -> Double {
+        // 2026-11-26T18:02:40.280Z
+        let parts = text.dropLast().split(separator: "T")
+        let date = parts[0].split(separator: "-").compactMap { Int($0) }
+        let time = parts[1].split(separator: ":")
+        var tm = tm()
+        tm.tm_year = Int32(date[0] - 1900)
+        tm.tm_mon = Int32(date[1] - 1)
+        tm.tm_mday = Int32(date[2])
+        tm.tm_hour = Int32(time[0])!
+        tm.tm_min = Int32(time[1])!
+        let seconds = Double(time[2])!
+        tm.tm_sec = 0
+        return Double(timegm(&tm)) * 1000 + seconds * 1000
+    }
+}
+
+/// A value handed to benchmark threads that the benchmark itself keeps exclusive (each thread
+/// touches only its own element); not for general use.
+struct UncheckedBox<T>: @unchecked Sendable {
+    // @unchecked: each load-generator thread reads only its own client and writes only its own
+    // counter slot, and the main thread reads the counters after `group.wait()`.
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Redis on a Unix socket in a temporary folder, measured with redis-benchmark.
+struct RedisBaseline {
+    var get1: Double
+    var get50: Double
+    var setPipelined: Double
+    var getPipelined: Double
+
+    init?(seconds: Double) throws {
+        let server = "/usr/bin/redis-server"
+        let benchmark = "/usr/bin/redis-benchmark"
+        guard FileManager.default.isExecutableFile(atPath: server), FileManager.default.isExecutableFile(atPath: benchmark) else {
+            return nil
+        }
+        var template = Array("/tmp/rr-XXXXXX".utf8CString)
+        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/redis.sock"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: server)
+        process.arguments = ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no", "--dir", directory]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            // Foundation's waitUntilExit can hang off the main thread here; wait with waitpid.
+            kill(process.processIdentifier, SIGKILL) // a throwaway instance; SIGTERM may be blocked in children Foundation spawns
+            var status: Int32 = 0
+            waitpid(process.processIdentifier, &status, 0)
+        }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
+        func run(_ arguments: [String]) throws -> Double {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: benchmark)
+            p.arguments = ["-s", socket, "--csv", "-q"] + arguments
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            var status: Int32 = 0
+            waitpid(p.processIdentifier, &status, 0)
+            // "test","rps",...
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+                if fields.count > 1, let rps = Double(fields[1]) { return rps }
+            }
+            return 0
+        }
+        let n1 = String(Int(30_000 * seconds))
+        let n = String(Int(200_000 * seconds))
+        get1 = try run(["-c", "1", "-n", n1, "-t", "get"])
+        get50 = try run(["-c", "50", "-n", n, "-t", "get"])
+        setPipelined = try run(["-c", "50", "-P", "16", "-n", String(Int(2_000_000 * seconds)), "-t", "set"])
+        getPipelined = try run(["-c", "50", "-P", "16", "-n", String(Int(2_000_000 * seconds)), "-t", "get"])
+    }
+}
