@@ -385,7 +385,14 @@ public struct JSONWriter {
 
     public mutating func write(string: String) {
         bytes.append(UInt8(ascii: "\""))
-        for b in string.utf8 {
+        let utf8 = string.utf8
+        // Most strings need no escapes: copy them in one go.
+        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
+            bytes.append(contentsOf: utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        for b in utf8 {
             switch b {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
             case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(0x5C)
