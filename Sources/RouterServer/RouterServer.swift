@@ -178,4 +178,7 @@ public final class RouterServer: Sendable {
     }
 
     var uptime: Duration { ContinuousClock.now - startedAt }
+
+    /// Resident memory of this process in bytes (what `stats` reports as `rss_bytes`).
+    public static var residentMemory: Int { residentBytes() }
 }

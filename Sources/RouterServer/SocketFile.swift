@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RouterProtocol
 
 /// The socket file's life: refuse a path another daemon answers on, clear a stale one, create
 /// the directory, set mode and group, remove it on exit. NIO's `cleanupExistingSocketFile`
@@ -36,22 +37,10 @@ enum SocketFile {
 
     /// Whether something accepts connections on `path`.
     static func answers(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = UnixSocketAddress.connect(path)
         guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8.prefix(raw.count - 1))
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        return result == 0
+        close(fd)
+        return true
     }
 
     /// Sets the socket file's mode and group after binding.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RouterServer
 
 /// Monotonic time for benchmarks.
 enum Clock {
@@ -16,18 +17,7 @@ enum Clock {
 }
 
 enum Memory {
-    /// Resident set size from /proc/self/statm.
-    static func residentBytes() -> Int {
-        let fd = open("/proc/self/statm", O_RDONLY)
-        guard fd >= 0 else { return 0 }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return 0 }
-        let fields = String(decoding: buffer.prefix(n), as: UTF8.self).split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
+    static func residentBytes() -> Int { RouterServer.residentMemory }
 
     /// Returns free heap pages to the system so RSS reflects live data.
     static func trim() {

@@ -114,14 +114,7 @@ struct SocketFileTests {
         try FileManager.default.createDirectory(atPath: directory + "/sub/dir", withIntermediateDirectories: true)
         // A socket file whose daemon is gone.
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        _ = UnixSocketAddress(path: path)!.withSockaddr { bind(fd, $0, $1) }
         close(fd)
         #expect(FileManager.default.fileExists(atPath: path))
         try await withDaemon({ $0.socketPath = path; $0.socketMode = 0o640 }) { daemon in

@@ -55,20 +55,8 @@ final class LineClient {
     private(set) var greeting: JSONValue = .null
 
     init(path: String, readGreeting: Bool = true) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ClientError(description: "socket: \(errno)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
-            Glibc.close(fd)
+        fd = UnixSocketAddress.connect(path)
+        guard fd >= 0 else {
             throw ClientError(description: "connect \(path): \(String(cString: strerror(errno)))")
         }
         if readGreeting { greeting = try readJSON()["hello"] ?? .null }
