@@ -39,6 +39,7 @@ public final class RouterServer: Sendable {
         var tickets: [String: Ticket] = [:]
         var watchers = 0
         var sweeper: RepeatedTask?
+        var audit: SubscriptionHandle?
         var stopping = false
     }
 
@@ -93,7 +94,19 @@ public final class RouterServer: Sendable {
         let sweeper = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { _ in
             table.sweep()
         }
+        // The audit trail's removals that no request made: TTLs and sessions' grace running out.
+        let auditLogger = logger
+        let audit = try? table.subscribe { event in
+            if event.kind == .expire, let route = event.route {
+                auditLogger.notice("expire", metadata: [
+                    "key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)",
+                    "revision": "\(event.revision)",
+                ])
+            }
+            return true
+        }
         state.withLock {
+            $0.audit = audit
             $0.serverChannel = channel
             $0.socketInode = SocketFile.inode(path)
             $0.sweeper = sweeper
@@ -106,10 +119,11 @@ public final class RouterServer: Sendable {
 
     /// Stops accepting, ends watches with `unavailable`, closes connections, removes the socket.
     public func shutdown() async {
-        let (channel, connections, sweeper, inode) = state.withLock { s in
+        let (channel, connections, sweeper, inode, audit) = state.withLock { s in
             s.stopping = true
-            return (s.serverChannel, Array(s.connections.values), s.sweeper, s.socketInode)
+            return (s.serverChannel, Array(s.connections.values), s.sweeper, s.socketInode, s.audit)
         }
+        audit?.cancel()
         try? await channel?.close().get()
         for connection in connections { connection.shutdown() }
         for connection in connections { try? await connection.channel.closeFuture.get() }

@@ -19,7 +19,7 @@ struct Routerd: AsyncParsableCommand {
             socket (protocol v1, docs/protocol.md). The table lives in memory: a restart empties it.
 
             With no flags it serves names under 'localhost' on the default socket, which works for \
-            a first try: routerctl (or 'socat - UNIX-CONNECT:PATH') talks to it.
+            a first try: talk to it with 'socat - UNIX-CONNECT:PATH', one JSON request per line.
 
             Examples:
               routerd
