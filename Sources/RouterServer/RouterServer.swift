@@ -62,8 +62,17 @@ public final class RouterServer: Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
     }
 
-    /// Binds the socket and starts serving.
+    /// Binds the socket and starts serving. After a failure the server is spent.
     public func start() async throws {
+        do {
+            try await bindAndServe()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private func bindAndServe() async throws {
         let path = configuration.socketPath
         try SocketFile.prepare(path)
         let maximumLine = configuration.maximumLineLength

@@ -29,9 +29,14 @@ final class TestDaemon: Sendable {
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let server = try RouterServer(configuration: configuration, logger: logger)
-        try await server.start()
-        return TestDaemon(directory: directory, server: server)
+        do {
+            let server = try RouterServer(configuration: configuration, logger: logger)
+            try await server.start()
+            return TestDaemon(directory: directory, server: server)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
     }
 
     func connect() throws -> LineClient {
