@@ -15,6 +15,9 @@ public enum JSONValue: Hashable, Sendable {
     case array([JSONValue])
     /// Members in the order written; duplicate names are kept, and the last one wins on lookup.
     case object([(String, JSONValue)])
+    /// Already-encoded JSON, written verbatim: for hot messages a writer builds directly.
+    /// Never produced by the parser.
+    case raw([UInt8])
 
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
@@ -27,6 +30,7 @@ public enum JSONValue: Hashable, Sendable {
             let dx = Dictionary(x, uniquingKeysWith: { _, last in last })
             let dy = Dictionary(y, uniquingKeysWith: { _, last in last })
             return dx == dy
+        case (.raw(let x), .raw(let y)): return x == y
         default: return false
         }
     }
@@ -39,6 +43,7 @@ public enum JSONValue: Hashable, Sendable {
         case .string(let s): hasher.combine(s)
         case .array(let a): hasher.combine(a)
         case .object(let o): hasher.combine(o.count)
+        case .raw(let r): hasher.combine(r)
         }
     }
 
@@ -86,7 +91,7 @@ public enum JSONValue: Hashable, Sendable {
         case .number: return "a number"
         case .string: return "a string"
         case .array: return "an array"
-        case .object: return "an object"
+        case .object, .raw: return "an object"
         }
     }
 }
@@ -376,6 +381,8 @@ public struct JSONWriter {
                 write(member)
             }
             bytes.append(UInt8(ascii: "}"))
+        case .raw(let encoded):
+            bytes.append(contentsOf: encoded)
         }
     }
 

@@ -12,23 +12,45 @@ enum Wire {
         return ms % 1000 == 0 ? .number(Int(ms / 1000)) : .number(Double(ms) / 1000)
     }
 
+    /// A route as protocol JSON, written directly (routes are in most replies; building them
+    /// as `JSONValue` trees cost a dozen allocations each). `WireTypesTests` checks the shape
+    /// against the Codable `WireRoute`.
     static func route(_ r: Route, for principal: Principal) -> JSONValue {
-        let visible = r.redacted(for: principal)
-        return .object([
-            ("key", .string(visible.key)),
-            ("kind", .string(visible.kind.rawValue)),
-            ("tunnel", .string(visible.tunnel.rawValue)),
-            ("target", visible.target.map { .string($0.description) } ?? .null),
-            ("labels", .object(visible.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-            ("owner", .string(visible.owner)),
-            ("session", visible.session.map { .string(String($0)) } ?? .null),
-            ("created_at", timestamp(visible.createdAt)),
-            ("updated_at", timestamp(visible.updatedAt)),
-            ("expires_at", timestamp(visible.expiresAt)),
-            ("ttl", visible.ttl.map(seconds) ?? .null),
-            ("create_revision", .number(visible.createRevision)),
-            ("mod_revision", .number(visible.modRevision)),
-        ])
+        let v = r.redacted(for: principal)
+        var w = JSONWriter(capacity: 360)
+        w.append("{\"key\":")
+        w.write(string: v.key)
+        w.append(",\"kind\":\"")
+        w.append(v.kind.rawValue)
+        w.append("\",\"tunnel\":")
+        w.write(string: v.tunnel.rawValue)
+        w.append(",\"target\":")
+        if let target = v.target { w.write(string: target.description) } else { w.append("null") }
+        w.append(",\"labels\":{")
+        for (i, (key, value)) in v.labels.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { w.append(",") }
+            w.write(string: key)
+            w.append(":")
+            w.write(string: value)
+        }
+        w.append("},\"owner\":")
+        w.write(string: v.owner)
+        w.append(",\"session\":")
+        if let session = v.session { w.write(string: String(session)) } else { w.append("null") }
+        w.append(",\"created_at\":")
+        w.write(timestamp(v.createdAt))
+        w.append(",\"updated_at\":")
+        w.write(timestamp(v.updatedAt))
+        w.append(",\"expires_at\":")
+        w.write(timestamp(v.expiresAt))
+        w.append(",\"ttl\":")
+        w.write(v.ttl.map(seconds) ?? .null)
+        w.append(",\"create_revision\":")
+        w.append(String(v.createRevision))
+        w.append(",\"mod_revision\":")
+        w.append(String(v.modRevision))
+        w.append("}")
+        return .raw(w.bytes)
     }
 
     static func event(_ e: RouteEvent, for principal: Principal) -> JSONValue {

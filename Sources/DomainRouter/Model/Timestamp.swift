@@ -43,14 +43,27 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ v: Int64, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        // Written digit by digit into one buffer: this runs for every route in every reply.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var o = 0
+            func digits(_ value: Int64, _ width: Int) {
+                var v = value
+                for i in stride(from: width - 1, through: 0, by: -1) {
+                    out[o + i] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+                    v /= 10
+                }
+                o += width
+            }
+            func char(_ c: UInt8) {
+                out[o] = c
+                o += 1
+            }
+            digits(year, 4); char(0x2D); digits(month, 2); char(0x2D); digits(day, 2); char(0x54)
+            digits(secs / 3600, 2); char(0x3A); digits(secs / 60 % 60, 2); char(0x3A); digits(secs % 60, 2)
+            if millis != 0 { char(0x2E); digits(millis, 3) }
+            char(0x5A)
+            return o
         }
-        var out = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
-        out += "\(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2))"
-        if millis != 0 { out += ".\(pad(millis, 3))" }
-        return out + "Z"
     }
 }
 
