@@ -394,8 +394,12 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
         let utf8 = string.utf8
         // Most strings need no escapes: copy them in one go.
-        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
-            bytes.append(contentsOf: utf8)
+        let plain = utf8.withContiguousStorageIfAvailable { raw -> Bool in
+            for b in raw where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F { return false }
+            bytes.append(contentsOf: raw)
+            return true
+        }
+        if plain == true {
             bytes.append(UInt8(ascii: "\""))
             return
         }

@@ -175,8 +175,8 @@ public final class RouteTable: Sendable {
                 name += "." + configuration.baseDomains[0]
                 if name.utf8.count > HostNames.maximumLength { throw .tooLong(length: name.utf8.count) }
             }
-            let last = name.split(separator: ".").last.map(String.init) ?? name
-            if HostNames.withBytes(last, { HostNames.isNumericLabel($0) }) { throw .ipLiteral(text) }
+            let lastLabel = name.lastIndex(of: ".").map { name[name.index(after: $0)...] } ?? Substring(name)
+            if HostNames.withBytes(String(lastLabel), { HostNames.isNumericLabel($0) }) { throw .ipLiteral(text) }
             return name.hasPrefix("*.") ? .wildcard(String(name.dropFirst(2))) : .host(name)
         } catch {
             throw .invalidName(text, error)
