@@ -160,3 +160,20 @@ struct OperationTests {
         }
     }
 }
+
+@Suite("Connection limits")
+struct ConnectionLimitTests {
+    @Test func connectionsBeyondTheLimitAreRefusedWithUnavailable() async throws {
+        try await withDaemon({ $0.maximumConnections = 2 }) { daemon in
+            let first = try daemon.connect()
+            let second = try daemon.connect()
+            let third = try LineClient(path: daemon.socketPath, readGreeting: false)
+            let refusal = try third.readJSON()
+            #expect(refusal.errorCode == "unavailable")
+            #expect(third.isClosed())
+            #expect(try first.request(#"{"op":"ping"}"#).ok)
+            second.close()
+            #expect(eventually { (try? LineClient(path: daemon.socketPath).request(#"{"op":"ping"}"#).ok) == true })
+        }
+    }
+}
