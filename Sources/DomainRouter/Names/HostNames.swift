@@ -78,34 +78,6 @@ public enum HostNames {
         return try result.get()
     }
 
-    /// Canonicalizes `input` into a stack buffer and hands the bytes to `body`, allocating
-    /// nothing for ASCII input. Used on the lookup path. `body`'s second argument tells
-    /// whether the canonical form is `input` itself, byte for byte.
-    static func withCanonicalBytes<R>(
-        _ input: String, as source: NameSource, allowWildcard: Bool,
-        _ body: (UnsafeBufferPointer<UInt8>, Bool) -> R
-    ) throws(NameError) -> R {
-        let result: Result<R, NameError> = withBytes(input) { bytes in
-            do throws(NameError) {
-                let split = try splitPort(bytes, source: source)
-                if split.nonASCII {
-                    let name = try canonicalUnicode(bytes, split.host, allowWildcard: allowWildcard,
-                                                    checkIPLiteral: true)
-                    return .success(withBytes(name) { body($0, false) })
-                }
-                return .success(try withScratch { out throws(NameError) in
-                    let (count, _) = try canonicalASCII(bytes, split.host, into: out,
-                                                        allowWildcard: allowWildcard, checkIPLiteral: true)
-                    let same = count == bytes.count && memcmp(out, bytes.baseAddress!, count) == 0
-                    return body(UnsafeBufferPointer(start: out, count: count), same)
-                })
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
-    }
-
     /// The lookup fast path: canonicalizes plain ASCII names (letters, digits, hyphens, dots,
     /// a Host header's port) into `out` in one pass and returns the length and whether
     /// anything changed; nil for everything else (Unicode, `xn--`-like labels, anything

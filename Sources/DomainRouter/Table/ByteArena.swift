@@ -80,8 +80,6 @@ final class ByteArena {
         count = used
         garbage = 0
     }
-
-    var byteCount: Int { capacity }
 }
 
 /// Random bytes from the system CSPRNG (`/dev/urandom`), read a page at a time so that

@@ -48,8 +48,4 @@ struct ByteHash: Sendable {
         }
         return ByteHash.mum(h ^ s0, s2)
     }
-
-    func callAsFunction(_ string: String) -> UInt64 {
-        HostNames.withBytes(string) { self($0) }
-    }
 }

@@ -82,7 +82,4 @@ struct HashIndex: ~Copyable {
         mask = oldSize * 2 - 1
         for i in 0..<oldSize where old[i] != 0 { place(old[i]) }
     }
-
-    /// Bytes held by the index, for memory reports.
-    var byteCount: Int { entries.byteCount }
 }

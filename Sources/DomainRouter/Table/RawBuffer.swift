@@ -93,14 +93,4 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
         base = fresh
         capacity = newCapacity
     }
-
-    /// Replaces the contents with `capacity` zeroed elements.
-    mutating func reset(zeroedCapacity newCapacity: Int) {
-        RawBuffer.free(base, capacity)
-        capacity = max(newCapacity, 1)
-        base = RawBuffer.allocate(capacity, zeroed: true)
-        count = capacity
-    }
-
-    var byteCount: Int { capacity * MemoryLayout<Element>.stride }
 }

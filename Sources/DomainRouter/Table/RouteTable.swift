@@ -252,16 +252,15 @@ public final class RouteTable: Sendable {
 
     /// Like `lookup(host:)`, but a miss is an error that says why.
     public func resolve(host: String, source: NameSource = .hostHeader) throws(RouteError) -> LookupResult {
+        if let result = lookup(host: host, source: source) { return result }
+        // A miss: canonicalize once more only to say why.
         let name: String
         do {
             name = try HostNames.canonicalize(host, as: source, allowWildcard: false, validateIDN: false)
         } catch {
             throw .notFound("no route for '\(host.prefix(80))': \(error)")
         }
-        guard let result = lookup(host: name, source: .name) else {
-            throw .notFound("no route for \(name)")
-        }
-        return result
+        throw .notFound("no route for \(name)")
     }
 
     /// The route registered under `key`: for a host name, the exact route or the wildcard that
