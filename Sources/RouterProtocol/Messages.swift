@@ -143,6 +143,10 @@ public enum Operations {
             arg("key", .string, required: true, "a route key or uuid:ID"),
             arg("ttl", .number, "seconds (default: each route's own TTL)"),
         ]),
+        OperationSpec(name: "batch", summary: "apply many add, delete and touch operations in one request", arguments: [
+            arg("ops", .array, required: true, "the operations: request objects without ids, e.g. {\"op\":\"add\",\"key\":\"foo\"}"),
+            arg("atomic", .boolean, "apply all or none; the first failure is reported with its index"),
+        ]),
         OperationSpec(name: "stats", summary: "counts, revision, connections, watchers, uptime and memory", arguments: []),
         OperationSpec(name: "describe", summary: "the operations and their arguments", arguments: []),
     ]
@@ -195,6 +199,12 @@ public struct Request: Sendable {
         } catch {
             return .failure(RequestFailure(id: nil, error: ProtocolError(.badRequest, "malformed JSON: \(error)")))
         }
+        return validate(value)
+    }
+
+    /// Checks a parsed request object against its operation's spec (a line, or one of a
+    /// `batch`'s `ops`, which may only be the operations in `allowed`).
+    public static func validate(_ value: JSONValue, allowed: Set<String>? = nil) -> Result<Request, RequestFailure> {
         guard case .object(let members) = value else {
             return .failure(RequestFailure(id: nil, error: ProtocolError(
                 .badRequest, "a request is a JSON object such as {\"id\":1,\"op\":\"ping\"}, not \(value.typeName)")))
@@ -212,6 +222,10 @@ public struct Request: Sendable {
         }
         guard let op = opValue.stringValue else {
             return .failure(RequestFailure(id: id, error: ProtocolError(.badRequest, "field 'op' must be a string, not \(opValue.typeName)")))
+        }
+        if let allowed, !allowed.contains(op) {
+            return .failure(RequestFailure(id: id, error: ProtocolError(
+                .badRequest, "a batch may hold \(allowed.sorted().joined(separator: ", ")) operations, not '\(op.prefix(40))'")))
         }
         guard let spec = Operations.byName[op] else {
             return .failure(RequestFailure(id: id, error: ProtocolError(

@@ -228,6 +228,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         case "watch": try watch(request)
         case "cancel": try cancel(request)
         case "touch": try translating { () throws(RouteError) in try touch(request) }
+        case "batch": try batch(request)
         case "stats": stats(request)
         case "describe": succeed(request, Operations.description)
         default: throw ProtocolError(.unknownOp, "unknown op '\(request.op)'")
@@ -272,6 +273,24 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func add(_ request: Request) throws(RouteError) {
+        let result = try table.add(try addRequest(request), as: principal)
+        logAdd(result)
+        succeed(request, .object([("route", Wire.route(result.route, for: principal))]), revision: result.revision)
+    }
+
+    func logAdd(_ result: AddResult) {
+        logger.notice("\(result.created ? "add" : "update")", metadata: [
+            "key": "\(result.route.key)", "tunnel": "\(result.route.tunnel)", "owner": "\(result.route.owner)",
+        ])
+    }
+
+    func logDelete(_ removed: [Route]) {
+        for route in removed {
+            logger.notice("delete", metadata: ["key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)"])
+        }
+    }
+
+    func addRequest(_ request: Request) throws(RouteError) -> AddRequest {
         let name: AddRequest.Name
         let key = request.string("key")
         if request.bool("random") {
@@ -291,7 +310,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         if case .object(let members)? = request.arguments["labels"] {
             for (name, value) in members { labels[name] = value.stringValue ?? "" }
         }
-        let add = AddRequest(
+        return AddRequest(
             name,
             tunnel: try request.string("tunnel").map { (t: String) throws(RouteError) in try TunnelID(t) },
             target: try request.string("target").map { (t: String) throws(RouteError) in try RouteTarget(parsing: t) },
@@ -300,20 +319,115 @@ final class ConnectionHandler: ChannelInboundHandler {
             replace: request.bool("replace"),
             labels: labels,
             owner: request.string("owner"))
-        let result = try table.add(add, as: principal)
-        logger.notice("\(result.created ? "add" : "update")", metadata: [
-            "key": "\(result.route.key)", "tunnel": "\(result.route.tunnel)", "owner": "\(result.route.owner)",
-        ])
-        succeed(request, .object([("route", Wire.route(result.route, for: principal))]), revision: result.revision)
     }
 
     func delete(_ request: Request) throws(RouteError) {
         let key = try table.key(request.string("key")!)
         let removed = try table.delete(key, as: principal)
-        for route in removed {
-            logger.notice("delete", metadata: ["key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)"])
-        }
+        logDelete(removed)
         succeed(request, .object([("deleted", .number(removed.count))]))
+    }
+
+    // MARK: Batch
+
+    static let batchOps: Set<String> = ["add", "delete", "touch"]
+
+    /// Runs a batch: with `atomic`, through the table's all-or-nothing `apply`; otherwise one
+    /// operation after another, each with its own result or error.
+    func batch(_ request: Request) throws(ProtocolError) {
+        guard case .array(let items)? = request.arguments["ops"] else { return }
+        var requests: [Request] = []
+        requests.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            switch Request.validate(item, allowed: Self.batchOps) {
+            case .success(let op) where op.id == nil:
+                requests.append(op)
+            case .success:
+                throw ProtocolError(.badRequest, "ops[\(index)]: operations in a batch carry no id",
+                                    details: .object([("index", .number(index))]))
+            case .failure(let failure):
+                var error = failure.error
+                error.message = "ops[\(index)]: " + error.message
+                error.details = .object([("index", .number(index))])
+                throw error
+            }
+        }
+        if request.bool("atomic") {
+            var ops: [BatchOperation] = []
+            for (index, op) in requests.enumerated() {
+                do throws(RouteError) {
+                    ops.append(try batchOperation(op))
+                } catch {
+                    throw indexed(Wire.error(error), index: index, op: op.op)
+                }
+            }
+            let outcomes: [BatchOutcome]
+            do throws(BatchFailure) {
+                outcomes = try table.apply(ops, as: principal)
+            } catch {
+                throw indexed(Wire.error(error.error), index: error.index, op: requests[error.index].op)
+            }
+            var results: [JSONValue] = []
+            for (op, outcome) in zip(ops, outcomes) {
+                switch outcome {
+                case .added(let result):
+                    logAdd(result)
+                    results.append(.object([("route", Wire.route(result.route, for: principal))]))
+                case .deleted(let removed):
+                    logDelete(removed)
+                    results.append(.object([("deleted", .number(removed.count))]))
+                case .touched(let routes):
+                    guard case .touch(let key, _) = op else { continue }
+                    results.append(touchResult(routes, tunnel: key.kind == nil))
+                }
+            }
+            succeed(request, .object([("results", .array(results))]))
+            return
+        }
+        var results: [JSONValue] = []
+        for op in requests {
+            do throws(RouteError) {
+                let result: JSONValue
+                switch op.op {
+                case "add":
+                    let added = try table.add(try addRequest(op), as: principal)
+                    logAdd(added)
+                    result = .object([("route", Wire.route(added.route, for: principal))])
+                case "delete":
+                    let removed = try table.delete(try table.key(op.string("key")!), as: principal)
+                    logDelete(removed)
+                    result = .object([("deleted", .number(removed.count))])
+                default:
+                    let key = try table.key(op.string("key")!)
+                    let routes = try table.touch(key, ttl: try touchTTL(op), as: principal)
+                    result = touchResult(routes, tunnel: key.kind == nil)
+                }
+                results.append(.object([("ok", .bool(true)), ("result", result)]))
+            } catch {
+                let e = Wire.error(error)
+                results.append(.object([("ok", .bool(false)), ("error", .object([
+                    ("code", .string(e.code.rawValue)), ("message", .string(e.message)), ("details", e.details ?? .object([])),
+                ]))]))
+            }
+        }
+        succeed(request, .object([("results", .array(results))]))
+    }
+
+    func batchOperation(_ op: Request) throws(RouteError) -> BatchOperation {
+        switch op.op {
+        case "add": return .add(try addRequest(op))
+        case "delete": return .delete(try table.key(op.string("key")!))
+        default: return .touch(try table.key(op.string("key")!), ttl: try touchTTL(op))
+        }
+    }
+
+    func indexed(_ error: ProtocolError, index: Int, op: String) -> ProtocolError {
+        var error = error
+        error.message = "ops[\(index)] (\(op)): \(error.message); nothing was applied"
+        var details: [(String, JSONValue)] = [("index", .number(index))]
+        if case .object(let members)? = error.details { details += members }
+        error.details = .object(details)
+        return error
     }
 
     func lookup(_ request: Request) throws(ProtocolError) {
@@ -525,16 +639,18 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func touch(_ request: Request) throws(RouteError) {
         let key = try table.key(request.string("key")!)
-        var ttl: Duration?
-        if let value = request.number("ttl") {
-            do { ttl = try seconds(value, field: "ttl") } catch { throw .invalidArgument(error.message) }
-        }
-        let routes = try table.touch(key, ttl: ttl, as: principal)
-        if case .tunnel = key {
-            succeed(request, .object([("routes", .array(routes.map { Wire.route($0, for: principal) }))]))
-        } else {
-            succeed(request, .object([("route", Wire.route(routes[0], for: principal))]))
-        }
+        let routes = try table.touch(key, ttl: try touchTTL(request), as: principal)
+        succeed(request, touchResult(routes, tunnel: key.kind == nil))
+    }
+
+    func touchTTL(_ request: Request) throws(RouteError) -> Duration? {
+        guard let value = request.number("ttl") else { return nil }
+        do { return try seconds(value, field: "ttl") } catch { throw .invalidArgument(error.message) }
+    }
+
+    func touchResult(_ routes: [Route], tunnel: Bool) -> JSONValue {
+        tunnel ? .object([("routes", .array(routes.map { Wire.route($0, for: principal) }))])
+            : .object([("route", Wire.route(routes[0], for: principal))])
     }
 
     func stats(_ request: Request) {

@@ -396,3 +396,66 @@ public final class RouteTable: Sendable {
         }
     }
 }
+
+// MARK: - Batches
+
+/// One change in an atomic batch (see `RouteTable.apply(_:as:)`).
+public enum BatchOperation: Sendable {
+    case add(AddRequest)
+    case delete(RouteKey)
+    case touch(RouteKey, ttl: Duration?)
+}
+
+/// What one operation of a committed batch did.
+public enum BatchOutcome: Sendable {
+    case added(AddResult)
+    case deleted([Route])
+    case touched([Route])
+}
+
+/// Why an atomic batch changed nothing: the first operation that failed and its error.
+public struct BatchFailure: Error, Sendable {
+    /// The failing operation's position in the batch, from 0.
+    public var index: Int
+    public var error: RouteError
+
+    public init(index: Int, error: RouteError) {
+        self.index = index
+        self.error = error
+    }
+}
+
+extension RouteTable {
+    /// Applies every operation or none: on the first failure the table is left exactly as it was
+    /// (no revision spent, no event seen by any watcher). Watchers see a committed batch's events
+    /// together, in order, one revision each.
+    public func apply(_ ops: [BatchOperation], as principal: Principal) throws(BatchFailure) -> [BatchOutcome] {
+        var ops = ops
+        for i in ops.indices {
+            do throws(RouteError) {
+                switch ops[i] {
+                case .add(var request):
+                    try request.validate()
+                    if case .random(let domain?) = request.name {
+                        do {
+                            request.name = .random(domain: try HostNames.canonicalize(domain, as: .name))
+                        } catch {
+                            throw .invalidName(domain, error)
+                        }
+                        ops[i] = .add(request)
+                    }
+                case .touch(_, let ttl?):
+                    try AddRequest.validate(ttl: ttl)
+                default:
+                    break
+                }
+            } catch {
+                throw BatchFailure(index: i, error: error)
+            }
+        }
+        let now = clock.now().millisecondsSinceEpoch
+        return try state.write { (s: inout TableState) throws(BatchFailure) -> [BatchOutcome] in
+            try s.applyAtomically(ops, principal: principal, now: now)
+        }
+    }
+}

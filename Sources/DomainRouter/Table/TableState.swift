@@ -131,6 +131,8 @@ struct TableState: ~Copyable {
     var deadlines = Heap<Deadline>()
     var revision: UInt64 = 0
     var history = Deque<RouteEvent>()
+    /// Events held back while an atomic batch runs; published only when it commits.
+    var deferredEvents: [RouteEvent]?
     var subscribers: [UInt64: Subscriber] = [:]
     var nextSubscriber: UInt64 = 1
     var hostCount = 0
@@ -453,6 +455,10 @@ struct TableState: ~Copyable {
 
     /// Appends to the history and hands the event to every subscriber.
     mutating func publish(_ event: RouteEvent) {
+        if deferredEvents != nil {
+            deferredEvents!.append(event)
+            return
+        }
         if history.count >= config.historyLimit { history.removeFirst() }
         history.append(event)
         guard !subscribers.isEmpty else { return }
