@@ -8,7 +8,9 @@ let package = Package(
         .library(name: "DomainRouter", targets: ["DomainRouter"]),
         .library(name: "RouterProtocol", targets: ["RouterProtocol"]),
         .library(name: "RouterServer", targets: ["RouterServer"]),
+        .library(name: "RouterClient", targets: ["RouterClient"]),
         .executable(name: "routerd", targets: ["routerd"]),
+        .executable(name: "routerctl", targets: ["routerctl"]),
         .executable(name: "router-bench", targets: ["router-bench"]),
     ],
     dependencies: [
@@ -45,6 +47,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A blocking client for the protocol: no event loop, so a one-shot CLI call stays cheap.
+        .target(name: "RouterClient", dependencies: ["RouterProtocol"]),
+        // GNU readline (GPL-3.0): linked into routerctl only; see README's licensing section.
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        .executableTarget(
+            name: "routerctl",
+            dependencies: [
+                "RouterClient", "RouterProtocol", "CReadline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "routerd",
             dependencies: [
@@ -72,6 +85,10 @@ let package = Package(
         .testTarget(
             name: "RouterServerTests",
             dependencies: ["RouterServer", "RouterProtocol", "DomainRouter"]
+        ),
+        .testTarget(
+            name: "RouterClientTests",
+            dependencies: ["RouterClient", "RouterServer", "RouterProtocol", "DomainRouter"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -57,8 +57,15 @@ public struct WireGreeting: Codable, Hashable, Sendable {
     public var revision: UInt64
     public var principal: Principal
     public var session: Session
+    /// The longest request line the daemon accepts (`--max-line`), in bytes.
+    public var maxLine: Int
     /// In `hello` replies with `resume`: how many routes were taken over.
     public var resumed: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case server, version, `protocol`, instance, revision, principal, session, resumed
+        case maxLine = "max_line"
+    }
 }
 
 /// A request id as it comes back: a string or an integer.

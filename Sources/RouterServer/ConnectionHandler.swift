@@ -248,6 +248,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             ("revision", .number(table.revision)),
             ("principal", .object([("name", .string(principal.name)), ("admin", .bool(principal.isAdmin))])),
             ("session", .object([("id", .string(String(id))), ("resume_token", .string(token))])),
+            ("max_line", .number(server.configuration.maximumLineLength)),
         ]
         if let resumed { members.append(("resumed", .number(resumed))) }
         return .object(members)

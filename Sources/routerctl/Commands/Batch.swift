@@ -1,0 +1,317 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import RouterClient
+import RouterProtocol
+
+/// A command that a batch line may hold: it turns into plain requests to pipeline.
+protocol BatchableCommand {
+    var requests: [(op: String, arguments: [(String, JSONValue)])] { get }
+    /// Whether `not_found` counts as success (delete --ignore-missing).
+    var toleratesMissing: Bool { get }
+}
+
+extension BatchableCommand {
+    var toleratesMissing: Bool { false }
+}
+
+extension Add: BatchableCommand {
+    var requests: [(op: String, arguments: [(String, JSONValue)])] { [("add", arguments)] }
+}
+
+extension Delete: BatchableCommand {
+    var requests: [(op: String, arguments: [(String, JSONValue)])] { keys.map { ("delete", [("key", .string($0))]) } }
+    var toleratesMissing: Bool { ignoreMissing }
+}
+
+extension Touch: BatchableCommand {
+    var requests: [(op: String, arguments: [(String, JSONValue)])] {
+        var args: [(String, JSONValue)] = [("key", .string(key))]
+        if let ttl { args.append(("ttl", .number(ttl.seconds))) }
+        return [("touch", args)]
+    }
+}
+
+extension Lookup: BatchableCommand {
+    var requests: [(op: String, arguments: [(String, JSONValue)])] { [("lookup", [(field, .string(value))])] }
+}
+
+struct Batch: RouterCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run many commands from stdin or a file, pipelined.",
+        discussion: """
+            One command per line, in any of three forms:
+              - a routerctl command line with shell quoting: add foo --tunnel t1 --ttl 5m \
+            (add, delete, touch and lookup; a leading `routerctl` is allowed);
+              - a raw protocol request, a line starting with { that has an "op";
+              - a route line as `routerctl list -o json` prints it, which is added again (key, \
+            tunnel, target, labels, ttl, owner).
+            Blank lines and # comments are skipped. Requests are pipelined, so 100,000 adds take \
+            seconds. Each failed line is reported on stderr with its line number and the daemon's \
+            error, then `N ok, M failed`; the exit status is the highest of any line.
+
+            With --atomic the lines go as one protocol `batch` request: all apply or none does. It \
+            must fit in the daemon's --max-line (64 KiB unless raised); a larger batch is refused \
+            before anything is sent, naming the limit.
+
+            EXAMPLES:
+              printf 'add a --tunnel t1\\nadd b --tunnel t1 --ttl 5m\\n' | routerctl batch
+              routerctl batch -f routes.txt --atomic
+              routerctl list -o json | routerctl --socket /run/other.sock batch
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: [.short, .customLong("file")], help: ArgumentHelp("Read commands from this file instead of stdin.", valueName: "path"),
+            completion: .file())
+    var file: String?
+
+    @Flag(help: "Apply every line or none, as one protocol batch request.")
+    var atomic = false
+
+    @Option(help: .hidden)
+    var window = 256
+
+    /// One line turned into requests, or why it could not be.
+    enum Parsed {
+        case requests([(op: String, arguments: [(String, JSONValue)])], toleratesMissing: Bool)
+        case raw(JSONValue)
+        case invalid(String, status: Int32)
+    }
+
+    func execute(in context: Context) throws(ClientError) -> Int32 {
+        let input: UnsafeMutablePointer<FILE>
+        if let file {
+            guard let opened = fopen(file, "r") else {
+                context.terminal.err("error: cannot read \(file): \(String(cString: strerror(errno)))")
+                return ExitStatus.usage
+            }
+            input = opened
+        } else {
+            guard let standardInput = fdopen(0, "r") else { return ExitStatus.usage }
+            input = standardInput
+        }
+        defer { if file != nil { fclose(input) } }
+        return atomic ? try runAtomic(input, context) : try runPipelined(input, context)
+    }
+
+    /// Reads lines with their numbers, skipping blanks and comments.
+    func lines(_ input: UnsafeMutablePointer<FILE>, _ body: (Int, String) throws(ClientError) -> Void) throws(ClientError) {
+        var number = 0
+        var raw: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(raw) }
+        while getline(&raw, &capacity, input) >= 0 {
+            number += 1
+            let line = String(cString: raw!)
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            if trimmed.isEmpty || trimmed.first == "#" || trimmed.allSatisfy(\.isWhitespace) { continue }
+            try body(number, String(trimmed.hasSuffix("\n") ? trimmed.dropLast() : trimmed))
+        }
+    }
+
+    static func parse(_ line: String) -> Parsed {
+        if line.hasPrefix("{") {
+            guard let value = try? JSONParser.parse(line), case .object(var members) = value else {
+                return .invalid("not a JSON object", status: ExitStatus.refused)
+            }
+            if value["op"] != nil {
+                if let op = value["op"]?.stringValue, ["list", "watch", "cancel"].contains(op) {
+                    return .invalid("'\(op)' streams; batch lines are single-reply requests", status: ExitStatus.refused)
+                }
+                members.removeAll { $0.0 == "id" }
+                return .raw(.object(members))
+            }
+            guard let key = value["key"]?.stringValue, value["kind"] != nil else {
+                return .invalid("a { line is a protocol request (with \"op\") or a route from list -o json (with \"key\" and \"kind\")",
+                                status: ExitStatus.refused)
+            }
+            var args: [(String, JSONValue)] = [("key", .string(key))]
+            for name in ["tunnel", "target", "labels", "ttl", "owner"] {
+                if let v = value[name], v != .null { args.append((name, v)) }
+            }
+            return .requests([("add", args)], toleratesMissing: false)
+        }
+        var words: [String]
+        do { words = try ShellWords.split(line) } catch { return .invalid(error.description, status: ExitStatus.usage) }
+        if words.first == "routerctl" { words.removeFirst() }
+        let known = Routerctl.configuration.subcommands.map { $0._commandName }
+        if let first = words.first, !first.hasPrefix("-"), !known.contains(first) {
+            return .invalid("unknown command '\(first)' (batch lines run add, delete, touch and lookup)", status: ExitStatus.usage)
+        }
+        do {
+            let command = try Routerctl.parseAsRoot(words)
+            guard let batchable = command as? BatchableCommand else {
+                return .invalid("'\(words.first ?? "")' cannot run in a batch (add, delete, touch and lookup can)", status: ExitStatus.usage)
+            }
+            if let add = command as? Add, add.session {
+                return .invalid("--session routes would go with the batch's connection", status: ExitStatus.usage)
+            }
+            return .requests(batchable.requests, toleratesMissing: batchable.toleratesMissing)
+        } catch {
+            let message = Routerctl.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command"
+            return .invalid(message, status: ExitStatus.usage)
+        }
+    }
+
+    func runPipelined(_ input: UnsafeMutablePointer<FILE>, _ context: Context) throws(ClientError) -> Int32 {
+        let client = try context.connection()
+        var status = ExitStatus.ok
+        var ok = 0
+        var failed = 0
+        // id → (line number, requests of that line still unanswered, tolerates not_found, failed)
+        var inFlight: [JSONValue: Int] = [:]
+        var lineState: [Int: (left: Int, tolerates: Bool, failed: Bool)] = [:]
+        var nextID: Int64 = 1
+        func fail(_ number: Int, _ message: String, _ code: Int32) {
+            context.terminal.err("line \(number): \(message)")
+            status = max(status, code)
+        }
+        func receive() throws(ClientError) {
+            let reply = try client.read()
+            guard reply.isFinal, let number = inFlight.removeValue(forKey: reply.id), var state = lineState[number] else { return }
+            state.left -= 1
+            switch reply {
+            case .success(_, _, let result):
+                if !context.quiet {
+                    switch context.format {
+                    case .json: context.json(result)
+                    case .name: if let key = result["route"]?["key"]?.stringValue { context.out(key) }
+                    default: break
+                    }
+                }
+            case .failure(_, let error):
+                if !(state.tolerates && error.code == .notFound) {
+                    state.failed = true
+                    if context.format == .json {
+                        context.terminal.err(JSONWriter.encode(.object([("line", .number(number)), ("error", error.object)])))
+                        status = max(status, ExitStatus.of(error.codeText))
+                    } else {
+                        fail(number, error.message, ExitStatus.of(error.codeText))
+                    }
+                }
+            default:
+                break
+            }
+            if state.left == 0 {
+                if state.failed { failed += 1 } else { ok += 1 }
+                lineState[number] = nil
+            } else {
+                lineState[number] = state
+            }
+        }
+        var pending: [UInt8] = []
+        try lines(input) { (number, line) throws(ClientError) in
+            switch Self.parse(line) {
+            case .invalid(let message, let code):
+                fail(number, message, code)
+                failed += 1
+                return
+            case .raw(let request):
+                guard case .object(let members) = request else { return }
+                lineState[number] = (1, false, false)
+                let id = JSONValue.number(String(nextID)); nextID += 1
+                inFlight[id] = number
+                var w = JSONWriter()
+                w.write(.object([("id", id)] + members))
+                pending += w.bytes + [0x0A]
+            case .requests(let requests, let tolerates):
+                lineState[number] = (requests.count, tolerates, false)
+                for r in requests {
+                    let id = JSONValue.number(String(nextID)); nextID += 1
+                    inFlight[id] = number
+                    var w = JSONWriter()
+                    w.write(.object([("id", id), ("op", .string(r.op))] + r.arguments))
+                    pending += w.bytes + [0x0A]
+                }
+            }
+            if pending.count >= 16_384 || inFlight.count >= window {
+                try client.write(pending)
+                pending.removeAll(keepingCapacity: true)
+                while inFlight.count >= window || client.hasBufferedLine { try receive() }
+            }
+        }
+        if !pending.isEmpty { try client.write(pending) }
+        while !inFlight.isEmpty { try receive() }
+        context.terminal.err("\(ok) ok, \(failed) failed")
+        return status
+    }
+
+    func runAtomic(_ input: UnsafeMutablePointer<FILE>, _ context: Context) throws(ClientError) -> Int32 {
+        var ops: [JSONValue] = []
+        var lineOf: [Int] = []
+        var problems = 0
+        var status = ExitStatus.ok
+        try lines(input) { (number, line) throws(ClientError) in
+            switch Self.parse(line) {
+            case .invalid(let message, let code):
+                context.terminal.err("line \(number): \(message)")
+                problems += 1
+                status = max(status, code)
+            case .raw(let request):
+                ops.append(request)
+                lineOf.append(number)
+            case .requests(let requests, _):
+                for r in requests {
+                    ops.append(.object([("op", .string(r.op))] + r.arguments))
+                    lineOf.append(number)
+                }
+            }
+        }
+        if problems > 0 {
+            context.terminal.err("nothing applied: \(problems) line(s) could not be read")
+            return status
+        }
+        if ops.isEmpty {
+            context.terminal.err("0 ok, 0 failed")
+            return ExitStatus.ok
+        }
+        let client = try context.connection()
+        var w = JSONWriter(capacity: 1 << 16)
+        w.write(.object([("id", .number(1)), ("op", .string("batch")), ("atomic", .bool(true)), ("ops", .array(ops))]))
+        let limit = client.greeting.maximumLine ?? 65_536
+        guard w.bytes.count <= limit else {
+            context.terminal.err(context.terminal.paint("error:", .red, stderr: true) +
+                " the atomic batch is \(w.bytes.count) bytes, over the daemon's line limit of \(limit) bytes (routerd --max-line);" +
+                " nothing was sent: raise --max-line, split the batch, or drop --atomic")
+            return ExitStatus.refused
+        }
+        try client.write(w.bytes + [0x0A])
+        while true {
+            switch try client.read() {
+            case .success(_, _, let result):
+                if !context.quiet, case .array(let results)? = result["results"] {
+                    for r in results {
+                        switch context.format {
+                        case .json: context.json(r)
+                        case .name: if let key = r["route"]?["key"]?.stringValue { context.out(key) }
+                        default: break
+                        }
+                    }
+                }
+                context.terminal.err("\(ops.count) ok, 0 failed (atomic)")
+                return ExitStatus.ok
+            case .failure(_, let error):
+                let index = error.details["index"]?.integerValue.map(Int.init)
+                var message = error.message
+                if let index, index < lineOf.count {
+                    // The daemon names ops[N]; a person wants the line number.
+                    if message.hasPrefix("ops["), let colon = message.firstIndex(of: ":") { message = String(message[message.index(after: colon)...].dropFirst()) }
+                    message = "line \(lineOf[index]): " + message
+                }
+                if context.format == .json {
+                    context.terminal.err(JSONWriter.encode(error.object))
+                } else {
+                    context.terminal.err(context.terminal.paint("error:", .red, stderr: true) + " " + message)
+                }
+                context.terminal.err("0 ok, \(ops.count) not applied (atomic)")
+                return ExitStatus.of(error.codeText)
+            default:
+                continue
+            }
+        }
+    }
+}

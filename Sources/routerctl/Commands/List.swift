@@ -1,0 +1,96 @@
+import ArgumentParser
+import RouterClient
+import RouterProtocol
+
+struct List: RouterCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List routes in key order, streamed a page at a time.",
+        discussion: """
+            Prints an aligned table (key, tunnel, target, owner, expires; -o wide adds kind, \
+            session, revisions and labels). Routes stream from the daemon a page at a time, so a \
+            million routes never sit in memory at once. Users see only their own routes. \
+            -o json prints one route object per line (NDJSON), which `routerctl batch` reads back \
+            to register the same routes again.
+
+            EXAMPLES:
+              routerctl list
+              routerctl list --prefix api. --kind host -o wide
+              routerctl list --tunnel t1 -o name
+              routerctl list -o json > routes.ndjson && routerctl batch -f routes.ndjson
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Keys starting with this.", valueName: "prefix"), completion: .custom(routeKeyCompletion))
+    var prefix: String?
+
+    @Option(help: ArgumentHelp("Routes of this tunnel.", valueName: "id"))
+    var tunnel: String?
+
+    @Option(help: ArgumentHelp("Routes of this owner (admins).", valueName: "user"))
+    var owner: String?
+
+    @Option(help: ArgumentHelp("host, wildcard or tcp.", valueName: "kind"))
+    var kind: String?
+
+    @Option(help: ArgumentHelp("Routes with this label (k=v).", valueName: "k=v"))
+    var label: String?
+
+    @Option(help: ArgumentHelp("At most this many routes.", valueName: "n"))
+    var limit: Int?
+
+    @Option(help: .hidden)
+    var pageSize = 1000
+
+    func validate() throws {
+        if let kind, !["host", "wildcard", "tcp"].contains(kind) {
+            throw ValidationError("--kind is host, wildcard or tcp, not '\(kind)'")
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if pageSize < 1 { throw ValidationError("--page-size must be at least 1") }
+    }
+
+    func execute(in context: Context) throws(ClientError) -> Int32 {
+        var base: [(String, JSONValue)] = []
+        if let prefix { base.append(("prefix", .string(prefix))) }
+        if let tunnel { base.append(("tunnel", .string(tunnel))) }
+        if let owner { base.append(("owner", .string(owner))) }
+        if let kind { base.append(("kind", .string(kind))) }
+        if let label { base.append(("label", .string(label))) }
+        let client = try context.connection()
+        let wide = context.format == .wide
+        var table = TextTable(headers: RouteText.headers(wide: wide))
+        var after: String?
+        var printed = 0
+        var headerDone = false
+        repeat {
+            var args = base
+            if let after { args.append(("after", .string(after))) }
+            let want = min(pageSize, (limit ?? Int.max) - printed)
+            args.append(("limit", .number(want)))
+            var page: [JSONValue] = []
+            let (_, result) = try client.call("list", args) { (line: ReplyLine) throws(ClientError) -> Bool in
+                if case .route(_, let route) = line { page.append(route) }
+                return true
+            }
+            printed += page.count
+            after = result["next"]?.stringValue
+            guard !context.quiet else { continue }
+            switch context.format {
+            case .json:
+                for route in page { context.json(route) }
+            case .name:
+                for route in page { context.out(route["key"]?.stringValue ?? "?") }
+            case .table, .wide:
+                let rows = page.map { RouteText.cells($0, wide: wide) }
+                if !headerDone {
+                    table.fit(rows)
+                    if !rows.isEmpty || context.terminal.colorOut { context.out(table.header(context.terminal)) }
+                    headerDone = true
+                }
+                for row in rows { context.out(table.line(row)) }
+            }
+        } while after != nil && printed < (limit ?? Int.max)
+        return ExitStatus.ok
+    }
+}

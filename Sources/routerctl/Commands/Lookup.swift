@@ -1,0 +1,81 @@
+import ArgumentParser
+import RouterClient
+import RouterProtocol
+
+struct Lookup: RouterCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find the route a key, a raw Host header value or an SNI name goes to.",
+        discussion: """
+            tcp:N, uuid:ID and *.wildcard arguments are looked up as keys; anything else as a raw \
+            HTTP Host header value (case, a port and a trailing dot are dealt with as a gateway \
+            would), or as a TLS SNI name with --sni. Shows the route and why it matched: exact, or \
+            which wildcard. A miss says so and exits 1.
+
+            EXAMPLES:
+              routerctl lookup 'FOO.Example.COM:8443'
+              routerctl lookup --sni web.apps.example.com
+              routerctl lookup tcp:49001
+              routerctl lookup uuid:t1 -o json
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("A key, a Host header value, or (with --sni) an SNI name.", valueName: "host-or-key"),
+              completion: .custom(routeKeyCompletion))
+    var value: String
+
+    @Flag(help: "Treat the argument as a TLS SNI name rather than a Host header value.")
+    var sni = false
+
+    var field: String {
+        if sni { return "sni" }
+        for prefix in ["tcp:", "uuid:", "tunnel:", "*."] where value.hasPrefix(prefix) { return "key" }
+        return "host"
+    }
+
+    func execute(in context: Context) throws(ClientError) -> Int32 {
+        let result = try context.call("lookup", [(field, .string(value))])
+        if case .array(let routes)? = result["routes"] {
+            context.printRoutes(routes, result: result)
+            return ExitStatus.ok
+        }
+        let match = result["match"]?.stringValue ?? "exact"
+        let via = result["via"]?.stringValue ?? ""
+        let why = match == "exact" ? "exact" : "wildcard \(via)"
+        context.printRoutes([result["route"] ?? .null], result: result, extra: (["MATCH"], [[why]]))
+        return ExitStatus.ok
+    }
+}
+
+struct Touch: RouterCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Renew a route's expiry (or every route of a tunnel's, with uuid:ID).",
+        discussion: """
+            Without --ttl each route keeps its own TTL, counted again from now.
+
+            EXAMPLES:
+              routerctl touch foo.example.com
+              routerctl touch uuid:t1 --ttl 10m
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("A route key, or uuid:ID for a whole tunnel.", valueName: "key"),
+              completion: .custom(routeKeyCompletion))
+    var key: String
+
+    @Option(help: ArgumentHelp("A new TTL: 30s, 5m, 2h, 1h30m.", valueName: "duration"))
+    var ttl: DurationArgument?
+
+    func execute(in context: Context) throws(ClientError) -> Int32 {
+        var args: [(String, JSONValue)] = [("key", .string(key))]
+        if let ttl { args.append(("ttl", .number(ttl.seconds))) }
+        let result = try context.call("touch", args)
+        if case .array(let routes)? = result["routes"] {
+            context.printRoutes(routes, result: result)
+        } else {
+            context.printRoutes([result["route"] ?? .null], result: result)
+        }
+        return ExitStatus.ok
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import RouterClient
+import RouterProtocol
+
+/// Where a command runs: its output settings and its connection. On the command line each
+/// invocation connects once; in the shell every line shares the shell's connection.
+final class Context {
+    let options: GlobalOptions
+    let terminal: Terminal
+    /// True inside the interactive or scripted shell.
+    let inShell: Bool
+    private let connector: () throws(ClientError) -> RouterClient
+    private let onConnectionLost: () -> Void
+
+    var format: OutputFormat { options.output }
+    var quiet: Bool { options.quiet }
+
+    init(options: GlobalOptions, inShell: Bool = false,
+         connector: @escaping () throws(ClientError) -> RouterClient, onConnectionLost: @escaping () -> Void = {}) {
+        self.options = options
+        self.terminal = Terminal(noColor: options.noColor)
+        self.inShell = inShell
+        self.connector = connector
+        self.onConnectionLost = onConnectionLost
+    }
+
+    /// A context for one command-line invocation: one connection, opened on first use.
+    static func oneShot(_ options: GlobalOptions) -> Context {
+        var client: RouterClient?
+        return Context(options: options, connector: { () throws(ClientError) -> RouterClient in
+            if let client { return client }
+            let fresh = try RouterClient(path: options.socketPath, timeout: options.timeout.value)
+            fresh.isInterrupted = { Interrupt.isSet }
+            client = fresh
+            return fresh
+        })
+    }
+
+    func connection() throws(ClientError) -> RouterClient {
+        let client = try connector()
+        client.timeout = options.timeout.value
+        return client
+    }
+
+    /// Sends one request and returns its result; refusals throw.
+    func call(_ op: String, _ arguments: [(String, JSONValue)] = []) throws(ClientError) -> JSONValue {
+        try connection().call(op, arguments).result
+    }
+
+    func out(_ line: String) { terminal.out(line) }
+
+    func json(_ value: JSONValue) { terminal.out(JSONWriter.encode(value)) }
+
+    /// Prints an error the way this output format wants and returns its exit status.
+    @discardableResult
+    func report(_ error: ClientError, prefix: String = "") -> Int32 {
+        switch error {
+        case .connectionClosed, .timedOut, .malformedReply, .interrupted: onConnectionLost()
+        default: break
+        }
+        if format == .json, case .daemon(let daemonError) = error {
+            terminal.err(JSONWriter.encode(daemonError.object))
+        } else {
+            terminal.err(terminal.paint("error:", .red, stderr: true) + " " + prefix + error.description)
+        }
+        return ExitStatus.of(error)
+    }
+
+    /// Runs a command body, turning client errors into printed messages and exit statuses.
+    func run(_ body: () throws(ClientError) -> Int32) -> Int32 {
+        do {
+            return try body()
+        } catch {
+            return report(error)
+        }
+    }
+}
+
+/// A subcommand that talks to the daemon. It runs the same way from the command line and from
+/// the shell, which parses its lines with these same definitions.
+protocol RouterCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+    /// Does the work; returns the exit status. Client errors may be thrown.
+    func execute(in context: Context) throws(ClientError) -> Int32
+}
+
+extension RouterCommand {
+    func run() throws {
+        let context = Context.oneShot(global)
+        let status = context.run { () throws(ClientError) -> Int32 in try execute(in: context) }
+        context.terminal.flush()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `k=v` pairs from repeated `--label` options.
+func parseLabels(_ labels: [String]) throws -> [(String, JSONValue)] {
+    try labels.map { text in
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw ValidationError("--label takes key=value, not '\(text)'")
+        }
+        return (String(text[..<eq]), .string(String(text[text.index(after: eq)...])))
+    }
+}

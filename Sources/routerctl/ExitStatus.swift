@@ -1,0 +1,61 @@
+import RouterClient
+import RouterProtocol
+
+/// routerctl's exit codes (DESIGN §4), the same in every subcommand, in batches and in a
+/// scripted shell.
+enum ExitStatus {
+    static let ok: Int32 = 0
+    /// `not_found`: no such route (a lookup miss, a delete of nothing).
+    static let notFound: Int32 = 1
+    /// Any other refusal: invalid_name, reserved, forbidden, out_of_range, bad_request,
+    /// unknown_op, too_large.
+    static let refused: Int32 = 2
+    /// `conflict`: the name is taken.
+    static let conflict: Int32 = 3
+    /// Bad command line (EX_USAGE).
+    static let usage: Int32 = 64
+    /// The daemon is unreachable, `unavailable` (shutting down), or did not answer within
+    /// `--timeout` (EX_UNAVAILABLE).
+    static let unavailable: Int32 = 69
+    /// `internal`, `compacted`, `slow_consumer`, or a reply this client cannot read (EX_SOFTWARE).
+    static let software: Int32 = 70
+    /// Permission denied opening the socket (EX_NOPERM).
+    static let noPermission: Int32 = 77
+    /// Interrupted by Ctrl-C (128 + SIGINT), except where Ctrl-C is the normal end (watch).
+    static let interrupted: Int32 = 130
+
+    static func of(_ code: String) -> Int32 {
+        switch ErrorCode(rawValue: code) {
+        case .notFound: return notFound
+        case .conflict: return conflict
+        case .invalidName, .reserved, .forbidden, .outOfRange, .badRequest, .unknownOp, .tooLarge: return refused
+        case .unavailable: return unavailable
+        case .internal, .compacted, .slowConsumer, nil: return software
+        }
+    }
+
+    static func of(_ error: ClientError) -> Int32 {
+        switch error {
+        case .daemon(let e): return of(e.codeText)
+        case .unreachable, .timedOut, .connectionClosed: return unavailable
+        case .permissionDenied: return noPermission
+        case .malformedReply: return software
+        case .interrupted: return interrupted
+        }
+    }
+
+    /// The text for `--help` and the man page.
+    static let summary = """
+        EXIT STATUS:
+          0   success
+          1   not_found: no such route (a lookup miss; delete without --ignore-missing)
+          2   refused: invalid_name, reserved, forbidden, out_of_range, bad_request, unknown_op, too_large
+          3   conflict: the name is taken
+          64  usage: a bad command line
+          69  unavailable: routerd unreachable, shutting down, or silent past --timeout
+          70  internal, compacted, slow_consumer, or an unreadable reply
+          77  permission denied opening the socket
+          130 interrupted by Ctrl-C (watch and add --session exit 0 instead)
+          batch and a scripted shell exit with the highest status of any line.
+        """
+}

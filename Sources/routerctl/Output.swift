@@ -1,0 +1,160 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import RouterProtocol
+
+/// Writes to stdout and stderr, with colour only where it belongs (a terminal, no NO_COLOR,
+/// no --no-color).
+struct Terminal {
+    var colorOut: Bool
+    var colorErr: Bool
+
+    init(noColor: Bool) {
+        let allowed = !noColor && getenv("NO_COLOR") == nil
+        colorOut = allowed && isatty(1) == 1
+        colorErr = allowed && isatty(2) == 1
+    }
+
+    func out(_ line: String) {
+        print(line)
+    }
+
+    func err(_ line: String) {
+        Terminal.write(line + "\n", to: 2)
+    }
+
+    func flush() { fflush(nil) }
+
+    /// Writes straight to a descriptor (stdout is flushed first, so that lines keep their order).
+    static func write(_ text: String, to fd: Int32) {
+        fflush(nil)
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { if errno == EINTR { continue } else { return } }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+
+    enum Style: String {
+        case bold = "1", dim = "2", red = "31", green = "32", yellow = "33", blue = "34", cyan = "36"
+    }
+
+    func paint(_ text: String, _ style: Style, stderr: Bool = false) -> String {
+        (stderr ? colorErr : colorOut) ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+    }
+}
+
+/// An aligned table: column widths from the rows given (for streamed output, from the first
+/// page; later wider values push their row out rather than holding everything in memory).
+struct TextTable {
+    var headers: [String]
+    var widths: [Int]
+
+    init(headers: [String]) {
+        self.headers = headers
+        widths = headers.map(\.count)
+    }
+
+    mutating func fit(_ rows: [[String]]) {
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+    }
+
+    func line(_ cells: [String]) -> String {
+        var out = ""
+        for (i, cell) in cells.enumerated() {
+            if i == cells.count - 1 {
+                out += cell
+            } else {
+                out += cell + String(repeating: " ", count: max(0, widths[i] - cell.count) + 2)
+            }
+        }
+        return out
+    }
+
+    func header(_ terminal: Terminal) -> String {
+        terminal.paint(line(headers), .bold)
+    }
+}
+
+/// Route JSON (the protocol's route object) to table cells.
+enum RouteText {
+    static let headers = ["KEY", "TUNNEL", "TARGET", "OWNER", "EXPIRES"]
+    static let wideHeaders = headers + ["KIND", "SESSION", "REVISION", "LABELS"]
+
+    static func headers(wide: Bool) -> [String] { wide ? wideHeaders : headers }
+
+    static func cells(_ route: JSONValue, wide: Bool, now: Int64 = Clock.nowMilliseconds) -> [String] {
+        var cells = [
+            route["key"]?.stringValue ?? "?",
+            route["tunnel"]?.stringValue ?? "-",
+            route["target"]?.stringValue ?? "-",
+            route["owner"]?.stringValue ?? "-",
+            expires(route["expires_at"]?.stringValue, now: now),
+        ]
+        if wide {
+            let labels = (route["labels"].flatMap { value -> [(String, JSONValue)]? in
+                if case .object(let members) = value { return members } else { return nil }
+            } ?? []).map { "\($0.0)=\($0.1.stringValue ?? "")" }.joined(separator: ",")
+            cells += [
+                route["kind"]?.stringValue ?? "?",
+                route["session"].flatMap { $0 == .null ? nil : "yes" } ?? "-",
+                "\(route["create_revision"]?.integerValue ?? 0)/\(route["mod_revision"]?.integerValue ?? 0)",
+                labels.isEmpty ? "-" : labels,
+            ]
+        }
+        return cells
+    }
+
+    /// `never`, `in 4m59s`, or `expired`.
+    static func expires(_ text: String?, now: Int64) -> String {
+        guard let text else { return "never" }
+        guard let at = Clock.parseRFC3339(text) else { return text }
+        let left = at - now
+        if left <= 0 { return "expired" }
+        let rounded = left < 10_000 ? left : (left + 999) / 1000 * 1000
+        return "in " + DurationText.format(.milliseconds(rounded))
+    }
+}
+
+enum Clock {
+    static var nowMilliseconds: Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// `2026-11-26T19:30:00.123Z` (the daemon's form) to milliseconds since the epoch.
+    static func parseRFC3339(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b.last == 0x5A else { return nil }
+        func number(_ r: Range<Int>) -> Int64? {
+            var n: Int64 = 0
+            for i in r { guard (0x30...0x39).contains(b[i]) else { return nil }; n = n * 10 + Int64(b[i] - 0x30) }
+            return n
+        }
+        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10),
+              let hh = number(11..<13), let mm = number(14..<16), let ss = number(17..<19) else { return nil }
+        var ms: Int64 = 0
+        if b[19] == 0x2E {
+            var scale: Int64 = 100
+            for i in 20..<(b.count - 1) {
+                guard (0x30...0x39).contains(b[i]) else { return nil }
+                ms += Int64(b[i] - 0x30) * scale
+                scale /= 10
+            }
+        }
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let yy = m <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return ((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms
+    }
+}

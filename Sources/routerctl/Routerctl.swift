@@ -1,0 +1,57 @@
+import ArgumentParser
+import RouterClient
+import RouterProtocol
+
+/// The version both executables print with --version.
+let routerctlVersion = "0.3.0"
+
+struct Routerctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "routerctl",
+        abstract: "Drive routerd, the route table of a tunnel gateway: add, look up, list and watch routes.",
+        discussion: """
+            routerctl talks to routerd over its Unix socket (--socket, else $ROUTER_SOCKET, else \
+            $XDG_RUNTIME_DIR/routerd.sock, or /run/routerd/routerd.sock for root). With no \
+            arguments on a terminal it starts the interactive shell; with no arguments and no \
+            terminal it prints this usage and exits 64.
+
+            Data goes to stdout, errors to stderr with the daemon's message. -o json prints the \
+            protocol's result (NDJSON for list and watch) and errors as JSON on stderr.
+
+            \(ExitStatus.summary)
+
+            ENVIRONMENT:
+              ROUTER_SOCKET      the socket path when --socket is not given
+              NO_COLOR           no colour when set (colour is only ever used on a terminal)
+              ROUTERCTL_HISTFILE the shell's history file (default ~/.routerctl_history)
+            """,
+        version: routerctlVersion,
+        subcommands: [Add.self, Delete.self, Lookup.self, List.self, Watch.self, Touch.self,
+                      Stats.self, Ping.self, Shell.self, Batch.self])
+}
+
+/// Completes route keys from the daemon (named by --socket on the line, or the default);
+/// nothing, silently, when none answers quickly.
+@Sendable func routeKeyCompletion(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+    var path = DefaultSocket.path
+    if let i = words.firstIndex(of: "--socket"), i + 1 < words.count { path = words[i + 1] }
+    for word in words where word.hasPrefix("--socket=") { path = String(word.dropFirst(9)) }
+    return liveKeys(path: path, prefix: prefix, client: nil)
+}
+
+/// Up to 200 route keys starting with `prefix`, over `client` or a short-lived connection.
+func liveKeys(path: String, prefix: String, client: RouterClient?) -> [String] {
+    do {
+        let connection = try client ?? RouterClient(path: path, timeout: .milliseconds(500))
+        var keys: [String] = []
+        var args: [(String, JSONValue)] = [("limit", .number(200))]
+        if !prefix.isEmpty { args.append(("prefix", .string(prefix))) }
+        try connection.call("list", args) { (line: ReplyLine) throws(ClientError) -> Bool in
+            if case .route(_, let route) = line, let key = route["key"]?.stringValue { keys.append(key) }
+            return true
+        }
+        return keys
+    } catch {
+        return []
+    }
+}

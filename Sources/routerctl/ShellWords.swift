@@ -1,0 +1,64 @@
+/// Splits a command line into words the way a POSIX shell quotes them: 'single quotes' are
+/// literal, "double quotes" allow \" \\ \$ \` escapes, a backslash outside quotes escapes the
+/// next character, and an unquoted # at the start of a word begins a comment. No expansion.
+/// Hand-written: none of the reachable packages tokenizes shell words.
+enum ShellWords {
+    struct UnterminatedQuote: Error, CustomStringConvertible {
+        var quote: Character
+        var description: String { "unterminated \(quote) quote" }
+    }
+
+    static func split(_ line: String) throws(UnterminatedQuote) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var chars = line.makeIterator()
+        while let c = chars.next() {
+            switch c {
+            case " ", "\t", "\r", "\n":
+                if inWord { words.append(current); current = ""; inWord = false }
+            case "#" where !inWord:
+                return words
+            case "'":
+                inWord = true
+                var closed = false
+                while let q = chars.next() {
+                    if q == "'" { closed = true; break }
+                    current.append(q)
+                }
+                if !closed { throw UnterminatedQuote(quote: "'") }
+            case "\"":
+                inWord = true
+                var closed = false
+                while let q = chars.next() {
+                    if q == "\"" { closed = true; break }
+                    if q == "\\", let next = chars.next() {
+                        if !["\"", "\\", "$", "`"].contains(next) { current.append("\\") }
+                        current.append(next)
+                        continue
+                    }
+                    current.append(q)
+                }
+                if !closed { throw UnterminatedQuote(quote: "\"") }
+            case "\\":
+                inWord = true
+                if let next = chars.next() { current.append(next) }
+            default:
+                inWord = true
+                current.append(c)
+            }
+        }
+        if inWord { words.append(current) }
+        return words
+    }
+
+    /// Quotes a word for display so that `split` reads it back.
+    static func quote(_ word: String) -> String {
+        let safe = word.unicodeScalars.allSatisfy { s in
+            (s.value >= 0x30 && s.value <= 0x39) || (s.value >= 0x41 && s.value <= 0x5A) || (s.value >= 0x61 && s.value <= 0x7A)
+                || "-_./:=@,+%".unicodeScalars.contains(s)
+        }
+        if safe && !word.isEmpty { return word }
+        return "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+}
