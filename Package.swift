@@ -88,7 +88,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterClientTests",
-            dependencies: ["RouterClient", "RouterServer", "RouterProtocol", "DomainRouter"]
+            dependencies: ["RouterClient", "RouterProtocol", "routerd"]
+        ),
+        // End-to-end: the built routerctl binary against the built routerd binary.
+        .testTarget(
+            name: "RouterctlTests",
+            dependencies: ["routerctl", "routerd", "RouterProtocol"]
         ),
     ],
     swiftLanguageModes: [.v6]

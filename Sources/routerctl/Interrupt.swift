@@ -14,6 +14,12 @@ enum Interrupt {
     static func catchSignals() {
         signal(SIGINT) { _ in Interrupt.flag.store(true, ordering: .relaxed) }
         signal(SIGTERM) { _ in Interrupt.flag.store(true, ordering: .relaxed) }
+        // A parent may have started us with these blocked (the mask is inherited).
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// Whether Ctrl-C came since the last `reset`.

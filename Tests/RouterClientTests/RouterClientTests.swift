@@ -1,0 +1,107 @@
+import Foundation
+import RouterClient
+import RouterProtocol
+import Testing
+
+/// A routerd binary on a temporary socket for the client to talk to.
+final class DaemonProcess {
+    let directory: String
+    let socket: String
+    let pid: pid_t
+
+    init() throws {
+        var template = Array("/tmp/rcli-XXXXXX".utf8CString)
+        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        socket = directory + "/r.sock"
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let routerd = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("routerd").path
+        let words = [routerd, "--socket", socket, "--domain", "example.com", "--log-level", "critical"]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, routerd, nil, nil, argv, environ) == 0 else { throw ClientError.connectionClosed }
+        self.pid = pid
+        for _ in 0..<500 {
+            if (try? RouterClient(path: socket, timeout: .seconds(1))) != nil { return }
+            usleep(10_000)
+        }
+    }
+
+    func stop() {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+@Suite("RouterClient against a real routerd", .serialized)
+struct RouterClientTests {
+    @Test func greetingCarriesInstanceSessionAndLineLimit() throws {
+        let d = try DaemonProcess()
+        defer { d.stop() }
+        let client = try RouterClient(path: d.socket)
+        #expect(client.greeting.server == "routerd")
+        #expect(!client.greeting.instance.isEmpty && !client.greeting.resumeToken.isEmpty)
+        #expect(client.greeting.maximumLine == 65_536)
+    }
+
+    @Test func callReturnsTheResultAndRefusalsCarryTheDaemonsCode() throws {
+        let d = try DaemonProcess()
+        defer { d.stop() }
+        let client = try RouterClient(path: d.socket)
+        let added = try client.call("add", [("key", .string("foo")), ("tunnel", .string("t1"))])
+        #expect(added.result["route"]?["key"] == .string("foo.example.com"))
+        #expect(added.revision == 1)
+        #expect(throws: ClientError.self) { try client.call("add", [("key", .string("foo")), ("tunnel", .string("t2"))]) }
+        let miss = #expect(throws: ClientError.self) { try client.call("lookup", [("host", .string("nope.example.com"))]) }
+        guard case .daemon(let error)? = miss else { Issue.record("not a daemon error: \(String(describing: miss))"); return }
+        #expect(error.code == .notFound)
+        #expect(error.message.contains("nope.example.com"))
+    }
+
+    @Test func pipelinedRequestsAnswerInOrder() throws {
+        let d = try DaemonProcess()
+        defer { d.stop() }
+        let client = try RouterClient(path: d.socket)
+        var ids: [Int64] = []
+        for i in 0..<200 { ids.append(try client.send("add", [("key", .string("n\(i)"))])) }
+        for id in ids {
+            let line = try client.read()
+            #expect(line.id == .number(String(id)))
+        }
+    }
+
+    @Test func listStreamsItemsBeforeTheFinalLine() throws {
+        let d = try DaemonProcess()
+        defer { d.stop() }
+        let client = try RouterClient(path: d.socket)
+        for name in ["b", "a", "c"] { try client.call("add", [("key", .string(name))]) }
+        var keys: [String] = []
+        let (_, result) = try client.call("list") { (line: ReplyLine) throws(ClientError) -> Bool in
+            if case .route(_, let route) = line { keys.append(route["key"]?.stringValue ?? "") }
+            return true
+        }
+        #expect(keys == ["a.example.com", "b.example.com", "c.example.com"])
+        #expect(result["count"] == .number("3"))
+    }
+
+    @Test func unreachableSocketIsAnUnreachableError() {
+        #expect(throws: ClientError.unreachable(path: "/tmp/no-such-routerd.sock", reason: "no such socket")) {
+            _ = try RouterClient(path: "/tmp/no-such-routerd.sock")
+        }
+    }
+
+    @Test func connectionReportsNotAliveOnceTheDaemonStops() throws {
+        let d = try DaemonProcess()
+        let client = try RouterClient(path: d.socket)
+        #expect(client.isAlive)
+        d.stop()
+        var alive = true
+        for _ in 0..<200 where alive {
+            alive = client.isAlive
+            usleep(10_000)
+        }
+        #expect(!alive)
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import RouterProtocol
+import Testing
+@testable import routerctl
+
+@Suite("routerctl subcommands against a real routerd", .serialized)
+struct CommandTests {
+    @Test func addPrintsTheRouteAsAnAlignedTable() throws {
+        try withDaemon { d in
+            let r = d.run(["add", "foo", "--tunnel", "t1", "--target", "127.0.0.1:8080", "--ttl", "5m"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2)
+            #expect(lines[0].hasPrefix("KEY"))
+            #expect(lines[1].hasPrefix("foo.example.com  t1"))
+            #expect(lines[1].contains("127.0.0.1:8080") && lines[1].contains("in 5m"))
+            // Columns line up: TUNNEL starts where t1 does.
+            #expect(lines[0].range(of: "TUNNEL")?.lowerBound.utf16Offset(in: lines[0]) == lines[1].range(of: "t1")?.lowerBound.utf16Offset(in: lines[1]))
+        }
+    }
+
+    @Test func addAsJSONPrintsTheProtocolResult() throws {
+        try withDaemon { d in
+            let r = d.run(["add", "--random", "-o", "json", "--label", "env=prod"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let value = try JSONParser.parse(r.stdout.trimmingCharacters(in: .newlines))
+            #expect(value["route"]?["key"]?.stringValue?.hasSuffix(".example.com") == true)
+            #expect(value["route"]?["labels"]?["env"] == .string("prod"))
+            #expect(value["route"]?["tunnel"]?.stringValue?.count == 36, "the daemon assigns a UUID")
+        }
+    }
+
+    @Test func addTCPAutoWithNameOutputPrintsOnlyTheKey() throws {
+        try withDaemon { d in
+            let r = d.run(["add", "tcp:auto", "--tunnel", "t1", "-o", "name"])
+            #expect(r.status == 0)
+            #expect(r.stdout.hasPrefix("tcp:49") && r.stdout.split(separator: "\n").count == 1)
+        }
+    }
+
+    @Test func quietPrintsNothingOnSuccess() throws {
+        try withDaemon { d in
+            let r = d.run(["add", "foo", "-q"])
+            #expect(r.status == 0 && r.stdout.isEmpty && r.stderr.isEmpty)
+        }
+    }
+
+    @Test func collisionExits3WithTheDaemonsMessageOnStderr() throws {
+        try withDaemon { d in
+            d.run(["add", "foo", "--tunnel", "t1"])
+            let r = d.run(["add", "foo", "--tunnel", "t2"])
+            #expect(r.status == 3)
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderr.contains("foo.example.com") && r.stderr.contains("--replace"), "\(r.stderr)")
+        }
+    }
+
+    @Test func errorsAsJSONOnStderrWithOutputJSON() throws {
+        try withDaemon { d in
+            let r = d.run(["lookup", "nope.example.com", "-o", "json"])
+            #expect(r.status == 1)
+            let error = try JSONParser.parse(r.stderr.trimmingCharacters(in: .newlines))
+            #expect(error["code"] == .string("not_found"))
+        }
+    }
+
+    @Test func everyExitCodeClass() throws {
+        try withDaemon { d in
+            #expect(d.run(["lookup", "nope.example.com"]).status == 1)
+            #expect(d.run(["add", "bad_name!"]).status == 2)
+            #expect(d.run(["add", "foo", "--tunnel", "t1"]).status == 0)
+            #expect(d.run(["add", "foo", "--tunnel", "t2"]).status == 3)
+            #expect(d.run(["add"]).status == 64)
+            #expect(d.run(["add", "foo", "--ttl", "soon"]).status == 64)
+            #expect(d.run(["frobnicate"]).status == 64)
+            #expect(d.run(["watch", "--from-revision", "99"]).status == 2, "out_of_range")
+        }
+        let nowhere = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: nowhere) }
+        let child = try Child(productsDirectory + "/routerctl", ["ping", "--socket", nowhere + "/none.sock"], directory: nowhere)
+        let r = child.wait()
+        #expect(r.status == 69)
+        #expect(r.stderr.contains("cannot reach routerd"))
+    }
+
+    @Test func daemonErrorCodesMapToTheDocumentedStatuses() {
+        #expect(ExitStatus.of("not_found") == 1)
+        for code in ["invalid_name", "reserved", "forbidden", "out_of_range", "bad_request", "unknown_op", "too_large"] {
+            #expect(ExitStatus.of(code) == 2, "\(code)")
+        }
+        #expect(ExitStatus.of("conflict") == 3)
+        #expect(ExitStatus.of("unavailable") == 69)
+        for code in ["internal", "compacted", "slow_consumer", "something_new"] { #expect(ExitStatus.of(code) == 70) }
+        #expect(ErrorCode.allCases.allSatisfy { ExitStatus.of($0.rawValue) != 0 })
+    }
+
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+                   "needs root to run the client as nobody"))
+    func permissionDeniedOnTheSocketExits77() throws {
+        try withDaemon(["--socket-mode", "0600"]) { d in
+            chmod(d.directory, 0o755)
+            let child = try Child("/usr/bin/setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+                                                       productsDirectory + "/routerctl", "ping", "--socket", d.socket],
+                                  directory: d.directory)
+            let r = child.wait()
+            #expect(r.status == 77, "\(r.stderr)")
+            #expect(r.stderr.contains("permission denied"))
+        }
+    }
+
+    @Test func lookupTakesARawHostHeaderAndExplainsTheMatch() throws {
+        try withDaemon { d in
+            d.run(["add", "foo", "--tunnel", "t1"])
+            d.run(["add", "*.apps.example.com", "--tunnel", "t1"])
+            let exact = d.run(["lookup", "FOO.Example.COM:8443"])
+            #expect(exact.status == 0)
+            #expect(exact.stdout.contains("MATCH") && exact.stdout.contains("exact"))
+            let wild = d.run(["lookup", "--sni", "web.apps.example.com"])
+            #expect(wild.stdout.contains("wildcard *.apps.example.com"), "\(wild.stdout)")
+            let miss = d.run(["lookup", "other.example.com"])
+            #expect(miss.status == 1 && miss.stderr.contains("no route"))
+            let tunnel = d.run(["lookup", "uuid:t1", "-o", "name"])
+            #expect(tunnel.stdout == "*.apps.example.com\nfoo.example.com\n")
+        }
+    }
+
+    @Test func deleteIgnoreMissingExitsZero() throws {
+        try withDaemon { d in
+            d.run(["add", "foo"])
+            let r = d.run(["delete", "foo", "bar"])
+            #expect(r.status == 1)
+            #expect(r.stdout.contains("deleted foo"))
+            #expect(d.run(["delete", "bar", "--ignore-missing"]).status == 0)
+        }
+    }
+
+    @Test func listStreamsPagesInKeyOrderWithFilters() throws {
+        try withDaemon { d in
+            let lines = (0..<25).map { "add n\(String(format: "%02d", $0)) --tunnel \($0 % 2 == 0 ? "even" : "odd")" }.joined(separator: "\n")
+            #expect(d.run(["batch"], stdin: lines).status == 0)
+            let all = d.run(["list", "-o", "name", "--page-size", "4"])
+            #expect(all.stdout.split(separator: "\n").map(String.init) == (0..<25).map { "n\(String(format: "%02d", $0)).example.com" })
+            let even = d.run(["list", "--tunnel", "even", "-o", "name"])
+            #expect(even.stdout.split(separator: "\n").count == 13)
+            let limited = d.run(["list", "--prefix", "n1", "--limit", "3", "-o", "name", "--page-size", "2"])
+            #expect(limited.stdout == "n10.example.com\nn11.example.com\nn12.example.com\n")
+            let table = d.run(["list", "--prefix", "n0"])
+            #expect(table.stdout.split(separator: "\n").first?.hasPrefix("KEY") == true)
+            #expect(table.stdout.split(separator: "\n").count == 11)
+        }
+    }
+
+    @Test func listJSONFedToBatchReRegistersTheRoutes() throws {
+        try withDaemon { source in
+            source.run(["add", "foo", "--tunnel", "t1", "--target", "10.0.0.5:80", "--label", "env=prod"])
+            source.run(["add", "*.apps.example.com", "--tunnel", "t1", "--ttl", "1h"])
+            source.run(["add", "tcp:49001", "--tunnel", "t2"])
+            let exported = source.run(["list", "-o", "json"])
+            #expect(exported.stdout.split(separator: "\n").count == 3)
+            try withDaemon { target in
+                let r = target.run(["batch"], stdin: exported.stdout)
+                #expect(r.status == 0, "\(r.stderr)")
+                #expect(r.stderr.contains("3 ok, 0 failed"))
+                let again = target.run(["list", "-o", "json"]).stdout.split(separator: "\n").map { try! JSONParser.parse(String($0)) }
+                #expect(again.map { $0["key"] } == [.string("*.apps.example.com"), .string("foo.example.com"), .string("tcp:49001")])
+                #expect(again[1]["target"] == .string("10.0.0.5:80") && again[1]["labels"]?["env"] == .string("prod"))
+                #expect(again[0]["ttl"] == .number("3600"))
+            }
+        }
+    }
+
+    @Test func touchRenewsAndStatsAndPingAnswer() throws {
+        try withDaemon { d in
+            d.run(["add", "foo", "--ttl", "30s"])
+            let touched = d.run(["touch", "foo", "--ttl", "2h", "-o", "json"])
+            #expect(touched.status == 0)
+            let route = try JSONParser.parse(touched.stdout.trimmingCharacters(in: .newlines))["route"]
+            #expect(route?["ttl"] == .number("7200"))
+            let stats = d.run(["stats"])
+            #expect(stats.stdout.contains("routes:") && stats.stdout.contains("1 (host 1"))
+            let json = d.run(["stats", "-o", "json"])
+            let counts = try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))["routes"]
+            #expect(counts?["total"] == .number("1"))
+            let ping = d.run(["ping"])
+            #expect(ping.status == 0 && ping.stdout.hasPrefix("pong from routerd"))
+        }
+    }
+
+    @Test func noArgumentsAndNoTerminalPrintsUsageAndExits64() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Child(productsDirectory + "/routerctl", [], directory: dir).wait()
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("USAGE: routerctl <subcommand>"))
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func pingWaitRetriesUntilTheDaemonAnswers() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/late.sock"
+        let ping = try Child(productsDirectory + "/routerctl", ["ping", "--wait", "20s", "--socket", socket], directory: dir)
+        usleep(500_000)
+        let daemon = try Child(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
+        defer { daemon.signal(SIGTERM); daemon.wait() }
+        let r = ping.wait(timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        let quick = try Child(productsDirectory + "/routerctl", ["ping", "--wait", "300ms", "--socket", dir + "/never.sock"], directory: dir).wait()
+        #expect(quick.status == 69)
+    }
+
+    @Test func watchPrintsEachEventAndExitsZeroOnCtrlC() throws {
+        try withDaemon { d in
+            let watch = try d.start(["watch", "-o", "json"])
+            #expect(eventually { watch.stdout.contains("\"sync\"") })
+            d.run(["add", "foo", "--tunnel", "t1"])
+            d.run(["delete", "foo"])
+            #expect(eventually { watch.stdout.contains("\"delete\"") })
+            watch.signal(SIGINT)
+            let r = watch.wait()
+            #expect(r.status == 0)
+            let types = r.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["type"]?.stringValue }
+            #expect(types == ["sync", "add", "delete"])
+        }
+    }
+
+    @Test func addSessionHoldsTheRouteUntilInterrupted() throws {
+        try withDaemon { d in
+            let holder = try d.start(["add", "held", "--tunnel", "t1", "--session"])
+            #expect(eventually { d.run(["lookup", "held.example.com", "-q"]).status == 0 })
+            usleep(500_000)
+            #expect(d.run(["lookup", "held.example.com", "-q"]).status == 0, "still held while the command runs")
+            holder.signal(SIGINT)
+            #expect(holder.wait().status == 0)
+            #expect(eventually { d.run(["lookup", "held.example.com", "-q"]).status == 1 }, "gone after the grace")
+        }
+    }
+}
