@@ -61,6 +61,14 @@ struct Add: RouterCommand {
     }
 
     var arguments: [(String, JSONValue)] {
+        Add.requestArguments(key: key, random: random, domain: domain, tunnel: tunnel, target: target, ttl: ttl,
+                             session: session, replace: replace, labels: labels, owner: owner)
+    }
+
+    /// The protocol arguments of an add (shared with batch's fast line reader).
+    static func requestArguments(key: String?, random: Bool, domain: String?, tunnel: String?, target: String?,
+                                 ttl: DurationArgument?, session: Bool, replace: Bool, labels: [String],
+                                 owner: String?) -> [(String, JSONValue)] {
         var args: [(String, JSONValue)] = []
         if let key { args.append(("key", .string(key))) }
         if random { args.append(("random", .bool(true))) }

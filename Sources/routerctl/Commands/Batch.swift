@@ -113,6 +113,8 @@ struct Batch: RouterCommand {
         }
     }
 
+    static let commandNames = Set(Routerctl.configuration.subcommands.map { $0._commandName })
+
     static func parse(_ line: String) -> Parsed {
         if line.hasPrefix("{") {
             guard let value = try? JSONParser.parse(line), case .object(var members) = value else {
@@ -138,9 +140,11 @@ struct Batch: RouterCommand {
         var words: [String]
         do { words = try ShellWords.split(line) } catch { return .invalid(error.description, status: ExitStatus.usage) }
         if words.first == "routerctl" { words.removeFirst() }
-        let known = Routerctl.configuration.subcommands.map { $0._commandName }
-        if let first = words.first, !first.hasPrefix("-"), !known.contains(first) {
+        if let first = words.first, !first.hasPrefix("-"), !Self.commandNames.contains(first) {
             return .invalid("unknown command '\(first)' (batch lines run add, delete, touch and lookup)", status: ExitStatus.usage)
+        }
+        if let fast = BatchLineReader.read(words) {
+            return .requests(fast.requests, toleratesMissing: fast.toleratesMissing)
         }
         do {
             let command = try Routerctl.parseAsRoot(words)

@@ -1,0 +1,130 @@
+import Foundation
+import RouterProtocol
+import Testing
+@testable import routerctl
+
+@Suite("routerctl batch", .serialized)
+struct BatchCommandTests {
+    @Test func goodAndBadLinesAreCountedAndTheWorstStatusWins() throws {
+        try withDaemon { d in
+            d.run(["add", "taken", "--tunnel", "other"])
+            let script = """
+                # register the demo routes
+                add a --tunnel t1
+
+                add 'b' --tunnel "t1" --ttl 5m --label "team=blue green"
+                {"op":"add","key":"c","tunnel":"t1"}
+                add taken --tunnel t1
+                frobnicate now
+                delete gone --ignore-missing
+                lookup a.example.com
+                """
+            let r = d.run(["batch"], stdin: script)
+            #expect(r.status == 64, "usage is the highest status here: \(r.stderr)")
+            #expect(r.stderr.contains("line 6: "), "the conflict names its line: \(r.stderr)")
+            #expect(r.stderr.contains("line 7: unknown command 'frobnicate'"))
+            #expect(r.stderr.contains("5 ok, 2 failed"))
+            let keys = d.run(["list", "--tunnel", "t1", "-o", "name"]).stdout
+            #expect(keys == "a.example.com\nb.example.com\nc.example.com\n")
+            let b = d.run(["lookup", "b.example.com", "-o", "json"]).stdout
+            #expect(b.contains("\"team\":\"blue green\""))
+        }
+    }
+
+    @Test func conflictAloneExits3() throws {
+        try withDaemon { d in
+            d.run(["add", "taken", "--tunnel", "other"])
+            let r = d.run(["batch"], stdin: "add fresh --tunnel t1\nadd taken --tunnel t1\n")
+            #expect(r.status == 3)
+            #expect(r.stderr.contains("1 ok, 1 failed"))
+        }
+    }
+
+    @Test func readsAFileWithDashF() throws {
+        try withDaemon { d in
+            let path = d.directory + "/routes.txt"
+            try "add x --tunnel t1\nadd y --tunnel t1\n".write(toFile: path, atomically: true, encoding: .utf8)
+            let r = d.run(["batch", "-f", path, "-o", "name"])
+            #expect(r.status == 0)
+            #expect(r.stdout == "x.example.com\ny.example.com\n")
+        }
+    }
+
+    @Test func atomicAppliesAllOrNothing() throws {
+        try withDaemon { d in
+            d.run(["add", "taken", "--tunnel", "other"])
+            let failing = d.run(["batch", "--atomic"], stdin: "add a --tunnel t1\nadd b --tunnel t1\nadd taken --tunnel t1\n")
+            #expect(failing.status == 3)
+            #expect(failing.stderr.contains("line 3: "), "\(failing.stderr)")
+            #expect(d.run(["list", "--tunnel", "t1", "-o", "name"]).stdout.isEmpty, "nothing applied")
+            let ok = d.run(["batch", "--atomic"], stdin: "add a --tunnel t1\nadd b --tunnel t1\ndelete taken\n")
+            #expect(ok.status == 0, "\(ok.stderr)")
+            #expect(d.run(["list", "-o", "name"]).stdout == "a.example.com\nb.example.com\n")
+        }
+    }
+
+    @Test func atomicBatchOverTheLineLimitIsRefusedUpFront() throws {
+        try withDaemon(["--max-line", "1024"]) { d in
+            let lines = (0..<100).map { "add name\($0) --tunnel t1" }.joined(separator: "\n")
+            let r = d.run(["batch", "--atomic"], stdin: lines)
+            #expect(r.status == 2)
+            #expect(r.stderr.contains("1024") && r.stderr.contains("--max-line"), "\(r.stderr)")
+            #expect(d.run(["list", "-o", "name"]).stdout.isEmpty)
+        }
+    }
+
+    @Test func atomicRefusesUnreadableLinesBeforeSending() throws {
+        try withDaemon { d in
+            let r = d.run(["batch", "--atomic"], stdin: "add a --tunnel t1\nadd 'unclosed\n")
+            #expect(r.status == 64)
+            #expect(r.stderr.contains("line 2: unterminated ' quote"))
+            #expect(d.run(["list", "-o", "name"]).stdout.isEmpty)
+        }
+    }
+
+    @Test func tenThousandAddsArePipelined() throws {
+        try withDaemon { d in
+            let lines = (0..<10_000).map { "add bulk\($0) --tunnel t\($0 % 10)" }.joined(separator: "\n")
+            let r = d.run(["batch"], stdin: lines, timeout: 120)
+            #expect(r.status == 0)
+            #expect(r.stderr.contains("10000 ok, 0 failed"))
+            let stats = try JSONParser.parse(d.run(["stats", "-o", "json"]).stdout.trimmingCharacters(in: .newlines))
+            #expect(stats["routes"]?["total"] == .number("10000"))
+        }
+    }
+
+    @Test func fastReaderAgreesWithTheArgumentParser() throws {
+        let lines = [
+            "add foo", "add foo --tunnel t1 --target 10.0.0.1:80 --ttl 1h30m --label a=b --label c=d=e",
+            "add --random --domain example.com", "add tcp:auto --replace --owner bob", "add foo --tunnel=t2 -q -o json",
+            "add '*.apps.example.com' --ttl 90", "delete a b uuid:t1 --ignore-missing", "delete -- -odd",
+            "touch foo --ttl 5m", "touch uuid:t1", "lookup FOO.example.com:8443", "lookup --sni x.example.com",
+            "lookup tcp:49001", "add foo --socket /tmp/x.sock --timeout 2s --no-color",
+        ]
+        func encode(_ requests: [(op: String, arguments: [(String, JSONValue)])]) -> [String] {
+            requests.map { JSONWriter.encode(.object([("op", .string($0.op))] + $0.arguments)) }
+        }
+        for line in lines {
+            let words = try ShellWords.split(line)
+            let fast = try #require(BatchLineReader.read(words), "the fast reader should read '\(line)'")
+            let parsed = try #require(try Routerctl.parseAsRoot(words) as? BatchableCommand)
+            #expect(encode(fast.requests) == encode(parsed.requests), "\(line)")
+            #expect(fast.toleratesMissing == parsed.toleratesMissing)
+        }
+        // Lines it leaves to the parser (which then explains the mistake).
+        for line in ["add", "add foo bar", "add foo --ttl soon", "add foo --bogus", "add --random foo", "add foo --domain d",
+                     "add foo --label novalue", "touch", "add foo --help", "add foo -o yaml", "add foo --tunnel"] {
+            #expect(BatchLineReader.read(try ShellWords.split(line)) == nil, "\(line)")
+        }
+    }
+
+    @Test func shellWordsFollowPOSIXQuoting() throws {
+        #expect(try ShellWords.split(#"add foo --label 'a=b c' --target "x\"y" back\ slash # comment"#)
+                == ["add", "foo", "--label", "a=b c", "--target", #"x"y"#, "back slash"])
+        #expect(try ShellWords.split("  ") == [])
+        #expect(try ShellWords.split("a''b \"\"") == ["ab", ""])
+        #expect(throws: ShellWords.UnterminatedQuote.self) { try ShellWords.split("add 'x") }
+        #expect(ShellWords.quote("it's") == #"'it'\''s'"#)
+        #expect(try ShellWords.split(ShellWords.quote("it's")) == ["it's"])
+    }
+}
