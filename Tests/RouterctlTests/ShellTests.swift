@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+
+let tmuxPath = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// A terminal for the shell: a detached tmux session on a private tmux server.
+final class Terminal {
+    let server = "rctl-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+
+    init(_ command: String, environment: [String: String]) throws {
+        let env = environment.map { "\($0.key)=\(ShellQuote.quote($0.value))" }.joined(separator: " ")
+        let line = "env -u NO_COLOR \(env) \(command); echo EXIT=$?; sleep 60"
+        try tmux(["new-session", "-d", "-s", "t", "-x", "160", "-y", "50", line])
+    }
+
+    @discardableResult
+    func tmux(_ arguments: [String]) throws -> String {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let result = try Child(tmuxPath!, ["-L", server, "-f", "/dev/null"] + arguments, directory: dir).wait(timeout: 20)
+        return result.stdout
+    }
+
+    func type(_ text: String) throws { try tmux(["send-keys", "-t", "t", "-l", "--", text]) }
+    func press(_ keys: String...) throws { try tmux(["send-keys", "-t", "t"] + keys) }
+    func screen() -> String { (try? tmux(["capture-pane", "-p", "-J", "-S", "-200", "-t", "t"])) ?? "" }
+
+    /// Waits until the screen shows `text`.
+    func waitFor(_ text: String, timeout: Double = 15) -> Bool {
+        eventually(timeout: timeout) { screen().contains(text) }
+    }
+
+    /// Waits until the shell is back at an empty prompt.
+    func waitForPrompt(timeout: Double = 15) -> Bool {
+        eventually(timeout: timeout) { lastLine.hasSuffix(">") }
+    }
+
+    /// The last non-empty line on screen (the prompt and what is typed after it).
+    var lastLine: String {
+        let last = screen().split(separator: "\n").last.map(String.init) ?? ""
+        return last.trimmingCharacters(in: .whitespaces)
+    }
+
+    func close() { _ = try? tmux(["kill-server"]) }
+}
+
+enum ShellQuote {
+    static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
+
+@Suite("routerctl shell", .serialized)
+struct ShellTests {
+    func environment(_ d: Daemon) -> [String: String] {
+        ["ROUTER_SOCKET": d.socket, "ROUTERCTL_HISTFILE": d.directory + "/history", "HOME": d.directory, "TERM": "xterm"]
+    }
+
+    var routerctl: String { productsDirectory + "/routerctl" }
+
+    @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func tabCompletesACommandAndALiveKey() throws {
+        try withDaemon { d in
+            d.run(["add", "foo", "--tunnel", "t1"])
+            let t = try Terminal(routerctl, environment: environment(d))
+            defer { t.close() }
+            #expect(t.waitFor("Ctrl-D leaves"))
+            try t.type("loo")
+            try t.press("Tab")
+            #expect(t.waitFor("> lookup "), "\(t.screen())")
+            try t.type("fo")
+            try t.press("Tab")
+            #expect(t.waitFor("> lookup foo.example.com"), "\(t.screen())")
+            try t.type("--s")
+            try t.press("Tab")
+            #expect(t.waitFor("foo.example.com --s"), "\(t.screen())")
+            try t.press("C-u")
+            try t.type("lookup foo.example.com")
+            try t.press("Enter")
+            #expect(t.waitFor("exact"), "\(t.screen())")
+        }
+    }
+
+    @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func historySurvivesIntoASecondSession() throws {
+        try withDaemon { d in
+            let first = try Terminal(routerctl + " shell", environment: environment(d))
+            #expect(first.waitFor("Ctrl-D leaves"))
+            for line in ["stats", "list", "stats"] {
+                try first.type(line)
+                try first.press("Enter")
+            }
+            #expect(eventually { first.screen().components(separatedBy: "uptime:").count == 3 }, "\(first.screen())")
+            #expect(first.waitForPrompt())
+            try first.press("C-d")
+            #expect(first.waitFor("EXIT=0"))
+            first.close()
+            let saved = try String(contentsOfFile: d.directory + "/history", encoding: .utf8)
+            #expect(saved == "list\nstats\n", "de-duplicated, latest last: \(saved)")
+            let second = try Terminal(routerctl, environment: environment(d))
+            defer { second.close() }
+            #expect(second.waitFor("Ctrl-D leaves"))
+            try second.press("Up")
+            #expect(eventually { second.lastLine.hasSuffix("> stats") }, "\(second.screen())")
+            try second.press("Up")
+            #expect(eventually { second.lastLine.hasSuffix("> list") }, "\(second.screen())")
+        }
+    }
+
+    @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func ctrlCStopsWatchAndTheShellGoesOn() throws {
+        try withDaemon { d in
+            let t = try Terminal(routerctl, environment: environment(d))
+            defer { t.close() }
+            #expect(t.waitFor("Ctrl-D leaves"))
+            try t.type("watch")
+            try t.press("Enter")
+            #expect(t.waitFor("caught up"), "\(t.screen())")
+            d.run(["add", "live", "--tunnel", "t9"])
+            #expect(t.waitFor("live.example.com"), "\(t.screen())")
+            try t.press("C-c")
+            try t.type("ping")
+            try t.press("Enter")
+            #expect(t.waitFor("pong from routerd"), "\(t.screen())")
+            let stats = d.run(["stats", "-o", "json"]).stdout
+            #expect(stats.contains("\"watchers\":0"), "the watch was cancelled: \(stats)")
+            #expect(t.waitForPrompt())
+            try t.press("C-d")
+            #expect(t.waitFor("EXIT=0"))
+        }
+    }
+
+    @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func ctrlCAbandonsATypedLineAndCtrlDExitsZero() throws {
+        try withDaemon { d in
+            let t = try Terminal(routerctl, environment: environment(d))
+            defer { t.close() }
+            #expect(t.waitFor("Ctrl-D leaves"))
+            try t.type("add never")
+            try t.press("C-c")
+            try t.press("C-d")
+            #expect(t.waitFor("EXIT=0"), "\(t.screen())")
+            #expect(d.run(["lookup", "never.example.com", "-q"]).status == 1)
+        }
+    }
+
+    @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func reconnectsAfterARestartAndSaysTheInstanceChanged() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/r.sock"
+        var daemon = try Child(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
+        defer { daemon.signal(SIGTERM); daemon.wait() }
+        #expect(try Child(routerctl, ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait().status == 0)
+        let t = try Terminal(routerctl, environment: ["ROUTER_SOCKET": socket, "ROUTERCTL_HISTFILE": dir + "/h", "TERM": "xterm"])
+        defer { t.close() }
+        #expect(t.waitFor("Ctrl-D leaves"))
+        daemon.signal(SIGTERM)
+        daemon.wait()
+        daemon = try Child(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
+        #expect(try Child(routerctl, ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait().status == 0)
+        try t.type("stats")
+        try t.press("Enter")
+        #expect(t.waitFor("routerd restarted"), "\(t.screen())")
+        #expect(t.waitFor("uptime:"))
+    }
+
+    @Test func scriptedShellRunsEachLineAndExitsWithTheHighestStatus() throws {
+        try withDaemon { d in
+            let script = """
+                add foo --tunnel t1
+                # a comment
+                lookup nope.example.com
+                add foo --tunnel t2
+                list -o name
+                """
+            let r = d.run(["shell"], stdin: script)
+            #expect(r.status == 3)
+            #expect(!r.stdout.contains("routerctl>") && !r.stdout.contains("> "), "no prompts: \(r.stdout)")
+            #expect(r.stdout.hasSuffix("foo.example.com\n"))
+            #expect(r.stderr.contains("no route for nope.example.com"))
+            #expect(!FileManager.default.fileExists(atPath: d.directory + "/history"), "no history without a terminal")
+            let clean = d.run(["shell"], stdin: "ping -q\nstats -q\n", environment: ["ROUTERCTL_HISTFILE": d.directory + "/history"])
+            #expect(clean.status == 0)
+            #expect(!FileManager.default.fileExists(atPath: d.directory + "/history"))
+        }
+    }
+
+    @Test func shellSessionRoutesLiveAsLongAsTheShell() throws {
+        try withDaemon { d in
+            let shell = try d.start(["shell"], stdin: "add held --tunnel t1 --session\nping\n")
+            #expect(shell.wait().status == 0)
+            #expect(eventually { d.run(["lookup", "held.example.com", "-q"]).status == 1 }, "gone after the shell's grace")
+        }
+    }
+}
