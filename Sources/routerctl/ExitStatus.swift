@@ -48,14 +48,16 @@ enum ExitStatus {
     static let summary = """
         EXIT STATUS:
           0   success
-          1   not_found: no such route (a lookup miss; delete without --ignore-missing)
-          2   refused: invalid_name, reserved, forbidden, out_of_range, bad_request, unknown_op, too_large
+          1   not_found: no such route (a lookup miss, delete of nothing)
+          2   refused: invalid_name, reserved, forbidden, out_of_range,
+              bad_request, unknown_op, too_large
           3   conflict: the name is taken
           64  usage: a bad command line
-          69  unavailable: routerd unreachable, shutting down, or silent past --timeout
+          69  unavailable: routerd unreachable, shutting down, or silent
+              past --timeout
           70  internal, compacted, slow_consumer, or an unreadable reply
           77  permission denied opening the socket
-          130 interrupted by Ctrl-C (watch and add --session exit 0 instead)
+          130 interrupted by Ctrl-C (watch and add --session exit 0)
           batch and a scripted shell exit with the highest status of any line.
         """
 }

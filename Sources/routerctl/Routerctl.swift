@@ -21,9 +21,9 @@ struct Routerctl: ParsableCommand {
             \(ExitStatus.summary)
 
             ENVIRONMENT:
-              ROUTER_SOCKET      the socket path when --socket is not given
-              NO_COLOR           no colour when set (colour is only ever used on a terminal)
-              ROUTERCTL_HISTFILE the shell's history file (default ~/.routerctl_history)
+              ROUTER_SOCKET       the socket when --socket is not given
+              NO_COLOR            no colour (colour only ever goes to a terminal)
+              ROUTERCTL_HISTFILE  the shell's history (~/.routerctl_history)
             """,
         version: routerctlVersion,
         subcommands: [Add.self, Delete.self, Lookup.self, List.self, Watch.self, Touch.self,

@@ -21,7 +21,34 @@ struct Routerd: AsyncParsableCommand {
             With no flags it serves names under 'localhost' on the default socket, which works for \
             a first try: talk to it with 'socat - UNIX-CONNECT:PATH', one JSON request per line.
 
-            Examples:
+            Drive it with routerctl(1). Each connection is a session: routes added with \
+            "session":true go --grace after it closes unless the client resumes. Peers are \
+            identified by SO_PEERCRED: root, routerd's own user and --admin-group members are \
+            admins; every other user owns the routes it adds and sees only those.
+
+            PROTOCOL (v1, one JSON object per line; docs/protocol.md has every field):
+              hello ping add delete lookup list watch cancel touch batch stats describe
+              request  {"id":1,"op":"add","key":"foo","tunnel":"t1","ttl":300}
+              success  {"id":1,"ok":true,"revision":N,"result":{...}}
+              failure  {"id":1,"ok":false,"error":{"code":"conflict","message":"...","details":{}}}
+              stream   {"id":1,"route":{...}} (list), {"id":1,"event":{...}} (watch)
+
+            SIGNALS:
+              SIGINT, SIGTERM  stop accepting, end each watch with unavailable, answer what is in \
+            flight, remove the socket file, exit 0.
+
+            FILES:
+              /run/routerd/routerd.sock        the default socket for root
+              $XDG_RUNTIME_DIR/routerd.sock    the default socket for other users
+
+            ENVIRONMENT:
+              ROUTER_SOCKET  the socket path when --socket is not given
+
+            EXIT STATUS:
+              0 after SIGINT or SIGTERM; 64 for a bad command line; 1 when it cannot start (another \
+            routerd answers on the socket, the path is too long, a bad --domain).
+
+            EXAMPLES:
               routerd
               routerd --domain example.com --domain example.net --grace 30s
               routerd --socket /run/routerd/routerd.sock --socket-group gateway --admin-group gateway
@@ -29,8 +56,12 @@ struct Routerd: AsyncParsableCommand {
         version: RouterServer.version
     )
 
-    @Option(help: ArgumentHelp("The Unix socket to listen on (also $ROUTER_SOCKET).", valueName: "path"))
-    var socket: String = DefaultSocket.path
+    @Option(name: .customLong("socket"), help: ArgumentHelp(
+        "The Unix socket to listen on (default: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).",
+        valueName: "path"))
+    var socketOption: String?
+
+    var socket: String { socketOption ?? DefaultSocket.path }
 
     @Option(name: .customLong("domain"), help: ArgumentHelp("A base domain; repeat for several. Bare labels go under the only one.", valueName: "name"))
     var domains: [String] = []
