@@ -8,11 +8,13 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 let usage = """
     usage: router-bench table [--routes N] [--rounds N]
            router-bench socket [--seconds N]
+           router-bench cli [--runs N]
 
       table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
               against a [String: Int] baseline; the last line is one JSON object
       socket  start a routerd on a temporary socket and measure request rates, pipelining,
               a 100,000-route bulk load and expiry latency, beside Redis when installed
+      cli     the wall time of one `routerctl lookup` process, beside `redis-cli GET` when installed
     """
 
 func option(_ name: String, default value: Int) -> Int {
@@ -37,6 +39,15 @@ case "table":
 case "socket":
     var bench = SocketBenchmark()
     bench.seconds = Double(option("--seconds", default: 3))
+    do {
+        try await bench.run()
+    } catch {
+        fputs("router-bench: \(error)\n", stderr)
+        exit(1)
+    }
+case "cli":
+    var bench = CLIBenchmark()
+    bench.runs = option("--runs", default: bench.runs)
     do {
         try await bench.run()
     } catch {

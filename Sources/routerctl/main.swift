@@ -13,4 +13,4 @@ if CommandLine.arguments.count == 1 {
     Terminal.write(Routerctl.helpMessage() + "\n", to: 2)
     exit(ExitStatus.usage)
 }
-Routerctl.main()
+Routerctl.main(GlobalOptions.hoist(Array(CommandLine.arguments.dropFirst())))

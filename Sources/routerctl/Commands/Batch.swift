@@ -140,6 +140,7 @@ struct Batch: RouterCommand {
         var words: [String]
         do { words = try ShellWords.split(line) } catch { return .invalid(error.description, status: ExitStatus.usage) }
         if words.first == "routerctl" { words.removeFirst() }
+        words = GlobalOptions.hoist(words)
         if let first = words.first, !first.hasPrefix("-"), !Self.commandNames.contains(first) {
             return .invalid("unknown command '\(first)' (batch lines run add, delete, touch and lookup)", status: ExitStatus.usage)
         }

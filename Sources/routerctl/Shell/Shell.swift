@@ -158,6 +158,7 @@ final class ShellSession {
             return ExitStatus.usage
         }
         if words.first == "routerctl" { words.removeFirst() }
+        words = GlobalOptions.hoist(words)
         guard let first = words.first else { return ExitStatus.ok }
         if first == "help" || first == "?" {
             help(words.dropFirst().first)
