@@ -116,7 +116,7 @@ enum RouteText {
         guard let at = Clock.parseRFC3339(text) else { return text }
         let left = at - now
         if left <= 0 { return "expired" }
-        let rounded = left < 10_000 ? left : (left + 999) / 1000 * 1000
+        let rounded = left < 1000 ? left : (left + 999) / 1000 * 1000
         return "in " + DurationText.format(.milliseconds(rounded))
     }
 }

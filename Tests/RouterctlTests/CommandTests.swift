@@ -38,6 +38,14 @@ struct CommandTests {
         }
     }
 
+    @Test func globalOptionsMayComeBeforeTheSubcommand() throws {
+        try withDaemon { d in
+            let r = d.run(["--socket", d.socket, "-o", "name", "add", "foo"], environment: ["ROUTER_SOCKET": "/nonexistent.sock"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout == "foo.example.com\n")
+        }
+    }
+
     @Test func quietPrintsNothingOnSuccess() throws {
         try withDaemon { d in
             let r = d.run(["add", "foo", "-q"])
