@@ -5,15 +5,16 @@ import Darwin
 #endif
 import Synchronization
 
-/// Ctrl-C as a flag: commands that run until interrupted (watch, add --session, the shell)
-/// poll it between reads instead of dying by the signal.
+/// Ctrl-C (and SIGTERM) as a flag: commands that run until interrupted (watch, add --session,
+/// the shell) poll it between reads instead of dying by the signal.
 enum Interrupt {
-    private static let flag = Atomic<Bool>(false)
+    /// The last signal caught since `reset`, or 0.
+    private static let caught = Atomic<Int32>(0)
 
     /// Routes SIGINT and SIGTERM to the flag from now on.
     static func catchSignals() {
-        signal(SIGINT) { _ in Interrupt.flag.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in Interrupt.flag.store(true, ordering: .relaxed) }
+        signal(SIGINT) { _ in Interrupt.caught.store(SIGINT, ordering: .relaxed) }
+        signal(SIGTERM) { _ in Interrupt.caught.store(SIGTERM, ordering: .relaxed) }
         // A parent may have started us with these blocked (the mask is inherited).
         var set = sigset_t()
         sigemptyset(&set)
@@ -22,8 +23,11 @@ enum Interrupt {
         sigprocmask(SIG_UNBLOCK, &set, nil)
     }
 
-    /// Whether Ctrl-C came since the last `reset`.
-    static var isSet: Bool { flag.load(ordering: .relaxed) }
+    /// Whether Ctrl-C or SIGTERM came since the last `reset`.
+    static var isSet: Bool { caught.load(ordering: .relaxed) != 0 }
 
-    static func reset() { flag.store(false, ordering: .relaxed) }
+    /// Whether SIGTERM came (the shell leaves; Ctrl-C only returns it to the prompt).
+    static var isTermination: Bool { caught.load(ordering: .relaxed) == SIGTERM }
+
+    static func reset() { caught.store(0, ordering: .relaxed) }
 }

@@ -59,6 +59,7 @@ struct Watch: RouterCommand {
             do {
                 line = try client.read()
             } catch .interrupted where !cancelling {
+                if Interrupt.isTermination { return ExitStatus.ok }
                 // Ctrl-C: end the watch cleanly so that the connection (the shell's) stays usable.
                 Interrupt.reset()
                 if isatty(1) == 1 { context.out("") }

@@ -60,6 +60,10 @@ enum LineEditor {
             var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
             let r = poll(&p, 1, -1)
             if Interrupt.isSet {
+                if Interrupt.isTermination {
+                    rl_callback_handler_remove()
+                    return .endOfFile
+                }
                 Interrupt.reset()
                 rl_free_line_state()
                 rl_replace_line("", 0)

@@ -118,7 +118,7 @@ final class ShellSession {
             terminal.flush()
             switch LineEditor.read(prompt: prompt) {
             case .endOfFile:
-                return ExitStatus.ok
+                return Interrupt.isTermination ? 128 + SIGTERM : ExitStatus.ok
             case .interrupted:
                 continue
             case .line(let line):
@@ -127,6 +127,7 @@ final class ShellSession {
                 LineEditor.remember(trimmed, saveTo: history)
                 if trimmed == "exit" || trimmed == "quit" { return ExitStatus.ok }
                 _ = run(line: trimmed)
+                if Interrupt.isTermination { return 128 + SIGTERM }
                 Interrupt.reset()
             }
         }
