@@ -390,6 +390,37 @@ public struct JSONWriter {
         bytes.append(contentsOf: text.utf8)
     }
 
+    /// Appends one byte, e.g. a newline ending a line.
+    public mutating func append(byte: UInt8) {
+        bytes.append(byte)
+    }
+
+    /// Appends a non-negative integer's digits without building a String.
+    public mutating func append(_ n: UInt64) {
+        if n < 10 {
+            bytes.append(0x30 + UInt8(n))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = n
+        withUnsafeMutableBytes(of: &digits) { raw in
+            while rest > 0 {
+                raw[count] = 0x30 + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(raw[i]) }
+        }
+    }
+
+    /// Empties the writer, keeping its capacity for the next line.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     public mutating func write(string: String) {
         bytes.append(UInt8(ascii: "\""))
         let utf8 = string.utf8

@@ -305,6 +305,20 @@ public enum Reply {
         line(.object([("id", idValue(id)), ("ok", .bool(true)), ("revision", .number(revision)), ("result", result)]))
     }
 
+    /// Writes `{"id":ID,"ok":true,"revision":N,"result":` — the caller writes the result and
+    /// then `}` and the newline. For hot replies, written without building a tree.
+    public static func writeSuccessHead(_ id: RequestID?, revision: UInt64, into w: inout JSONWriter) {
+        w.append("{\"id\":")
+        switch id {
+        case .number(let n)?: w.append(n)
+        case .string(let s)?: w.write(string: s)
+        case nil: w.append("null")
+        }
+        w.append(",\"ok\":true,\"revision\":")
+        w.append(revision)
+        w.append(",\"result\":")
+    }
+
     public static func failure(_ id: RequestID?, _ error: ProtocolError) -> [UInt8] {
         line(.object([
             ("id", idValue(id)), ("ok", .bool(false)),

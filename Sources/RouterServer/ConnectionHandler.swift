@@ -39,6 +39,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     var inputClosed = false
     var watches: [RequestID?: Watch] = [:]
     var flushScheduled = false
+    /// Replies gathered during a read burst (see `write`).
+    var outbound: ByteBuffer?
+    /// Reused for building hot reply lines.
+    var scratch = JSONWriter(capacity: 1024)
 
     struct Watch {
         var handle: SubscriptionHandle
@@ -94,7 +98,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         logger.info("connected", metadata: ["uid": "\(uid)", "pid": "\(credentials?.pid ?? 0)"])
         write(Reply.line(.object([("hello", greeting())])))
-        context.flush()
+        flushOutbound()
         ready = true
         drain()
     }
@@ -109,7 +113,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        flushOutbound()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -150,6 +154,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         let channel = context.channel
         let flushed = context.eventLoop.makePromise(of: Void.self)
+        emitOutbound()
         context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0)), promise: flushed)
         let deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
         flushed.futureResult.whenComplete { _ in
@@ -176,15 +181,42 @@ final class ConnectionHandler: ChannelInboundHandler {
         while ready && !streaming, let frame = pending.popFirst() {
             handle(frame)
         }
-        context?.flush()
+        flushOutbound()
         closeIfIdle()
     }
 
+    // MARK: Output
+    //
+    // Replies are gathered into one buffer per read burst (pipelined requests then cost one
+    // socket write, not one each) and handed to the pipeline at the end of the burst, before any
+    // write that bypasses the buffer (watch events), or once it holds 64 KiB: order is kept.
+
+    /// Appends bytes to the outbound buffer.
     func write(_ bytes: [UInt8]) {
         guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
+        if outbound == nil { outbound = context.channel.allocator.buffer(capacity: max(4096, bytes.count)) }
+        outbound!.writeBytes(bytes)
+        if outbound!.readableBytes >= 65_536 { emitOutbound() }
+    }
+
+    /// Builds one line in the scratch writer and appends it (no intermediate arrays).
+    func writeLine(_ body: (inout JSONWriter) -> Void) {
+        scratch.removeAll()
+        body(&scratch)
+        scratch.append(byte: 0x0A)
+        write(scratch.bytes)
+    }
+
+    /// Hands the gathered replies to the pipeline (without flushing).
+    func emitOutbound() {
+        guard let context, let buffer = outbound else { return }
+        outbound = nil
         context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flushOutbound() {
+        emitOutbound()
+        context?.flush()
     }
 
     func succeed(_ request: Request, _ result: JSONValue, revision: UInt64? = nil) {
@@ -276,7 +308,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     func add(_ request: Request) throws(RouteError) {
         let result = try table.add(try addRequest(request), as: principal)
         logAdd(result)
-        succeed(request, .object([("route", Wire.route(result.route, for: principal))]), revision: result.revision)
+        let viewer = principal
+        writeLine { w in
+            Reply.writeSuccessHead(request.id, revision: result.revision, into: &w)
+            w.append("{\"route\":")
+            Wire.writeRoute(result.route, for: viewer, into: &w)
+            w.append("}}")
+        }
     }
 
     func logAdd(_ result: AddResult) {
@@ -432,13 +470,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func lookup(_ request: Request) throws(ProtocolError) {
-        let given = ["key", "host", "sni"].filter { request.arguments[$0] != nil }
-        guard given.count == 1 else {
+        let given = (request.arguments["key"] != nil ? 1 : 0) + (request.arguments["host"] != nil ? 2 : 0)
+            + (request.arguments["sni"] != nil ? 4 : 0)
+        guard given == 1 || given == 2 || given == 4 else {
             throw ProtocolError(.badRequest, "lookup takes exactly one of key, host or sni")
         }
         do throws(RouteError) {
             let result: LookupResult
-            switch given[0] {
+            switch given == 2 ? "host" : given == 4 ? "sni" : "key" {
             case "host":
                 result = try table.resolve(host: request.string("host")!, source: .hostHeader)
             case "sni":
@@ -459,11 +498,16 @@ final class ConnectionHandler: ChannelInboundHandler {
                 }
                 result = try table.lookup(key: key)
             }
-            succeed(request, .object([
-                ("route", Wire.route(result.route, for: principal)),
-                ("match", .string(result.match.rawValue)),
-                ("via", .string(result.via)),
-            ]))
+            let revision = table.revision
+            let viewer = principal
+            writeLine { w in
+                Reply.writeSuccessHead(request.id, revision: revision, into: &w)
+                w.append("{\"route\":")
+                Wire.writeRoute(result.route, for: viewer, into: &w)
+                w.append(result.match == .exact ? ",\"match\":\"exact\",\"via\":" : ",\"match\":\"wildcard\",\"via\":")
+                w.write(string: result.via)
+                w.append("}}")
+            }
         } catch {
             throw Wire.error(error)
         }
@@ -513,6 +557,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             let nextQuery = query
             let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
             let promise = context.eventLoop.makePromise(of: Void.self)
+            emitOutbound()
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
             promise.futureResult.whenComplete { result in
                 let handler = loopBound.value
@@ -571,6 +616,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func deliver(_ event: RouteEvent, to watchID: RequestID?, flow: WatchFlow) {
         guard let watch = watches[watchID], !watch.ended, let context else { return }
         let line = Reply.event(watchID, event: Wire.event(event, for: principal))
+        emitOutbound()
         var buffer = context.channel.allocator.buffer(capacity: line.count)
         buffer.writeBytes(line)
         let written = context.eventLoop.makePromise(of: Void.self)
@@ -601,7 +647,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.eventLoop.execute {
             let handler = loopBound.value
             handler.flushScheduled = false
-            handler.context?.flush()
+            handler.flushOutbound()
         }
     }
 
@@ -633,7 +679,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             watch.check?.cancel()
             handler.server.watcherEnded()
             handler.write(Reply.success(target, revision: handler.table.revision, result: .object([("cancelled", .bool(true))])))
-            handler.context?.flush()
+            handler.flushOutbound()
             handler.closeIfIdle()
         }
     }

@@ -16,8 +16,14 @@ enum Wire {
     /// as `JSONValue` trees cost a dozen allocations each). `WireTypesTests` checks the shape
     /// against the Codable `WireRoute`.
     static func route(_ r: Route, for principal: Principal) -> JSONValue {
-        let v = r.redacted(for: principal)
         var w = JSONWriter(capacity: 360)
+        writeRoute(r, for: principal, into: &w)
+        return .raw(w.bytes)
+    }
+
+    /// Writes a route's JSON into `w` (no intermediate buffer).
+    static func writeRoute(_ r: Route, for principal: Principal, into w: inout JSONWriter) {
+        let v = r.redacted(for: principal)
         w.append("{\"key\":")
         w.write(string: v.key)
         w.append(",\"kind\":\"")
@@ -37,20 +43,27 @@ enum Wire {
         w.write(string: v.owner)
         w.append(",\"session\":")
         if let session = v.session { w.write(string: String(session)) } else { w.append("null") }
-        w.append(",\"created_at\":")
-        w.write(timestamp(v.createdAt))
-        w.append(",\"updated_at\":")
-        w.write(timestamp(v.updatedAt))
-        w.append(",\"expires_at\":")
-        w.write(timestamp(v.expiresAt))
+        // Times are plain ASCII: no escaping needed; created and updated are often the same.
+        let created = v.createdAt.rfc3339
+        w.append(",\"created_at\":\"")
+        w.append(created)
+        w.append("\",\"updated_at\":\"")
+        w.append(v.updatedAt == v.createdAt ? created : v.updatedAt.rfc3339)
+        w.append("\",\"expires_at\":")
+        if let expires = v.expiresAt {
+            w.append("\"")
+            w.append(expires.rfc3339)
+            w.append("\"")
+        } else {
+            w.append("null")
+        }
         w.append(",\"ttl\":")
         w.write(v.ttl.map(seconds) ?? .null)
         w.append(",\"create_revision\":")
-        w.append(String(v.createRevision))
+        w.append(v.createRevision)
         w.append(",\"mod_revision\":")
-        w.append(String(v.modRevision))
+        w.append(v.modRevision)
         w.append("}")
-        return .raw(w.bytes)
     }
 
     static func event(_ e: RouteEvent, for principal: Principal) -> JSONValue {
