@@ -231,6 +231,24 @@ struct FastPathTests {
         }
     }
 
+    @Test func keyFastPathAgreesWithTheFullKeyCanonicalizer() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("aZ09-.:x-..0123456789abcdefABCDEF*_ n")
+        var inputs = HostNameTests.accepted.map(\.input) + HostNameTests.refused.map(\.input)
+        for _ in 0..<30_000 {
+            let length = Int.random(in: 1...20, using: &rng)
+            inputs.append(String((0..<length).map { _ in alphabet.randomElement(using: &rng)! }))
+        }
+        var answered = 0
+        for input in inputs {
+            guard let fast = RouteTable.fastKeyName(input) else { continue }
+            answered += 1
+            let full = try? HostNames.canonicalize(input, as: .name, allowWildcard: true, validateIDN: true, checkIPLiteral: false)
+            #expect(full == fast, "\(input.debugDescription)")
+        }
+        #expect(answered > 1000)
+    }
+
     @Test func agreesWithTheCanonicalizerOnRandomInput() {
         var rng = SystemRandomNumberGenerator()
         let alphabet = Array("aZ09-.:x-..0123456789abcdefABCDEF*_ ")

@@ -166,8 +166,14 @@ public final class RouteTable: Sendable {
             return .tunnel(try TunnelID(String(text.dropFirst(prefix.count))))
         }
         do throws(NameError) {
-            var name = try HostNames.canonicalize(text, as: .name, allowWildcard: true, validateIDN: true,
+            // Plain lower-case LDH names (no xn-- labels, no wildcard) take the one-pass ASCII path.
+            var name: String
+            if let fast = Self.fastKeyName(text) {
+                name = fast
+            } else {
+                name = try HostNames.canonicalize(text, as: .name, allowWildcard: true, validateIDN: true,
                                                   checkIPLiteral: false)
+            }
             if !name.contains(".") {
                 guard configuration.baseDomains.count == 1 else {
                     throw .ambiguousLabel(label: name, baseDomains: configuration.baseDomains)
@@ -180,6 +186,18 @@ public final class RouteTable: Sendable {
             return name.hasPrefix("*.") ? .wildcard(String(name.dropFirst(2))) : .host(name)
         } catch {
             throw .invalidName(text, error)
+        }
+    }
+
+    /// The canonical form of a plain ASCII name via `HostNames.fastCanonical`, or nil to take the
+    /// full canonicalizer (IDN, wildcards, anything unusual).
+    static func fastKeyName(_ text: String) -> String? {
+        HostNames.withBytes(text) { bytes -> String? in
+            guard bytes.count <= HostNames.maximumLength else { return nil }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count + 8) { out -> String? in
+                guard let (count, _) = HostNames.fastCanonical(bytes, source: .sni, into: out.baseAddress!) else { return nil }
+                return String(decoding: UnsafeBufferPointer(start: out.baseAddress!, count: count), as: UTF8.self)
+            }
         }
     }
 

@@ -14,8 +14,10 @@ extension TableState {
             throw .forbidden("only an admin may add routes for another owner ('\(asked)')")
         }
         var ownerName = principal.isAdmin ? (request.owner ?? principal.name) : principal.name
+        // A tunnel id drawn here (128 random bits) is new: no need to look it up.
+        let drawn = request.tunnel == nil
         let tunnelID = request.tunnel ?? TunnelID.uuid(random.next(), random.next())
-        if let t = findTunnel(tunnelID) {
+        if !drawn, let t = findTunnel(tunnelID) {
             let holder = owners[Int(tunnels[Int(t)].owner)]
             if holder != ownerName {
                 if principal.isAdmin && request.owner == nil {
@@ -49,7 +51,7 @@ extension TableState {
         }
         if let s = findSlot(key) {
             let holder = tunnels[Int(slots[Int(s)].tunnel)]
-            if findTunnel(tunnelID) == slots[Int(s)].tunnel {
+            if !drawn && findTunnel(tunnelID) == slots[Int(s)].tunnel {
                 return refresh(s, with: request, now: now)
             }
             guard request.replace else {
@@ -65,7 +67,7 @@ extension TableState {
         if !principal.isAdmin, let conflict = subtreeConflict(key, owner: ownerID, principal: principal) {
             throw .conflict(conflict)
         }
-        return create(key, tunnel: tunnelID, owner: ownerName, with: request, now: now)
+        return create(key, tunnel: tunnelID, owner: ownerName, with: request, now: now, newTunnel: drawn)
     }
 
     /// Refuses keys the principal may not claim: outside the base domains, a base domain
@@ -166,9 +168,9 @@ extension TableState {
     }
 
     mutating func create(_ key: RouteKey, tunnel id: TunnelID, owner ownerName: String,
-                         with request: AddRequest, now: Int64) -> AddResult {
+                         with request: AddRequest, now: Int64, newTunnel: Bool = false) -> AddResult {
         let owner = internOwner(ownerName)
-        let (t, uuid) = tunnelSlot(for: id, owner: owner)
+        let (t, uuid) = tunnelSlot(for: id, owner: owner, new: newTunnel)
         let revision = nextRevision()
         let ttl = request.ttl?.milliseconds ?? 0
         let expires = ttl > 0 ? now &+ ttl : Slot.never

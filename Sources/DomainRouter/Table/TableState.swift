@@ -374,8 +374,14 @@ struct TableState: ~Copyable {
             name = parent
         default: return []
         }
-        let floor = floorLabels(of: name)
         var labels = TableState.labelCount(Substring(name))
+        // A host right under a base domain (the common case) has no ancestors above the floor.
+        if case .host = key, config.baseDomains.count == 1, let base = config.baseDomains.first,
+           labels == TableState.labelCount(Substring(base)) + 1, name.utf8.count > base.utf8.count,
+           name.hasSuffix(base), name.utf8.dropLast(base.utf8.count).last == UInt8(ascii: ".") {
+            return []
+        }
+        let floor = floorLabels(of: name)
         if case .wildcard = key, labels > floor { names.append(Substring(name)) }
         var rest = Substring(name)
         while let dot = rest.firstIndex(of: ".") {
@@ -609,8 +615,8 @@ struct TableState: ~Copyable {
     }
 
     /// The tunnel record for `id`, created (owned by `owner`) when new, and its UUID bits.
-    mutating func tunnelSlot(for id: TunnelID, owner: UInt32) -> (UInt32, (UInt64, UInt64)?) {
-        let existing = findTunnel(id)
+    mutating func tunnelSlot(for id: TunnelID, owner: UInt32, new: Bool = false) -> (UInt32, (UInt64, UInt64)?) {
+        let existing = new ? nil : findTunnel(id)
         var record = TunnelRecord(head: Slot.none, count: 0, owner: owner, textOffset: 0, textLength: 0)
         let (hash, uuid) = HostNames.withBytes(id.rawValue) { bytes in
             let uuid = TunnelID.uuidBits(bytes)
