@@ -170,14 +170,43 @@ public enum Operations {
     }
 }
 
+/// A request's arguments by name: a handful at most, so a short list searched from the end
+/// (the last of duplicate names wins, as in a JSON object) beats hashing into a dictionary.
+public struct RequestArguments: Sendable, ExpressibleByDictionaryLiteral {
+    public private(set) var members: [(String, JSONValue)]
+
+    public init(_ members: [(String, JSONValue)] = []) {
+        self.members = members
+    }
+
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        members = elements
+    }
+
+    public subscript(name: String) -> JSONValue? {
+        get {
+            for (n, value) in members.reversed() where n == name { return value }
+            return nil
+        }
+        set {
+            members.removeAll { $0.0 == name }
+            if let newValue { members.append((name, newValue)) }
+        }
+    }
+
+    mutating func append(_ name: String, _ value: JSONValue) {
+        members.append((name, value))
+    }
+}
+
 /// A parsed, validated request line.
 public struct Request: Sendable {
     public var id: RequestID?
     public var op: String
     /// The arguments, each present only if given, of the type the spec says.
-    public var arguments: [String: JSONValue]
+    public var arguments: RequestArguments
 
-    public init(id: RequestID?, op: String, arguments: [String: JSONValue] = [:]) {
+    public init(id: RequestID?, op: String, arguments: RequestArguments = [:]) {
         self.id = id
         self.op = op
         self.arguments = arguments
@@ -232,7 +261,7 @@ public struct Request: Sendable {
                 .unknownOp, "unknown op '\(op.prefix(40))'; known: \(Operations.all.map(\.name).joined(separator: ", "))",
                 details: .object([("op", .string(String(op.prefix(100))))]))))
         }
-        var arguments: [String: JSONValue] = [:]
+        var arguments = RequestArguments()
         for (name, member) in members where name != "id" && name != "op" {
             guard let arg = spec.arguments.first(where: { $0.name == name }) else {
                 var message = "unknown field '\(name.prefix(40))' for \(op)"
@@ -243,7 +272,7 @@ public struct Request: Sendable {
             if let problem = typeProblem(member, arg) {
                 return .failure(RequestFailure(id: id, error: ProtocolError(.badRequest, "field '\(name)' must be \(problem), not \(member.typeName)", details: .object([("field", .string(name))]))))
             }
-            arguments[name] = member
+            arguments.append(name, member)
         }
         for arg in spec.arguments where arg.required && arguments[arg.name] == nil {
             return .failure(RequestFailure(id: id, error: ProtocolError(.badRequest, "missing field '\(arg.name)' for \(op): \(arg.summary)", details: .object([("field", .string(arg.name))]))))
