@@ -59,7 +59,7 @@ public final class RouterServer: Sendable {
         principals = try Principals(adminGroup: configuration.adminGroup)
         instance = randomHex(bytes: 8)
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads ?? System.coreCount))
     }
 
     /// Binds the socket and starts serving. After a failure the server is spent.

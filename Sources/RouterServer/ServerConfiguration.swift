@@ -21,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     public var watcherBuffer: Int
     /// The route table's rules.
     public var table: RouteTableConfiguration
+    /// Event loop threads serving connections (nil: one per core). Changes to the table are
+    /// serialized, so a write-heavy daemon on few cores may do better with fewer threads.
+    public var threads: Int?
 
     public init(
         socketPath: String,
@@ -31,7 +34,8 @@ public struct ServerConfiguration: Sendable {
         maximumConnections: Int = 4096,
         grace: Duration = .seconds(5),
         watcherBuffer: Int = 4096,
-        table: RouteTableConfiguration = RouteTableConfiguration()
+        table: RouteTableConfiguration = RouteTableConfiguration(),
+        threads: Int? = nil
     ) {
         self.socketPath = socketPath
         self.socketMode = socketMode
@@ -42,6 +46,7 @@ public struct ServerConfiguration: Sendable {
         self.grace = grace
         self.watcherBuffer = watcherBuffer
         self.table = table
+        self.threads = threads
     }
 }
 

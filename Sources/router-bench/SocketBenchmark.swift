@@ -14,6 +14,8 @@ import RouterServer
 /// of its own on a Unix socket and prints each figure beside Redis's.
 struct SocketBenchmark {
     var seconds = 3.0
+    /// Event loop threads for the routerd under test (nil: one per core, as routerd defaults).
+    var threads: Int?
 
     /// A blocking line client, enough for load generation.
     final class Client {
@@ -71,9 +73,9 @@ struct SocketBenchmark {
         logger.logLevel = .error
         var tableConfiguration = RouteTableConfiguration(baseDomains: ["example.com"])
         tableConfiguration.tcpPorts = 1...65535
-        let server = try RouterServer(configuration: ServerConfiguration(socketPath: path, table: tableConfiguration), logger: logger)
+        let server = try RouterServer(configuration: ServerConfiguration(socketPath: path, table: tableConfiguration, threads: threads), logger: logger)
         try await server.start()
-        print("router-bench socket: routerd in this process on \(path); \(ProcessInfoLite.cpuCount) cores; \(fmt(seconds, 1)) s per figure")
+        print("router-bench socket: routerd in this process on \(path); \(ProcessInfoLite.cpuCount) cores, \(threads.map(String.init) ?? "one per core") event loop threads; \(fmt(seconds, 1)) s per figure")
 
         // Something to look up.
         let loader = try Client(path: path)

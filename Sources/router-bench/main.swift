@@ -7,7 +7,7 @@
 let arguments = Array(CommandLine.arguments.dropFirst())
 let usage = """
     usage: router-bench table [--routes N] [--rounds N]
-           router-bench socket [--seconds N]
+           router-bench socket [--seconds N] [--threads N]
            router-bench cli [--runs N]
 
       table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
@@ -39,6 +39,7 @@ case "table":
 case "socket":
     var bench = SocketBenchmark()
     bench.seconds = Double(option("--seconds", default: 3))
+    if arguments.contains("--threads") { bench.threads = option("--threads", default: 1) }
     do {
         try await bench.run()
     } catch {

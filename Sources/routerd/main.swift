@@ -84,6 +84,9 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The most connections served at once.", valueName: "n"))
     var maxConnections: Int = 4096
 
+    @Option(help: ArgumentHelp("Event loop threads (default: one per core). Changes to the table are serialized, so a write-heavy daemon on few cores may do better with 1.", valueName: "n"))
+    var threads: Int?
+
     @Option(help: ArgumentHelp("A watcher whose unread backlog stays above this many events for 2 s (or passes 16 times it) is sent slow_consumer and disconnected.", valueName: "n"))
     var watcherBuffer: Int = 4096
 
@@ -117,6 +120,7 @@ struct Routerd: AsyncParsableCommand {
         }
         guard maxLine >= 256 else { throw ValidationError("--max-line must be at least 256 bytes") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256") }
         guard watcherBuffer >= 1 else { throw ValidationError("--watcher-buffer must be at least 1") }
     }
 
@@ -151,7 +155,8 @@ struct Routerd: AsyncParsableCommand {
             maximumConnections: maxConnections,
             grace: DurationText.parse(grace)!,
             watcherBuffer: watcherBuffer,
-            table: table)
+            table: table,
+            threads: threads)
         let server: RouterServer
         do {
             server = try RouterServer(configuration: configuration, logger: Logger(label: "routerd"))

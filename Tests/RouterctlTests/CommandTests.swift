@@ -46,6 +46,14 @@ struct CommandTests {
         }
     }
 
+    @Test func daemonOnOneEventLoopThreadServesPipelinedClients() throws {
+        try withDaemon(["--threads", "1"]) { d in
+            let lines = (0..<500).map { "add t\($0)" }.joined(separator: "\n")
+            let r = d.run(["batch"], stdin: lines)
+            #expect(r.status == 0 && r.stderr.contains("500 ok"))
+        }
+    }
+
     @Test func quietPrintsNothingOnSuccess() throws {
         try withDaemon { d in
             let r = d.run(["add", "foo", "-q"])
