@@ -84,28 +84,35 @@ struct SocketBenchmark {
         try loader.send(batch)
         for _ in 0..<1000 { _ = try loader.readLine() }
 
+        // Redis runs beside routerd; each routerd figure is followed at once by its Redis
+        // counterpart, so that both see the same load on this shared machine.
+        let redis = try RedisBaseline(seconds: seconds)
+        defer { redis?.stop() }
         let bulk = try bulkAdd(path: path, count: 100_000)
         let lookup = Array(#"{"id":1,"op":"lookup","host":"k7.example.com"}"#.utf8) + [0x0A]
         let unpipelined1 = try rate(path: path, connections: 1, depth: 1) { _, _ in lookup }
+        let redisGet1 = try redis?.run(["-c", "1", "-n", String(Int(30_000 * seconds)), "-t", "get"])
         let unpipelined50 = try rate(path: path, connections: 50, depth: 1) { _, _ in lookup }
+        let redisGet50 = try redis?.run(["-c", "50", "-n", String(Int(200_000 * seconds)), "-t", "get"])
         let pipelinedLookup = try rate(path: path, connections: 50, depth: 16) { _, _ in lookup }
+        let redisGetPipelined = try redis?.run(["-c", "50", "-P", "16", "-n", String(Int(2_000_000 * seconds)), "-t", "get"])
         let pipelinedAdd = try rate(path: path, connections: 50, depth: 16) { connection, n in
             Array(#"{"op":"add","key":"p\#(connection)-\#(n)"}"#.utf8) + [0x0A]
         }
+        let redisSetPipelined = try redis?.run(["-c", "50", "-P", "16", "-n", String(Int(2_000_000 * seconds)), "-t", "set"])
         let (expiryP50, expiryP99) = try expiryLatency(path: path, count: 200)
         await server.shutdown()
 
-        let redis = try RedisBaseline(seconds: seconds)
         func ratio(_ ours: Double, _ theirs: Double?) -> String { theirs.map { fmt(ours / $0, 3) } ?? "null" }
         func show(_ name: String, _ ours: Double, _ theirs: Double?, target: String) {
             let redisText = theirs.map { fmt($0, 0) } ?? "—"
             print("\(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(pad(fmt(ours, 0), 10)) ops/s   Redis \(pad(redisText, 10))   ratio \(ratio(ours, theirs))  (target \(target))")
         }
         print("")
-        show("unpipelined lookup, 1 connection", unpipelined1, redis?.get1, target: "≥ 0.7")
-        show("unpipelined lookup, 50 connections", unpipelined50, redis?.get50, target: "≥ 0.7")
-        show("pipelined (16 × 50 conns) add", pipelinedAdd, redis?.setPipelined, target: "≥ 0.25")
-        show("pipelined (16 × 50 conns) lookup", pipelinedLookup, redis?.getPipelined, target: "≥ 0.25")
+        show("unpipelined lookup, 1 connection", unpipelined1, redisGet1, target: "≥ 0.7")
+        show("unpipelined lookup, 50 connections", unpipelined50, redisGet50, target: "≥ 0.7")
+        show("pipelined (16 × 50 conns) add", pipelinedAdd, redisSetPipelined, target: "≥ 0.25")
+        show("pipelined (16 × 50 conns) lookup", pipelinedLookup, redisGetPipelined, target: "≥ 0.25")
         print("100,000 adds over one connection: \(fmt(bulk, 3)) s (target ≤ 0.5 s)")
         print("expiry latency, deadline to event: p50 \(fmt(expiryP50, 1)) ms, p99 \(fmt(expiryP99, 1)) ms")
         if redis == nil { print("(redis-server or redis-benchmark not installed: no Redis figures)") }
@@ -114,10 +121,10 @@ struct SocketBenchmark {
             {"bench":"socket","unpipelined_1_ops":\(fmt(unpipelined1, 0)),"unpipelined_50_ops":\(fmt(unpipelined50, 0)),\
             "pipelined_add_ops":\(fmt(pipelinedAdd, 0)),"pipelined_lookup_ops":\(fmt(pipelinedLookup, 0)),\
             "bulk_100k_add_s":\(fmt(bulk, 3)),"expiry_latency_ms_p50":\(fmt(expiryP50, 1)),"expiry_latency_ms_p99":\(fmt(expiryP99, 1)),\
-            "redis_unpipelined_1_ops":\(number(redis?.get1)),"redis_unpipelined_50_ops":\(number(redis?.get50)),\
-            "redis_pipelined_set_ops":\(number(redis?.setPipelined)),"redis_pipelined_get_ops":\(number(redis?.getPipelined)),\
-            "ratio_unpipelined_1":\(ratio(unpipelined1, redis?.get1)),"ratio_unpipelined_50":\(ratio(unpipelined50, redis?.get50)),\
-            "ratio_pipelined_add":\(ratio(pipelinedAdd, redis?.setPipelined)),"ratio_pipelined_lookup":\(ratio(pipelinedLookup, redis?.getPipelined))}
+            "redis_unpipelined_1_ops":\(number(redisGet1)),"redis_unpipelined_50_ops":\(number(redisGet50)),\
+            "redis_pipelined_set_ops":\(number(redisSetPipelined)),"redis_pipelined_get_ops":\(number(redisGetPipelined)),\
+            "ratio_unpipelined_1":\(ratio(unpipelined1, redisGet1)),"ratio_unpipelined_50":\(ratio(unpipelined50, redisGet50)),\
+            "ratio_pipelined_add":\(ratio(pipelinedAdd, redisSetPipelined)),"ratio_pipelined_lookup":\(ratio(pipelinedLookup, redisGetPipelined))}
             """)
     }
 
@@ -231,57 +238,58 @@ struct UncheckedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// Redis on a Unix socket in a temporary folder, measured with redis-benchmark.
-struct RedisBaseline {
-    var get1: Double
-    var get50: Double
-    var setPipelined: Double
-    var getPipelined: Double
+/// Redis on a Unix socket in a temporary folder, measured with redis-benchmark; kept running
+/// until `stop()` so that its figures can be taken beside routerd's.
+final class RedisBaseline {
+    let directory: String
+    let socket: String
+    let pid: pid_t
+    let benchmark = "/usr/bin/redis-benchmark"
 
     init?(seconds: Double) throws {
         let server = "/usr/bin/redis-server"
-        let benchmark = "/usr/bin/redis-benchmark"
         guard FileManager.default.isExecutableFile(atPath: server), FileManager.default.isExecutableFile(atPath: benchmark) else {
             return nil
         }
         var template = Array("/tmp/rr-XXXXXX".utf8CString)
-        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let socket = directory + "/redis.sock"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: server)
-        process.arguments = ["--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no", "--dir", directory]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer {
-            // Foundation's waitUntilExit can hang off the main thread here; wait with waitpid.
-            kill(process.processIdentifier, SIGKILL) // a throwaway instance; SIGTERM may be blocked in children Foundation spawns
-            var status: Int32 = 0
-            waitpid(process.processIdentifier, &status, 0)
-        }
+        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        socket = directory + "/redis.sock"
+        let argv = [server, "--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no", "--dir", directory]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, server, &actions, nil, cArgs, environ) == 0 else { return nil }
+        self.pid = pid
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
-        func run(_ arguments: [String]) throws -> Double {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: benchmark)
-            p.arguments = ["-s", socket, "--csv", "-q"] + arguments
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            var status: Int32 = 0
-            waitpid(p.processIdentifier, &status, 0)
-            // "test","rps",...
-            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-                let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-                if fields.count > 1, let rps = Double(fields[1]) { return rps }
-            }
-            return 0
+    }
+
+    /// Runs redis-benchmark with `arguments`; returns its requests per second.
+    func run(_ arguments: [String]) throws -> Double {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: benchmark)
+        p.arguments = ["-s", socket, "--csv", "-q"] + arguments
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        var status: Int32 = 0
+        waitpid(p.processIdentifier, &status, 0)
+        // "test","rps",...
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            if fields.count > 1, let rps = Double(fields[1]) { return rps }
         }
-        let n1 = String(Int(30_000 * seconds))
-        let n = String(Int(200_000 * seconds))
-        get1 = try run(["-c", "1", "-n", n1, "-t", "get"])
-        get50 = try run(["-c", "50", "-n", n, "-t", "get"])
-        setPipelined = try run(["-c", "50", "-P", "16", "-n", String(Int(2_000_000 * seconds)), "-t", "set"])
-        getPipelined = try run(["-c", "50", "-P", "16", "-n", String(Int(2_000_000 * seconds)), "-t", "get"])
+        return 0
+    }
+
+    func stop() {
+        kill(pid, SIGKILL) // a throwaway instance
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        try? FileManager.default.removeItem(atPath: directory)
     }
 }
