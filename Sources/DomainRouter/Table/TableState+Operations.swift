@@ -73,7 +73,7 @@ extension TableState {
     /// Refuses keys the principal may not claim: outside the base domains, a base domain
     /// itself, its wildcard, a reserved label, a port outside the range, wildcards too high.
     func checkKey(_ key: RouteKey, principal: Principal) throws(RouteError) {
-        let bases = config.baseDomains.joined(separator: ", ")
+        var bases: String { config.baseDomains.joined(separator: ", ") }
         switch key {
         case .tunnel:
             throw .invalidArgument("add takes a host, wildcard or tcp: key; name the tunnel with the tunnel argument")
@@ -187,7 +187,7 @@ extension TableState {
         addTally(key, owner: owner)
         if let session = request.session { bindSession(s, to: session) }
         scheduleExpiry(s, at: expires, previous: Slot.never)
-        let route = route(s, key: key.description)
+        let route = route(s, key: key.description, tunnel: id)
         publish(RouteEvent(kind: .add, revision: revision, key: route.key, route: route))
         return AddResult(route: route, created: true, revision: revision)
     }

@@ -281,12 +281,12 @@ struct TableState: ~Copyable {
     }
 
     /// The route in slot `s`; `key` saves rebuilding the key when the caller has it.
-    func route(_ s: UInt32, key: String? = nil) -> Route {
+    func route(_ s: UInt32, key: String? = nil, tunnel: TunnelID? = nil) -> Route {
         let slot = slots[Int(s)]
         return Route(
             key: key ?? keyString(s),
             kind: slot.kind,
-            tunnel: tunnelID(ofSlot: s),
+            tunnel: tunnel ?? tunnelID(ofSlot: s),
             target: decodeTarget(slot),
             labels: slot.flags & Slot.hasLabels == 0 ? [:] : labels[s] ?? [:],
             owner: owners[Int(slot.owner)],
