@@ -20,6 +20,15 @@ struct Routerctl: ParsableCommand {
 
             \(ExitStatus.summary)
 
+            FILES:
+              /run/routerd/routerd.sock      the default socket for root
+              $XDG_RUNTIME_DIR/routerd.sock  the default socket for other users
+              ~/.routerctl_history           the shell's history
+
+            PROTOCOL: routerctl speaks routerd's protocol v1, one JSON object per line on the \
+            socket (docs/protocol.md; routerd(8) summarizes it). `batch` also takes raw protocol \
+            requests, lines such as {"op":"add","key":"foo","tunnel":"t1"}.
+
             ENVIRONMENT:
               ROUTER_SOCKET       the socket when --socket is not given
               NO_COLOR            no colour (colour only ever goes to a terminal)

@@ -240,6 +240,25 @@ struct CommandTests {
         }
     }
 
+    @Test func watchAndTouchPrintTablesForPeople() throws {
+        try withDaemon { d in
+            let watch = try d.start(["watch"])
+            usleep(300_000)
+            d.run(["add", "foo", "--tunnel", "t1", "--ttl", "1m"])
+            let touched = d.run(["touch", "foo", "--ttl", "2m"])
+            #expect(touched.stdout.split(separator: "\n").first?.hasPrefix("KEY") == true)
+            #expect(touched.stdout.contains("foo.example.com") && touched.stdout.contains("in 2m"))
+            #expect(eventually { watch.stdout.contains("update") })
+            watch.signal(SIGINT)
+            let r = watch.wait()
+            #expect(r.status == 0)
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2, "one line per event, no sync line off a terminal: \(r.stdout)")
+            #expect(lines.first?.hasPrefix("1") == true && lines.first?.contains("add") == true && lines.first?.contains("foo.example.com") == true)
+            #expect(lines.last?.contains("update") == true)
+        }
+    }
+
     @Test func addSessionHoldsTheRouteUntilInterrupted() throws {
         try withDaemon { d in
             let holder = try d.start(["add", "held", "--tunnel", "t1", "--session"])
