@@ -10,16 +10,8 @@ struct CLIBenchmark {
 
     /// Spawns `argv` with stdout and stderr to /dev/null and returns its wall time in ms and status.
     static func time(_ argv: [String]) -> (Double, Int32) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
         let start = Clock.now()
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return (.nan, -1) }
+        guard let pid = spawn(argv, quiet: true) else { return (.nan, -1) }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         return (Clock.seconds(since: start) * 1000, (status >> 8) & 0xFF)
@@ -44,7 +36,7 @@ struct CLIBenchmark {
         let (_, added) = Self.time([routerctl, "--socket", path, "add", "foo", "--tunnel", "t1", "-q"])
         guard added == 0 else { throw BenchError(description: "routerctl add failed with \(added)") }
         let lookup = [routerctl, "--socket", path, "lookup", "foo.example.com"]
-        let redis = RedisCLI(directory: directory)
+        let redis = RedisCLI()
         defer { redis?.stop() }
         var ours: [Double] = []
         var theirs: [Double] = []
@@ -72,34 +64,18 @@ struct BenchError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// A throwaway redis-server on a Unix socket and the redis-cli command line that GETs from it.
+/// A throwaway redis-server and the redis-cli command line that GETs from it.
 struct RedisCLI {
-    let pid: pid_t
+    let server: RedisServer
     let get: [String]
 
-    init?(directory: String) {
-        let server = "/usr/bin/redis-server"
+    init?() {
         let cli = "/usr/bin/redis-cli"
-        guard FileManager.default.isExecutableFile(atPath: server), FileManager.default.isExecutableFile(atPath: cli) else { return nil }
-        let socket = directory + "/redis.sock"
-        let argv = [server, "--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no", "--dir", directory]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, server, &actions, nil, cArgs, environ) == 0 else { return nil }
-        self.pid = pid
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
-        _ = CLIBenchmark.time([cli, "-s", socket, "SET", "foo", "t1"])
-        get = [cli, "-s", socket, "GET", "foo"]
+        guard FileManager.default.isExecutableFile(atPath: cli), let server = RedisServer() else { return nil }
+        self.server = server
+        _ = CLIBenchmark.time([cli, "-s", server.socket, "SET", "foo", "t1"])
+        get = [cli, "-s", server.socket, "GET", "foo"]
     }
 
-    func stop() {
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
+    func stop() { server.stop() }
 }

@@ -238,40 +238,49 @@ struct UncheckedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// Redis on a Unix socket in a temporary folder, measured with redis-benchmark; kept running
-/// until `stop()` so that its figures can be taken beside routerd's.
-final class RedisBaseline {
+/// A throwaway redis-server on a Unix socket in a temporary folder (the baseline for the
+/// socket and cli benchmarks); `stop()` kills it and removes the folder.
+final class RedisServer {
     let directory: String
     let socket: String
     let pid: pid_t
-    let benchmark = "/usr/bin/redis-benchmark"
 
-    init?(seconds: Double) throws {
+    init?() {
         let server = "/usr/bin/redis-server"
-        guard FileManager.default.isExecutableFile(atPath: server), FileManager.default.isExecutableFile(atPath: benchmark) else {
-            return nil
-        }
+        guard FileManager.default.isExecutableFile(atPath: server) else { return nil }
         var template = Array("/tmp/rr-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         socket = directory + "/redis.sock"
-        let argv = [server, "--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no", "--dir", directory]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, server, &actions, nil, cArgs, environ) == 0 else { return nil }
+        guard let pid = spawn([server, "--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no",
+                               "--dir", directory]) else { return nil }
         self.pid = pid
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
+    }
+
+    func stop() {
+        kill(pid, SIGKILL) // a throwaway instance
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Redis measured with redis-benchmark, kept running beside routerd so that each figure can be
+/// taken right after routerd's.
+final class RedisBaseline {
+    let server: RedisServer
+    let benchmark = "/usr/bin/redis-benchmark"
+
+    init?(seconds: Double) throws {
+        guard FileManager.default.isExecutableFile(atPath: benchmark), let server = RedisServer() else { return nil }
+        self.server = server
     }
 
     /// Runs redis-benchmark with `arguments`; returns its requests per second.
     func run(_ arguments: [String]) throws -> Double {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: benchmark)
-        p.arguments = ["-s", socket, "--csv", "-q"] + arguments
+        p.arguments = ["-s", server.socket, "--csv", "-q"] + arguments
         let out = Pipe()
         p.standardOutput = out
         try p.run()
@@ -286,10 +295,5 @@ final class RedisBaseline {
         return 0
     }
 
-    func stop() {
-        kill(pid, SIGKILL) // a throwaway instance
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    func stop() { server.stop() }
 }
