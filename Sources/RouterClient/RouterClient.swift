@@ -5,6 +5,17 @@ import Darwin
 #endif
 import RouterProtocol
 
+// The class has methods named like these calls; these spell out the C functions.
+#if canImport(Glibc)
+private func systemClose(_ fd: Int32) { _ = Glibc.close(fd) }
+private func systemSend(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Glibc.send(fd, p, n, Int32(MSG_NOSIGNAL)) }
+private func systemRecv(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Glibc.recv(fd, p, n, 0) }
+#else
+private func systemClose(_ fd: Int32) { _ = Darwin.close(fd) }
+private func systemSend(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Darwin.send(fd, p, n, 0) }
+private func systemRecv(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Darwin.recv(fd, p, n, 0) }
+#endif
+
 /// The daemon's greeting: who it is, where its revisions stand, and this connection's session.
 public struct Greeting: Hashable, Sendable {
     public var server: String
@@ -127,18 +138,18 @@ public final class RouterClient {
             }
             greeting = try Greeting(line)
         } catch {
-            Glibc.close(fd)
+            systemClose(fd)
             throw error
         }
     }
 
     deinit {
-        if fd >= 0 { Glibc.close(fd) }
+        if fd >= 0 { systemClose(fd) }
     }
 
     /// Closes the connection (ending its session, whose routes go after the daemon's grace).
     public func close() {
-        if fd >= 0 { Glibc.close(fd) }
+        if fd >= 0 { systemClose(fd) }
         fd = -1
     }
 
@@ -180,7 +191,7 @@ public final class RouterClient {
     public func write(_ bytes: [UInt8]) throws(ClientError) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[offset...].withUnsafeBytes { systemSend(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .connectionClosed
@@ -234,7 +245,7 @@ public final class RouterClient {
             if start > 65536 { buffer.removeFirst(start); start = 0 }
             try waitReadable(until: deadline)
             var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = chunk.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
+            let n = chunk.withUnsafeMutableBytes { systemRecv(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
                 throw .connectionClosed

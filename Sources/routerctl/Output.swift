@@ -32,7 +32,11 @@ struct Terminal {
         fflush(nil)
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
+            #if canImport(Glibc)
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            #else
+            let n = bytes.withUnsafeBytes { Darwin.write(fd, $0.baseAddress, $0.count) }
+            #endif
             if n <= 0 { if errno == EINTR { continue } else { return } }
             bytes = bytes.dropFirst(n)
         }
