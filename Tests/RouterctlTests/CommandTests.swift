@@ -202,6 +202,23 @@ struct CommandTests {
         }
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/socat"), "needs socat"))
+    func silentDaemonTimesOutWith69() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/silent.sock"
+        // Accepts connections and never says a word.
+        let silent = try Child("/usr/bin/socat", ["UNIX-LISTEN:\(socket),fork", "SYSTEM:sleep 30"], directory: dir,
+                               ownProcessGroup: true)
+        defer { silent.signalGroup(SIGKILL); silent.wait() }
+        #expect(eventually { FileManager.default.fileExists(atPath: socket) })
+        let started = Date()
+        let r = try Child(productsDirectory + "/routerctl", ["ping", "--socket", socket, "--timeout", "300ms"], directory: dir).wait()
+        #expect(r.status == 69)
+        #expect(r.stderr.contains("no answer from routerd within 300ms"), "\(r.stderr)")
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
     @Test func noArgumentsAndNoTerminalPrintsUsageAndExits64() throws {
         let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

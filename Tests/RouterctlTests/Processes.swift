@@ -28,7 +28,7 @@ final class Child {
     private(set) var status: Int32?
 
     init(_ executable: String, _ arguments: [String], stdin: String = "", environment: [String: String] = [:],
-         directory: String) throws {
+         directory: String, ownProcessGroup: Bool = false) throws {
         let inPath = directory + "/stdin-\(UUID().uuidString)"
         outPath = directory + "/stdout-\(UUID().uuidString)"
         errPath = directory + "/stderr-\(UUID().uuidString)"
@@ -56,7 +56,12 @@ final class Child {
         var all = sigset_t()
         sigfillset(&all)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            flags |= POSIX_SPAWN_SETPGROUP
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw SpawnError(description: "spawn \(executable): \(String(cString: strerror(rc)))") }
@@ -67,6 +72,9 @@ final class Child {
     var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
 
     func signal(_ sig: Int32) { kill(pid, sig) }
+
+    /// Signals the child's whole process group (started with `ownProcessGroup`), its children too.
+    func signalGroup(_ sig: Int32) { kill(-pid, sig) }
 
     /// Waits up to `timeout` seconds; kills the child (and records -9) if it is still running.
     @discardableResult
