@@ -197,7 +197,7 @@ struct SocketBenchmark {
             let reply = try JSONParser.parse(String(decoding: try adder.readLine(), as: UTF8.self))
             if let expires = reply["result"]?["route"]?["expires_at"]?.stringValue,
                let key = reply["result"]?["route"]?["key"]?.stringValue {
-                deadlines[key] = Self.milliseconds(rfc3339: expires)
+                deadlines[key] = Double(WireTime.milliseconds(rfc3339: expires) ?? 0)
             }
         }
         var latencies: [Double] = []
@@ -210,22 +210,6 @@ struct SocketBenchmark {
         }
         latencies.sort()
         return (latencies[latencies.count / 2], latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
-    }
-
-    static func milliseconds(rfc3339 text: String) -> Double {
-        // 2026-11-26T18:02:40.280Z
-        let parts = text.dropLast().split(separator: "T")
-        let date = parts[0].split(separator: "-").compactMap { Int($0) }
-        let time = parts[1].split(separator: ":")
-        var tm = tm()
-        tm.tm_year = Int32(date[0] - 1900)
-        tm.tm_mon = Int32(date[1] - 1)
-        tm.tm_mday = Int32(date[2])
-        tm.tm_hour = Int32(time[0])!
-        tm.tm_min = Int32(time[1])!
-        let seconds = Double(time[2])!
-        tm.tm_sec = 0
-        return Double(timegm(&tm)) * 1000 + seconds * 1000
     }
 }
 

@@ -168,3 +168,18 @@ struct CommandLineValueTests {
         #expect(DurationText.format(.seconds(5400)) == "1h30m")
     }
 }
+
+@Suite("Wire times")
+struct WireTimeTests {
+    @Test func readsTheDaemonsRFC3339Form() {
+        #expect(WireTime.milliseconds(rfc3339: "1970-01-01T00:00:00.000Z") == 0)
+        #expect(WireTime.milliseconds(rfc3339: "2026-11-26T19:30:00.123Z") == 1_795_721_400_123)
+        #expect(WireTime.milliseconds(rfc3339: "2000-02-29T23:59:59Z") == 951_868_799_000)
+    }
+
+    @Test func refusesOtherForms() {
+        for text in ["", "2026-11-26", "2026-11-26 19:30:00Z", "2026-11-26T19:30:00+01:00", "2026-11-26T19:30:0x.000Z"] {
+            #expect(WireTime.milliseconds(rfc3339: text) == nil, "\(text)")
+        }
+    }
+}

@@ -4,7 +4,7 @@ import Testing
 let tmuxPath = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
 /// A terminal for the shell: a detached tmux session on a private tmux server.
-final class Terminal {
+final class TmuxTerminal {
     let server = "rctl-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
 
     init(_ command: String, environment: [String: String]) throws {
@@ -59,7 +59,7 @@ struct ShellTests {
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func tabCompletesACommandAndALiveKey() throws {
         try withDaemon { d in
             d.run(["add", "foo", "--tunnel", "t1"])
-            let t = try Terminal(routerctl, environment: environment(d))
+            let t = try TmuxTerminal(routerctl, environment: environment(d))
             defer { t.close() }
             #expect(t.waitFor("Ctrl-D leaves"))
             try t.type("loo")
@@ -80,7 +80,7 @@ struct ShellTests {
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func historySurvivesIntoASecondSession() throws {
         try withDaemon { d in
-            let first = try Terminal(routerctl + " shell", environment: environment(d))
+            let first = try TmuxTerminal(routerctl + " shell", environment: environment(d))
             #expect(first.waitFor("Ctrl-D leaves"))
             for line in ["stats", "list", "stats"] {
                 try first.type(line)
@@ -93,7 +93,7 @@ struct ShellTests {
             first.close()
             let saved = try String(contentsOfFile: d.directory + "/history", encoding: .utf8)
             #expect(saved == "list\nstats\n", "de-duplicated, latest last: \(saved)")
-            let second = try Terminal(routerctl, environment: environment(d))
+            let second = try TmuxTerminal(routerctl, environment: environment(d))
             defer { second.close() }
             #expect(second.waitFor("Ctrl-D leaves"))
             try second.press("Up")
@@ -105,7 +105,7 @@ struct ShellTests {
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func ctrlCStopsWatchAndTheShellGoesOn() throws {
         try withDaemon { d in
-            let t = try Terminal(routerctl, environment: environment(d))
+            let t = try TmuxTerminal(routerctl, environment: environment(d))
             defer { t.close() }
             #expect(t.waitFor("Ctrl-D leaves"))
             try t.type("watch")
@@ -127,7 +127,7 @@ struct ShellTests {
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func ctrlCAbandonsATypedLineAndCtrlDExitsZero() throws {
         try withDaemon { d in
-            let t = try Terminal(routerctl, environment: environment(d))
+            let t = try TmuxTerminal(routerctl, environment: environment(d))
             defer { t.close() }
             #expect(t.waitFor("Ctrl-D leaves"))
             try t.type("add never")
@@ -145,7 +145,7 @@ struct ShellTests {
         var daemon = try Child(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
         defer { daemon.signal(SIGTERM); daemon.wait() }
         #expect(try Child(routerctl, ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait().status == 0)
-        let t = try Terminal(routerctl, environment: ["ROUTER_SOCKET": socket, "ROUTERCTL_HISTFILE": dir + "/h", "TERM": "xterm"])
+        let t = try TmuxTerminal(routerctl, environment: ["ROUTER_SOCKET": socket, "ROUTERCTL_HISTFILE": dir + "/h", "TERM": "xterm"])
         defer { t.close() }
         #expect(t.waitFor("Ctrl-D leaves"))
         daemon.signal(SIGTERM)
