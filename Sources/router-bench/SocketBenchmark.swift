@@ -128,36 +128,55 @@ struct SocketBenchmark {
             """)
     }
 
-    /// Requests per second over `connections` connections (one thread each), `depth` in flight.
-    func rate(path: String, connections: Int, depth: Int, _ request: @escaping @Sendable (Int, Int) -> [UInt8]) throws -> Double {
+    /// Requests per second over `connections` connections with `depth` requests in flight on each,
+    /// driven the way redis-benchmark drives Redis: one thread polling every connection, sending
+    /// the next `depth` requests on a connection once all its replies are in.
+    func rate(path: String, connections: Int, depth: Int, _ request: (Int, Int) -> [UInt8]) throws -> Double {
         let clients = try (0..<connections).map { _ in try Client(path: path) }
-        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: connections)
-        defer { counts.deallocate() }
-        counts.initialize(repeating: 0)
-        let deadline = Clock.now() + UInt64(seconds * 1e9)
-        let group = DispatchGroup()
-        let sendableClients = UncheckedBox(clients)
-        let sendableCounts = UncheckedBox(counts)
-        for c in 0..<connections {
-            group.enter()
-            Thread.detachNewThread {
-                let client = sendableClients.value[c]
-                var n = 0
-                while Clock.now() < deadline {
-                    var batch: [UInt8] = []
-                    for k in 0..<depth { batch += request(c, n + k) }
-                    guard (try? client.send(batch)) != nil else { break }
-                    for _ in 0..<depth { guard (try? client.readLine()) != nil else { break } }
-                    n += depth
-                }
-                sendableCounts.value[c] = n
-                group.leave()
-            }
+        var outstanding = [Int](repeating: 0, count: connections)
+        var sent = [Int](repeating: 0, count: connections)
+        var completed = 0
+        var fds = clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        func fire(_ c: Int) throws {
+            var batch: [UInt8] = []
+            for k in 0..<depth { batch += request(c, sent[c] + k) }
+            try clients[c].send(batch)
+            sent[c] += depth
+            outstanding[c] = depth
         }
         let start = Clock.now()
-        group.wait()
-        let elapsed = Clock.seconds(since: start)
-        return Double(counts.reduce(0, +)) / elapsed
+        let deadline = start + UInt64(seconds * 1e9)
+        for c in 0..<connections { try fire(c) }
+        var running = connections
+        while running > 0 {
+            guard poll(&fds, nfds_t(fds.count), 1000) > 0 else { continue }
+            for c in 0..<connections where fds[c].revents != 0 && outstanding[c] > 0 {
+                fds[c].revents = 0
+                let lines = chunk.withUnsafeMutableBytes { raw -> Int in
+                    let n = recv(clients[c].fd, raw.baseAddress, raw.count, 0)
+                    guard n > 0 else { return -1 }
+                    // Count the reply lines with memchr (replies are long; the client must stay cheap).
+                    var count = 0
+                    var p = raw.baseAddress!
+                    var left = n
+                    while left > 0, let hit = memchr(p, 0x0A, left) {
+                        count += 1
+                        let skip = p.distance(to: hit) + 1
+                        p += skip
+                        left -= skip
+                    }
+                    return count
+                }
+                guard lines >= 0 else { throw Client.ClientError.closed }
+                outstanding[c] -= lines
+                if outstanding[c] == 0 {
+                    completed += depth
+                    if Clock.now() < deadline { try fire(c) } else { running -= 1; fds[c].events = 0 }
+                }
+            }
+        }
+        return Double(completed) / Clock.seconds(since: start)
     }
 
     /// Seconds to add `count` routes over one connection, fully pipelined.
@@ -213,11 +232,11 @@ struct SocketBenchmark {
     }
 }
 
-/// A value handed to benchmark threads that the benchmark itself keeps exclusive (each thread
-/// touches only its own element); not for general use.
+/// A value handed to a benchmark thread that the benchmark itself keeps exclusive; not for
+/// general use.
 struct UncheckedBox<T>: @unchecked Sendable {
-    // @unchecked: each load-generator thread reads only its own client and writes only its own
-    // counter slot, and the main thread reads the counters after `group.wait()`.
+    // @unchecked: bulkAdd's sender thread only sends on the client while the main thread only
+    // reads from it, and the main thread waits for the sender before it returns.
     let value: T
     init(_ value: T) { self.value = value }
 }
