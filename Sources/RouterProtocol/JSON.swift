@@ -387,6 +387,8 @@ public struct JSONWriter {
     }
 
     public mutating func append(_ text: String) {
+        // Native and literal strings are contiguous: one copy instead of a byte-by-byte walk.
+        if text.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) != nil { return }
         bytes.append(contentsOf: text.utf8)
     }
 
