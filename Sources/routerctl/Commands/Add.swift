@@ -55,7 +55,8 @@ struct Add: RouterCommand {
     var owner: String?
 
     func validate() throws {
-        if random == (key != nil) { throw ValidationError("give a KEY or --random, not \(random ? "both" : "neither")") }
+        if random && key != nil { throw ValidationError("give either a KEY or --random, not both") }
+        if !random && key == nil { throw ValidationError("name the KEY to add (foo, foo.example.com, *.foo.example.com, tcp:N, tcp:auto) or pass --random") }
         if domain != nil && !random { throw ValidationError("--domain goes with --random") }
         _ = try parseLabels(labels)
     }
