@@ -166,27 +166,30 @@ public final class RouteTable: Sendable {
             return .tunnel(try TunnelID(String(text.dropFirst(prefix.count))))
         }
         do throws(NameError) {
-            // Plain lower-case LDH names (no xn-- labels, no wildcard) take the one-pass ASCII path.
-            var name: String
+            // Plain LDH names take the one-pass ASCII path; it refuses xn-- labels, wildcards and
+            // a numeric last label, so what it returns needs only the base domain for a bare label.
             if let fast = Self.fastKeyName(text) {
-                name = fast
-            } else {
-                name = try HostNames.canonicalize(text, as: .name, allowWildcard: true, validateIDN: true,
+                return .host(fast.utf8.contains(UInt8(ascii: ".")) ? fast : try underBaseDomain(fast))
+            }
+            var name = try HostNames.canonicalize(text, as: .name, allowWildcard: true, validateIDN: true,
                                                   checkIPLiteral: false)
-            }
-            if !name.contains(".") {
-                guard configuration.baseDomains.count == 1 else {
-                    throw .ambiguousLabel(label: name, baseDomains: configuration.baseDomains)
-                }
-                name += "." + configuration.baseDomains[0]
-                if name.utf8.count > HostNames.maximumLength { throw .tooLong(length: name.utf8.count) }
-            }
+            if !name.utf8.contains(UInt8(ascii: ".")) { name = try underBaseDomain(name) }
             let lastLabel = name.lastIndex(of: ".").map { name[name.index(after: $0)...] } ?? Substring(name)
             if HostNames.withBytes(String(lastLabel), { HostNames.isNumericLabel($0) }) { throw .ipLiteral(text) }
             return name.hasPrefix("*.") ? .wildcard(String(name.dropFirst(2))) : .host(name)
         } catch {
             throw .invalidName(text, error)
         }
+    }
+
+    /// A bare label under the only base domain.
+    func underBaseDomain(_ label: String) throws(NameError) -> String {
+        guard configuration.baseDomains.count == 1 else {
+            throw .ambiguousLabel(label: label, baseDomains: configuration.baseDomains)
+        }
+        let name = label + "." + configuration.baseDomains[0]
+        if name.utf8.count > HostNames.maximumLength { throw .tooLong(length: name.utf8.count) }
+        return name
     }
 
     /// The canonical form of a plain ASCII name via `HostNames.fastCanonical`, or nil to take the

@@ -141,6 +141,9 @@ struct TableState: ~Copyable {
 
     init(config: RouteTableConfiguration) {
         self.config = config
+        // The ring fills to its limit once and stays there: reserve it now rather than copying it
+        // at each doubling (the pages are not touched, so not resident, until events arrive).
+        history.reserveCapacity(config.historyLimit)
     }
 
     // MARK: Keys and ids
