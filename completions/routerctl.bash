@@ -333,7 +333,7 @@ _routerctl_watch() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout --from-revision --prefix --tunnel)
+    non_repeating_options=(--socket -o --output --timeout --from-revision --instance --prefix --tunnel)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -350,6 +350,9 @@ _routerctl_watch() {
         return
         ;;
     '--from-revision')
+        return
+        ;;
+    '--instance')
         return
         ;;
     '--prefix')

@@ -174,6 +174,7 @@ _routerctl_watch() {
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
         '--timeout[How long to wait for routerd to answer (watch waits for ever once started).]:duration:'
         '--from-revision[Replay events from this revision (inclusive) first.]:n:'
+        '--instance[The daemon instance --from-revision belongs to (from `ping -o json` or an earlier watch); a restarted daemon then answers compacted (status 70) instead of replaying another instance'\''s revisions.]:id:'
         '--prefix[Only keys starting with this.]:prefix:{__routerctl_custom_complete ---completion watch -- --prefix "${current_word_index}" "$(__routerctl_cursor_index_in_current_word)"}'
         '--tunnel[Only routes of this tunnel.]:id:'
         '--version[Show the version.]'

@@ -257,6 +257,23 @@ struct CommandTests {
         }
     }
 
+    @Test func watchFromAnotherInstancesRevisionIsCompactedWith70() throws {
+        try withDaemon { d in
+            d.run(["add", "foo"])
+            let r = d.run(["watch", "--from-revision", "1", "--instance", "0000000000000000"], timeout: 20)
+            #expect(r.status == 70, "\(r.stderr)")
+            #expect(r.stderr.contains("another daemon instance"))
+            let ping = try JSONParser.parse(d.run(["ping", "-o", "json"]).stdout.trimmingCharacters(in: .newlines))
+            let instance = try #require(ping["instance"]?.stringValue)
+            let replay = try d.start(["watch", "--from-revision", "1", "--instance", instance, "-o", "json"])
+            #expect(eventually { replay.stdout.contains("\"sync\"") })
+            replay.signal(SIGINT)
+            let done = replay.wait()
+            #expect(done.status == 0)
+            #expect(done.stdout.split(separator: "\n").first?.contains("\"add\"") == true)
+        }
+    }
+
     @Test func watchAndTouchPrintTablesForPeople() throws {
         try withDaemon { d in
             let watch = try d.start(["watch"])

@@ -22,6 +22,7 @@ struct Watch: RouterCommand {
               routerctl watch
               routerctl watch --prefix api. -o json
               routerctl watch --from-revision 120
+              routerctl watch --from-revision 120 --instance 5d4db46aa6c5be29
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -29,11 +30,18 @@ struct Watch: RouterCommand {
     @Option(help: ArgumentHelp("Replay events from this revision (inclusive) first.", valueName: "n"))
     var fromRevision: UInt64?
 
+    @Option(help: ArgumentHelp("The daemon instance --from-revision belongs to (from `ping -o json` or an earlier watch); a restarted daemon then answers compacted (status 70) instead of replaying another instance's revisions.", valueName: "id"))
+    var instance: String?
+
     @Option(help: ArgumentHelp("Only keys starting with this.", valueName: "prefix"), completion: .custom(routeKeyCompletion))
     var prefix: String?
 
     @Option(help: ArgumentHelp("Only routes of this tunnel.", valueName: "id"))
     var tunnel: String?
+
+    func validate() throws {
+        if instance != nil && fromRevision == nil { throw ValidationError("--instance goes with --from-revision") }
+    }
 
     func execute(in context: Context) throws(ClientError) -> Int32 {
         Interrupt.catchSignals()
@@ -41,7 +49,7 @@ struct Watch: RouterCommand {
         var args: [(String, JSONValue)] = []
         if let fromRevision {
             args.append(("from_revision", .number(fromRevision)))
-            args.append(("instance", .string(client.greeting.instance)))
+            args.append(("instance", .string(instance ?? client.greeting.instance)))
         }
         if let prefix { args.append(("prefix", .string(prefix))) }
         if let tunnel { args.append(("tunnel", .string(tunnel))) }
