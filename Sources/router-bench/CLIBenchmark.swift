@@ -1,6 +1,4 @@
 import Foundation
-import Logging
-import DomainRouter
 import RouterServer
 
 /// The wall time of one `routerctl lookup` process (spawn to exit), beside `redis-cli GET`
@@ -18,15 +16,9 @@ struct CLIBenchmark {
     }
 
     func run() async throws {
-        var template = Array("/tmp/rb-XXXXXX".utf8CString)
-        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        let directory = temporaryDirectory("rb-")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/r.sock"
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
-        let server = try RouterServer(configuration: ServerConfiguration(
-            socketPath: path, table: RouteTableConfiguration(baseDomains: ["example.com"])), logger: logger)
-        try await server.start()
+        let (server, path) = try await startBenchDaemon(in: directory)
         let routerctl = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("routerctl").path
         guard FileManager.default.isExecutableFile(atPath: routerctl) else {
             await server.shutdown()

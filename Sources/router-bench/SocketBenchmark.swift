@@ -65,16 +65,11 @@ struct SocketBenchmark {
     }
 
     func run() async throws {
-        var template = Array("/tmp/rb-XXXXXX".utf8CString)
-        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        let directory = temporaryDirectory("rb-")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/r.sock"
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
         var tableConfiguration = RouteTableConfiguration(baseDomains: ["example.com"])
         tableConfiguration.tcpPorts = 1...65535
-        let server = try RouterServer(configuration: ServerConfiguration(socketPath: path, table: tableConfiguration, threads: threads), logger: logger)
-        try await server.start()
+        let (server, path) = try await startBenchDaemon(in: directory, table: tableConfiguration, threads: threads)
         print("router-bench socket: routerd in this process on \(path); \(ProcessInfoLite.cpuCount) cores, \(threads.map(String.init) ?? "one per core") event loop threads; \(fmt(seconds, 1)) s per figure")
 
         // Something to look up.
@@ -251,8 +246,7 @@ final class RedisServer {
     init?() {
         let server = "/usr/bin/redis-server"
         guard FileManager.default.isExecutableFile(atPath: server) else { return nil }
-        var template = Array("/tmp/rr-XXXXXX".utf8CString)
-        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        directory = temporaryDirectory("rr-")
         socket = directory + "/redis.sock"
         guard let pid = spawn([server, "--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no",
                                "--dir", directory]) else { return nil }

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import DomainRouter
+import Logging
 import RouterServer
 
 /// Monotonic time for benchmarks.
@@ -75,4 +77,21 @@ func spawn(_ argv: [String], quiet: Bool = false) -> pid_t? {
     var pid: pid_t = 0
     guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return nil }
     return pid
+}
+
+/// A fresh folder under /tmp (`prefix` then six random characters).
+func temporaryDirectory(_ prefix: String) -> String {
+    var template = Array("/tmp/\(prefix)XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+}
+
+/// A routerd in this process on `directory`/r.sock, names under example.com, logging errors only.
+func startBenchDaemon(in directory: String, table: RouteTableConfiguration = RouteTableConfiguration(baseDomains: ["example.com"]),
+                      threads: Int? = nil) async throws -> (server: RouterServer, path: String) {
+    let path = directory + "/r.sock"
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let server = try RouterServer(configuration: ServerConfiguration(socketPath: path, table: table, threads: threads), logger: logger)
+    try await server.start()
+    return (server, path)
 }

@@ -90,10 +90,7 @@ enum BatchLineReader {
             return ([("touch", args)], false)
         default:
             let value = positionals[0]
-            var field = "host"
-            if flags.contains("--sni") { field = "sni" }
-            else if ["tcp:", "uuid:", "tunnel:", "*."].contains(where: { value.hasPrefix($0) }) { field = "key" }
-            return ([("lookup", [(field, .string(value))])], false)
+            return ([("lookup", [(Lookup.field(for: value, sni: flags.contains("--sni")), .string(value))])], false)
         }
     }
 }

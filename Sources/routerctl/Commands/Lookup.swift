@@ -27,7 +27,11 @@ struct Lookup: RouterCommand {
     @Flag(help: "Treat the argument as a TLS SNI name rather than a Host header value.")
     var sni = false
 
-    var field: String {
+    var field: String { Lookup.field(for: value, sni: sni) }
+
+    /// The request field for a lookup argument: `key` for tcp:, uuid:, tunnel: and *. keys, else
+    /// `host` (a raw Host header value) or, with --sni, `sni`.
+    static func field(for value: String, sni: Bool) -> String {
         if sni { return "sni" }
         for prefix in ["tcp:", "uuid:", "tunnel:", "*."] where value.hasPrefix(prefix) { return "key" }
         return "host"
