@@ -392,6 +392,19 @@ public struct JSONWriter {
         bytes.append(contentsOf: text.utf8)
     }
 
+    /// Appends raw bytes that are already valid JSON text (or string content needing no escapes).
+    public mutating func append(bytes raw: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: raw)
+    }
+
+    /// Lets `body` write up to `maximum` bytes in place; it returns how many it wrote.
+    mutating func appendReserved(_ maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+        let old = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: maximum))
+        let n = bytes.withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[old...])) }
+        bytes.removeLast(maximum - n)
+    }
+
     /// Appends one byte, e.g. a newline ending a line.
     public mutating func append(byte: UInt8) {
         bytes.append(byte)

@@ -348,6 +348,27 @@ public enum Reply {
         w.append(",\"result\":")
     }
 
+    /// The most bytes `writeSuccessHead(_:revision:to:)` writes for `id`.
+    public static func maximumSuccessHeadLength(_ id: RequestID?) -> Int {
+        if case .string(let s)? = id { return 60 + JSONOutput.maximumLength(ofString: s) }
+        return 96
+    }
+
+    /// `writeSuccessHead(_:revision:into:)` into reserved memory.
+    public static func writeSuccessHead(_ id: RequestID?, revision: UInt64, to out: inout JSONOutput) {
+        out.literal("{\"id\":")
+        switch id {
+        case .number(let n)?:
+            var n = n // validated: an integer of at most 17 characters
+            n.withUTF8 { out.bytes($0) }
+        case .string(let s)?: out.string(s)
+        case nil: out.literal("null")
+        }
+        out.literal(",\"ok\":true,\"revision\":")
+        out.number(revision)
+        out.literal(",\"result\":")
+    }
+
     public static func failure(_ id: RequestID?, _ error: ProtocolError) -> [UInt8] {
         line(.object([
             ("id", idValue(id)), ("ok", .bool(false)),

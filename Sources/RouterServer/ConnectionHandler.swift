@@ -41,8 +41,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     var flushScheduled = false
     /// Replies gathered during a read burst (see `write`).
     var outbound: ByteBuffer?
-    /// Reused for building hot reply lines.
-    var scratch = JSONWriter(capacity: 1024)
 
     struct Watch {
         var handle: SubscriptionHandle
@@ -194,17 +192,22 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Appends bytes to the outbound buffer.
     func write(_ bytes: [UInt8]) {
         guard let context else { return }
-        if outbound == nil { outbound = context.channel.allocator.buffer(capacity: max(4096, bytes.count)) }
+        if outbound == nil { outbound = context.channel.allocator.buffer(capacity: max(16_384, bytes.count)) }
         outbound!.writeBytes(bytes)
         if outbound!.readableBytes >= 65_536 { emitOutbound() }
     }
 
-    /// Builds one line in the scratch writer and appends it (no intermediate arrays).
-    func writeLine(_ body: (inout JSONWriter) -> Void) {
-        scratch.removeAll()
-        body(&scratch)
-        scratch.append(byte: 0x0A)
-        write(scratch.bytes)
+    /// Writes one reply line of at most `maximumLength` bytes (newline included) straight into
+    /// the outbound buffer.
+    func writeReply(maximumLength: Int, _ body: (inout JSONOutput) -> Void) {
+        guard let context else { return }
+        if outbound == nil { outbound = context.channel.allocator.buffer(capacity: max(16_384, maximumLength)) }
+        outbound!.writeWithUnsafeMutableBytes(minimumWritableBytes: maximumLength) { raw in
+            var out = JSONOutput(raw)
+            body(&out)
+            return out.count
+        }
+        if outbound!.readableBytes >= 65_536 { emitOutbound() }
     }
 
     /// Hands the gathered replies to the pipeline (without flushing).
@@ -309,11 +312,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         let result = try table.add(try addRequest(request), as: principal)
         logAdd(result)
         let viewer = principal
-        writeLine { w in
-            Reply.writeSuccessHead(request.id, revision: result.revision, into: &w)
-            w.append("{\"route\":")
-            Wire.writeRoute(result.route, for: viewer, into: &w)
-            w.append("}}")
+        writeReply(maximumLength: Reply.maximumSuccessHeadLength(request.id) + Wire.maximumLength(of: result.route) + 16) { out in
+            Reply.writeSuccessHead(request.id, revision: result.revision, to: &out)
+            out.literal("{\"route\":")
+            Wire.writeRoute(result.route, for: viewer, to: &out)
+            out.literal("}}\n")
         }
     }
 
@@ -500,13 +503,19 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             let revision = table.revision
             let viewer = principal
-            writeLine { w in
-                Reply.writeSuccessHead(request.id, revision: revision, into: &w)
-                w.append("{\"route\":")
-                Wire.writeRoute(result.route, for: viewer, into: &w)
-                w.append(result.match == .exact ? ",\"match\":\"exact\",\"via\":" : ",\"match\":\"wildcard\",\"via\":")
-                w.write(string: result.via)
-                w.append("}}")
+            let length = Reply.maximumSuccessHeadLength(request.id) + Wire.maximumLength(of: result.route)
+                + JSONOutput.maximumLength(ofString: result.via) + 64
+            writeReply(maximumLength: length) { out in
+                Reply.writeSuccessHead(request.id, revision: revision, to: &out)
+                out.literal("{\"route\":")
+                Wire.writeRoute(result.route, for: viewer, to: &out)
+                if result.match == .exact {
+                    out.literal(",\"match\":\"exact\",\"via\":")
+                } else {
+                    out.literal(",\"match\":\"wildcard\",\"via\":")
+                }
+                out.string(result.via)
+                out.literal("}}\n")
             }
         } catch {
             throw Wire.error(error)

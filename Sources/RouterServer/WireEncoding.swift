@@ -21,49 +21,95 @@ enum Wire {
         return .raw(w.bytes)
     }
 
-    /// Writes a route's JSON into `w` (no intermediate buffer).
+    /// Writes a route's JSON into `w`.
     static func writeRoute(_ r: Route, for principal: Principal, into w: inout JSONWriter) {
-        let v = r.redacted(for: principal)
-        w.append("{\"key\":")
-        w.write(string: v.key)
-        w.append(",\"kind\":\"")
-        w.append(v.kind.rawValue)
-        w.append("\",\"tunnel\":")
-        w.write(string: v.tunnel.rawValue)
-        w.append(",\"target\":")
-        if let target = v.target { w.write(string: target.description) } else { w.append("null") }
-        w.append(",\"labels\":{")
-        for (i, (key, value)) in v.labels.sorted(by: { $0.key < $1.key }).enumerated() {
-            if i > 0 { w.append(",") }
-            w.write(string: key)
-            w.append(":")
-            w.write(string: value)
+        w.write(maximumLength: maximumLength(of: r)) { writeRoute(r, for: principal, to: &$0) }
+    }
+
+    /// The most bytes `writeRoute` writes for `r`: the field names and fixed-size values (about
+    /// 330 bytes), plus each string's worst case.
+    static func maximumLength(of r: Route) -> Int {
+        // Fixed part: field names, kind, tunnel (at most 128), session, times, ttl, revisions.
+        var n = 520 + JSONOutput.maximumLength(ofString: r.key) + JSONOutput.maximumLength(ofString: r.owner)
+        if let target = r.target { n += JSONOutput.maximumLength(ofString: target.description) }
+        for (key, value) in r.labels { n += 2 + JSONOutput.maximumLength(ofString: key) + JSONOutput.maximumLength(ofString: value) }
+        return n
+    }
+
+    /// Writes a route's JSON, as `principal` may see it (another owner's target and labels
+    /// hidden from non-admins), straight into reserved memory. `WireTypesTests` checks the
+    /// shape against the Codable `WireRoute`.
+    static func writeRoute(_ v: Route, for principal: Principal, to out: inout JSONOutput) {
+        let visible = v.isVisible(to: principal)
+        out.literal("{\"key\":")
+        out.string(v.key)
+        out.literal(",\"kind\":\"")
+        switch v.kind {
+        case .host: out.literal("host")
+        case .wildcard: out.literal("wildcard")
+        case .tcp: out.literal("tcp")
         }
-        w.append("},\"owner\":")
-        w.write(string: v.owner)
-        w.append(",\"session\":")
-        if let session = v.session { w.write(string: String(session)) } else { w.append("null") }
-        // Times are plain ASCII: no escaping needed; created and updated are often the same.
-        let created = v.createdAt.rfc3339
-        w.append(",\"created_at\":\"")
-        w.append(created)
-        w.append("\",\"updated_at\":\"")
-        w.append(v.updatedAt == v.createdAt ? created : v.updatedAt.rfc3339)
-        w.append("\",\"expires_at\":")
-        if let expires = v.expiresAt {
-            w.append("\"")
-            w.append(expires.rfc3339)
-            w.append("\"")
+        out.literal("\",\"tunnel\":\"")
+        // Tunnel ids are [A-Za-z0-9._-]: nothing to escape.
+        out.write(maximum: TunnelID.maximumLength) { v.tunnel.writeText(to: $0) }
+        out.literal("\",\"target\":")
+        if visible, let target = v.target { out.string(target.description) } else { out.literal("null") }
+        out.literal(",\"labels\":{")
+        if visible && !v.labels.isEmpty {
+            for (i, (key, value)) in v.labels.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { out.byte(UInt8(ascii: ",")) }
+                out.string(key)
+                out.byte(UInt8(ascii: ":"))
+                out.string(value)
+            }
+        }
+        out.literal("},\"owner\":")
+        out.string(v.owner)
+        out.literal(",\"session\":")
+        if let session = v.session {
+            out.byte(UInt8(ascii: "\""))
+            out.number(session)
+            out.byte(UInt8(ascii: "\""))
         } else {
-            w.append("null")
+            out.literal("null")
         }
-        w.append(",\"ttl\":")
-        w.write(v.ttl.map(seconds) ?? .null)
-        w.append(",\"create_revision\":")
-        w.append(v.createRevision)
-        w.append(",\"mod_revision\":")
-        w.append(v.modRevision)
-        w.append("}")
+        out.literal(",\"created_at\":")
+        let created = out.count
+        timestamp(v.createdAt, to: &out)
+        let createdLength = out.count - created
+        out.literal(",\"updated_at\":")
+        if v.updatedAt == v.createdAt {
+            out.copy(from: created, count: createdLength)
+        } else {
+            timestamp(v.updatedAt, to: &out)
+        }
+        out.literal(",\"expires_at\":")
+        if let expires = v.expiresAt { timestamp(expires, to: &out) } else { out.literal("null") }
+        out.literal(",\"ttl\":")
+        if let ttl = v.ttl {
+            let ms = ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000
+            if ms % 1000 == 0 && ms >= 0 {
+                out.number(UInt64(ms / 1000))
+            } else if case .number(let text) = seconds(ttl) {
+                var text = text
+                text.withUTF8 { out.bytes($0) }
+            }
+        } else {
+            out.literal("null")
+        }
+        out.literal(",\"create_revision\":")
+        out.number(v.createRevision)
+        out.literal(",\"mod_revision\":")
+        out.number(v.modRevision)
+        out.byte(UInt8(ascii: "}"))
+    }
+
+    /// A timestamp as a quoted RFC 3339 string (plain ASCII: no escaping).
+    @inline(__always)
+    static func timestamp(_ t: Timestamp, to out: inout JSONOutput) {
+        out.byte(UInt8(ascii: "\""))
+        out.write(maximum: Timestamp.maximumRFC3339Length) { t.writeRFC3339(to: $0) }
+        out.byte(UInt8(ascii: "\""))
     }
 
     static func event(_ e: RouteEvent, for principal: Principal) -> JSONValue {

@@ -60,4 +60,27 @@ struct StorageTests {
         }
         #expect(try table.tunnel(TunnelID("t3")).routes.count == (0..<5000).filter { $0 % 7 == 3 && $0 % 2 == 1 }.count)
     }
+
+    @Test func tunnelIdsAreEqualExactlyWhenTheirTextsAre() throws {
+        let drawn = TunnelID.random()
+        let parsed = try TunnelID(drawn.rawValue)
+        #expect(parsed == drawn)
+        #expect(Set([drawn, parsed]).count == 1)
+        #expect(parsed.uuid != nil, "a canonical lower-case UUID is held as its bits")
+        let upper = try TunnelID(drawn.rawValue.uppercased())
+        #expect(upper != drawn && upper.uuid == nil)
+        #expect(try TunnelID("t1").rawValue == "t1")
+        let written = [UInt8](unsafeUninitializedCapacity: TunnelID.maximumLength) { out, count in
+            count = drawn.writeText(to: out.baseAddress!)
+        }
+        #expect(String(decoding: written, as: UTF8.self) == drawn.rawValue)
+    }
+
+    @Test func rawBufferKeepsItsElementsWhileGrowingPastItsReservation() {
+        var buffer = RawBuffer<UInt64>(capacity: 16)
+        // 3 million 8-byte values: from malloc to a mapping, then growth inside the mapping.
+        for i in 0..<3_000_000 { buffer.append(UInt64(i) &* 2_654_435_761) }
+        #expect(buffer.count == 3_000_000)
+        #expect((0..<3_000_000).allSatisfy { buffer[$0] == UInt64($0) &* 2_654_435_761 })
+    }
 }

@@ -182,4 +182,29 @@ struct WireTimeTests {
             #expect(WireTime.milliseconds(rfc3339: text) == nil, "\(text)")
         }
     }
+
+    @Test func directOutputEscapesStringsLikeTheWriter() {
+        var samples = (0..<128).map { String(UnicodeScalar(UInt8($0))) }
+        samples += ["", "plain", "quote\"back\\slash", "tab\tnew\nline\r", "é ü 日本", "\u{7F}\u{1}end"]
+        for text in samples {
+            var writer = JSONWriter()
+            writer.write(string: text)
+            var direct = JSONWriter()
+            direct.write(maximumLength: JSONOutput.maximumLength(ofString: text)) { $0.string(text) }
+            #expect(direct.bytes == writer.bytes, "\(text.debugDescription)")
+        }
+    }
+
+    @Test func directOutputWritesIntegersLikeTheWriter() {
+        for n: UInt64 in [0, 7, 9, 10, 99, 100, 12_345, UInt64(Int64.max), .max] {
+            var writer = JSONWriter()
+            writer.append(n)
+            var direct = JSONWriter()
+            direct.write(maximumLength: JSONOutput.maximumNumberLength) { $0.number(n) }
+            #expect(direct.bytes == writer.bytes)
+        }
+        var negative = JSONWriter()
+        negative.write(maximumLength: 21) { $0.number(Int64.min) }
+        #expect(String(decoding: negative.bytes, as: UTF8.self) == String(Int64.min))
+    }
 }

@@ -26,6 +26,17 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public var description: String { rfc3339 }
 
     public var rfc3339: String {
+        String(unsafeUninitializedCapacity: Timestamp.maximumRFC3339Length) { out in
+            writeRFC3339(to: out.baseAddress!)
+        }
+    }
+
+    /// The longest `rfc3339` text: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    public static let maximumRFC3339Length = 24
+
+    /// Writes `rfc3339` to `out` (room for `maximumRFC3339Length` bytes) and returns its length:
+    /// for replies written straight into a socket buffer, without a String per timestamp.
+    public func writeRFC3339(to out: UnsafeMutablePointer<UInt8>) -> Int {
         let ms = millisecondsSinceEpoch
         var seconds = ms / 1000
         var millis = ms % 1000
@@ -43,27 +54,24 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        // Written digit by digit into one buffer: this runs for every route in every reply.
-        return String(unsafeUninitializedCapacity: 24) { out in
-            var o = 0
-            func digits(_ value: Int64, _ width: Int) {
-                var v = value
-                for i in stride(from: width - 1, through: 0, by: -1) {
-                    out[o + i] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
-                    v /= 10
-                }
-                o += width
+        var o = 0
+        func digits(_ value: Int64, _ width: Int) {
+            var v = value
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                out[o + i] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+                v /= 10
             }
-            func char(_ c: UInt8) {
-                out[o] = c
-                o += 1
-            }
-            digits(year, 4); char(0x2D); digits(month, 2); char(0x2D); digits(day, 2); char(0x54)
-            digits(secs / 3600, 2); char(0x3A); digits(secs / 60 % 60, 2); char(0x3A); digits(secs % 60, 2)
-            if millis != 0 { char(0x2E); digits(millis, 3) }
-            char(0x5A)
-            return o
+            o += width
         }
+        func char(_ c: UInt8) {
+            out[o] = c
+            o += 1
+        }
+        digits(year, 4); char(0x2D); digits(month, 2); char(0x2D); digits(day, 2); char(0x54)
+        digits(secs / 3600, 2); char(0x3A); digits(secs / 60 % 60, 2); char(0x3A); digits(secs % 60, 2)
+        if millis != 0 { char(0x2E); digits(millis, 3) }
+        char(0x5A)
+        return o
     }
 }
 

@@ -1,7 +1,24 @@
 /// A tunnel's id: case-sensitive `[A-Za-z0-9._-]{1,128}`. The daemon assigns a random UUID
 /// when an add names none.
+///
+/// A canonical lower-case UUID (the ids the daemon draws, and most that gateways send) is held
+/// as its 128 bits rather than as text: no heap object per route, and writers format it
+/// straight into their output. Two ids are equal exactly when their texts are.
 public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let rawValue: String
+    enum Storage: Hashable, Sendable {
+        case uuid(UInt64, UInt64)
+        case text(String)
+    }
+
+    let storage: Storage
+
+    /// The id's text.
+    public var rawValue: String {
+        switch storage {
+        case .uuid(let hi, let lo): return TunnelID.uuidString(hi, lo)
+        case .text(let text): return text
+        }
+    }
 
     /// Validates `rawValue`; throws `invalidArgument` naming the rule it breaks.
     public init(_ rawValue: String) throws(RouteError) {
@@ -18,10 +35,62 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
                     "tunnel id '\(rawValue.prefix(40))' may contain only letters, digits, '.', '_' and '-'")
             }
         }
-        self.rawValue = rawValue
+        self.init(unchecked: rawValue)
     }
 
-    init(unchecked rawValue: String) { self.rawValue = rawValue }
+    /// An id already known to be valid (from the table's own storage).
+    init(unchecked rawValue: String) {
+        if rawValue.utf8.count == 36, let (hi, lo) = HostNames.withBytes(rawValue, TunnelID.uuidBits) {
+            storage = .uuid(hi, lo)
+        } else {
+            storage = .text(rawValue)
+        }
+    }
+
+    /// The id of these UUID bits (as stored in the table).
+    init(uuidBits hi: UInt64, _ lo: UInt64) {
+        storage = .uuid(hi, lo)
+    }
+
+    /// The UUID bits, when the id is a canonical lower-case UUID.
+    var uuid: (UInt64, UInt64)? {
+        if case .uuid(let hi, let lo) = storage { return (hi, lo) }
+        return nil
+    }
+
+    /// The longest id text.
+    public static let maximumLength = 128
+
+    /// Writes the id's text to `out` (room for `maximumLength` bytes) and returns its length:
+    /// for replies written straight into a socket buffer.
+    @inline(__always)
+    public func writeText(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        switch storage {
+        case .uuid(let hi, let lo):
+            TunnelID.writeUUID(hi, lo, to: out)
+            return 36
+        case .text(let text):
+            var text = text
+            return text.withUTF8 { bytes in
+                out.update(from: bytes.baseAddress!, count: bytes.count)
+                return bytes.count
+            }
+        }
+    }
+
+    /// Calls `body` with the id's text as UTF-8 bytes, without building a String for a UUID.
+    public func withUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        switch storage {
+        case .uuid(let hi, let lo):
+            return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { out in
+                TunnelID.writeUUID(hi, lo, to: out.baseAddress!)
+                return try body(UnsafeBufferPointer(out))
+            }
+        case .text(let text):
+            var text = text
+            return try text.withUTF8 { try body($0) }
+        }
+    }
 
     /// A fresh random (version 4) UUID from the system CSPRNG, lower-case.
     public static func random() -> TunnelID {
@@ -33,7 +102,7 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
     static func uuid(_ high: UInt64, _ low: UInt64) -> TunnelID {
         let hi = (high & ~0xF000) | 0x4000 // version 4
         let lo = (low & ~(0xC << 60)) | (0x8 << 60) // RFC 4122 variant
-        return TunnelID(unchecked: uuidString(hi, lo))
+        return TunnelID(uuidBits: hi, lo)
     }
 
     /// Writes the canonical 36-character form of a UUID to `out`.

@@ -16,43 +16,57 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
     private(set) var base: UnsafeMutablePointer<Element>
     private(set) var count = 0
     private(set) var capacity: Int
+    /// Elements the memory mapping behind `base` holds (0: the memory is from malloc). A
+    /// growing buffer maps far more address space than it uses: pages are only backed once
+    /// touched, so later growth happens in place instead of copying every element again.
+    private var mapped = 0
 
     /// An empty buffer with room for `capacity` elements; with `zeroed`, all of them read as
     /// zero bytes (and `count` is `capacity`).
     init(capacity: Int, zeroed: Bool = false) {
         self.capacity = max(capacity, 1)
-        base = RawBuffer.allocate(self.capacity, zeroed: zeroed)
+        (base, mapped) = RawBuffer.allocate(self.capacity, reserve: self.capacity, zeroed: zeroed)
         if zeroed { count = self.capacity }
     }
 
     deinit {
-        RawBuffer.free(base, capacity)
+        RawBuffer.free(base, mapped: mapped)
     }
 
     private static var hugePage: Int { 2 << 20 }
 
-    private static func allocate(_ capacity: Int, zeroed: Bool) -> UnsafeMutablePointer<Element> {
+    /// Address space a growing buffer reserves once it is large: 1 GiB (8 million slots).
+    private static var growthReservation: Int { (1 << 30) / MemoryLayout<Element>.stride }
+
+    /// Memory for `capacity` elements; large blocks are mappings of `reserve` elements.
+    private static func allocate(_ capacity: Int, reserve: Int, zeroed: Bool) -> (UnsafeMutablePointer<Element>, Int) {
         let bytes = capacity * MemoryLayout<Element>.stride
         if bytes >= hugePage {
             // Anonymous mappings are zero-filled and page-aligned; ask for huge pages before
             // the first touch so that the kernel backs them that way from the start.
-            let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            // MAP_NORESERVE: the unused part of a reservation is not committed memory.
+            var elements = max(capacity, reserve)
+            var raw = mmap(nil, elements * MemoryLayout<Element>.stride, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+            if raw == MAP_FAILED && elements > capacity {
+                elements = capacity
+                raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            }
             precondition(raw != MAP_FAILED, "out of memory allocating \(bytes) bytes")
             #if canImport(Glibc)
-            _ = madvise(raw, bytes, MADV_HUGEPAGE)
+            _ = madvise(raw, elements * MemoryLayout<Element>.stride, MADV_HUGEPAGE)
             #endif
-            return raw!.bindMemory(to: Element.self, capacity: capacity)
+            return (raw!.bindMemory(to: Element.self, capacity: elements), elements)
         }
         var raw: UnsafeMutableRawPointer?
         precondition(posix_memalign(&raw, 64, max(bytes, 64)) == 0, "out of memory allocating \(bytes) bytes")
         if zeroed { memset(raw!, 0, bytes) }
-        return raw!.bindMemory(to: Element.self, capacity: capacity)
+        return (raw!.bindMemory(to: Element.self, capacity: capacity), 0)
     }
 
-    private static func free(_ base: UnsafeMutablePointer<Element>, _ capacity: Int) {
-        let bytes = capacity * MemoryLayout<Element>.stride
-        if bytes >= hugePage {
-            munmap(base, bytes)
+    private static func free(_ base: UnsafeMutablePointer<Element>, mapped: Int) {
+        if mapped > 0 {
+            munmap(base, mapped * MemoryLayout<Element>.stride)
         } else {
             #if canImport(Glibc)
             Glibc.free(base)
@@ -87,10 +101,15 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
     }
 
     private mutating func grow(to newCapacity: Int) {
-        let fresh = RawBuffer.allocate(newCapacity, zeroed: false)
+        if newCapacity <= mapped {
+            capacity = newCapacity
+            return
+        }
+        let (fresh, freshMapped) = RawBuffer.allocate(newCapacity, reserve: max(newCapacity * 2, RawBuffer.growthReservation), zeroed: false)
         fresh.update(from: base, count: count)
-        RawBuffer.free(base, capacity)
+        RawBuffer.free(base, mapped: mapped)
         base = fresh
+        mapped = freshMapped
         capacity = newCapacity
     }
 }

@@ -156,19 +156,26 @@ public final class RouteTable: Sendable {
     /// Parses and canonicalizes a key as a user writes it: `foo` (a label under the only base
     /// domain), `foo.example.com`, `*.foo.example.com`, `tcp:49000`, `uuid:ID` or `tunnel:ID`.
     public func key(_ text: String) throws(RouteError) -> RouteKey {
-        if text.hasPrefix("tcp:") {
+        // Byte-wise prefix checks: String.hasPrefix compares by Unicode rules (slow, and the
+        // prefixes are ASCII).
+        let utf8 = text.utf8
+        if utf8.starts(with: "tcp:".utf8) {
             guard let port = UInt16(text.dropFirst(4)), port > 0 else {
                 throw .invalidArgument("'\(text.prefix(40))' is not a TCP key: use tcp:PORT with PORT from 1 to 65535")
             }
             return .tcp(port)
         }
-        for prefix in ["uuid:", "tunnel:"] where text.hasPrefix(prefix) {
-            return .tunnel(try TunnelID(String(text.dropFirst(prefix.count))))
+        if utf8.starts(with: "uuid:".utf8) {
+            return .tunnel(try TunnelID(String(Substring(utf8.dropFirst(5)))))
+        }
+        if utf8.starts(with: "tunnel:".utf8) {
+            return .tunnel(try TunnelID(String(Substring(utf8.dropFirst(7)))))
         }
         do throws(NameError) {
             // Plain LDH names take the one-pass ASCII path; it refuses xn-- labels, wildcards and
             // a numeric last label, so what it returns needs only the base domain for a bare label.
-            if let fast = Self.fastKeyName(text) {
+            let base = configuration.baseDomains.count == 1 ? configuration.baseDomains[0] : nil
+            if let fast = Self.fastKeyName(text, underBase: base) {
                 return .host(fast.utf8.contains(UInt8(ascii: ".")) ? fast : try underBaseDomain(fast))
             }
             var name = try HostNames.canonicalize(text, as: .name, allowWildcard: true, validateIDN: true,
@@ -194,12 +201,21 @@ public final class RouteTable: Sendable {
 
     /// The canonical form of a plain ASCII name via `HostNames.fastCanonical`, or nil to take the
     /// full canonicalizer (IDN, wildcards, anything unusual).
-    static func fastKeyName(_ text: String) -> String? {
+    /// With `base`, a bare label comes back already under it (one String built, not three),
+    /// unless that would be too long.
+    static func fastKeyName(_ text: String, underBase base: String? = nil) -> String? {
         HostNames.withBytes(text) { bytes -> String? in
             guard bytes.count <= HostNames.maximumLength else { return nil }
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count + 8) { out -> String? in
-                guard let (count, _) = HostNames.fastCanonical(bytes, source: .sni, into: out.baseAddress!) else { return nil }
-                return String(decoding: UnsafeBufferPointer(start: out.baseAddress!, count: count), as: UTF8.self)
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * HostNames.maximumLength + 8) { out -> String? in
+                let p = out.baseAddress!
+                guard var (count, _) = HostNames.fastCanonical(bytes, source: .sni, into: p) else { return nil }
+                if let base, !UnsafeBufferPointer(start: p, count: count).contains(UInt8(ascii: ".")),
+                   count + 1 + base.utf8.count <= HostNames.maximumLength {
+                    p[count] = UInt8(ascii: ".")
+                    HostNames.withBytes(base) { (p + count + 1).update(from: $0.baseAddress!, count: $0.count) }
+                    count += 1 + base.utf8.count
+                }
+                return String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
             }
         }
     }

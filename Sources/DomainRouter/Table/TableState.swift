@@ -204,16 +204,16 @@ struct TableState: ~Copyable {
     func tunnelID(ofSlot s: UInt32) -> TunnelID {
         let slot = slots[Int(s)]
         if slot.flags & Slot.uuidTunnel != 0 {
-            return TunnelID(unchecked: TunnelID.uuidString(slot.uuidHigh, slot.uuidLow))
+            return TunnelID(uuidBits: slot.uuidHigh, slot.uuidLow)
         }
         let record = tunnels[Int(slot.tunnel)]
         return TunnelID(unchecked: arena.string(at: record.textOffset, length: Int(record.textLength)))
     }
 
     func findTunnel(_ id: TunnelID) -> UInt32? {
-        HostNames.withBytes(id.rawValue) { bytes in
-            let uuid = TunnelID.uuidBits(bytes)
-            return tunnelIndex.find(hash: hasher(bytes)) { t in
+        let uuid = id.uuid
+        return id.withUTF8 { bytes in
+            tunnelIndex.find(hash: hasher(bytes)) { t in
                 let record = tunnels[Int(t)]
                 if let uuid {
                     guard record.textLength == 0, record.head != Slot.none else { return false }
@@ -356,6 +356,19 @@ struct TableState: ~Copyable {
         return nil
     }
 
+    /// Whether `name` is one label directly under `base` (`foo.example.com` under `example.com`),
+    /// compared as bytes (both are canonical).
+    static func isChild(_ name: String, of base: String) -> Bool {
+        HostNames.withBytes(name) { n in
+            HostNames.withBytes(base) { b in
+                guard n.count > b.count + 1 else { return false }
+                let cut = n.count - b.count
+                guard n[cut - 1] == UInt8(ascii: "."), memcmp(n.baseAddress! + cut, b.baseAddress!, b.count) == 0 else { return false }
+                return !n[..<(cut - 1)].contains(UInt8(ascii: "."))
+            }
+        }
+    }
+
     static func labelCount(_ name: Substring) -> Int {
         name.utf8.reduce(1) { $1 == UInt8(ascii: ".") ? $0 + 1 : $0 }
     }
@@ -377,13 +390,11 @@ struct TableState: ~Copyable {
             name = parent
         default: return []
         }
-        var labels = TableState.labelCount(Substring(name))
         // A host right under a base domain (the common case) has no ancestors above the floor.
-        if case .host = key, config.baseDomains.count == 1, let base = config.baseDomains.first,
-           labels == TableState.labelCount(Substring(base)) + 1, name.utf8.count > base.utf8.count,
-           name.hasSuffix(base), name.utf8.dropLast(base.utf8.count).last == UInt8(ascii: ".") {
+        if case .host = key, config.baseDomains.count == 1, TableState.isChild(name, of: config.baseDomains[0]) {
             return []
         }
+        var labels = TableState.labelCount(Substring(name))
         let floor = floorLabels(of: name)
         if case .wildcard = key, labels > floor { names.append(Substring(name)) }
         var rest = Substring(name)
@@ -548,8 +559,10 @@ struct TableState: ~Copyable {
         slots[Int(s)].targetOffset = offset
         slots[Int(s)].targetLength = length
         if newLabels.isEmpty {
-            slots[Int(s)].flags &= ~Slot.hasLabels
-            labels[s] = nil
+            if slots[Int(s)].flags & Slot.hasLabels != 0 {
+                slots[Int(s)].flags &= ~Slot.hasLabels
+                labels[s] = nil
+            }
         } else {
             slots[Int(s)].flags |= Slot.hasLabels
             labels[s] = newLabels
@@ -621,13 +634,13 @@ struct TableState: ~Copyable {
     mutating func tunnelSlot(for id: TunnelID, owner: UInt32, new: Bool = false) -> (UInt32, (UInt64, UInt64)?) {
         let existing = new ? nil : findTunnel(id)
         var record = TunnelRecord(head: Slot.none, count: 0, owner: owner, textOffset: 0, textLength: 0)
-        let (hash, uuid) = HostNames.withBytes(id.rawValue) { bytes in
-            let uuid = TunnelID.uuidBits(bytes)
+        let uuid = id.uuid
+        let hash = id.withUTF8 { bytes in
             if uuid == nil && existing == nil {
                 record.textOffset = arena.append(bytes)
                 record.textLength = UInt8(bytes.count)
             }
-            return (hasher(bytes), uuid)
+            return hasher(bytes)
         }
         if let existing { return (existing, uuid) }
         let t: UInt32
