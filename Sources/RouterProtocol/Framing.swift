@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The protocol's line framing, shared by the daemon's decoder and the clients.
 ///
 /// Lines end at `\n` only (a `\r` before it is dropped). A line longer than the limit is
@@ -22,7 +28,7 @@ public enum LineFraming {
     /// is being skipped (the caller keeps it between calls).
     public static func next(in bytes: UnsafeRawBufferPointer, maximumLength: Int, skipping: Bool) -> Frame {
         guard !bytes.isEmpty else { return .needMore }
-        let newline = bytes.firstIndex(of: UInt8(ascii: "\n"))
+        let newline = memchr(bytes.baseAddress!, 0x0A, bytes.count).map { bytes.baseAddress!.distance(to: UnsafeRawPointer($0)) }
         if skipping {
             if let newline { return .skipped(consumed: newline + 1, finished: true) }
             return .skipped(consumed: bytes.count, finished: false)

@@ -112,6 +112,39 @@ struct OperationTests {
         }
     }
 
+    @Test func aRunOfPipelinedAddsAnswersEachInOrderWithItsOwnError() async throws {
+        // Consecutive adds run together under one table lock; each still stands alone.
+        try await withDaemon { daemon in
+            let c = try daemon.connect()
+            var lines: [String] = []
+            for i in 0..<300 {
+                switch i % 50 {
+                case 7: lines.append(#"{"id":\#(i),"op":"add","key":"bad_name"}"#)
+                case 9: lines.append(#"{"id":\#(i),"op":"add","key":"r\#(i - 1)","tunnel":"other"}"#)
+                default: lines.append(#"{"id":\#(i),"op":"add","key":"r\#(i)","tunnel":"mine"}"#)
+                }
+            }
+            lines.append(#"{"id":"look","op":"lookup","key":"r299"}"#)
+            try c.sendRaw(Array((lines.joined(separator: "\n") + "\n").utf8))
+            var revision = 0
+            for i in 0..<300 {
+                let reply = try c.readJSON()
+                #expect(reply["id"] == .number(i))
+                switch i % 50 {
+                case 7: #expect(reply.errorCode == "invalid_name", "\(i): \(reply)")
+                case 9: #expect(reply.errorCode == "conflict", "\(i): \(reply)")
+                default:
+                    #expect(reply.ok, "\(i): \(reply)")
+                    let created = reply.result?["route"]?["create_revision"]?.integerValue.map(Int.init) ?? 0
+                    #expect(created == revision + 1, "revisions follow request order")
+                    revision = created
+                }
+            }
+            let look = try c.readJSON()
+            #expect(look["id"] == .string("look") && look.ok)
+        }
+    }
+
     @Test func tenThousandPipelinedRequestsAreAnsweredInOrder() async throws {
         try await withDaemon { daemon in
             let c = try daemon.connect()

@@ -224,6 +224,38 @@ public final class RouteTable: Sendable {
 
     /// Adds a route, refreshes the caller's own (same tunnel), or replaces one (`replace`).
     public func add(_ request: AddRequest, as principal: Principal) throws(RouteError) -> AddResult {
+        let request = try prepared(request)
+        let now = self.now
+        return try state.write { (s: inout TableState) throws(RouteError) -> AddResult in
+            try s.add(request, principal: principal, now: now)
+        }
+    }
+
+    /// Several independent adds under one write lock, for a burst of pipelined requests: each
+    /// succeeds or fails on its own, in order, exactly as the same `add` calls one after another
+    /// would (other changes cannot come between them). Not all-or-nothing; see `apply`.
+    public func add(each requests: [AddRequest], as principal: Principal) -> [Result<AddResult, RouteError>] {
+        var results = [Result<AddResult, RouteError>](repeating: .failure(.invalidArgument("not run")), count: requests.count)
+        var ready: [(Int, AddRequest)] = []
+        ready.reserveCapacity(requests.count)
+        for (i, request) in requests.enumerated() {
+            do throws(RouteError) { ready.append((i, try prepared(request))) } catch { results[i] = .failure(error) }
+        }
+        let now = self.now
+        state.write { (s: inout TableState) in
+            for (i, request) in ready {
+                do throws(RouteError) {
+                    results[i] = .success(try s.add(request, principal: principal, now: now))
+                } catch {
+                    results[i] = .failure(error)
+                }
+            }
+        }
+        return results
+    }
+
+    /// A request checked and with its random-name domain canonical, ready for the lock.
+    private func prepared(_ request: AddRequest) throws(RouteError) -> AddRequest {
         try request.validate()
         var request = request
         if case .random(let domain?) = request.name {
@@ -233,10 +265,7 @@ public final class RouteTable: Sendable {
                 throw .invalidName(domain, error)
             }
         }
-        let now = self.now
-        return try state.write { (s: inout TableState) throws(RouteError) -> AddResult in
-            try s.add(request, principal: principal, now: now)
-        }
+        return request
     }
 
     /// Deletes one route, or every route of a tunnel (`uuid:ID`); returns what went.
