@@ -186,6 +186,7 @@ public struct JSONParser {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected ':' after a member name") }
             i += 1
             skipWhitespace()
+            if members.isEmpty { members.reserveCapacity(4) } // one allocation for most requests
             members.append((name, try value(depth: depth)))
             skipWhitespace()
             guard i < bytes.count else { throw error("unexpected end of input in an object") }

@@ -377,6 +377,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func logAdd(_ result: AddResult) {
+        guard logger.logLevel <= .notice else { return } // the metadata costs more than the check
         logger.notice("\(result.created ? "add" : "update")", metadata: [
             "key": "\(result.route.key)", "tunnel": "\(result.route.tunnel)", "owner": "\(result.route.owner)",
         ])

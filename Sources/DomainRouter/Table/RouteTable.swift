@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// What to add: a key (or a random name, or a free port) and the route's attributes.
 public struct AddRequest: Sendable {
     /// How the key is chosen.
@@ -159,24 +164,31 @@ public final class RouteTable: Sendable {
         // Byte-wise prefix checks: String.hasPrefix compares by Unicode rules (slow, and the
         // prefixes are ASCII).
         let utf8 = text.utf8
-        if utf8.starts(with: "tcp:".utf8) {
-            guard let port = UInt16(text.dropFirst(4)), port > 0 else {
-                throw .invalidArgument("'\(text.prefix(40))' is not a TCP key: use tcp:PORT with PORT from 1 to 65535")
+        let prefixed = HostNames.withBytes(text) { bytes in
+            bytes.count >= 4 && (memcmp(bytes.baseAddress!, "tcp:", 4) == 0 || memcmp(bytes.baseAddress!, "uuid", 4) == 0
+                || memcmp(bytes.baseAddress!, "tunn", 4) == 0)
+        }
+        if prefixed {
+            if utf8.starts(with: "tcp:".utf8) {
+                guard let port = UInt16(text.dropFirst(4)), port > 0 else {
+                    throw .invalidArgument("'\(text.prefix(40))' is not a TCP key: use tcp:PORT with PORT from 1 to 65535")
+                }
+                return .tcp(port)
             }
-            return .tcp(port)
-        }
-        if utf8.starts(with: "uuid:".utf8) {
-            return .tunnel(try TunnelID(String(Substring(utf8.dropFirst(5)))))
-        }
-        if utf8.starts(with: "tunnel:".utf8) {
-            return .tunnel(try TunnelID(String(Substring(utf8.dropFirst(7)))))
+            if utf8.starts(with: "uuid:".utf8) {
+                return .tunnel(try TunnelID(String(Substring(utf8.dropFirst(5)))))
+            }
+            if utf8.starts(with: "tunnel:".utf8) {
+                return .tunnel(try TunnelID(String(Substring(utf8.dropFirst(7)))))
+            }
         }
         do throws(NameError) {
             // Plain LDH names take the one-pass ASCII path; it refuses xn-- labels, wildcards and
             // a numeric last label, so what it returns needs only the base domain for a bare label.
             let base = configuration.baseDomains.count == 1 ? configuration.baseDomains[0] : nil
             if let fast = Self.fastKeyName(text, underBase: base) {
-                return .host(fast.utf8.contains(UInt8(ascii: ".")) ? fast : try underBaseDomain(fast))
+                let dotted = HostNames.withBytes(fast) { memchr($0.baseAddress!, 0x2E, $0.count) != nil }
+                return .host(dotted ? fast : try underBaseDomain(fast))
             }
             var name = try HostNames.canonicalize(text, as: .name, allowWildcard: true, validateIDN: true,
                                                   checkIPLiteral: false)

@@ -38,7 +38,7 @@ extension TableState {
                 throw .forbidden("target \(target) is outside the ranges users may point to (\(ranges))")
             }
         }
-        let ownerID = ownerIDs[ownerName]
+        let ownerID = knownOwner(ownerName)
         let key: RouteKey
         switch request.name {
         case .key(let k):

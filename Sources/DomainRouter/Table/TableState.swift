@@ -125,6 +125,7 @@ struct TableState: ~Copyable {
     var labels: [UInt32: [String: String]] = [:]
     var owners: [String] = []
     var ownerIDs: [String: UInt32] = [:]
+    var recentOwner: (name: String, id: UInt32)?
     var below: [String: OwnerTally] = [:]
     var sessions: [UInt64: SessionRecord] = [:]
     var endingSessions: Set<UInt64> = []
@@ -461,10 +462,21 @@ struct TableState: ~Copyable {
     // MARK: Changing
 
     mutating func internOwner(_ name: String) -> UInt32 {
-        if let id = ownerIDs[name] { return id }
+        if let id = knownOwner(name) { return id }
         let id = UInt32(owners.count)
         owners.append(name)
         ownerIDs[name] = id
+        recentOwner = (name, id)
+        return id
+    }
+
+    /// The id of an owner seen before. The last one is kept aside: changes mostly come in runs
+    /// from one owner, and the comparison is cheaper than hashing the name. (Owners are never
+    /// forgotten, so it cannot go stale.)
+    mutating func knownOwner(_ name: String) -> UInt32? {
+        if let recent = recentOwner, recent.name == name { return recent.id }
+        guard let id = ownerIDs[name] else { return nil }
+        recentOwner = (name, id)
         return id
     }
 
