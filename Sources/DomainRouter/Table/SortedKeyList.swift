@@ -8,40 +8,49 @@ import Darwin
 ///
 /// A list of sorted chunks (the layout of Python's `sortedcontainers`): finding a key is two
 /// binary searches, inserting or removing moves at most one chunk's worth of entries. Each
-/// entry packs the key's first four bytes above the slot number, so most comparisons never
-/// touch the key itself; about 9 bytes per route. Hand-written: swift-collections' sorted
-/// containers are not in a stable release. Keys live in the table; callers pass `keyOf`.
+/// entry carries the key's first eight bytes beside the slot number, so most comparisons never
+/// touch the key itself, even among names that share a prefix (`app-1`, `app-2`, …); about
+/// 20 bytes per route. Hand-written: swift-collections' sorted containers are not in a stable
+/// release. Keys live in the table; callers pass `keyOf`.
 struct SortedKeyList {
     typealias KeyOf = (UInt32) -> UnsafeBufferPointer<UInt8>
 
-    static let chunkSize = 512
+    /// A key's first eight bytes (big-endian, zero-padded: ordered as the bytes are) and its slot.
+    struct Entry {
+        var prefix: UInt64
+        var slot: UInt32
+    }
 
-    private var chunks: [[UInt64]] = []
+    static let chunkSize = 256
+
+    private var chunks: [[Entry]] = []
     /// The first entry of each chunk, contiguous, for the outer search.
-    private var firsts: [UInt64] = []
+    private var firsts: [Entry] = []
     private(set) var count = 0
 
     @inline(__always)
     static func prefix(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        if key.count >= 8 {
+            return UInt64(bigEndian: UnsafeRawPointer(key.baseAddress!).loadUnaligned(as: UInt64.self))
+        }
         var p: UInt64 = 0
-        for i in 0..<4 { p = p << 8 | UInt64(i < key.count ? key[i] : 0) }
+        for i in 0..<8 { p = p << 8 | UInt64(i < key.count ? key[i] : 0) }
         return p
     }
 
     @inline(__always)
-    static func entry(_ slot: UInt32, _ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        prefix(key) << 32 | UInt64(slot)
+    static func entry(_ slot: UInt32, _ key: UnsafeBufferPointer<UInt8>) -> Entry {
+        Entry(prefix: prefix(key), slot: slot)
     }
 
     @inline(__always)
-    static func slot(_ entry: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: entry) }
+    static func slot(_ entry: Entry) -> UInt32 { entry.slot }
 
     /// Byte-wise order of an entry's key against `key` (negative, zero, positive).
     @inline(__always)
-    static func compare(_ entry: UInt64, _ key: UnsafeBufferPointer<UInt8>, _ keyPrefix: UInt64, _ keyOf: KeyOf) -> Int {
-        let p = entry >> 32
-        if p != keyPrefix { return p < keyPrefix ? -1 : 1 }
-        return compareBytes(keyOf(slot(entry)), key)
+    static func compare(_ entry: Entry, _ key: UnsafeBufferPointer<UInt8>, _ keyPrefix: UInt64, _ keyOf: KeyOf) -> Int {
+        if entry.prefix != keyPrefix { return entry.prefix < keyPrefix ? -1 : 1 }
+        return compareBytes(keyOf(entry.slot), key)
     }
 
     @inline(__always)
@@ -58,7 +67,7 @@ struct SortedKeyList {
     func position(of key: UnsafeBufferPointer<UInt8>, strictlyAfter: Bool, _ keyOf: KeyOf) -> (chunk: Int, index: Int) {
         if chunks.isEmpty { return (0, 0) }
         let keyPrefix = SortedKeyList.prefix(key)
-        func before(_ entry: UInt64) -> Bool {
+        func before(_ entry: Entry) -> Bool {
             let c = SortedKeyList.compare(entry, key, keyPrefix, keyOf)
             return strictlyAfter ? c <= 0 : c < 0
         }
@@ -106,7 +115,7 @@ struct SortedKeyList {
 
     mutating func remove(_ slot: UInt32, key: UnsafeBufferPointer<UInt8>, _ keyOf: KeyOf) {
         let (c, i) = position(of: key, strictlyAfter: false, keyOf)
-        guard c < chunks.count, i < chunks[c].count, SortedKeyList.slot(chunks[c][i]) == slot else {
+        guard c < chunks.count, i < chunks[c].count, chunks[c][i].slot == slot else {
             assertionFailure("sorted index out of step with the table")
             return
         }
