@@ -38,8 +38,10 @@ public enum RequestID: Hashable, Sendable, CustomStringConvertible {
         case .string(let s):
             self = .string(s)
         case .number(let n):
-            guard let i = value.integerValue, abs(i) <= 9_007_199_254_740_992,
-                  !n.contains("."), !n.contains("e"), !n.contains("E") else { return nil }
+            // An integer is written as digits (and a sign): no fraction, no exponent. Checked on
+            // the bytes; Character-wise String searches cost a tenth of a lookup.
+            let integral = n.utf8.allSatisfy { $0 != UInt8(ascii: ".") && $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") }
+            guard integral, let i = Int64(n), abs(i) <= 9_007_199_254_740_992 else { return nil }
             self = .number(n)
         default:
             return nil

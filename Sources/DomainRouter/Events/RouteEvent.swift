@@ -42,7 +42,7 @@ public struct EventFilter: Hashable, Sendable {
 
     public func matches(_ event: RouteEvent) -> Bool {
         if event.kind == .sync { return true }
-        if let prefix, !event.key.hasPrefix(prefix) { return false }
+        if let prefix, !event.key.utf8.starts(with: prefix.utf8) { return false }
         if let tunnel, event.route?.tunnel != tunnel { return false }
         if let owner, event.route?.owner != owner { return false }
         return true

@@ -80,8 +80,8 @@ public enum RouteTarget: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses a target; throws `invalidArgument` saying what form was expected.
     public init(parsing text: String) throws(RouteError) {
-        if text.hasPrefix("unix:") {
-            let path = String(text.dropFirst(5))
+        if text.utf8.starts(with: "unix:".utf8) {
+            let path = String(Substring(text.utf8.dropFirst(5)))
             guard path.hasPrefix("/"), !path.utf8.contains(0), path.utf8.count <= 107 else {
                 throw .invalidArgument(
                     "target '\(text)': a Unix socket target is unix:/absolute/path (at most 107 bytes)")
@@ -123,7 +123,7 @@ public enum RouteTarget: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .address(let host, let port):
-            return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            return host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]:\(port)" : "\(host):\(port)"
         case .unixSocket(let path):
             return "unix:\(path)"
         }

@@ -351,10 +351,19 @@ struct TableState: ~Copyable {
 
     /// The base domain `name` is at or below, if any (longest first).
     func baseDomain(of name: String) -> String? {
-        for base in config.baseDomains where name == base || name.hasSuffix("." + base) {
-            return base
+        // Canonical names are ASCII: compare bytes (String.hasSuffix compares by Unicode rules).
+        HostNames.withBytes(name) { n in
+            for base in config.baseDomains {
+                let matches = HostNames.withBytes(base) { b -> Bool in
+                    if n.count == b.count { return memcmp(n.baseAddress!, b.baseAddress!, b.count) == 0 }
+                    guard n.count > b.count else { return false }
+                    let cut = n.count - b.count
+                    return n[cut - 1] == UInt8(ascii: ".") && memcmp(n.baseAddress! + cut, b.baseAddress!, b.count) == 0
+                }
+                if matches { return base }
+            }
+            return nil
         }
-        return nil
     }
 
     /// Whether `name` is one label directly under `base` (`foo.example.com` under `example.com`),
