@@ -146,6 +146,10 @@ struct RequestTests {
         #expect(error(#"{"id":9007199254740993,"op":"ping"}"#)?.1.code == .badRequest)
         #expect((try? parse(#"{"id":9007199254740992,"op":"ping"}"#).get())?.id == .number("9007199254740992"))
         #expect((try? parse(#"{"op":"ping"}"#).get())?.id == nil)
+        #expect((try? parse(#"{"id":-9007199254740992,"op":"ping"}"#).get())?.id == .number("-9007199254740992"))
+        for notInteger in ["1e3", "1E3", "2.0", "-0.5"] {
+            #expect(error(#"{"id":\#(notInteger),"op":"ping"}"#)?.1.code == .badRequest, "\(notInteger)")
+        }
     }
 
     @Test func nonObjectsAndEmptyLinesAreBadRequests() {
