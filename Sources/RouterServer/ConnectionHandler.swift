@@ -213,16 +213,23 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Outbound buffers have one size, under malloc's mmap threshold: a full one is handed on
-    /// rather than grown, so freed buffers are reused instead of mapped and faulted in afresh.
+    /// Outbound buffers are never grown (a full one is handed on and another started), so none
+    /// is copied or crosses malloc's mmap threshold. A burst starts with a small one (most
+    /// bursts are a few replies; 50 clients each taking 64 KiB per burst spent 6% in malloc),
+    /// and continues with large ones once it has filled it.
+    static let firstOutboundCapacity = 8_192
     static let outboundCapacity = 65_536
 
     /// Makes room for `count` more bytes in `outbound`, handing a full buffer on first; false
     /// once the connection is gone.
     func reserveOutbound(_ count: Int) -> Bool {
         guard let context else { return false }
-        if let buffer = outbound, buffer.writableBytes < count, buffer.readableBytes > 0 { emitOutbound() }
-        if outbound == nil { outbound = context.channel.allocator.buffer(capacity: max(Self.outboundCapacity, count)) }
+        var size = Self.firstOutboundCapacity
+        if let buffer = outbound, buffer.writableBytes < count, buffer.readableBytes > 0 {
+            emitOutbound()
+            size = Self.outboundCapacity
+        }
+        if outbound == nil { outbound = context.channel.allocator.buffer(capacity: max(size, count)) }
         return true
     }
 
