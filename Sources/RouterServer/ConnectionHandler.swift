@@ -194,7 +194,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     //
     // Replies are gathered into one buffer per read burst (pipelined requests then cost one
     // socket write, not one each) and handed to the pipeline at the end of the burst, before any
-    // write that bypasses the buffer (watch events), or once it holds 64 KiB: order is kept.
+    // write that bypasses the buffer (watch events), or when the next reply does not fit: order
+    // is kept. Hot replies are written straight into it (`writeReply`).
 
     /// Appends bytes to the outbound buffer.
     func write(_ bytes: [UInt8]) {
