@@ -269,18 +269,12 @@ final class ConnectionHandler: ChannelInboundHandler {
             case .failure(let failure):
                 flushAdds()
                 fail(failure.id, failure.error, op: nil)
-            case .success(let request) where request.op == "add":
-                do throws(RouteError) {
-                    queueAdd(request, try addRequest(request))
-                } catch {
-                    flushAdds()
-                    fail(request.id, Wire.error(error), op: "add")
-                }
             case .success(let request):
-                flushAdds()
+                if request.op != "add" { flushAdds() } // adds queue up (see `flushAdds`)
                 do throws(ProtocolError) {
                     try execute(request)
                 } catch {
+                    flushAdds()
                     fail(request.id, error, op: request.op)
                 }
             }
@@ -291,9 +285,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         switch request.op {
         case "hello": try hello(request)
         case "ping": succeed(request, .object([]))
-        case "add":
-            try translating { () throws(RouteError) in queueAdd(request, try addRequest(request)) }
-            flushAdds()
+        case "add": try translating { () throws(RouteError) in queueAdd(request, try addRequest(request)) }
         case "delete": try translating { () throws(RouteError) in try delete(request) }
         case "lookup": try lookup(request)
         case "list": try translating { () throws(RouteError) in try list(request) }
@@ -706,14 +698,24 @@ final class ConnectionHandler: ChannelInboundHandler {
         if backlog > max(limit * 16, 131_072) {
             watchFailed(watchID, .overflow(capacity: limit))
         } else if backlog > limit && watch.check == nil {
-            flow.cameDown.store(false, ordering: .relaxed)
-            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            watches[watchID]!.check = context.eventLoop.scheduleTask(in: Self.slowConsumerPatience) {
-                let handler = loopBound.value
-                handler.watches[watchID]?.check = nil
-                if flow.inFlight.load(ordering: .relaxed) > limit && !flow.cameDown.load(ordering: .relaxed) {
-                    handler.watchFailed(watchID, .overflow(capacity: limit))
-                }
+            checkBacklog(of: watchID, flow: flow, limit: limit)
+        }
+    }
+
+    /// Cuts a watch whose backlog stays above `limit` for the whole patience; one that came
+    /// down in between is given another (it is still behind, but reading).
+    func checkBacklog(of watchID: RequestID?, flow: WatchFlow, limit: Int) {
+        guard let context, watches[watchID]?.ended == false else { return }
+        flow.cameDown.store(false, ordering: .relaxed)
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        watches[watchID]!.check = context.eventLoop.scheduleTask(in: Self.slowConsumerPatience) {
+            let handler = loopBound.value
+            handler.watches[watchID]?.check = nil
+            guard flow.inFlight.load(ordering: .relaxed) > limit else { return }
+            if flow.cameDown.load(ordering: .relaxed) {
+                handler.checkBacklog(of: watchID, flow: flow, limit: limit)
+            } else {
+                handler.watchFailed(watchID, .overflow(capacity: limit))
             }
         }
     }

@@ -161,26 +161,25 @@ public final class RouteTable: Sendable {
     /// Parses and canonicalizes a key as a user writes it: `foo` (a label under the only base
     /// domain), `foo.example.com`, `*.foo.example.com`, `tcp:49000`, `uuid:ID` or `tunnel:ID`.
     public func key(_ text: String) throws(RouteError) -> RouteKey {
-        // Byte-wise prefix checks: String.hasPrefix compares by Unicode rules (slow, and the
-        // prefixes are ASCII).
-        let utf8 = text.utf8
-        let prefixed = HostNames.withBytes(text) { bytes in
-            bytes.count >= 4 && (memcmp(bytes.baseAddress!, "tcp:", 4) == 0 || memcmp(bytes.baseAddress!, "uuid", 4) == 0
-                || memcmp(bytes.baseAddress!, "tunn", 4) == 0)
+        // Which of `tcp:`, `uuid:` and `tunnel:` the text starts with, compared as bytes
+        // (String.hasPrefix compares by Unicode rules: slow, and these prefixes are ASCII).
+        let prefixLength = HostNames.withBytes(text) { bytes -> Int in
+            func starts(_ prefix: StaticString) -> Bool {
+                bytes.count >= prefix.utf8CodeUnitCount && memcmp(bytes.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+            }
+            return starts("tcp:") ? 4 : starts("uuid:") ? 5 : starts("tunnel:") ? 7 : 0
         }
-        if prefixed {
-            if utf8.starts(with: "tcp:".utf8) {
-                guard let port = UInt16(text.dropFirst(4)), port > 0 else {
-                    throw .invalidArgument("'\(text.prefix(40))' is not a TCP key: use tcp:PORT with PORT from 1 to 65535")
-                }
-                return .tcp(port)
+        var rest: String { String(Substring(text.utf8.dropFirst(prefixLength))) }
+        switch prefixLength {
+        case 4:
+            guard let port = UInt16(rest), port > 0 else {
+                throw .invalidArgument("'\(text.prefix(40))' is not a TCP key: use tcp:PORT with PORT from 1 to 65535")
             }
-            if utf8.starts(with: "uuid:".utf8) {
-                return .tunnel(try TunnelID(String(Substring(utf8.dropFirst(5)))))
-            }
-            if utf8.starts(with: "tunnel:".utf8) {
-                return .tunnel(try TunnelID(String(Substring(utf8.dropFirst(7)))))
-            }
+            return .tcp(port)
+        case 5, 7:
+            return .tunnel(try TunnelID(rest))
+        default:
+            break
         }
         do throws(NameError) {
             // Plain LDH names take the one-pass ASCII path; it refuses xn-- labels, wildcards and
