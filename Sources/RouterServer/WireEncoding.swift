@@ -26,8 +26,8 @@ enum Wire {
         w.write(maximumLength: maximumLength(of: r)) { writeRoute(r, for: principal, to: &$0) }
     }
 
-    /// The most bytes `writeRoute` writes for `r`: the field names and fixed-size values (about
-    /// 330 bytes), plus each string's worst case.
+    /// The most bytes `writeRoute` writes for `r`: the field names and fixed-size values (at
+    /// most about 480 bytes), plus each string's worst case.
     static func maximumLength(of r: Route) -> Int {
         // Fixed part: field names, kind, tunnel (at most 128), session, times, ttl, revisions.
         var n = 520 + JSONOutput.maximumLength(ofString: r.key) + JSONOutput.maximumLength(ofString: r.owner)
