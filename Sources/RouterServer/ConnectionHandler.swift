@@ -355,12 +355,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     func flushAdds() {
         guard !addRun.isEmpty else { return }
         let results = table.add(each: addRun, as: principal)
-        let requests = addRunRequests
-        addRun.removeAll(keepingCapacity: true)
-        addRunRequests.removeAll(keepingCapacity: true)
+        addRun.removeAll(keepingCapacity: true) // emptied first: writing may emit, which flushes
+        defer { addRunRequests.removeAll(keepingCapacity: true) }
         let viewer = principal
-        for (request, result) in zip(requests, results) {
-            switch result {
+        for i in results.indices {
+            let request = addRunRequests[i]
+            switch results[i] {
             case .success(let added):
                 logAdd(added)
                 let length = Reply.maximumSuccessHeadLength(request.id) + Wire.maximumLength(of: added.route) + 16

@@ -246,19 +246,21 @@ public final class RouteTable: Sendable {
     /// succeeds or fails on its own, in order, exactly as the same `add` calls one after another
     /// would (other changes cannot come between them). Not all-or-nothing; see `apply`.
     public func add(each requests: [AddRequest], as principal: Principal) -> [Result<AddResult, RouteError>] {
-        var results = [Result<AddResult, RouteError>](repeating: .failure(.invalidArgument("not run")), count: requests.count)
-        var ready: [(Int, AddRequest)] = []
-        ready.reserveCapacity(requests.count)
-        for (i, request) in requests.enumerated() {
-            do throws(RouteError) { ready.append((i, try prepared(request))) } catch { results[i] = .failure(error) }
-        }
+        var results: [Result<AddResult, RouteError>] = []
+        results.reserveCapacity(requests.count)
         let now = self.now
         state.write { (s: inout TableState) in
-            for (i, request) in ready {
+            for request in requests {
                 do throws(RouteError) {
-                    results[i] = .success(try s.add(request, principal: principal, now: now))
+                    // Checked here rather than in a first pass: no second array of requests.
+                    if case .random(_?) = request.name {
+                        results.append(.success(try s.add(try prepared(request), principal: principal, now: now)))
+                    } else {
+                        try request.validate()
+                        results.append(.success(try s.add(request, principal: principal, now: now)))
+                    }
                 } catch {
-                    results[i] = .failure(error)
+                    results.append(.failure(error))
                 }
             }
         }
