@@ -44,6 +44,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     var flushScheduled = false
     /// Replies gathered during a read burst (see `write`).
     var outbound: ByteBuffer?
+    /// Whether change lines (notice) are logged: decided once, as building their metadata for a
+    /// logger that drops them cost more than the add's reply.
+    let auditsChanges: Bool
     /// Adds read but not yet run, and their requests (see `flushAdds`).
     var addRun: [AddRequest] = []
     var addRunRequests: [Request] = []
@@ -63,6 +66,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         var logger = server.logger
         logger[metadataKey: "connection"] = "\(id)"
         self.logger = logger
+        auditsChanges = logger.logLevel <= .notice
     }
 
     var table: RouteTable { server.table }
@@ -377,13 +381,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func logAdd(_ result: AddResult) {
-        guard logger.logLevel <= .notice else { return } // the metadata costs more than the check
+        guard auditsChanges else { return }
         logger.notice("\(result.created ? "add" : "update")", metadata: [
             "key": "\(result.route.key)", "tunnel": "\(result.route.tunnel)", "owner": "\(result.route.owner)",
         ])
     }
 
     func logDelete(_ removed: [Route]) {
+        guard auditsChanges else { return }
         for route in removed {
             logger.notice("delete", metadata: ["key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)"])
         }
