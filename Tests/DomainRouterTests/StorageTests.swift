@@ -83,4 +83,14 @@ struct StorageTests {
         #expect(buffer.count == 3_000_000)
         #expect((0..<3_000_000).allSatisfy { buffer[$0] == UInt64($0) &* 2_654_435_761 })
     }
+
+    @Test func namesAreMatchedToTheirBaseDomainByLabelBoundary() {
+        #expect(TableState.baseStart(of: "foo.example.com", under: "example.com") == 4)
+        #expect(TableState.baseStart(of: "example.com", under: "example.com") == 0)
+        #expect(TableState.baseStart(of: "fooexample.com", under: "example.com") == nil)
+        #expect(TableState.baseStart(of: "com", under: "example.com") == nil)
+        #expect(TableState.isChild("foo.example.com", of: "example.com"))
+        #expect(!TableState.isChild("a.foo.example.com", of: "example.com"))
+        #expect(!TableState.isChild("example.com", of: "example.com"))
+    }
 }

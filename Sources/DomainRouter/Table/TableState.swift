@@ -351,30 +351,25 @@ struct TableState: ~Copyable {
 
     /// The base domain `name` is at or below, if any (longest first).
     func baseDomain(of name: String) -> String? {
-        // Canonical names are ASCII: compare bytes (String.hasSuffix compares by Unicode rules).
-        HostNames.withBytes(name) { n in
-            for base in config.baseDomains {
-                let matches = HostNames.withBytes(base) { b -> Bool in
-                    if n.count == b.count { return memcmp(n.baseAddress!, b.baseAddress!, b.count) == 0 }
-                    guard n.count > b.count else { return false }
-                    let cut = n.count - b.count
-                    return n[cut - 1] == UInt8(ascii: ".") && memcmp(n.baseAddress! + cut, b.baseAddress!, b.count) == 0
-                }
-                if matches { return base }
-            }
-            return nil
-        }
+        config.baseDomains.first { TableState.baseStart(of: name, under: $0) != nil }
     }
 
-    /// Whether `name` is one label directly under `base` (`foo.example.com` under `example.com`),
-    /// compared as bytes (both are canonical).
+    /// Whether `name` is one label directly under `base` (`foo.example.com` under `example.com`).
     static func isChild(_ name: String, of base: String) -> Bool {
+        guard let start = baseStart(of: name, under: base), start > 1 else { return false }
+        return HostNames.withBytes(name) { !$0[..<(start - 1)].contains(UInt8(ascii: ".")) }
+    }
+
+    /// Where `base` starts in `name` when `name` is `base` (0) or below it (after a dot); nil
+    /// otherwise. Canonical names are ASCII: bytes are compared, not Characters (String.hasSuffix
+    /// compares by Unicode rules, and slowly).
+    static func baseStart(of name: String, under base: String) -> Int? {
         HostNames.withBytes(name) { n in
-            HostNames.withBytes(base) { b in
-                guard n.count > b.count + 1 else { return false }
-                let cut = n.count - b.count
-                guard n[cut - 1] == UInt8(ascii: "."), memcmp(n.baseAddress! + cut, b.baseAddress!, b.count) == 0 else { return false }
-                return !n[..<(cut - 1)].contains(UInt8(ascii: "."))
+            HostNames.withBytes(base) { b -> Int? in
+                guard n.count >= b.count, !b.isEmpty else { return nil }
+                let start = n.count - b.count
+                guard start == 0 || n[start - 1] == UInt8(ascii: ".") else { return nil }
+                return memcmp(n.baseAddress! + start, b.baseAddress!, b.count) == 0 ? start : nil
             }
         }
     }
