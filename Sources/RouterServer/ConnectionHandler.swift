@@ -17,9 +17,9 @@ import Synchronization
 /// client drains in time (a tunnel of 10,000 routes deleted at once) pass.
 final class WatchFlow: Sendable {
     let inFlight = Atomic<Int>(0)
-    /// Whether the backlog came down to the limit since the pending check was scheduled: a
-    /// watcher is cut only when it stayed above for the whole patience.
-    let cameDown = Atomic<Bool>(false)
+    /// When the backlog last went above the limit (uptime nanoseconds), 0 while it is at or
+    /// below: a watcher is cut once it has stayed above for the whole patience.
+    let aboveSince = Atomic<UInt64>(0)
 }
 
 /// One connection: its session, its principal, its requests (answered in order) and watches.
@@ -694,7 +694,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let limit = server.configuration.watcherBuffer
         written.futureResult.whenComplete { _ in
             if flow.inFlight.wrappingSubtract(1, ordering: .relaxed).newValue <= limit {
-                flow.cameDown.store(true, ordering: .relaxed)
+                flow.aboveSince.store(0, ordering: .relaxed)
             }
         }
         let backlog = flow.inFlight.wrappingAdd(1, ordering: .relaxed).newValue
@@ -702,25 +702,29 @@ final class ConnectionHandler: ChannelInboundHandler {
         scheduleFlush()
         if backlog > max(limit * 16, 131_072) {
             watchFailed(watchID, .overflow(capacity: limit))
-        } else if backlog > limit && watch.check == nil {
-            checkBacklog(of: watchID, flow: flow, limit: limit)
+        } else if backlog > limit {
+            if flow.aboveSince.load(ordering: .relaxed) == 0 {
+                flow.aboveSince.store(max(1, NIODeadline.now().uptimeNanoseconds), ordering: .relaxed)
+            }
+            if watch.check == nil { checkBacklog(of: watchID, flow: flow, limit: limit, in: Self.slowConsumerPatience) }
         }
     }
 
-    /// Cuts a watch whose backlog stays above `limit` for the whole patience; one that came
-    /// down in between is given another (it is still behind, but reading).
-    func checkBacklog(of watchID: RequestID?, flow: WatchFlow, limit: Int) {
+    /// Cuts a watch whose backlog has stayed above `limit` for the whole patience; while it has
+    /// not yet, looks again when it would have.
+    func checkBacklog(of watchID: RequestID?, flow: WatchFlow, limit: Int, in delay: TimeAmount) {
         guard let context, watches[watchID]?.ended == false else { return }
-        flow.cameDown.store(false, ordering: .relaxed)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        watches[watchID]!.check = context.eventLoop.scheduleTask(in: Self.slowConsumerPatience) {
+        watches[watchID]!.check = context.eventLoop.scheduleTask(in: delay) {
             let handler = loopBound.value
             handler.watches[watchID]?.check = nil
-            guard flow.inFlight.load(ordering: .relaxed) > limit else { return }
-            if flow.cameDown.load(ordering: .relaxed) {
-                handler.checkBacklog(of: watchID, flow: flow, limit: limit)
-            } else {
+            let since = flow.aboveSince.load(ordering: .relaxed)
+            guard since != 0 else { return } // came down; the next rise starts a new check
+            let above = TimeAmount.nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds - since))
+            if above >= Self.slowConsumerPatience {
                 handler.watchFailed(watchID, .overflow(capacity: limit))
+            } else {
+                handler.checkBacklog(of: watchID, flow: flow, limit: limit, in: Self.slowConsumerPatience - above)
             }
         }
     }

@@ -87,7 +87,7 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Event loop threads (default: one per core). Changes to the table are serialized, so a write-heavy daemon on few cores may do better with 1.", valueName: "n"))
     var threads: Int?
 
-    @Option(help: ArgumentHelp("A watcher whose unread backlog stays above this many events for 2 s (or passes 16 times it) is sent slow_consumer and disconnected.", valueName: "n"))
+    @Option(help: ArgumentHelp("A watcher whose unread backlog stays above this many events for 2 s, or at once passes 16 times this (and at least 131,072), is sent slow_consumer and disconnected.", valueName: "n"))
     var watcherBuffer: Int = 4096
 
     @Option(help: ArgumentHelp("Members of this group are admins (besides root and routerd's own user).", valueName: "group"))

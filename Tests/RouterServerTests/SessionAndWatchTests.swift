@@ -126,7 +126,9 @@ struct SessionAndWatchTests {
     }
 
     @Test func aWatcherThatStopsReadingIsCutOffWhileOthersCarryOn() async throws {
-        try await withDaemon({ $0.watcherBuffer = 256 }) { daemon in
+        // 1,024 events of backlog: room for the reading watcher (a debug-built thread sharing two
+        // cores with a debug-built daemon) to fall behind for a moment without being cut.
+        try await withDaemon({ $0.watcherBuffer = 1024 }) { daemon in
             let slow = try daemon.connect()
             try slow.send(#"{"id":"slow","op":"watch"}"#)
             let count = 6000
@@ -142,7 +144,7 @@ struct SessionAndWatchTests {
                 _ = try? fast.readLine()
                 ready.signal()
                 while fastEvents.value.load(ordering: .relaxed) < count, let line = try? fast.readLine(timeout: 20) {
-                    if line.contains("\"event\"") { fastEvents.value.add(1, ordering: .relaxed) }
+                    if line.utf8.starts(with: #"{"id":"fast","event""#.utf8) { fastEvents.value.add(1, ordering: .relaxed) }
                 }
             }
             ready.wait()
@@ -154,6 +156,12 @@ struct SessionAndWatchTests {
             for _ in 0..<count { #expect(try writer.readJSON().ok) }
             done.wait()
             #expect(fastEvents.value.load(ordering: .relaxed) == count)
+            // The watcher that never read is cut once its backlog has stayed above the limit for
+            // 2 s; only then does this test read it (reading earlier would make it a reader).
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline, try writer.request(#"{"op":"stats"}"#).result?["watchers"] != .number(1) {
+                usleep(100_000)
+            }
             var sawSlowConsumer = false
             while let line = try? slow.readLine(timeout: 5) {
                 if line.contains("slow_consumer") { sawSlowConsumer = true }

@@ -57,6 +57,7 @@ struct ClientError: Error, CustomStringConvertible {
 final class LineClient {
     let fd: Int32
     private var buffer: [UInt8] = []
+    private var start = 0
     private(set) var greeting: JSONValue = .null
 
     init(path: String, readGreeting: Bool = true) throws {
@@ -88,10 +89,24 @@ final class LineClient {
     func readLine(timeout: Double = 10) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = String(decoding: buffer[..<newline], as: UTF8.self)
-                buffer.removeFirst(newline + 1)
+            // memchr from where the last line ended: a test reading thousands of lines (a
+            // watcher that must keep up) stays fast even in a debug build.
+            let newline: Int? = buffer.withUnsafeBufferPointer { b in
+                guard start < b.count, let hit = memchr(b.baseAddress! + start, 0x0A, b.count - start) else { return nil }
+                return UnsafeRawPointer(b.baseAddress!).distance(to: UnsafeRawPointer(hit))
+            }
+            if let newline {
+                let line = String(decoding: buffer[start..<newline], as: UTF8.self)
+                start = newline + 1
+                if start == buffer.count {
+                    buffer.removeAll(keepingCapacity: true)
+                    start = 0
+                }
                 return line
+            }
+            if start > 0 {
+                buffer.removeFirst(start)
+                start = 0
             }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { throw ClientError(description: "timed out waiting for a line") }
