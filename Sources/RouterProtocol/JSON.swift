@@ -393,11 +393,6 @@ public struct JSONWriter {
         bytes.append(contentsOf: text.utf8)
     }
 
-    /// Appends raw bytes that are already valid JSON text (or string content needing no escapes).
-    public mutating func append(bytes raw: UnsafeBufferPointer<UInt8>) {
-        bytes.append(contentsOf: raw)
-    }
-
     /// Lets `body` write up to `maximum` bytes in place; it returns how many it wrote.
     mutating func appendReserved(_ maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
         let old = bytes.count

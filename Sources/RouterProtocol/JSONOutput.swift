@@ -144,16 +144,6 @@ public struct JSONOutput {
         }
         cursor += digits
     }
-
-    /// A signed integer's digits.
-    public mutating func number(_ n: Int64) {
-        if n < 0 {
-            byte(UInt8(ascii: "-"))
-            number(n.magnitude)
-        } else {
-            number(UInt64(n))
-        }
-    }
 }
 
 extension JSONWriter {

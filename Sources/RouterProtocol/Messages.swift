@@ -336,27 +336,14 @@ public enum Reply {
         line(.object([("id", idValue(id)), ("ok", .bool(true)), ("revision", .number(revision)), ("result", result)]))
     }
 
-    /// Writes `{"id":ID,"ok":true,"revision":N,"result":` — the caller writes the result and
-    /// then `}` and the newline. For hot replies, written without building a tree.
-    public static func writeSuccessHead(_ id: RequestID?, revision: UInt64, into w: inout JSONWriter) {
-        w.append("{\"id\":")
-        switch id {
-        case .number(let n)?: w.append(n)
-        case .string(let s)?: w.write(string: s)
-        case nil: w.append("null")
-        }
-        w.append(",\"ok\":true,\"revision\":")
-        w.append(revision)
-        w.append(",\"result\":")
-    }
-
     /// The most bytes `writeSuccessHead(_:revision:to:)` writes for `id`.
     public static func maximumSuccessHeadLength(_ id: RequestID?) -> Int {
         if case .string(let s)? = id { return 60 + JSONOutput.maximumLength(ofString: s) }
         return 96
     }
 
-    /// `writeSuccessHead(_:revision:into:)` into reserved memory.
+    /// Writes `{"id":ID,"ok":true,"revision":N,"result":` into reserved memory — the caller
+    /// writes the result and then `}` and the newline. For hot replies, without building a tree.
     public static func writeSuccessHead(_ id: RequestID?, revision: UInt64, to out: inout JSONOutput) {
         out.literal("{\"id\":")
         switch id {

@@ -17,13 +17,8 @@ enum Wire {
     /// against the Codable `WireRoute`.
     static func route(_ r: Route, for principal: Principal) -> JSONValue {
         var w = JSONWriter(capacity: 360)
-        writeRoute(r, for: principal, into: &w)
-        return .raw(w.bytes)
-    }
-
-    /// Writes a route's JSON into `w`.
-    static func writeRoute(_ r: Route, for principal: Principal, into w: inout JSONWriter) {
         w.write(maximumLength: maximumLength(of: r)) { writeRoute(r, for: principal, to: &$0) }
+        return .raw(w.bytes)
     }
 
     /// The most bytes `writeRoute` writes for `r`: the field names and fixed-size values (at
