@@ -50,6 +50,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Adds read but not yet run, and their requests (see `flushAdds`).
     var addRun: [AddRequest] = []
     var addRunRequests: [Request] = []
+    /// Runs of adds handed to the table writer and not answered yet (see `submitAdds`).
+    var runsOut = 0
+    /// A frame waits at the head of `pending` until every submitted run is answered.
+    var waitingForRuns = false
+    /// The connection closed or is shutting down while runs were out: finished when they return.
+    var closedWithRunsOut = false
+    /// The daemon is shutting down: no more reads; what was read is answered, then it closes.
+    var stopping = false
 
     struct Watch {
         var handle: SubscriptionHandle
@@ -113,7 +121,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        if !ready || streaming || !pending.isEmpty {
+        if !accepting || !pending.isEmpty {
             pending.append(frame)
             return
         }
@@ -140,10 +148,15 @@ final class ConnectionHandler: ChannelInboundHandler {
             server.watcherEnded()
         }
         watches = [:]
-        if ready { server.connectionClosed(id, token: token) }
-        logger.info("disconnected")
+        // The session ends once its adds are in: none may land after its routes are let go.
+        if runsOut == 0 { sessionEnded() } else { closedWithRunsOut = true }
         self.context = nil
         context.fireChannelInactive()
+    }
+
+    func sessionEnded() {
+        if ready { server.connectionClosed(id, token: token) }
+        logger.info("disconnected")
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -153,7 +166,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// A half-closed client (a script piping requests) is done once nothing is left to answer.
     func closeIfIdle() {
-        guard inputClosed, ready, !streaming, pending.isEmpty, watches.isEmpty else { return }
+        guard inputClosed, ready, !streaming, pending.isEmpty, runsOut == 0, watches.isEmpty else { return }
         flushThenClose()
     }
 
@@ -175,6 +188,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Shutdown: every watch ends with `unavailable`, then the connection closes.
     func shutdown() {
         guard let context else { return }
+        if !stopping {
+            stopping = true
+            _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
+        }
+        // What was read is answered first: requests held behind runs of adds at the table
+        // writer, and those runs (`runAnswered` comes back here).
+        drain()
+        guard runsOut == 0 else { return }
         for (watchID, watch) in watches where !watch.ended {
             watches[watchID]!.ended = true
             watch.handle.cancel()
@@ -186,8 +207,15 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     // MARK: Requests
 
+    /// Whether the next frame may be handled now: not before the greeting, during a list's
+    /// stream, while a frame waits for the submitted runs, or while the table writer holds as
+    /// many runs as it may.
+    var accepting: Bool {
+        ready && context != nil && !streaming && !waitingForRuns && runsOut < Self.submittedRunLimit
+    }
+
     func drain() {
-        while ready && !streaming, let frame = pending.popFirst() {
+        while accepting, let frame = pending.popFirst() {
             handle(frame)
         }
         flushOutbound()
@@ -256,13 +284,18 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func fail(_ id: RequestID?, _ error: ProtocolError, op: String?) {
-        logger.info("refused", metadata: ["op": "\(op ?? "?")", "code": "\(error.code.rawValue)", "reason": "\(error.message)"])
+        logRefusal(error, op: op)
         write(Reply.failure(id, error))
+    }
+
+    func logRefusal(_ error: ProtocolError, op: String?) {
+        logger.info("refused", metadata: ["op": "\(op ?? "?")", "code": "\(error.code.rawValue)", "reason": "\(error.message)"])
     }
 
     func handle(_ frame: InboundFrame) {
         switch frame {
         case .tooLarge:
+            if waitsForRuns(frame) { return }
             flushAdds()
             fail(nil, ProtocolError(.tooLarge, "line longer than \(server.configuration.maximumLineLength) bytes (--max-line); it was skipped"), op: nil)
         case .line(let buffer):
@@ -271,10 +304,24 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             switch parsed {
             case .failure(let failure):
+                if waitsForRuns(frame) { return }
                 flushAdds()
                 fail(failure.id, failure.error, op: nil)
             case .success(let request):
-                if request.op != "add" { flushAdds() } // adds queue up (see `flushAdds`)
+                if request.op == "add" {
+                    // Adds queue up (see `flushAdds`); a refused one is answered in its place.
+                    do throws(RouteError) {
+                        queueAdd(request, try addRequest(request))
+                        return
+                    } catch {
+                        if waitsForRuns(frame) { return }
+                        flushAdds()
+                        fail(request.id, Wire.error(error), op: request.op)
+                        return
+                    }
+                }
+                if waitsForRuns(frame) { return }
+                flushAdds()
                 do throws(ProtocolError) {
                     try execute(request)
                 } catch {
@@ -346,8 +393,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     // Consecutive adds of a burst of pipelined requests run together under one table lock
     // (`RouteTable.add(each:as:)`): fewer lock hand-offs between event loops adding at once.
     // The run is cut before any other request, error or output, so replies keep request order.
+    //
+    // A full run (a bulk load) goes to the server's table writer thread instead, so that this
+    // loop parses the next run while the table takes the last one: the way Redis's I/O threads
+    // parse and write while one thread executes. Up to `submittedRunLimit` runs are out at
+    // once; their replies are written when they come back, in order. Until then, anything that
+    // is not a valid add waits at the head of `pending`, as do all frames while the limit is
+    // reached. Connections that watch keep every add on their own loop, so that the reply to an
+    // add is always written before the event it caused.
 
     static let addRunLimit = 128
+    static let submittedRunLimit = 8
 
     func queueAdd(_ request: Request, _ add: AddRequest) {
         addRunRequests.append(request)
@@ -355,28 +411,126 @@ final class ConnectionHandler: ChannelInboundHandler {
         if addRun.count >= Self.addRunLimit { flushAdds() }
     }
 
-    /// Runs the queued adds and writes their replies.
+    /// Runs the queued adds and writes their replies, or hands them to the table writer behind
+    /// runs already there (and for a full run).
     func flushAdds() {
         guard !addRun.isEmpty else { return }
-        let results = table.add(each: addRun, as: principal)
-        addRun.removeAll(keepingCapacity: true) // emptied first: writing may emit, which flushes
-        defer { addRunRequests.removeAll(keepingCapacity: true) }
-        let viewer = principal
+        if context == nil || runsOut == 0 && (addRun.count < Self.addRunLimit || !watches.isEmpty) {
+            let results = table.add(each: addRun, as: principal)
+            let requests = addRunRequests
+            addRun.removeAll(keepingCapacity: true) // emptied first: writing may emit, which flushes
+            addRunRequests.removeAll(keepingCapacity: true)
+            answer(requests, results)
+        } else {
+            submitAdds()
+        }
+    }
+
+    /// Hands the queued adds to the table writer, which also writes their replies into one
+    /// buffer; `runAnswered` sends it.
+    func submitAdds() {
+        let run = addRun
+        let ids = addRunRequests.map(\.id)
+        addRun = []
+        addRunRequests = []
+        addRun.reserveCapacity(Self.addRunLimit)
+        addRunRequests.reserveCapacity(Self.addRunLimit)
+        runsOut += 1
+        let table = self.table
+        let viewer = self.principal
+        let allocator = context!.channel.allocator
+        let loop = context!.eventLoop
+        let loopBound = NIOLoopBound(self, eventLoop: loop)
+        let work: @Sendable () -> AnsweredRun = {
+            let results = table.add(each: run, as: viewer)
+            let length = zip(ids, results).reduce(0) { $0 + Self.maximumReplyLength($1.0, $1.1) }
+            var replies = allocator.buffer(capacity: length)
+            for (id, result) in zip(ids, results) { Self.writeReply(id, result, for: viewer, to: &replies) }
+            return AnsweredRun(results: results, replies: replies)
+        }
+        server.tableWriter.runIfActive(eventLoop: loop, work).whenComplete { outcome in
+            // A stopped writer (the daemon shutting down) leaves the run to this loop.
+            loopBound.value.runAnswered((try? outcome.get()) ?? work())
+        }
+    }
+
+    struct AnsweredRun: Sendable {
+        var results: [Result<AddResult, RouteError>]
+        var replies: ByteBuffer
+    }
+
+    /// The oldest submitted run is done: its replies go out, then whatever waited for it. (The
+    /// writer is one thread taking work in order, so runs come back in the order they went.)
+    func runAnswered(_ run: AnsweredRun) {
+        // Still counted as out while its replies are sent: an add queued meanwhile is
+        // submitted behind it, not run ahead of it.
+        emitOutbound()
+        context?.write(wrapOutboundOut(run.replies), promise: nil)
+        for result in run.results {
+            switch result {
+            case .success(let added): logAdd(added)
+            case .failure(let error): logRefusal(Wire.error(error), op: "add")
+            }
+        }
+        runsOut -= 1
+        if runsOut == 0 { waitingForRuns = false }
+        if closedWithRunsOut {
+            if runsOut == 0 { sessionEnded() }
+        } else if stopping {
+            shutdown()
+        } else {
+            drain()
+        }
+    }
+
+    /// Holds `frame` (to be handled again) while runs are out; false when it can go now.
+    func waitsForRuns(_ frame: InboundFrame) -> Bool {
+        if !addRun.isEmpty && runsOut > 0 { submitAdds() }
+        guard runsOut > 0 else { return false }
+        pending.prepend(frame)
+        waitingForRuns = true
+        return true
+    }
+
+    /// Writes the replies of a run of adds into the outbound buffer.
+    func answer(_ requests: [Request], _ results: [Result<AddResult, RouteError>]) {
         for i in results.indices {
-            let request = addRunRequests[i]
+            let id = requests[i].id
             switch results[i] {
             case .success(let added):
                 logAdd(added)
-                let length = Reply.maximumSuccessHeadLength(request.id) + Wire.maximumLength(of: added.route) + 16
-                writeReply(maximumLength: length) { out in
-                    Reply.writeSuccessHead(request.id, revision: added.revision, to: &out)
-                    out.literal("{\"route\":")
-                    Wire.writeRoute(added.route, for: viewer, to: &out)
-                    out.literal("}}\n")
+                if reserveOutbound(Self.maximumReplyLength(id, results[i])) {
+                    Self.writeReply(id, results[i], for: principal, to: &outbound!)
                 }
             case .failure(let error):
-                fail(request.id, Wire.error(error), op: "add")
+                fail(id, Wire.error(error), op: "add")
             }
+        }
+    }
+
+    /// The most bytes `writeReply` writes for a successful add's reply; a refusal's length is
+    /// only known once written (0).
+    static func maximumReplyLength(_ id: RequestID?, _ result: Result<AddResult, RouteError>) -> Int {
+        guard case .success(let added) = result else { return 0 }
+        return Reply.maximumSuccessHeadLength(id) + Wire.maximumLength(of: added.route) + 16
+    }
+
+    /// Writes one add's reply line, as `viewer` may see it.
+    static func writeReply(_ id: RequestID?, _ result: Result<AddResult, RouteError>, for viewer: Principal,
+                           to buffer: inout ByteBuffer) {
+        switch result {
+        case .success(let added):
+            let length = maximumReplyLength(id, result)
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
+                var out = JSONOutput(raw)
+                Reply.writeSuccessHead(id, revision: added.revision, to: &out)
+                out.literal("{\"route\":")
+                Wire.writeRoute(added.route, for: viewer, to: &out)
+                out.literal("}}\n")
+                return out.count
+            }
+        case .failure(let error):
+            buffer.writeBytes(Reply.failure(id, Wire.error(error)))
         }
     }
 

@@ -21,6 +21,8 @@ public final class RouterServer: Sendable {
     let logger: Logger
     let principals: Principals
     let group: MultiThreadedEventLoopGroup
+    /// Runs bulk loads' runs of adds off the event loops (see ConnectionHandler's adds).
+    let tableWriter = NIOThreadPool(numberOfThreads: 1)
     let startedAt = ContinuousClock.now
     private let state = Mutex(State())
 
@@ -67,6 +69,7 @@ public final class RouterServer: Sendable {
         do {
             try await bindAndServe()
         } catch {
+            try? await tableWriter.shutdownGracefully()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -75,6 +78,7 @@ public final class RouterServer: Sendable {
     private func bindAndServe() async throws {
         let path = configuration.socketPath
         try SocketFile.prepare(path)
+        tableWriter.start()
         let maximumLine = configuration.maximumLineLength
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -138,6 +142,7 @@ public final class RouterServer: Sendable {
         for connection in connections { try? await connection.channel.closeFuture.get() }
         sweeper?.cancel(promise: nil)
         SocketFile.remove(configuration.socketPath, inode: inode)
+        try? await tableWriter.shutdownGracefully()
         try? await group.shutdownGracefully()
         logger.info("stopped")
     }
