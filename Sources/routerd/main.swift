@@ -84,7 +84,7 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The most connections served at once.", valueName: "n"))
     var maxConnections: Int = 4096
 
-    @Option(help: ArgumentHelp("Event loop threads (default: one per core). Changes to the table are serialized, so a write-heavy daemon on few cores may do better with 1.", valueName: "n"))
+    @Option(help: ArgumentHelp("Event loop threads (default: one per core). Changes to the table are serialized, so a write-heavy daemon on few cores may do better with 1; long runs of pipelined adds (bulk loads) go to one more thread, the table writer.", valueName: "n"))
     var threads: Int?
 
     @Option(help: ArgumentHelp("A watcher whose unread backlog stays above this many events for 2 s, or at once passes 16 times this (and at least 131,072), is sent slow_consumer and disconnected.", valueName: "n"))
