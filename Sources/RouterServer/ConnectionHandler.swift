@@ -58,6 +58,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     var closedWithRunsOut = false
     /// The daemon is shutting down: no more reads; what was read is answered, then it closes.
     var stopping = false
+    /// Reading is paused while many frames wait behind runs of adds (see `pendingReadLimit`).
+    var readingPaused = false
 
     struct Watch {
         var handle: SubscriptionHandle
@@ -123,9 +125,20 @@ final class ConnectionHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         if !accepting || !pending.isEmpty {
             pending.append(frame)
+            if runsOut > 0 && pending.count >= Self.pendingReadLimit && !readingPaused { pauseReading(true) }
             return
         }
         handle(frame)
+    }
+
+    /// Frames held behind runs of adds beyond which the socket is not read until the runs catch
+    /// up. The table writer finishes without the client's help, so this never waits on a
+    /// client that does not read (replies it leaves unread are buffered, as in Redis).
+    static let pendingReadLimit = 4_096
+
+    func pauseReading(_ pause: Bool) {
+        readingPaused = pause
+        try? context?.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: !pause)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -217,6 +230,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     func drain() {
         while accepting, let frame = pending.popFirst() {
             handle(frame)
+        }
+        if readingPaused && !stopping && (runsOut == 0 || pending.count < Self.pendingReadLimit / 2) {
+            pauseReading(false)
         }
         flushOutbound()
         closeIfIdle()

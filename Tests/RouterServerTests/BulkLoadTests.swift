@@ -51,6 +51,39 @@ struct BulkLoadTests {
         }
     }
 
+    @Test func aLoadFasterThanTheTableIsReadInPartsAndAnsweredInFull() async throws {
+        // With the writer held, the runs out and then the held frames reach their limits and
+        // the daemon stops reading; once the writer goes on, it reads again until the end.
+        try await withDaemon { daemon in
+            let release = DispatchSemaphore(value: 0)
+            daemon.server.tableWriter.submit { _ in release.wait() }
+            let c = try daemon.connect()
+            var batch: [UInt8] = []
+            for i in 0..<20_000 { batch += Array(#"{"id":\#(i),"op":"add","key":"f\#(i)"}"#.utf8) + [0x0A] }
+            let fd = c.fd
+            let payload = batch
+            let sent = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                var offset = 0
+                while offset < payload.count {
+                    let n = payload[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if n <= 0 { break }
+                    offset += n
+                }
+                sent.signal()
+            }
+            usleep(300_000)
+            release.signal()
+            for i in 0..<20_000 {
+                let reply = try c.readJSON()
+                #expect(reply["id"] == .number(i) && reply.ok, "\(i): \(reply)")
+                if reply["id"] != .number(i) { break }
+            }
+            sent.wait()
+            #expect(daemon.server.table.stats().total == 20_000)
+        }
+    }
+
     @Test func aClientLeavingMidLoadLosesEverySessionRoute() async throws {
         // The session may only end once every add it sent is in the table: a run landing
         // after its end would hold routes that nothing removes. With no grace, the session's
