@@ -457,12 +457,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         let allocator = context!.channel.allocator
         let loop = context!.eventLoop
         let loopBound = NIOLoopBound(self, eventLoop: loop)
+        let audits = auditsChanges
         let work: @Sendable () -> AnsweredRun = {
             let results = table.add(each: run, as: viewer)
-            let length = zip(ids, results).reduce(0) { $0 + Self.maximumReplyLength($1.0, $1.1) }
-            var replies = allocator.buffer(capacity: length)
-            for (id, result) in zip(ids, results) { Self.writeReply(id, result, for: viewer, to: &replies) }
-            return AnsweredRun(results: results, replies: replies)
+            var replies = allocator.buffer(capacity: results.count * Self.typicalReplyLength)
+            var refused = false
+            for i in results.indices {
+                if case .failure = results[i] { refused = true }
+                Self.writeReply(ids[i], results[i], for: viewer, to: &replies)
+            }
+            return AnsweredRun(replies: replies, results: audits || refused ? results : nil)
         }
         server.tableWriter.runIfActive(eventLoop: loop, work).whenComplete { outcome in
             // A stopped writer (the daemon shutting down) leaves the run to this loop.
@@ -471,9 +475,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     struct AnsweredRun: Sendable {
-        var results: [Result<AddResult, RouteError>]
         var replies: ByteBuffer
+        /// For the log: present when change lines are logged or an add was refused.
+        var results: [Result<AddResult, RouteError>]?
     }
+
+    /// An add's reply without target or labels is about 330 bytes; a run's buffer grows if
+    /// its replies are longer.
+    static let typicalReplyLength = 384
 
     /// The oldest submitted run is done: its replies go out, then whatever waited for it. (The
     /// writer is one thread taking work in order, so runs come back in the order they went.)
@@ -482,7 +491,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         // submitted behind it, not run ahead of it.
         emitOutbound()
         context?.write(wrapOutboundOut(run.replies), promise: nil)
-        for result in run.results {
+        for result in run.results ?? [] {
             switch result {
             case .success(let added): logAdd(added)
             case .failure(let error): logRefusal(Wire.error(error), op: "add")
