@@ -142,7 +142,7 @@ struct SocketFileTests {
     @Test func aPathThatIsNotASocketIsLeftAlone() async throws {
         let directory = TestDaemon.makeDirectory()
         let path = directory + "/file"
-        FileManager.default.createFile(atPath: path, contents: Data("keep".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("keep".utf8))
         await #expect(throws: ServerError.socketPathInUse(path)) {
             _ = try await TestDaemon.start { $0.socketPath = path }
         }

@@ -22,13 +22,17 @@ final class TestDaemon: Sendable {
         return path
     }
 
-    static func start(_ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestDaemon {
+    /// A daemon logging to `logger` (by default, only critical lines).
+    static func start(logger: Logger? = nil, _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestDaemon {
         let directory = makeDirectory()
         var configuration = ServerConfiguration(socketPath: directory + "/r.sock",
                                                 table: RouteTableConfiguration(baseDomains: ["example.com"]))
         configure(&configuration)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        let logger = logger ?? {
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            return quiet
+        }()
         do {
             let server = try RouterServer(configuration: configuration, logger: logger)
             try await server.start()

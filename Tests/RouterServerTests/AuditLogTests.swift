@@ -1,0 +1,81 @@
+import Logging
+import RouterProtocol
+import Synchronization
+import Testing
+@testable import RouterServer
+
+/// Keeps every line logged through its loggers, for tests of what the daemon logs.
+final class LogRecorder: Sendable {
+    struct Line: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    private let lines = Mutex<[Line]>([])
+
+    var all: [Line] { lines.withLock { $0 } }
+
+    func logger(level: Logger.Level) -> Logger {
+        var logger = Logger(label: "test") { _ in Handler(recorder: self) }
+        logger.logLevel = level
+        return logger
+    }
+
+    struct Handler: LogHandler {
+        let recorder: LogRecorder
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            let line = Line(level: event.level, message: event.message.description,
+                            metadata: all.mapValues { "\($0)" })
+            recorder.lines.withLock { $0.append(line) }
+        }
+    }
+}
+
+/// The audit trail: one line per connection, per change and per refused request, none per
+/// successful lookup, whichever thread ran the change.
+@Suite("The daemon's log", .serialized)
+struct AuditLogTests {
+    @Test func everyChangeAndRefusalIsLoggedOnceAndLookupsAreNot() async throws {
+        let recorder = LogRecorder()
+        let daemon = try await TestDaemon.start(logger: recorder.logger(level: .info))
+        do {
+            let c = try daemon.connect()
+            // 300 adds in one burst: full runs go to the table writer, the rest run on the loop.
+            var lines: [String] = []
+            for i in 0..<300 { lines.append(#"{"id":\#(i),"op":"add","key":"a\#(i)","tunnel":"t"}"#) }
+            lines.append(#"{"id":"dup","op":"add","key":"a1","tunnel":"other"}"#)
+            lines.append(#"{"id":"look","op":"lookup","host":"a1.example.com"}"#)
+            lines.append(#"{"id":"del","op":"delete","key":"a2"}"#)
+            try c.sendRaw(Array((lines.joined(separator: "\n") + "\n").utf8))
+            for _ in 0..<lines.count { _ = try c.readJSON() }
+            c.close()
+            #expect(eventually { recorder.all.contains { $0.message == "disconnected" } })
+        } catch {
+            await daemon.stop()
+            throw error
+        }
+        await daemon.stop()
+        let log = recorder.all
+        let adds = log.filter { $0.message == "add" }
+        #expect(adds.count == 300)
+        #expect(Set(adds.compactMap { $0.metadata["key"] }) == Set((0..<300).map { "a\($0).example.com" }))
+        #expect(adds.allSatisfy { $0.level == .notice && $0.metadata["tunnel"] == "t" && $0.metadata["owner"] != nil })
+        let refused = log.filter { $0.message == "refused" }
+        #expect(refused.count == 1)
+        #expect(refused.first?.metadata["code"] == "conflict")
+        #expect(log.filter { $0.message == "delete" }.map { $0.metadata["key"] } == ["a2.example.com"])
+        #expect(log.filter { $0.message == "connected" }.count == 1)
+        #expect(!log.contains { $0.metadata["key"] == "a1.example.com" && $0.message != "add" },
+                "a successful lookup is not logged")
+    }
+}
