@@ -49,7 +49,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     let auditsChanges: Bool
     /// Adds read but not yet run, and their requests (see `flushAdds`).
     var addRun: [AddRequest] = []
-    var addRunRequests: [Request] = []
+    var addRunIDs: [RequestID?] = []
     /// Runs of adds handed to the table writer and not answered yet (see `submitAdds`).
     var runsOut = 0
     /// A frame waits at the head of `pending` until every submitted run is answered.
@@ -315,26 +315,25 @@ final class ConnectionHandler: ChannelInboundHandler {
             flushAdds()
             fail(nil, ProtocolError(.tooLarge, "line longer than \(server.configuration.maximumLineLength) bytes (--max-line); it was skipped"), op: nil)
         case .line(let buffer):
-            let parsed = buffer.withUnsafeReadableBytes { raw in
-                Request.parse(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
+            // The common add line is read straight into its arguments; anything else in full.
+            let (flat, parsed) = buffer.withUnsafeReadableBytes { raw in
+                let line = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
+                if let flat = AddArguments.parseLine(line) { return (Optional(flat), Result<Request, RequestFailure>?.none) }
+                return (nil, Request.parse(line))
             }
-            switch parsed {
+            if let (id, arguments) = flat {
+                handleAdd(id, arguments, frame)
+                return
+            }
+            switch parsed! {
             case .failure(let failure):
                 if waitsForRuns(frame) { return }
                 flushAdds()
                 fail(failure.id, failure.error, op: nil)
             case .success(let request):
                 if request.op == "add" {
-                    // Adds queue up (see `flushAdds`); a refused one is answered in its place.
-                    do throws(RouteError) {
-                        queueAdd(request, try addRequest(request))
-                        return
-                    } catch {
-                        if waitsForRuns(frame) { return }
-                        flushAdds()
-                        fail(request.id, Wire.error(error), op: request.op)
-                        return
-                    }
+                    handleAdd(request.id, AddArguments(request), frame)
+                    return
                 }
                 if waitsForRuns(frame) { return }
                 flushAdds()
@@ -348,11 +347,22 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Adds queue up (see `flushAdds`); a refused one is answered in its place.
+    func handleAdd(_ id: RequestID?, _ arguments: AddArguments, _ frame: InboundFrame) {
+        do throws(RouteError) {
+            queueAdd(id, try addRequest(arguments))
+        } catch {
+            if waitsForRuns(frame) { return }
+            flushAdds()
+            fail(id, Wire.error(error), op: "add")
+        }
+    }
+
     func execute(_ request: Request) throws(ProtocolError) {
         switch request.op {
         case "hello": try hello(request)
         case "ping": succeed(request, .object([]))
-        case "add": try translating { () throws(RouteError) in queueAdd(request, try addRequest(request)) }
+        case "add": try translating { () throws(RouteError) in queueAdd(request.id, try addRequest(AddArguments(request))) }
         case "delete": try translating { () throws(RouteError) in try delete(request) }
         case "lookup": try lookup(request)
         case "list": try translating { () throws(RouteError) in try list(request) }
@@ -421,8 +431,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     static let addRunLimit = 128
     static let submittedRunLimit = 8
 
-    func queueAdd(_ request: Request, _ add: AddRequest) {
-        addRunRequests.append(request)
+    func queueAdd(_ id: RequestID?, _ add: AddRequest) {
+        addRunIDs.append(id)
         addRun.append(add)
         if addRun.count >= Self.addRunLimit { flushAdds() }
     }
@@ -433,10 +443,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard !addRun.isEmpty else { return }
         if context == nil || runsOut == 0 && (addRun.count < Self.addRunLimit || !watches.isEmpty) {
             let results = table.add(each: addRun, as: principal)
-            let requests = addRunRequests
+            let ids = addRunIDs
             addRun.removeAll(keepingCapacity: true) // emptied first: writing may emit, which flushes
-            addRunRequests.removeAll(keepingCapacity: true)
-            answer(requests, results)
+            addRunIDs.removeAll(keepingCapacity: true)
+            answer(ids, results)
         } else {
             submitAdds()
         }
@@ -446,11 +456,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// buffer; `runAnswered` sends it.
     func submitAdds() {
         let run = addRun
-        let ids = addRunRequests.map(\.id)
+        let ids = addRunIDs
         addRun = []
-        addRunRequests = []
+        addRunIDs = []
         addRun.reserveCapacity(Self.addRunLimit)
-        addRunRequests.reserveCapacity(Self.addRunLimit)
+        addRunIDs.reserveCapacity(Self.addRunLimit)
         runsOut += 1
         let table = self.table
         let viewer = self.principal
@@ -518,9 +528,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Writes the replies of a run of adds into the outbound buffer.
-    func answer(_ requests: [Request], _ results: [Result<AddResult, RouteError>]) {
+    func answer(_ ids: [RequestID?], _ results: [Result<AddResult, RouteError>]) {
         for i in results.indices {
-            let id = requests[i].id
+            let id = ids[i]
             switch results[i] {
             case .success(let added):
                 logAdd(added)
@@ -573,35 +583,30 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    func addRequest(_ request: Request) throws(RouteError) -> AddRequest {
+    func addRequest(_ a: AddArguments) throws(RouteError) -> AddRequest {
         let name: AddRequest.Name
-        let key = request.string("key")
-        if request.bool("random") {
-            guard key == nil else { throw .invalidArgument("give either key or random, not both") }
-            name = .random(domain: request.string("domain"))
-        } else if let key {
-            guard request.arguments["domain"] == nil else { throw .invalidArgument("domain goes with random: true") }
+        if a.random {
+            guard a.key == nil else { throw .invalidArgument("give either key or random, not both") }
+            name = .random(domain: a.domain)
+        } else if let key = a.key {
+            guard a.domain == nil else { throw .invalidArgument("domain goes with random: true") }
             name = key == "tcp:auto" ? .tcpAuto : .key(try table.key(key))
         } else {
             throw .invalidArgument("add needs a key (or random: true)")
         }
         var ttl: Duration?
-        if let value = request.number("ttl") {
+        if let value = a.ttl {
             do { ttl = try seconds(value, field: "ttl") } catch { throw .invalidArgument(error.message) }
-        }
-        var labels: [String: String] = [:]
-        if case .object(let members)? = request.arguments["labels"] {
-            for (name, value) in members { labels[name] = value.stringValue ?? "" }
         }
         return AddRequest(
             name,
-            tunnel: try request.string("tunnel").map { (t: String) throws(RouteError) in try TunnelID(t) },
-            target: try request.string("target").map { (t: String) throws(RouteError) in try RouteTarget(parsing: t) },
+            tunnel: try a.tunnel.map { (t: String) throws(RouteError) in try TunnelID(t) },
+            target: try a.target.map { (t: String) throws(RouteError) in try RouteTarget(parsing: t) },
             ttl: ttl,
-            session: request.bool("session") ? id : nil,
-            replace: request.bool("replace"),
-            labels: labels,
-            owner: request.string("owner"))
+            session: a.session ? id : nil,
+            replace: a.replace,
+            labels: a.labels,
+            owner: a.owner)
     }
 
     func delete(_ request: Request) throws(RouteError) {
@@ -673,7 +678,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 let result: JSONValue
                 switch op.op {
                 case "add":
-                    let added = try table.add(try addRequest(op), as: principal)
+                    let added = try table.add(try addRequest(AddArguments(op)), as: principal)
                     logAdd(added)
                     result = .object([("route", Wire.route(added.route, for: principal))])
                 case "delete":
@@ -698,7 +703,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func batchOperation(_ op: Request) throws(RouteError) -> BatchOperation {
         switch op.op {
-        case "add": return .add(try addRequest(op))
+        case "add": return .add(try addRequest(AddArguments(op)))
         case "delete": return .delete(try table.key(op.string("key")!))
         default: return .touch(try table.key(op.string("key")!), ttl: try touchTTL(op))
         }
