@@ -357,7 +357,7 @@ struct TableState: ~Copyable {
     /// Whether `name` is one label directly under `base` (`foo.example.com` under `example.com`).
     static func isChild(_ name: String, of base: String) -> Bool {
         guard let start = baseStart(of: name, under: base), start > 1 else { return false }
-        return HostNames.withBytes(name) { !$0[..<(start - 1)].contains(UInt8(ascii: ".")) }
+        return HostNames.withBytes(name) { memchr($0.baseAddress!, 0x2E, start - 1) == nil }
     }
 
     /// Where `base` starts in `name` when `name` is `base` (0) or below it (after a dot); nil
