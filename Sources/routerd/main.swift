@@ -157,6 +157,9 @@ struct Routerd: AsyncParsableCommand {
             watcherBuffer: watcherBuffer,
             table: table,
             threads: threads)
+        // Signals are watched before the socket exists: a client that sees the daemon answer may
+        // stop it at once, and that SIGTERM must not fall between ignoring and watching it.
+        let signals = await SignalWatcher.start(signals: [SIGINT, SIGTERM])
         let server: RouterServer
         do {
             server = try RouterServer(configuration: configuration, logger: Logger(label: "routerd"))
@@ -168,7 +171,6 @@ struct Routerd: AsyncParsableCommand {
         print("routerd \(RouterServer.version) listening on \(socket) (domains: \(server.table.configuration.baseDomains.joined(separator: ", ")); instance \(server.instance))")
         fflush(stdout)
 
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         let received = await signals.next()
         print("routerd: \(received == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
         fflush(stdout)
@@ -187,18 +189,30 @@ final class SignalWatcher {
     private let sources: [DispatchSourceSignal]
     private let stream: AsyncStream<Int32>
 
-    init(signals: [Int32]) {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        self.stream = stream
-        var sources: [DispatchSourceSignal] = []
-        for number in signals {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            sources.append(source)
-        }
+    private init(sources: [DispatchSourceSignal], stream: AsyncStream<Int32>) {
         self.sources = sources
+        self.stream = stream
+    }
+
+    /// Watches `signals`; returns once every one of them is being watched (a dispatch source
+    /// is armed asynchronously, and until then a signal set to be ignored would be lost).
+    static func start(signals: [Int32]) async -> SignalWatcher {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        var sources: [DispatchSourceSignal] = []
+        await withCheckedContinuation { (armed: CheckedContinuation<Void, Never>) in
+            let group = DispatchGroup()
+            for number in signals {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { continuation.yield(number) }
+                group.enter()
+                source.setRegistrationHandler { group.leave() }
+                source.resume()
+                sources.append(source)
+            }
+            group.notify(queue: .global()) { armed.resume() }
+        }
+        return SignalWatcher(sources: sources, stream: stream)
     }
 
     func next() async -> Int32 {

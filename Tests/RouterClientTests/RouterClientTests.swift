@@ -27,10 +27,21 @@ final class DaemonProcess {
         }
     }
 
+    /// SIGTERM, then up to 10 s for routerd to exit (a daemon that ignores it is a failure,
+    /// killed so that the run goes on).
     func stop() {
         kill(pid, SIGTERM)
         var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        let deadline = Date().addingTimeInterval(10)
+        while waitpid(pid, &status, WNOHANG) != pid {
+            if Date() > deadline {
+                Issue.record("routerd did not exit within 10 s of SIGTERM")
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(5_000)
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
