@@ -316,16 +316,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             fail(nil, ProtocolError(.tooLarge, "line longer than \(server.configuration.maximumLineLength) bytes (--max-line); it was skipped"), op: nil)
         case .line(let buffer):
             // The common add line is read straight into its arguments; anything else in full.
-            let (flat, parsed) = buffer.withUnsafeReadableBytes { raw in
-                let line = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
-                if let flat = AddArguments.parseLine(line) { return (Optional(flat), Result<Request, RequestFailure>?.none) }
-                return (nil, Request.parse(line))
-            }
-            if let (id, arguments) = flat {
+            if let (id, arguments) = Self.withBytes(of: buffer, AddArguments.parseLine) {
                 handleAdd(id, arguments, frame)
                 return
             }
-            switch parsed! {
+            switch Self.withBytes(of: buffer, Request.parse) {
             case .failure(let failure):
                 if waitsForRuns(frame) { return }
                 flushAdds()
@@ -344,6 +339,12 @@ final class ConnectionHandler: ChannelInboundHandler {
                     fail(request.id, error, op: request.op)
                 }
             }
+        }
+    }
+
+    static func withBytes<R>(of buffer: ByteBuffer, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        buffer.withUnsafeReadableBytes { raw in
+            body(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
         }
     }
 
