@@ -84,6 +84,23 @@ struct BulkLoadTests {
         }
     }
 
+    @Test func aHalfClosedBulkLoadIsAnsweredInFullBeforeTheDaemonCloses() async throws {
+        // A script piping a file: the daemon closes only once the runs out are answered.
+        try await withDaemon { daemon in
+            let c = try daemon.connect()
+            var batch: [UInt8] = []
+            for i in 0..<2_000 { batch += Array(#"{"id":\#(i),"op":"add","key":"h\#(i)"}"#.utf8) + [0x0A] }
+            try c.sendRaw(batch)
+            shutdown(c.fd, Int32(SHUT_WR))
+            for i in 0..<2_000 {
+                let reply = try c.readJSON()
+                #expect(reply["id"] == .number(i) && reply.ok, "\(i): \(reply)")
+                if reply["id"] != .number(i) { break }
+            }
+            #expect(c.isClosed())
+        }
+    }
+
     @Test func aClientLeavingMidLoadLosesEverySessionRoute() async throws {
         // The session may only end once every add it sent is in the table: a run landing
         // after its end would hold routes that nothing removes. With no grace, the session's
