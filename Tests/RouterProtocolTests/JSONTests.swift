@@ -5,9 +5,9 @@ import Testing
 @Suite("JSON codec")
 struct JSONTests {
     static let suiteDirectory: String = {
+        // Vendored into the repository (Tests/TestData, MIT; see its README and LICENSE).
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/testdata/jsontestsuite/test_parsing").path
+            .appendingPathComponent("TestData/jsontestsuite/test_parsing").path
     }()
 
     static func cases(prefix: String) -> [String] {

@@ -6,9 +6,9 @@ import Testing
 @Suite("Malformed input never hurts the connection or the daemon", .serialized)
 struct InputTests {
     static let suite: String = {
+        // Vendored into the repository (Tests/TestData, MIT; see its README and LICENSE).
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/testdata/jsontestsuite/test_parsing").path
+            .appendingPathComponent("TestData/jsontestsuite/test_parsing").path
     }()
 
     @Test func everyInvalidJSONTestSuiteCaseIsABadRequest() async throws {
