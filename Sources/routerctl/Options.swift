@@ -60,24 +60,34 @@ extension GlobalOptions {
     static let valued: Set<String> = ["--socket", "-o", "--output", "--timeout"]
     static let flags: Set<String> = ["-q", "--quiet", "--no-color"]
 
-    /// Moves global options written before the subcommand (`routerctl --socket S add foo`)
-    /// to after it, where each subcommand's option group parses them.
-    static func hoist(_ arguments: [String]) -> [String] {
-        var leading: [String] = []
+    /// The number of leading words that are global options (with their values).
+    static func leadingGlobalCount(_ arguments: [String]) -> Int {
         var i = 0
         while i < arguments.count {
             let word = arguments[i]
             let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
             if valued.contains(word), i + 1 < arguments.count {
-                leading += [word, arguments[i + 1]]
                 i += 2
             } else if flags.contains(word) || (valued.contains(name) && word.contains("=")) {
-                leading.append(word)
                 i += 1
             } else {
                 break
             }
         }
+        return i
+    }
+
+    /// Whether `arguments` name no subcommand: empty, or global options only
+    /// (`routerctl --socket PATH`), which open the shell like no arguments at all.
+    static func isOnlyGlobalOptions(_ arguments: [String]) -> Bool {
+        leadingGlobalCount(arguments) == arguments.count
+    }
+
+    /// Moves global options written before the subcommand (`routerctl --socket S add foo`)
+    /// to after it, where each subcommand's option group parses them.
+    static func hoist(_ arguments: [String]) -> [String] {
+        let i = leadingGlobalCount(arguments)
+        let leading = Array(arguments[..<i])
         guard !leading.isEmpty, i < arguments.count, !arguments[i].hasPrefix("-") else { return arguments }
         return [arguments[i]] + leading + arguments[(i + 1)...]
     }

@@ -228,6 +228,15 @@ struct CommandTests {
         #expect(r.stdout.isEmpty)
     }
 
+    @Test func onlyGlobalOptionsAndNoTerminalPrintUsageAndExit64() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Child(productsDirectory + "/routerctl", ["--socket", dir + "/r.sock", "-q"], directory: dir).wait()
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("USAGE: routerctl <subcommand>"), "\(r.stderr)")
+        #expect(!r.stderr.contains("Unknown option"), "\(r.stderr)")
+    }
+
     @Test func pingWaitRetriesUntilTheDaemonAnswers() throws {
         let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -78,6 +78,22 @@ struct ShellTests {
         }
     }
 
+    @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func globalOptionsWithoutASubcommandOpenTheShell() throws {
+        try withDaemon { d in
+            var env = environment(d)
+            env["ROUTER_SOCKET"] = nil
+            let t = try TmuxTerminal(routerctl + " --socket " + ShellQuote.quote(d.socket), environment: env)
+            defer { t.close() }
+            #expect(t.waitFor("Ctrl-D leaves"), "\(t.screen())")
+            #expect(t.screen().contains(d.socket + ">"), "\(t.screen())")
+            try t.type("ping")
+            try t.press("Enter")
+            #expect(t.waitForPrompt())
+            try t.press("C-d")
+            #expect(t.waitFor("EXIT=0"), "\(t.screen())")
+        }
+    }
+
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func historySurvivesIntoASecondSession() throws {
         try withDaemon { d in
             let first = try TmuxTerminal(routerctl + " shell", environment: environment(d))
