@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a job needs, only those missing, and says what it installs.
+#   scripts/install-packages.sh build   ICU (names: UTS #46, UTS #39) and GNU readline (routerctl's shell)
+#   scripts/install-packages.sh test    the build's, plus socat and tmux (tests run clients as separate
+#                                       processes and drive the shell through a terminal)
+# Runs apt-get through sudo when not root. Needs a Debian-like system with apt-get.
+set -euo pipefail
+
+packages=(libicu-dev libreadline-dev)
+case "${1:-build}" in
+  build) ;;
+  test) packages+=(socat tmux) ;;
+  *) echo "usage: $0 build|test" >&2; exit 64 ;;
+esac
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-packages: missing ${missing[*]} and there is no apt-get here; install them with your system's package manager" >&2
+  exit 69
+fi
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "install-packages: missing ${missing[*]}; run as root or install sudo" >&2; exit 77; }
+  sudo=(sudo)
+fi
+echo "install-packages: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
