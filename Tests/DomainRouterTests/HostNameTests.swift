@@ -41,10 +41,16 @@ struct HostNameTests {
         .init(input: "foo.example.com:1", source: .hostHeader, expected: "foo.example.com"),
         .init(input: "foo.example.com:65535", source: .hostHeader, expected: "foo.example.com"),
         .init(input: "foo.example.com", source: .hostHeader, expected: "foo.example.com"),
-        .init(input: "bücher.example:8443", source: .hostHeader, expected: "xn--bcher-kva.example"),
+        .init(input: "xn--bcher-kva.example:8443", source: .hostHeader, expected: "xn--bcher-kva.example"),
+        // RFC 9110 section 5.5: optional whitespace around a field value is not part of it.
+        .init(input: " foo.example.com", source: .hostHeader, expected: "foo.example.com"),
+        .init(input: "\tfoo.example.com:8080 \t", source: .hostHeader, expected: "foo.example.com"),
+        // RFC 3986 section 3.2.3: an empty port is no port.
+        .init(input: "foo.example.com:", source: .hostHeader, expected: "foo.example.com"),
+        .init(input: "Foo.example.com.:", source: .hostHeader, expected: "foo.example.com"),
         // SNI values
         .init(input: "foo.example.com", source: .sni, expected: "foo.example.com"),
-        .init(input: "FOO.example.com.", source: .sni, expected: "foo.example.com"),
+        .init(input: "FOO.example.com", source: .sni, expected: "foo.example.com"),
         // Unicode through UTS #46
         .init(input: "bücher.example", expected: "xn--bcher-kva.example"),
         .init(input: "BÜCHER.example", expected: "xn--bcher-kva.example"),
@@ -105,7 +111,7 @@ struct HostNameTests {
         .init(input: "1.2.3.4") { if case .ipLiteral = $0 { true } else { false } },
         .init(input: "127.0.0.1", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
         .init(input: "127.0.0.1:80", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "192.168.0.1.", source: .sni) { if case .ipLiteral = $0 { true } else { false } },
+        .init(input: "192.168.0.1", source: .sni) { if case .ipLiteral = $0 { true } else { false } },
         .init(input: "2130706433", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
         .init(input: "0x7f.1", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
         .init(input: "0177.0.0.1", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
@@ -128,7 +134,8 @@ struct HostNameTests {
         .init(input: "foo.com#frag") { $0 == .notAHostName(character: "#") },
         .init(input: "foo\\bar.com") { $0 == .notAHostName(character: "\\") },
         .init(input: "foo bar.com") { $0 == .whitespace },
-        .init(input: " foo.com", source: .hostHeader) { $0 == .whitespace },
+        .init(input: " foo.com", source: .sni) { $0 == .whitespace },
+        .init(input: "foo .com", source: .hostHeader) { $0 == .whitespace },
         .init(input: "foo.com\t") { $0 == .whitespace },
         .init(input: "foo.com\n", source: .sni) { $0 == .whitespace },
         .init(input: "foo.com\r\n", source: .hostHeader) { $0 == .whitespace },
@@ -154,14 +161,29 @@ struct HostNameTests {
         .init(input: "foo.example.com:0", source: .hostHeader) { $0 == .invalidPort("0") },
         .init(input: "foo.example.com:65536", source: .hostHeader) { $0 == .invalidPort("65536") },
         .init(input: "foo.example.com:abc", source: .hostHeader) { $0 == .invalidPort("abc") },
-        .init(input: "foo.example.com:", source: .hostHeader) { $0 == .invalidPort("") },
+        .init(input: "foo.example.com:", source: .sni) { $0 == .portNotAllowed("") },
         .init(input: "foo.example.com:080808", source: .hostHeader) { $0 == .invalidPort("080808") },
         .init(input: "foo.example.com:-1", source: .hostHeader) { $0 == .invalidPort("-1") },
         .init(input: "foo.example.com:8080") { $0 == .portNotAllowed("8080") },
         .init(input: "foo.example.com:443", source: .sni) { $0 == .portNotAllowed("443") },
         // Unicode refused by UTS #46 or UTS #39
         .init(input: "pаypal.com") { $0 == .mixedScripts(label: "pаypal") },
-        .init(input: "аpple.com", source: .hostHeader) { if case .mixedScripts = $0 { true } else { false } },
+        .init(input: "аpple.com", source: .hostHeader) { $0 == .nonASCIIOnWire },
+        // Host and SNI values are ASCII on the wire; clients send A-labels.
+        .init(input: "bücher.example:8443", source: .hostHeader) { $0 == .nonASCIIOnWire },
+        .init(input: "bücher.example", source: .sni) { $0 == .nonASCIIOnWire },
+        // RFC 6066 section 3: an SNI has no trailing dot.
+        .init(input: "foo.example.com.", source: .sni) { $0 == .trailingDotInSNI },
+        // IDNA2008 (RFC 5892): symbols and emoji are DISALLOWED, as U-labels and as A-labels.
+        .init(input: "i\u{2665}ny.example") { $0 == .disallowedCodePoint(label: "i\u{2665}ny", codePoint: 0x2665) },
+        .init(input: "xn--iny-zx5a.example") { $0 == .disallowedCodePoint(label: "i\u{2665}ny", codePoint: 0x2665) },
+        .init(input: "\u{1F600}.example") { $0 == .disallowedCodePoint(label: "\u{1F600}", codePoint: 0x1F600) },
+        .init(input: "xn--e28h.example") { $0 == .disallowedCodePoint(label: "\u{1F600}", codePoint: 0x1F600) },
+        .init(input: "a\u{2600}b.example") { $0 == .disallowedCodePoint(label: "a\u{2600}b", codePoint: 0x2600) },
+        // UTS #39 whole-script confusables: one non-Latin script spelling a Latin name.
+        .init(input: "\u{0440}\u{0430}\u{0443}.example") { $0 == .latinLookalike(label: "\u{0440}\u{0430}\u{0443}", imitates: "pay") },
+        .init(input: "xn--80a5ak.example") { if case .latinLookalike(_, "pay") = $0 { true } else { false } },
+        .init(input: "\u{0441}\u{043E}\u{0440}\u{0435}.example") { if case .latinLookalike = $0 { true } else { false } },
         .init(input: "bücher\u{200D}.de") {
             if case .idna(_, let reason) = $0 { reason.contains("zero-width") } else { false }
         },

@@ -28,18 +28,29 @@ struct LookupAndListTests {
     @Test func hostHeaderAndSNIFormsFindTheSameRoute() throws {
         let table = try makeTable()
         try table.add("foo", tunnel: "t1", as: alice)
-        for form in ["foo.example.com", "FOO.Example.COM:8080", "foo.example.com.", "foo.example.com.:443"] {
+        for form in ["foo.example.com", "FOO.Example.COM:8080", "foo.example.com.", "foo.example.com.:443",
+                     " foo.example.com\t", "foo.example.com:"] {
             #expect(table.lookup(host: form)?.route.key == "foo.example.com", "\(form)")
         }
-        #expect(table.lookup(host: "Foo.example.com.", source: .sni)?.route.key == "foo.example.com")
+        #expect(table.lookup(host: "Foo.example.com", source: .sni)?.route.key == "foo.example.com")
         #expect(table.lookup(host: "foo.example.com:443", source: .sni) == nil)
+    }
+
+    @Test func anSNIWithATrailingDotNeverRoutes() throws {
+        let table = try makeTable()
+        try table.add("foo", tunnel: "t1", as: alice)
+        #expect(table.lookup(host: "foo.example.com.", source: .sni) == nil)
+        #expect(table.lookup(host: "Foo.example.com.", source: .sni) == nil)
+        let miss = routeError { _ = try table.resolve(host: "foo.example.com.", source: .sni) }
+        #expect(miss?.description.contains("RFC 6066") == true, "\(String(describing: miss))")
     }
 
     @Test func spoofedHostHeadersMatchNothing() throws {
         let table = try makeTable()
         try table.add("*.example.com", tunnel: "catch-all", as: root)
         for spoof in ["127.0.0.1", "[::1]:443", "2130706433", "a@foo.example.com", "foo.example.com/x",
-                      "foo%2eexample.com", "", "evil.com", "foo.example.com.evil.com", " foo.example.com"] {
+                      "foo%2eexample.com", "", "evil.com", "foo.example.com.evil.com", "foo .example.com",
+                      "foo.example.com\r"] {
             #expect(table.lookup(host: spoof) == nil, "\(spoof)")
         }
     }
@@ -56,8 +67,20 @@ struct LookupAndListTests {
     @Test func unicodeHostFindsItsALabelRoute() throws {
         let table = try makeTable()
         try table.add("bücher", tunnel: "t1", as: alice)
-        #expect(table.lookup(host: "BÜCHER.example.com")?.route.key == "xn--bcher-kva.example.com")
-        #expect(table.lookup(host: "xn--bcher-kva.example.com")?.match == .exact)
+        #expect(table.lookup(host: "XN--BCHER-KVA.example.com:443")?.route.key == "xn--bcher-kva.example.com")
+        #expect(table.lookup(host: "xn--bcher-kva.example.com", source: .sni)?.match == .exact)
+        // A key, as a person types it, keeps the friendly Unicode form.
+        #expect(try table.lookup(key: table.key("BÜCHER.example.com")).route.key == "xn--bcher-kva.example.com")
+    }
+
+    @Test func rawUnicodeInAHostOrSNIValueNeverRoutes() throws {
+        let table = try makeTable()
+        try table.add("bücher", tunnel: "t1", as: alice)
+        #expect(table.lookup(host: "BÜCHER.example.com") == nil)
+        #expect(table.lookup(host: "bücher.example.com:443") == nil)
+        #expect(table.lookup(host: "bücher.example.com", source: .sni) == nil)
+        let miss = routeError { _ = try table.resolve(host: "bücher.example.com") }
+        #expect(miss?.description.contains("A-labels") == true, "\(String(describing: miss))")
     }
 
     @Test func lookupByTCPPortAndWildcardKey() throws {

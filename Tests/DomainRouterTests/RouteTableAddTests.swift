@@ -257,6 +257,15 @@ struct RouteTableAddTests {
         try table.add("tcp:22", as: root)
     }
 
+    @Test func malformedTCPKeysAreInvalidNames() throws {
+        let table = try makeTable()
+        for text in ["tcp:0", "tcp:70000", "tcp:x", "tcp:", "tcp:-1", "tcp:80a"] {
+            let error = routeError { _ = try table.key(text) }
+            #expect(error?.code == .invalidName, "\(text): \(String(describing: error))")
+            #expect(error?.description.contains("tcp:PORT with PORT from 1 to 65535") == true)
+        }
+    }
+
     @Test func tcpAutoPicksAFreePortInRange() throws {
         let table = try makeTable { $0.tcpPorts = 50000...50003 }
         var ports = Set<String>()

@@ -44,4 +44,15 @@ int32_t cidna_name_to_unicode(const char *input, int32_t length, char *out, int3
 /// and -1 when the checker could not run.
 int32_t cidna_spoof_check(const char *label, int32_t length);
 
+/// RFC 5892 (IDNA2008) check of one U-label in UTF-8: returns the first code point whose derived
+/// property is DISALLOWED or UNASSIGNED (symbols and emoji such as U+2665, U+1F600, which UTS #46
+/// alone lets through), 0 when every code point may be registered, -1 for invalid UTF-8.
+int32_t cidna_idna2008_disallowed(const char *label, int32_t length);
+
+/// UTS #39 whole-script confusable check against Latin: when the label is written in one
+/// script other than Latin (ignoring Common and Inherited) and its confusable skeleton is a
+/// plain ASCII name (letters, digits, hyphens, at least one letter), writes that skeleton to
+/// `out` and returns its length; returns 0 otherwise and -1 when the check could not run.
+int32_t cidna_latin_lookalike(const char *label, int32_t length, char *out, int32_t capacity);
+
 #endif

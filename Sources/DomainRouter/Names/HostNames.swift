@@ -56,8 +56,10 @@ public enum HostNames {
         _ input: String, as source: NameSource, allowWildcard: Bool, validateIDN: Bool,
         checkIPLiteral: Bool
     ) throws(NameError) -> String {
-        let result: Result<String, NameError> = withBytes(input) { bytes in
+        let result: Result<String, NameError> = withBytes(input) { whole in
             do throws(NameError) {
+                // A Host field value carries no optional whitespace around it (RFC 9110 section 5.5).
+                let bytes = source == .hostHeader ? trimmingOptionalWhitespace(whole) : whole
                 let split = try splitPort(bytes, source: source)
                 if split.nonASCII {
                     return .success(try canonicalUnicode(bytes, split.host, allowWildcard: allowWildcard,
@@ -113,7 +115,8 @@ public enum HostNames {
                 let length = o &- labelStart
                 if length == 0 || length > maximumLabelLength || out[o &- 1] == UInt8(ascii: "-") { return nil }
                 if i == n &- 1 || base[i &+ 1] == UInt8(ascii: ":") {
-                    // A trailing dot (absolute name), possibly before a port.
+                    // A trailing dot (absolute name), possibly before a port; an SNI never has one.
+                    if source == .sni { return nil }
                     changed = true
                     i &+= 1
                     continue
@@ -169,6 +172,15 @@ public enum HostNames {
         return try result.get()
     }
 
+    /// `p` without the spaces and tabs (HTTP's OWS) at either end.
+    static func trimmingOptionalWhitespace(_ p: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0
+        var end = p.count
+        while start < end && (p[start] == 0x20 || p[start] == 0x09) { start += 1 }
+        while end > start && (p[end - 1] == 0x20 || p[end - 1] == 0x09) { end -= 1 }
+        return UnsafeBufferPointer(rebasing: p[start..<end])
+    }
+
     struct Split {
         var host: Range<Int>
         var nonASCII: Bool
@@ -198,6 +210,10 @@ public enum HostNames {
                 break
             }
         }
+        // Host and SNI values are ASCII on the wire (RFC 3986 reg-name, RFC 6066 HostName):
+        // clients send A-labels, so raw Unicode there is never a name that routes.
+        if nonASCII && source != .name { throw .nonASCIIOnWire }
+        if source == .sni && p.last == UInt8(ascii: ".") { throw .trailingDotInSNI }
         if colons > 1 { throw .ipLiteral(text(p)) }
         guard colons == 1 else { return Split(host: 0..<p.count, nonASCII: nonASCII) }
         let port = UnsafeBufferPointer(rebasing: p[(lastColon + 1)...])
@@ -205,6 +221,8 @@ public enum HostNames {
         case .name, .sni:
             throw .portNotAllowed(text(port))
         case .hostHeader:
+            // An empty port (`name:`) is no port (RFC 3986 section 3.2.3).
+            if port.isEmpty { return Split(host: 0..<lastColon, nonASCII: nonASCII) }
             var value = 0
             for b in port {
                 guard b >= 0x30 && b <= 0x39, port.count <= 5 else { throw .invalidPort(text(port)) }
@@ -373,7 +391,32 @@ public enum HostNames {
             }
             let verdict = withBytes(ulabel) { cidna_spoof_check($0.baseAddress, Int32($0.count)) }
             if verdict != 0 { throw .mixedScripts(label: ulabel) }
+            try idna2008Check(ulabel)
+            try wholeScriptCheck(ulabel)
         }
+    }
+
+    /// Refuses a U-label with a code point that RFC 5892 makes DISALLOWED or UNASSIGNED
+    /// (UTS #46 maps input compatibly but lets symbols and emoji through).
+    static func idna2008Check(_ ulabel: String) throws(NameError) {
+        let found = withBytes(ulabel) { cidna_idna2008_disallowed($0.baseAddress, Int32($0.count)) }
+        if found > 0 { throw .disallowedCodePoint(label: ulabel, codePoint: UInt32(found)) }
+        if found < 0 { throw .idna(label: ulabel, reason: "it is not valid UTF-8") }
+    }
+
+    /// Refuses a U-label written wholly in one non-Latin script whose UTS #39 skeleton is a
+    /// plain ASCII name (Cyrillic `рау` imitating `pay`).
+    static func wholeScriptCheck(_ ulabel: String) throws(NameError) {
+        let imitated: String? = withBytes(ulabel) { bytes in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1024) { out in
+                let n = bytes.withMemoryRebound(to: CChar.self) { input in
+                    cidna_latin_lookalike(input.baseAddress, Int32(input.count), out.baseAddress, Int32(out.count))
+                }
+                guard n > 0 else { return nil }
+                return String(decoding: UnsafeRawBufferPointer(start: out.baseAddress, count: Int(n)), as: UTF8.self)
+            }
+        }
+        if let imitated { throw .latinLookalike(label: ulabel, imitates: imitated) }
     }
 
     static func icuToASCII(_ input: String) throws(NameError) -> String {

@@ -22,6 +22,11 @@ public enum NameError: Error, Hashable, Sendable, CustomStringConvertible {
     case portNotAllowed(String)
     case idna(label: String, reason: String)
     case mixedScripts(label: String)
+    case disallowedCodePoint(label: String, codePoint: UInt32)
+    case latinLookalike(label: String, imitates: String)
+    case nonASCIIOnWire
+    case invalidTCPKey(String)
+    case trailingDotInSNI
     case ambiguousLabel(label: String, baseDomains: [String])
 
     public var description: String {
@@ -68,6 +73,19 @@ public enum NameError: Error, Hashable, Sendable, CustomStringConvertible {
             return "label '\(label)' is not a valid internationalized name: \(reason) (UTS #46)"
         case .mixedScripts(let label):
             return "label '\(label)' mixes scripts, as look-alike spoofs do (UTS #39); use one script per label"
+        case .disallowedCodePoint(let label, let codePoint):
+            let hex = String(codePoint, radix: 16, uppercase: true)
+            let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            let glyph = Unicode.Scalar(codePoint).map { " '\(Character($0))'" } ?? ""
+            return "label '\(label)' contains \(code)\(glyph), which IDNA2008 does not allow in a name (RFC 5892: letters, digits, marks and hyphens only; no symbols or emoji)"
+        case .latinLookalike(let label, let imitates):
+            return "label '\(label)' looks like the Latin name '\(imitates)' though written in another script (a UTS #39 whole-script confusable, the look-alike phishing pattern); choose a name that does not imitate a Latin one"
+        case .nonASCIIOnWire:
+            return "the value has raw non-ASCII bytes; Host headers and SNI names are ASCII on the wire, and clients send internationalized names as A-labels (xn--…)"
+        case .invalidTCPKey:
+            return "a TCP key is tcp:PORT with PORT from 1 to 65535 (or tcp:auto, to add any free port)"
+        case .trailingDotInSNI:
+            return "an SNI host name has no trailing dot (RFC 6066 section 3)"
         case .ambiguousLabel(let label, let bases):
             return "'\(label)' is a bare label and there are several base domains (\(bases.joined(separator: ", "))); give the full name, e.g. \(label).\(bases.first ?? "example.com")"
         }

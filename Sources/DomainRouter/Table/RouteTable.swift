@@ -173,7 +173,7 @@ public final class RouteTable: Sendable {
         switch prefixLength {
         case 4:
             guard let port = UInt16(rest), port > 0 else {
-                throw .invalidArgument("'\(text.prefix(40))' is not a TCP key: use tcp:PORT with PORT from 1 to 65535")
+                throw .invalidName(text, .invalidTCPKey(String(text.prefix(40))))
             }
             return .tcp(port)
         case 5, 7:
@@ -219,7 +219,7 @@ public final class RouteTable: Sendable {
             guard bytes.count <= HostNames.maximumLength else { return nil }
             return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * HostNames.maximumLength + 8) { out -> String? in
                 let p = out.baseAddress!
-                guard var (count, _) = HostNames.fastCanonical(bytes, source: .sni, into: p) else { return nil }
+                guard var (count, _) = HostNames.fastCanonical(bytes, source: .name, into: p) else { return nil }
                 if let base, !UnsafeBufferPointer(start: p, count: count).contains(UInt8(ascii: ".")),
                    count + 1 + base.utf8.count <= HostNames.maximumLength {
                     p[count] = UInt8(ascii: ".")
