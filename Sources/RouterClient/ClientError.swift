@@ -38,6 +38,34 @@ public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Interrupted (Ctrl-C) before the answer came.
     case interrupted
 
+    /// A stable snake_case code: the daemon's own for a refusal, else one of the client's
+    /// (`unreachable`, `permission_denied`, `timed_out`, `connection_closed`, `malformed_reply`,
+    /// `interrupted`), so that scripts reading JSON errors can tell every failure apart.
+    public var code: String {
+        switch self {
+        case .daemon(let error): return error.codeText
+        case .unreachable: return "unreachable"
+        case .permissionDenied: return "permission_denied"
+        case .timedOut: return "timed_out"
+        case .connectionClosed: return "connection_closed"
+        case .malformedReply: return "malformed_reply"
+        case .interrupted: return "interrupted"
+        }
+    }
+
+    /// The error as the protocol's error object, `{code, message, details}`: the daemon's own
+    /// object for a refusal, one of the same shape for the client's failures.
+    public var object: JSONValue {
+        var details: [(String, JSONValue)] = []
+        switch self {
+        case .daemon(let error): return error.object
+        case .unreachable(let path, _), .permissionDenied(let path): details = [("path", .string(path))]
+        case .timedOut(let after): details = [("timeout", .string(DurationText.format(after)))]
+        case .connectionClosed, .malformedReply, .interrupted: break
+        }
+        return .object([("code", .string(code)), ("message", .string(description)), ("details", .object(details))])
+    }
+
     public var description: String {
         switch self {
         case .unreachable(let path, let reason):

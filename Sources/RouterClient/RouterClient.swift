@@ -116,6 +116,19 @@ public final class RouterClient {
     private var start = 0
     private var nextID: Int64 = 1
 
+    /// Why a connect to `path` was refused, by what is there: a directory or a regular file is
+    /// named as such; a socket nothing listens on is a stale one.
+    static func refusedReason(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "connection refused" }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return "it is a directory, not a socket (pass the socket file inside it, e.g. \(path)/routerd.sock)"
+        case S_IFREG: return "it is a regular file, not a socket"
+        case S_IFSOCK: return "connection refused: nothing listens on this socket file (a stale one from a routerd that stopped)"
+        default: return "it is not a socket"
+        }
+    }
+
     /// Connects and reads the greeting.
     public init(path: String = DefaultSocket.path, timeout: Duration? = .seconds(10)) throws(ClientError) {
         self.path = path
@@ -126,7 +139,7 @@ public final class RouterClient {
             switch code {
             case EACCES, EPERM: throw .permissionDenied(path: path)
             case ENOENT: throw .unreachable(path: path, reason: "no such socket")
-            case ECONNREFUSED: throw .unreachable(path: path, reason: "connection refused (a stale socket file?)")
+            case ECONNREFUSED: throw .unreachable(path: path, reason: Self.refusedReason(path))
             case ENAMETOOLONG: throw .unreachable(path: path, reason: "the path is longer than \(UnixSocketAddress.maximumPathLength) bytes")
             default: throw .unreachable(path: path, reason: String(cString: strerror(code)))
             }

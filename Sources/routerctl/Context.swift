@@ -58,8 +58,8 @@ final class Context {
         case .connectionClosed, .timedOut, .malformedReply, .interrupted: onConnectionLost()
         default: break
         }
-        if format == .json, case .daemon(let daemonError) = error {
-            terminal.err(JSONWriter.encode(daemonError.object))
+        if format == .json {
+            terminal.err(JSONWriter.encode(error.object))
         } else {
             terminal.err(terminal.paint("error:", .red, stderr: true) + " " + prefix + error.description)
         }

@@ -92,13 +92,13 @@ enum RouteText {
 
     static func headers(wide: Bool) -> [String] { wide ? wideHeaders : headers }
 
-    static func cells(_ route: JSONValue, wide: Bool, now: Int64 = Clock.nowMilliseconds) -> [String] {
+    static func cells(_ route: JSONValue, wide: Bool, now: Int64 = WallClock.nowMilliseconds) -> [String] {
         var cells = [
             route["key"]?.stringValue ?? "?",
             route["tunnel"]?.stringValue ?? "-",
             route["target"]?.stringValue ?? "-",
             route["owner"]?.stringValue ?? "-",
-            expires(route["expires_at"]?.stringValue, now: now),
+            expires(route["expires_at"]?.stringValue, session: route["session"].map { $0 != .null } ?? false, now: now),
         ]
         if wide {
             let labels = (route["labels"].flatMap { value -> [(String, JSONValue)]? in
@@ -114,18 +114,20 @@ enum RouteText {
         return cells
     }
 
-    /// `never`, `in 4m59s`, or `expired`.
-    static func expires(_ text: String?, now: Int64) -> String {
-        guard let text else { return "never" }
+    /// `never`, `in 4m59s`, or `expired`; `session` for a route that lives as long as its
+    /// session (and `in 4m59s, session` when it also has a TTL).
+    static func expires(_ text: String?, session: Bool = false, now: Int64) -> String {
+        guard let text else { return session ? "session" : "never" }
         guard let at = WireTime.milliseconds(rfc3339: text) else { return text }
         let left = at - now
         if left <= 0 { return "expired" }
         let rounded = left < 1000 ? left : (left + 999) / 1000 * 1000
-        return "in " + DurationText.format(.milliseconds(rounded))
+        return "in " + DurationText.format(.milliseconds(rounded)) + (session ? ", session" : "")
     }
 }
 
-enum Clock {
+/// The wall clock, in the protocol's milliseconds since the epoch.
+enum WallClock {
     static var nowMilliseconds: Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)

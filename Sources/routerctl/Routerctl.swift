@@ -45,22 +45,27 @@ struct Routerctl: ParsableCommand {
     var path = DefaultSocket.path
     if let i = words.firstIndex(of: "--socket"), i + 1 < words.count { path = words[i + 1] }
     for word in words where word.hasPrefix("--socket=") { path = String(word.dropFirst(9)) }
-    return liveKeys(path: path, prefix: prefix, client: nil)
+    return liveKeys(path: path, prefix: prefix, client: nil).keys
 }
 
-/// Up to 200 route keys starting with `prefix`, over `client` or a short-lived connection.
-func liveKeys(path: String, prefix: String, client: RouterClient?) -> [String] {
+/// At most this many route keys are offered for completion.
+let completionKeyLimit = 200
+
+/// Up to `completionKeyLimit` route keys starting with `prefix`, over `client` or a
+/// short-lived connection, and whether more keys start with it.
+func liveKeys(path: String, prefix: String, client: RouterClient?) -> (keys: [String], capped: Bool) {
     do {
         let connection = try client ?? RouterClient(path: path, timeout: .milliseconds(500))
         var keys: [String] = []
-        var args: [(String, JSONValue)] = [("limit", .number(200))]
+        var args: [(String, JSONValue)] = [("limit", .number(completionKeyLimit + 1))]
         if !prefix.isEmpty { args.append(("prefix", .string(prefix))) }
         try connection.call("list", args) { (line: ReplyLine) throws(ClientError) -> Bool in
             if case .route(_, let route) = line, let key = route["key"]?.stringValue { keys.append(key) }
             return true
         }
-        return keys
+        let capped = keys.count > completionKeyLimit
+        return (Array(keys.prefix(completionKeyLimit)), capped)
     } catch {
-        return []
+        return ([], false)
     }
 }

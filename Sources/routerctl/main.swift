@@ -5,6 +5,15 @@ import Darwin
 #endif
 import ArgumentParser
 
+// Ctrl-C ends a one-shot command at once with 130, even inside a write blocked on a full
+// pipe and even when the parent started us with SIGINT ignored (a background job of a script).
+// Commands that Ctrl-C ends normally (watch, add --session, the shell) catch it themselves.
+signal(SIGINT) { _ in _exit(130) }
+var interruptOnly = sigset_t()
+sigemptyset(&interruptOnly)
+sigaddset(&interruptOnly, SIGINT)
+sigprocmask(SIG_UNBLOCK, &interruptOnly, nil)
+
 // No subcommand (no arguments, or only global options such as `--socket PATH`, as with
 // `redis-cli -s PATH`): the shell on a terminal; usage and 64 for a script.
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -20,14 +20,35 @@ struct BatchCommandTests {
                 lookup a.example.com
                 """
             let r = d.run(["batch"], stdin: script)
-            #expect(r.status == 64, "usage is the highest status here: \(r.stderr)")
+            #expect(r.status == 3, "the conflict is the highest status here; a line that does not parse is 2: \(r.stderr)")
             #expect(r.stderr.contains("line 6: "), "the conflict names its line: \(r.stderr)")
             #expect(r.stderr.contains("line 7: unknown command 'frobnicate'"))
+            let six = r.stderr.range(of: "line 6: "), seven = r.stderr.range(of: "line 7: ")
+            #expect(six != nil && seven != nil && six!.lowerBound < seven!.lowerBound, "failures in line order: \(r.stderr)")
             #expect(r.stderr.contains("5 ok, 2 failed"))
             let keys = d.run(["list", "--tunnel", "t1", "-o", "name"]).stdout
             #expect(keys == "a.example.com\nb.example.com\nc.example.com\n")
             let b = d.run(["lookup", "b.example.com", "-o", "json"]).stdout
             #expect(b.contains("\"team\":\"blue green\""))
+        }
+    }
+
+    @Test func anUnreadableLineIsThatLinesFailureInLineOrder() throws {
+        try withDaemon { d in
+            d.run(["add", "taken", "--tunnel", "other"])
+            // Line 1's refusal comes back from the daemon after line 2 was read; it is still first.
+            let r = d.run(["batch"], stdin: "add taken --tunnel t1\nadd --ttl soon\nadd ok --tunnel t1\n")
+            #expect(r.status == 3, "\(r.stderr)")
+            let lines = r.stderr.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3, "\(r.stderr)")
+            #expect(lines.first?.hasPrefix("line 1: ") == true, "\(r.stderr)")
+            #expect(lines.dropFirst().first?.hasPrefix("line 2: ") == true, "\(r.stderr)")
+            #expect(lines.last == "1 ok, 2 failed")
+            let alone = d.run(["batch"], stdin: "add --ttl soon\nadd fine --tunnel t1\n")
+            #expect(alone.status == 2, "\(alone.stderr)")
+            #expect(alone.stderr.contains("line 1: "))
+            let json = d.run(["batch", "-o", "json"], stdin: "frobnicate\n")
+            #expect(json.stderr.contains("{\"line\":1,\"error\":{\"code\":\"bad_request\""), "\(json.stderr)")
         }
     }
 
@@ -76,7 +97,7 @@ struct BatchCommandTests {
     @Test func atomicRefusesUnreadableLinesBeforeSending() throws {
         try withDaemon { d in
             let r = d.run(["batch", "--atomic"], stdin: "add a --tunnel t1\nadd 'unclosed\n")
-            #expect(r.status == 64)
+            #expect(r.status == 2)
             #expect(r.stderr.contains("line 2: unterminated ' quote"))
             #expect(d.run(["list", "-o", "name"]).stdout.isEmpty)
         }

@@ -80,6 +80,30 @@ struct CommandTests {
         }
     }
 
+    @Test func clientFailuresAreJSONErrorObjectsTooWithOutputJSON() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Child(productsDirectory + "/routerctl", ["ping", "--socket", dir + "/none.sock", "-o", "json"], directory: dir).wait()
+        #expect(r.status == 69)
+        let error = try JSONParser.parse(r.stderr.trimmingCharacters(in: .newlines))
+        #expect(error["code"] == .string("unreachable"), "\(r.stderr)")
+        #expect(error["message"]?.stringValue?.contains("cannot reach routerd") == true)
+        #expect(error["details"]?["path"] == .string(dir + "/none.sock"))
+    }
+
+    @Test func aSocketPathThatIsADirectoryOrAFileSaysSo() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let asDirectory = try Child(productsDirectory + "/routerctl", ["ping", "--socket", dir], directory: dir).wait()
+        #expect(asDirectory.status == 69)
+        #expect(asDirectory.stderr.contains("is a directory, not a socket"), "\(asDirectory.stderr)")
+        let file = dir + "/plain"
+        try "x".write(toFile: file, atomically: false, encoding: .utf8)
+        let asFile = try Child(productsDirectory + "/routerctl", ["ping", "--socket", file], directory: dir).wait()
+        #expect(asFile.status == 69)
+        #expect(asFile.stderr.contains("is a regular file, not a socket"), "\(asFile.stderr)")
+    }
+
     @Test func everyExitCodeClass() throws {
         try withDaemon { d in
             #expect(d.run(["lookup", "nope.example.com"]).status == 1)
@@ -97,6 +121,16 @@ struct CommandTests {
         let r = child.wait()
         #expect(r.status == 69)
         #expect(r.stderr.contains("cannot reach routerd"))
+    }
+
+    @Test func theExpiresColumnSaysSessionForASessionBoundRoute() throws {
+        let now: Int64 = 1_700_000_000_000
+        let bound = try JSONParser.parse(#"{"key":"a.example.com","session":"s1","expires_at":null}"#)
+        #expect(RouteText.cells(bound, wide: false, now: now)[4] == "session")
+        let plain = try JSONParser.parse(#"{"key":"a.example.com","session":null,"expires_at":null}"#)
+        #expect(RouteText.cells(plain, wide: false, now: now)[4] == "never")
+        let both = try JSONParser.parse(#"{"key":"a.example.com","session":"s1","expires_at":"2023-11-14T22:14:20Z"}"#)
+        #expect(RouteText.cells(both, wide: false, now: now)[4] == "in 1m, session")
     }
 
     @Test func daemonErrorCodesMapToTheDocumentedStatuses() {
@@ -121,6 +155,11 @@ struct CommandTests {
             let r = child.wait()
             #expect(r.status == 77, "\(r.stderr)")
             #expect(r.stderr.contains("permission denied"))
+            let json = try Child("/usr/bin/setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+                                                      productsDirectory + "/routerctl", "ping", "--socket", d.socket, "-o", "json"],
+                                 directory: d.directory).wait()
+            #expect(json.status == 77)
+            #expect(json.stderr.contains("\"code\":\"permission_denied\""), "\(json.stderr)")
         }
     }
 
@@ -140,6 +179,18 @@ struct CommandTests {
         }
     }
 
+    @Test func lookupReadsABareLabelUnderTheOnlyBaseDomain() throws {
+        try withDaemon { d in
+            d.run(["add", "foo", "--tunnel", "t1"])
+            let hit = d.run(["lookup", "foo", "-o", "name"])
+            #expect(hit.status == 0, "\(hit.stderr)")
+            #expect(hit.stdout == "foo.example.com\n")
+            let miss = d.run(["lookup", "bar"])
+            #expect(miss.status == 1)
+            #expect(miss.stderr.contains("bar.example.com"), "\(miss.stderr)")
+        }
+    }
+
     @Test func deleteIgnoreMissingExitsZero() throws {
         try withDaemon { d in
             d.run(["add", "foo"])
@@ -147,6 +198,30 @@ struct CommandTests {
             #expect(r.status == 1)
             #expect(r.stdout.contains("deleted foo"))
             #expect(d.run(["delete", "bar", "--ignore-missing"]).status == 0)
+        }
+    }
+
+    @Test func ctrlCEndsListWith130WhileItsOutputPipeIsFull() throws {
+        try withDaemon { d in
+            let lines = (0..<20_000).map { "add n\($0) --tunnel t1" }.joined(separator: "\n")
+            #expect(d.run(["batch"], stdin: lines).status == 0)
+            // A pipe nobody reads: routerctl fills it and blocks in write.
+            let fifo = d.directory + "/out.fifo"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+            #expect(reader >= 0)
+            defer { close(reader) }
+            let list = try Child("/bin/sh", ["-c", "exec \"$0\" list --socket \"$1\" > \"$2\"",
+                                             productsDirectory + "/routerctl", d.socket, fifo], directory: d.directory)
+            // Until the pipe holds its 64 KiB, routerctl is still writing.
+            #expect(eventually {
+                var size: Int32 = 0
+                return ioctl(reader, UInt(FIONREAD), &size) == 0 && size >= 65_536
+            })
+            usleep(200_000)
+            list.signal(SIGINT)
+            let r = list.wait(timeout: 5)
+            #expect(r.status == 130, "\(r.stderr)")
         }
     }
 
@@ -217,6 +292,12 @@ struct CommandTests {
         #expect(r.status == 69)
         #expect(r.stderr.contains("no answer from routerd within 300ms"), "\(r.stderr)")
         #expect(Date().timeIntervalSince(started) < 10)
+        let json = try Child(productsDirectory + "/routerctl", ["ping", "--socket", socket, "--timeout", "200ms", "-o", "json"],
+                             directory: dir).wait()
+        #expect(json.status == 69)
+        let error = try JSONParser.parse(json.stderr.trimmingCharacters(in: .newlines))
+        #expect(error["code"] == .string("timed_out"), "\(json.stderr)")
+        #expect(error["details"]?["timeout"] == .string("200ms"))
     }
 
     @Test func noArgumentsAndNoTerminalPrintsUsageAndExits64() throws {

@@ -94,6 +94,33 @@ struct ShellTests {
         }
     }
 
+    @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func aCappedCompletionListSaysSoAndHowManyRoutesThereAre() throws {
+        try withDaemon { d in
+            let lines = (0..<250).map { "add k\($0) --tunnel t1" }.joined(separator: "\n")
+            #expect(d.run(["batch"], stdin: lines).status == 0)
+            let t = try TmuxTerminal(routerctl, environment: environment(d))
+            defer { t.close() }
+            #expect(t.waitFor("Ctrl-D leaves"))
+            try t.type("lookup k")
+            try t.press("Tab")
+            try t.press("Tab")
+            #expect(t.waitFor("(the first 200 keys starting with 'k'; the table holds 250 routes"), "\(t.screen())")
+            #expect(t.lastLine.hasSuffix("> lookup k"), "the prompt and the line come back: \(t.screen())")
+        }
+    }
+
+    @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func anUnknownCommandGetsAShellWordedError() throws {
+        try withDaemon { d in
+            let t = try TmuxTerminal(routerctl, environment: environment(d))
+            defer { t.close() }
+            #expect(t.waitFor("Ctrl-D leaves"))
+            try t.type("clear")
+            try t.press("Enter")
+            #expect(t.waitFor("error: unknown command 'clear'; type help"), "\(t.screen())")
+            #expect(!t.screen().contains("USAGE:"), "\(t.screen())")
+        }
+    }
+
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func historySurvivesIntoASecondSession() throws {
         try withDaemon { d in
             let first = try TmuxTerminal(routerctl + " shell", environment: environment(d))

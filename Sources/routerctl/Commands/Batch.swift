@@ -138,11 +138,11 @@ struct Batch: RouterCommand {
             return .requests([("add", args)], toleratesMissing: false)
         }
         var words: [String]
-        do { words = try ShellWords.split(line) } catch { return .invalid(error.description, status: ExitStatus.usage) }
+        do { words = try ShellWords.split(line) } catch { return .invalid(error.description, status: ExitStatus.refused) }
         if words.first == "routerctl" { words.removeFirst() }
         words = GlobalOptions.hoist(words)
         if let first = words.first, !first.hasPrefix("-"), !Self.commandNames.contains(first) {
-            return .invalid("unknown command '\(first)' (batch lines run add, delete, touch and lookup)", status: ExitStatus.usage)
+            return .invalid("unknown command '\(first)' (batch lines run add, delete, touch and lookup)", status: ExitStatus.refused)
         }
         if let fast = BatchLineReader.read(words) {
             return .requests(fast.requests, toleratesMissing: fast.toleratesMissing)
@@ -150,16 +150,24 @@ struct Batch: RouterCommand {
         do {
             let command = try Routerctl.parseAsRoot(words)
             guard let batchable = command as? BatchableCommand else {
-                return .invalid("'\(words.first ?? "")' cannot run in a batch (add, delete, touch and lookup can)", status: ExitStatus.usage)
+                return .invalid("'\(words.first ?? "")' cannot run in a batch (add, delete, touch and lookup can)", status: ExitStatus.refused)
             }
             if let add = command as? Add, add.session {
-                return .invalid("--session routes would go with the batch's connection", status: ExitStatus.usage)
+                return .invalid("--session routes would go with the batch's connection", status: ExitStatus.refused)
             }
             return .requests(batchable.requests, toleratesMissing: batchable.toleratesMissing)
         } catch {
             let message = Routerctl.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command"
-            return .invalid(message, status: ExitStatus.usage)
+            return .invalid(message, status: ExitStatus.refused)
         }
+    }
+
+    /// What became of one line: its failures, reported once every earlier line's are.
+    struct LineOutcome {
+        var number: Int
+        var left: Int
+        var tolerates: Bool
+        var failures: [(message: String, object: JSONValue, status: Int32)] = []
     }
 
     func runPipelined(_ input: UnsafeMutablePointer<FILE>, _ context: Context) throws(ClientError) -> Int32 {
@@ -167,18 +175,34 @@ struct Batch: RouterCommand {
         var status = ExitStatus.ok
         var ok = 0
         var failed = 0
-        // id → (line number, requests of that line still unanswered, tolerates not_found, failed)
+        // Lines by their sequence among the lines read; replies name their line's sequence.
+        var outcomes: [Int: LineOutcome] = [:]
         var inFlight: [JSONValue: Int] = [:]
-        var lineState: [Int: (left: Int, tolerates: Bool, failed: Bool)] = [:]
+        var nextSequence = 0
+        var nextToReport = 0
         var nextID: Int64 = 1
-        func fail(_ number: Int, _ message: String, _ code: Int32) {
-            context.terminal.err("line \(number): \(message)")
-            status = max(status, code)
+        // Failures go out in line order: a line's once it and every line before it are done
+        // (an unreadable line is done at once, but waits for the replies of earlier lines).
+        func reportFinished() {
+            while let outcome = outcomes[nextToReport], outcome.left == 0 {
+                outcomes[nextToReport] = nil
+                nextToReport += 1
+                if outcome.failures.isEmpty { ok += 1; continue }
+                failed += 1
+                for failure in outcome.failures {
+                    status = max(status, failure.status)
+                    if context.format == .json {
+                        context.terminal.err(JSONWriter.encode(.object([("line", .number(outcome.number)), ("error", failure.object)])))
+                    } else {
+                        context.terminal.err("line \(outcome.number): \(failure.message)")
+                    }
+                }
+            }
         }
         func receive() throws(ClientError) {
             let reply = try client.read()
-            guard reply.isFinal, let number = inFlight.removeValue(forKey: reply.id), var state = lineState[number] else { return }
-            state.left -= 1
+            guard reply.isFinal, let sequence = inFlight.removeValue(forKey: reply.id), var outcome = outcomes[sequence] else { return }
+            outcome.left -= 1
             switch reply {
             case .success(_, _, let result):
                 if !context.quiet {
@@ -189,49 +213,42 @@ struct Batch: RouterCommand {
                     }
                 }
             case .failure(_, let error):
-                if !(state.tolerates && error.code == .notFound) {
-                    state.failed = true
-                    if context.format == .json {
-                        context.terminal.err(JSONWriter.encode(.object([("line", .number(number)), ("error", error.object)])))
-                        status = max(status, ExitStatus.of(error.codeText))
-                    } else {
-                        fail(number, error.message, ExitStatus.of(error.codeText))
-                    }
+                if !(outcome.tolerates && error.code == .notFound) {
+                    outcome.failures.append((error.message, error.object, ExitStatus.of(error.codeText)))
                 }
             default:
                 break
             }
-            if state.left == 0 {
-                if state.failed { failed += 1 } else { ok += 1 }
-                lineState[number] = nil
-            } else {
-                lineState[number] = state
-            }
+            outcomes[sequence] = outcome
+            reportFinished()
         }
         var pending: [UInt8] = []
+        func send(_ request: [(String, JSONValue)], sequence: Int) {
+            let id = JSONValue.number(String(nextID)); nextID += 1
+            inFlight[id] = sequence
+            var w = JSONWriter()
+            w.write(.object([("id", id)] + request))
+            pending += w.bytes + [0x0A]
+        }
         try lines(input) { (number, line) throws(ClientError) in
+            let sequence = nextSequence
+            nextSequence += 1
             switch Self.parse(line) {
             case .invalid(let message, let code):
-                fail(number, message, code)
-                failed += 1
+                let object = JSONValue.object([("code", .string("bad_request")), ("message", .string(message)), ("details", .object([]))])
+                outcomes[sequence] = LineOutcome(number: number, left: 0, tolerates: false, failures: [(message, object, code)])
+                reportFinished()
                 return
             case .raw(let request):
-                guard case .object(let members) = request else { return }
-                lineState[number] = (1, false, false)
-                let id = JSONValue.number(String(nextID)); nextID += 1
-                inFlight[id] = number
-                var w = JSONWriter()
-                w.write(.object([("id", id)] + members))
-                pending += w.bytes + [0x0A]
-            case .requests(let requests, let tolerates):
-                lineState[number] = (requests.count, tolerates, false)
-                for r in requests {
-                    let id = JSONValue.number(String(nextID)); nextID += 1
-                    inFlight[id] = number
-                    var w = JSONWriter()
-                    w.write(.object([("id", id), ("op", .string(r.op))] + r.arguments))
-                    pending += w.bytes + [0x0A]
+                guard case .object(let members) = request else {
+                    outcomes[sequence] = LineOutcome(number: number, left: 0, tolerates: false)
+                    return
                 }
+                outcomes[sequence] = LineOutcome(number: number, left: 1, tolerates: false)
+                send(members, sequence: sequence)
+            case .requests(let requests, let tolerates):
+                outcomes[sequence] = LineOutcome(number: number, left: requests.count, tolerates: tolerates)
+                for r in requests { send([("op", .string(r.op))] + r.arguments, sequence: sequence) }
             }
             if pending.count >= 16_384 || inFlight.count >= window {
                 try client.write(pending)
@@ -241,6 +258,7 @@ struct Batch: RouterCommand {
         }
         if !pending.isEmpty { try client.write(pending) }
         while !inFlight.isEmpty { try receive() }
+        reportFinished()
         context.terminal.err("\(ok) ok, \(failed) failed")
         return status
     }

@@ -6,10 +6,12 @@ struct Lookup: RouterCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find the route a key, a raw Host header value or an SNI name goes to.",
         discussion: """
-            tcp:N, uuid:ID and *.wildcard arguments are looked up as keys; anything else as a raw \
-            HTTP Host header value (case, a port and a trailing dot are dealt with as a gateway \
-            would), or as a TLS SNI name with --sni. Shows the route and why it matched: exact, or \
-            which wildcard. A miss says so and exits 1.
+            tcp:N, uuid:ID and *.wildcard arguments are looked up as keys, and so is a bare label \
+            (foo: the name under the only base domain, as add, delete and touch read it); \
+            anything else as a raw HTTP Host header value (case, spaces around it, a port and a \
+            trailing dot are dealt with as a gateway would; ASCII only, as on the wire), or as a \
+            TLS SNI name with --sni. Shows the route and why it matched: exact, or which \
+            wildcard. A miss says so and exits 1.
 
             EXAMPLES:
               routerctl lookup 'FOO.Example.COM:8443'
@@ -29,11 +31,16 @@ struct Lookup: RouterCommand {
 
     var field: String { Lookup.field(for: value, sni: sni) }
 
-    /// The request field for a lookup argument: `key` for tcp:, uuid:, tunnel: and *. keys, else
-    /// `host` (a raw Host header value) or, with --sni, `sni`.
+    /// The request field for a lookup argument: `key` for tcp:, uuid:, tunnel: and *. keys and
+    /// for a bare label (no dot, no port: a name under the only base domain), else `host` (a raw
+    /// Host header value) or, with --sni, `sni`.
     static func field(for value: String, sni: Bool) -> String {
         if sni { return "sni" }
         for prefix in ["tcp:", "uuid:", "tunnel:", "*."] where value.hasPrefix(prefix) { return "key" }
+        if !value.isEmpty && !value.contains(".") && !value.contains(":") && !value.contains("\u{3002}")
+            && !value.contains("\u{FF0E}") && !value.contains("\u{FF61}") {
+            return "key"
+        }
         return "host"
     }
 

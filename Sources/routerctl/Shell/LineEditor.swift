@@ -24,13 +24,24 @@ enum LineEditor {
         case interrupted
     }
 
+    /// A line shown under the next list of completions (then cleared), e.g. that it is capped.
+    nonisolated(unsafe) static var listNote: String?
+
     static func configure(completion: @escaping (_ before: String, _ word: String) -> [String]) {
         complete = completion
+        rl_completion_display_matches_hook = { matches, count, longest in
+            rl_display_match_list(matches, count, longest)
+            if let note = LineEditor.listNote {
+                fputs(note + "\n", rl_outstream ?? stdout)
+            }
+            rl_forced_update_display()
+        }
         rl_readline_name = UnsafePointer(strdup("routerctl"))
         rl_catch_signals = 0
         rl_completer_word_break_characters = UnsafePointer(strdup(" \t\n\"'"))
         rl_attempted_completion_function = { text, start, _ in
             rl_attempted_completion_over = 1
+            LineEditor.listNote = nil
             let before = String(cString: rl_line_buffer).utf8.prefix(Int(start))
             LineEditor.candidates = LineEditor.complete(String(decoding: before, as: UTF8.self), text.map { String(cString: $0) } ?? "")
             return rl_completion_matches(text) { _, state in

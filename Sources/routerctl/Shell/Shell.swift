@@ -54,7 +54,7 @@ final class ShellSession {
     let terminal: Terminal
     private var client: RouterClient?
     private var lastInstance: String?
-    private var keyCache: (prefix: String, at: ContinuousClock.Instant, keys: [String])?
+    private var keyCache: (prefix: String, at: ContinuousClock.Instant, keys: [String], capped: Bool)?
 
     init(options: GlobalOptions, interactive: Bool) {
         self.options = options
@@ -165,6 +165,10 @@ final class ShellSession {
             help(words.dropFirst().first)
             return ExitStatus.ok
         }
+        if !first.hasPrefix("-") && !Batch.commandNames.contains(first) {
+            terminal.err("error: unknown command '\(first)'; type help")
+            return ExitStatus.usage
+        }
         let command: ParsableCommand
         do {
             command = try Routerctl.parseAsRoot(words)
@@ -232,15 +236,22 @@ final class ShellSession {
         return found.sorted()
     }
 
-    /// Live keys starting with `prefix`, cached for two seconds.
+    /// Live keys starting with `prefix`, cached for two seconds. When more keys match than
+    /// completion offers, the list shown says so and how many routes the table holds.
     func keys(prefix: String) -> [String] {
         let now = ContinuousClock.now
-        if let cache = keyCache, now - cache.at < .seconds(2), prefix.hasPrefix(cache.prefix), cache.keys.count < 200 {
+        if let cache = keyCache, now - cache.at < .seconds(2), prefix.hasPrefix(cache.prefix), !cache.capped {
             return cache.keys.filter { $0.hasPrefix(prefix) }
         }
         guard let client = try? connection() else { return [] }
-        let keys = liveKeys(path: path, prefix: prefix, client: client)
-        keyCache = (prefix, now, keys)
+        let (keys, capped) = liveKeys(path: path, prefix: prefix, client: client)
+        keyCache = (prefix, now, keys, capped)
+        if capped {
+            let total = (try? client.call("stats").result["routes"]?["total"]?.integerValue).flatMap { $0 }
+            let matching = prefix.isEmpty ? "" : " starting with '\(prefix)'"
+            LineEditor.listNote = "(the first \(completionKeyLimit) keys\(matching); the table holds "
+                + (total.map { "\($0) routes" } ?? "more") + ": type more of the name to narrow)"
+        }
         return keys
     }
 }
