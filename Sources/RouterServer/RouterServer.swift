@@ -12,7 +12,7 @@ import Synchronization
 /// stops accepting, ends every watch with `unavailable`, closes the connections and removes
 /// the socket file.
 public final class RouterServer: Sendable {
-    public static let version = "0.1.0"
+    public static let version = ProductVersion.current
 
     public let configuration: ServerConfiguration
     public let table: RouteTable

@@ -3,7 +3,7 @@ import RouterClient
 import RouterProtocol
 
 /// The version both executables print with --version.
-let routerctlVersion = "0.3.0"
+let routerctlVersion = ProductVersion.current
 
 struct Routerctl: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -300,6 +300,16 @@ struct CommandTests {
         #expect(error["details"]?["timeout"] == .string("200ms"))
     }
 
+    @Test func bothExecutablesPrintTheOneProductVersion() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ctl = try Child(productsDirectory + "/routerctl", ["--version"], directory: dir).wait()
+        let daemon = try Child(productsDirectory + "/routerd", ["--version"], directory: dir).wait()
+        #expect(ctl.status == 0 && daemon.status == 0)
+        #expect(ctl.stdout == ProductVersion.current + "\n")
+        #expect(daemon.stdout == ctl.stdout)
+    }
+
     @Test func noArgumentsAndNoTerminalPrintsUsageAndExits64() throws {
         let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
