@@ -81,7 +81,9 @@ public final class RouterServer: Sendable {
         tableWriter.start()
         let maximumLine = configuration.maximumLineLength
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            // A burst of --max-connections connects must all get in (the kernel caps the
+            // backlog at net.core.somaxconn); those over the limit are answered `unavailable`.
+            .serverChannelOption(.backlog, value: Int32(clamping: max(configuration.maximumConnections, 128)))
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
             .childChannelInitializer { [self] channel in
@@ -124,7 +126,7 @@ public final class RouterServer: Sendable {
             $0.socketInode = SocketFile.inode(path)
             $0.sweeper = sweeper
         }
-        logger.info("listening", metadata: [
+        logger.notice("routerd \(Self.version) listening on \(path)", metadata: [
             "socket": "\(path)", "domains": "\(table.configuration.baseDomains.joined(separator: ","))",
             "instance": "\(instance)",
         ])

@@ -35,7 +35,7 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
 /// Options every subcommand takes, before or after its own arguments.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The daemon's socket (default: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).",
+        "The daemon's socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).",
         valueName: "path"), completion: .file())
     var socket: String?
 

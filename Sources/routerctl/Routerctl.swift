@@ -11,9 +11,10 @@ struct Routerctl: ParsableCommand {
         abstract: "Drive routerd, the route table of a tunnel gateway: add, look up, list and watch routes.",
         discussion: """
             routerctl talks to routerd over its Unix socket (--socket, else $ROUTER_SOCKET, else \
-            $XDG_RUNTIME_DIR/routerd.sock, or /run/routerd/routerd.sock for root). With no \
-            arguments on a terminal it starts the interactive shell; with no arguments and no \
-            terminal it prints this usage and exits 64.
+            /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else \
+            /tmp/routerd-UID/routerd.sock). With no subcommand (no arguments, or only global \
+            options such as --socket PATH) on a terminal it starts the interactive shell; \
+            without a terminal it prints this usage and exits 64.
 
             Data goes to stdout, errors to stderr with the daemon's message. -o json prints the \
             protocol's result (NDJSON for list and watch) and errors as JSON on stderr.
@@ -23,6 +24,7 @@ struct Routerctl: ParsableCommand {
             FILES:
               /run/routerd/routerd.sock      the default socket for root
               $XDG_RUNTIME_DIR/routerd.sock  the default socket for other users
+              /tmp/routerd-UID/routerd.sock  the default without XDG_RUNTIME_DIR
               ~/.routerctl_history           the shell's history
 
             PROTOCOL: routerctl speaks routerd's protocol v1, one JSON object per line on the \

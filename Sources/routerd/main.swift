@@ -40,6 +40,7 @@ struct Routerd: AsyncParsableCommand {
             FILES:
               /run/routerd/routerd.sock        the default socket for root
               $XDG_RUNTIME_DIR/routerd.sock    the default socket for other users
+              /tmp/routerd-UID/routerd.sock    the default without XDG_RUNTIME_DIR
 
             ENVIRONMENT:
               ROUTER_SOCKET  the socket path when --socket is not given
@@ -57,7 +58,7 @@ struct Routerd: AsyncParsableCommand {
     )
 
     @Option(name: .customLong("socket"), help: ArgumentHelp(
-        "The Unix socket to listen on (default: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).",
+        "The Unix socket to listen on (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).",
         valueName: "path"))
     var socketOption: String?
 
@@ -81,7 +82,7 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The longest request line in bytes.", valueName: "bytes"))
     var maxLine: Int = 64 * 1024
 
-    @Option(help: ArgumentHelp("The most connections served at once.", valueName: "n"))
+    @Option(help: ArgumentHelp("The most connections served at once; also the socket's listen backlog, so a burst of that many connects is accepted (the kernel caps the backlog at net.core.somaxconn).", valueName: "n"))
     var maxConnections: Int = 4096
 
     @Option(help: ArgumentHelp("Event loop threads (default: one per core). Changes to the table are serialized, so a write-heavy daemon on few cores may do better with 1; long runs of pipelined adds (bulk loads) go to one more thread, the table writer.", valueName: "n"))
@@ -160,21 +161,21 @@ struct Routerd: AsyncParsableCommand {
         // Signals are watched before the socket exists: a client that sees the daemon answer may
         // stop it at once, and that SIGTERM must not fall between ignoring and watching it.
         let signals = await SignalWatcher.start(signals: [SIGINT, SIGTERM])
+        let logger = Logger(label: "routerd")
         let server: RouterServer
         do {
-            server = try RouterServer(configuration: configuration, logger: Logger(label: "routerd"))
+            // The server logs its "listening" line once the socket answers.
+            server = try RouterServer(configuration: configuration, logger: logger)
             try await server.start()
         } catch {
             fputs("routerd: \(error)\n", stderr)
             throw ExitCode(1)
         }
-        print("routerd \(RouterServer.version) listening on \(socket) (domains: \(server.table.configuration.baseDomains.joined(separator: ", ")); instance \(server.instance))")
-        fflush(stdout)
 
         let received = await signals.next()
-        print("routerd: \(received == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
-        fflush(stdout)
+        logger.notice("\(received == SIGINT ? "SIGINT" : "SIGTERM"): shutting down")
         await server.shutdown()
+        logger.notice("stopped")
     }
 }
 

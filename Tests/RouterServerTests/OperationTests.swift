@@ -196,6 +196,40 @@ struct OperationTests {
 
 @Suite("Connection limits")
 struct ConnectionLimitTests {
+    @Test func aBurstOfAThousandConnectsIsAllAcceptedWhileTheLoopIsBusy() async throws {
+        try await withDaemon({ $0.threads = 1 }) { daemon in
+            // Hold the only event loop, so nothing is accepted during the burst: every connect
+            // must find room in the listen backlog.
+            let loop = daemon.server.group.next()
+            let held = loop.submit { usleep(1_500_000) }
+            usleep(100_000)
+            var descriptors: [Int32] = []
+            defer { descriptors.forEach { Glibc.close($0) } }
+            var refused = 0
+            for _ in 0..<1_000 {
+                let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+                guard fd >= 0 else { Issue.record("socket: \(errno)"); return }
+                descriptors.append(fd)
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                var address = sockaddr_un()
+                address.sun_family = sa_family_t(AF_UNIX)
+                withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                    let path = Array(daemon.socketPath.utf8)
+                    raw.copyBytes(from: path)
+                    raw[path.count] = 0
+                }
+                let rc = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+                if rc != 0 { refused += 1 }
+            }
+            #expect(refused == 0, "\(refused) of 1,000 connects refused")
+            try await held.get()
+            // Every one of them is then served.
+            #expect(eventually(timeout: 30) { daemon.server.counts.connections >= 1_000 })
+        }
+    }
+
     @Test func connectionsBeyondTheLimitAreRefusedWithUnavailable() async throws {
         try await withDaemon({ $0.maximumConnections = 2 }) { daemon in
             let first = try daemon.connect()

@@ -300,6 +300,21 @@ struct CommandTests {
         #expect(error["details"]?["timeout"] == .string("200ms"))
     }
 
+    @Test func routerdLogsItsStartAndStopToStderrLikeEveryOtherLine() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/r.sock"
+        let daemon = try Child(productsDirectory + "/routerd", ["--socket", socket], directory: dir)
+        let up = try Child(productsDirectory + "/routerctl", ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait()
+        #expect(up.status == 0, "\(daemon.stderr)")
+        daemon.signal(SIGTERM)
+        let r = daemon.wait(timeout: 10)
+        #expect(r.status == 0)
+        #expect(r.stdout.isEmpty, "\(r.stdout)")
+        #expect(r.stderr.contains("listening on \(socket)"), "\(r.stderr)")
+        #expect(r.stderr.contains("SIGTERM: shutting down"), "\(r.stderr)")
+    }
+
     @Test func bothExecutablesPrintTheOneProductVersion() throws {
         let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
