@@ -46,8 +46,10 @@ struct LineFrameDecoder: ByteToMessageDecoder {
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         let state = try decode(context: context, buffer: &buffer)
-        if state == .needMoreData && seenEOF && buffer.readableBytes > 0 && !skipping {
-            // A last line without its newline: answer it all the same.
+        // A last line without its newline is a request when the client half-closed (it is done
+        // sending, as `printf '...' | socat` is) while the channel is still open. When the
+        // connection closes instead (shutdown, a reset), the bytes are an unfinished line.
+        if state == .needMoreData && seenEOF && context.channel.isActive && buffer.readableBytes > 0 && !skipping {
             var content = buffer.readSlice(length: buffer.readableBytes)!
             if content.getInteger(at: content.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
                 content.moveWriterIndex(to: content.writerIndex - 1)

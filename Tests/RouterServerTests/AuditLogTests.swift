@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RouterProtocol
 import Synchronization
@@ -77,5 +78,26 @@ struct AuditLogTests {
         #expect(log.filter { $0.message == "connected" }.count == 1)
         #expect(!log.contains { $0.metadata["key"] == "a1.example.com" && $0.message != "add" },
                 "a successful lookup is not logged")
+    }
+
+    @Test func anUnfinishedLineAtShutdownIsNotARequest() async throws {
+        let recorder = LogRecorder()
+        let daemon = try await TestDaemon.start(logger: recorder.logger(level: .info))
+        let c = try daemon.connect()
+        #expect(try c.request(#"{"id":1,"op":"ping"}"#).ok)
+        try c.sendRaw(Array(#"{"id":2,"op":"add","key":"half"#.utf8))
+        usleep(100_000)
+        await daemon.stop()
+        #expect(c.isClosed())
+        #expect(!recorder.all.contains { $0.message == "refused" }, "\(recorder.all.map(\.message))")
+    }
+
+    @Test func aLastLineWithoutItsNewlineIsAnsweredWhenTheClientHalfCloses() async throws {
+        try await withDaemon { daemon in
+            let c = try daemon.connect()
+            try c.sendRaw(Array(#"{"id":1,"op":"ping"}"#.utf8))
+            shutdown(c.fd, Int32(SHUT_WR))
+            #expect(try c.readJSON()["id"] == .number("1"))
+        }
     }
 }
