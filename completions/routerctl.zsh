@@ -80,7 +80,7 @@ _routerctl_add() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
@@ -107,7 +107,7 @@ _routerctl_delete() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
@@ -126,7 +126,7 @@ _routerctl_lookup() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
@@ -145,7 +145,7 @@ _routerctl_list() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
@@ -168,7 +168,7 @@ _routerctl_watch() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
@@ -189,7 +189,7 @@ _routerctl_touch() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
@@ -208,7 +208,7 @@ _routerctl_stats() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
@@ -225,7 +225,7 @@ _routerctl_ping() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
@@ -243,7 +243,7 @@ _routerctl_shell() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
@@ -260,7 +260,7 @@ _routerctl_batch() {
     local -i ret=1
     local -ar ___output=('table' 'wide' 'json' 'name')
     local -ar arg_specs=(
-        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else $XDG_RUNTIME_DIR/routerd.sock; /run/routerd/routerd.sock for root).]:path:_files'
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
         '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
         '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
         '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'

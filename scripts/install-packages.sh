@@ -2,14 +2,15 @@
 # Installs the Debian packages a job needs, only those missing, and says what it installs.
 #   scripts/install-packages.sh build   ICU (names: UTS #46, UTS #39) and GNU readline (routerctl's shell)
 #   scripts/install-packages.sh test    the build's, plus socat and tmux (tests run clients as separate
-#                                       processes and drive the shell through a terminal)
+#                                       processes and drive the shell through a terminal) and man-db
+#                                       (a test reads the man pages with man -l)
 # Runs apt-get through sudo when not root. Needs a Debian-like system with apt-get.
 set -euo pipefail
 
 packages=(libicu-dev libreadline-dev)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(socat tmux) ;;
+  test) packages+=(socat tmux man-db) ;;
   *) echo "usage: $0 build|test" >&2; exit 64 ;;
 esac
 

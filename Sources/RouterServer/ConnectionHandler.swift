@@ -10,16 +10,23 @@ import NIOCore
 import RouterProtocol
 import Synchronization
 
-/// A watch's backlog: events written by the daemon that the socket has not taken yet. Like
-/// Redis's client output buffer limits: a backlog above `--watcher-buffer` for two seconds, or
-/// sixteen times above it at any moment, marks a watcher that does not read; it is sent
-/// `slow_consumer` and disconnected, and never silently misses an event. Bursts that a reading
-/// client drains in time (a tunnel of 10,000 routes deleted at once) pass.
-final class WatchFlow: Sendable {
-    let inFlight = Atomic<Int>(0)
-    /// When the backlog last went above the limit (uptime nanoseconds), 0 while it is at or
-    /// below: a watcher is cut once it has stayed above for the whole patience.
-    let aboveSince = Atomic<UInt64>(0)
+/// What a connection's watches have written that its socket has not taken yet. Like Redis's
+/// client output buffer limits: a backlog above `--watcher-buffer` events for two seconds,
+/// sixteen times above it at any moment, or above `--watcher-buffer-bytes` of buffers marks a
+/// peer that does not read; its watches are sent `slow_consumer` and the connection is closed,
+/// and it never silently misses an event. Bursts that a reading client drains in time (a
+/// tunnel of 10,000 routes deleted at once) pass. Lives on the connection's event loop.
+struct WatchBacklog {
+    /// Events handed to the channel and not yet written to the socket.
+    var events = 0
+    /// The capacity of the buffers holding them: the memory the peer holds.
+    var bytes = 0
+    /// Since when the events have been above the count limit; nil while at or below it.
+    var aboveSince: NIODeadline?
+    /// The check that cuts the peer once it has stayed above for the whole patience.
+    var check: Scheduled<Void>?
+    /// Events and bytes in the outbound buffer not yet handed to the channel.
+    var unsentEvents = 0
 }
 
 /// One connection: its session, its principal, its requests (answered in order) and watches.
@@ -63,10 +70,10 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     struct Watch {
         var handle: SubscriptionHandle
-        var flow: WatchFlow
         var ended: Bool
-        var check: Scheduled<Void>?
     }
+
+    var backlog = WatchBacklog()
 
     static let slowConsumerPatience: TimeAmount = .seconds(2)
 
@@ -157,10 +164,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         flushAdds() // read, so applied, even though nobody reads the replies
         for (_, watch) in watches {
             watch.handle.cancel()
-            watch.check?.cancel()
             server.watcherEnded()
         }
         watches = [:]
+        backlog.check?.cancel()
         // The session ends once its adds are in: none may land after its routes are let go.
         if runsOut == 0 { sessionEnded() } else { closedWithRunsOut = true }
         self.context = nil
@@ -282,12 +289,25 @@ final class ConnectionHandler: ChannelInboundHandler {
         return true
     }
 
-    /// Hands the gathered replies to the pipeline (without flushing).
+    /// Hands the gathered replies to the pipeline (without flushing). A buffer holding watch
+    /// events counts toward the backlog until the socket has taken it.
     func emitOutbound() {
         flushAdds()
         guard let context, let buffer = outbound else { return }
         outbound = nil
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        let events = backlog.unsentEvents
+        guard events > 0 else {
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            return
+        }
+        backlog.unsentEvents = 0
+        let bytes = buffer.capacity
+        backlog.events += events
+        backlog.bytes += bytes
+        let written = context.eventLoop.makePromise(of: Void.self)
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { _ in loopBound.value.backlogWritten(events: events, bytes: bytes) }
+        context.write(wrapOutboundOut(buffer), promise: written)
     }
 
     func flushOutbound() {
@@ -852,10 +872,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let watchID = request.id
-        let flow = WatchFlow()
         // Runs under the table's lock, in order: hand the event to the connection's loop.
         let deliver: @Sendable (RouteEvent) -> Bool = { event in
-            eventLoop.execute { loopBound.value.deliver(event, to: watchID, flow: flow) }
+            eventLoop.execute { loopBound.value.deliver(event, to: watchID) }
             return true
         }
         let handle: SubscriptionHandle
@@ -864,52 +883,50 @@ final class ConnectionHandler: ChannelInboundHandler {
         } catch {
             throw Wire.error(error)
         }
-        watches[request.id] = Watch(handle: handle, flow: flow, ended: false, check: nil)
+        watches[request.id] = Watch(handle: handle, ended: false)
         server.watcherStarted()
     }
 
-    /// Writes one event of a watch; the backlog drops once the socket has taken it.
-    func deliver(_ event: RouteEvent, to watchID: RequestID?, flow: WatchFlow) {
-        guard let watch = watches[watchID], !watch.ended, let context else { return }
+    /// Writes one event of a watch into the outbound buffer; it counts toward the backlog from
+    /// then until the socket has taken it.
+    func deliver(_ event: RouteEvent, to watchID: RequestID?) {
+        guard let watch = watches[watchID], !watch.ended, context != nil else { return }
         let line = Reply.event(watchID, event: Wire.event(event, for: principal))
-        emitOutbound()
-        var buffer = context.channel.allocator.buffer(capacity: line.count)
-        buffer.writeBytes(line)
-        let written = context.eventLoop.makePromise(of: Void.self)
-        let limit = server.configuration.watcherBuffer
-        written.futureResult.whenComplete { _ in
-            if flow.inFlight.wrappingSubtract(1, ordering: .relaxed).newValue <= limit {
-                flow.aboveSince.store(0, ordering: .relaxed)
-            }
-        }
-        let backlog = flow.inFlight.wrappingAdd(1, ordering: .relaxed).newValue
-        context.write(wrapOutboundOut(buffer), promise: written)
+        guard reserveOutbound(line.count) else { return }
+        outbound!.writeBytes(line)
+        backlog.unsentEvents += 1
         scheduleFlush()
-        if backlog > max(limit * 16, 131_072) {
-            watchFailed(watchID, .overflow(capacity: limit))
-        } else if backlog > limit {
-            if flow.aboveSince.load(ordering: .relaxed) == 0 {
-                flow.aboveSince.store(max(1, NIODeadline.now().uptimeNanoseconds), ordering: .relaxed)
-            }
-            if watch.check == nil { checkBacklog(of: watchID, flow: flow, limit: limit, in: Self.slowConsumerPatience) }
+        let limit = server.configuration.watcherBuffer
+        let events = backlog.events + backlog.unsentEvents
+        if events > max(limit * 16, 131_072) || backlog.bytes + (outbound?.capacity ?? 0) > server.configuration.watcherBufferBytes {
+            slowConsumer()
+        } else if events > limit, backlog.aboveSince == nil {
+            backlog.aboveSince = .now()
+            if backlog.check == nil { checkBacklog(in: Self.slowConsumerPatience) }
         }
     }
 
-    /// Cuts a watch whose backlog has stayed above `limit` for the whole patience; while it has
-    /// not yet, looks again when it would have.
-    func checkBacklog(of watchID: RequestID?, flow: WatchFlow, limit: Int, in delay: TimeAmount) {
-        guard let context, watches[watchID]?.ended == false else { return }
+    /// The socket took a buffer of events.
+    func backlogWritten(events: Int, bytes: Int) {
+        backlog.events -= events
+        backlog.bytes -= bytes
+        if backlog.events <= server.configuration.watcherBuffer { backlog.aboveSince = nil }
+    }
+
+    /// Cuts the peer once its backlog has stayed above the limit for the whole patience; while
+    /// it has not yet, looks again when it would have.
+    func checkBacklog(in delay: TimeAmount) {
+        guard let context else { return }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        watches[watchID]!.check = context.eventLoop.scheduleTask(in: delay) {
+        backlog.check = context.eventLoop.scheduleTask(in: delay) {
             let handler = loopBound.value
-            handler.watches[watchID]?.check = nil
-            let since = flow.aboveSince.load(ordering: .relaxed)
-            guard since != 0 else { return } // came down; the next rise starts a new check
-            let above = TimeAmount.nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds - since))
+            handler.backlog.check = nil
+            guard let since = handler.backlog.aboveSince else { return } // came down; the next rise checks again
+            let above = NIODeadline.now() - since
             if above >= Self.slowConsumerPatience {
-                handler.watchFailed(watchID, .overflow(capacity: limit))
+                handler.slowConsumer()
             } else {
-                handler.checkBacklog(of: watchID, flow: flow, limit: limit, in: Self.slowConsumerPatience - above)
+                handler.checkBacklog(in: Self.slowConsumerPatience - above)
             }
         }
     }
@@ -926,17 +943,24 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// The watcher fell behind: say so, then disconnect rather than skip events.
-    func watchFailed(_ watchID: RequestID?, _ failure: RouteError) {
-        guard var watch = watches[watchID], !watch.ended else { return }
-        watch.ended = true
-        watch.handle.cancel()
-        watch.check?.cancel()
-        watches[watchID] = watch
-        logger.notice("slow consumer disconnected")
-        write(Reply.failure(watchID, Wire.error(failure)))
-        // What is queued, this line last, goes out if the peer reads within the timeout.
-        flushThenClose(timeout: .seconds(10))
+    /// The peer fell behind: every watch on the connection says so, then the connection closes
+    /// rather than skip events.
+    func slowConsumer() {
+        guard let context else { return }
+        let failure = Wire.error(RouteError.overflow(capacity: server.configuration.watcherBuffer))
+        for (watchID, watch) in watches where !watch.ended {
+            watches[watchID]!.ended = true
+            watch.handle.cancel()
+            write(Reply.failure(watchID, failure))
+        }
+        backlog.check?.cancel()
+        logger.notice("slow consumer disconnected", metadata: ["backlog_events": "\(backlog.events + backlog.unsentEvents)"])
+        // Closed at once, like Redis's output buffer limits: the socket takes what it has room
+        // for (the slow_consumer lines last, if there is room), and the queued backlog is freed
+        // now rather than held for a peer that does not read. A watcher far behind sees the close.
+        flushOutbound()
+        context.close(promise: nil)
+        server.memoryFreed()
     }
 
     func cancel(_ request: Request) throws(ProtocolError) {
@@ -951,7 +975,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.eventLoop.execute {
             let handler = loopBound.value
             guard let watch = handler.watches.removeValue(forKey: target), !watch.ended else { return }
-            watch.check?.cancel()
             handler.server.watcherEnded()
             handler.write(Reply.success(target, revision: handler.table.revision, result: .object([("cancelled", .bool(true))])))
             handler.flushOutbound()

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
 import DomainRouter
 import Logging
 import NIOCore
@@ -24,6 +28,8 @@ public final class RouterServer: Sendable {
     /// Runs bulk loads' runs of adds off the event loops (see ConnectionHandler's adds).
     let tableWriter = NIOThreadPool(numberOfThreads: 1)
     let startedAt = ContinuousClock.now
+    /// Whether a `malloc_trim` is due (see `backlogFreed`).
+    let trimScheduled = Atomic<Bool>(false)
     private let state = Mutex(State())
 
     struct Ticket {
@@ -106,8 +112,10 @@ public final class RouterServer: Sendable {
         let table = self.table
         // On an event loop rather than a Swift task: expiry must not wait for a busy
         // cooperative thread pool. Every 200 ms keeps removal well within a second of a deadline.
-        let sweeper = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { _ in
+        let sweeper = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { [self] _ in
             table.sweep()
+            // A table that emptied gives its storage back (and then malloc its free pages).
+            if table.releaseStorageIfEmpty() { memoryFreed() }
         }
         // The audit trail's removals that no request made: TTLs and sessions' grace running out.
         let auditLogger = logger
@@ -199,6 +207,26 @@ public final class RouterServer: Sendable {
         }
         return table.resumeSession(old, as: session)
     }
+
+    /// Megabytes went back to malloc (a slow consumer's backlog dropped, the table's storage
+    /// released), which keeps them unless asked. Once a second at most, after the close has
+    /// released them, hand the free pages back to the system (off the event loops; glibc's
+    /// `malloc_trim` walks the heap).
+    func memoryFreed() {
+        let first = trimScheduled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+        guard first else { return }
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + 1) { [self] in
+            trimScheduled.store(false, ordering: .relaxed)
+            Self.mallocTrim?(0)
+        }
+    }
+
+    /// glibc's `malloc_trim` (not in Swift's Glibc module: malloc.h is not part of it); nil
+    /// where the C library has none.
+    static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
 
     func watcherStarted() { state.withLock { $0.watchers += 1 } }
     func watcherEnded() { state.withLock { $0.watchers -= 1 } }

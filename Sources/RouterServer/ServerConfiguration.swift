@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     /// A watcher whose unread backlog stays above this many events for 2 s (or passes 16
     /// times it) is sent `slow_consumer` and disconnected.
     public var watcherBuffer: Int
+    /// A watcher whose unread backlog passes this many bytes is cut at once, whatever the
+    /// count of events: the memory a watcher that does not read can hold (default 32 MiB).
+    public var watcherBufferBytes: Int
     /// The route table's rules.
     public var table: RouteTableConfiguration
     /// Event loop threads serving connections (nil: one per core). Changes to the table are
@@ -34,6 +37,7 @@ public struct ServerConfiguration: Sendable {
         maximumConnections: Int = 4096,
         grace: Duration = .seconds(5),
         watcherBuffer: Int = 4096,
+        watcherBufferBytes: Int = 32 << 20,
         table: RouteTableConfiguration = RouteTableConfiguration(),
         threads: Int? = nil
     ) {
@@ -45,6 +49,7 @@ public struct ServerConfiguration: Sendable {
         self.maximumConnections = maximumConnections
         self.grace = grace
         self.watcherBuffer = watcherBuffer
+        self.watcherBufferBytes = watcherBufferBytes
         self.table = table
         self.threads = threads
     }

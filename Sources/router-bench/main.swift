@@ -9,12 +9,15 @@ let usage = """
     usage: router-bench table [--routes N] [--rounds N]
            router-bench socket [--seconds N] [--threads N]
            router-bench cli [--runs N]
+           router-bench watchers [--rounds N] [--adds N] [--watchers N]
 
       table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
               against a [String: Int] baseline; the last line is one JSON object
       socket  start a routerd on a temporary socket and measure request rates, pipelining,
               a 100,000-route bulk load and expiry latency, beside Redis when installed
       cli     the wall time of one `routerctl lookup` process, beside `redis-cli GET` when installed
+      watchers  routerd's resident memory through rounds of watchers that never read during a
+              bulk load, against its idle memory
     """
 
 func option(_ name: String, default value: Int) -> Int {
@@ -51,6 +54,17 @@ case "cli":
     bench.runs = option("--runs", default: bench.runs)
     do {
         try await bench.run()
+    } catch {
+        fputs("router-bench: \(error)\n", stderr)
+        exit(1)
+    }
+case "watchers":
+    var bench = WatcherMemoryBenchmark()
+    bench.rounds = option("--rounds", default: bench.rounds)
+    bench.adds = option("--adds", default: bench.adds)
+    bench.watchers = option("--watchers", default: bench.watchers)
+    do {
+        try bench.run()
     } catch {
         fputs("router-bench: \(error)\n", stderr)
         exit(1)

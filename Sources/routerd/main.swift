@@ -24,18 +24,19 @@ struct Routerd: AsyncParsableCommand {
             Drive it with routerctl(1). Each connection is a session: routes added with \
             "session":true go --grace after it closes unless the client resumes. Peers are \
             identified by SO_PEERCRED: root, routerd's own user and --admin-group members are \
-            admins; every other user owns the routes it adds and sees only those.
+            admins; every other user owns the routes it adds and sees only those. routerd(8) \
+            has the whole manual.
 
             PROTOCOL (v1, one JSON object per line; docs/protocol.md has every field):
               hello ping add delete lookup list watch cancel touch batch stats describe
               request  {"id":1,"op":"add","key":"foo","tunnel":"t1","ttl":300}
               success  {"id":1,"ok":true,"revision":N,"result":{...}}
-              failure  {"id":1,"ok":false,"error":{"code":"conflict","message":"...","details":{}}}
+              failure  {"id":1,"ok":false,"error":{"code":"conflict",...}}
               stream   {"id":1,"route":{...}} (list), {"id":1,"event":{...}} (watch)
 
             SIGNALS:
-              SIGINT, SIGTERM  stop accepting, end each watch with unavailable, answer what is in \
-            flight, remove the socket file, exit 0.
+              SIGINT, SIGTERM  stop accepting, end each watch with unavailable,
+                               answer what was read, remove the socket file, exit 0
 
             FILES:
               /run/routerd/routerd.sock        the default socket for root
@@ -46,13 +47,15 @@ struct Routerd: AsyncParsableCommand {
               ROUTER_SOCKET  the socket path when --socket is not given
 
             EXIT STATUS:
-              0 after SIGINT or SIGTERM; 64 for a bad command line; 1 when it cannot start (another \
-            routerd answers on the socket, the path is too long, a bad --domain).
+              0   stopped by SIGINT or SIGTERM
+              1   it cannot start: another routerd answers on the socket, the path
+                  is too long or not a socket, an unknown group
+              64  a bad command line
 
             EXAMPLES:
               routerd
               routerd --domain example.com --domain example.net --grace 30s
-              routerd --socket /run/routerd/routerd.sock --socket-group gateway --admin-group gateway
+              routerd --socket-group gateway --admin-group gateway
             """,
         version: RouterServer.version
     )
@@ -91,6 +94,24 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A watcher whose unread backlog stays above this many events for 2 s, or at once passes 16 times this (and at least 131,072), is sent slow_consumer and disconnected.", valueName: "n"))
     var watcherBuffer: Int = 4096
 
+    @Option(help: ArgumentHelp("A watcher whose unread backlog passes this many bytes is sent slow_consumer and disconnected at once: the most memory one watcher that does not read can hold (k, m and g suffixes; default 32m).", valueName: "bytes"))
+    var watcherBufferBytes: String = "32m"
+
+    /// `--watcher-buffer-bytes` in bytes, or nil when it does not parse.
+    var watcherBufferByteCount: Int? {
+        let text = watcherBufferBytes.lowercased()
+        let scale: Int
+        switch text.last {
+        case "k": scale = 1 << 10
+        case "m": scale = 1 << 20
+        case "g": scale = 1 << 30
+        default: scale = 1
+        }
+        guard let number = Int(scale == 1 ? text : String(text.dropLast())), number >= 1,
+              number <= Int.max / scale else { return nil }
+        return number * scale
+    }
+
     @Option(help: ArgumentHelp("Members of this group are admins (besides root and routerd's own user).", valueName: "group"))
     var adminGroup: String?
 
@@ -123,6 +144,9 @@ struct Routerd: AsyncParsableCommand {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256") }
         guard watcherBuffer >= 1 else { throw ValidationError("--watcher-buffer must be at least 1") }
+        guard let bytes = watcherBufferByteCount, bytes >= 64 * 1024 else {
+            throw ValidationError("--watcher-buffer-bytes '\(watcherBufferBytes)' is not a size of at least 64k, such as 32m")
+        }
     }
 
     func ports() -> ClosedRange<UInt16>? {
@@ -156,6 +180,7 @@ struct Routerd: AsyncParsableCommand {
             maximumConnections: maxConnections,
             grace: DurationText.parse(grace)!,
             watcherBuffer: watcherBuffer,
+            watcherBufferBytes: watcherBufferByteCount!,
             table: table,
             threads: threads)
         // Signals are watched before the socket exists: a client that sees the daemon answer may

@@ -93,4 +93,37 @@ struct StorageTests {
         #expect(!TableState.isChild("a.foo.example.com", of: "example.com"))
         #expect(!TableState.isChild("example.com", of: "example.com"))
     }
+
+    @Test func anEmptiedTableStartsItsStorageAfreshAndWorksOn() throws {
+        let table = try makeTable()
+        let many = TableState.storageReleaseThreshold + 1000
+        for i in 0..<many {
+            try table.add("n\(i)", tunnel: "bulk", as: root, ttl: i % 2 == 0 ? .seconds(60) : nil)
+        }
+        try table.add("tcp:49000", tunnel: "bulk", as: root)
+        try table.add("*.w.example.com", tunnel: "bulk", as: root)
+        #expect(!table.releaseStorageIfEmpty(), "routes are live")
+        try table.delete(.tunnel(TunnelID("bulk")), as: root)
+        let revision = table.revision
+        #expect(table.releaseStorageIfEmpty())
+        #expect(!table.releaseStorageIfEmpty(), "nothing left to release")
+        // Deadlines of the deleted routes are gone with the slots they named.
+        #expect(table.sweep() == 0)
+        // The history stays, and the table carries on from the same revision.
+        #expect(table.revision == revision)
+        try table.add("again", tunnel: "t1", as: alice, ttl: .seconds(30))
+        try table.add("tcp:49001", tunnel: "t1", as: alice)
+        #expect(table.lookup(host: "again.example.com")?.route.tunnel.rawValue == "t1")
+        #expect(try table.lookup(key: .tcp(49001)).route.key == "tcp:49001")
+        #expect(table.lookup(host: "n1.example.com") == nil)
+        #expect(table.list(RouteQuery(), as: root).routes.map(\.key) == ["again.example.com", "tcp:49001"])
+        #expect(table.stats().total == 2)
+    }
+
+    @Test func aSmallTableKeepsItsStorage() throws {
+        let table = try makeTable()
+        try table.add("a", tunnel: "t1", as: alice)
+        try table.delete(.host("a.example.com"), as: alice)
+        #expect(!table.releaseStorageIfEmpty())
+    }
 }

@@ -157,18 +157,36 @@ struct SessionAndWatchTests {
             done.wait()
             #expect(fastEvents.value.load(ordering: .relaxed) == count)
             // The watcher that never read is cut once its backlog has stayed above the limit for
-            // 2 s; only then does this test read it (reading earlier would make it a reader).
-            let deadline = Date().addingTimeInterval(20)
-            while Date() < deadline, try writer.request(#"{"op":"stats"}"#).result?["watchers"] != .number(1) {
-                usleep(100_000)
+            // 2 s, and its connection closes at once: it leaves `stats` without this test ever
+            // reading it (reading would make it a reader).
+            let cut = try eventually(timeout: 8) {
+                let stats = try writer.request(#"{"op":"stats"}"#).result
+                return stats?["watchers"] == .number(0) && stats?["connections"] == .number(1)
             }
-            var sawSlowConsumer = false
-            while let line = try? slow.readLine(timeout: 5) {
-                if line.contains("slow_consumer") { sawSlowConsumer = true }
-            }
-            #expect(sawSlowConsumer)
-            #expect(slow.isClosed(timeout: 2))
+            #expect(cut, "the slow watcher's connection is gone within the patience and a moment")
+            #expect(slow.isClosed(timeout: 5), "what the socket held, then the close")
             #expect(try writer.request(#"{"op":"ping"}"#).ok)
+        }
+    }
+
+    @Test func aWatcherPastItsByteLimitIsCutAtOnce() async throws {
+        // The event count limit is out of reach; only the bytes held for the watcher cut it.
+        try await withDaemon({ $0.watcherBuffer = 1_000_000; $0.watcherBufferBytes = 256 * 1024 }) { daemon in
+            let silent = try daemon.connect()
+            try silent.send(#"{"id":"w","op":"watch"}"#)
+            let writer = try daemon.connect()
+            #expect(try writer.request(#"{"op":"stats"}"#).result?["watchers"] == .number(1))
+            let label = String(repeating: "x", count: 250)
+            var batch: [UInt8] = []
+            let count = 8000
+            for i in 0..<count { batch += Array(#"{"op":"add","key":"big\#(i)","labels":{"pad":"\#(label)"}}"#.utf8) + [0x0A] }
+            try writer.sendRaw(batch)
+            for _ in 0..<count { let reply = try writer.readJSON(); #expect(reply.ok, "\(reply)") }
+            // Well under the 2 s patience of the count limit.
+            #expect(try eventually(timeout: 1) {
+                try writer.request(#"{"op":"stats"}"#).result?["connections"] == .number(1)
+            })
+            #expect(silent.isClosed(timeout: 5))
         }
     }
 

@@ -1,9 +1,12 @@
 import Foundation
+import RouterProtocol
 import Testing
+@testable import routerctl
 
 /// The committed completions must be what the current command definitions generate
-/// (`scripts/generate-docs.sh` rewrites them; `.ci/run` checks the man pages the same way).
-@Suite("Generated completions and man pages")
+/// (`scripts/generate-docs.sh` rewrites them); the hand-written man pages must document what the
+/// command definitions hold, and read as man pages.
+@Suite("Completions, man pages and help")
 struct GeneratedDocsTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -18,13 +21,112 @@ struct GeneratedDocsTests {
         #expect(generated.stdout == committed, "completions/routerctl.\(shell) is stale: run scripts/generate-docs.sh")
     }
 
-    @Test(arguments: ["man/routerctl.1", "man/routerd.8"])
-    func manPageDocumentsEverySubcommandAndExitStatus(page: String) throws {
+    /// One command's definition, as `--experimental-dump-help` prints it.
+    struct Command {
+        var name: String
+        var discussion: String
+        var options: [(long: String?, short: String?, defaultValue: String?)]
+        var subcommands: [Command]
+
+        init(_ json: JSONValue) {
+            name = json["commandName"]?.stringValue ?? ""
+            discussion = json["discussion"]?.stringValue ?? ""
+            options = []
+            if case .array(let arguments)? = json["arguments"] {
+                for argument in arguments where argument["shouldDisplay"] != .bool(false) {
+                    guard case .array(let names)? = argument["names"], !names.isEmpty else { continue }
+                    let long = names.first { $0["kind"]?.stringValue == "long" }?["name"]?.stringValue
+                    let short = names.first { $0["kind"]?.stringValue == "short" }?["name"]?.stringValue
+                    options.append((long, short, argument["defaultValue"]?.stringValue))
+                }
+            }
+            if case .array(let subs)? = json["subcommands"] {
+                subcommands = subs.map(Command.init).filter { $0.name != "help" }
+            } else {
+                subcommands = []
+            }
+        }
+    }
+
+    static func definition(of executable: String) throws -> Command {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dump = try Child(productsDirectory + "/" + executable, ["--experimental-dump-help"], directory: dir).wait()
+        return Command(try JSONParser.parse(dump.stdout)["command"] ?? .null)
+    }
+
+    /// The lines of a man page from the `.It` line naming an option (`Fl -name`) up to the next `.It`.
+    static func item(_ spelled: String, in page: [Substring]) -> String? {
+        guard let start = page.firstIndex(where: { $0 == ".It \(spelled)" || $0.hasPrefix(".It \(spelled) ") }) else { return nil }
+        let end = page[(start + 1)...].firstIndex { $0.hasPrefix(".It") || $0.hasPrefix(".El") } ?? page.endIndex
+        return page[start..<end].joined(separator: "\n")
+    }
+
+    @Test(arguments: [("routerd", "man/routerd.8"), ("routerctl", "man/routerctl.1")])
+    func manPageDocumentsEveryOptionWithItsDefault(executable: String, page: String) throws {
         let text = try String(contentsOfFile: "\(Self.root)/\(page)", encoding: .utf8)
-        #expect(text.contains("EXIT STATUS"))
-        if page.hasSuffix(".1") {
-            for command in ["add", "delete", "lookup", "list", "watch", "touch", "stats", "ping", "shell", "batch"] {
-                #expect(text.contains(".It Em \(command)\n"), "\(command)")
+        let lines = text.split(separator: "\n")
+        let top = try Self.definition(of: executable)
+        for command in [top] + top.subcommands {
+            if command.name != top.name {
+                #expect(text.contains("Cm \(command.name)\n") || text.contains("Cm \(command.name) "),
+                        "\(page) documents the command \(command.name)")
+            }
+            for option in command.options where option.long != "help" && option.long != "version" {
+                let flag = option.long.map { "--" + $0 } ?? "-" + option.short!
+                // `.It Fl -name`, or `.It Fl o , -output` for an option with a short name too.
+                let spelled = option.short.map { "Fl \($0) , -\(option.long!)" } ?? "Fl \(flag.dropFirst())"
+                guard let item = Self.item(spelled, in: lines) else {
+                    Issue.record("\(page) has no item for \(command.name) \(flag)")
+                    continue
+                }
+                if let value = option.defaultValue {
+                    #expect(item.contains("Default: \(value)") || item.contains("Default:\n.Ql \(value)"),
+                            "\(page): \(command.name) \(flag) shows its default \(value): \(item)")
+                }
+            }
+        }
+        for section in ["SYNOPSIS", "DESCRIPTION", "\"EXIT STATUS\"", "ENVIRONMENT", "FILES", "EXAMPLES", "\"SEE ALSO\""] {
+            #expect(text.contains(".Sh \(section)\n") || text.contains(".Sh \(section.replacingOccurrences(of: "\"", with: ""))\n"),
+                    "\(page) has a \(section) section")
+        }
+    }
+
+    @Test func routerdsPageHasSignalsAndNoSubcommandInItsSynopsis() throws {
+        let text = try String(contentsOfFile: "\(Self.root)/man/routerd.8", encoding: .utf8)
+        #expect(text.contains(".Sh SIGNALS\n"))
+        #expect(!text.contains("subcommand"))
+    }
+
+    @Test func routerctlsPageListsEveryExitStatus() throws {
+        let text = try String(contentsOfFile: "\(Self.root)/man/routerctl.1", encoding: .utf8)
+        for status in [ExitStatus.ok, ExitStatus.notFound, ExitStatus.refused, ExitStatus.conflict, ExitStatus.usage,
+                       ExitStatus.unavailable, ExitStatus.software, ExitStatus.noPermission, ExitStatus.interrupted] {
+            #expect(text.contains("\n.It \(status)\n"), "EXIT STATUS lists \(status)")
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/man"), "needs man-db"),
+          arguments: ["man/routerd.8", "man/routerctl.1"])
+    func manReadsThePageWithoutWarnings(page: String) throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let shown = try Child("/usr/bin/man", ["-l", "\(Self.root)/\(page)"], environment: ["MANWIDTH": "80", "MANPAGER": "cat", "PAGER": "cat"],
+                              directory: dir).wait()
+        #expect(shown.status == 0)
+        #expect(shown.stderr.isEmpty, "\(page): \(shown.stderr)")
+        #expect(shown.stdout.contains("EXIT STATUS"))
+    }
+
+    /// `--help` keeps every indented line of a discussion (lists, examples) whole at 80 columns:
+    /// the argument parser wraps paragraphs at word boundaries but would break such a line
+    /// and lose its indentation.
+    @Test(arguments: ["routerd", "routerctl"])
+    func helpKeepsIndentedLinesWholeAt80Columns(executable: String) throws {
+        let top = try Self.definition(of: executable)
+        for command in [top] + top.subcommands {
+            for line in command.discussion.split(separator: "\n") where line.hasPrefix(" ") {
+                #expect(line.count <= 80, "\(command.name): '\(line)' is \(line.count) columns")
             }
         }
     }

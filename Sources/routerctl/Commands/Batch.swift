@@ -44,14 +44,16 @@ struct Batch: RouterCommand {
         abstract: "Run many commands from stdin or a file, pipelined.",
         discussion: """
             One command per line, in any of three forms:
-              - a routerctl command line with shell quoting: add foo --tunnel t1 --ttl 5m \
-            (add, delete, touch and lookup; a leading `routerctl` is allowed);
+              - a routerctl command line with shell quoting: add foo --tunnel t1 --ttl 5m
+                (add, delete, touch and lookup; a leading `routerctl` is allowed);
               - a raw protocol request, a line starting with { that has an "op";
-              - a route line as `routerctl list -o json` prints it, which is added again (key, \
-            tunnel, target, labels, ttl, owner).
+              - a route line as `routerctl list -o json` prints it, which is added
+                again (key, tunnel, target, labels, ttl, owner).
+
             Blank lines and # comments are skipped. Requests are pipelined, so 100,000 adds take \
-            seconds. Each failed line is reported on stderr with its line number and the daemon's \
-            error, then `N ok, M failed`; the exit status is the highest of any line.
+            seconds. Failures are reported in line order on stderr, each with its line number \
+            and the daemon's error, then `N ok, M failed`. A line that does not parse is that \
+            line's failure (status 2); the exit status is the highest of any line.
 
             With --atomic the lines go as one protocol `batch` request: all apply or none does. It \
             must fit in the daemon's --max-line (64 KiB unless raised); a larger batch is refused \
