@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "DomainRouter",
                 "RouterProtocol",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,6 +64,7 @@ let package = Package(
             dependencies: [
                 "RouterServer",
                 "DomainRouter",
+                "RouterProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -84,7 +86,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterServerTests",
-            dependencies: ["RouterServer", "RouterProtocol", "DomainRouter"]
+            dependencies: [
+                "RouterServer", "RouterProtocol", "DomainRouter",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "RouterClientTests",

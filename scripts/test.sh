@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # The test job: installs what the tests need when missing, checks that the committed completions
-# and man pages are what the command definitions generate, then runs the whole test suite.
+# are what the command definitions generate, builds with every target's imports checked against
+# its declared dependencies, then runs the whole test suite.
 # The first run builds everything from scratch (several minutes on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-packages.sh test
 scripts/generate-docs.sh --check
-swift test "$@"
+# SwiftPM reports an undeclared import as an error but builds on; stop here when it does.
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+swift build --build-tests --explicit-target-dependency-import-check error 2>&1 | tee "$log"
+if grep -q "without declaring it a dependency" "$log"; then
+  echo "test: a target imports a module it does not declare in Package.swift (see above)" >&2
+  exit 1
+fi
+swift test --skip-build "$@"
