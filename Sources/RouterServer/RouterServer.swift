@@ -20,6 +20,8 @@ public final class RouterServer: Sendable {
 
     public let configuration: ServerConfiguration
     public let table: RouteTable
+    /// The operations every front end calls, over the store that decides changes.
+    package let executor: RequestExecutor
     /// A random id drawn at each start; revisions from another instance are meaningless here.
     public let instance: String
     let logger: Logger
@@ -65,7 +67,8 @@ public final class RouterServer: Sendable {
         tableConfiguration.subscriberBuffer = configuration.watcherBuffer
         table = try RouteTable(configuration: tableConfiguration, clock: clock)
         principals = try Principals(adminGroup: configuration.adminGroup)
-        instance = randomHex(bytes: 8)
+        instance = ProcessFacts.randomHex(bytes: 8)
+        executor = RequestExecutor(store: MemoryStore(table: table), instance: instance)
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads ?? System.coreCount))
     }
@@ -112,8 +115,9 @@ public final class RouterServer: Sendable {
         let table = self.table
         // On an event loop rather than a Swift task: expiry must not wait for a busy
         // cooperative thread pool. Every 200 ms keeps removal well within a second of a deadline.
+        let executor = self.executor
         let sweeper = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { [self] _ in
-            table.sweep()
+            _ = executor.store.expire()
             // A table that emptied gives its storage back (and then malloc its free pages).
             if table.releaseStorageIfEmpty() { memoryFreed() }
         }
@@ -190,12 +194,13 @@ public final class RouterServer: Sendable {
             let now = ContinuousClock.now
             s.tickets = s.tickets.filter { $0.value.expires.map { $0 > now } ?? true }
         }
-        table.endSession(id, grace: grace)
+        executor.endSession(id, grace: grace)
     }
 
-    /// Hands a closed session's routes to a new connection, if the token is still good.
-    func resume(token: String, uid: UInt32, into session: UInt64) throws(ProtocolError) -> Int {
-        let old: UInt64 = try state.withLock { (s: inout State) throws(ProtocolError) -> UInt64 in
+    /// The closed session a resume token names, if the token is still good and `uid`'s; the
+    /// token is spent.
+    func takeOverSession(token: String, uid: UInt32) throws(ProtocolError) -> UInt64 {
+        try state.withLock { (s: inout State) throws(ProtocolError) -> UInt64 in
             guard let ticket = s.tickets[token], let expires = ticket.expires, expires > .now else {
                 throw ProtocolError(.notFound, "resume token unknown, still in use, or past its grace period; its routes are gone")
             }
@@ -205,7 +210,6 @@ public final class RouterServer: Sendable {
             s.tickets[token] = nil
             return ticket.session
         }
-        return table.resumeSession(old, as: session)
     }
 
     /// Megabytes went back to malloc (a slow consumer's backlog dropped, the table's storage
@@ -217,7 +221,7 @@ public final class RouterServer: Sendable {
         guard first else { return }
         DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + 1) { [self] in
             trimScheduled.store(false, ordering: .relaxed)
-            Self.mallocTrim?(0)
+            _ = Self.mallocTrim?(0)
         }
     }
 
@@ -238,5 +242,5 @@ public final class RouterServer: Sendable {
     var uptime: Duration { ContinuousClock.now - startedAt }
 
     /// Resident memory of this process in bytes (what `stats` reports as `rss_bytes`).
-    public static var residentMemory: Int { residentBytes() }
+    public static var residentMemory: Int { ProcessFacts.residentBytes() }
 }

@@ -200,7 +200,6 @@ struct Routerd: AsyncParsableCommand {
         let received = await signals.next()
         logger.notice("\(received == SIGINT ? "SIGINT" : "SIGTERM"): shutting down")
         await server.shutdown()
-        logger.notice("stopped")
     }
 }
 

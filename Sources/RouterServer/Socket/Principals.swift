@@ -6,14 +6,6 @@ import Darwin
 import DomainRouter
 import Synchronization
 
-/// `struct ucred` as `SO_PEERCRED` fills it (Swift's Glibc module lacks the type: it needs
-/// `_GNU_SOURCE`). Same layout: pid, uid, gid.
-struct PeerCredentials: Sendable {
-    var pid: Int32 = 0
-    var uid: UInt32 = 0
-    var gid: UInt32 = 0
-}
-
 /// Turns a peer's uid into a principal: uid 0, the daemon's own uid and members of the admin
 /// group are admins; everyone else is a user named by their login name.
 final class Principals: Sendable {
@@ -70,28 +62,4 @@ final class Principals: Sendable {
         }
         return Array(groups.prefix(Int(max(0, count))))
     }
-}
-
-/// Resident memory of this process, from /proc/self/statm.
-func residentBytes() -> Int {
-    let fd = open("/proc/self/statm", O_RDONLY)
-    guard fd >= 0 else { return 0 }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 128)
-    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    guard n > 0 else { return 0 }
-    let fields = String(decoding: buffer.prefix(n), as: UTF8.self).split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-}
-
-/// Random hex from the system CSPRNG, for instance ids and resume tokens.
-func randomHex(bytes: Int) -> String {
-    var rng = SystemRandomNumberGenerator()
-    var out = ""
-    for _ in 0..<bytes {
-        let b = UInt8.random(in: 0...255, using: &rng)
-        out += String(b >> 4, radix: 16) + String(b & 0xF, radix: 16)
-    }
-    return out
 }

@@ -1,0 +1,22 @@
+import DomainRouter
+import Logging
+
+/// Who a request comes from, as every front end describes it to the executor: the principal
+/// it acts as, the session its session-bound routes belong to, and the logger whose metadata
+/// (connection, peer) names it in the audit trail.
+package struct Caller: Sendable {
+    package var principal: Principal
+    /// The session (a socket connection's id); 0 for a front end without sessions.
+    package var session: UInt64
+    package var logger: Logger
+    /// Whether change lines (notice) reach the log: decided once per caller, since building
+    /// their metadata for a logger that drops them cost more than the add's reply.
+    package let auditsChanges: Bool
+
+    package init(principal: Principal, session: UInt64, logger: Logger) {
+        self.principal = principal
+        self.session = session
+        self.logger = logger
+        auditsChanges = logger.logLevel <= .notice
+    }
+}

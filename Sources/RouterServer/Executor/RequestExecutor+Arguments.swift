@@ -1,0 +1,81 @@
+import DomainRouter
+import RouterProtocol
+
+/// Typed requests from the protocol's arguments, shared by every front end that speaks the
+/// protocol's field names (the socket's JSON lines, the HTTP API's JSON bodies).
+extension RequestExecutor {
+    /// A key as a person writes it (`foo`, `foo.example.com`, `*.foo…`, `tcp:N`, `uuid:ID`).
+    package func key(_ text: String) throws(RouteError) -> RouteKey {
+        try table.key(text)
+    }
+
+    /// An add request from its arguments; `session` binds it when `session: true` is given.
+    package func addRequest(_ a: AddArguments, session: UInt64) throws(RouteError) -> AddRequest {
+        let name: AddRequest.Name
+        if a.random {
+            guard a.key == nil else { throw .invalidArgument("give either key or random, not both") }
+            name = .random(domain: a.domain)
+        } else if let key = a.key {
+            guard a.domain == nil else { throw .invalidArgument("domain goes with random: true") }
+            name = key == "tcp:auto" ? .tcpAuto : .key(try table.key(key))
+        } else {
+            throw .invalidArgument("add needs a key (or random: true)")
+        }
+        return AddRequest(
+            name,
+            tunnel: try a.tunnel.map { (t: String) throws(RouteError) in try TunnelID(t) },
+            target: try a.target.map { (t: String) throws(RouteError) in try RouteTarget(parsing: t) },
+            ttl: try a.ttl.map { (value: Double) throws(RouteError) in try Self.duration(seconds: value, field: "ttl") },
+            session: a.session ? session : nil,
+            replace: a.replace,
+            labels: a.labels,
+            owner: a.owner)
+    }
+
+    /// A batch operation (`add`, `delete` or `touch`) from its validated request.
+    package func batchOperation(_ op: Request, session: UInt64) throws(RouteError) -> BatchOperation {
+        switch op.op {
+        case "add": return .add(try addRequest(AddArguments(op), session: session))
+        case "delete": return .delete(try key(op.string("key")!))
+        default: return .touch(try key(op.string("key")!), ttl: try touchTTL(op))
+        }
+    }
+
+    /// A touch's `ttl`, when given.
+    package func touchTTL(_ request: Request) throws(RouteError) -> Duration? {
+        try request.number("ttl").map { (value: Double) throws(RouteError) in try Self.duration(seconds: value, field: "ttl") }
+    }
+
+    /// A list query from the `list` arguments.
+    package func listQuery(_ request: Request) throws(RouteError) -> RouteQuery {
+        var query = RouteQuery()
+        query.prefix = request.string("prefix")
+        query.tunnel = try request.string("tunnel").map { (t: String) throws(RouteError) in try TunnelID(t) }
+        query.owner = request.string("owner")
+        if let kind = request.string("kind") {
+            guard let parsed = RouteKind(rawValue: kind) else {
+                throw .invalidArgument("kind must be host, wildcard or tcp, not '\(kind.prefix(20))'")
+            }
+            query.kind = parsed
+        }
+        if let label = request.string("label") {
+            let parts = label.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw .invalidArgument("label filter must look like key=value") }
+            query.labels = [String(parts[0]): String(parts[1])]
+        }
+        query.after = request.string("after")
+        if let limit = request.integer("limit") {
+            guard limit >= 1 else { throw .invalidArgument("limit must be at least 1") }
+            query.limit = Int(min(limit, Int64(Int.max)))
+        }
+        return query
+    }
+
+    /// Seconds as the protocol gives them: above 0, at most 366 days, rounded up to the millisecond.
+    package static func duration(seconds value: Double, field: String) throws(RouteError) -> Duration {
+        guard value.isFinite, value > 0, value <= 366 * 86_400 else {
+            throw .invalidArgument("\(field) must be a number of seconds above 0 and at most 366 days")
+        }
+        return .milliseconds(Int64((value * 1000).rounded(.up)))
+    }
+}

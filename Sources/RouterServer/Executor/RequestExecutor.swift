@@ -1,0 +1,151 @@
+import DomainRouter
+import Logging
+import RouterProtocol
+
+/// The operations of the protocol, written once and knowing nothing of any transport: the
+/// socket handler (and every later front end) turns its lines or requests into typed requests,
+/// calls these, and turns results and `RouteError`s back into bytes. Changes go through the
+/// store (`RouteStore`), which may complete them later; reads go to the store's in-memory table.
+/// The audit trail is written here, once: a line per change and per refusal of an operation.
+package final class RequestExecutor: Sendable {
+    package let store: any RouteStore
+    /// The daemon instance's id: revisions of another instance mean nothing here.
+    package let instance: String
+
+    package init(store: any RouteStore, instance: String) {
+        self.store = store
+        self.instance = instance
+    }
+
+    /// The in-memory table every read goes to.
+    package var table: RouteTable { store.table }
+
+    // MARK: Changes
+
+    /// Adds routes in order, each on its own; completes with one result each (on any thread).
+    package func add(_ requests: [AddRequest], as caller: Caller,
+                     completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
+        store.add(requests, as: caller.principal) { results in
+            for result in results {
+                switch result {
+                case .success(let added): Self.logAdd(added, caller)
+                case .failure(let error): Self.logRefusal(code: error.code.rawValue, message: error.description, op: "add", caller)
+                }
+            }
+            completion(results)
+        }
+    }
+
+    /// Deletes one route, or every route of a tunnel; completes with what went.
+    package func delete(_ key: RouteKey, as caller: Caller,
+                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        store.delete(key, as: caller.principal) { result in
+            Self.log(result, op: "delete", caller) { Self.logDelete($0, caller) }
+            completion(result)
+        }
+    }
+
+    /// Renews a route's (or a tunnel's routes') expiry; completes with the routes renewed.
+    package func touch(_ key: RouteKey, ttl: Duration?, as caller: Caller,
+                       completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        store.touch(key, ttl: ttl, as: caller.principal) { result in
+            Self.log(result, op: "touch", caller) { _ in }
+            completion(result)
+        }
+    }
+
+    // MARK: Reads
+
+    /// What a lookup asks for: a key as a person writes it, or a raw Host or SNI value.
+    package enum LookupQuery: Sendable {
+        case key(String)
+        case host(String)
+        case sni(String)
+    }
+
+    /// What a lookup found: the route a name goes to, or a tunnel and its routes.
+    package enum LookupAnswer: Sendable {
+        case route(LookupResult)
+        case tunnel(TunnelInfo)
+    }
+
+    package func lookup(_ query: LookupQuery, as caller: Caller) throws(RouteError) -> LookupAnswer {
+        do {
+            switch query {
+            case .host(let value):
+                return .route(try table.resolve(host: value, source: .hostHeader))
+            case .sni(let value):
+                return .route(try table.resolve(host: value, source: .sni))
+            case .key(let text):
+                let key = try table.key(text)
+                if case .tunnel(let tunnel) = key { return .tunnel(try table.tunnel(tunnel)) }
+                return .route(try table.lookup(key: key))
+            }
+        } catch {
+            Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
+            throw error
+        }
+    }
+
+    /// One page of routes in key order, as the caller may see them.
+    package func list(_ query: RouteQuery, as caller: Caller) -> RoutePage {
+        table.list(query, as: caller.principal)
+    }
+
+    /// Subscribes to changes from `revision` (inclusive; nil: from now), as the caller may see them.
+    package func watch(from revision: UInt64?, filter: EventFilter, as caller: Caller,
+                       deliver: @escaping @Sendable (RouteEvent) -> Bool) throws(RouteError) -> SubscriptionHandle {
+        var filter = filter
+        if !caller.principal.isAdmin { filter.owner = caller.principal.name }
+        return try table.subscribe(from: revision, filter: filter, deliver: deliver)
+    }
+
+    package func stats() -> TableStats { table.stats() }
+
+    // MARK: Sessions
+
+    /// A connection closed: its session routes go after `grace` unless it is resumed.
+    package func endSession(_ session: UInt64, grace: Duration) {
+        store.endSession(session, grace: grace)
+    }
+
+    /// Hands a closed session's routes to the caller's session.
+    package func resumeSession(_ old: UInt64, as caller: Caller) -> Int {
+        let moved = store.resumeSession(old, as: caller.session)
+        caller.logger.notice("resumed session", metadata: ["routes": "\(moved)"])
+        return moved
+    }
+
+    // MARK: The audit trail
+
+    /// Logs a refusal that a front end made itself (a malformed line, an unknown op), in the
+    /// same words as the executor's own.
+    package func refused(code: String, message: String, op: String?, as caller: Caller) {
+        Self.logRefusal(code: code, message: message, op: op, caller)
+    }
+
+    static func logRefusal(code: String, message: String, op: String?, _ caller: Caller) {
+        caller.logger.info("refused", metadata: ["op": "\(op ?? "?")", "code": "\(code)", "reason": "\(message)"])
+    }
+
+    static func log<T>(_ result: Result<T, RouteError>, op: String, _ caller: Caller, changed: (T) -> Void) {
+        switch result {
+        case .success(let value): changed(value)
+        case .failure(let error): logRefusal(code: error.code.rawValue, message: error.description, op: op, caller)
+        }
+    }
+
+    static func logAdd(_ result: AddResult, _ caller: Caller) {
+        guard caller.auditsChanges else { return }
+        caller.logger.notice("\(result.created ? "add" : "update")", metadata: [
+            "key": "\(result.route.key)", "tunnel": "\(result.route.tunnel)", "owner": "\(result.route.owner)",
+        ])
+    }
+
+    static func logDelete(_ removed: [Route], _ caller: Caller) {
+        guard caller.auditsChanges else { return }
+        for route in removed {
+            caller.logger.notice("delete", metadata: ["key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)"])
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import DomainRouter
+import NIOCore
+import RouterProtocol
+
+/// The requests other than `add`, `list` and `watch`: each turned into a typed request for the
+/// executor, its result into a reply line.
+extension ConnectionHandler {
+    func greeting(resumed: Int? = nil) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("server", .string("routerd")),
+            ("version", .string(RouterServer.version)),
+            ("protocol", .number(protocolVersion)),
+            ("instance", .string(executor.instance)),
+            ("revision", .number(table.revision)),
+            ("principal", .object([("name", .string(principal.name)), ("admin", .bool(principal.isAdmin))])),
+            ("session", .object([("id", .string(String(id))), ("resume_token", .string(token))])),
+            ("max_line", .number(server.configuration.maximumLineLength)),
+        ]
+        if let resumed { members.append(("resumed", .number(resumed))) }
+        return .object(members)
+    }
+
+    func hello(_ request: Request) throws(ProtocolError) {
+        if let version = request.integer("protocol"), version != Int64(protocolVersion) {
+            throw ProtocolError(.badRequest, "protocol \(version) is not supported; this daemon speaks \(protocolVersion)")
+        }
+        var resumed: Int?
+        if let resume = request.string("resume") {
+            let old = try server.takeOverSession(token: resume, uid: uid)
+            resumed = executor.resumeSession(old, as: caller)
+        }
+        succeed(request, greeting(resumed: resumed))
+    }
+
+    func delete(_ request: Request) throws(RouteError) {
+        let key = try executor.key(request.string("key")!)
+        perform({ executor.delete(key, as: caller, completion: $0) }) { handler, result in
+            switch result {
+            case .success(let removed): handler.succeed(request, .object([("deleted", .number(removed.count))]))
+            case .failure(let error): handler.refuse(request.id, Wire.error(error))
+            }
+        }
+    }
+
+    func touch(_ request: Request) throws(RouteError) {
+        let key = try executor.key(request.string("key")!)
+        let ttl = try executor.touchTTL(request)
+        perform({ executor.touch(key, ttl: ttl, as: caller, completion: $0) }) { handler, result in
+            switch result {
+            case .success(let routes): handler.succeed(request, handler.touchResult(routes, tunnel: key.kind == nil))
+            case .failure(let error): handler.refuse(request.id, Wire.error(error))
+            }
+        }
+    }
+
+    func touchResult(_ routes: [Route], tunnel: Bool) -> JSONValue {
+        tunnel ? .object([("routes", .array(routes.map { Wire.route($0, for: principal) }))])
+            : .object([("route", Wire.route(routes[0], for: principal))])
+    }
+
+    func lookup(_ request: Request) throws(ProtocolError) {
+        let given = (request.arguments["key"] != nil ? 1 : 0) + (request.arguments["host"] != nil ? 2 : 0)
+            + (request.arguments["sni"] != nil ? 4 : 0)
+        let query: RequestExecutor.LookupQuery
+        switch given {
+        case 1: query = .key(request.string("key")!)
+        case 2: query = .host(request.string("host")!)
+        case 4: query = .sni(request.string("sni")!)
+        default: throw ProtocolError(.badRequest, "lookup takes exactly one of key, host or sni")
+        }
+        let answer: RequestExecutor.LookupAnswer
+        do {
+            answer = try executor.lookup(query, as: caller)
+        } catch {
+            refuse(request.id, Wire.error(error))
+            return
+        }
+        switch answer {
+        case .tunnel(let info):
+            let visible = principal.isAdmin || info.owner == principal.name
+            succeed(request, .object([
+                ("tunnel", .object([
+                    ("id", .string(info.id.rawValue)), ("owner", .string(info.owner)),
+                    ("routes", .number(info.routes.count)), ("expires_at", Wire.timestamp(info.expiresAt)),
+                ])),
+                ("routes", .array(info.routes.map { Wire.route($0, for: visible ? .admin("") : principal) })),
+            ]))
+        case .route(let result):
+            let revision = table.revision
+            let viewer = principal
+            let length = Reply.maximumSuccessHeadLength(request.id) + Wire.maximumLength(of: result.route)
+                + JSONOutput.maximumLength(ofString: result.via) + 64
+            writeReply(maximumLength: length) { out in
+                Reply.writeSuccessHead(request.id, revision: revision, to: &out)
+                out.literal("{\"route\":")
+                Wire.writeRoute(result.route, for: viewer, to: &out)
+                if result.match == .exact {
+                    out.literal(",\"match\":\"exact\",\"via\":")
+                } else {
+                    out.literal(",\"match\":\"wildcard\",\"via\":")
+                }
+                out.string(result.via)
+                out.literal("}}\n")
+            }
+        }
+    }
+
+    func stats(_ request: Request) {
+        let stats = executor.stats()
+        let (connections, watchers) = server.counts
+        let uptime = server.uptime.components.seconds
+        succeed(request, .object([
+            ("routes", .object([
+                ("host", .number(stats.hosts)), ("wildcard", .number(stats.wildcards)),
+                ("tcp", .number(stats.tcp)), ("total", .number(stats.total)),
+            ])),
+            ("tunnels", .number(stats.tunnels)),
+            ("revision", .number(stats.revision)),
+            ("oldest_revision", .number(stats.oldestRevision)),
+            ("connections", .number(connections)),
+            ("watchers", .number(watchers)),
+            ("sessions", .number(stats.sessions)),
+            ("uptime_s", .number(Int(uptime))),
+            ("rss_bytes", .number(ProcessFacts.residentBytes())),
+            ("instance", .string(executor.instance)),
+        ]), revision: stats.revision)
+    }
+
+    // MARK: Batch
+
+    static let batchOperations: Set<String> = [Operation.add.rawValue, Operation.delete.rawValue, Operation.touch.rawValue]
+
+    /// Runs a batch: with `atomic`, all or nothing; otherwise one operation after another, each
+    /// with its own result or error.
+    func batch(_ request: Request) throws(ProtocolError) {
+        guard case .array(let items)? = request.arguments["ops"] else { return }
+        var requests: [Request] = []
+        requests.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            switch Request.validate(item, allowed: Self.batchOperations) {
+            case .success(let op) where op.id == nil:
+                requests.append(op)
+            case .success:
+                throw ProtocolError(.badRequest, "ops[\(index)]: operations in a batch carry no id",
+                                    details: .object([("index", .number(index))]))
+            case .failure(let failure):
+                var error = failure.error
+                error.message = "ops[\(index)]: " + error.message
+                error.details = .object([("index", .number(index))])
+                throw error
+            }
+        }
+        let names = requests.map(\.op)
+        if request.bool("atomic") {
+            var operations: [BatchOperation] = []
+            for (index, op) in requests.enumerated() {
+                do throws(RouteError) {
+                    operations.append(try executor.batchOperation(op, session: id))
+                } catch {
+                    throw Self.indexed(Wire.error(error), index: index, op: op.op)
+                }
+            }
+            perform({ executor.apply(operations, as: caller, completion: $0) }) { handler, result in
+                switch result {
+                case .success(let outcomes):
+                    let results = zip(operations, outcomes).map { handler.batchResult($0.1, of: $0.0) }
+                    handler.succeed(request, .object([("results", .array(results))]))
+                case .failure(let failure):
+                    handler.refuse(request.id, Self.indexed(Wire.error(failure.error), index: failure.index, op: names[failure.index]))
+                }
+            }
+            return
+        }
+        var operations: [Result<BatchOperation, RouteError>] = []
+        for op in requests {
+            operations.append(Result { () throws(RouteError) in try executor.batchOperation(op, session: id) })
+        }
+        perform({ executor.batch(operations, as: caller, completion: $0) }) { handler, outcomes in
+            var results: [JSONValue] = []
+            for (operation, outcome) in zip(operations, outcomes) {
+                switch (operation, outcome) {
+                case (.success(let op), .success(let done)):
+                    results.append(.object([("ok", .bool(true)), ("result", handler.batchResult(done, of: op))]))
+                case (_, .failure(let error)):
+                    let e = Wire.error(error)
+                    results.append(.object([("ok", .bool(false)), ("error", .object([
+                        ("code", .string(e.code.rawValue)), ("message", .string(e.message)), ("details", e.details ?? .object([])),
+                    ]))]))
+                case (.failure, .success):
+                    break // an operation that could not be read never succeeds
+                }
+            }
+            handler.succeed(request, .object([("results", .array(results))]))
+        }
+    }
+
+    func batchResult(_ outcome: BatchOutcome, of operation: BatchOperation) -> JSONValue {
+        switch outcome {
+        case .added(let result):
+            return .object([("route", Wire.route(result.route, for: principal))])
+        case .deleted(let removed):
+            return .object([("deleted", .number(removed.count))])
+        case .touched(let routes):
+            guard case .touch(let key, _) = operation else { return .object([]) }
+            return touchResult(routes, tunnel: key.kind == nil)
+        }
+    }
+
+    static func indexed(_ error: ProtocolError, index: Int, op: String) -> ProtocolError {
+        var error = error
+        error.message = "ops[\(index)] (\(op)): \(error.message); nothing was applied"
+        var details: [(String, JSONValue)] = [("index", .number(index))]
+        if case .object(let members)? = error.details { details += members }
+        error.details = .object(details)
+        return error
+    }
+}

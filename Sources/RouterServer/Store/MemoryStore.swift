@@ -1,0 +1,43 @@
+import DomainRouter
+
+/// The in-memory store: the table is the state, and every write completes before the call
+/// returns. What routerd runs without `--store` or `--db`; a restart empties it.
+package struct MemoryStore: RouteStore {
+    package let table: RouteTable
+
+    package init(table: RouteTable) {
+        self.table = table
+    }
+
+    package func add(_ requests: [AddRequest], as principal: Principal,
+                     completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
+        completion(table.add(each: requests, as: principal))
+    }
+
+    package func delete(_ key: RouteKey, as principal: Principal,
+                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        completion(Result { () throws(RouteError) in try table.delete(key, as: principal) })
+    }
+
+    package func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal,
+                       completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        completion(Result { () throws(RouteError) in try table.touch(key, ttl: ttl, as: principal) })
+    }
+
+    package func apply(_ operations: [BatchOperation], as principal: Principal,
+                       completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
+        completion(Result { () throws(BatchFailure) in try table.apply(operations, as: principal) })
+    }
+
+    package func endSession(_ session: UInt64, grace: Duration) {
+        table.endSession(session, grace: grace)
+    }
+
+    package func resumeSession(_ old: UInt64, as new: UInt64) -> Int {
+        table.resumeSession(old, as: new)
+    }
+
+    package func expire() -> Int {
+        table.sweep()
+    }
+}
