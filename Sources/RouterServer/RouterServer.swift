@@ -1,21 +1,19 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import Dispatch
 import DomainRouter
 import Logging
 import NIOCore
 import NIOPosix
 import RouterProtocol
+import ServiceLifecycle
 import Synchronization
 
 /// The daemon's engine: a route table served over a Unix socket in protocol v1.
 ///
 /// Each connection is a session; requests on it are answered in order, pipelined; watch
-/// events interleave. `start()` binds the socket and starts the expiry sweeper; `shutdown()`
-/// stops accepting, ends every watch with `unavailable`, closes the connections and removes
-/// the socket file.
-public final class RouterServer: Sendable {
+/// events interleave. The server and its `sweeper` are `Service`s: in a `ServiceGroup` (as
+/// routerd runs them) the group owns the signals and graceful shutdown. Without one, `start()`
+/// binds the socket and starts the sweeper, and `shutdown()` stops accepting, ends every watch
+/// with `unavailable`, closes the connections and removes the socket file.
+public final class RouterServer: Service, Sendable {
     public static let version = ProductVersion.current
 
     public let configuration: ServerConfiguration
@@ -30,8 +28,10 @@ public final class RouterServer: Sendable {
     /// Runs bulk loads' runs of adds off the event loops (see ConnectionHandler's adds).
     let tableWriter = NIOThreadPool(numberOfThreads: 1)
     let startedAt = ContinuousClock.now
-    /// Whether a `malloc_trim` is due (see `backlogFreed`).
-    let trimScheduled = Atomic<Bool>(false)
+    /// Removes expired routes: a service of its own beside the server.
+    public let sweeper: ExpirySweeper
+    /// Gives freed memory back to the system.
+    let trimmer: MemoryTrimmer
     private let state = Mutex(State())
 
     struct Ticket {
@@ -48,7 +48,6 @@ public final class RouterServer: Sendable {
         var nextConnection: UInt64 = 1
         var tickets: [String: Ticket] = [:]
         var watchers = 0
-        var sweeper: RepeatedTask?
         var audit: SubscriptionHandle?
         var stopping = false
     }
@@ -70,11 +69,31 @@ public final class RouterServer: Sendable {
         instance = ProcessFacts.randomHex(bytes: 8)
         executor = RequestExecutor(store: MemoryStore(table: table), instance: instance)
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads ?? System.coreCount))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads ?? System.coreCount))
+        self.group = group
+        let trimmer = MemoryTrimmer()
+        self.trimmer = trimmer
+        sweeper = ExpirySweeper(executor: executor, loop: group.next(), released: { trimmer.freed() })
+    }
+
+    /// Binds the socket and starts serving, and starts the sweeper: for running the server
+    /// without a `ServiceGroup`. After a failure the server is spent.
+    public func start() async throws {
+        try await listen()
+        sweeper.start()
+    }
+
+    /// The server as a `Service`: binds the socket, serves until graceful shutdown, then shuts
+    /// down (answering what was read). Run `sweeper` beside it.
+    public func run() async throws {
+        try await listen()
+        try? await gracefulShutdown()
+        logger.notice("shutting down")
+        await shutdown()
     }
 
     /// Binds the socket and starts serving. After a failure the server is spent.
-    public func start() async throws {
+    func listen() async throws {
         do {
             try await bindAndServe()
         } catch {
@@ -113,14 +132,6 @@ public final class RouterServer: Sendable {
         }
         try SocketFile.finish(path, mode: configuration.socketMode, group: configuration.socketGroup)
         let table = self.table
-        // On an event loop rather than a Swift task: expiry must not wait for a busy
-        // cooperative thread pool. Every 200 ms keeps removal well within a second of a deadline.
-        let executor = self.executor
-        let sweeper = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { [self] _ in
-            _ = executor.store.expire()
-            // A table that emptied gives its storage back (and then malloc its free pages).
-            if table.releaseStorageIfEmpty() { memoryFreed() }
-        }
         // The audit trail's removals that no request made: TTLs and sessions' grace running out.
         let auditLogger = logger
         let audit = try? table.subscribe { event in
@@ -136,7 +147,6 @@ public final class RouterServer: Sendable {
             $0.audit = audit
             $0.serverChannel = channel
             $0.socketInode = SocketFile.inode(path)
-            $0.sweeper = sweeper
         }
         logger.notice("routerd \(Self.version) listening on \(path)", metadata: [
             "socket": "\(path)", "domains": "\(table.configuration.baseDomains.joined(separator: ","))",
@@ -146,15 +156,15 @@ public final class RouterServer: Sendable {
 
     /// Stops accepting, ends watches with `unavailable`, closes connections, removes the socket.
     public func shutdown() async {
-        let (channel, connections, sweeper, inode, audit) = state.withLock { s in
+        let (channel, connections, inode, audit) = state.withLock { s in
             s.stopping = true
-            return (s.serverChannel, Array(s.connections.values), s.sweeper, s.socketInode, s.audit)
+            return (s.serverChannel, Array(s.connections.values), s.socketInode, s.audit)
         }
         audit?.cancel()
         try? await channel?.close().get()
         for connection in connections { connection.shutdown() }
         for connection in connections { try? await connection.channel.closeFuture.get() }
-        sweeper?.cancel(promise: nil)
+        sweeper.stop()
         SocketFile.remove(configuration.socketPath, inode: inode)
         try? await tableWriter.shutdownGracefully()
         try? await group.shutdownGracefully()
@@ -212,25 +222,8 @@ public final class RouterServer: Sendable {
         }
     }
 
-    /// Megabytes went back to malloc (a slow consumer's backlog dropped, the table's storage
-    /// released), which keeps them unless asked. Once a second at most, after the close has
-    /// released them, hand the free pages back to the system (off the event loops; glibc's
-    /// `malloc_trim` walks the heap).
-    func memoryFreed() {
-        let first = trimScheduled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
-        guard first else { return }
-        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + 1) { [self] in
-            trimScheduled.store(false, ordering: .relaxed)
-            _ = Self.mallocTrim?(0)
-        }
-    }
-
-    /// glibc's `malloc_trim` (not in Swift's Glibc module: malloc.h is not part of it); nil
-    /// where the C library has none.
-    static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
-    }()
+    /// Megabytes went back to malloc at once (a slow consumer's backlog dropped).
+    func memoryFreed() { trimmer.freed() }
 
     func watcherStarted() { state.withLock { $0.watchers += 1 } }
     func watcherEnded() { state.withLock { $0.watchers -= 1 } }

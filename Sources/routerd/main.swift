@@ -1,9 +1,9 @@
 import ArgumentParser
-@preconcurrency import Dispatch
 import DomainRouter
 import Logging
 import RouterProtocol
 import RouterServer
+import ServiceLifecycle
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -183,65 +183,35 @@ struct Routerd: AsyncParsableCommand {
             watcherBufferBytes: watcherBufferByteCount!,
             table: table,
             threads: threads)
-        // Signals are watched before the socket exists: a client that sees the daemon answer may
-        // stop it at once, and that SIGTERM must not fall between ignoring and watching it.
-        let signals = await SignalWatcher.start(signals: [SIGINT, SIGTERM])
         let logger = Logger(label: "routerd")
         let server: RouterServer
         do {
-            // The server logs its "listening" line once the socket answers.
             server = try RouterServer(configuration: configuration, logger: logger)
-            try await server.start()
         } catch {
             fputs("routerd: \(error)\n", stderr)
             throw ExitCode(1)
         }
-
-        let received = await signals.next()
-        logger.notice("\(received == SIGINT ? "SIGINT" : "SIGTERM"): shutting down")
-        await server.shutdown()
+        // The group traps SIGTERM and SIGINT before any service starts (so a signal sent as
+        // soon as the socket answers is not lost) and shuts the services down gracefully: the
+        // server answers what it has read, ends watches with `unavailable` and removes its
+        // socket. The server logs its "listening" line once the socket answers.
+        var groupLogger = logger
+        groupLogger.logLevel = .warning
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: server.sweeper), .init(service: server)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: groupLogger))
+        do {
+            try await group.run()
+        } catch {
+            fputs("routerd: \(error)\n", stderr)
+            throw ExitCode(1)
+        }
     }
 }
 
 extension String {
     func trimmingSpaces() -> String {
         String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-    }
-}
-
-/// Waits for the first of some signals, which stop killing the process once watched.
-final class SignalWatcher {
-    private let sources: [DispatchSourceSignal]
-    private let stream: AsyncStream<Int32>
-
-    private init(sources: [DispatchSourceSignal], stream: AsyncStream<Int32>) {
-        self.sources = sources
-        self.stream = stream
-    }
-
-    /// Watches `signals`; returns once every one of them is being watched (a dispatch source
-    /// is armed asynchronously, and until then a signal set to be ignored would be lost).
-    static func start(signals: [Int32]) async -> SignalWatcher {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        var sources: [DispatchSourceSignal] = []
-        await withCheckedContinuation { (armed: CheckedContinuation<Void, Never>) in
-            let group = DispatchGroup()
-            for number in signals {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { continuation.yield(number) }
-                group.enter()
-                source.setRegistrationHandler { group.leave() }
-                source.resume()
-                sources.append(source)
-            }
-            group.notify(queue: .global()) { armed.resume() }
-        }
-        return SignalWatcher(sources: sources, stream: stream)
-    }
-
-    func next() async -> Int32 {
-        for await number in stream { return number }
-        return SIGTERM
     }
 }

@@ -224,7 +224,7 @@ struct ConnectionLimitTests {
                 if rc != 0 { refused += 1 }
             }
             #expect(refused == 0, "\(refused) of 1,000 connects refused")
-            try await held.get()
+            _ = try await held.get()
             // Every one of them is then served.
             #expect(eventually(timeout: 30) { daemon.server.counts.connections >= 1_000 })
         }
