@@ -92,6 +92,8 @@ let package = Package(
             dependencies: [
                 "RouterServer", "RouterProtocol", "DomainRouter",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(
