@@ -75,9 +75,19 @@ let package = Package(
         .executableTarget(
             name: "router-bench",
             dependencies: [
-                "DomainRouter", "RouterProtocol", "RouterServer",
+                "DomainRouter", "RouterProtocol", "RouterServer", "RouterTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // What the tests (and router-bench) share: daemons in this process and as processes,
+        // child processes, temporary folders, polling.
+        .target(
+            name: "RouterTestSupport",
+            dependencies: [
+                "RouterServer", "RouterProtocol", "DomainRouter",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/RouterTestSupport"
         ),
         .testTarget(
             name: "DomainRouterTests",
@@ -90,7 +100,7 @@ let package = Package(
         .testTarget(
             name: "RouterServerTests",
             dependencies: [
-                "RouterServer", "RouterProtocol", "DomainRouter",
+                "RouterServer", "RouterProtocol", "DomainRouter", "RouterTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -98,12 +108,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterClientTests",
-            dependencies: ["RouterClient", "RouterProtocol", "routerd"]
+            dependencies: ["RouterClient", "RouterProtocol", "RouterTestSupport", "routerd"]
         ),
         // End-to-end: the built routerctl binary against the built routerd binary.
         .testTarget(
             name: "RouterctlTests",
-            dependencies: ["routerctl", "routerd", "RouterProtocol"]
+            dependencies: ["routerctl", "routerd", "RouterProtocol", "RouterTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Foundation
 import RouterServer
+import RouterTestSupport
 
 /// The wall time of one `routerctl lookup` process (spawn to exit), beside `redis-cli GET`
 /// against a Redis of its own when redis-server and redis-cli are installed.
@@ -8,20 +9,19 @@ struct CLIBenchmark {
 
     /// Spawns `argv` with stdout and stderr to /dev/null and returns its wall time in ms and status.
     static func time(_ argv: [String]) -> (Double, Int32) {
-        let start = Clock.now()
+        let start = MonotonicTime.now()
         guard let pid = spawn(argv, quiet: true) else { return (.nan, -1) }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        return (Clock.seconds(since: start) * 1000, (status >> 8) & 0xFF)
+        return (MonotonicTime.seconds(since: start) * 1000, (status >> 8) & 0xFF)
     }
 
     func run() async throws {
-        let directory = temporaryDirectory("rb-")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (server, path) = try await startBenchDaemon(in: directory)
+        let daemon = try await InProcessDaemon.start(logger: benchLogger)
+        let path = daemon.socketPath
         let routerctl = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("routerctl").path
         guard FileManager.default.isExecutableFile(atPath: routerctl) else {
-            await server.shutdown()
+            await daemon.stop()
             throw BenchError(description: "no routerctl beside router-bench: run `swift build -c release` first")
         }
         print("router-bench cli: \(runs) runs each of one process, median wall time (spawn to exit); \(ProcessInfoLite.cpuCount) cores")
@@ -39,7 +39,7 @@ struct CLIBenchmark {
             ours.append(ms)
             if let redis { theirs.append(Self.time(redis.get).0) }
         }
-        await server.shutdown()
+        await daemon.stop()
         let ourMedian = median(ours)
         let line = "routerctl lookup (one process)     median \(fmt(ourMedian)) ms   p90 \(fmt(ours.sorted()[ours.count * 9 / 10])) ms"
         if theirs.isEmpty {

@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import RouterProtocol
 import RouterServer
+import RouterTestSupport
 
 /// `router-bench socket`: starts a routerd (in this process, on a temporary socket) and
 /// measures request/response rates, pipelining, a bulk load and expiry latency; when
@@ -74,11 +75,12 @@ struct SocketBenchmark {
     }
 
     func run() async throws {
-        let directory = temporaryDirectory("rb-")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var tableConfiguration = RouteTableConfiguration(baseDomains: ["example.com"])
-        tableConfiguration.tcpPorts = 1...65535
-        let (server, path) = try await startBenchDaemon(in: directory, table: tableConfiguration, threads: threads)
+        let threads = self.threads
+        let daemon = try await InProcessDaemon.start(logger: benchLogger) {
+            $0.table.tcpPorts = 1...65535
+            $0.threads = threads
+        }
+        let path = daemon.socketPath
         print("router-bench socket: routerd in this process on \(path); \(ProcessInfoLite.cpuCount) cores, \(threads.map(String.init) ?? "one per core") event loop threads; \(fmt(seconds, 1)) s per figure")
 
         // Something to look up.
@@ -109,7 +111,7 @@ struct SocketBenchmark {
         let redisSetPipelined = try redis?.run(["-c", "50", "-P", "16", "-n", String(Int(1_000_000 * seconds)), "-t", "set", "-r", "1000000000"])
         let redisSetSameKey = try redis?.run(["-c", "50", "-P", "16", "-n", String(Int(2_000_000 * seconds)), "-t", "set"])
         let (expiryP50, expiryP99) = try expiryLatency(path: path, count: 200)
-        await server.shutdown()
+        await daemon.stop()
 
         func ratio(_ ours: Double, _ theirs: Double?) -> String { theirs.map { fmt(ours / $0, 3) } ?? "null" }
         func show(_ name: String, _ ours: Double, _ theirs: Double?, target: String) {
@@ -157,7 +159,7 @@ struct SocketBenchmark {
             sent[c] += depth
             outstanding[c] = depth
         }
-        let start = Clock.now()
+        let start = MonotonicTime.now()
         let deadline = start + UInt64(seconds * 1e9)
         for c in 0..<connections { try fire(c) }
         var running = connections
@@ -184,11 +186,11 @@ struct SocketBenchmark {
                 outstanding[c] -= lines
                 if outstanding[c] == 0 {
                     completed += depth
-                    if Clock.now() < deadline { try fire(c) } else { running -= 1; fds[c].events = 0 }
+                    if MonotonicTime.now() < deadline { try fire(c) } else { running -= 1; fds[c].events = 0 }
                 }
             }
         }
-        return Double(completed) / Clock.seconds(since: start)
+        return Double(completed) / MonotonicTime.seconds(since: start)
     }
 
     /// Seconds to add `count` routes over one connection, fully pipelined.
@@ -197,7 +199,7 @@ struct SocketBenchmark {
         var batch: [UInt8] = []
         batch.reserveCapacity(count * 48)
         for i in 0..<count { batch += Array(#"{"op":"add","key":"bulk\#(i)"}"#.utf8) + [0x0A] }
-        let start = Clock.now()
+        let start = MonotonicTime.now()
         let sender = UncheckedBox(client)
         let sendDone = DispatchSemaphore(value: 0)
         let payload = batch
@@ -207,7 +209,7 @@ struct SocketBenchmark {
         }
         for _ in 0..<count { _ = try client.readLine() }
         sendDone.wait()
-        return Clock.seconds(since: start)
+        return MonotonicTime.seconds(since: start)
     }
 
     /// Deadline-to-event latency of `count` routes with TTLs, watched on another connection.
@@ -263,7 +265,7 @@ final class RedisServer {
     init?() {
         let server = "/usr/bin/redis-server"
         guard FileManager.default.isExecutableFile(atPath: server) else { return nil }
-        directory = temporaryDirectory("rr-")
+        directory = makeTemporaryDirectory("rr-")
         socket = directory + "/redis.sock"
         guard let pid = spawn([server, "--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no",
                                "--dir", directory]) else { return nil }

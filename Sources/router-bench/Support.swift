@@ -6,7 +6,7 @@ import Logging
 import RouterServer
 
 /// Monotonic time for benchmarks.
-enum Clock {
+enum MonotonicTime {
     static func now() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -79,19 +79,9 @@ func spawn(_ argv: [String], quiet: Bool = false) -> pid_t? {
     return pid
 }
 
-/// A fresh folder under /tmp (`prefix` then six random characters).
-func temporaryDirectory(_ prefix: String) -> String {
-    var template = Array("/tmp/\(prefix)XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-}
-
-/// A routerd in this process on `directory`/r.sock, names under example.com, logging errors only.
-func startBenchDaemon(in directory: String, table: RouteTableConfiguration = RouteTableConfiguration(baseDomains: ["example.com"]),
-                      threads: Int? = nil) async throws -> (server: RouterServer, path: String) {
-    let path = directory + "/r.sock"
+/// The benchmarks' daemons log errors only.
+let benchLogger: Logger = {
     var logger = Logger(label: "bench")
     logger.logLevel = .error
-    let server = try RouterServer(configuration: ServerConfiguration(socketPath: path, table: table, threads: threads), logger: logger)
-    try await server.start()
-    return (server, path)
-}
+    return logger
+}()

@@ -65,7 +65,7 @@ struct TableBenchmark {
 
         Memory.trim()
         let rssBefore = Memory.residentBytes()
-        let loadStart = Clock.now()
+        let loadStart = MonotonicTime.now()
         var failures = 0
         for i in order {
             do {
@@ -74,7 +74,7 @@ struct TableBenchmark {
                 failures += 1
             }
         }
-        let loadSeconds = Clock.seconds(since: loadStart)
+        let loadSeconds = MonotonicTime.seconds(since: loadStart)
         Memory.trim()
         let rssAfter = Memory.residentBytes()
         let stats = table.stats()
@@ -121,9 +121,9 @@ struct TableBenchmark {
 
         // Removes: a tenth of the table.
         let removeKeys = Array(order.prefix(routes / 10)).map { keys[$0] }
-        let removeStart = Clock.now()
+        let removeStart = MonotonicTime.now()
         for key in removeKeys { _ = try? table.delete(key, as: admin) }
-        let removesPerSecond = Double(removeKeys.count) / Clock.seconds(since: removeStart)
+        let removesPerSecond = Double(removeKeys.count) / MonotonicTime.seconds(since: removeStart)
 
         print("")
         print("                                  ns/op (p50)   ratio to [String: Int]")
@@ -154,9 +154,9 @@ struct TableBenchmark {
         let baseQueries = baselineQueries ?? queries
         var sink: UInt64 = 0
         func round(_ qs: [String], _ body: (String) -> UInt64) -> Double {
-            let start = Clock.now()
+            let start = MonotonicTime.now()
             for q in qs { sink &+= body(q) }
-            return Clock.seconds(since: start) * 1e9 / Double(qs.count)
+            return MonotonicTime.seconds(since: start) * 1e9 / Double(qs.count)
         }
         _ = round(Array(baseQueries.prefix(10_000)), baseline)
         _ = round(Array(queries.prefix(10_000)), candidate)
@@ -180,9 +180,9 @@ struct TableBenchmark {
         for q in queries.prefix(10_000) { sink &+= body(q) } // warm up
         var samples: [Double] = []
         for _ in 0..<rounds {
-            let start = Clock.now()
+            let start = MonotonicTime.now()
             for q in queries { sink &+= body(q) }
-            samples.append(Clock.seconds(since: start) * 1e9 / Double(queries.count))
+            samples.append(MonotonicTime.seconds(since: start) * 1e9 / Double(queries.count))
         }
         blackHole(sink)
         return median(samples)
@@ -197,13 +197,13 @@ struct TableBenchmark {
         let halves = [Array(queries.prefix(queries.count / 2)), Array(queries.suffix(queries.count / 2))]
         var samples: [Double] = []
         for _ in 0..<rounds {
-            let start = Clock.now()
+            let start = MonotonicTime.now()
             DispatchQueue.concurrentPerform(iterations: 2) { i in
                 var sink: UInt64 = 0
                 for q in halves[i] { sink &+= body(q) }
                 blackHole(sink)
             }
-            samples.append(Double(halves[0].count + halves[1].count) / Clock.seconds(since: start))
+            samples.append(Double(halves[0].count + halves[1].count) / MonotonicTime.seconds(since: start))
         }
         return median(samples)
     }

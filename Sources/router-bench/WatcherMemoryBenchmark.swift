@@ -1,5 +1,6 @@
 import Foundation
 import RouterProtocol
+import RouterTestSupport
 
 /// Memory of a routerd process (the release binary beside router-bench, so that nothing of the
 /// load generator is counted) through rounds of watchers that never read: each round connects
@@ -14,27 +15,11 @@ struct WatcherMemoryBenchmark {
     var watchers = 5
 
     func run() throws {
-        let directory = temporaryDirectory("rw-")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let routerd = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("routerd").path
-        guard FileManager.default.isExecutableFile(atPath: routerd) else {
-            throw BenchError(description: "no routerd beside router-bench: run `swift build -c release` first")
-        }
-        let socket = directory + "/r.sock"
-        guard let pid = spawn([routerd, "--socket", socket, "--domain", "example.com", "--log-level", "error"]) else {
-            throw BenchError(description: "could not start \(routerd)")
-        }
-        defer {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
-        var control: LineConnection?
-        for _ in 0..<500 where control == nil {
-            control = try? LineConnection(path: socket)
-            if control == nil { usleep(20_000) }
-        }
-        guard let control else { throw BenchError(description: "routerd did not answer on \(socket)") }
+        let routerd = try RouterdProcess(["--domain", "example.com", "--log-level", "error"])
+        defer { _ = try? routerd.stop() }
+        let pid = routerd.process.pid
+        let socket = routerd.socket
+        let control = try LineClient(path: socket)
         print("router-bench watchers: \(rounds) rounds of \(watchers) watchers that never read during \(adds) adds, then a delete of them all; routerd's RSS (release binary, its own process)")
         usleep(300_000)
         let idle = Self.resident(pid)
@@ -42,14 +27,14 @@ struct WatcherMemoryBenchmark {
         var after: [Int] = []
         var warm = idle
         for round in 0...rounds {
-            var silent: [LineConnection] = []
+            var silent: [LineClient] = []
             for i in 0..<(round == 0 ? 0 : watchers) {
-                let watcher = try LineConnection(path: socket)
+                let watcher = try LineClient(path: socket)
                 try watcher.send(#"{"id":"w\#(i)","op":"watch"}"#)
                 silent.append(watcher)
             }
-            _ = try control.call(#"{"op":"ping"}"#)
-            let writer = try LineConnection(path: socket)
+            _ = try control.request(#"{"op":"ping"}"#)
+            let writer = try LineClient(path: socket)
             var sent = 0
             while sent < adds {
                 let chunk = min(1000, adds - sent)
@@ -60,19 +45,19 @@ struct WatcherMemoryBenchmark {
                     lines.append(0x0A)
                 }
                 try writer.sendRaw(lines)
-                for _ in 0..<chunk { _ = try writer.readLine() }
+                for _ in 0..<chunk { _ = try writer.readLine(timeout: 30) }
                 sent += chunk
                 if sent % 20_000 == 0 { peak = max(peak, Self.resident(pid)) }
             }
             // Every watcher cut and its connection gone: only the control and the writer remain.
             let deadline = Date().addingTimeInterval(30)
             while Date() < deadline {
-                let stats = try control.call(#"{"op":"stats"}"#)
+                let stats = try control.request(#"{"op":"stats"}"#)
                 peak = max(peak, Self.resident(pid))
                 if stats["result"]?["connections"] == .number(2) && stats["result"]?["watchers"] == .number(0) { break }
                 usleep(100_000)
             }
-            _ = try writer.call(#"{"op":"delete","key":"uuid:bulk"}"#)
+            _ = try writer.request(#"{"op":"delete","key":"uuid:bulk"}"#)
             writer.close()
             silent.forEach { $0.close() }
             usleep(1_500_000) // the daemon hands freed pages back a second after a cut
@@ -100,55 +85,5 @@ struct WatcherMemoryBenchmark {
             return digits * 1024
         }
         return 0
-    }
-}
-
-/// A blocking NDJSON connection for the benchmark's control and load.
-final class LineConnection {
-    let fd: Int32
-    private var buffer: [UInt8] = []
-    private var start = 0
-
-    init(path: String) throws {
-        fd = UnixSocketAddress.connect(path)
-        guard fd >= 0 else { throw BenchError(description: "connect \(path): \(String(cString: strerror(errno)))") }
-        _ = try readLine() // the greeting
-    }
-
-    deinit { Glibc.close(fd) }
-
-    func close() { shutdown(fd, Int32(SHUT_RDWR)) }
-
-    func send(_ line: String) throws { try sendRaw(Array(line.utf8) + [0x0A]) }
-
-    func sendRaw(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw BenchError(description: "send: \(String(cString: strerror(errno)))") }
-            offset += n
-        }
-    }
-
-    func readLine() throws -> [UInt8] {
-        while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
-                let line = Array(buffer[start..<newline])
-                start = newline + 1
-                return line
-            }
-            buffer.removeFirst(start)
-            start = 0
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw BenchError(description: "routerd closed the connection") }
-            buffer += chunk[..<n]
-        }
-    }
-
-    /// Sends one request and returns its reply.
-    func call(_ line: String) throws -> JSONValue {
-        try send(line)
-        return try JSONParser.parse(String(decoding: try readLine(), as: UTF8.self))
     }
 }

@@ -1,48 +1,25 @@
 import Foundation
 import RouterClient
 import RouterProtocol
+import RouterTestSupport
 import Testing
 
 /// A routerd binary on a temporary socket for the client to talk to.
 final class DaemonProcess {
-    let directory: String
-    let socket: String
-    let pid: pid_t
+    let routerd: RouterdProcess
+    var socket: String { routerd.socket }
 
     init() throws {
-        var template = Array("/tmp/rcli-XXXXXX".utf8CString)
-        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        socket = directory + "/r.sock"
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let routerd = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("routerd").path
-        let words = [routerd, "--socket", socket, "--domain", "example.com", "--log-level", "critical"]
-        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, routerd, nil, nil, argv, environ) == 0 else { throw ClientError.connectionClosed }
-        self.pid = pid
-        for _ in 0..<500 {
-            if (try? RouterClient(path: socket, timeout: .seconds(1))) != nil { return }
-            usleep(10_000)
-        }
+        routerd = try RouterdProcess(["--domain", "example.com", "--log-level", "critical"])
     }
 
-    /// SIGTERM, then up to 10 s for routerd to exit (a daemon that ignores it is a failure,
-    /// killed so that the run goes on).
+    /// SIGTERM, then up to 10 s for routerd to exit (a daemon that ignores it is a failure).
     func stop() {
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(10)
-        while waitpid(pid, &status, WNOHANG) != pid {
-            if Date() > deadline {
-                Issue.record("routerd did not exit within 10 s of SIGTERM")
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                break
-            }
-            usleep(5_000)
+        do {
+            try routerd.stop()
+        } catch {
+            Issue.record("\(error)")
         }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 }
 

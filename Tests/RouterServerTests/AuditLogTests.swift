@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RouterProtocol
 import Synchronization
+import RouterTestSupport
 import Testing
 @testable import RouterServer
 
@@ -48,7 +49,7 @@ final class LogRecorder: Sendable {
 struct AuditLogTests {
     @Test func everyChangeAndRefusalIsLoggedOnceAndLookupsAreNot() async throws {
         let recorder = LogRecorder()
-        let daemon = try await TestDaemon.start(logger: recorder.logger(level: .info))
+        let daemon = try await InProcessDaemon.start(logger: recorder.logger(level: .info))
         do {
             let c = try daemon.connect()
             // 300 adds in one burst: full runs go to the table writer, the rest run on the loop.
@@ -82,7 +83,7 @@ struct AuditLogTests {
 
     @Test func anUnfinishedLineAtShutdownIsNotARequest() async throws {
         let recorder = LogRecorder()
-        let daemon = try await TestDaemon.start(logger: recorder.logger(level: .info))
+        let daemon = try await InProcessDaemon.start(logger: recorder.logger(level: .info))
         let c = try daemon.connect()
         #expect(try c.request(#"{"id":1,"op":"ping"}"#).ok)
         try c.sendRaw(Array(#"{"id":2,"op":"add","key":"half"#.utf8))

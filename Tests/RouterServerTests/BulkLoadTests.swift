@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Glibc
 import RouterProtocol
+import RouterTestSupport
 import Testing
 @testable import RouterServer
 import DomainRouter
@@ -125,7 +126,7 @@ struct BulkLoadTests {
     }
 
     @Test func shutdownAnswersEveryAddItApplied() async throws {
-        let daemon = try await TestDaemon.start()
+        let daemon = try await InProcessDaemon.start()
         defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
         let c = try daemon.connect()
         var batch: [UInt8] = []

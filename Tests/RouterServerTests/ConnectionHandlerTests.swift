@@ -2,6 +2,7 @@ import DomainRouter
 import NIOCore
 import NIOEmbedded
 import RouterProtocol
+import RouterTestSupport
 import Testing
 @testable import RouterServer
 

@@ -1,3 +1,4 @@
+import RouterTestSupport
 import Testing
 @testable import RouterServer
 

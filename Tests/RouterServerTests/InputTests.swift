@@ -1,5 +1,6 @@
 import Foundation
 import RouterProtocol
+import RouterTestSupport
 import Testing
 @testable import RouterServer
 
@@ -100,7 +101,7 @@ struct SocketFileTests {
     @Test func aSecondDaemonOnTheSamePathIsRefused() async throws {
         try await withDaemon { daemon in
             await #expect(throws: ServerError.alreadyRunning(daemon.socketPath)) {
-                _ = try await TestDaemon.start { $0.socketPath = daemon.socketPath }
+                _ = try await InProcessDaemon.start { $0.socketPath = daemon.socketPath }
             }
             let client = try daemon.connect()
             let pong = try client.request(#"{"op":"ping"}"#)
@@ -109,7 +110,7 @@ struct SocketFileTests {
     }
 
     @Test func aStaleSocketFileIsReplacedAndTheModeApplied() async throws {
-        let directory = TestDaemon.makeDirectory()
+        let directory = makeTemporaryDirectory("rd-")
         let path = directory + "/sub/dir/r.sock"
         try FileManager.default.createDirectory(atPath: directory + "/sub/dir", withIntermediateDirectories: true)
         // A socket file whose daemon is gone.
@@ -130,7 +131,7 @@ struct SocketFileTests {
     }
 
     @Test func theSocketDirectoryIsCreated() async throws {
-        let directory = TestDaemon.makeDirectory()
+        let directory = makeTemporaryDirectory("rd-")
         try await withDaemon({ $0.socketPath = directory + "/a/b/r.sock" }) { daemon in
             let client = try daemon.connect()
             let pong = try client.request(#"{"op":"ping"}"#)
@@ -140,11 +141,11 @@ struct SocketFileTests {
     }
 
     @Test func aPathThatIsNotASocketIsLeftAlone() async throws {
-        let directory = TestDaemon.makeDirectory()
+        let directory = makeTemporaryDirectory("rd-")
         let path = directory + "/file"
         _ = FileManager.default.createFile(atPath: path, contents: Data("keep".utf8))
         await #expect(throws: ServerError.socketPathInUse(path)) {
-            _ = try await TestDaemon.start { $0.socketPath = path }
+            _ = try await InProcessDaemon.start { $0.socketPath = path }
         }
         #expect(FileManager.default.contents(atPath: path) == Data("keep".utf8))
         try? FileManager.default.removeItem(atPath: directory)

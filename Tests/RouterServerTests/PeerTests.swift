@@ -1,5 +1,6 @@
 import Foundation
 import RouterProtocol
+import RouterTestSupport
 import Testing
 @testable import RouterServer
 

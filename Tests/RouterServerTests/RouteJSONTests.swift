@@ -1,5 +1,6 @@
 @testable import DomainRouter
 import RouterProtocol
+import RouterTestSupport
 import Testing
 @testable import RouterServer
 

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import RouterProtocol
+import RouterTestSupport
 import Testing
 @testable import RouterServer
 
@@ -126,9 +127,10 @@ struct SessionAndWatchTests {
     }
 
     @Test func aWatcherThatStopsReadingIsCutOffWhileOthersCarryOn() async throws {
-        // 1,024 events of backlog: room for the reading watcher (a debug-built thread sharing two
-        // cores with a debug-built daemon) to fall behind for a moment without being cut.
-        try await withDaemon({ $0.watcherBuffer = 1024 }) { daemon in
+        // 3,000 events of backlog: room for the reading watcher (a debug-built thread sharing two
+        // cores with a debug-built daemon and the other suites) to fall behind for a while
+        // without being cut; the silent one holds over 5,000 once its socket buffer is full.
+        try await withDaemon({ $0.watcherBuffer = 3000 }) { daemon in
             let slow = try daemon.connect()
             try slow.send(#"{"id":"slow","op":"watch"}"#)
             let count = 6000
@@ -191,7 +193,7 @@ struct SessionAndWatchTests {
     }
 
     @Test func shutdownEndsWatchesWithUnavailable() async throws {
-        let daemon = try await TestDaemon.start()
+        let daemon = try await InProcessDaemon.start()
         let watcher = try daemon.connect()
         try watcher.send(#"{"id":"w","op":"watch"}"#)
         #expect(try watcher.readJSON()["event"]?["type"] == .string("sync"))

@@ -1,12 +1,13 @@
 import Foundation
 import RouterProtocol
+import RouterTestSupport
 import Testing
 @testable import routerctl
 
 @Suite("routerctl batch", .serialized)
 struct BatchCommandTests {
     @Test func goodAndBadLinesAreCountedAndTheWorstStatusWins() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "taken", "--tunnel", "other"])
             let script = """
                 # register the demo routes
@@ -34,7 +35,7 @@ struct BatchCommandTests {
     }
 
     @Test func anUnreadableLineIsThatLinesFailureInLineOrder() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "taken", "--tunnel", "other"])
             // Line 1's refusal comes back from the daemon after line 2 was read; it is still first.
             let r = d.run(["batch"], stdin: "add taken --tunnel t1\nadd --ttl soon\nadd ok --tunnel t1\n")
@@ -53,7 +54,7 @@ struct BatchCommandTests {
     }
 
     @Test func conflictAloneExits3() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "taken", "--tunnel", "other"])
             let r = d.run(["batch"], stdin: "add fresh --tunnel t1\nadd taken --tunnel t1\n")
             #expect(r.status == 3)
@@ -62,7 +63,7 @@ struct BatchCommandTests {
     }
 
     @Test func readsAFileWithDashF() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let path = d.directory + "/routes.txt"
             try "add x --tunnel t1\nadd y --tunnel t1\n".write(toFile: path, atomically: true, encoding: .utf8)
             let r = d.run(["batch", "-f", path, "-o", "name"])
@@ -72,7 +73,7 @@ struct BatchCommandTests {
     }
 
     @Test func atomicAppliesAllOrNothing() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "taken", "--tunnel", "other"])
             let failing = d.run(["batch", "--atomic"], stdin: "add a --tunnel t1\nadd b --tunnel t1\nadd taken --tunnel t1\n")
             #expect(failing.status == 3)
@@ -85,7 +86,7 @@ struct BatchCommandTests {
     }
 
     @Test func atomicBatchOverTheLineLimitIsRefusedUpFront() throws {
-        try withDaemon(["--max-line", "1024"]) { d in
+        try withRouterd(["--max-line", "1024"]) { d in
             let lines = (0..<100).map { "add name\($0) --tunnel t1" }.joined(separator: "\n")
             let r = d.run(["batch", "--atomic"], stdin: lines)
             #expect(r.status == 2)
@@ -95,7 +96,7 @@ struct BatchCommandTests {
     }
 
     @Test func atomicRefusesUnreadableLinesBeforeSending() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let r = d.run(["batch", "--atomic"], stdin: "add a --tunnel t1\nadd 'unclosed\n")
             #expect(r.status == 2)
             #expect(r.stderr.contains("line 2: unterminated ' quote"))
@@ -104,7 +105,7 @@ struct BatchCommandTests {
     }
 
     @Test func tenThousandAddsArePipelined() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let lines = (0..<10_000).map { "add bulk\($0) --tunnel t\($0 % 10)" }.joined(separator: "\n")
             let r = d.run(["batch"], stdin: lines, timeout: 120)
             #expect(r.status == 0)

@@ -1,12 +1,13 @@
 import Foundation
 import RouterProtocol
+import RouterTestSupport
 import Testing
 @testable import routerctl
 
 @Suite("routerctl subcommands against a real routerd", .serialized)
 struct CommandTests {
     @Test func addPrintsTheRouteAsAnAlignedTable() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let r = d.run(["add", "foo", "--tunnel", "t1", "--target", "127.0.0.1:8080", "--ttl", "5m"])
             #expect(r.status == 0, "\(r.stderr)")
             let lines = r.stdout.split(separator: "\n").map(String.init)
@@ -20,7 +21,7 @@ struct CommandTests {
     }
 
     @Test func addAsJSONPrintsTheProtocolResult() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let r = d.run(["add", "--random", "-o", "json", "--label", "env=prod"])
             #expect(r.status == 0, "\(r.stderr)")
             let value = try JSONParser.parse(r.stdout.trimmingCharacters(in: .newlines))
@@ -31,7 +32,7 @@ struct CommandTests {
     }
 
     @Test func addTCPAutoWithNameOutputPrintsOnlyTheKey() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let r = d.run(["add", "tcp:auto", "--tunnel", "t1", "-o", "name"])
             #expect(r.status == 0)
             #expect(r.stdout.hasPrefix("tcp:49") && r.stdout.split(separator: "\n").count == 1)
@@ -39,7 +40,7 @@ struct CommandTests {
     }
 
     @Test func globalOptionsMayComeBeforeTheSubcommand() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let r = d.run(["--socket", d.socket, "-o", "name", "add", "foo"], environment: ["ROUTER_SOCKET": "/nonexistent.sock"])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout == "foo.example.com\n")
@@ -47,7 +48,7 @@ struct CommandTests {
     }
 
     @Test func daemonOnOneEventLoopThreadServesPipelinedClients() throws {
-        try withDaemon(["--threads", "1"]) { d in
+        try withRouterd(["--threads", "1"]) { d in
             let lines = (0..<500).map { "add t\($0)" }.joined(separator: "\n")
             let r = d.run(["batch"], stdin: lines)
             #expect(r.status == 0 && r.stderr.contains("500 ok"))
@@ -55,14 +56,14 @@ struct CommandTests {
     }
 
     @Test func quietPrintsNothingOnSuccess() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let r = d.run(["add", "foo", "-q"])
             #expect(r.status == 0 && r.stdout.isEmpty && r.stderr.isEmpty)
         }
     }
 
     @Test func collisionExits3WithTheDaemonsMessageOnStderr() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "foo", "--tunnel", "t1"])
             let r = d.run(["add", "foo", "--tunnel", "t2"])
             #expect(r.status == 3)
@@ -72,7 +73,7 @@ struct CommandTests {
     }
 
     @Test func errorsAsJSONOnStderrWithOutputJSON() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let r = d.run(["lookup", "nope.example.com", "-o", "json"])
             #expect(r.status == 1)
             let error = try JSONParser.parse(r.stderr.trimmingCharacters(in: .newlines))
@@ -81,9 +82,9 @@ struct CommandTests {
     }
 
     @Test func clientFailuresAreJSONErrorObjectsTooWithOutputJSON() throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try Child(productsDirectory + "/routerctl", ["ping", "--socket", dir + "/none.sock", "-o", "json"], directory: dir).wait()
+        let r = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--socket", dir + "/none.sock", "-o", "json"], directory: dir).wait()
         #expect(r.status == 69)
         let error = try JSONParser.parse(r.stderr.trimmingCharacters(in: .newlines))
         #expect(error["code"] == .string("unreachable"), "\(r.stderr)")
@@ -92,20 +93,20 @@ struct CommandTests {
     }
 
     @Test func aSocketPathThatIsADirectoryOrAFileSaysSo() throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let asDirectory = try Child(productsDirectory + "/routerctl", ["ping", "--socket", dir], directory: dir).wait()
+        let asDirectory = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--socket", dir], directory: dir).wait()
         #expect(asDirectory.status == 69)
         #expect(asDirectory.stderr.contains("is a directory, not a socket"), "\(asDirectory.stderr)")
         let file = dir + "/plain"
         try "x".write(toFile: file, atomically: false, encoding: .utf8)
-        let asFile = try Child(productsDirectory + "/routerctl", ["ping", "--socket", file], directory: dir).wait()
+        let asFile = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--socket", file], directory: dir).wait()
         #expect(asFile.status == 69)
         #expect(asFile.stderr.contains("is a regular file, not a socket"), "\(asFile.stderr)")
     }
 
     @Test func everyExitCodeClass() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             #expect(d.run(["lookup", "nope.example.com"]).status == 1)
             #expect(d.run(["add", "bad_name!"]).status == 2)
             #expect(d.run(["add", "foo", "--tunnel", "t1"]).status == 0)
@@ -115,9 +116,9 @@ struct CommandTests {
             #expect(d.run(["frobnicate"]).status == 64)
             #expect(d.run(["watch", "--from-revision", "99"]).status == 2, "out_of_range")
         }
-        let nowhere = makeTemporaryDirectory()
+        let nowhere = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: nowhere) }
-        let child = try Child(productsDirectory + "/routerctl", ["ping", "--socket", nowhere + "/none.sock"], directory: nowhere)
+        let child = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--socket", nowhere + "/none.sock"], directory: nowhere)
         let r = child.wait()
         #expect(r.status == 69)
         #expect(r.stderr.contains("cannot reach routerd"))
@@ -147,15 +148,15 @@ struct CommandTests {
     @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
                    "needs root to run the client as nobody"))
     func permissionDeniedOnTheSocketExits77() throws {
-        try withDaemon(["--socket-mode", "0600"]) { d in
+        try withRouterd(["--socket-mode", "0600"]) { d in
             chmod(d.directory, 0o755)
-            let child = try Child("/usr/bin/setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+            let child = try ChildProcess("/usr/bin/setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
                                                        productsDirectory + "/routerctl", "ping", "--socket", d.socket],
                                   directory: d.directory)
             let r = child.wait()
             #expect(r.status == 77, "\(r.stderr)")
             #expect(r.stderr.contains("permission denied"))
-            let json = try Child("/usr/bin/setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+            let json = try ChildProcess("/usr/bin/setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
                                                       productsDirectory + "/routerctl", "ping", "--socket", d.socket, "-o", "json"],
                                  directory: d.directory).wait()
             #expect(json.status == 77)
@@ -164,7 +165,7 @@ struct CommandTests {
     }
 
     @Test func lookupTakesARawHostHeaderAndExplainsTheMatch() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "foo", "--tunnel", "t1"])
             d.run(["add", "*.apps.example.com", "--tunnel", "t1"])
             let exact = d.run(["lookup", "FOO.Example.COM:8443"])
@@ -180,7 +181,7 @@ struct CommandTests {
     }
 
     @Test func lookupReadsABareLabelUnderTheOnlyBaseDomain() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "foo", "--tunnel", "t1"])
             let hit = d.run(["lookup", "foo", "-o", "name"])
             #expect(hit.status == 0, "\(hit.stderr)")
@@ -192,7 +193,7 @@ struct CommandTests {
     }
 
     @Test func deleteIgnoreMissingExitsZero() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "foo"])
             let r = d.run(["delete", "foo", "bar"])
             #expect(r.status == 1)
@@ -202,7 +203,7 @@ struct CommandTests {
     }
 
     @Test func ctrlCEndsListWith130WhileItsOutputPipeIsFull() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let lines = (0..<20_000).map { "add n\($0) --tunnel t1" }.joined(separator: "\n")
             #expect(d.run(["batch"], stdin: lines).status == 0)
             // A pipe nobody reads: routerctl fills it and blocks in write.
@@ -211,7 +212,7 @@ struct CommandTests {
             let reader = open(fifo, O_RDONLY | O_NONBLOCK)
             #expect(reader >= 0)
             defer { close(reader) }
-            let list = try Child("/bin/sh", ["-c", "exec \"$0\" list --socket \"$1\" > \"$2\"",
+            let list = try ChildProcess("/bin/sh", ["-c", "exec \"$0\" list --socket \"$1\" > \"$2\"",
                                              productsDirectory + "/routerctl", d.socket, fifo], directory: d.directory)
             // Until the pipe holds its 64 KiB, routerctl is still writing.
             #expect(eventually {
@@ -226,7 +227,7 @@ struct CommandTests {
     }
 
     @Test func listStreamsPagesInKeyOrderWithFilters() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let lines = (0..<25).map { "add n\(String(format: "%02d", $0)) --tunnel \($0 % 2 == 0 ? "even" : "odd")" }.joined(separator: "\n")
             #expect(d.run(["batch"], stdin: lines).status == 0)
             let all = d.run(["list", "-o", "name", "--page-size", "4"])
@@ -242,13 +243,13 @@ struct CommandTests {
     }
 
     @Test func listJSONFedToBatchReRegistersTheRoutes() throws {
-        try withDaemon { source in
+        try withRouterd { source in
             source.run(["add", "foo", "--tunnel", "t1", "--target", "10.0.0.5:80", "--label", "env=prod"])
             source.run(["add", "*.apps.example.com", "--tunnel", "t1", "--ttl", "1h"])
             source.run(["add", "tcp:49001", "--tunnel", "t2"])
             let exported = source.run(["list", "-o", "json"])
             #expect(exported.stdout.split(separator: "\n").count == 3)
-            try withDaemon { target in
+            try withRouterd { target in
                 let r = target.run(["batch"], stdin: exported.stdout)
                 #expect(r.status == 0, "\(r.stderr)")
                 #expect(r.stderr.contains("3 ok, 0 failed"))
@@ -261,7 +262,7 @@ struct CommandTests {
     }
 
     @Test func touchRenewsAndStatsAndPingAnswer() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "foo", "--ttl", "30s"])
             let touched = d.run(["touch", "foo", "--ttl", "2h", "-o", "json"])
             #expect(touched.status == 0)
@@ -279,20 +280,20 @@ struct CommandTests {
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/socat"), "needs socat"))
     func silentDaemonTimesOutWith69() throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let socket = dir + "/silent.sock"
         // Accepts connections and never says a word.
-        let silent = try Child("/usr/bin/socat", ["UNIX-LISTEN:\(socket),fork", "SYSTEM:sleep 30"], directory: dir,
+        let silent = try ChildProcess("/usr/bin/socat", ["UNIX-LISTEN:\(socket),fork", "SYSTEM:sleep 30"], directory: dir,
                                ownProcessGroup: true)
         defer { silent.signalGroup(SIGKILL); silent.wait() }
         #expect(eventually { FileManager.default.fileExists(atPath: socket) })
         let started = Date()
-        let r = try Child(productsDirectory + "/routerctl", ["ping", "--socket", socket, "--timeout", "300ms"], directory: dir).wait()
+        let r = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--socket", socket, "--timeout", "300ms"], directory: dir).wait()
         #expect(r.status == 69)
         #expect(r.stderr.contains("no answer from routerd within 300ms"), "\(r.stderr)")
         #expect(Date().timeIntervalSince(started) < 10)
-        let json = try Child(productsDirectory + "/routerctl", ["ping", "--socket", socket, "--timeout", "200ms", "-o", "json"],
+        let json = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--socket", socket, "--timeout", "200ms", "-o", "json"],
                              directory: dir).wait()
         #expect(json.status == 69)
         let error = try JSONParser.parse(json.stderr.trimmingCharacters(in: .newlines))
@@ -301,11 +302,11 @@ struct CommandTests {
     }
 
     @Test func routerdLogsItsStartAndStopToStderrLikeEveryOtherLine() throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let socket = dir + "/r.sock"
-        let daemon = try Child(productsDirectory + "/routerd", ["--socket", socket], directory: dir)
-        let up = try Child(productsDirectory + "/routerctl", ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait()
+        let daemon = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket], directory: dir)
+        let up = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait()
         #expect(up.status == 0, "\(daemon.stderr)")
         daemon.signal(SIGTERM)
         let r = daemon.wait(timeout: 10)
@@ -319,10 +320,10 @@ struct CommandTests {
         // The signal handlers are in place before the socket is bound, so no SIGTERM sent once
         // it exists can fall between ignoring the signal and watching it.
         for round in 0..<10 {
-            let dir = makeTemporaryDirectory()
+            let dir = makeTemporaryDirectory("rctl-")
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let socket = dir + "/r.sock"
-            let daemon = try Child(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
+            let daemon = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
             #expect(eventually { FileManager.default.fileExists(atPath: socket) }, "\(daemon.stderr)")
             daemon.signal(SIGTERM)
             let r = daemon.wait(timeout: 10)
@@ -332,49 +333,49 @@ struct CommandTests {
     }
 
     @Test func bothExecutablesPrintTheOneProductVersion() throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let ctl = try Child(productsDirectory + "/routerctl", ["--version"], directory: dir).wait()
-        let daemon = try Child(productsDirectory + "/routerd", ["--version"], directory: dir).wait()
+        let ctl = try ChildProcess(productsDirectory + "/routerctl", ["--version"], directory: dir).wait()
+        let daemon = try ChildProcess(productsDirectory + "/routerd", ["--version"], directory: dir).wait()
         #expect(ctl.status == 0 && daemon.status == 0)
         #expect(ctl.stdout == ProductVersion.current + "\n")
         #expect(daemon.stdout == ctl.stdout)
     }
 
     @Test func noArgumentsAndNoTerminalPrintsUsageAndExits64() throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try Child(productsDirectory + "/routerctl", [], directory: dir).wait()
+        let r = try ChildProcess(productsDirectory + "/routerctl", [], directory: dir).wait()
         #expect(r.status == 64)
         #expect(r.stderr.contains("USAGE: routerctl <subcommand>"))
         #expect(r.stdout.isEmpty)
     }
 
     @Test func onlyGlobalOptionsAndNoTerminalPrintUsageAndExit64() throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try Child(productsDirectory + "/routerctl", ["--socket", dir + "/r.sock", "-q"], directory: dir).wait()
+        let r = try ChildProcess(productsDirectory + "/routerctl", ["--socket", dir + "/r.sock", "-q"], directory: dir).wait()
         #expect(r.status == 64)
         #expect(r.stderr.contains("USAGE: routerctl <subcommand>"), "\(r.stderr)")
         #expect(!r.stderr.contains("Unknown option"), "\(r.stderr)")
     }
 
     @Test func pingWaitRetriesUntilTheDaemonAnswers() throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let socket = dir + "/late.sock"
-        let ping = try Child(productsDirectory + "/routerctl", ["ping", "--wait", "20s", "--socket", socket], directory: dir)
+        let ping = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--wait", "20s", "--socket", socket], directory: dir)
         usleep(500_000)
-        let daemon = try Child(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
+        let daemon = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
         defer { daemon.signal(SIGTERM); daemon.wait() }
         let r = ping.wait(timeout: 30)
         #expect(r.status == 0, "\(r.stderr)")
-        let quick = try Child(productsDirectory + "/routerctl", ["ping", "--wait", "300ms", "--socket", dir + "/never.sock"], directory: dir).wait()
+        let quick = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--wait", "300ms", "--socket", dir + "/never.sock"], directory: dir).wait()
         #expect(quick.status == 69)
     }
 
     @Test func watchPrintsEachEventAndExitsZeroOnCtrlC() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let watch = try d.start(["watch", "-o", "json"])
             #expect(eventually { watch.stdout.contains("\"sync\"") })
             d.run(["add", "foo", "--tunnel", "t1"])
@@ -389,7 +390,7 @@ struct CommandTests {
     }
 
     @Test func watchFromAnotherInstancesRevisionIsCompactedWith70() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "foo"])
             let r = d.run(["watch", "--from-revision", "1", "--instance", "0000000000000000"], timeout: 20)
             #expect(r.status == 70, "\(r.stderr)")
@@ -406,7 +407,7 @@ struct CommandTests {
     }
 
     @Test func watchAndTouchPrintTablesForPeople() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let watch = try d.start(["watch"])
             usleep(300_000)
             d.run(["add", "foo", "--tunnel", "t1", "--ttl", "1m"])
@@ -425,7 +426,7 @@ struct CommandTests {
     }
 
     @Test func addSessionHoldsTheRouteUntilInterrupted() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let holder = try d.start(["add", "held", "--tunnel", "t1", "--session"])
             #expect(eventually { d.run(["lookup", "held.example.com", "-q"]).status == 0 })
             usleep(500_000)

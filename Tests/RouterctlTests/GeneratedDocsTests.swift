@@ -1,5 +1,6 @@
 import Foundation
 import RouterProtocol
+import RouterTestSupport
 import Testing
 @testable import routerctl
 
@@ -13,9 +14,9 @@ struct GeneratedDocsTests {
 
     @Test(arguments: ["bash", "zsh", "fish"])
     func committedCompletionScriptMatchesTheCommandDefinitions(shell: String) throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let generated = try Child(productsDirectory + "/routerctl", ["--generate-completion-script", shell], directory: dir).wait()
+        let generated = try ChildProcess(productsDirectory + "/routerctl", ["--generate-completion-script", shell], directory: dir).wait()
         #expect(generated.status == 0)
         let committed = try String(contentsOfFile: "\(Self.root)/completions/routerctl.\(shell)", encoding: .utf8)
         #expect(generated.stdout == committed, "completions/routerctl.\(shell) is stale: run scripts/generate-docs.sh")
@@ -49,9 +50,9 @@ struct GeneratedDocsTests {
     }
 
     static func definition(of executable: String) throws -> Command {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let dump = try Child(productsDirectory + "/" + executable, ["--experimental-dump-help"], directory: dir).wait()
+        let dump = try ChildProcess(productsDirectory + "/" + executable, ["--experimental-dump-help"], directory: dir).wait()
         return Command(try JSONParser.parse(dump.stdout)["command"] ?? .null)
     }
 
@@ -109,9 +110,9 @@ struct GeneratedDocsTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/man"), "needs man-db"),
           arguments: ["man/routerd.8", "man/routerctl.1"])
     func manReadsThePageWithoutWarnings(page: String) throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let shown = try Child("/usr/bin/man", ["-l", "\(Self.root)/\(page)"], environment: ["MANWIDTH": "80", "MANPAGER": "cat", "PAGER": "cat"],
+        let shown = try ChildProcess("/usr/bin/man", ["-l", "\(Self.root)/\(page)"], environment: ["MANWIDTH": "80", "MANPAGER": "cat", "PAGER": "cat"],
                               directory: dir).wait()
         #expect(shown.status == 0)
         #expect(shown.stderr.isEmpty, "\(page): \(shown.stderr)")

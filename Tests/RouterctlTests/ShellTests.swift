@@ -1,4 +1,5 @@
 import Foundation
+import RouterTestSupport
 import Testing
 
 let tmuxPath = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -15,9 +16,9 @@ final class TmuxTerminal {
 
     @discardableResult
     func tmux(_ arguments: [String]) throws -> String {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let result = try Child(tmuxPath!, ["-L", server, "-f", "/dev/null"] + arguments, directory: dir).wait(timeout: 20)
+        let result = try ChildProcess(tmuxPath!, ["-L", server, "-f", "/dev/null"] + arguments, directory: dir).wait(timeout: 20)
         return result.stdout
     }
 
@@ -57,7 +58,7 @@ struct ShellTests {
     var routerctl: String { productsDirectory + "/routerctl" }
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func tabCompletesACommandAndALiveKey() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             d.run(["add", "foo", "--tunnel", "t1"])
             let t = try TmuxTerminal(routerctl, environment: environment(d))
             defer { t.close() }
@@ -79,7 +80,7 @@ struct ShellTests {
     }
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func globalOptionsWithoutASubcommandOpenTheShell() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             var env = environment(d)
             env["ROUTER_SOCKET"] = nil
             let t = try TmuxTerminal(routerctl + " --socket " + ShellQuote.quote(d.socket), environment: env)
@@ -95,7 +96,7 @@ struct ShellTests {
     }
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func aCappedCompletionListSaysSoAndHowManyRoutesThereAre() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let lines = (0..<250).map { "add k\($0) --tunnel t1" }.joined(separator: "\n")
             #expect(d.run(["batch"], stdin: lines).status == 0)
             let t = try TmuxTerminal(routerctl, environment: environment(d))
@@ -110,7 +111,7 @@ struct ShellTests {
     }
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func anUnknownCommandGetsAShellWordedError() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let t = try TmuxTerminal(routerctl, environment: environment(d))
             defer { t.close() }
             #expect(t.waitFor("Ctrl-D leaves"))
@@ -122,7 +123,7 @@ struct ShellTests {
     }
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func historySurvivesIntoASecondSession() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let first = try TmuxTerminal(routerctl + " shell", environment: environment(d))
             #expect(first.waitFor("Ctrl-D leaves"))
             for line in ["stats", "list", "stats"] {
@@ -147,7 +148,7 @@ struct ShellTests {
     }
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func ctrlCStopsWatchAndTheShellGoesOn() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let t = try TmuxTerminal(routerctl, environment: environment(d))
             defer { t.close() }
             #expect(t.waitFor("Ctrl-D leaves"))
@@ -169,7 +170,7 @@ struct ShellTests {
     }
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func ctrlCAbandonsATypedLineAndCtrlDExitsZero() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let t = try TmuxTerminal(routerctl, environment: environment(d))
             defer { t.close() }
             #expect(t.waitFor("Ctrl-D leaves"))
@@ -182,19 +183,19 @@ struct ShellTests {
     }
 
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func reconnectsAfterARestartAndSaysTheInstanceChanged() throws {
-        let dir = makeTemporaryDirectory()
+        let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let socket = dir + "/r.sock"
-        var daemon = try Child(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
+        var daemon = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
         defer { daemon.signal(SIGTERM); daemon.wait() }
-        #expect(try Child(routerctl, ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait().status == 0)
+        #expect(try ChildProcess(routerctl, ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait().status == 0)
         let t = try TmuxTerminal(routerctl, environment: ["ROUTER_SOCKET": socket, "ROUTERCTL_HISTFILE": dir + "/h", "TERM": "xterm"])
         defer { t.close() }
         #expect(t.waitFor("Ctrl-D leaves"))
         daemon.signal(SIGTERM)
         daemon.wait()
-        daemon = try Child(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
-        #expect(try Child(routerctl, ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait().status == 0)
+        daemon = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
+        #expect(try ChildProcess(routerctl, ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait().status == 0)
         try t.type("stats")
         try t.press("Enter")
         #expect(t.waitFor("routerd restarted"), "\(t.screen())")
@@ -202,7 +203,7 @@ struct ShellTests {
     }
 
     @Test func scriptedShellRunsEachLineAndExitsWithTheHighestStatus() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let script = """
                 add foo --tunnel t1
                 # a comment
@@ -223,7 +224,7 @@ struct ShellTests {
     }
 
     @Test func shellSessionRoutesLiveAsLongAsTheShell() throws {
-        try withDaemon { d in
+        try withRouterd { d in
             let shell = try d.start(["shell"], stdin: "add held --tunnel t1 --session\nping\n")
             #expect(shell.wait().status == 0)
             #expect(eventually { d.run(["lookup", "held.example.com", "-q"]).status == 1 }, "gone after the shell's grace")

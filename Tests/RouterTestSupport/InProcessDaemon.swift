@@ -1,30 +1,25 @@
+import DomainRouter
 import Foundation
 import Logging
 import RouterProtocol
-import Testing
-@testable import RouterServer
-import DomainRouter
+import RouterServer
 
-/// A real daemon on a socket in a fresh temporary folder, stopped and cleaned up by `stop()`.
-final class TestDaemon: Sendable {
-    let directory: String
-    let server: RouterServer
-    var socketPath: String { server.configuration.socketPath }
+/// A real daemon in this process, on a socket in a fresh temporary folder, stopped and cleaned
+/// up by `stop()`: for tests that look inside the server, and for benchmarks.
+public final class InProcessDaemon: Sendable {
+    public let directory: String
+    public let server: RouterServer
+    public var socketPath: String { server.configuration.socketPath }
 
     private init(directory: String, server: RouterServer) {
         self.directory = directory
         self.server = server
     }
 
-    static func makeDirectory() -> String {
-        var template = Array("/tmp/rd-XXXXXX".utf8CString)
-        let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        return path
-    }
-
-    /// A daemon logging to `logger` (by default, only critical lines).
-    static func start(logger: Logger? = nil, _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestDaemon {
-        let directory = makeDirectory()
+    /// A daemon for names under example.com, logging to `logger` (by default, only critical
+    /// lines); `configure` changes its configuration first.
+    public static func start(logger: Logger? = nil, _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> InProcessDaemon {
+        let directory = makeTemporaryDirectory("rd-")
         var configuration = ServerConfiguration(socketPath: directory + "/r.sock",
                                                 table: RouteTableConfiguration(baseDomains: ["example.com"]))
         configure(&configuration)
@@ -36,61 +31,62 @@ final class TestDaemon: Sendable {
         do {
             let server = try RouterServer(configuration: configuration, logger: logger)
             try await server.start()
-            return TestDaemon(directory: directory, server: server)
+            return InProcessDaemon(directory: directory, server: server)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
     }
 
-    func connect() throws -> LineClient {
+    public func connect() throws -> LineClient {
         try LineClient(path: socketPath)
     }
 
-    func stop() async {
+    public func stop() async {
         await server.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
 
-struct ClientError: Error, CustomStringConvertible {
-    var description: String
+/// Why a `LineClient` call failed.
+public struct LineClientError: Error, CustomStringConvertible {
+    public var description: String
 }
 
 /// A blocking line client over a Unix socket, with read timeouts.
-final class LineClient {
-    let fd: Int32
+public final class LineClient {
+    public let fd: Int32
     private var buffer: [UInt8] = []
     private var start = 0
-    private(set) var greeting: JSONValue = .null
+    public private(set) var greeting: JSONValue = .null
 
-    init(path: String, readGreeting: Bool = true) throws {
+    public init(path: String, readGreeting: Bool = true) throws {
         fd = UnixSocketAddress.connect(path)
         guard fd >= 0 else {
-            throw ClientError(description: "connect \(path): \(String(cString: strerror(errno)))")
+            throw LineClientError(description: "connect \(path): \(String(cString: strerror(errno)))")
         }
         if readGreeting { greeting = try readJSON()["hello"] ?? .null }
     }
 
     deinit { Glibc.close(fd) }
 
-    func close() { shutdown(fd, Int32(SHUT_RDWR)) }
+    public func close() { shutdown(fd, Int32(SHUT_RDWR)) }
 
-    func send(_ line: String) throws {
+    public func send(_ line: String) throws {
         try sendRaw(Array(line.utf8) + [0x0A])
     }
 
-    func sendRaw(_ bytes: [UInt8]) throws {
+    public func sendRaw(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw ClientError(description: "send: \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw LineClientError(description: "send: \(String(cString: strerror(errno)))") }
             offset += n
         }
     }
 
     /// The next line, or an error after `timeout` seconds or at end of stream.
-    func readLine(timeout: Double = 10) throws -> String {
+    public func readLine(timeout: Double = 10) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             // memchr from where the last line ended: a test reading thousands of lines (a
@@ -113,32 +109,32 @@ final class LineClient {
                 start = 0
             }
             let left = deadline.timeIntervalSinceNow
-            guard left > 0 else { throw ClientError(description: "timed out waiting for a line") }
+            guard left > 0 else { throw LineClientError(description: "timed out waiting for a line") }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, Int32(left * 1000) + 1) > 0 else { continue }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw ClientError(description: "connection closed") }
+            guard n > 0 else { throw LineClientError(description: "connection closed") }
             buffer += chunk[..<n]
         }
     }
 
-    func readJSON(timeout: Double = 10) throws -> JSONValue {
+    public func readJSON(timeout: Double = 10) throws -> JSONValue {
         let line = try readLine(timeout: timeout)
         return try JSONParser.parse(line)
     }
 
     /// Sends one request line and reads the reply line.
-    func request(_ line: String) throws -> JSONValue {
+    public func request(_ line: String) throws -> JSONValue {
         try send(line)
         return try readJSON()
     }
 
     /// Whether the server closed the connection within `timeout` seconds.
-    func isClosed(timeout: Double = 5) -> Bool {
+    public func isClosed(timeout: Double = 5) -> Bool {
         do {
             while true { _ = try readLine(timeout: timeout) }
-        } catch let error as ClientError {
+        } catch let error as LineClientError {
             return error.description == "connection closed"
         } catch {
             return false
@@ -147,25 +143,18 @@ final class LineClient {
 }
 
 extension JSONValue {
-    var ok: Bool { self["ok"] == .bool(true) }
-    var errorCode: String? { self["error"]?["code"]?.stringValue }
-    var result: JSONValue? { self["result"] }
-}
-
-/// Polls `condition` until true or `timeout` seconds pass.
-func eventually(timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(20_000)
-    }
-    return try condition()
+    /// Whether a reply line says `"ok":true`.
+    public var ok: Bool { self["ok"] == .bool(true) }
+    /// A failure reply's error code.
+    public var errorCode: String? { self["error"]?["code"]?.stringValue }
+    /// A success reply's result.
+    public var result: JSONValue? { self["result"] }
 }
 
 /// Runs `body` against a fresh daemon and always stops it (and removes its folder) afterwards.
-func withDaemon(_ configure: (inout ServerConfiguration) -> Void = { _ in },
-                _ body: (TestDaemon) async throws -> Void) async throws {
-    let daemon = try await TestDaemon.start(configure)
+public func withDaemon(_ configure: (inout ServerConfiguration) -> Void = { _ in },
+                       _ body: (InProcessDaemon) async throws -> Void) async throws {
+    let daemon = try await InProcessDaemon.start(configure)
     do {
         try await body(daemon)
     } catch {

@@ -1,0 +1,72 @@
+import Foundation
+import RouterProtocol
+
+/// The built routerd binary, started on a socket in a fresh folder, for tests and benchmarks
+/// that need the daemon as its users run it. It is up once it has greeted a connection; if it
+/// does not within 10 s (or exits), starting fails with its stderr. `stop()` sends SIGTERM,
+/// waits up to 10 s for it to exit (killing it and failing otherwise), and removes the folder.
+public final class RouterdProcess {
+    public let directory: String
+    public let socket: String
+    public let process: ChildProcess
+    private var stopped = false
+
+    /// Starts `routerd --socket DIR/r.sock` with `arguments` after it.
+    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        directory = makeTemporaryDirectory("rd-")
+        socket = directory + "/r.sock"
+        do {
+            process = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket] + arguments,
+                                       environment: environment, directory: directory)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !Self.greets(socket) {
+            if let status = process.poll() {
+                let stderr = process.stderr
+                try? FileManager.default.removeItem(atPath: directory)
+                throw LaunchError("routerd exited with \(status) before answering on \(socket): \(stderr)")
+            }
+            if Date() > deadline {
+                let stderr = process.stderr
+                process.signal(SIGKILL)
+                process.wait()
+                try? FileManager.default.removeItem(atPath: directory)
+                throw LaunchError("routerd did not answer on \(socket) within 10 s: \(stderr)")
+            }
+            usleep(10_000)
+        }
+    }
+
+    deinit {
+        if !stopped { _ = try? stop() }
+    }
+
+    /// Whether something on `path` accepts a connection and sends a line.
+    static func greets(_ path: String) -> Bool {
+        let fd = UnixSocketAddress.connect(path)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 1000) > 0 else { return false }
+        var byte: UInt8 = 0
+        return read(fd, &byte, 1) == 1
+    }
+
+    /// SIGTERM, then up to 10 s for routerd to exit; returns what it left. A daemon that does
+    /// not exit is killed and reported as an error.
+    @discardableResult
+    public func stop() throws -> Finished {
+        guard !stopped else { return process.wait(timeout: 0) }
+        stopped = true
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        process.signal(SIGTERM)
+        let finished = process.wait(timeout: 10)
+        if process.timedOut {
+            throw LaunchError("routerd did not exit within 10 s of SIGTERM: \(finished.stderr)")
+        }
+        return finished
+    }
+}
