@@ -34,7 +34,8 @@ public final class RouterServer: Service, Sendable {
     let trimmer: MemoryTrimmer
     private let state = Mutex(State())
 
-    struct Ticket {
+    /// What a resume token stands for: the session it can take over, for which uid, until when.
+    struct ResumeTicket {
         var session: UInt64
         var uid: UInt32
         /// When the closed session's grace runs out; nil while its connection is open.
@@ -46,7 +47,7 @@ public final class RouterServer: Service, Sendable {
         var socketInode: UInt64?
         var connections: [UInt64: Connection] = [:]
         var nextConnection: UInt64 = 1
-        var tickets: [String: Ticket] = [:]
+        var resumeTickets: [String: ResumeTicket] = [:]
         var watchers = 0
         var audit: SubscriptionHandle?
         var stopping = false
@@ -191,7 +192,7 @@ public final class RouterServer: Service, Sendable {
         state.withLock { s in
             guard !s.stopping, s.connections.count < configuration.maximumConnections else { return false }
             s.connections[id] = connection
-            s.tickets[token] = Ticket(session: id, uid: uid, expires: nil)
+            s.resumeTickets[token] = ResumeTicket(session: id, uid: uid, expires: nil)
             return true
         }
     }
@@ -200,9 +201,9 @@ public final class RouterServer: Service, Sendable {
         let grace = configuration.grace
         state.withLock { s in
             s.connections[id] = nil
-            if s.tickets[token] != nil { s.tickets[token]!.expires = .now + grace }
+            if s.resumeTickets[token] != nil { s.resumeTickets[token]!.expires = .now + grace }
             let now = ContinuousClock.now
-            s.tickets = s.tickets.filter { $0.value.expires.map { $0 > now } ?? true }
+            s.resumeTickets = s.resumeTickets.filter { $0.value.expires.map { $0 > now } ?? true }
         }
         executor.endSession(id, grace: grace)
     }
@@ -211,13 +212,13 @@ public final class RouterServer: Service, Sendable {
     /// token is spent.
     func takeOverSession(token: String, uid: UInt32) throws(ProtocolError) -> UInt64 {
         try state.withLock { (s: inout State) throws(ProtocolError) -> UInt64 in
-            guard let ticket = s.tickets[token], let expires = ticket.expires, expires > .now else {
+            guard let ticket = s.resumeTickets[token], let expires = ticket.expires, expires > .now else {
                 throw ProtocolError(.notFound, "resume token unknown, still in use, or past its grace period; its routes are gone")
             }
             guard ticket.uid == uid else {
                 throw ProtocolError(.forbidden, "that session belongs to another user")
             }
-            s.tickets[token] = nil
+            s.resumeTickets[token] = nil
             return ticket.session
         }
     }

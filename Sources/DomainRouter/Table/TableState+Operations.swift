@@ -181,7 +181,7 @@ extension TableState {
         slots[Int(s)].ttl = ttl
         slots[Int(s)].createRevision = revision
         slots[Int(s)].modRevision = revision
-        setExtras(s, target: request.target, labels: request.labels)
+        setTargetAndLabels(s, target: request.target, labels: request.labels)
         linkToTunnel(s, t, uuid: uuid)
         insertIndexes(s)
         addTally(key, owner: owner)
@@ -202,7 +202,7 @@ extension TableState {
         slots[Int(s)].expiresAt = expires
         slots[Int(s)].updatedAt = now
         slots[Int(s)].modRevision = revision
-        setExtras(s, target: request.target, labels: request.labels)
+        setTargetAndLabels(s, target: request.target, labels: request.labels)
         bindSession(s, to: request.session ?? 0)
         scheduleExpiry(s, at: expires, previous: previous)
         let route = route(s)

@@ -34,3 +34,18 @@ extension TableState {
         return true
     }
 }
+
+extension RouteTable {
+    /// Once the table holds no route, starts its storage afresh, so that the memory of its
+    /// largest size goes back (the event history stays); returns whether it did. Cheap when
+    /// there is nothing to do; the daemon calls it with each expiry sweep.
+    @discardableResult
+    public func releaseStorageIfEmpty() -> Bool {
+        let due = state.read { s in
+            s.hostCount + s.wildcardCount + s.tcpCount == 0
+                && max(s.slots.count, s.tunnels.count) > TableState.storageReleaseThreshold
+        }
+        guard due else { return false }
+        return state.write { $0.releaseStorageIfEmpty() }
+    }
+}

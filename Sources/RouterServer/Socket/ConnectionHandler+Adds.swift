@@ -38,7 +38,7 @@ extension ConnectionHandler {
     /// runs already there (and for a full run).
     func flushAdds() {
         guard !addRun.isEmpty else { return }
-        if context == nil || state.runsOut == 0 && (addRun.count < Self.addRunLimit || !watches.isEmpty) {
+        if context == nil || state.runsAtWriter == 0 && (addRun.count < Self.addRunLimit || !watches.isEmpty) {
             let run = addRun
             let ids = addRunIDs
             addRun.removeAll(keepingCapacity: true) // emptied first: writing may emit, which flushes

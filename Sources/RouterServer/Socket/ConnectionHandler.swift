@@ -217,7 +217,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// Holds `frame` (to be handled again) while runs of adds are out; false when it can go now.
     func waitsForRuns(_ frame: InboundFrame) -> Bool {
-        if !addRun.isEmpty && state.runsOut > 0 { submitAdds() }
+        if !addRun.isEmpty && state.runsAtWriter > 0 { submitAdds() }
         guard state.mustWaitForRuns() else { return false }
         pending.prepend(frame)
         return true

@@ -17,7 +17,7 @@ struct ConnectionState {
     /// The socket is not read while many frames wait behind runs of adds.
     private(set) var readingPaused = false
     /// Runs of adds handed to the table writer and not answered yet.
-    private(set) var runsOut = 0
+    private(set) var runsAtWriter = 0
     /// Operations handed to the store that have not completed.
     private(set) var operationsOut = 0
     /// A frame that is not an add waits at the head of the queue until every run is answered.
@@ -31,11 +31,11 @@ struct ConnectionState {
     static let pendingReadLimit = 4_096
 
     /// Whether work the connection started is still out.
-    var workOut: Bool { runsOut > 0 || operationsOut > 0 }
+    var workOut: Bool { runsAtWriter > 0 || operationsOut > 0 }
 
     /// Whether the next frame may be handled now.
     var accepting: Bool {
-        greeted && !closed && !streaming && !waitingForRuns && operationsOut == 0 && runsOut < Self.submittedRunLimit
+        greeted && !closed && !streaming && !waitingForRuns && operationsOut == 0 && runsAtWriter < Self.submittedRunLimit
     }
 
     // MARK: Reading
@@ -52,7 +52,7 @@ struct ConnectionState {
     /// A frame arrived while `waiting` frames are queued.
     mutating func frameArrived(waiting: Int) -> FrameAction {
         guard !accepting || waiting > 0 else { return .handle }
-        if runsOut > 0 && waiting + 1 >= Self.pendingReadLimit && !readingPaused {
+        if runsAtWriter > 0 && waiting + 1 >= Self.pendingReadLimit && !readingPaused {
             readingPaused = true
             return .holdAndPauseReading
         }
@@ -62,14 +62,14 @@ struct ConnectionState {
     /// The queue was drained as far as it may be, leaving `waiting` frames; true when reading
     /// should resume.
     mutating func drained(waiting: Int) -> Bool {
-        guard readingPaused, !stopping, runsOut == 0 || waiting < Self.pendingReadLimit / 2 else { return false }
+        guard readingPaused, !stopping, runsAtWriter == 0 || waiting < Self.pendingReadLimit / 2 else { return false }
         readingPaused = false
         return true
     }
 
     /// Whether a frame that is not an add must wait for the runs out (it then heads the queue).
     mutating func mustWaitForRuns() -> Bool {
-        guard runsOut > 0 else { return false }
+        guard runsAtWriter > 0 else { return false }
         waitingForRuns = true
         return true
     }
@@ -123,11 +123,11 @@ struct ConnectionState {
         case nothing
     }
 
-    mutating func runSubmitted() { runsOut += 1 }
+    mutating func runSubmitted() { runsAtWriter += 1 }
 
     mutating func runAnswered() -> AfterWork {
-        runsOut -= 1
-        if runsOut == 0 { waitingForRuns = false }
+        runsAtWriter -= 1
+        if runsAtWriter == 0 { waitingForRuns = false }
         return afterWork
     }
 

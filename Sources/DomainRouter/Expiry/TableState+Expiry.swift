@@ -1,0 +1,50 @@
+import HeapModule
+
+/// Expiry: the deadline heap and the sweep that removes what is due.
+extension TableState {
+    mutating func scheduleExpiry(_ s: UInt32, at deadline: Int64, previous: Int64) {
+        // One heap entry per deadline that moved earlier; a later deadline is re-queued
+        // lazily when the earlier entry comes due (see `expireDue`).
+        if deadline != Slot.never && (previous == Slot.never || deadline < previous) {
+            deadlines.insert(Deadline(at: deadline, slot: s))
+        }
+    }
+
+    /// Expires every route and session whose deadline has passed. Returns how many routes went.
+    @discardableResult
+    mutating func expireDue(now: Int64) -> Int {
+        var removed = 0
+        while let top = deadlines.min, top.at <= now {
+            _ = deadlines.popMin()
+            let s = top.slot
+            guard slots[Int(s)].live else { continue }
+            let expires = slots[Int(s)].expiresAt
+            if expires <= now {
+                remove(s, as: .expire)
+                removed += 1
+            } else if expires != Slot.never && top.at != expires {
+                deadlines.insert(Deadline(at: expires, slot: s))
+            }
+        }
+        if !endingSessions.isEmpty {
+            for id in endingSessions {
+                guard let record = sessions[id], let ends = record.endsAt, ends <= now else { continue }
+                for s in record.slots.sorted() where slots[Int(s)].live {
+                    remove(s, as: .expire)
+                    removed += 1
+                }
+                sessions[id] = nil
+                endingSessions.remove(id)
+            }
+        }
+        return removed
+    }
+
+    var nextDeadline: Int64? {
+        var next = deadlines.min?.at
+        for id in endingSessions {
+            if let ends = sessions[id]?.endsAt { next = min(next ?? ends, ends) }
+        }
+        return next
+    }
+}

@@ -1,0 +1,80 @@
+/// What to add: a key (or a random name, or a free port) and the route's attributes.
+public struct AddRequest: Sendable {
+    /// How the key is chosen.
+    public enum Name: Sendable, Hashable {
+        /// This exact key (host, wildcard or `tcp:N`).
+        case key(RouteKey)
+        /// A random label under `domain` (canonical), or under the only base domain.
+        case random(domain: String?)
+        /// A free port in the configured range.
+        case tcpAuto
+    }
+
+    public var name: Name
+    /// The tunnel; nil lets the table assign a fresh UUID.
+    public var tunnel: TunnelID?
+    public var target: RouteTarget?
+    /// The route lapses this long after the add (and after each touch); nil for no expiry.
+    public var ttl: Duration?
+    /// Binds the route to a session (connection) id: it goes `grace` after the session ends.
+    public var session: UInt64?
+    /// Take the key over from another tunnel (of the same owner, or any owner for admins).
+    public var replace: Bool
+    public var labels: [String: String]
+    /// Admins only: the owner to record instead of the admin.
+    public var owner: String?
+
+    public init(
+        _ name: Name, tunnel: TunnelID? = nil, target: RouteTarget? = nil, ttl: Duration? = nil,
+        session: UInt64? = nil, replace: Bool = false, labels: [String: String] = [:], owner: String? = nil
+    ) {
+        self.name = name
+        self.tunnel = tunnel
+        self.target = target
+        self.ttl = ttl
+        self.session = session
+        self.replace = replace
+        self.labels = labels
+        self.owner = owner
+    }
+
+    /// Checks labels and TTL; the table calls this before taking its lock.
+    func validate() throws(RouteError) {
+        if let ttl { try AddRequest.validate(ttl: ttl) }
+        if labels.count > 64 { throw .invalidArgument("a route has at most 64 labels, not \(labels.count)") }
+        for (key, value) in labels {
+            guard (1...63).contains(key.utf8.count), key.utf8.allSatisfy(AddRequest.isLabelKeyByte) else {
+                throw .invalidArgument("label key '\(key.prefix(70))' must be 1-63 characters of letters, digits, '.', '_', '/' and '-'")
+            }
+            guard value.utf8.count <= 256, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw .invalidArgument("label '\(key)' has a value longer than 256 bytes or with control characters")
+            }
+        }
+        if let owner, owner.isEmpty || owner.utf8.count > 128 {
+            throw .invalidArgument("owner must be 1 to 128 characters")
+        }
+    }
+
+    static func validate(ttl: Duration) throws(RouteError) {
+        guard ttl >= .milliseconds(1), ttl <= .seconds(366 * 86_400) else {
+            throw .invalidArgument("ttl must be between 1 ms and 366 days")
+        }
+    }
+
+    static func isLabelKeyByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "/"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+/// What an add did.
+public struct AddResult: Hashable, Sendable {
+    public var route: Route
+    /// True for a new route (`add` event); false for a refresh or replace (`update` event).
+    public var created: Bool
+    public var revision: UInt64
+}

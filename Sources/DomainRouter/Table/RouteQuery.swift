@@ -1,0 +1,35 @@
+/// Filters and paging for `list`. Empty fields match everything.
+public struct RouteQuery: Hashable, Sendable {
+    /// Keys starting with this text.
+    public var prefix: String?
+    public var tunnel: TunnelID?
+    /// Ignored for non-admins, who always see their own routes only.
+    public var owner: String?
+    public var kind: RouteKind?
+    /// Routes carrying every one of these labels.
+    public var labels: [String: String]
+    /// Start after this key (the previous page's `next`).
+    public var after: String?
+    /// At most this many routes; nil for all.
+    public var limit: Int?
+
+    public init(prefix: String? = nil, tunnel: TunnelID? = nil, owner: String? = nil, kind: RouteKind? = nil,
+                labels: [String: String] = [:], after: String? = nil, limit: Int? = nil) {
+        self.prefix = prefix
+        self.tunnel = tunnel
+        self.owner = owner
+        self.kind = kind
+        self.labels = labels
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// One page of `list`, in key order.
+public struct RoutePage: Hashable, Sendable {
+    public var routes: [Route]
+    /// Pass as `after` for the next page; nil when this was the last.
+    public var next: String?
+    /// The revision the page was read at.
+    public var revision: UInt64
+}
