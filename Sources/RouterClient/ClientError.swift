@@ -2,9 +2,9 @@ import RouterProtocol
 
 /// A refusal from the daemon: its stable code, its message and details, as sent.
 public struct DaemonError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The protocol's snake_case code (`not_found`, `conflict`, …); `code` is nil for a code this
-    /// client does not know, whose text is in `codeText`.
-    public var code: ErrorCode? { ErrorCode(rawValue: codeText) }
+    /// The protocol's snake_case code (`not_found`, `conflict`, …); one this client does not
+    /// know (`isKnown` false) is still a code, its text in `codeText`.
+    public var code: ErrorCode { ErrorCode(rawValue: codeText) }
     public var codeText: String
     public var message: String
     public var details: JSONValue
@@ -21,28 +21,55 @@ public struct DaemonError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Why a request did not get an answer, or got a refusal.
-public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
+/// Why a request did not get an answer, or got a refusal: a stable `code`, a message
+/// (`description`), and for a refusal the daemon's own error (`daemonError`).
+///
+/// A struct over an internal kind, so that new failures do not break code that embeds the
+/// client: compare `code`s rather than switching over cases.
+public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What went wrong, with its facts.
+    package enum Kind: Hashable, Sendable {
+        case unreachable(path: String, reason: String)
+        case permissionDenied(path: String)
+        case timedOut(after: Duration)
+        case connectionClosed
+        case daemon(DaemonError)
+        case malformedReply(String)
+        case interrupted
+    }
+
+    package let kind: Kind
+
+    package init(_ kind: Kind) {
+        self.kind = kind
+    }
+
     /// Nothing listens on the socket path (or it does not exist, or is not a socket).
-    case unreachable(path: String, reason: String)
+    public static func unreachable(path: String, reason: String) -> ClientError { ClientError(.unreachable(path: path, reason: reason)) }
     /// The socket exists but this user may not connect to it.
-    case permissionDenied(path: String)
+    public static func permissionDenied(path: String) -> ClientError { ClientError(.permissionDenied(path: path)) }
     /// No reply within the timeout.
-    case timedOut(after: Duration)
+    public static func timedOut(after: Duration) -> ClientError { ClientError(.timedOut(after: after)) }
     /// The daemon closed the connection (it stopped, or cut this client off).
-    case connectionClosed
+    public static let connectionClosed = ClientError(.connectionClosed)
     /// The daemon answered with an error.
-    case daemon(DaemonError)
+    public static func daemon(_ error: DaemonError) -> ClientError { ClientError(.daemon(error)) }
     /// A line from the daemon that is not protocol v1.
-    case malformedReply(String)
+    public static func malformedReply(_ line: String) -> ClientError { ClientError(.malformedReply(line)) }
     /// Interrupted (Ctrl-C) before the answer came.
-    case interrupted
+    public static let interrupted = ClientError(.interrupted)
+
+    /// The daemon's refusal, when the daemon refused.
+    public var daemonError: DaemonError? {
+        if case .daemon(let error) = kind { return error }
+        return nil
+    }
 
     /// A stable snake_case code: the daemon's own for a refusal, else one of the client's
     /// (`unreachable`, `permission_denied`, `timed_out`, `connection_closed`, `malformed_reply`,
     /// `interrupted`), so that scripts reading JSON errors can tell every failure apart.
     public var code: String {
-        switch self {
+        switch kind {
         case .daemon(let error): return error.codeText
         case .unreachable: return "unreachable"
         case .permissionDenied: return "permission_denied"
@@ -57,7 +84,7 @@ public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
     /// object for a refusal, one of the same shape for the client's failures.
     public var object: JSONValue {
         var details: [(String, JSONValue)] = []
-        switch self {
+        switch kind {
         case .daemon(let error): return error.object
         case .unreachable(let path, _), .permissionDenied(let path): details = [("path", .string(path))]
         case .timedOut(let after): details = [("timeout", .string(DurationText.format(after)))]
@@ -67,7 +94,7 @@ public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        switch self {
+        switch kind {
         case .unreachable(let path, let reason):
             return "cannot reach routerd at \(path): \(reason); is it running? (start it with `routerd`, or pass --socket / set ROUTER_SOCKET)"
         case .permissionDenied(let path):

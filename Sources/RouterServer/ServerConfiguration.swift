@@ -55,17 +55,41 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// Why the server could not start.
-public enum ServerError: Error, Hashable, Sendable, CustomStringConvertible {
-    case socketPathTooLong(String)
-    case alreadyRunning(String)
-    case socketPathInUse(String)
-    case cannotCreateDirectory(String, String)
-    case unknownGroup(String)
-    case cannotBind(String, String)
+/// Why the server could not start, in words that say what to change.
+///
+/// A struct over an internal kind, so that new reasons do not break code that embeds the
+/// server.
+public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Kind: Hashable, Sendable {
+        case socketPathTooLong(String)
+        case alreadyRunning(String)
+        case socketPathInUse(String)
+        case cannotCreateDirectory(String, String)
+        case unknownGroup(String)
+        case cannotBind(String, String)
+    }
+
+    package let kind: Kind
+
+    package init(_ kind: Kind) {
+        self.kind = kind
+    }
+
+    /// The socket path is over the 107 bytes a Unix socket address holds.
+    public static func socketPathTooLong(_ path: String) -> ServerError { ServerError(.socketPathTooLong(path)) }
+    /// Another routerd answers on the socket.
+    public static func alreadyRunning(_ path: String) -> ServerError { ServerError(.alreadyRunning(path)) }
+    /// Something other than a socket is at the path.
+    public static func socketPathInUse(_ path: String) -> ServerError { ServerError(.socketPathInUse(path)) }
+    /// The socket's folder could not be made.
+    public static func cannotCreateDirectory(_ path: String, _ why: String) -> ServerError { ServerError(.cannotCreateDirectory(path, why)) }
+    /// A group named in the configuration does not exist.
+    public static func unknownGroup(_ name: String) -> ServerError { ServerError(.unknownGroup(name)) }
+    /// The socket could not be bound or given its mode or group.
+    public static func cannotBind(_ path: String, _ why: String) -> ServerError { ServerError(.cannotBind(path, why)) }
 
     public var description: String {
-        switch self {
+        switch kind {
         case .socketPathTooLong(let path):
             return "socket path \(path) is longer than 107 bytes; choose a shorter --socket"
         case .alreadyRunning(let path):

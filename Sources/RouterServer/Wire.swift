@@ -119,22 +119,11 @@ enum Wire {
         ])
     }
 
+    /// A table refusal as the protocol sends it: the table's code under its own name, its
+    /// message, and the facts it names as details.
     static func error(_ e: RouteError) -> ProtocolError {
-        let code: ErrorCode
-        switch e.code {
-        case .invalidName: code = .invalidName
-        case .badRequest: code = .badRequest
-        case .notFound: code = .notFound
-        case .conflict: code = .conflict
-        case .reserved: code = .reserved
-        case .forbidden: code = .forbidden
-        case .outOfRange: code = .outOfRange
-        case .compacted: code = .compacted
-        case .slowConsumer: code = .slowConsumer
-        }
         var details: [(String, JSONValue)] = []
-        switch e {
-        case .conflict(let c):
+        if let c = e.conflict {
             details.append(("key", .string(c.key)))
             details.append(("relation", .string(c.relation.rawValue)))
             details.append(("held_key", .string(c.heldKey)))
@@ -145,16 +134,14 @@ enum Wire {
                     ("expires_at", timestamp(holder.expiresAt)),
                 ])))
             }
-        case .compacted(let oldest):
+        } else if let oldest = e.oldestRevision {
             details.append(("oldest_revision", .number(oldest)))
-        case .reserved(let name, let label):
+        } else if let (name, label) = e.reservedLabel {
             details.append(("key", .string(name)))
             details.append(("label", .string(label)))
-        case .invalidName(let input, _):
+        } else if let (input, _) = e.invalidName {
             details.append(("name", .string(String(input.prefix(300)))))
-        default:
-            break
         }
-        return ProtocolError(code, e.description, details: details.isEmpty ? nil : .object(details))
+        return ProtocolError(ErrorCode(rawValue: e.code.rawValue), e.description, details: details.isEmpty ? nil : .object(details))
     }
 }

@@ -54,7 +54,7 @@ final class Context {
     /// Prints an error the way this output format wants and returns its exit status.
     @discardableResult
     func report(_ error: ClientError, prefix: String = "") -> Int32 {
-        switch error {
+        switch error.kind {
         case .connectionClosed, .timedOut, .malformedReply, .interrupted: onConnectionLost()
         default: break
         }

@@ -30,12 +30,12 @@ enum ExitStatus {
         case .conflict: return conflict
         case .invalidName, .reserved, .forbidden, .outOfRange, .badRequest, .unknownOp, .tooLarge: return refused
         case .unavailable: return unavailable
-        case .internal, .compacted, .slowConsumer, nil: return software
+        default: return software // internal, compacted, slow_consumer, and codes this client does not know
         }
     }
 
     static func of(_ error: ClientError) -> Int32 {
-        switch error {
+        switch error.kind {
         case .daemon(let e): return of(e.codeText)
         case .unreachable, .timedOut, .connectionClosed: return unavailable
         case .permissionDenied: return noPermission

@@ -92,10 +92,10 @@ struct HostNameTests {
 
     static let refused: [Refused] = [
         .init(input: "") { $0 == .empty },
-        .init(input: ".") { if case .emptyLabel = $0 { true } else { false } },
-        .init(input: "foo..com") { if case .emptyLabel = $0 { true } else { false } },
-        .init(input: ".foo.com") { if case .emptyLabel = $0 { true } else { false } },
-        .init(input: "foo.com..") { if case .emptyLabel = $0 { true } else { false } },
+        .init(input: ".") { if case .emptyLabel = $0.kind { true } else { false } },
+        .init(input: "foo..com") { if case .emptyLabel = $0.kind { true } else { false } },
+        .init(input: ".foo.com") { if case .emptyLabel = $0.kind { true } else { false } },
+        .init(input: "foo.com..") { if case .emptyLabel = $0.kind { true } else { false } },
         .init(input: String(repeating: "a", count: 64) + ".com") { $0 == .labelTooLong(label: String(repeating: "a", count: 64), length: 64) },
         .init(input: name(ofLength: 254)) { $0 == .tooLong(length: 254) },
         .init(input: "foo_bar.com") { $0 == .invalidCharacter(label: "foo_bar", character: "_") },
@@ -105,24 +105,24 @@ struct HostNameTests {
         .init(input: "foo-.com") { $0 == .hyphenAtEdge(label: "foo-") },
         .init(input: "ab--cd.com") { $0 == .hyphenAtThreeFour(label: "ab--cd") },
         .init(input: "xn--a.com") { $0 == .invalidPunycode(label: "xn--a") },
-        .init(input: "xn--bcher-2pa.example") { if case .invalidPunycode = $0 { true } else { false } },
-        .init(input: "xn--pypal-4ve.com") { if case .mixedScripts = $0 { true } else { false } },
+        .init(input: "xn--bcher-2pa.example") { if case .invalidPunycode = $0.kind { true } else { false } },
+        .init(input: "xn--pypal-4ve.com") { if case .mixedScripts = $0.kind { true } else { false } },
         // IP literals in every form
-        .init(input: "1.2.3.4") { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "127.0.0.1", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "127.0.0.1:80", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "192.168.0.1", source: .sni) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "2130706433", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "0x7f.1", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "0177.0.0.1", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "0x7f000001", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "1.2.3.0x4", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "foo.123") { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "[::1]:443", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "[::1]", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "::1", source: .hostHeader) { if case .ipLiteral = $0 { true } else { false } },
-        .init(input: "fe80::1%eth0", source: .hostHeader) { if case .percentEncoding = $0 { true } else { false } },
-        .init(input: "[fe80::1]:8080", source: .sni) { if case .ipLiteral = $0 { true } else { false } },
+        .init(input: "1.2.3.4") { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "127.0.0.1", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "127.0.0.1:80", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "192.168.0.1", source: .sni) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "2130706433", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "0x7f.1", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "0177.0.0.1", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "0x7f000001", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "1.2.3.0x4", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "foo.123") { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "[::1]:443", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "[::1]", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "::1", source: .hostHeader) { if case .ipLiteral = $0.kind { true } else { false } },
+        .init(input: "fe80::1%eth0", source: .hostHeader) { if case .percentEncoding = $0.kind { true } else { false } },
+        .init(input: "[fe80::1]:8080", source: .sni) { if case .ipLiteral = $0.kind { true } else { false } },
         // URL parts, userinfo, encodings, whitespace and control characters
         .init(input: "a@b") { $0 == .userinfo },
         .init(input: "user:pass@host.com", source: .hostHeader) { $0 == .userinfo },
@@ -182,19 +182,19 @@ struct HostNameTests {
         .init(input: "a\u{2600}b.example") { $0 == .disallowedCodePoint(label: "a\u{2600}b", codePoint: 0x2600) },
         // UTS #39 whole-script confusables: one non-Latin script spelling a Latin name.
         .init(input: "\u{0440}\u{0430}\u{0443}.example") { $0 == .latinLookalike(label: "\u{0440}\u{0430}\u{0443}", imitates: "pay") },
-        .init(input: "xn--80a5ak.example") { if case .latinLookalike(_, "pay") = $0 { true } else { false } },
-        .init(input: "\u{0441}\u{043E}\u{0440}\u{0435}.example") { if case .latinLookalike = $0 { true } else { false } },
+        .init(input: "xn--80a5ak.example") { if case .latinLookalike(_, "pay") = $0.kind { true } else { false } },
+        .init(input: "\u{0441}\u{043E}\u{0440}\u{0435}.example") { if case .latinLookalike = $0.kind { true } else { false } },
         .init(input: "bücher\u{200D}.de") {
-            if case .idna(_, let reason) = $0 { reason.contains("zero-width") } else { false }
+            if case .idna(_, let reason) = $0.kind { reason.contains("zero-width") } else { false }
         },
         .init(input: "ab\u{05D0}.com") {
-            if case .idna(_, let reason) = $0 { reason.contains("Bidi") } else { false }
+            if case .idna(_, let reason) = $0.kind { reason.contains("Bidi") } else { false }
         },
         .init(input: "\u{0301}abc.com") {
-            if case .idna(_, let reason) = $0 { reason.contains("combining") } else { false }
+            if case .idna(_, let reason) = $0.kind { reason.contains("combining") } else { false }
         },
-        .init(input: "foo\u{FF3F}bar.com") { if case .idna = $0 { true } else { false } },
-        .init(input: "ÿ" + String(repeating: "a", count: 63) + ".com") { if case .labelTooLong = $0 { true } else { false } },
+        .init(input: "foo\u{FF3F}bar.com") { if case .idna = $0.kind { true } else { false } },
+        .init(input: "ÿ" + String(repeating: "a", count: 63) + ".com") { if case .labelTooLong = $0.kind { true } else { false } },
     ]
 
     @Test("refused forms name the rule they break", arguments: refused)

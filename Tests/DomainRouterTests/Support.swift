@@ -47,9 +47,3 @@ func routeError(_ body: () throws -> Void) -> RouteError? {
     }
 }
 
-extension RouteError {
-    var conflict: Conflict? {
-        if case .conflict(let c) = self { return c }
-        return nil
-    }
-}

@@ -43,7 +43,7 @@ struct RouterClientTests {
         #expect(added.revision == 1)
         #expect(throws: ClientError.self) { try client.call("add", [("key", .string("foo")), ("tunnel", .string("t2"))]) }
         let miss = #expect(throws: ClientError.self) { try client.call("lookup", [("host", .string("nope.example.com"))]) }
-        guard case .daemon(let error)? = miss else { Issue.record("not a daemon error: \(String(describing: miss))"); return }
+        guard let error = miss?.daemonError else { Issue.record("not a daemon error: \(String(describing: miss))"); return }
         #expect(error.code == .notFound)
         #expect(error.message.contains("nope.example.com"))
     }

@@ -177,7 +177,7 @@ struct SessionAndWatchTests {
             let silent = try daemon.connect()
             try silent.send(#"{"id":"w","op":"watch"}"#)
             let writer = try daemon.connect()
-            #expect(try writer.request(#"{"op":"stats"}"#).result?["watchers"] == .number(1))
+            #expect(try eventually { try writer.request(#"{"op":"stats"}"#).result?["watchers"] == .number(1) })
             let label = String(repeating: "x", count: 250)
             var batch: [UInt8] = []
             let count = 8000

@@ -1,3 +1,4 @@
+import DomainRouter
 import Foundation
 import RouterProtocol
 import RouterTestSupport
@@ -46,6 +47,27 @@ struct WireTypesTests {
             try agree(WireEventLine.self, try c.readLine())
             try c.send(#"{"id":4,"op":"stats"}"#)
             try agree(WireReply<WireStats>.self, try c.readLine())
+        }
+    }
+}
+
+@Suite("One error vocabulary")
+struct ErrorVocabularyTests {
+    @Test func everyTableCodeIsAWireCodeUnderTheSameName() {
+        for code in RouteError.Code.allCases {
+            #expect(ErrorCode(rawValue: code.rawValue).isKnown, "\(code) is not a wire code")
+        }
+    }
+
+    @Test func aTableRefusalGoesOutUnderItsOwnCode() throws {
+        let table = try RouteTable(configuration: RouteTableConfiguration(baseDomains: ["example.com"]))
+        do throws(RouteError) {
+            _ = try table.key("bad_name")
+            Issue.record("accepted")
+        } catch {
+            let wire = Wire.error(error)
+            #expect(wire.code == .invalidName)
+            #expect(wire.details?["name"] == .string("bad_name"))
         }
     }
 }

@@ -1,40 +1,82 @@
-/// Why the table refused a request. `code` is the stable snake_case name the protocol sends;
-/// `description` is the message for a person.
-public enum RouteError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The name does not parse; the payload is the input and the rule it breaks.
-    case invalidName(String, NameError)
-    /// Another argument is malformed (tunnel id, target, label, TTL, CIDR…).
-    case invalidArgument(String)
-    /// Nothing is routed there; the message says what was looked for.
-    case notFound(String)
-    /// The key, or a name above or below it, is held by another route.
-    case conflict(Conflict)
-    /// The label is reserved for admins.
-    case reserved(name: String, label: String)
-    /// The principal may not do this.
-    case forbidden(String)
-    /// A port, a random-name draw or a revision lies outside what is available.
-    case outOfRange(String)
-    /// The history asked for is gone; the oldest revision still available is given.
-    case compacted(oldest: UInt64)
-    /// A subscriber did not keep up and its buffer filled; its stream ends with this.
-    case overflow(capacity: Int)
+/// Why the table refused a request: a stable `code` (the protocol sends its raw value) and a
+/// message for a person (`description`), with what the refusal names where there is
+/// something to name (the conflicting route, the oldest revision left, the name's rule).
+///
+/// A struct over an internal kind, so that new refusals do not break code that embeds the
+/// table: compare `code`s, or read the optional facets, rather than switching over cases.
+public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Stable codes, the same the wire protocol uses (its raw values).
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
 
-    /// Stable codes, the same that the wire protocol uses.
-    public enum Code: String, Hashable, Sendable {
-        case invalidName = "invalid_name"
-        case badRequest = "bad_request"
-        case notFound = "not_found"
-        case conflict
-        case reserved
-        case forbidden
-        case outOfRange = "out_of_range"
-        case compacted
-        case slowConsumer = "slow_consumer"
+        /// The name does not parse; `nameError` says which rule it breaks.
+        public static let invalidName = Code(rawValue: "invalid_name")
+        /// Another argument is malformed (tunnel id, target, label, TTL, CIDR…).
+        public static let badRequest = Code(rawValue: "bad_request")
+        /// Nothing is routed there.
+        public static let notFound = Code(rawValue: "not_found")
+        /// The key, or a name above or below it, is held by another route; see `conflict`.
+        public static let conflict = Code(rawValue: "conflict")
+        /// The label is kept for admins.
+        public static let reserved = Code(rawValue: "reserved")
+        /// The principal may not do this.
+        public static let forbidden = Code(rawValue: "forbidden")
+        /// A port, a random-name draw or a revision lies outside what is available.
+        public static let outOfRange = Code(rawValue: "out_of_range")
+        /// The history asked for is gone; see `oldestRevision`.
+        public static let compacted = Code(rawValue: "compacted")
+        /// A subscriber did not keep up and was dropped.
+        public static let slowConsumer = Code(rawValue: "slow_consumer")
+
+        /// Every code the table gives.
+        public static let allCases: [Code] = [
+            .invalidName, .badRequest, .notFound, .conflict, .reserved, .forbidden, .outOfRange, .compacted, .slowConsumer,
+        ]
+
+        public var description: String { rawValue }
     }
 
+    /// What was refused, with its facts (internal: the public face is `code` and the facets).
+    package enum Kind: Hashable, Sendable {
+        case invalidName(String, NameError)
+        case invalidArgument(String)
+        case notFound(String)
+        case conflict(Conflict)
+        case reserved(name: String, label: String)
+        case forbidden(String)
+        case outOfRange(String)
+        case compacted(oldest: UInt64)
+        case overflow(capacity: Int)
+    }
+
+    package let kind: Kind
+
+    package init(_ kind: Kind) {
+        self.kind = kind
+    }
+
+    /// The name does not parse; the payload is the input and the rule it breaks.
+    public static func invalidName(_ input: String, _ why: NameError) -> RouteError { RouteError(.invalidName(input, why)) }
+    /// Another argument is malformed (tunnel id, target, label, TTL, CIDR…).
+    public static func invalidArgument(_ message: String) -> RouteError { RouteError(.invalidArgument(message)) }
+    /// Nothing is routed there; the message says what was looked for.
+    public static func notFound(_ message: String) -> RouteError { RouteError(.notFound(message)) }
+    /// The key, or a name above or below it, is held by another route.
+    public static func conflict(_ conflict: Conflict) -> RouteError { RouteError(.conflict(conflict)) }
+    /// The label is reserved for admins.
+    public static func reserved(name: String, label: String) -> RouteError { RouteError(.reserved(name: name, label: label)) }
+    /// The principal may not do this.
+    public static func forbidden(_ message: String) -> RouteError { RouteError(.forbidden(message)) }
+    /// A port, a random-name draw or a revision lies outside what is available.
+    public static func outOfRange(_ message: String) -> RouteError { RouteError(.outOfRange(message)) }
+    /// The history asked for is gone; the oldest revision still available is given.
+    public static func compacted(oldest: UInt64) -> RouteError { RouteError(.compacted(oldest: oldest)) }
+    /// A subscriber did not keep up and its buffer filled; its stream ends with this.
+    public static func overflow(capacity: Int) -> RouteError { RouteError(.overflow(capacity: capacity)) }
+
     public var code: Code {
-        switch self {
+        switch kind {
         case .invalidName: return .invalidName
         case .invalidArgument: return .badRequest
         case .notFound: return .notFound
@@ -47,8 +89,32 @@ public enum RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// For `conflict`: what the add collided with.
+    public var conflict: Conflict? {
+        if case .conflict(let c) = kind { return c }
+        return nil
+    }
+
+    /// For `invalid_name`: the input and the rule it breaks.
+    public var invalidName: (input: String, rule: NameError)? {
+        if case .invalidName(let input, let rule) = kind { return (input, rule) }
+        return nil
+    }
+
+    /// For `reserved`: the name and its reserved label.
+    public var reservedLabel: (name: String, label: String)? {
+        if case .reserved(let name, let label) = kind { return (name, label) }
+        return nil
+    }
+
+    /// For `compacted`: the oldest revision still available.
+    public var oldestRevision: UInt64? {
+        if case .compacted(let oldest) = kind { return oldest }
+        return nil
+    }
+
     public var description: String {
-        switch self {
+        switch kind {
         case .invalidName(let input, let why):
             return "invalid name '\(input.prefix(80))': \(why)"
         case .invalidArgument(let message), .notFound(let message), .forbidden(let message),

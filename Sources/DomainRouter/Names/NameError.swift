@@ -1,36 +1,104 @@
-/// Why a name was refused. Each case names the offending label (where there is one) and the
-/// rule it breaks, so the message tells a person what to change.
-public enum NameError: Error, Hashable, Sendable, CustomStringConvertible {
-    case empty
-    case tooLong(length: Int)
-    case emptyLabel(name: String)
-    case labelTooLong(label: String, length: Int)
-    case invalidCharacter(label: String, character: String)
-    case hyphenAtEdge(label: String)
-    case hyphenAtThreeFour(label: String)
-    case invalidPunycode(label: String)
-    case ipLiteral(String)
-    case userinfo
-    case whitespace
-    case controlCharacter
-    case percentEncoding
-    case notAHostName(character: String)
-    case misplacedWildcard(label: String)
-    case bareWildcard
-    case wildcardNotAllowed
-    case invalidPort(String)
-    case portNotAllowed(String)
-    case idna(label: String, reason: String)
-    case mixedScripts(label: String)
-    case disallowedCodePoint(label: String, codePoint: UInt32)
-    case latinLookalike(label: String, imitates: String)
-    case nonASCIIOnWire
-    case invalidTCPKey(String)
-    case trailingDotInSNI
-    case ambiguousLabel(label: String, baseDomains: [String])
+/// Why a name was refused: the offending label (where there is one) and the rule it breaks, so
+/// the message (`description`) tells a person what to change.
+///
+/// A struct over an internal kind, so that new rules do not break code that embeds the table:
+/// compare with `==` against the static members (`.empty`, `.labelTooLong(label:length:)`, …)
+/// rather than switching over cases.
+public struct NameError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The rule broken, with its facts.
+    package enum Kind: Hashable, Sendable {
+        case empty
+        case tooLong(length: Int)
+        case emptyLabel(name: String)
+        case labelTooLong(label: String, length: Int)
+        case invalidCharacter(label: String, character: String)
+        case hyphenAtEdge(label: String)
+        case hyphenAtThreeFour(label: String)
+        case invalidPunycode(label: String)
+        case ipLiteral(String)
+        case userinfo
+        case whitespace
+        case controlCharacter
+        case percentEncoding
+        case notAHostName(character: String)
+        case misplacedWildcard(label: String)
+        case bareWildcard
+        case wildcardNotAllowed
+        case invalidPort(String)
+        case portNotAllowed(String)
+        case idna(label: String, reason: String)
+        case mixedScripts(label: String)
+        case disallowedCodePoint(label: String, codePoint: UInt32)
+        case latinLookalike(label: String, imitates: String)
+        case nonASCIIOnWire
+        case invalidTCPKey(String)
+        case trailingDotInSNI
+        case ambiguousLabel(label: String, baseDomains: [String])
+    }
+
+    package let kind: Kind
+
+    package init(_ kind: Kind) {
+        self.kind = kind
+    }
+
+    /// The name is empty.
+    public static let empty = NameError(.empty)
+    /// The whole name is over 253 octets.
+    public static func tooLong(length: Int) -> NameError { NameError(.tooLong(length: length)) }
+    /// A leading dot or two dots in a row.
+    public static func emptyLabel(name: String) -> NameError { NameError(.emptyLabel(name: name)) }
+    /// A label is over 63 octets.
+    public static func labelTooLong(label: String, length: Int) -> NameError { NameError(.labelTooLong(label: label, length: length)) }
+    /// A label has a character other than letters, digits and hyphens (RFC 1123).
+    public static func invalidCharacter(label: String, character: String) -> NameError { NameError(.invalidCharacter(label: label, character: character)) }
+    /// A label starts or ends with a hyphen.
+    public static func hyphenAtEdge(label: String) -> NameError { NameError(.hyphenAtEdge(label: label)) }
+    /// `--` in positions 3-4 of a label that is not a valid `xn--` A-label.
+    public static func hyphenAtThreeFour(label: String) -> NameError { NameError(.hyphenAtThreeFour(label: label)) }
+    /// An `xn--` label that is not canonical Punycode.
+    public static func invalidPunycode(label: String) -> NameError { NameError(.invalidPunycode(label: label)) }
+    /// An IP address literal, in any of its forms.
+    public static func ipLiteral(_ text: String) -> NameError { NameError(.ipLiteral(text)) }
+    /// An `@` (URL userinfo).
+    public static let userinfo = NameError(.userinfo)
+    /// Whitespace inside the name.
+    public static let whitespace = NameError(.whitespace)
+    /// A control character or NUL.
+    public static let controlCharacter = NameError(.controlCharacter)
+    /// A `%` (percent-encoding).
+    public static let percentEncoding = NameError(.percentEncoding)
+    /// A character that belongs to a URL, not a host name (`/`, `?`, `#`, `\\`).
+    public static func notAHostName(character: String) -> NameError { NameError(.notAHostName(character: character)) }
+    /// `*` anywhere but as the whole leftmost label.
+    public static func misplacedWildcard(label: String) -> NameError { NameError(.misplacedWildcard(label: label)) }
+    /// `*` alone.
+    public static let bareWildcard = NameError(.bareWildcard)
+    /// A wildcard where a concrete name is needed.
+    public static let wildcardNotAllowed = NameError(.wildcardNotAllowed)
+    /// A Host header's port that is not 1-65535.
+    public static func invalidPort(_ text: String) -> NameError { NameError(.invalidPort(text)) }
+    /// A port on a name that takes none.
+    public static func portNotAllowed(_ text: String) -> NameError { NameError(.portNotAllowed(text)) }
+    /// Refused by UTS #46 (ICU), with the reason.
+    public static func idna(label: String, reason: String) -> NameError { NameError(.idna(label: label, reason: reason)) }
+    /// A label that mixes scripts (UTS #39).
+    public static func mixedScripts(label: String) -> NameError { NameError(.mixedScripts(label: label)) }
+    /// A code point IDNA2008 does not allow (RFC 5892): symbols, emoji.
+    public static func disallowedCodePoint(label: String, codePoint: UInt32) -> NameError { NameError(.disallowedCodePoint(label: label, codePoint: codePoint)) }
+    /// A label in one non-Latin script that reads as a Latin name (UTS #39 whole-script confusable).
+    public static func latinLookalike(label: String, imitates: String) -> NameError { NameError(.latinLookalike(label: label, imitates: imitates)) }
+    /// Raw non-ASCII in a Host or SNI value, which are ASCII on the wire.
+    public static let nonASCIIOnWire = NameError(.nonASCIIOnWire)
+    /// A `tcp:` key without a port from 1 to 65535.
+    public static func invalidTCPKey(_ text: String) -> NameError { NameError(.invalidTCPKey(text)) }
+    /// An SNI name with a trailing dot (RFC 6066).
+    public static let trailingDotInSNI = NameError(.trailingDotInSNI)
+    /// A bare label while there are several base domains.
+    public static func ambiguousLabel(label: String, baseDomains: [String]) -> NameError { NameError(.ambiguousLabel(label: label, baseDomains: baseDomains)) }
 
     public var description: String {
-        switch self {
+        switch kind {
         case .empty:
             return "the name is empty"
         case .tooLong(let length):
