@@ -5,12 +5,16 @@ public struct DaemonError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The protocol's snake_case code (`not_found`, `conflict`, …); one this client does not
     /// know (`isKnown` false) is still a code, its text in `codeText`.
     public var code: ErrorCode { ErrorCode(rawValue: codeText) }
+    /// The code's text, as the daemon sent it.
     public var codeText: String
+    /// The daemon's message.
     public var message: String
+    /// The daemon's details.
     public var details: JSONValue
     /// The whole `error` object, for printing as JSON.
     public var object: JSONValue
 
+    /// A refusal from the daemon's `error` object.
     public init(object: JSONValue) {
         self.object = object
         codeText = object["code"]?.stringValue ?? "internal"
@@ -18,6 +22,7 @@ public struct DaemonError: Error, Hashable, Sendable, CustomStringConvertible {
         details = object["details"] ?? .object([])
     }
 
+    /// The text for a person: messages and logs.
     public var description: String { message }
 }
 
@@ -93,6 +98,7 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         return .object([("code", .string(code)), ("message", .string(description)), ("details", .object(details))])
     }
 
+    /// The text for a person: messages and logs.
     public var description: String {
         switch kind {
         case .unreachable(let path, let reason):

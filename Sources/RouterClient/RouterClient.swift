@@ -18,11 +18,15 @@ private func systemRecv(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) ->
 
 /// The daemon's greeting: who it is, where its revisions stand, and this connection's session.
 public struct Greeting: Hashable, Sendable {
+    /// The server's name (`routerd`).
     public var server: String
+    /// The server's version.
     public var version: String
     /// Changes on every daemon start; revisions from another instance mean nothing here.
     public var instance: String
+    /// The table's revision when the connection was made.
     public var revision: UInt64
+    /// The connection's session id.
     public var sessionID: String
     /// Send as `hello`'s `resume` within the grace period to keep this session's routes.
     public var resumeToken: String
@@ -65,12 +69,14 @@ public enum ReplyLine: Sendable {
     /// One event of a `watch`.
     case event(id: JSONValue, event: JSONValue)
 
+    /// The id of the request the line belongs to.
     public var id: JSONValue {
         switch self {
         case .success(let id, _, _), .failure(let id, _), .route(let id, _), .event(let id, _): return id
         }
     }
 
+    /// Whether the line ends its request (a success or a failure, not an item or event).
     public var isFinal: Bool {
         switch self {
         case .success, .failure: return true

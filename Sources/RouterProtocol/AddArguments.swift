@@ -5,23 +5,23 @@ import Darwin
 #endif
 
 /// An `add` request's arguments, typed (see the `add` entry of `Operations`).
-public struct AddArguments: Equatable, Sendable {
-    public var key: String?
-    public var random = false
-    public var domain: String?
-    public var tunnel: String?
-    public var target: String?
+package struct AddArguments: Equatable, Sendable {
+    package var key: String?
+    package var random = false
+    package var domain: String?
+    package var tunnel: String?
+    package var target: String?
     /// Seconds, as given.
-    public var ttl: Double?
-    public var session = false
-    public var replace = false
-    public var labels: [String: String] = [:]
-    public var owner: String?
+    package var ttl: Double?
+    package var session = false
+    package var replace = false
+    package var labels: [String: String] = [:]
+    package var owner: String?
 
-    public init() {}
+    package init() {}
 
     /// The arguments of a validated `add` request.
-    public init(_ request: Request) {
+    package init(_ request: Request) {
         key = request.string("key")
         random = request.bool("random")
         domain = request.string("domain")
@@ -50,7 +50,7 @@ public struct AddArguments: Equatable, Sendable {
 
 extension AddArguments {
     /// Reads a line of the flat add shape; nil for any other line (see above).
-    public static func parseLine(_ line: UnsafeBufferPointer<UInt8>) -> (id: RequestID?, arguments: AddArguments)? {
+    package static func parseLine(_ line: UnsafeBufferPointer<UInt8>) -> (id: RequestID?, arguments: AddArguments)? {
         var reader = FlatAddReader(line)
         return reader.read()
     }

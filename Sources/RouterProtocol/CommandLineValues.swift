@@ -5,9 +5,9 @@ import Darwin
 #endif
 
 /// Durations as operators write them: `500ms`, `5s`, `2m`, `1h30m`, `1d`, or bare seconds.
-public enum DurationText {
+package enum DurationText {
     /// Parses `text`; nil when it is not a duration.
-    public static func parse(_ text: String) -> Duration? {
+    package static func parse(_ text: String) -> Duration? {
         if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
             return .milliseconds(Int64((seconds * 1000).rounded()))
         }
@@ -38,7 +38,7 @@ public enum DurationText {
     }
 
     /// `d` as the shortest of these forms (`1h30m`, `5s`, `500ms`).
-    public static func format(_ d: Duration) -> String {
+    package static func format(_ d: Duration) -> String {
         var ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
         if ms == 0 { return "0s" }
         var out = ""
@@ -54,6 +54,7 @@ public enum DurationText {
 /// else `/run/routerd/routerd.sock` for root, else `$XDG_RUNTIME_DIR/routerd.sock`, else
 /// `/tmp/routerd-UID/routerd.sock`.
 public enum DefaultSocket {
+    /// The socket path, by the rules above.
     public static var path: String {
         if let explicit = environment("ROUTER_SOCKET"), !explicit.isEmpty { return explicit }
         if geteuid() == 0 { return "/run/routerd/routerd.sock" }

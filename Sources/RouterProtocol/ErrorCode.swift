@@ -9,7 +9,9 @@ public let protocolVersion = 1
 /// struct rather than an enum: a code this build does not know (from a newer daemon) is still
 /// a code, and new codes do not break code that switches over them.
 public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The stable snake_case text, as the protocol sends it.
     public let rawValue: String
+    /// The code for its wire text; one this build does not know is kept as given.
     public init(rawValue: String) { self.rawValue = rawValue }
 
     /// An unparseable or malformed line or argument.
@@ -48,5 +50,6 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// Whether this version of the protocol defines the code.
     public var isKnown: Bool { Self.allCases.contains(self) }
 
+    /// The text for a person: messages and logs.
     public var description: String { rawValue }
 }

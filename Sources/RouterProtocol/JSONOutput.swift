@@ -6,14 +6,14 @@
 /// worst case); every write still checks the end with one comparison and stops the process
 /// rather than write past it, so a wrong size is a crash, never memory corruption.
 /// Hand-written: `ByteBuffer.write*` and `Array.append` check uniqueness and capacity on every
-/// call, which was a fifth of an add's cost.
-public struct JSONOutput {
-    public let start: UnsafeMutablePointer<UInt8>
+/// call, which the hot replies cannot afford byte by byte.
+package struct JSONOutput {
+    package let start: UnsafeMutablePointer<UInt8>
     private var cursor: UnsafeMutablePointer<UInt8>
     private let end: UnsafeMutablePointer<UInt8>
 
     /// Output into `memory`, from its start.
-    public init(_ memory: UnsafeMutableRawBufferPointer) {
+    package init(_ memory: UnsafeMutableRawBufferPointer) {
         let base = memory.baseAddress!.assumingMemoryBound(to: UInt8.self)
         start = base
         cursor = base
@@ -21,14 +21,14 @@ public struct JSONOutput {
     }
 
     /// Bytes written so far.
-    public var count: Int { start.distance(to: cursor) }
+    package var count: Int { start.distance(to: cursor) }
 
     /// The worst case of `string(_:)` for `text`: quotes plus six bytes per byte (`\u00XX`).
     @inline(__always)
-    public static func maximumLength(ofString text: String) -> Int { 2 + 6 * text.utf8.count }
+    package static func maximumLength(ofString text: String) -> Int { 2 + 6 * text.utf8.count }
 
     /// The worst case of `number(_:)`.
-    public static let maximumNumberLength = 20
+    package static let maximumNumberLength = 20
 
     @inline(__always)
     private mutating func reserve(_ n: Int) {
@@ -37,7 +37,7 @@ public struct JSONOutput {
 
     /// ASCII text known to need no escaping: keys, punctuation, field names.
     @inline(__always)
-    public mutating func literal(_ text: StaticString) {
+    package mutating func literal(_ text: StaticString) {
         let n = text.utf8CodeUnitCount
         reserve(n)
         cursor.update(from: text.utf8Start, count: n)
@@ -45,7 +45,7 @@ public struct JSONOutput {
     }
 
     @inline(__always)
-    public mutating func byte(_ b: UInt8) {
+    package mutating func byte(_ b: UInt8) {
         reserve(1)
         cursor.pointee = b
         cursor += 1
@@ -53,7 +53,7 @@ public struct JSONOutput {
 
     /// Bytes that are already JSON text, or string content that needs no escaping.
     @inline(__always)
-    public mutating func bytes(_ raw: UnsafeBufferPointer<UInt8>) {
+    package mutating func bytes(_ raw: UnsafeBufferPointer<UInt8>) {
         reserve(raw.count)
         if let source = raw.baseAddress { cursor.update(from: source, count: raw.count) }
         cursor += raw.count
@@ -61,7 +61,7 @@ public struct JSONOutput {
 
     /// Calls `body` with room for `maximum` bytes; it returns how many it wrote.
     @inline(__always)
-    public mutating func write(maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+    package mutating func write(maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
         reserve(maximum)
         let n = body(cursor)
         precondition(n <= maximum, "JSONOutput: wrote more than announced")
@@ -70,7 +70,7 @@ public struct JSONOutput {
 
     /// Writes again `count` bytes written earlier at offset `from` (a repeated value).
     @inline(__always)
-    public mutating func copy(from offset: Int, count n: Int) {
+    package mutating func copy(from offset: Int, count n: Int) {
         precondition(offset >= 0 && offset + n <= count, "JSONOutput: copy from outside what was written")
         reserve(n)
         cursor.update(from: start + offset, count: n)
@@ -78,13 +78,13 @@ public struct JSONOutput {
     }
 
     /// A quoted, escaped JSON string (the same escapes as `JSONWriter.write(string:)`).
-    public mutating func string(_ text: String) {
+    package mutating func string(_ text: String) {
         var text = text
         text.withUTF8 { quoted($0) }
     }
 
     /// `raw` as a quoted, escaped JSON string.
-    public mutating func quoted(_ raw: UnsafeBufferPointer<UInt8>) {
+    package mutating func quoted(_ raw: UnsafeBufferPointer<UInt8>) {
         reserve(2 + raw.count)
         cursor.pointee = UInt8(ascii: "\"")
         cursor += 1
@@ -125,7 +125,7 @@ public struct JSONOutput {
     }
 
     /// A non-negative integer's digits.
-    public mutating func number(_ n: UInt64) {
+    package mutating func number(_ n: UInt64) {
         reserve(JSONOutput.maximumNumberLength)
         if n < 10 {
             cursor.pointee = 0x30 &+ UInt8(truncatingIfNeeded: n)
@@ -149,7 +149,7 @@ public struct JSONOutput {
 extension JSONWriter {
     /// Appends at most `maximumLength` bytes written through a `JSONOutput` (for code shared
     /// between the hot paths, which write into the socket buffer, and everything else).
-    public mutating func write(maximumLength: Int, _ body: (inout JSONOutput) -> Void) {
+    package mutating func write(maximumLength: Int, _ body: (inout JSONOutput) -> Void) {
         appendReserved(maximumLength) { raw in
             var out = JSONOutput(raw)
             body(&out)

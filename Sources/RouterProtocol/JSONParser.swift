@@ -1,5 +1,6 @@
 /// A strict RFC 8259 parser over UTF-8 bytes, with a nesting limit.
 public struct JSONParser {
+    /// How deep arrays and objects may nest unless told otherwise.
     public static let defaultMaximumDepth = 64
 
     private let bytes: UnsafeBufferPointer<UInt8>
@@ -16,6 +17,7 @@ public struct JSONParser {
         return value
     }
 
+    /// Parses `text` (UTF-8), refusing nesting deeper than `maximumDepth`.
     public static func parse(_ text: String, maximumDepth: Int = defaultMaximumDepth) throws(JSONError) -> JSONValue {
         var text = text
         let result: Result<JSONValue, JSONError> = text.withUTF8 { bytes in

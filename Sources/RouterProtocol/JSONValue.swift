@@ -19,6 +19,7 @@ public enum JSONValue: Hashable, Sendable {
     /// Never produced by the parser.
     case raw([UInt8])
 
+    /// Equal when the JSON is the same (numbers compared as their text).
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
@@ -35,6 +36,7 @@ public enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// Hashes consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
@@ -47,8 +49,11 @@ public enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// An integer.
     public static func number(_ value: Int) -> JSONValue { .number(String(value)) }
+    /// An unsigned integer.
     public static func number(_ value: UInt64) -> JSONValue { .number(String(value)) }
+    /// A number; integral values are written without a fraction.
     public static func number(_ value: Double) -> JSONValue {
         if value == value.rounded(), abs(value) < 1e15 { return .number(String(Int64(value))) }
         return .number(String(value))
@@ -60,16 +65,19 @@ public enum JSONValue: Hashable, Sendable {
         return members.last { $0.0 == name }?.1
     }
 
+    /// The string, if this is one.
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
+    /// The flag, if this is one.
     public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
+    /// The number, if this is one.
     public var doubleValue: Double? {
         if case .number(let n) = self { return Double(n) }
         return nil
@@ -98,7 +106,10 @@ public enum JSONValue: Hashable, Sendable {
 
 /// Why a line is not acceptable JSON.
 public struct JSONError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong.
     public var message: String
+    /// Where, as a byte offset into the input.
     public var offset: Int
+    /// The text for a person: messages and logs.
     public var description: String { "\(message) at byte \(offset)" }
 }

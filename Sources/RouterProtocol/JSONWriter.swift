@@ -1,11 +1,14 @@
 /// Writes JSON text: minified, members in the order given.
 public struct JSONWriter {
+    /// The text written so far.
     public private(set) var bytes: [UInt8] = []
 
+    /// An empty writer with room for `capacity` bytes.
     public init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Writes a value.
     public mutating func write(_ value: JSONValue) {
         switch value {
         case .null: append("null")
@@ -33,6 +36,7 @@ public struct JSONWriter {
         }
     }
 
+    /// Appends text that is already JSON.
     public mutating func append(_ text: String) {
         // Native and literal strings are contiguous: one copy instead of a byte-by-byte walk.
         if text.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) != nil { return }
@@ -78,6 +82,7 @@ public struct JSONWriter {
         bytes.removeAll(keepingCapacity: true)
     }
 
+    /// Writes a string, escaped.
     public mutating func write(string: String) {
         bytes.append(UInt8(ascii: "\""))
         let utf8 = string.utf8

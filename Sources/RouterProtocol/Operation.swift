@@ -9,16 +9,25 @@ public enum ArgumentType: String, Sendable {
     case id
 }
 
+/// An argument of an operation.
 public struct ArgumentSpec: Sendable {
+    /// The name, as sent.
     public var name: String
+    /// The JSON type it takes.
     public var type: ArgumentType
+    /// Whether the operation needs it.
     public var required: Bool
+    /// A line of help.
     public var summary: String
 }
 
+/// An operation: its name, a line of help and its arguments.
 public struct OperationSpec: Sendable {
+    /// The name, as sent.
     public var name: String
+    /// A line of help.
     public var summary: String
+    /// Its arguments.
     public var arguments: [ArgumentSpec]
 }
 
@@ -110,6 +119,7 @@ public enum Operations {
     /// Every operation's spec, in protocol order.
     public static let all: [OperationSpec] = Operation.allCases.map(\.spec)
 
+    /// The specs by operation name.
     public static let byName: [String: OperationSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     /// `describe`'s result.

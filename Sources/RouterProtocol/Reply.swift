@@ -1,20 +1,20 @@
 /// Builders for the lines the daemon sends, each ending in `\n`.
-public enum Reply {
+package enum Reply {
     static func idValue(_ id: RequestID?) -> JSONValue { id?.json ?? .null }
 
-    public static func success(_ id: RequestID?, revision: UInt64, result: JSONValue) -> [UInt8] {
+    package static func success(_ id: RequestID?, revision: UInt64, result: JSONValue) -> [UInt8] {
         line(.object([("id", idValue(id)), ("ok", .bool(true)), ("revision", .number(revision)), ("result", result)]))
     }
 
     /// The most bytes `writeSuccessHead(_:revision:to:)` writes for `id`.
-    public static func maximumSuccessHeadLength(_ id: RequestID?) -> Int {
+    package static func maximumSuccessHeadLength(_ id: RequestID?) -> Int {
         if case .string(let s)? = id { return 60 + JSONOutput.maximumLength(ofString: s) }
         return 96
     }
 
     /// Writes `{"id":ID,"ok":true,"revision":N,"result":` into reserved memory — the caller
     /// writes the result and then `}` and the newline. For hot replies, without building a tree.
-    public static func writeSuccessHead(_ id: RequestID?, revision: UInt64, to out: inout JSONOutput) {
+    package static func writeSuccessHead(_ id: RequestID?, revision: UInt64, to out: inout JSONOutput) {
         out.literal("{\"id\":")
         switch id {
         case .number(let n)?:
@@ -28,7 +28,7 @@ public enum Reply {
         out.literal(",\"result\":")
     }
 
-    public static func failure(_ id: RequestID?, _ error: ProtocolError) -> [UInt8] {
+    package static func failure(_ id: RequestID?, _ error: ProtocolError) -> [UInt8] {
         line(.object([
             ("id", idValue(id)), ("ok", .bool(false)),
             ("error", .object([("code", .string(error.code.rawValue)), ("message", .string(error.message)),
@@ -36,15 +36,15 @@ public enum Reply {
         ]))
     }
 
-    public static func item(_ id: RequestID?, route: JSONValue) -> [UInt8] {
+    package static func item(_ id: RequestID?, route: JSONValue) -> [UInt8] {
         line(.object([("id", idValue(id)), ("route", route)]))
     }
 
-    public static func event(_ id: RequestID?, event: JSONValue) -> [UInt8] {
+    package static func event(_ id: RequestID?, event: JSONValue) -> [UInt8] {
         line(.object([("id", idValue(id)), ("event", event)]))
     }
 
-    public static func line(_ value: JSONValue) -> [UInt8] {
+    package static func line(_ value: JSONValue) -> [UInt8] {
         var writer = JSONWriter()
         writer.write(value)
         return writer.bytes + [UInt8(ascii: "\n")]

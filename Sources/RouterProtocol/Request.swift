@@ -1,17 +1,17 @@
 /// A request's arguments by name: a handful at most, so a short list searched from the end
 /// (the last of duplicate names wins, as in a JSON object) beats hashing into a dictionary.
-public struct RequestArguments: Sendable, ExpressibleByDictionaryLiteral {
-    public private(set) var members: [(String, JSONValue)]
+package struct RequestArguments: Sendable, ExpressibleByDictionaryLiteral {
+    package private(set) var members: [(String, JSONValue)]
 
-    public init(_ members: [(String, JSONValue)] = []) {
+    package init(_ members: [(String, JSONValue)] = []) {
         self.members = members
     }
 
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         members = elements
     }
 
-    public subscript(name: String) -> JSONValue? {
+    package subscript(name: String) -> JSONValue? {
         get {
             for (n, value) in members.reversed() where n == name { return value }
             return nil
@@ -28,25 +28,25 @@ public struct RequestArguments: Sendable, ExpressibleByDictionaryLiteral {
 }
 
 /// A parsed, validated request line.
-public struct Request: Sendable {
-    public var id: RequestID?
-    public var op: String
+package struct Request: Sendable {
+    package var id: RequestID?
+    package var op: String
     /// The arguments, each present only if given, of the type the spec says.
-    public var arguments: RequestArguments
+    package var arguments: RequestArguments
 
-    public init(id: RequestID?, op: String, arguments: RequestArguments = [:]) {
+    package init(id: RequestID?, op: String, arguments: RequestArguments = [:]) {
         self.id = id
         self.op = op
         self.arguments = arguments
     }
 
-    public func string(_ name: String) -> String? { arguments[name]?.stringValue }
-    public func bool(_ name: String) -> Bool { arguments[name]?.boolValue ?? false }
-    public func number(_ name: String) -> Double? { arguments[name]?.doubleValue }
-    public func integer(_ name: String) -> Int64? { arguments[name]?.integerValue }
+    package func string(_ name: String) -> String? { arguments[name]?.stringValue }
+    package func bool(_ name: String) -> Bool { arguments[name]?.boolValue ?? false }
+    package func number(_ name: String) -> Double? { arguments[name]?.doubleValue }
+    package func integer(_ name: String) -> Int64? { arguments[name]?.integerValue }
 
     /// Parses one line; on failure returns the error and whatever id could be read.
-    public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<Request, RequestFailure> {
+    package static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<Request, RequestFailure> {
         if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
             return .failure(RequestFailure(id: nil, error: ProtocolError(.badRequest, "empty line: send one JSON object per line")))
         }
@@ -61,7 +61,7 @@ public struct Request: Sendable {
 
     /// Checks a parsed request object against its operation's spec (a line, or one of a
     /// `batch`'s `ops`, which may only be the operations in `allowed`).
-    public static func validate(_ value: JSONValue, allowed: Set<String>? = nil) -> Result<Request, RequestFailure> {
+    package static func validate(_ value: JSONValue, allowed: Set<String>? = nil) -> Result<Request, RequestFailure> {
         guard case .object(let members) = value else {
             return .failure(RequestFailure(id: nil, error: ProtocolError(
                 .badRequest, "a request is a JSON object such as {\"id\":1,\"op\":\"ping\"}, not \(value.typeName)")))
@@ -147,7 +147,7 @@ public struct Request: Sendable {
 }
 
 /// A request that could not be parsed: the error and the id, when it could be read.
-public struct RequestFailure: Error, Sendable {
-    public var id: RequestID?
-    public var error: ProtocolError
+package struct RequestFailure: Error, Sendable {
+    package var id: RequestID?
+    package var error: ProtocolError
 }

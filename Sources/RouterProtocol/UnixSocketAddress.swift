@@ -7,6 +7,7 @@ import Darwin
 /// A `sockaddr_un` for a socket path, for the plain POSIX calls that clients (and the daemon's
 /// liveness probe) make without an event loop.
 public struct UnixSocketAddress {
+    /// The longest path a Unix socket address holds, in bytes.
     public static let maximumPathLength = 107
 
     private var storage = sockaddr_un()

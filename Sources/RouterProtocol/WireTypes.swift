@@ -5,18 +5,31 @@
 
 /// A route (docs/protocol.md, "Routes").
 public struct WireRoute: Codable, Hashable, Sendable {
+    /// The `key` field.
     public var key: String
+    /// The `kind` field.
     public var kind: String
+    /// The `tunnel` field.
     public var tunnel: String
+    /// The `target` field.
     public var target: String?
+    /// The `labels` field.
     public var labels: [String: String]
+    /// The `owner` field.
     public var owner: String
+    /// The `session` field.
     public var session: String?
+    /// The `created_at` field.
     public var createdAt: String
+    /// The `updated_at` field.
     public var updatedAt: String
+    /// The `expires_at` field.
     public var expiresAt: String?
+    /// The `ttl` field.
     public var ttl: Double?
+    /// The `create_revision` field.
     public var createRevision: UInt64
+    /// The `mod_revision` field.
     public var modRevision: UInt64
 
     enum CodingKeys: String, CodingKey {
@@ -31,17 +44,25 @@ public struct WireRoute: Codable, Hashable, Sendable {
 
 /// The first line on every connection: `{"hello": Greeting}`.
 public struct WireGreetingLine: Codable, Hashable, Sendable {
+    /// The `hello` field.
     public var hello: WireGreeting
 }
 
+/// The greeting's content (also `hello`'s result).
 public struct WireGreeting: Codable, Hashable, Sendable {
+    /// Who the daemon takes the client for.
     public struct Principal: Codable, Hashable, Sendable {
+        /// The `name` field.
         public var name: String
+        /// The `admin` field.
         public var admin: Bool
     }
 
+    /// The connection's session: its id and the token that resumes it.
     public struct Session: Codable, Hashable, Sendable {
+        /// The `id` field.
         public var id: String
+        /// The `resume_token` field.
         public var resumeToken: String
 
         enum CodingKeys: String, CodingKey {
@@ -50,12 +71,19 @@ public struct WireGreeting: Codable, Hashable, Sendable {
         }
     }
 
+    /// The `server` field.
     public var server: String
+    /// The `version` field.
     public var version: String
+    /// The `protocol` field: the protocol version the daemon speaks.
     public var `protocol`: Int
+    /// The `instance` field.
     public var instance: String
+    /// The `revision` field.
     public var revision: UInt64
+    /// The `principal` field.
     public var principal: Principal
+    /// The `session` field.
     public var session: Session
     /// The longest request line the daemon accepts (`--max-line`), in bytes.
     public var maxLine: Int
@@ -73,6 +101,7 @@ public enum WireID: Codable, Hashable, Sendable {
     case number(Int64)
     case string(String)
 
+    /// Decodes the value as it appears on the wire.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let n = try? container.decode(Int64.self) {
@@ -82,6 +111,7 @@ public enum WireID: Codable, Hashable, Sendable {
         }
     }
 
+    /// Encodes the value as the wire has it.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -93,8 +123,11 @@ public enum WireID: Codable, Hashable, Sendable {
 
 /// The `error` object of a failure line.
 public struct WireError: Codable, Hashable, Sendable {
+    /// The `code` field.
     public var code: String
+    /// The `message` field.
     public var message: String
+    /// The `details` field.
     public var details: [String: WireDetail]
 }
 
@@ -105,6 +138,7 @@ public enum WireDetail: Codable, Hashable, Sendable {
     case object([String: WireDetail])
     case null
 
+    /// Decodes the value as it appears on the wire.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -118,6 +152,7 @@ public enum WireDetail: Codable, Hashable, Sendable {
         }
     }
 
+    /// Encodes the value as the wire has it.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -131,69 +166,105 @@ public enum WireDetail: Codable, Hashable, Sendable {
 
 /// A final line: success with a `Result`, or failure with an error.
 public struct WireReply<Result: Codable & Sendable>: Codable, Sendable {
+    /// The `id` field.
     public var id: WireID?
+    /// The `ok` field.
     public var ok: Bool
+    /// The `revision` field.
     public var revision: UInt64?
+    /// The `result` field.
     public var result: Result?
+    /// The `error` field.
     public var error: WireError?
 }
 
 /// `{route}`: the result of `add` and of `touch` on one key.
 public struct WireRouteResult: Codable, Hashable, Sendable {
+    /// The `route` field.
     public var route: WireRoute
 }
 
 /// The result of `lookup` by name or key.
 public struct WireLookupResult: Codable, Hashable, Sendable {
+    /// The `route` field.
     public var route: WireRoute
+    /// The `match` field.
     public var match: String
+    /// The `via` field.
     public var via: String
 }
 
 /// The final line of `list`.
 public struct WireListResult: Codable, Hashable, Sendable {
+    /// The `count` field.
     public var count: Int
+    /// The `revision` field.
     public var revision: UInt64
+    /// The `next` field.
     public var next: String?
 }
 
 /// An item line of `list`.
 public struct WireRouteItem: Codable, Hashable, Sendable {
+    /// The `id` field.
     public var id: WireID?
+    /// The `route` field.
     public var route: WireRoute
 }
 
 /// An event line of `watch`.
 public struct WireEventLine: Codable, Hashable, Sendable {
+    /// A change: its type, revision, key and route.
     public struct Event: Codable, Hashable, Sendable {
+        /// The `type` field.
         public var type: String
+        /// The `revision` field.
         public var revision: UInt64
+        /// The `key` field.
         public var key: String?
+        /// The `route` field.
         public var route: WireRoute?
     }
 
+    /// The `id` field.
     public var id: WireID?
+    /// The `event` field.
     public var event: Event
 }
 
 /// The result of `stats`.
 public struct WireStats: Codable, Hashable, Sendable {
+    /// Route counts by kind.
     public struct Routes: Codable, Hashable, Sendable {
+        /// The `host` field.
         public var host: Int
+        /// The `wildcard` field.
         public var wildcard: Int
+        /// The `tcp` field.
         public var tcp: Int
+        /// The `total` field.
         public var total: Int
     }
 
+    /// The `routes` field.
     public var routes: Routes
+    /// The `tunnels` field.
     public var tunnels: Int
+    /// The `revision` field.
     public var revision: UInt64
+    /// The `oldest_revision` field.
     public var oldestRevision: UInt64
+    /// The `connections` field.
     public var connections: Int
+    /// The `watchers` field.
     public var watchers: Int
+    /// The `sessions` field.
     public var sessions: Int
+    /// The `uptime_s` field.
     public var uptimeS: Int
+    /// The `rss_bytes` field.
     public var rssBytes: Int
+    /// The `instance` field.
     public var instance: String
 
     enum CodingKeys: String, CodingKey {

@@ -1,7 +1,7 @@
 import RouterClient
 import RouterProtocol
 
-/// routerctl's exit codes (DESIGN §4), the same in every subcommand, in batches and in a
+/// routerctl's exit codes (routerctl(1), EXIT STATUS), the same in every subcommand, in batches and in a
 /// scripted shell.
 enum ExitStatus {
     static let ok: Int32 = 0

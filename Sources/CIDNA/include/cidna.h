@@ -1,6 +1,6 @@
 // A plain-C face over ICU for Swift. ICU's own headers clash with the copy of ICU that
 // Foundation bundles and hide functions behind versioned macros, so Swift sees only this
-// header; cidna.c is the one file that includes ICU (libicu-dev). See PLATFORM-NOTES.
+// header; cidna.c is the one file that includes ICU (libicu-dev).
 #ifndef CIDNA_H
 #define CIDNA_H
 

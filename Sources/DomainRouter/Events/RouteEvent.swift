@@ -1,5 +1,6 @@
 /// One change to the table, as watchers and the history see it.
 public struct RouteEvent: Hashable, Sendable {
+    /// What happened to the route.
     public enum Kind: String, Hashable, Sendable {
         case add
         case update
@@ -9,6 +10,7 @@ public struct RouteEvent: Hashable, Sendable {
         case sync
     }
 
+    /// What happened.
     public var kind: Kind
     /// The revision this change made (for `sync`, the revision the subscriber is caught up to).
     public var revision: UInt64
@@ -17,6 +19,7 @@ public struct RouteEvent: Hashable, Sendable {
     /// The route after an add or update, or as it was when deleted or expired; nil for `sync`.
     public var route: Route?
 
+    /// An event; `route` is nil only for `sync`.
     public init(kind: Kind, revision: UInt64, key: String, route: Route?) {
         self.kind = kind
         self.revision = revision
@@ -34,12 +37,14 @@ public struct EventFilter: Hashable, Sendable {
     /// Routes of this owner (the server sets it for non-admin watchers).
     public var owner: String?
 
+    /// A filter; nil fields match everything.
     public init(prefix: String? = nil, tunnel: TunnelID? = nil, owner: String? = nil) {
         self.prefix = prefix
         self.tunnel = tunnel
         self.owner = owner
     }
 
+    /// Whether `event` passes the filter (a `sync` marker always does).
     public func matches(_ event: RouteEvent) -> Bool {
         if event.kind == .sync { return true }
         if let prefix, !event.key.utf8.starts(with: prefix.utf8) { return false }

@@ -4,7 +4,9 @@ import Synchronization
 /// each change as it happens. Its buffer is bounded; a subscriber that falls that far behind
 /// gets `RouteError.overflow` as the end of the sequence, never a silent gap.
 public struct RouteSubscription: AsyncSequence, Sendable {
+    /// The events the subscription yields.
     public typealias Element = RouteEvent
+    /// How the stream ends when the subscriber fell behind or the history is gone.
     public typealias Failure = RouteError
 
     let stream: AsyncThrowingStream<RouteEvent, any Error>
@@ -13,13 +15,16 @@ public struct RouteSubscription: AsyncSequence, Sendable {
     /// Ends the subscription; a pending `next()` returns nil.
     public func cancel() { cancelAction() }
 
+    /// The iterator over the events.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: stream.makeAsyncIterator())
     }
 
+    /// Iterates a subscription's events.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<RouteEvent, any Error>.AsyncIterator
 
+        /// The next event; nil once the subscription is cancelled.
         public mutating func next() async throws(RouteError) -> RouteEvent? {
             do {
                 return try await base.next()
@@ -30,6 +35,7 @@ public struct RouteSubscription: AsyncSequence, Sendable {
             }
         }
 
+        /// The next event; nil once the subscription is cancelled.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(RouteError) -> RouteEvent? {
             do {
                 return try await base.next(isolation: actor)

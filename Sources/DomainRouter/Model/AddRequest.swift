@@ -10,9 +10,11 @@ public struct AddRequest: Sendable {
         case tcpAuto
     }
 
+    /// The key to add, or a random name or free port to pick.
     public var name: Name
     /// The tunnel; nil lets the table assign a fresh UUID.
     public var tunnel: TunnelID?
+    /// Where the gateway forwards.
     public var target: RouteTarget?
     /// The route lapses this long after the add (and after each touch); nil for no expiry.
     public var ttl: Duration?
@@ -20,10 +22,12 @@ public struct AddRequest: Sendable {
     public var session: UInt64?
     /// Take the key over from another tunnel (of the same owner, or any owner for admins).
     public var replace: Bool
+    /// Free-form labels.
     public var labels: [String: String]
     /// Admins only: the owner to record instead of the admin.
     public var owner: String?
 
+    /// A request for `name`; the other attributes default to none.
     public init(
         _ name: Name, tunnel: TunnelID? = nil, target: RouteTarget? = nil, ttl: Duration? = nil,
         session: UInt64? = nil, replace: Bool = false, labels: [String: String] = [:], owner: String? = nil
@@ -73,8 +77,10 @@ public struct AddRequest: Sendable {
 
 /// What an add did.
 public struct AddResult: Hashable, Sendable {
+    /// The route as it now is.
     public var route: Route
     /// True for a new route (`add` event); false for a refresh or replace (`update` event).
     public var created: Bool
+    /// The revision of the change.
     public var revision: UInt64
 }

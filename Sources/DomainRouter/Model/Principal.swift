@@ -11,10 +11,12 @@ public enum Principal: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the principal is an admin (skips ownership, reserved-name and port-range checks).
     public var isAdmin: Bool {
         if case .admin = self { return true }
         return false
     }
 
+    /// The text for a person: messages and logs.
     public var description: String { isAdmin ? "\(name) (admin)" : name }
 }

@@ -42,8 +42,11 @@ public enum RouteKey: Hashable, Sendable, CustomStringConvertible {
 
 /// One route as the table reports it: a value, detached from the table.
 public struct Route: Hashable, Sendable {
+    /// The canonical key (`foo.example.com`, `*.foo.example.com`, `tcp:49000`).
     public var key: String
+    /// Host, wildcard or TCP.
     public var kind: RouteKind
+    /// The tunnel the route goes to.
     public var tunnel: TunnelID
     /// Where the gateway forwards to; hidden (nil) from those who may not see it.
     public var target: RouteTarget?
@@ -53,13 +56,17 @@ public struct Route: Hashable, Sendable {
     public var owner: String
     /// The session (connection) the route is bound to, if any.
     public var session: UInt64?
+    /// When the route was added.
     public var createdAt: Timestamp
+    /// When the route last changed (added, refreshed, touched).
     public var updatedAt: Timestamp
     /// When the route lapses; nil for no expiry.
     public var expiresAt: Timestamp?
     /// The TTL that `touch` renews by default; nil when the route has none.
     public var ttl: Duration?
+    /// The revision that added the route.
     public var createRevision: UInt64
+    /// The revision that last changed the route.
     public var modRevision: UInt64
 
     /// Whether `principal` may see this route's target and labels.
@@ -80,10 +87,13 @@ public struct Route: Hashable, Sendable {
 
 /// A tunnel and the routes it holds, the answer to a `uuid:` lookup.
 public struct TunnelInfo: Hashable, Sendable {
+    /// The tunnel's id.
     public var id: TunnelID
+    /// The principal that owns the tunnel and its routes.
     public var owner: String
     /// The latest expiry among its routes; nil when any route does not expire.
     public var expiresAt: Timestamp?
+    /// The tunnel's routes, in key order.
     public var routes: [Route]
 }
 
@@ -95,7 +105,9 @@ public enum MatchKind: String, Hashable, Sendable {
 
 /// The answer to a host, SNI, key or port lookup.
 public struct LookupResult: Hashable, Sendable {
+    /// The route that matched.
     public var route: Route
+    /// Whether the name matched exactly or through a wildcard.
     public var match: MatchKind
     /// The key that matched (the route's key: the name itself, or the wildcard).
     public var via: String

@@ -7,7 +7,9 @@
 public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Stable codes, the same the wire protocol uses (its raw values).
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The stable snake_case text, as the protocol sends it.
         public let rawValue: String
+        /// The code for its wire text; one this build does not know is kept as given.
         public init(rawValue: String) { self.rawValue = rawValue }
 
         /// The name does not parse; `nameError` says which rule it breaks.
@@ -34,6 +36,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
             .invalidName, .badRequest, .notFound, .conflict, .reserved, .forbidden, .outOfRange, .compacted, .slowConsumer,
         ]
 
+        /// The text for a person: messages and logs.
         public var description: String { rawValue }
     }
 
@@ -75,6 +78,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A subscriber did not keep up and its buffer filled; its stream ends with this.
     public static func overflow(capacity: Int) -> RouteError { RouteError(.overflow(capacity: capacity)) }
 
+    /// The stable code of the refusal.
     public var code: Code {
         switch kind {
         case .invalidName: return .invalidName
@@ -113,6 +117,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The text for a person: messages and logs.
     public var description: String {
         switch kind {
         case .invalidName(let input, let why):
@@ -146,18 +151,26 @@ public struct Conflict: Hashable, Sendable, CustomStringConvertible {
 
     /// Who holds the key; shown to admins and to the holder's owner only.
     public struct Holder: Hashable, Sendable {
+        /// The holder's owner.
         public var owner: String
+        /// The holder's tunnel.
         public var tunnel: TunnelID?
+        /// When the holder's route lapses, if it does.
         public var expiresAt: Timestamp?
     }
 
+    /// The key that was asked for.
     public var key: String
+    /// Where the held key stands relative to it.
     public var relation: Relation
+    /// The key that holds it.
     public var heldKey: String
+    /// Who holds it, shown to admins and to the holder's owner only.
     public var holder: Holder?
     /// Whether the key is held by the asker's own route (then `replace` would move it).
     public var isOwn: Bool
 
+    /// The text for a person: messages and logs.
     public var description: String {
         var by = ""
         if let holder {

@@ -9,6 +9,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// 4 bytes for IPv4, 16 for IPv6, in network order.
     public let bytes: [UInt8]
 
+    /// An IPv4 or IPv6 address from its text; nil when it is not one.
     public init?(_ text: String) {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
@@ -23,8 +24,10 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// Whether the address is IPv6.
     public var isIPv6: Bool { bytes.count == 16 }
 
+    /// The text for a person: messages and logs.
     public var description: String {
         var buffer = [CChar](repeating: 0, count: 64)
         var copy = bytes
@@ -37,9 +40,12 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 
 /// An address block such as `10.0.0.0/8` or `fd00::/8`; a bare address is a single-host block.
 public struct CIDR: Hashable, Sendable, CustomStringConvertible {
+    /// The network's address.
     public let address: IPAddress
+    /// How many leading bits are the network.
     public let prefixLength: Int
 
+    /// A block from `a.b.c.d/n` or `v6/n` (a bare address is /32 or /128).
     public init(_ text: String) throws(RouteError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let address = IPAddress(String(parts[0])) else {
@@ -70,6 +76,7 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
         return true
     }
 
+    /// The text for a person: messages and logs.
     public var description: String { "\(address)/\(prefixLength)" }
 }
 
@@ -120,6 +127,7 @@ public enum RouteTarget: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The text for a person: messages and logs.
     public var description: String {
         switch self {
         case .address(let host, let port):

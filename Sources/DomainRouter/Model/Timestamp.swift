@@ -9,10 +9,12 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Milliseconds since 1970-01-01T00:00:00Z.
     public var millisecondsSinceEpoch: Int64
 
+    /// A time from milliseconds since 1970-01-01T00:00:00Z.
     public init(millisecondsSinceEpoch: Int64) {
         self.millisecondsSinceEpoch = millisecondsSinceEpoch
     }
 
+    /// Orders values for sorting.
     public static func < (a: Timestamp, b: Timestamp) -> Bool {
         a.millisecondsSinceEpoch < b.millisecondsSinceEpoch
     }
@@ -25,6 +27,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// RFC 3339 in UTC, e.g. `2026-11-26T17:00:00Z`, with `.mmm` when the milliseconds are not zero.
     public var description: String { rfc3339 }
 
+    /// RFC 3339 in UTC, with milliseconds when there are any (`2026-11-26T12:00:00Z`).
     public var rfc3339: String {
         String(unsafeUninitializedCapacity: Timestamp.maximumRFC3339Length) { out in
             writeRFC3339(to: out.baseAddress!)
@@ -90,8 +93,10 @@ public protocol RouteClock: Sendable {
 
 /// The system's real-time clock.
 public struct SystemClock: RouteClock {
+    /// The system clock.
     public init() {}
 
+    /// The current wall-clock time.
     public func now() -> Timestamp {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)

@@ -163,6 +163,8 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return words
     }
 
+    /// Orders values for sorting.
     public static func < (a: TunnelID, b: TunnelID) -> Bool { a.rawValue < b.rawValue }
+    /// The text for a person: messages and logs.
     public var description: String { rawValue }
 }

@@ -97,6 +97,7 @@ public struct NameError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A bare label while there are several base domains.
     public static func ambiguousLabel(label: String, baseDomains: [String]) -> NameError { NameError(.ambiguousLabel(label: label, baseDomains: baseDomains)) }
 
+    /// The text for a person: messages and logs.
     public var description: String {
         switch kind {
         case .empty:

@@ -16,8 +16,10 @@ public enum BatchOutcome: Sendable {
 public struct BatchFailure: Error, Sendable {
     /// The failing operation's position in the batch, from 0.
     public var index: Int
+    /// Why it failed.
     public var error: RouteError
 
+    /// A failure of the operation at `index`.
     public init(index: Int, error: RouteError) {
         self.index = index
         self.error = error

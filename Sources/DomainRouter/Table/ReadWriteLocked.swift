@@ -29,7 +29,7 @@ final class ReadWriteLocked<Value: ~Copyable>: @unchecked Sendable {
     private let value: UnsafeMutablePointer<Value>
     /// Writers queue here first, spinning briefly (yielding after a while) rather than sleeping
     /// on the shards' futexes: a change holds the lock for microseconds, less than a futex sleep
-    /// and wake-up costs, and two event loops adding at once ran 25–60% faster this way.
+    /// and wake-up costs (README's performance section has the figures).
     private let writerGate = Atomic<Bool>(false)
 
     init(_ value: consuming Value) {

@@ -2,9 +2,11 @@
 public struct RouteQuery: Hashable, Sendable {
     /// Keys starting with this text.
     public var prefix: String?
+    /// Routes of this tunnel.
     public var tunnel: TunnelID?
     /// Ignored for non-admins, who always see their own routes only.
     public var owner: String?
+    /// Routes of this kind.
     public var kind: RouteKind?
     /// Routes carrying every one of these labels.
     public var labels: [String: String]
@@ -13,6 +15,7 @@ public struct RouteQuery: Hashable, Sendable {
     /// At most this many routes; nil for all.
     public var limit: Int?
 
+    /// A query; nil fields match everything.
     public init(prefix: String? = nil, tunnel: TunnelID? = nil, owner: String? = nil, kind: RouteKind? = nil,
                 labels: [String: String] = [:], after: String? = nil, limit: Int? = nil) {
         self.prefix = prefix
@@ -27,6 +30,7 @@ public struct RouteQuery: Hashable, Sendable {
 
 /// One page of `list`, in key order.
 public struct RoutePage: Hashable, Sendable {
+    /// The page's routes, in key order.
     public var routes: [Route]
     /// Pass as `after` for the next page; nil when this was the last.
     public var next: String?

@@ -73,6 +73,7 @@ extension RouteTable {
         return state.read { $0.list(query, principal: principal, now: now) }
     }
 
+    /// Counts of routes, tunnels, sessions and subscribers, and the revisions.
     public func stats() -> TableStats {
         state.read { $0.stats() }
     }

@@ -10,7 +10,9 @@ import Darwin
 /// sees half of a change. Every change bumps one global revision and appends one event to a
 /// bounded history that subscribers can replay. Time comes from the injected `RouteClock`.
 public final class RouteTable: Sendable {
+    /// The table's rules, as validated.
     public let configuration: RouteTableConfiguration
+    /// Where the table's time comes from.
     public let clock: any RouteClock
     let state: ReadWriteLocked<TableState>
 

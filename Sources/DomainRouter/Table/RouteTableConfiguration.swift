@@ -18,8 +18,10 @@ public struct RouteTableConfiguration: Sendable {
     /// Default per-subscriber buffer, in events.
     public var subscriberBuffer: Int
 
+    /// The labels kept for admins unless configured otherwise.
     public static let defaultReservedLabels: Set<String> = ["www", "api", "admin", "mail", "ns1", "ns2", "localhost"]
 
+    /// A configuration; `validated()` checks it when a table is made.
     public init(
         baseDomains: [String] = ["localhost"],
         reservedLabels: Set<String> = RouteTableConfiguration.defaultReservedLabels,

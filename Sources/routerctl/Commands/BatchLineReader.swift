@@ -1,8 +1,8 @@
 import RouterProtocol
 
 /// A fast reader for the common batch lines (add, delete, touch, lookup with their plain
-/// flags). Swift Argument Parser rebuilds its command tree on every parse (~1.7 ms a line in a
-/// release build, minutes for 100,000 lines), so batch reads the lines it can here and hands
+/// flags). Swift Argument Parser rebuilds its command tree on every parse, far too slow for
+/// 100,000 lines, so batch reads the lines it can here and hands
 /// everything else — any unknown flag, any mistake, --help — to the parser, whose messages
 /// then apply. `BatchTests.fastReaderAgreesWithTheArgumentParser` checks both agree.
 enum BatchLineReader {
