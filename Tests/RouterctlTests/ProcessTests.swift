@@ -1,0 +1,81 @@
+import Foundation
+import RouterProtocol
+import RouterTestSupport
+import Testing
+@testable import routerctl
+
+@Suite("routerd and routerctl as processes: start, stop, version, usage", .serialized)
+struct ProcessTests {
+    @Test func routerdLogsItsStartAndStopToStderrLikeEveryOtherLine() throws {
+        let dir = makeTemporaryDirectory("rctl-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/r.sock"
+        let daemon = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket], directory: dir)
+        let up = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--wait", "10s", "--socket", socket], directory: dir).wait()
+        #expect(up.status == 0, "\(daemon.stderr)")
+        daemon.signal(SIGTERM)
+        let r = daemon.wait(timeout: 10)
+        #expect(r.status == 0)
+        #expect(r.stdout.isEmpty, "\(r.stdout)")
+        #expect(r.stderr.contains("listening on \(socket)"), "\(r.stderr)")
+        #expect(r.stderr.contains("shutting down"), "\(r.stderr)")
+    }
+
+    @Test func aSIGTERMSentAsSoonAsTheSocketExistsStopsRouterd() throws {
+        // The signal handlers are in place before the socket is bound, so no SIGTERM sent once
+        // it exists can fall between ignoring the signal and watching it.
+        for round in 0..<10 {
+            let dir = makeTemporaryDirectory("rctl-")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let socket = dir + "/r.sock"
+            let daemon = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
+            #expect(eventually { FileManager.default.fileExists(atPath: socket) }, "\(daemon.stderr)")
+            daemon.signal(SIGTERM)
+            let r = daemon.wait(timeout: 10)
+            #expect(r.status == 0, "round \(round): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: socket), "round \(round): the socket is removed")
+        }
+    }
+
+    @Test func bothExecutablesPrintTheOneProductVersion() throws {
+        let dir = makeTemporaryDirectory("rctl-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ctl = try ChildProcess(productsDirectory + "/routerctl", ["--version"], directory: dir).wait()
+        let daemon = try ChildProcess(productsDirectory + "/routerd", ["--version"], directory: dir).wait()
+        #expect(ctl.status == 0 && daemon.status == 0)
+        #expect(ctl.stdout == ProductVersion.current + "\n")
+        #expect(daemon.stdout == ctl.stdout)
+    }
+
+    @Test func noArgumentsAndNoTerminalPrintsUsageAndExits64() throws {
+        let dir = makeTemporaryDirectory("rctl-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try ChildProcess(productsDirectory + "/routerctl", [], directory: dir).wait()
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("USAGE: routerctl <subcommand>"))
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func onlyGlobalOptionsAndNoTerminalPrintUsageAndExit64() throws {
+        let dir = makeTemporaryDirectory("rctl-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try ChildProcess(productsDirectory + "/routerctl", ["--socket", dir + "/r.sock", "-q"], directory: dir).wait()
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("USAGE: routerctl <subcommand>"), "\(r.stderr)")
+        #expect(!r.stderr.contains("Unknown option"), "\(r.stderr)")
+    }
+
+    @Test func pingWaitRetriesUntilTheDaemonAnswers() throws {
+        let dir = makeTemporaryDirectory("rctl-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/late.sock"
+        let ping = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--wait", "20s", "--socket", socket], directory: dir)
+        usleep(500_000)
+        let daemon = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket, "--log-level", "error"], directory: dir)
+        defer { daemon.signal(SIGTERM); daemon.wait() }
+        let r = ping.wait(timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        let quick = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--wait", "300ms", "--socket", dir + "/never.sock"], directory: dir).wait()
+        #expect(quick.status == 69)
+    }
+}
