@@ -102,7 +102,7 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .unreachable(let path, let reason):
-            return "cannot reach routerd at \(path): \(reason); is it running? (start it with `routerd`, or pass --socket / set ROUTER_SOCKET)"
+            return "cannot reach routerd at \(path): \(reason)"
         case .permissionDenied(let path):
             return "permission denied connecting to \(path): ask for the socket's group (routerd --socket-group) or a wider --socket-mode"
         case .timedOut(let after):

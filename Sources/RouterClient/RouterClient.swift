@@ -130,7 +130,7 @@ public final class RouterClient {
         switch info.st_mode & S_IFMT {
         case S_IFDIR: return "it is a directory, not a socket (pass the socket file inside it, e.g. \(path)/routerd.sock)"
         case S_IFREG: return "it is a regular file, not a socket"
-        case S_IFSOCK: return "connection refused: nothing listens on this socket file (a stale one from a routerd that stopped)"
+        case S_IFSOCK: return "connection refused: nothing listens on this socket file (a stale one from a routerd that stopped); start routerd again"
         default: return "it is not a socket"
         }
     }
@@ -144,10 +144,10 @@ public final class RouterClient {
             let code = errno
             switch code {
             case EACCES, EPERM: throw .permissionDenied(path: path)
-            case ENOENT: throw .unreachable(path: path, reason: "no such socket")
+            case ENOENT: throw .unreachable(path: path, reason: "no such socket; is routerd running? (start it with `routerd`, or pass --socket / set ROUTER_SOCKET)")
             case ECONNREFUSED: throw .unreachable(path: path, reason: Self.refusedReason(path))
             case ENAMETOOLONG: throw .unreachable(path: path, reason: "the path is longer than \(UnixSocketAddress.maximumPathLength) bytes")
-            default: throw .unreachable(path: path, reason: String(cString: strerror(code)))
+            default: throw .unreachable(path: path, reason: String(cString: strerror(code)) + "; is routerd running?")
             }
         }
         do throws(ClientError) {

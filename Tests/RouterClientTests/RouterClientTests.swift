@@ -75,9 +75,11 @@ struct RouterClientTests {
     }
 
     @Test func unreachableSocketIsAnUnreachableError() {
-        #expect(throws: ClientError.unreachable(path: "/tmp/no-such-routerd.sock", reason: "no such socket")) {
+        let error = #expect(throws: ClientError.self) {
             _ = try RouterClient(path: "/tmp/no-such-routerd.sock")
         }
+        #expect(error?.code == "unreachable")
+        #expect(error?.description.hasPrefix("cannot reach routerd at /tmp/no-such-routerd.sock: no such socket; is routerd running?") == true)
     }
 
     @Test func connectionReportsNotAliveOnceTheDaemonStops() throws {

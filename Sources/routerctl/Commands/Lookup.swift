@@ -6,9 +6,10 @@ struct Lookup: RouterCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find the route a key, a raw Host header value or an SNI name goes to.",
         discussion: """
-            tcp:N, uuid:ID and *.wildcard arguments are looked up as keys, and so is a bare label \
-            (foo: the name under the only base domain, as add, delete and touch read it); \
-            anything else as a raw HTTP Host header value (case, spaces around it, a port and a \
+            tcp:N, uuid:ID and *.wildcard arguments are looked up as keys, and so are a bare \
+            label (foo: the name under the only base domain, as add, delete and touch read it) \
+            and a name with Unicode in it (bücher.example.com); anything else as a raw HTTP Host \
+            header value (case, spaces around it, a port and a \
             trailing dot are dealt with as a gateway would; ASCII only, as on the wire), or as a \
             TLS SNI name with --sni. Shows the route and why it matched: exact, or which \
             wildcard. A miss says so and exits 1.
@@ -41,6 +42,9 @@ struct Lookup: RouterCommand {
             && !value.contains("\u{FF0E}") && !value.contains("\u{FF61}") {
             return "key"
         }
+        // A person who types Unicode means a name (bücher.example.com), not a wire value:
+        // Host headers are ASCII, so such a value would never route as one.
+        if value.utf8.contains(where: { $0 >= 0x80 }) { return "key" }
         return "host"
     }
 
