@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "RouterProtocol", targets: ["RouterProtocol"]),
         .library(name: "RouterServer", targets: ["RouterServer"]),
         .library(name: "RouterClient", targets: ["RouterClient"]),
+        .library(name: "RouterRedis", targets: ["RouterRedis"]),
         .executable(name: "routerd", targets: ["routerd"]),
         .executable(name: "routerctl", targets: ["routerctl"]),
         .executable(name: "router-bench", targets: ["router-bench"]),
@@ -48,6 +49,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // A small RESP2 client on SwiftNIO (no Swift Redis client is reachable here): pipelining,
+        // reconnect with backoff, AUTH/SELECT, scripts by SHA1. The shared store's transport.
+        .target(
+            name: "RouterRedis",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // A blocking client for the protocol: no event loop, so a one-shot CLI call stays cheap.
@@ -104,6 +115,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RouterRedisTests",
+            dependencies: [
+                "RouterRedis", "RouterTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

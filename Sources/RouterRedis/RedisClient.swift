@@ -1,0 +1,131 @@
+import NIOCore
+
+/// A Lua script that Redis runs atomically: loaded once (`SCRIPT LOAD`) and then run by its
+/// SHA1 (`EVALSHA`), loaded again when Redis has forgotten it (`NOSCRIPT`, after a restart or
+/// `SCRIPT FLUSH`).
+public struct RedisScript: Hashable, Sendable {
+    /// The script's Lua source.
+    public var source: String
+
+    /// A script from its source.
+    public init(_ source: String) {
+        self.source = source
+    }
+}
+
+/// A Redis client that keeps one pipelined connection and makes it again when it breaks:
+/// a call that finds the connection gone connects anew; after a failed attempt, calls fail at
+/// once (naming Redis) until the backoff has passed, so that callers answer fast while Redis is
+/// away, and the backoff grows from 50 ms to 2 s while it stays away.
+///
+/// Hand-written: no Swift Redis client is among the packages reachable here.
+public actor RedisClient {
+    public nonisolated let configuration: RedisConfiguration
+    private let group: any EventLoopGroup
+    private var connection: RedisConnection?
+    private var connecting: Task<RedisConnection, any Error>?
+    private var retryAt: ContinuousClock.Instant?
+    private var backoff: Duration = .milliseconds(50)
+    private var lastFailure: RedisError?
+    private var loaded: [String: String] = [:]
+
+    static let firstBackoff: Duration = .milliseconds(50)
+    static let longestBackoff: Duration = .seconds(2)
+
+    /// A client for `configuration`, connecting on first use on `group`'s event loops.
+    public init(configuration: RedisConfiguration, group: any EventLoopGroup) {
+        self.configuration = configuration
+        self.group = group
+    }
+
+    /// The open connection, made now if there is none (or failing at once during a backoff).
+    public func connected() async throws(RedisError) -> RedisConnection {
+        if let connection, connection.isOpen { return connection }
+        connection = nil
+        if let task = connecting {
+            do { return try await task.value } catch { throw error as? RedisError ?? .connection("\(error)") }
+        }
+        if let retryAt, ContinuousClock.now < retryAt {
+            throw .connection("Redis at \(configuration.description) is unreachable (\(lastFailure?.description ?? "")); trying again shortly")
+        }
+        let configuration = self.configuration
+        let group = self.group
+        let task = Task { () async throws -> RedisConnection in
+            try await RedisConnection.connect(configuration, on: group)
+        }
+        connecting = task
+        defer { connecting = nil }
+        do {
+            let fresh = try await task.value
+            connection = fresh
+            retryAt = nil
+            backoff = Self.firstBackoff
+            return fresh
+        } catch {
+            let failure = error as? RedisError ?? .connection("\(error)")
+            lastFailure = failure
+            retryAt = .now + backoff
+            backoff = min(backoff * 2, Self.longestBackoff)
+            throw failure
+        }
+    }
+
+    /// Runs one command; an error reply throws `RedisError.reply`. A broken connection fails
+    /// the call and is made again by the next one.
+    @discardableResult
+    public func command(_ words: [String]) async throws(RedisError) -> RESPValue {
+        let connection = try await connected()
+        do {
+            return try await connection.command(words)
+        } catch {
+            if error.isConnectionFailure { drop(connection) }
+            throw error
+        }
+    }
+
+    /// Runs several commands in one round trip; their replies (error replies included) in order.
+    public func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RESPValue] {
+        let connection = try await connected()
+        do {
+            return try await connection.pipeline(commands).get()
+        } catch {
+            drop(connection)
+            throw error as? RedisError ?? .connection("\(error)")
+        }
+    }
+
+    /// Runs `script` with `keys` and `arguments` by its SHA1, loading it first when Redis does
+    /// not have it.
+    @discardableResult
+    public func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) async throws(RedisError) -> RESPValue {
+        for attempt in 0..<2 {
+            let sha = try await load(script, again: attempt > 0)
+            do {
+                return try await command(["EVALSHA", sha, String(keys.count)] + keys + arguments)
+            } catch {
+                guard attempt == 0, error.replyMessage?.hasPrefix("NOSCRIPT") == true else { throw error }
+            }
+        }
+        throw .reply("NOSCRIPT the script could not be loaded")
+    }
+
+    private func load(_ script: RedisScript, again: Bool) async throws(RedisError) -> String {
+        if !again, let sha = loaded[script.source] { return sha }
+        guard let sha = try await command(["SCRIPT", "LOAD", script.source]).string else {
+            throw .malformed(RESPError("SCRIPT LOAD gave no SHA1"))
+        }
+        loaded[script.source] = sha
+        return sha
+    }
+
+    private func drop(_ broken: RedisConnection) {
+        broken.close()
+        if connection === broken { connection = nil }
+    }
+
+    /// Closes the connection.
+    public func close() {
+        connection?.close()
+        connection = nil
+    }
+}

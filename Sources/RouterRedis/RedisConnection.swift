@@ -1,0 +1,186 @@
+import DequeModule
+import NIOCore
+import NIOPosix
+
+/// One connection to Redis on SwiftNIO, pipelined: commands are written as they come and
+/// their replies matched to them in order (Redis answers a connection's commands in order).
+/// Connecting logs in (`AUTH`) and selects the database (`SELECT`) before it returns.
+///
+/// Hand-written: no Swift Redis client is among the packages reachable here. It speaks RESP2,
+/// which every Redis since 2.0 does and which is all the table needs.
+public final class RedisConnection: Sendable {
+    let channel: any Channel
+
+    private init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Connects, logs in and selects the database; throws when any of it fails.
+    public static func connect(_ configuration: RedisConfiguration, on group: any EventLoopGroup,
+                               timeout: TimeAmount = .seconds(5)) async throws(RedisError) -> RedisConnection {
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RedisCommandHandler())
+                }
+            }
+        let channel: any Channel
+        do {
+            switch configuration.endpoint {
+            case .unix(let path):
+                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            case .tcp(let host, let port):
+                channel = try await bootstrap.connect(host: host, port: port).get()
+            }
+        } catch {
+            throw .connection("cannot connect to \(configuration.description): \(error)")
+        }
+        let connection = RedisConnection(channel: channel)
+        do {
+            if let password = configuration.password {
+                let auth = configuration.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+                _ = try await connection.command(auth)
+            }
+            if configuration.database != 0 {
+                _ = try await connection.command(["SELECT", String(configuration.database)])
+            }
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    /// Whether the connection is still open.
+    public var isOpen: Bool { channel.isActive }
+
+    /// Sends one command (its words as bulk strings) and completes with its reply, which may be
+    /// an error reply; fails when the connection does.
+    public func send(_ words: [String]) -> EventLoopFuture<RESPValue> {
+        send(words.map { Array($0.utf8) })
+    }
+
+    /// Sends one command of binary-safe words.
+    public func send(_ words: [[UInt8]]) -> EventLoopFuture<RESPValue> {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        var buffer = channel.allocator.buffer(capacity: 16 + words.reduce(0) { $0 + $1.count + 16 })
+        RESPEncoder.command(words, into: &buffer)
+        channel.writeAndFlush(RedisCommandHandler.Request(bytes: buffer, replies: [promise]), promise: nil)
+        return promise.futureResult
+    }
+
+    /// Sends several commands in one write and completes with their replies, in order.
+    public func pipeline(_ commands: [[String]]) -> EventLoopFuture<[RESPValue]> {
+        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
+        var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
+        for words in commands { RESPEncoder.command(words.map { Array($0.utf8) }, into: &buffer) }
+        channel.writeAndFlush(RedisCommandHandler.Request(bytes: buffer, replies: promises), promise: nil)
+        return EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop)
+    }
+
+    /// Sends one command and returns its reply; an error reply throws `RedisError.reply`.
+    @discardableResult
+    public func command(_ words: [String]) async throws(RedisError) -> RESPValue {
+        let reply: RESPValue
+        do {
+            reply = try await send(words).get()
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw .connection("\(error)")
+        }
+        if case .error(let message) = reply { throw .reply(message) }
+        return reply
+    }
+
+    /// Closes the connection; commands still waiting fail.
+    public func close() {
+        channel.close(promise: nil)
+    }
+}
+
+/// Writes commands as RESP arrays of bulk strings.
+enum RESPEncoder {
+    static func command(_ words: [[UInt8]], into buffer: inout ByteBuffer) {
+        buffer.writeString("*\(words.count)\r\n")
+        for word in words {
+            buffer.writeString("$\(word.count)\r\n")
+            buffer.writeBytes(word)
+            buffer.writeString("\r\n")
+        }
+    }
+}
+
+/// Matches replies to the commands written, in order; fails what waits when the connection
+/// closes or sends something that is not RESP.
+final class RedisCommandHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = Request
+    typealias OutboundOut = ByteBuffer
+
+    struct Request {
+        var bytes: ByteBuffer
+        var replies: [EventLoopPromise<RESPValue>]
+    }
+
+    private var waiting = Deque<EventLoopPromise<RESPValue>>()
+    private var received: ByteBuffer?
+    private let parser = RESPParser()
+    private var failure: RedisError?
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if let failure {
+            for reply in request.replies { reply.fail(failure) }
+            promise?.fail(failure)
+            return
+        }
+        waiting.append(contentsOf: request.replies)
+        context.write(wrapOutboundOut(request.bytes), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if received == nil { received = incoming } else { received!.writeBuffer(&incoming) }
+        while let buffer = received, buffer.readableBytes > 0 {
+            let parsed: (value: RESPValue, consumed: Int)?
+            let outcome: Result<(value: RESPValue, consumed: Int)?, RESPError> = buffer.withUnsafeReadableBytes { raw in
+                Result { () throws(RESPError) in try parser.parse(raw) }
+            }
+            switch outcome {
+            case .success(let value): parsed = value
+            case .failure(let error):
+                fail(context: context, .malformed(error))
+                return
+            }
+            guard let (value, consumed) = parsed else { break }
+            received!.moveReaderIndex(forwardBy: consumed)
+            guard let reply = waiting.popFirst() else {
+                fail(context: context, .malformed(RESPError("a reply came for no command")))
+                return
+            }
+            reply.succeed(value)
+        }
+        if let buffer = received, buffer.readableBytes == 0 { received = nil } else { received?.discardReadBytes() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(.connection("the connection closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context: context, .connection("\(error)"))
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: RedisError) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: RedisError) {
+        if failure == nil { failure = error }
+        while let reply = waiting.popFirst() { reply.fail(error) }
+    }
+}

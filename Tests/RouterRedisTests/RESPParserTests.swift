@@ -1,0 +1,75 @@
+import RouterRedis
+import Testing
+
+/// The RESP2 reply parser on its own: every type, incomplete input, and input that is not RESP.
+@Suite("RESP2 reply parser")
+struct RESPParserTests {
+    let parser = RESPParser()
+
+    func parse(_ text: String) throws(RESPError) -> RESPValue { try parser.parse(Array(text.utf8)) }
+
+    @Test func readsEveryType() throws {
+        #expect(try parse("+OK\r\n") == .simpleString("OK"))
+        #expect(try parse("-NOSCRIPT No matching script\r\n") == .error("NOSCRIPT No matching script"))
+        #expect(try parse(":-42\r\n") == .integer(-42))
+        #expect(try parse("$3\r\nfoo\r\n") == .bulkString(Array("foo".utf8)))
+        #expect(try parse("$0\r\n\r\n") == .bulkString([]))
+        #expect(try parse("$-1\r\n") == .bulkString(nil))
+        #expect(try parse("*-1\r\n") == .array(nil))
+        #expect(try parse("*0\r\n") == .array([]))
+        #expect(try parse("*2\r\n$1\r\na\r\n*1\r\n:1\r\n") == .array([.bulkString([97]), .array([.integer(1)])]))
+    }
+
+    @Test func bulkStringsAreBinarySafe() throws {
+        let bytes: [UInt8] = Array("$4\r\n".utf8) + [0x0D, 0x0A, 0x00, 0xFF] + [0x0D, 0x0A]
+        #expect(try parser.parse(bytes) == .bulkString([0x0D, 0x0A, 0x00, 0xFF]))
+    }
+
+    @Test(arguments: ["", "+OK", "+OK\r", ":1", "$3\r\nfo", "$3\r\nfoo", "$3\r\nfoo\r", "*2\r\n:1\r\n", "*1\r\n$2\r\nab"])
+    func anIncompleteReplyAsksForMore(_ text: String) throws {
+        let result = try Array(text.utf8).withUnsafeBytes { try parser.parse($0) }
+        #expect(result == nil, "\(text.debugDescription) is only the start of a reply")
+    }
+
+    @Test(arguments: [
+        ("?1\r\n", "unknown reply type"),
+        (":x\r\n", "not an integer"),
+        (":\r\n", "not an integer"),
+        ("$-2\r\n", "bulk string length -2"),
+        ("$abc\r\n", "not an integer"),
+        ("$3\r\nfooXY", "not followed by CRLF"),
+        ("*-5\r\n", "array length -5"),
+        ("+OK\rX", "CR not followed by LF"),
+        ("+OK\n", "LF without CR"),
+        ("$99999999999999999999999\r\n", "not an integer"),
+    ])
+    func malformedInputIsRefusedNamingTheProblem(_ input: (String, String)) {
+        do {
+            let value = try parse(input.0)
+            Issue.record("accepted \(input.0.debugDescription) as \(value)")
+        } catch {
+            #expect(error.description.contains(input.1), "\(input.0.debugDescription): \(error)")
+        }
+    }
+
+    @Test func limitsBoundNestingAndSizes() {
+        var tight = RESPParser()
+        tight.maximumDepth = 3
+        tight.maximumBulkLength = 10
+        tight.maximumArrayLength = 5
+        #expect(throws: RESPError.self) { try tight.parse(Array("*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n".utf8)) }
+        #expect(throws: RESPError.self) { try tight.parse(Array("$11\r\nhello world\r\n".utf8)) }
+        #expect(throws: RESPError.self) { try tight.parse(Array("*6\r\n".utf8)) }
+        #expect((try? tight.parse(Array("*1\r\n*1\r\n*1\r\n:1\r\n".utf8))) != nil)
+    }
+
+    @Test func aWholeReplyMayNotCarryTrailingBytes() {
+        #expect(throws: RESPError.self) { try parse("+OK\r\n+OK\r\n") }
+    }
+
+    @Test func partialParsesReportWhatTheyConsumed() throws {
+        let bytes = Array("+OK\r\n:7\r\n".utf8)
+        let first = try bytes.withUnsafeBytes { try parser.parse($0) }
+        #expect(first?.value == .simpleString("OK") && first?.consumed == 5)
+    }
+}
