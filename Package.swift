@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Plain-C face over ICU (UTS #46 IDNA and UTS #39 spoof checks); see PLATFORM-NOTES.
@@ -51,6 +52,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The HTTP API (Hummingbird 2): the same executor as the socket, behind bearer tokens.
+        .target(
+            name: "RouterHTTP",
+            dependencies: [
+                "RouterServer", "RouterProtocol", "DomainRouter",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A small RESP2 client on SwiftNIO (no Swift Redis client is reachable here): pipelining,
         // reconnect with backoff, AUTH/SELECT, scripts by SHA1. The shared store's transport.
         .target(
@@ -76,6 +86,8 @@ let package = Package(
             name: "routerd",
             dependencies: [
                 "RouterServer",
+                "RouterHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 "DomainRouter",
                 "RouterProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -124,6 +136,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "RouterHTTPTests",
+            dependencies: ["RouterHTTP", "RouterProtocol", "RouterTestSupport", "routerd"]
         ),
         .testTarget(
             name: "RouterClientTests",

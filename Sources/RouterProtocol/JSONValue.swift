@@ -65,6 +65,12 @@ public enum JSONValue: Hashable, Sendable {
         return members.last { $0.0 == name }?.1
     }
 
+    /// The element at `index` of an array; nil for anything else or an index out of range.
+    public subscript(index: Int) -> JSONValue? {
+        guard case .array(let elements) = self, elements.indices.contains(index) else { return nil }
+        return elements[index]
+    }
+
     /// The string, if this is one.
     public var stringValue: String? {
         if case .string(let s) = self { return s }

@@ -1,13 +1,13 @@
 import DomainRouter
 import RouterProtocol
 
-/// The table's values as protocol JSON (docs/protocol.md, "Routes").
-enum Wire {
-    static func timestamp(_ t: Timestamp?) -> JSONValue {
+/// The table's values as protocol JSON (docs/protocol.md, "Routes"), for every front end.
+package enum Wire {
+    package static func timestamp(_ t: Timestamp?) -> JSONValue {
         t.map { .string($0.rfc3339) } ?? .null
     }
 
-    static func seconds(_ d: Duration) -> JSONValue {
+    package static func seconds(_ d: Duration) -> JSONValue {
         let ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
         return ms % 1000 == 0 ? .number(Int(ms / 1000)) : .number(Double(ms) / 1000)
     }
@@ -15,7 +15,7 @@ enum Wire {
     /// A route as protocol JSON, written directly (routes are in most replies; building them
     /// as `JSONValue` trees cost a dozen allocations each). `WireTypesTests` checks the shape
     /// against the Codable `WireRoute`.
-    static func route(_ r: Route, for principal: Principal) -> JSONValue {
+    package static func route(_ r: Route, for principal: Principal) -> JSONValue {
         var w = JSONWriter(capacity: 360)
         w.write(maximumLength: maximumLength(of: r)) { writeRoute(r, for: principal, to: &$0) }
         return .raw(w.bytes)
@@ -23,7 +23,7 @@ enum Wire {
 
     /// The most bytes `writeRoute` writes for `r`: the field names and fixed-size values (at
     /// most about 480 bytes), plus each string's worst case.
-    static func maximumLength(of r: Route) -> Int {
+    package static func maximumLength(of r: Route) -> Int {
         // Fixed part: field names, kind, tunnel (at most 128), session, times, ttl, revisions.
         var n = 520 + JSONOutput.maximumLength(ofString: r.key) + JSONOutput.maximumLength(ofString: r.owner)
         if let target = r.target { n += JSONOutput.maximumLength(ofString: target.description) }
@@ -34,7 +34,7 @@ enum Wire {
     /// Writes a route's JSON, as `principal` may see it (another owner's target and labels
     /// hidden from non-admins), straight into reserved memory. `WireTypesTests` checks the
     /// shape against the Codable `WireRoute`.
-    static func writeRoute(_ v: Route, for principal: Principal, to out: inout JSONOutput) {
+    package static func writeRoute(_ v: Route, for principal: Principal, to out: inout JSONOutput) {
         let visible = v.isVisible(to: principal)
         out.literal("{\"key\":")
         out.string(v.key)
@@ -101,13 +101,13 @@ enum Wire {
 
     /// A timestamp as a quoted RFC 3339 string (plain ASCII: no escaping).
     @inline(__always)
-    static func timestamp(_ t: Timestamp, to out: inout JSONOutput) {
+    package static func timestamp(_ t: Timestamp, to out: inout JSONOutput) {
         out.byte(UInt8(ascii: "\""))
         out.write(maximum: Timestamp.maximumRFC3339Length) { t.writeRFC3339(to: $0) }
         out.byte(UInt8(ascii: "\""))
     }
 
-    static func event(_ e: RouteEvent, for principal: Principal) -> JSONValue {
+    package static func event(_ e: RouteEvent, for principal: Principal) -> JSONValue {
         if e.kind == .sync {
             return .object([("type", .string("sync")), ("revision", .number(e.revision))])
         }
@@ -121,7 +121,7 @@ enum Wire {
 
     /// A table refusal as the protocol sends it: the table's code under its own name, its
     /// message, and the facts it names as details.
-    static func error(_ e: RouteError) -> ProtocolError {
+    package static func error(_ e: RouteError) -> ProtocolError {
         var details: [(String, JSONValue)] = []
         if let c = e.conflict {
             details.append(("key", .string(c.key)))
@@ -143,5 +143,18 @@ enum Wire {
             details.append(("name", .string(String(input.prefix(300)))))
         }
         return ProtocolError(ErrorCode(rawValue: e.code.rawValue), e.description, details: details.isEmpty ? nil : .object(details))
+    }
+
+    /// A tunnel and its routes (`lookup` of a `uuid:` key): its own owner and admins see the
+    /// routes' targets and labels.
+    package static func tunnel(_ info: TunnelInfo, for principal: Principal) -> JSONValue {
+        let visible = principal.isAdmin || info.owner == principal.name
+        return .object([
+            ("tunnel", .object([
+                ("id", .string(info.id.rawValue)), ("owner", .string(info.owner)),
+                ("routes", .number(info.routes.count)), ("expires_at", timestamp(info.expiresAt)),
+            ])),
+            ("routes", .array(info.routes.map { route($0, for: visible ? .admin("") : principal) })),
+        ])
     }
 }

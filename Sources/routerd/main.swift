@@ -1,6 +1,9 @@
 import ArgumentParser
+import Dispatch
 import DomainRouter
+import Hummingbird
 import Logging
+import RouterHTTP
 import RouterProtocol
 import RouterServer
 import ServiceLifecycle
@@ -124,6 +127,26 @@ struct Routerd: AsyncParsableCommand {
     @Option(name: .customLong("allow-target"), help: ArgumentHelp("A CIDR block users' targets may point into; repeat for several.", valueName: "cidr"))
     var allowTargets: [String] = []
 
+    @Option(name: .customLong("http"), help: ArgumentHelp("Serve the HTTP API (docs/http.md) on this port, on 127.0.0.1 unless a host is given. Needs --http-tokens.", valueName: "[host:]port"))
+    var http: String?
+
+    @Option(name: .customLong("http-tokens"), help: ArgumentHelp("The HTTP API's bearer tokens: one a line, PRINCIPAL TOKEN [admin]; # comments. Not readable by group or others. SIGHUP reads it again.", valueName: "file"))
+    var httpTokens: String?
+
+    /// `--http` as a host and port, or nil when it does not parse.
+    var httpAddress: (host: String, port: Int)? {
+        guard let http else { return nil }
+        var host = "127.0.0.1"
+        var portText = Substring(http)
+        if let colon = http.lastIndex(of: ":") {
+            host = String(http[..<colon])
+            portText = http[http.index(after: colon)...]
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        }
+        guard !host.isEmpty, let port = Int(portText), (1...65535).contains(port) else { return nil }
+        return (host, port)
+    }
+
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -144,6 +167,12 @@ struct Routerd: AsyncParsableCommand {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256") }
         guard watcherBuffer >= 1 else { throw ValidationError("--watcher-buffer must be at least 1") }
+        if http != nil {
+            guard httpAddress != nil else { throw ValidationError("--http '\(http!)' is not [host:]port, such as 8080 or 0.0.0.0:8080") }
+            guard httpTokens != nil else { throw ValidationError("--http needs --http-tokens FILE: the API takes only bearer tokens") }
+        } else if httpTokens != nil {
+            throw ValidationError("--http-tokens goes with --http")
+        }
         guard let bytes = watcherBufferByteCount, bytes >= 64 * 1024 else {
             throw ValidationError("--watcher-buffer-bytes '\(watcherBufferBytes)' is not a size of at least 64k, such as 32m")
         }
@@ -195,12 +224,35 @@ struct Routerd: AsyncParsableCommand {
         // soon as the socket answers is not lost) and shuts the services down gracefully: the
         // server answers what it has read, ends watches with `unavailable` and removes its
         // socket. The server logs its "listening" line once the socket answers.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.sweeper), .init(service: server)]
+        var reloader: TokenReloader?
+        if let (host, port) = httpAddress, let httpTokens {
+            let tokens: HTTPTokens
+            do {
+                tokens = try HTTPTokens(path: httpTokens)
+            } catch {
+                fputs("routerd: \(error)\n", stderr)
+                throw ExitCode(1)
+            }
+            let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine)
+            if !["127.0.0.1", "::1", "localhost"].contains(host) {
+                logger.warning("the HTTP API listens on \(host):\(port) without TLS: tokens and routes cross the network in the clear")
+            }
+            var httpLogger = logger
+            httpLogger.logLevel = max(level, .notice)
+            services.append(.init(service: Application(
+                router: api.router(),
+                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "routerd"),
+                logger: httpLogger)))
+            reloader = TokenReloader(api: api, path: httpTokens, logger: logger)
+        }
         var groupLogger = logger
         groupLogger.logLevel = .warning
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: server.sweeper), .init(service: server)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: groupLogger))
+        defer { reloader?.stop() }
         do {
             try await group.run()
         } catch {
@@ -214,4 +266,28 @@ extension String {
     func trimmingSpaces() -> String {
         String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
+}
+
+/// Reads the HTTP tokens again on SIGHUP, so that a revoked token stops working without a
+/// restart; a file that no longer reads keeps the tokens in force and says why.
+final class TokenReloader {
+    private let source: any DispatchSourceSignal
+
+    init(api: HTTPAPI, path: String, logger: Logger) {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            do {
+                let fresh = try HTTPTokens(path: path)
+                api.reload(fresh)
+                logger.notice("SIGHUP: read \(fresh.count) HTTP tokens from \(path)")
+            } catch {
+                logger.error("SIGHUP: \(error); the tokens read before stay in force")
+            }
+        }
+        source.resume()
+        self.source = source
+    }
+
+    func stop() { source.cancel() }
 }

@@ -77,14 +77,7 @@ extension ConnectionHandler {
         }
         switch answer {
         case .tunnel(let info):
-            let visible = principal.isAdmin || info.owner == principal.name
-            succeed(request, .object([
-                ("tunnel", .object([
-                    ("id", .string(info.id.rawValue)), ("owner", .string(info.owner)),
-                    ("routes", .number(info.routes.count)), ("expires_at", Wire.timestamp(info.expiresAt)),
-                ])),
-                ("routes", .array(info.routes.map { Wire.route($0, for: visible ? .admin("") : principal) })),
-            ]))
+            succeed(request, Wire.tunnel(info, for: principal))
         case .route(let result):
             let revision = table.revision
             let viewer = principal

@@ -1,0 +1,261 @@
+import DomainRouter
+import Hummingbird
+import RouterProtocol
+import RouterServer
+
+/// The endpoints: each reads its request into the executor's typed call and writes the result
+/// as the protocol's JSON.
+extension HTTPAPI {
+    /// The request body as a JSON object (empty when there is no body).
+    func bodyObject(_ request: Request) async throws -> [(String, JSONValue)] {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maximumBody)
+        } catch {
+            throw Failure(.tooLarge, "the request body is over \(maximumBody) bytes")
+        }
+        if buffer.readableBytes == 0 { return [] }
+        let value: JSONValue
+        do {
+            value = try buffer.withUnsafeReadableBytes { raw in
+                try JSONParser.parse(raw.bindMemory(to: UInt8.self))
+            }
+        } catch {
+            throw Failure(.badRequest, "the body is not JSON: \(error)")
+        }
+        guard case .object(let members) = value else {
+            throw Failure(.badRequest, "the body is a JSON object of the operation's fields, not \(value.typeName)")
+        }
+        return members
+    }
+
+    /// A request for `op` from `members` (the body or the query), validated as the socket's.
+    func protocolRequest(_ op: Operation, _ members: [(String, JSONValue)]) throws(Failure) -> RouterProtocol.Request {
+        if let id = members.first(where: { $0.0 == "id" || $0.0 == "op" }) {
+            throw Failure(.badRequest, "'\(id.0)' is not a field here: the path says which operation it is")
+        }
+        switch RouterProtocol.Request.validate(.object([("op", .string(op.rawValue))] + members)) {
+        case .success(let request): return request
+        case .failure(let failure): throw Failure(failure.error)
+        }
+    }
+
+    func key(_ text: String) throws(Failure) -> RouteKey {
+        do { return try executor.key(text) } catch { throw Failure(Wire.error(error)) }
+    }
+
+    // MARK: Routes
+
+    func add(_ request: Request) async throws -> Response {
+        let caller = try caller(request)
+        let fields = try await bodyObject(request)
+        let parsed = try protocolRequest(.add, fields)
+        if parsed.arguments["session"] != nil {
+            throw Failure(.badRequest, "session is not for HTTP: a request has no connection to bind a route to; give it a ttl and touch it")
+        }
+        let add: AddRequest
+        do { add = try executor.addRequest(AddArguments(parsed), session: 0) } catch {
+            executor.refused(code: error.code.rawValue, message: error.description, op: "add", as: caller)
+            throw Failure(Wire.error(error))
+        }
+        let results = await withCheckedContinuation { done in
+            executor.add([add], as: caller) { done.resume(returning: $0) }
+        }
+        switch results[0] {
+        case .success(let added):
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[.location] = "/routes/" + Self.pathEscaped(added.route.key)
+            return Self.json(.object([("route", Wire.route(added.route, for: caller.principal))]),
+                             status: added.created ? .created : .ok, headers: headers)
+        case .failure(let error):
+            throw Failure(Wire.error(error))
+        }
+    }
+
+    func get(_ request: Request, key text: String) throws -> Response {
+        let caller = try caller(request)
+        do {
+            switch try executor.lookup(.key(text), as: caller) {
+            case .route(let found):
+                return Self.json(.object([("route", Wire.route(found.route, for: caller.principal)),
+                                          ("match", .string(found.match == .exact ? "exact" : "wildcard")),
+                                          ("via", .string(found.via))]))
+            case .tunnel(let info):
+                return Self.json(Wire.tunnel(info, for: caller.principal))
+            }
+        } catch {
+            throw Failure(Wire.error(error))
+        }
+    }
+
+    func delete(_ request: Request, key text: String) async throws -> Response {
+        let caller = try caller(request)
+        let key = try key(text)
+        let result = await withCheckedContinuation { done in
+            executor.delete(key, as: caller) { done.resume(returning: $0) }
+        }
+        switch result {
+        case .success(let removed): return Self.json(.object([("deleted", .number(removed.count))]))
+        case .failure(let error): throw Failure(Wire.error(error))
+        }
+    }
+
+    func touch(_ request: Request, key text: String) async throws -> Response {
+        let caller = try caller(request)
+        let key = try key(text)
+        let parsed = try protocolRequest(.touch, [("key", .string(text))] + (try await bodyObject(request)).filter { $0.0 != "key" })
+        let ttl: Duration?
+        do { ttl = try executor.touchTTL(parsed) } catch { throw Failure(Wire.error(error)) }
+        let result = await withCheckedContinuation { done in
+            executor.touch(key, ttl: ttl, as: caller) { done.resume(returning: $0) }
+        }
+        switch result {
+        case .success(let routes):
+            if key.kind == nil {
+                return Self.json(.object([("routes", .array(routes.map { Wire.route($0, for: caller.principal) }))]))
+            }
+            return Self.json(.object([("route", Wire.route(routes[0], for: caller.principal))]))
+        case .failure(let error):
+            throw Failure(Wire.error(error))
+        }
+    }
+
+    /// One page of routes: `{routes, next, revision}`.
+    func list(_ request: Request) throws -> Response {
+        let caller = try caller(request)
+        let parsed = try protocolRequest(.list, try Self.query(request, numbers: ["limit"]))
+        var query: RouteQuery
+        do { query = try executor.listQuery(parsed) } catch { throw Failure(Wire.error(error)) }
+        query.limit = min(query.limit ?? Self.pageSize, Self.pageSize)
+        let page = executor.list(query, as: caller)
+        return Self.json(.object([
+            ("routes", .array(page.routes.map { Wire.route($0, for: caller.principal) })),
+            ("next", page.next.map { .string($0) } ?? .null),
+            ("revision", .number(page.revision)),
+        ]))
+    }
+
+    /// The most routes in one page of `GET /routes`.
+    static let pageSize = 1000
+
+    /// The gateway's question: which route a raw Host or SNI value (or a key) goes to.
+    func lookup(_ request: Request) throws -> Response {
+        let caller = try caller(request)
+        let parameters = try Self.query(request, numbers: [])
+        let given = parameters.filter { ["host", "sni", "key"].contains($0.0) }
+        guard given.count == 1, parameters.count == 1, let value = given[0].1.stringValue else {
+            throw Failure(.badRequest, "lookup takes exactly one of ?host=, ?sni= or ?key=")
+        }
+        let query: RequestExecutor.LookupQuery = given[0].0 == "host" ? .host(value) : given[0].0 == "sni" ? .sni(value) : .key(value)
+        do {
+            switch try executor.lookup(query, as: caller) {
+            case .route(let found):
+                return Self.json(.object([("route", Wire.route(found.route, for: caller.principal)),
+                                          ("match", .string(found.match == .exact ? "exact" : "wildcard")),
+                                          ("via", .string(found.via))]))
+            case .tunnel(let info):
+                return Self.json(Wire.tunnel(info, for: caller.principal))
+            }
+        } catch {
+            throw Failure(Wire.error(error))
+        }
+    }
+
+    func batch(_ request: Request) async throws -> Response {
+        let caller = try caller(request)
+        let parsed = try protocolRequest(.batch, try await bodyObject(request))
+        guard case .array(let items)? = parsed.arguments["ops"] else { throw Failure(.badRequest, "batch needs ops") }
+        var operations: [RouterProtocol.Request] = []
+        for (index, item) in items.enumerated() {
+            switch RouterProtocol.Request.validate(item, allowed: ["add", "delete", "touch"]) {
+            case .success(let op) where op.id == nil && op.arguments["session"] == nil:
+                operations.append(op)
+            case .success:
+                throw Failure(.badRequest, "ops[\(index)]: operations in a batch carry no id and no session")
+            case .failure(let failure):
+                throw Failure(.badRequest, "ops[\(index)]: " + failure.error.message)
+            }
+        }
+        if parsed.bool("atomic") {
+            var typed: [BatchOperation] = []
+            for (index, op) in operations.enumerated() {
+                do { typed.append(try executor.batchOperation(op, session: 0)) } catch {
+                    throw Failure(.init(Wire.error(error).code, "ops[\(index)] (\(op.op)): \(error.description); nothing was applied"))
+                }
+            }
+            let result = await withCheckedContinuation { done in
+                executor.apply(typed, as: caller) { done.resume(returning: $0) }
+            }
+            switch result {
+            case .success(let outcomes):
+                return Self.json(.object([("results", .array(outcomes.map { Self.outcome($0, for: caller.principal) }))]))
+            case .failure(let failure):
+                var error = Wire.error(failure.error)
+                error.message = "ops[\(failure.index)] (\(operations[failure.index].op)): \(error.message); nothing was applied"
+                throw Failure(error)
+            }
+        }
+        var typed: [Result<BatchOperation, RouteError>] = []
+        for op in operations {
+            typed.append(Result { () throws(RouteError) in try executor.batchOperation(op, session: 0) })
+        }
+        let outcomes = await withCheckedContinuation { done in
+            executor.batch(typed, as: caller) { done.resume(returning: $0) }
+        }
+        return Self.json(.object([("results", .array(outcomes.map { outcome in
+            switch outcome {
+            case .success(let done):
+                return .object([("ok", .bool(true)), ("result", Self.outcome(done, for: caller.principal))])
+            case .failure(let error):
+                let e = Wire.error(error)
+                return .object([("ok", .bool(false)), ("error", .object([
+                    ("code", .string(e.code.rawValue)), ("message", .string(e.message)), ("details", e.details ?? .object([])),
+                ]))])
+            }
+        }))]))
+    }
+
+    static func outcome(_ outcome: BatchOutcome, for viewer: Principal) -> JSONValue {
+        switch outcome {
+        case .added(let result): return .object([("route", Wire.route(result.route, for: viewer))])
+        case .deleted(let removed): return .object([("deleted", .number(removed.count))])
+        case .touched(let routes): return .object([("routes", .array(routes.map { Wire.route($0, for: viewer) }))])
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The query parameters as protocol fields: `numbers` are sent as JSON numbers.
+    static func query(_ request: Request, numbers: Set<String>) throws(Failure) -> [(String, JSONValue)] {
+        var fields: [(String, JSONValue)] = []
+        for (name, value) in request.uri.queryParameters {
+            let name = String(name)
+            let text = String(value)
+            if numbers.contains(name) {
+                guard let n = Int(text) else { throw Failure(.badRequest, "\(name) must be a whole number, not '\(text.prefix(20))'") }
+                fields.append((name, .number(n)))
+            } else {
+                fields.append((name, .string(text)))
+            }
+        }
+        return fields
+    }
+
+    /// A key as a path segment (`*` and `:` are fine in a path; `/`, `%`, `?` and `#` are escaped).
+    static func pathEscaped(_ key: String) -> String {
+        var out = ""
+        for byte in key.utf8 {
+            switch byte {
+            case UInt8(ascii: "/"), UInt8(ascii: "%"), UInt8(ascii: "?"), UInt8(ascii: "#"), 0...0x20, 0x7F...:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded
+            default:
+                out.append(Character(UnicodeScalar(byte)))
+            }
+        }
+        return out
+    }
+}
+
+private extension String {
+    var leftPadded: String { count == 1 ? "0" + self : self }
+}

@@ -1,0 +1,150 @@
+import DomainRouter
+import Hummingbird
+import Logging
+import RouterProtocol
+import RouterServer
+import Synchronization
+
+/// The HTTP API (docs/http.md): the product document's REST endpoints in front of the same
+/// `RequestExecutor` as the Unix socket, so the same rules, error codes, audit lines and events.
+/// JSON in and out, with the protocol's field names and route object; every request carries
+/// `Authorization: Bearer TOKEN`, which names the principal it acts as.
+///
+/// `POST /routes`, `GET|DELETE /routes/{key}`, `POST /routes/{key}/touch`, `GET /routes`,
+/// `GET /lookup`, `POST /batch`.
+package final class HTTPAPI: Sendable {
+    let executor: RequestExecutor
+    let tokens: Mutex<HTTPTokens>
+    let logger: Logger
+    /// The largest request body accepted.
+    let maximumBody: Int
+
+    package init(executor: RequestExecutor, tokens: HTTPTokens, logger: Logger, maximumBody: Int) {
+        self.executor = executor
+        self.tokens = Mutex(tokens)
+        self.logger = logger
+        self.maximumBody = maximumBody
+    }
+
+    /// The router with every endpoint.
+    package func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let api = self
+        router.post("/routes") { request, _ in await api.respond { try await api.add(request) } }
+        router.get("/routes") { request, _ in await api.respond { try api.list(request) } }
+        router.get("/routes/:key") { request, context in
+            await api.respond { try api.get(request, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+        }
+        router.delete("/routes/:key") { request, context in
+            await api.respond { try await api.delete(request, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+        }
+        router.post("/routes/:key/touch") { request, context in
+            await api.respond { try await api.touch(request, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+        }
+        router.get("/lookup") { request, _ in await api.respond { try api.lookup(request) } }
+        router.post("/batch") { request, _ in await api.respond { try await api.batch(request) } }
+        return router
+    }
+
+    // MARK: Answers
+
+    /// A failure as the API answers it: the protocol's error object, under the status its code
+    /// maps to (docs/http.md).
+    struct Failure: Error {
+        var error: ProtocolError
+
+        init(_ error: ProtocolError) { self.error = error }
+        init(_ code: ErrorCode, _ message: String) { self.error = ProtocolError(code, message) }
+    }
+
+    static func status(for code: ErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .notFound: return .notFound
+        case .conflict: return .conflict
+        case .forbidden, .reserved: return .forbidden
+        case .invalidName, .outOfRange: return .unprocessableContent
+        case .tooLarge: return .contentTooLarge
+        case .compacted: return .gone
+        case .unavailable: return .serviceUnavailable
+        case .unauthorized: return .unauthorized
+        case .internal: return .internalServerError
+        default: return .badRequest
+        }
+    }
+
+    /// Runs an endpoint, turning its failure into the error response.
+    func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let failure as Failure {
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if failure.error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+            let object = JSONValue.object([("error", .object([
+                ("code", .string(failure.error.code.rawValue)), ("message", .string(failure.error.message)),
+                ("details", failure.error.details ?? .object([])),
+            ]))])
+            return Self.json(object, status: Self.status(for: failure.error.code), headers: headers)
+        } catch {
+            logger.error("HTTP API: \(error)")
+            return Self.json(.object([("error", .object([("code", .string("internal")), ("message", .string("\(error)")), ("details", .object([]))]))]),
+                             status: .internalServerError)
+        }
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [.contentType: "application/json"]) -> Response {
+        var writer = JSONWriter()
+        writer.write(value)
+        var bytes = writer.bytes
+        bytes.append(0x0A)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    // MARK: Who asks
+
+    /// The caller a request's bearer token names; `unauthorized` otherwise.
+    func caller(_ request: Request) throws(Failure) -> Caller {
+        guard let header = request.headers[.authorization] else {
+            throw Failure(.unauthorized, "no Authorization header: send Authorization: Bearer TOKEN")
+        }
+        let prefix = "Bearer "
+        guard header.hasPrefix(prefix) else {
+            throw Failure(.unauthorized, "the Authorization header is not a bearer token: send Authorization: Bearer TOKEN")
+        }
+        let token = header.utf8.dropFirst(prefix.utf8.count)
+        guard let principal = tokens.withLock({ $0.principal(for: token) }) else {
+            throw Failure(.unauthorized, "the bearer token is not valid (unknown, or revoked)")
+        }
+        var logger = self.logger
+        logger[metadataKey: "peer"] = "\(principal)"
+        logger[metadataKey: "via"] = "http"
+        return Caller(principal: principal, session: 0, logger: logger)
+    }
+
+    /// A path segment with its percent-escapes decoded (`%2A.foo.example.com` is
+    /// `*.foo.example.com`); a malformed escape is left as it is, for the key's parser to refuse.
+    static func percentDecoded(_ segment: String) -> String {
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return segment }
+        var bytes: [UInt8] = []
+        var input = Array(segment.utf8)[...]
+        while let byte = input.popFirst() {
+            if byte == UInt8(ascii: "%"), input.count >= 2,
+               let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                input = input.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Replaces the tokens (SIGHUP re-reads the file).
+    package func reload(_ fresh: HTTPTokens) {
+        tokens.withLock { $0 = fresh }
+    }
+}
+
+extension ErrorCode {
+    /// The HTTP API's refusal of a request without a valid bearer token (401).
+    static let unauthorized = ErrorCode(rawValue: "unauthorized")
+}

@@ -1,0 +1,151 @@
+import Foundation
+import RouterProtocol
+import RouterTestSupport
+import Testing
+
+/// The HTTP API of a real routerd, driven with curl.
+@Suite("HTTP API with curl", .serialized)
+struct HTTPAPITests {
+    static let curl = ["/usr/bin/curl", "/usr/local/bin/curl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    let alice = String(repeating: "a", count: 24)
+    let bob = String(repeating: "b", count: 24)
+    let ops = String(repeating: "c", count: 24)
+
+    /// A routerd with the API on a free port and tokens for alice, bob and an admin.
+    final class Server {
+        let routerd: RouterdProcess
+        let base: String
+        let tokens: String
+
+        init(tokens text: String) throws {
+            let dir = makeTemporaryDirectory("http-")
+            tokens = dir + "/tokens"
+            try text.write(toFile: tokens, atomically: false, encoding: .utf8)
+            chmod(tokens, 0o600)
+            let port = freeTCPPort()
+            base = "http://127.0.0.1:\(port)"
+            routerd = try RouterdProcess(["--domain", "example.com", "--log-level", "notice",
+                                          "--http", "127.0.0.1:\(port)", "--http-tokens", tokens])
+            #expect(eventually { (try? self.curl(["-s", "-o", "/dev/null", base + "/routes"]))?.status == 0 })
+        }
+
+        struct Reply {
+            var status: Int
+            var body: JSONValue
+            var headers: String
+        }
+
+        /// Runs curl; the status and body of the response.
+        func call(_ method: String, _ path: String, token: String?, body: String? = nil) throws -> Reply {
+            let dir = routerd.directory
+            var words = ["-s", "-D", dir + "/headers", "-X", method, base + path]
+            if let token { words += ["-H", "Authorization: Bearer \(token)"] }
+            if let body { words += ["-H", "Content-Type: application/json", "--data-binary", body] }
+            let result = try curl(words)
+            let headers = (try? String(contentsOfFile: dir + "/headers", encoding: .utf8)) ?? ""
+            let status = headers.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            let json = result.stdout.isEmpty ? JSONValue.null : try JSONParser.parse(result.stdout.trimmingCharacters(in: .newlines))
+            return Reply(status: status, body: json, headers: headers)
+        }
+
+        func curl(_ words: [String]) throws -> Finished {
+            try ChildProcess(HTTPAPITests.curl!, words, directory: routerd.directory).wait(timeout: 20)
+        }
+
+        func stop() throws -> Finished {
+            defer { try? FileManager.default.removeItem(atPath: (tokens as NSString).deletingLastPathComponent) }
+            return try routerd.stop()
+        }
+    }
+
+    var tokens: String { "alice \(alice)\nbob \(bob)\nops \(ops) admin\n" }
+
+    @Test(.enabled(if: curl != nil, "needs curl")) func addGetListLookupAndDeleteARoute() throws {
+        let s = try Server(tokens: tokens)
+        let added = try s.call("POST", "/routes", token: alice, body: #"{"key":"foo","tunnel":"t1","ttl":60,"labels":{"env":"dev"}}"#)
+        #expect(added.status == 201, "\(added)")
+        #expect(added.headers.lowercased().contains("location: /routes/foo.example.com"))
+        #expect(added.body["route"]?["owner"] == .string("alice"))
+        let got = try s.call("GET", "/routes/foo.example.com", token: alice)
+        #expect(got.status == 200 && got.body["route"]?["tunnel"] == .string("t1"))
+        let looked = try s.call("GET", "/lookup?host=FOO.Example.COM:8443", token: bob)
+        #expect(looked.status == 200 && looked.body["match"] == .string("exact"))
+        #expect(looked.body["route"]?["labels"] == .object([]), "another owner's labels are hidden")
+        let listed = try s.call("GET", "/routes?prefix=foo", token: alice)
+        #expect(listed.body["routes"]?[0]?["key"] == .string("foo.example.com"))
+        #expect(listed.body["next"] == .null)
+        let touched = try s.call("POST", "/routes/foo.example.com/touch", token: alice, body: #"{"ttl":120}"#)
+        #expect(touched.status == 200 && touched.body["route"]?["ttl"] == .number("120"), "\(touched)")
+        _ = try s.call("POST", "/routes", token: alice, body: #"{"key":"*.apps.example.com","tunnel":"t1"}"#)
+        let wildcard = try s.call("GET", "/routes/%2A.apps.example.com", token: alice)
+        #expect(wildcard.status == 200 && wildcard.body["via"] == .string("*.apps.example.com"), "\(wildcard)")
+        #expect(try s.call("GET", "/routes/*.apps.example.com", token: alice).status == 200)
+        let deleted = try s.call("DELETE", "/routes/foo.example.com", token: alice)
+        #expect(deleted.status == 200 && deleted.body["deleted"] == .number("1"))
+        #expect(try s.call("GET", "/routes/foo.example.com", token: alice).status == 404)
+        let log = try s.stop().stderr
+        #expect(log.contains("peer=alice") && log.contains("via=http") && log.contains("] add"), "audit lines: \(log)")
+    }
+
+    @Test(.enabled(if: curl != nil, "needs curl")) func refusalsCarryTheProtocolsCodesUnderHTTPStatuses() throws {
+        let s = try Server(tokens: tokens)
+        defer { _ = try? s.stop() }
+        #expect(try s.call("GET", "/routes", token: nil).status == 401)
+        #expect(try s.call("GET", "/routes", token: "x" + alice).status == 401)
+        _ = try s.call("POST", "/routes", token: alice, body: #"{"key":"taken","tunnel":"t1"}"#)
+        let conflict = try s.call("POST", "/routes", token: bob, body: #"{"key":"taken","tunnel":"t2"}"#)
+        #expect(conflict.status == 409 && conflict.body["error"]?["code"] == .string("conflict"))
+        let forbidden = try s.call("DELETE", "/routes/taken.example.com", token: bob)
+        #expect(forbidden.status == 403 && forbidden.body["error"]?["code"] == .string("forbidden"))
+        let invalid = try s.call("POST", "/routes", token: alice, body: #"{"key":"bad_name"}"#)
+        #expect(invalid.status == 422 && invalid.body["error"]?["code"] == .string("invalid_name"))
+        let typo = try s.call("POST", "/routes", token: alice, body: #"{"key":"x","tll":30}"#)
+        #expect(typo.status == 400 && typo.body["error"]?["message"]?.stringValue?.contains("'tll'") == true)
+        let session = try s.call("POST", "/routes", token: alice, body: #"{"key":"s","session":true}"#)
+        #expect(session.status == 400 && session.body["error"]?["message"]?.stringValue?.contains("ttl") == true)
+        let notJSON = try s.call("POST", "/routes", token: alice, body: "{nope")
+        #expect(notJSON.status == 400)
+        let admin = try s.call("DELETE", "/routes/taken.example.com", token: ops)
+        #expect(admin.status == 200, "an admin may delete another owner's route")
+    }
+
+    @Test(.enabled(if: curl != nil, "needs curl")) func anAtomicBatchAppliesAllOrNothing() throws {
+        let s = try Server(tokens: tokens)
+        defer { _ = try? s.stop() }
+        let failing = try s.call("POST", "/batch", token: alice,
+                                 body: #"{"atomic":true,"ops":[{"op":"add","key":"a","tunnel":"t"},{"op":"add","key":"bad_name"}]}"#)
+        #expect(failing.status == 422, "\(failing)")
+        #expect(failing.body["error"]?["message"]?.stringValue?.contains("nothing was applied") == true)
+        #expect(try s.call("GET", "/routes/a.example.com", token: alice).status == 404)
+        let ok = try s.call("POST", "/batch", token: alice, body: #"{"atomic":true,"ops":[{"op":"add","key":"a","tunnel":"t"},{"op":"add","key":"b","tunnel":"t"}]}"#)
+        #expect(ok.status == 200 && ok.body["results"]?[1]?["route"]?["key"] == .string("b.example.com"))
+    }
+
+    @Test(.enabled(if: curl != nil, "needs curl")) func aRevokedTokenStopsWorkingOnSIGHUP() throws {
+        let s = try Server(tokens: tokens)
+        defer { _ = try? s.stop() }
+        #expect(try s.call("GET", "/routes", token: bob).status == 200)
+        try "alice \(alice)\n".write(toFile: s.tokens, atomically: false, encoding: .utf8)
+        s.routerd.process.signal(SIGHUP)
+        #expect(eventually { (try? s.call("GET", "/routes", token: bob))?.status == 401 })
+        #expect(try s.call("GET", "/routes", token: alice).status == 200)
+    }
+
+    @Test func routerdRefusesATokenFileOthersMayReadOrAMalformedOne() throws {
+        let dir = makeTemporaryDirectory("http-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/tokens"
+        try "alice \(alice)\n".write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o640)
+        let open = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--http", "\(freeTCPPort())", "--http-tokens", path],
+                                    directory: dir).wait(timeout: 20)
+        #expect(open.status == 1 && open.stderr.contains("readable by group or others"), "\(open.stderr)")
+        try "alice\n".write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o600)
+        let malformed = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--http", "\(freeTCPPort())", "--http-tokens", path],
+                                         directory: dir).wait(timeout: 20)
+        #expect(malformed.status == 1 && malformed.stderr.contains("line 1"), "\(malformed.stderr)")
+        let noTokens = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--http", "8080"], directory: dir).wait(timeout: 20)
+        #expect(noTokens.status == 64 && noTokens.stderr.contains("--http-tokens"))
+    }
+}
