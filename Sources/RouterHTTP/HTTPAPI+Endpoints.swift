@@ -74,18 +74,7 @@ extension HTTPAPI {
 
     func get(_ request: Request, key text: String) throws -> Response {
         let caller = try caller(request)
-        do {
-            switch try executor.lookup(.key(text), as: caller) {
-            case .route(let found):
-                return Self.json(.object([("route", Wire.route(found.route, for: caller.principal)),
-                                          ("match", .string(found.match == .exact ? "exact" : "wildcard")),
-                                          ("via", .string(found.via))]))
-            case .tunnel(let info):
-                return Self.json(Wire.tunnel(info, for: caller.principal))
-            }
-        } catch {
-            throw Failure(Wire.error(error))
-        }
+        return try answer(.key(text), as: caller)
     }
 
     func delete(_ request: Request, key text: String) async throws -> Response {
@@ -147,6 +136,11 @@ extension HTTPAPI {
             throw Failure(.badRequest, "lookup takes exactly one of ?host=, ?sni= or ?key=")
         }
         let query: RequestExecutor.LookupQuery = given[0].0 == "host" ? .host(value) : given[0].0 == "sni" ? .sni(value) : .key(value)
+        return try answer(query, as: caller)
+    }
+
+    /// A lookup's answer: `{route, match, via}`, or `{tunnel, routes}` for a `uuid:` key.
+    func answer(_ query: RequestExecutor.LookupQuery, as caller: Caller) throws(Failure) -> Response {
         do {
             switch try executor.lookup(query, as: caller) {
             case .route(let found):
