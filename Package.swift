@@ -59,6 +59,7 @@ let package = Package(
                 "RouterServer", "RouterProtocol", "DomainRouter",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // A small RESP2 client on SwiftNIO (no Swift Redis client is reachable here): pipelining,

@@ -11,7 +11,7 @@ import Synchronization
 /// `Authorization: Bearer TOKEN`, which names the principal it acts as.
 ///
 /// `POST /routes`, `GET|DELETE /routes/{key}`, `POST /routes/{key}/touch`, `GET /routes`,
-/// `GET /lookup`, `POST /batch`.
+/// `GET /lookup`, `POST /batch`, `GET /watch`.
 package final class HTTPAPI: Sendable {
     let executor: RequestExecutor
     let tokens: Mutex<HTTPTokens>
@@ -43,6 +43,7 @@ package final class HTTPAPI: Sendable {
         }
         router.get("/lookup") { request, _ in await api.respond { try api.lookup(request) } }
         router.post("/batch") { request, _ in await api.respond { try await api.batch(request) } }
+        router.get("/watch") { request, _ in await api.respond { try api.watch(request) } }
         return router
     }
 

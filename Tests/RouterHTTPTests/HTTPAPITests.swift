@@ -131,6 +131,46 @@ struct HTTPAPITests {
         #expect(try s.call("GET", "/routes", token: alice).status == 200)
     }
 
+    /// curl reading a stream into a file until it is stopped.
+    func stream(_ s: Server, _ path: String, token: String, accept: String? = nil, lastEventID: String? = nil,
+                into directory: String) throws -> (ChildProcess, String) {
+        let out = directory + "/stream-\(UInt32.random(in: 0...UInt32.max))"
+        var words = ["-s", "-N", "-o", out, "-H", "Authorization: Bearer \(token)", s.base + path]
+        if let accept { words += ["-H", "Accept: \(accept)"] }
+        if let lastEventID { words += ["-H", "Last-Event-ID: \(lastEventID)"] }
+        return (try ChildProcess(HTTPAPITests.curl!, words, directory: directory), out)
+    }
+
+    func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    @Test(.enabled(if: curl != nil, "needs curl")) func watchStreamsServerSentEventsAndResumesAfterLastEventID() throws {
+        let s = try Server(tokens: tokens)
+        let dir = makeTemporaryDirectory("sse-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try s.call("POST", "/routes", token: alice, body: #"{"key":"one","tunnel":"t1"}"#)
+        let (sse, out) = try stream(s, "/watch?from_revision=1", token: alice, into: dir)
+        #expect(eventually { read(out).contains("event: sync") }, "\(read(out))")
+        _ = try s.call("POST", "/routes", token: alice, body: #"{"key":"two","tunnel":"t1"}"#)
+        _ = try s.call("POST", "/routes", token: bob, body: #"{"key":"bobs","tunnel":"t9"}"#)
+        #expect(eventually { read(out).contains("id: 2\nevent: add\ndata: {\"type\":\"add\",\"revision\":2,\"key\":\"two.example.com\"") }, "\(read(out))")
+        let text = read(out)
+        #expect(text.hasPrefix("id: 1\nevent: add\n"), "the replay comes first: \(text)")
+        #expect(!text.contains("bobs"), "a user's watch sees its own routes only")
+        let (resumed, resumedOut) = try stream(s, "/watch", token: alice, lastEventID: "1", into: dir)
+        #expect(eventually { read(resumedOut).contains("event: sync") })
+        #expect(read(resumedOut).hasPrefix("id: 2\n"), "resumes after the last event seen: \(read(resumedOut))")
+        let (ndjson, ndjsonOut) = try stream(s, "/watch", token: ops, accept: "application/x-ndjson", into: dir)
+        #expect(eventually { read(ndjsonOut).contains(#"{"event":{"type":"sync","revision":3}}"#) }, "\(read(ndjsonOut))")
+        let gone = try s.call("GET", "/watch?from_revision=99", token: alice)
+        #expect(gone.status == 422 && gone.body["error"]?["code"] == .string("out_of_range"), "\(gone)")
+        // Shutdown ends every stream with unavailable and routerd still exits at once.
+        let finished = try s.stop()
+        #expect(finished.status == 0)
+        for child in [sse, resumed, ndjson] { child.wait(timeout: 10) }
+        #expect(read(out).contains("event: error\ndata: {\"code\":\"unavailable\""), "\(read(out))")
+        #expect(read(ndjsonOut).contains(#"{"error":{"code":"unavailable""#))
+    }
+
     @Test func routerdRefusesATokenFileOthersMayReadOrAMalformedOne() throws {
         let dir = makeTemporaryDirectory("http-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
