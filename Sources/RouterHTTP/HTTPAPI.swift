@@ -30,6 +30,8 @@ package final class HTTPAPI: Sendable {
     package func router() -> Router<BasicRequestContext> {
         let router = Router()
         let api = self
+        router.addMiddleware { JSONErrorMiddleware() }
+        router.get("/healthz") { _, _ in HTTPAPI.json(.object([("status", .string("serving"))])) }
         router.post("/routes") { request, _ in await api.respond { try await api.add(request) } }
         router.get("/routes") { request, _ in await api.respond { try api.list(request) } }
         router.get("/routes/:key") { request, context in
@@ -44,6 +46,21 @@ package final class HTTPAPI: Sendable {
         router.get("/lookup") { request, _ in await api.respond { try api.lookup(request) } }
         router.post("/batch") { request, _ in await api.respond { try await api.batch(request) } }
         router.get("/watch") { request, _ in await api.respond { try api.watch(request) } }
+        // A known path with a method it does not take: 405, naming the ones it does.
+        let paths: [(String, [HTTPRequest.Method])] = [
+            ("/routes", [.get, .post]), ("/routes/:key", [.get, .delete]), ("/routes/:key/touch", [.post]),
+            ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/healthz", [.get]),
+        ]
+        for (path, allowed) in paths {
+            for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { _, _ in
+                    var headers: HTTPFields = [.contentType: "application/json"]
+                    headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+                    return HTTPAPI.json(HTTPAPI.errorObject(ProtocolError(.badRequest, "\(path) takes \(headers[.allow]!), not \(method.rawValue)")),
+                                        status: .methodNotAllowed, headers: headers)
+                }
+            }
+        }
         return router
     }
 
@@ -80,16 +97,21 @@ package final class HTTPAPI: Sendable {
         } catch let failure as Failure {
             var headers: HTTPFields = [.contentType: "application/json"]
             if failure.error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-            let object = JSONValue.object([("error", .object([
-                ("code", .string(failure.error.code.rawValue)), ("message", .string(failure.error.message)),
-                ("details", failure.error.details ?? .object([])),
-            ]))])
-            return Self.json(object, status: Self.status(for: failure.error.code), headers: headers)
+            if failure.error.code == .unavailable { headers[.retryAfter] = "1" }
+            return Self.json(Self.errorObject(failure.error), status: Self.status(for: failure.error.code), headers: headers)
         } catch {
             logger.error("HTTP API: \(error)")
             return Self.json(.object([("error", .object([("code", .string("internal")), ("message", .string("\(error)")), ("details", .object([]))]))]),
                              status: .internalServerError)
         }
+    }
+
+    /// `{"error":{code,message,details}}`.
+    static func errorObject(_ error: ProtocolError) -> JSONValue {
+        .object([("error", .object([
+            ("code", .string(error.code.rawValue)), ("message", .string(error.message)),
+            ("details", error.details ?? .object([])),
+        ]))])
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [.contentType: "application/json"]) -> Response {
@@ -148,4 +170,20 @@ package final class HTTPAPI: Sendable {
 extension ErrorCode {
     /// The HTTP API's refusal of a request without a valid bearer token (401).
     static let unauthorized = ErrorCode(rawValue: "unauthorized")
+}
+
+/// Renders the framework's own refusals (an unknown path, a body it cannot read) as the API's
+/// JSON error body.
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            let code: ErrorCode = error.status == .notFound ? .notFound : error.status == .contentTooLarge ? .tooLarge : .badRequest
+            let message = error.status == .notFound ? "no such endpoint: \(request.method.rawValue) \(request.uri.path) (see docs/http.md)" : (error.body ?? "\(error.status)")
+            return HTTPAPI.json(HTTPAPI.errorObject(ProtocolError(code, message)), status: error.status)
+        }
+    }
 }

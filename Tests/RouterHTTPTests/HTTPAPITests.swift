@@ -109,6 +109,18 @@ struct HTTPAPITests {
         #expect(admin.status == 200, "an admin may delete another owner's route")
     }
 
+    @Test(.enabled(if: curl != nil, "needs curl")) func unknownPathsWrongMethodsAndHealthAnswerInJSON() throws {
+        let s = try Server(tokens: tokens)
+        defer { _ = try? s.stop() }
+        let health = try s.call("GET", "/healthz", token: nil)
+        #expect(health.status == 200 && health.body["status"] == .string("serving"), "open without a token: \(health)")
+        let unknown = try s.call("GET", "/nowhere", token: alice)
+        #expect(unknown.status == 404 && unknown.body["error"]?["code"] == .string("not_found"), "\(unknown)")
+        let wrong = try s.call("PUT", "/routes", token: alice, body: "{}")
+        #expect(wrong.status == 405 && wrong.headers.lowercased().contains("allow: get, post"), "\(wrong)")
+        #expect(wrong.body["error"]?["message"]?.stringValue?.contains("/routes takes GET, POST") == true)
+    }
+
     @Test(.enabled(if: curl != nil, "needs curl")) func anAtomicBatchAppliesAllOrNothing() throws {
         let s = try Server(tokens: tokens)
         defer { _ = try? s.stop() }
