@@ -109,12 +109,17 @@ extension HTTPAPI {
         }
     }
 
-    /// One page of routes: `{routes, next, revision}`.
+    /// One page of routes: `{routes, next, revision}`; with `Accept: application/x-ndjson`, every
+    /// matching route (up to `limit`) as one line each, a page at a time, so that memory stays
+    /// flat for a million routes.
     func list(_ request: Request) throws -> Response {
         let caller = try caller(request)
         let parsed = try protocolRequest(.list, try Self.query(request, numbers: ["limit"]))
         var query: RouteQuery
         do { query = try executor.listQuery(parsed) } catch { throw Failure(Wire.error(error)) }
+        if request.headers[.accept]?.contains("application/x-ndjson") == true {
+            return streamList(query, as: caller)
+        }
         query.limit = min(query.limit ?? Self.pageSize, Self.pageSize)
         let page = executor.list(query, as: caller)
         return Self.json(.object([
@@ -122,6 +127,32 @@ extension HTTPAPI {
             ("next", page.next.map { .string($0) } ?? .null),
             ("revision", .number(page.revision)),
         ]))
+    }
+
+    func streamList(_ query: RouteQuery, as caller: Caller) -> Response {
+        let executor = self.executor
+        let body = ResponseBody { writer in
+            var query = query
+            var remaining = query.limit
+            while remaining.map({ $0 > 0 }) ?? true {
+                query.limit = min(remaining ?? Self.pageSize, Self.pageSize)
+                let page = executor.list(query, as: caller)
+                var lines: [UInt8] = []
+                lines.reserveCapacity(page.routes.count * 400)
+                for route in page.routes {
+                    var w = JSONWriter()
+                    w.write(.object([("route", Wire.route(route, for: caller.principal))]))
+                    lines += w.bytes
+                    lines.append(0x0A)
+                }
+                if !lines.isEmpty { try await writer.write(ByteBuffer(bytes: lines)) }
+                remaining = remaining.map { $0 - page.routes.count }
+                guard let next = page.next else { break }
+                query.after = next
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
     }
 
     /// The most routes in one page of `GET /routes`.

@@ -183,6 +183,34 @@ struct HTTPAPITests {
         #expect(read(ndjsonOut).contains(#"{"error":{"code":"unavailable""#))
     }
 
+    @Test(.enabled(if: curl != nil, "needs curl")) func aLargeNDJSONListStreamsWithFlatMemory() throws {
+        let s = try Server(tokens: tokens)
+        defer { _ = try? s.stop() }
+        let count = 50_000
+        let loader = try LineClient(path: s.routerd.socket)
+        var lines: [UInt8] = []
+        for i in 0..<count { lines += Array(#"{"op":"add","key":"n\#(i)","tunnel":"bulk","owner":"alice"}"#.utf8) + [0x0A] }
+        try loader.sendRaw(lines)
+        for _ in 0..<count { _ = try loader.readLine(timeout: 60) }
+        func resident() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(s.routerd.process.pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
+        }
+        let before = resident()
+        let out = s.routerd.directory + "/list.ndjson"
+        let listed = try ChildProcess(HTTPAPITests.curl!, ["-s", "-o", out, "-H", "Authorization: Bearer \(alice)", "-H", "Accept: application/x-ndjson", s.base + "/routes"],
+                                      directory: s.routerd.directory).wait(timeout: 120)
+        #expect(listed.status == 0)
+        let after = resident()
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let routeLines = text.split(separator: "\n")
+        #expect(routeLines.count == count, "every route, one a line")
+        #expect(routeLines.first?.hasPrefix(#"{"route":{"key":"n0.example.com""#) == true)
+        // A page at a time: the daemon never holds the whole answer, which would grow it by more.
+        #expect(after - before < text.utf8.count / 2, "RSS grew by \(after - before) bytes for a \(text.utf8.count)-byte answer")
+    }
+
     @Test func routerdRefusesATokenFileOthersMayReadOrAMalformedOne() throws {
         let dir = makeTemporaryDirectory("http-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
