@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Plain-C face over ICU (UTS #46 IDNA and UTS #39 spoof checks); see PLATFORM-NOTES.
@@ -89,6 +90,9 @@ let package = Package(
                 "RouterServer",
                 "RouterHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "DomainRouter",
                 "RouterProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -4,15 +4,15 @@
 #   scripts/install-packages.sh test    the build's, plus socat and tmux (tests run clients as separate
 #                                       processes and drive the shell through a terminal) and man-db
 #                                       (a test reads the man pages with man -l), redis-server (the
-#                                       shared store's tests start servers of their own) and curl
-#                                       (the HTTP API's tests)
+#                                       shared store's tests start servers of their own), curl and
+#                                       openssl (the HTTP API's tests, HTTPS with a test certificate)
 # Runs apt-get through sudo when not root. Needs a Debian-like system with apt-get.
 set -euo pipefail
 
 packages=(libicu-dev libreadline-dev)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(socat tmux man-db redis-server curl) ;;
+  test) packages+=(socat tmux man-db redis-server curl openssl) ;;
   *) echo "usage: $0 build|test" >&2; exit 64 ;;
 esac
 

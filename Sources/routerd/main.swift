@@ -2,6 +2,9 @@ import ArgumentParser
 import Dispatch
 import DomainRouter
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import RouterHTTP
 import RouterProtocol
@@ -133,6 +136,12 @@ struct Routerd: AsyncParsableCommand {
     @Option(name: .customLong("http-tokens"), help: ArgumentHelp("The HTTP API's bearer tokens: one a line, PRINCIPAL TOKEN [admin]; # comments. Not readable by group or others. SIGHUP reads it again.", valueName: "file"))
     var httpTokens: String?
 
+    @Option(name: .customLong("http-tls-cert"), help: ArgumentHelp("Serve the HTTP API over TLS (HTTPS) with this certificate chain (PEM). Needs --http-tls-key.", valueName: "pem"))
+    var httpTLSCert: String?
+
+    @Option(name: .customLong("http-tls-key"), help: ArgumentHelp("The TLS certificate's private key (PEM).", valueName: "pem"))
+    var httpTLSKey: String?
+
     /// `--http` as a host and port, or nil when it does not parse.
     var httpAddress: (host: String, port: Int)? {
         guard let http else { return nil }
@@ -170,8 +179,11 @@ struct Routerd: AsyncParsableCommand {
         if http != nil {
             guard httpAddress != nil else { throw ValidationError("--http '\(http!)' is not [host:]port, such as 8080 or 0.0.0.0:8080") }
             guard httpTokens != nil else { throw ValidationError("--http needs --http-tokens FILE: the API takes only bearer tokens") }
-        } else if httpTokens != nil {
-            throw ValidationError("--http-tokens goes with --http")
+        } else if httpTokens != nil || httpTLSCert != nil || httpTLSKey != nil {
+            throw ValidationError("--http-tokens, --http-tls-cert and --http-tls-key go with --http")
+        }
+        guard (httpTLSCert == nil) == (httpTLSKey == nil) else {
+            throw ValidationError("--http-tls-cert and --http-tls-key go together")
         }
         guard let bytes = watcherBufferByteCount, bytes >= 64 * 1024 else {
             throw ValidationError("--watcher-buffer-bytes '\(watcherBufferBytes)' is not a size of at least 64k, such as 32m")
@@ -235,13 +247,25 @@ struct Routerd: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine)
-            if !["127.0.0.1", "::1", "localhost"].contains(host) {
-                logger.warning("the HTTP API listens on \(host):\(port) without TLS: tokens and routes cross the network in the clear")
+            var server: HTTPServerBuilder = .http1()
+            if let httpTLSCert, let httpTLSKey {
+                do {
+                    let chain = try NIOSSLCertificate.fromPEMFile(httpTLSCert)
+                    let key = try NIOSSLPrivateKey(file: httpTLSKey, format: .pem)
+                    let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+                    server = try .tls(.http1(), tlsConfiguration: tls)
+                } catch {
+                    fputs("routerd: cannot use --http-tls-cert \(httpTLSCert) and --http-tls-key \(httpTLSKey): \(error)\n", stderr)
+                    throw ExitCode(1)
+                }
+            } else if !["127.0.0.1", "::1", "localhost"].contains(host) {
+                logger.warning("the HTTP API listens on \(host):\(port) without TLS: tokens and routes cross the network in the clear (--http-tls-cert, --http-tls-key)")
             }
             var httpLogger = logger
             httpLogger.logLevel = max(level, .notice)
             services.append(.init(service: Application(
                 router: api.router(),
+                server: server,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "routerd"),
                 logger: httpLogger)))
             reloader = TokenReloader(api: api, path: httpTokens, logger: logger)

@@ -211,6 +211,40 @@ struct HTTPAPITests {
         #expect(after - before < text.utf8.count / 2, "RSS grew by \(after - before) bytes for a \(text.utf8.count)-byte answer")
     }
 
+    static let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: curl != nil && openssl != nil, "needs curl and openssl"))
+    func theAPIServesHTTPSWithACertificateAndKey() throws {
+        let dir = makeTemporaryDirectory("tls-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let made = try ChildProcess(Self.openssl!, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                                                    "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-subj", "/CN=localhost",
+                                                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], directory: dir).wait()
+        #expect(made.status == 0, "\(made.stderr)")
+        try "alice \(alice)\n".write(toFile: dir + "/tokens", atomically: false, encoding: .utf8)
+        chmod(dir + "/tokens", 0o600)
+        let port = freeTCPPort()
+        let routerd = try RouterdProcess(["--domain", "example.com", "--http", "127.0.0.1:\(port)", "--http-tokens", dir + "/tokens",
+                                          "--http-tls-cert", dir + "/cert.pem", "--http-tls-key", dir + "/key.pem"])
+        defer { _ = try? routerd.stop() }
+        let url = "https://127.0.0.1:\(port)"
+        var answer = Finished(status: -1, stdout: "", stderr: "")
+        #expect(eventually {
+            answer = (try? ChildProcess(Self.curl!, ["-s", "--cacert", dir + "/cert.pem", "-H", "Authorization: Bearer \(alice)",
+                                                     "-X", "POST", url + "/routes", "-d", #"{"key":"secure","tunnel":"t1"}"#],
+                                        directory: dir).wait(timeout: 20)) ?? answer
+            return answer.status == 0 && answer.stdout.contains("secure.example.com")
+        }, "\(answer)")
+        let untrusted = try ChildProcess(Self.curl!, ["-s", url + "/healthz"], directory: dir).wait(timeout: 20)
+        #expect(untrusted.status != 0, "a client that does not trust the certificate is refused")
+        let plain = try ChildProcess(Self.curl!, ["-s", "http://127.0.0.1:\(port)/healthz"], directory: dir).wait(timeout: 20)
+        #expect(!plain.stdout.contains("serving"), "plain HTTP is not served on the TLS port")
+        let missing = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/other.sock", "--http", "\(freeTCPPort())",
+                                                                        "--http-tokens", dir + "/tokens", "--http-tls-cert", dir + "/none.pem",
+                                                                        "--http-tls-key", dir + "/key.pem"], directory: dir).wait(timeout: 20)
+        #expect(missing.status == 1 && missing.stderr.contains("--http-tls-cert"), "\(missing.stderr)")
+    }
+
     @Test func routerdRefusesATokenFileOthersMayReadOrAMalformedOne() throws {
         let dir = makeTemporaryDirectory("http-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
