@@ -18,12 +18,16 @@ package final class HTTPAPI: Sendable {
     let logger: Logger
     /// The largest request body accepted.
     let maximumBody: Int
+    /// The daemon's socket connections and watchers now, for `/metrics`.
+    let counts: @Sendable () -> (connections: Int, watchers: Int)
 
-    package init(executor: RequestExecutor, tokens: HTTPTokens, logger: Logger, maximumBody: Int) {
+    package init(executor: RequestExecutor, tokens: HTTPTokens, logger: Logger, maximumBody: Int,
+                 counts: @escaping @Sendable () -> (connections: Int, watchers: Int) = { (0, 0) }) {
         self.executor = executor
         self.tokens = Mutex(tokens)
         self.logger = logger
         self.maximumBody = maximumBody
+        self.counts = counts
     }
 
     /// The router with every endpoint.
@@ -32,6 +36,11 @@ package final class HTTPAPI: Sendable {
         let api = self
         router.addMiddleware { JSONErrorMiddleware() }
         router.get("/healthz") { _, _ in HTTPAPI.json(.object([("status", .string("serving"))])) }
+        router.get("/metrics") { _, _ in
+            let (connections, watchers) = api.counts()
+            let text = api.executor.metrics.exposition(stats: api.executor.stats(), watchers: watchers, connections: connections)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+        }
         router.post("/routes") { request, _ in await api.respond { try await api.add(request) } }
         router.get("/routes") { request, _ in await api.respond { try api.list(request) } }
         router.get("/routes/:key") { request, context in
@@ -49,7 +58,7 @@ package final class HTTPAPI: Sendable {
         // A known path with a method it does not take: 405, naming the ones it does.
         let paths: [(String, [HTTPRequest.Method])] = [
             ("/routes", [.get, .post]), ("/routes/:key", [.get, .delete]), ("/routes/:key/touch", [.post]),
-            ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/healthz", [.get]),
+            ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/healthz", [.get]), ("/metrics", [.get]),
         ]
         for (path, allowed) in paths {
             for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where !allowed.contains(method) {
@@ -140,7 +149,7 @@ package final class HTTPAPI: Sendable {
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(principal)"
         logger[metadataKey: "via"] = "http"
-        return Caller(principal: principal, session: 0, logger: logger)
+        return Caller(principal: principal, session: 0, logger: logger, transport: .http)
     }
 
     /// A path segment with its percent-escapes decoded (`%2A.foo.example.com` is

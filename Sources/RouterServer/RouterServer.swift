@@ -229,7 +229,8 @@ public final class RouterServer: Service, Sendable {
     func watcherStarted() { state.withLock { $0.watchers += 1 } }
     func watcherEnded() { state.withLock { $0.watchers -= 1 } }
 
-    var counts: (connections: Int, watchers: Int) {
+    /// Open socket connections and watches streaming on them.
+    package var counts: (connections: Int, watchers: Int) {
         state.withLock { ($0.connections.count, $0.watchers) }
     }
 

@@ -246,7 +246,8 @@ struct Routerd: AsyncParsableCommand {
                 fputs("routerd: \(error)\n", stderr)
                 throw ExitCode(1)
             }
-            let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine)
+            let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine,
+                              counts: { [server] in server.counts })
             var server: HTTPServerBuilder = .http1()
             if let httpTLSCert, let httpTLSKey {
                 do {

@@ -121,6 +121,25 @@ struct HTTPAPITests {
         #expect(wrong.body["error"]?["message"]?.stringValue?.contains("/routes takes GET, POST") == true)
     }
 
+    @Test(.enabled(if: curl != nil, "needs curl")) func metricsCountOperationsByCodeAndTransport() throws {
+        let s = try Server(tokens: tokens)
+        defer { _ = try? s.stop() }
+        _ = try s.call("POST", "/routes", token: alice, body: #"{"key":"m1","tunnel":"t1"}"#)
+        _ = try s.call("POST", "/routes", token: bob, body: #"{"key":"m1","tunnel":"t2"}"#)
+        _ = try s.call("GET", "/lookup?host=m1.example.com", token: bob)
+        let socket = try LineClient(path: s.routerd.socket)
+        #expect(try socket.request(#"{"op":"add","key":"m2","tunnel":"t3"}"#).ok)
+        let text = try s.curl(["-s", s.base + "/metrics"]).stdout
+        #expect(text.contains(#"router_operations_total{op="add",code="ok",transport="http"} 1"#), "\(text.prefix(2000))")
+        #expect(text.contains(#"router_operations_total{op="add",code="conflict",transport="http"} 1"#))
+        #expect(text.contains(#"router_operations_total{op="add",code="ok",transport="socket"} 1"#))
+        #expect(text.contains(#"router_operations_total{op="lookup",code="ok",transport="http"} 1"#))
+        #expect(text.contains(#"router_routes{kind="host"} 2"#))
+        #expect(text.contains("router_revision 2"))
+        #expect(text.contains("router_lookup_duration_seconds_count 1"))
+        #expect(text.contains("router_connections{transport=\"socket\"} 1"))
+    }
+
     @Test(.enabled(if: curl != nil, "needs curl")) func anAtomicBatchAppliesAllOrNothing() throws {
         let s = try Server(tokens: tokens)
         defer { _ = try? s.stop() }

@@ -9,14 +9,17 @@ package struct Caller: Sendable {
     /// The session (a socket connection's id); 0 for a front end without sessions.
     package var session: UInt64
     package var logger: Logger
+    /// The front end it came through, for the metrics.
+    package var transport: RouterMetrics.Transport
     /// Whether change lines (notice) reach the log: decided once per caller, since building
     /// their metadata for a logger that drops them cost more than the add's reply.
     package let auditsChanges: Bool
 
-    package init(principal: Principal, session: UInt64, logger: Logger) {
+    package init(principal: Principal, session: UInt64, logger: Logger, transport: RouterMetrics.Transport = .socket) {
         self.principal = principal
         self.session = session
         self.logger = logger
+        self.transport = transport
         auditsChanges = logger.logLevel <= .notice
     }
 }

@@ -35,6 +35,7 @@ extension RequestExecutor {
     /// failure (its index and error).
     package func apply(_ operations: [BatchOperation], as caller: Caller,
                        completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
+        let metrics = self.metrics
         store.apply(operations, as: caller.principal) { result in
             switch result {
             case .success(let outcomes):
@@ -45,8 +46,10 @@ extension RequestExecutor {
                     case .touched: break
                     }
                 }
+                metrics.count(.batch, code: "ok", transport: caller.transport)
             case .failure(let failure):
                 Self.logRefusal(code: failure.error.code.rawValue, message: failure.error.description, op: "batch", caller)
+                metrics.count(.batch, code: failure.error.code.rawValue, transport: caller.transport)
             }
             completion(result)
         }

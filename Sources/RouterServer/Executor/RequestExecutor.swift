@@ -11,10 +11,13 @@ package final class RequestExecutor: Sendable {
     package let store: any RouteStore
     /// The daemon instance's id: revisions of another instance mean nothing here.
     package let instance: String
+    /// What the operations count and time.
+    package let metrics: RouterMetrics
 
-    package init(store: any RouteStore, instance: String) {
+    package init(store: any RouteStore, instance: String, metrics: RouterMetrics = RouterMetrics()) {
         self.store = store
         self.instance = instance
+        self.metrics = metrics
     }
 
     /// The in-memory table every read goes to.
@@ -25,11 +28,16 @@ package final class RequestExecutor: Sendable {
     /// Adds routes in order, each on its own; completes with one result each (on any thread).
     package func add(_ requests: [AddRequest], as caller: Caller,
                      completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
+        let metrics = self.metrics
         store.add(requests, as: caller.principal) { results in
             for result in results {
                 switch result {
-                case .success(let added): Self.logAdd(added, caller)
-                case .failure(let error): Self.logRefusal(code: error.code.rawValue, message: error.description, op: "add", caller)
+                case .success(let added):
+                    Self.logAdd(added, caller)
+                    metrics.count(.add, code: "ok", transport: caller.transport)
+                case .failure(let error):
+                    Self.logRefusal(code: error.code.rawValue, message: error.description, op: "add", caller)
+                    metrics.count(.add, code: error.code.rawValue, transport: caller.transport)
                 }
             }
             completion(results)
@@ -39,8 +47,10 @@ package final class RequestExecutor: Sendable {
     /// Deletes one route, or every route of a tunnel; completes with what went.
     package func delete(_ key: RouteKey, as caller: Caller,
                         completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        let metrics = self.metrics
         store.delete(key, as: caller.principal) { result in
             Self.log(result, op: "delete", caller) { Self.logDelete($0, caller) }
+            metrics.count(.delete, result, caller)
             completion(result)
         }
     }
@@ -48,8 +58,10 @@ package final class RequestExecutor: Sendable {
     /// Renews a route's (or a tunnel's routes') expiry; completes with the routes renewed.
     package func touch(_ key: RouteKey, ttl: Duration?, as caller: Caller,
                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        let metrics = self.metrics
         store.touch(key, ttl: ttl, as: caller.principal) { result in
             Self.log(result, op: "touch", caller) { _ in }
+            metrics.count(.touch, result, caller)
             completion(result)
         }
     }
@@ -70,19 +82,28 @@ package final class RequestExecutor: Sendable {
     }
 
     package func lookup(_ query: LookupQuery, as caller: Caller) throws(RouteError) -> LookupAnswer {
+        let started = ContinuousClock.now
+        defer { metrics.lookupTook(ContinuousClock.now - started) }
         do {
+            let answer: LookupAnswer
             switch query {
             case .host(let value):
-                return .route(try table.resolve(host: value, source: .hostHeader))
+                answer = .route(try table.resolve(host: value, source: .hostHeader))
             case .sni(let value):
-                return .route(try table.resolve(host: value, source: .sni))
+                answer = .route(try table.resolve(host: value, source: .sni))
             case .key(let text):
                 let key = try table.key(text)
-                if case .tunnel(let tunnel) = key { return .tunnel(try table.tunnel(tunnel)) }
-                return .route(try table.lookup(key: key))
+                if case .tunnel(let tunnel) = key {
+                    answer = .tunnel(try table.tunnel(tunnel))
+                } else {
+                    answer = .route(try table.lookup(key: key))
+                }
             }
+            metrics.count(.lookup, code: "ok", transport: caller.transport)
+            return answer
         } catch {
             Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
+            metrics.count(.lookup, code: error.code.rawValue, transport: caller.transport)
             throw error
         }
     }
@@ -122,6 +143,7 @@ package final class RequestExecutor: Sendable {
     /// same words as the executor's own.
     package func refused(code: String, message: String, op: String?, as caller: Caller) {
         Self.logRefusal(code: code, message: message, op: op, caller)
+        if let op = op.flatMap(Operation.init(rawValue:)) { metrics.count(op, code: code, transport: caller.transport) }
     }
 
     static func logRefusal(code: String, message: String, op: String?, _ caller: Caller) {

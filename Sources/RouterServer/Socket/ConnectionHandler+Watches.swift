@@ -94,6 +94,7 @@ extension ConnectionHandler {
             write(Reply.failure(watchID, failure))
         }
         backlog.check?.cancel()
+        executor.metrics.slowConsumerCut()
         logger.notice("slow consumer disconnected", metadata: ["backlog_events": "\(backlog.events + backlog.unsentEvents)"])
         // Closed at once, like Redis's output buffer limits: the socket takes what it has room
         // for (the slow_consumer lines last, if there is room), and the queued backlog is freed
