@@ -30,16 +30,18 @@ package final class RequestExecutor: Sendable {
                      completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
         let metrics = self.metrics
         store.add(requests, as: caller.principal) { results in
+            var added = 0
             for result in results {
                 switch result {
-                case .success(let added):
-                    Self.logAdd(added, caller)
-                    metrics.count(.add, code: "ok", transport: caller.transport)
+                case .success(let done):
+                    Self.logAdd(done, caller)
+                    added += 1
                 case .failure(let error):
                     Self.logRefusal(code: error.code.rawValue, message: error.description, op: "add", caller)
                     metrics.count(.add, code: error.code.rawValue, transport: caller.transport)
                 }
             }
+            metrics.count(.add, code: "ok", transport: caller.transport, times: added)
             completion(results)
         }
     }
@@ -81,29 +83,71 @@ package final class RequestExecutor: Sendable {
         case tunnel(TunnelInfo)
     }
 
+    /// Answers a lookup, counted and timed in the metrics.
     package func lookup(_ query: LookupQuery, as caller: Caller) throws(RouteError) -> LookupAnswer {
         let started = ContinuousClock.now
         defer { metrics.lookupTook(ContinuousClock.now - started) }
         do {
-            let answer: LookupAnswer
-            switch query {
-            case .host(let value):
-                answer = .route(try table.resolve(host: value, source: .hostHeader))
-            case .sni(let value):
-                answer = .route(try table.resolve(host: value, source: .sni))
-            case .key(let text):
-                let key = try table.key(text)
-                if case .tunnel(let tunnel) = key {
-                    answer = .tunnel(try table.tunnel(tunnel))
-                } else {
-                    answer = .route(try table.lookup(key: key))
-                }
-            }
+            let answer = try resolve(query, as: caller)
             metrics.count(.lookup, code: "ok", transport: caller.transport)
             return answer
         } catch {
-            Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
             metrics.count(.lookup, code: error.code.rawValue, transport: caller.transport)
+            throw error
+        }
+    }
+
+    /// Answers a lookup counted into `tally` (flushed by the caller) and timed one in
+    /// `LookupTally.sampling`: the socket's hot path.
+    package func lookup(_ query: LookupQuery, as caller: Caller, tally: inout RouterMetrics.LookupTally) throws(RouteError) -> LookupAnswer {
+        tally.seen &+= 1
+        tally.pending &+= 1
+        let timed = tally.seen % RouterMetrics.LookupTally.sampling == 0
+        let started = timed ? ContinuousClock.now : nil
+        defer { if let started { metrics.lookupTook(ContinuousClock.now - started) } }
+        do {
+            let answer = try resolve(query, as: caller)
+            tally.byCode[0] &+= 1
+            return answer
+        } catch {
+            tally.byCode[metrics.index(of: error.code.rawValue)] &+= 1
+            throw error
+        }
+    }
+
+    /// The route a raw Host header value (`sni`: an SNI name) goes to, counted into `tally`:
+    /// the gateway's question on the socket's hot path, without the tunnel case's wrapping.
+    package func route(forHost value: String, sni: Bool, as caller: Caller, tally: inout RouterMetrics.LookupTally) throws(RouteError) -> LookupResult {
+        tally.seen &+= 1
+        tally.pending &+= 1
+        let timed = tally.seen % RouterMetrics.LookupTally.sampling == 0
+        let started = timed ? ContinuousClock.now : nil
+        defer { if let started { metrics.lookupTook(ContinuousClock.now - started) } }
+        do {
+            let result = try table.resolve(host: value, source: sni ? .sni : .hostHeader)
+            tally.byCode[0] &+= 1
+            return result
+        } catch {
+            Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
+            tally.byCode[metrics.index(of: error.code.rawValue)] &+= 1
+            throw error
+        }
+    }
+
+    private func resolve(_ query: LookupQuery, as caller: Caller) throws(RouteError) -> LookupAnswer {
+        do {
+            switch query {
+            case .host(let value):
+                return .route(try table.resolve(host: value, source: .hostHeader))
+            case .sni(let value):
+                return .route(try table.resolve(host: value, source: .sni))
+            case .key(let text):
+                let key = try table.key(text)
+                if case .tunnel(let tunnel) = key { return .tunnel(try table.tunnel(tunnel)) }
+                return .route(try table.lookup(key: key))
+            }
+        } catch {
+            Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
             throw error
         }
     }

@@ -65,14 +65,44 @@ package final class RouterMetrics: Sendable {
                                          labels: [("transport", "socket")])
     }
 
-    /// Counts one answered operation.
-    package func count(_ op: Operation, code: String, transport: Transport) {
+    /// Counts answered operations (one, unless `times` says more).
+    package func count(_ op: Operation, code: String, transport: Transport, times: Int = 1) {
+        guard times > 0 else { return }
         let opIndex = Operation.allCases.firstIndex(of: op)!
-        let codeIndex = codes.firstIndex(of: code) ?? codes.firstIndex(of: "internal")!
-        operations[(opIndex * codes.count + codeIndex) * Transport.allCases.count + transport.rawValue].increment()
+        operations[(opIndex * codes.count + index(of: code)) * Transport.allCases.count + transport.rawValue]
+            .increment(by: Int64(times))
     }
 
     package func lookupTook(_ duration: Duration) { lookupDuration.record(duration) }
+
+    /// Lookups a front end counted itself (the socket, per connection), handed over once per
+    /// read burst: a counter shared by every event loop, bumped per lookup, would bounce its
+    /// cache line between cores on the hot path.
+    package struct LookupTally: Sendable {
+        /// Lookups answered since the last flush, by outcome code (index into `codes`).
+        var byCode: [Int]
+        var pending = 0
+        /// Every lookup so far; one in `sampling` is timed.
+        var seen = 0
+
+        /// One lookup in this many is timed into the histogram.
+        static let sampling = 16
+    }
+
+    package func makeLookupTally() -> LookupTally { LookupTally(byCode: Array(repeating: 0, count: codes.count)) }
+
+    func index(of code: String) -> Int { codes.firstIndex(of: code) ?? codes.firstIndex(of: "internal")! }
+
+    /// Adds a tally's lookups to the counters and empties it.
+    package func flush(_ tally: inout LookupTally, transport: Transport) {
+        guard tally.pending > 0 else { return }
+        let opIndex = Operation.allCases.firstIndex(of: .lookup)!
+        for (codeIndex, n) in tally.byCode.enumerated() where n > 0 {
+            operations[(opIndex * codes.count + codeIndex) * Transport.allCases.count + transport.rawValue].increment(by: Int64(n))
+            tally.byCode[codeIndex] = 0
+        }
+        tally.pending = 0
+    }
     package func slowConsumerCut() { slowConsumers.increment() }
     package func expired(_ count: Int) { if count > 0 { expired.increment(by: Int64(count)) } }
 

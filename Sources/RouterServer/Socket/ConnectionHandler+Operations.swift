@@ -70,7 +70,14 @@ extension ConnectionHandler {
         }
         let answer: RequestExecutor.LookupAnswer
         do {
-            answer = try executor.lookup(query, as: caller)
+            switch query {
+            case .host(let value), .sni(let value):
+                // The gateway's question: straight to the route, no wrapping.
+                writeLookup(request, try executor.route(forHost: value, sni: given == 4, as: caller, tally: &lookupTally))
+                return
+            case .key:
+                answer = try executor.lookup(query, as: caller, tally: &lookupTally)
+            }
         } catch {
             refuse(request.id, Wire.error(error))
             return
@@ -79,22 +86,27 @@ extension ConnectionHandler {
         case .tunnel(let info):
             succeed(request, Wire.tunnel(info, for: principal))
         case .route(let result):
-            let revision = table.revision
-            let viewer = principal
-            let length = Reply.maximumSuccessHeadLength(request.id) + Wire.maximumLength(of: result.route)
-                + JSONOutput.maximumLength(ofString: result.via) + 64
-            writeReply(maximumLength: length) { out in
-                Reply.writeSuccessHead(request.id, revision: revision, to: &out)
-                out.literal("{\"route\":")
-                Wire.writeRoute(result.route, for: viewer, to: &out)
-                if result.match == .exact {
-                    out.literal(",\"match\":\"exact\",\"via\":")
-                } else {
-                    out.literal(",\"match\":\"wildcard\",\"via\":")
-                }
-                out.string(result.via)
-                out.literal("}}\n")
+            writeLookup(request, result)
+        }
+    }
+
+    /// Writes a lookup's reply straight into the outbound buffer.
+    func writeLookup(_ request: Request, _ result: LookupResult) {
+        let revision = table.revision
+        let viewer = principal
+        let length = Reply.maximumSuccessHeadLength(request.id) + Wire.maximumLength(of: result.route)
+            + JSONOutput.maximumLength(ofString: result.via) + 64
+        writeReply(maximumLength: length) { out in
+            Reply.writeSuccessHead(request.id, revision: revision, to: &out)
+            out.literal("{\"route\":")
+            Wire.writeRoute(result.route, for: viewer, to: &out)
+            if result.match == .exact {
+                out.literal(",\"match\":\"exact\",\"via\":")
+            } else {
+                out.literal(",\"match\":\"wildcard\",\"via\":")
             }
+            out.string(result.via)
+            out.literal("}}\n")
         }
     }
 

@@ -37,6 +37,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     var starting = false
     var watches: [RequestID?: Watch] = [:]
     var backlog = WatchBacklog()
+    /// Lookups counted here and handed to the metrics once per read burst.
+    var lookupTally: RouterMetrics.LookupTally
     var flushScheduled = false
     /// Replies gathered during a read burst (see `write`).
     var outbound: ByteBuffer?
@@ -57,6 +59,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         logger[metadataKey: "connection"] = "\(id)"
         self.logger = logger
         caller = Caller(principal: .user("unknown"), session: id, logger: logger)
+        lookupTally = server.executor.metrics.makeLookupTally()
     }
 
     var principal: Principal { caller.principal }
@@ -122,6 +125,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushOutbound()
+        executor.metrics.flush(&lookupTally, transport: .socket)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -134,6 +138,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         flushAdds() // read, so applied, even though nobody reads the replies
+        executor.metrics.flush(&lookupTally, transport: .socket)
         for (_, watch) in watches {
             watch.handle.cancel()
             server.watcherEnded()
