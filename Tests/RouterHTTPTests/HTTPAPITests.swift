@@ -264,6 +264,29 @@ struct HTTPAPITests {
         #expect(missing.status == 1 && missing.stderr.contains("--http-tls-cert"), "\(missing.stderr)")
     }
 
+    @Test(.enabled(if: curl != nil && openssl != nil, "needs curl and openssl"))
+    func readmesHTTPExampleRunsAsWritten() throws {
+        let readme = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md").path, encoding: .utf8)
+        let section = try #require(readme.range(of: "## The HTTP API"))
+        let rest = readme[section.upperBound...]
+        let open = try #require(rest.range(of: "```\n"))
+        let close = try #require(rest[open.upperBound...].range(of: "```"))
+        let port = freeTCPPort()
+        let script = String(rest[open.upperBound..<close.lowerBound]).replacingOccurrences(of: "8080", with: String(port))
+        #expect(script.contains("routerd --http"), "the section's first block is the example")
+        let dir = makeTemporaryDirectory("readme-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = productsDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let run = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + script + "kill %1; wait"],
+                                   environment: ["PATH": path, "ROUTER_SOCKET": dir + "/r.sock"], directory: dir).wait(timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 2, "\(run.stdout)")
+        #expect(lines.first?.contains(#""key":"foo.localhost""#) == true)
+        #expect(lines.last?.contains(#""match":"exact""#) == true)
+    }
+
     @Test func routerdRefusesATokenFileOthersMayReadOrAMalformedOne() throws {
         let dir = makeTemporaryDirectory("http-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
