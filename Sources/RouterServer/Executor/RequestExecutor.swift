@@ -100,35 +100,35 @@ package final class RequestExecutor: Sendable {
     /// Answers a lookup counted into `tally` (flushed by the caller) and timed one in
     /// `LookupTally.sampling`: the socket's hot path.
     package func lookup(_ query: LookupQuery, as caller: Caller, tally: inout RouterMetrics.LookupTally) throws(RouteError) -> LookupAnswer {
-        tally.seen &+= 1
-        tally.pending &+= 1
-        let timed = tally.seen % RouterMetrics.LookupTally.sampling == 0
-        let started = timed ? ContinuousClock.now : nil
-        defer { if let started { metrics.lookupTook(ContinuousClock.now - started) } }
-        do {
-            let answer = try resolve(query, as: caller)
-            tally.byCode[0] &+= 1
-            return answer
-        } catch {
-            tally.byCode[metrics.index(of: error.code.rawValue)] &+= 1
-            throw error
-        }
+        try tallied(&tally) { () throws(RouteError) in try resolve(query, as: caller) }
     }
 
     /// The route a raw Host header value (`sni`: an SNI name) goes to, counted into `tally`:
     /// the gateway's question on the socket's hot path, without the tunnel case's wrapping.
     package func route(forHost value: String, sni: Bool, as caller: Caller, tally: inout RouterMetrics.LookupTally) throws(RouteError) -> LookupResult {
+        try tallied(&tally) { () throws(RouteError) in
+            do throws(RouteError) {
+                return try table.resolve(host: value, source: sni ? .sni : .hostHeader)
+            } catch {
+                Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
+                throw error
+            }
+        }
+    }
+
+    /// Runs one lookup, counting its outcome into `tally` and timing one in `LookupTally.sampling`.
+    @inline(__always)
+    private func tallied<Result>(_ tally: inout RouterMetrics.LookupTally,
+                                 _ body: () throws(RouteError) -> Result) throws(RouteError) -> Result {
         tally.seen &+= 1
         tally.pending &+= 1
-        let timed = tally.seen % RouterMetrics.LookupTally.sampling == 0
-        let started = timed ? ContinuousClock.now : nil
+        let started = tally.seen % RouterMetrics.LookupTally.sampling == 0 ? ContinuousClock.now : nil
         defer { if let started { metrics.lookupTook(ContinuousClock.now - started) } }
         do {
-            let result = try table.resolve(host: value, source: sni ? .sni : .hostHeader)
+            let result = try body()
             tally.byCode[0] &+= 1
             return result
         } catch {
-            Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
             tally.byCode[metrics.index(of: error.code.rawValue)] &+= 1
             throw error
         }
