@@ -136,6 +136,8 @@ package enum Wire {
             }
         } else if let oldest = e.oldestRevision {
             details.append(("oldest_revision", .number(oldest)))
+        } else if e.isReset {
+            details.append(("reason", .string("store_reset")))
         } else if let (name, label) = e.reservedLabel {
             details.append(("key", .string(name)))
             details.append(("label", .string(label)))

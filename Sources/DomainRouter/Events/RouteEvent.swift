@@ -8,6 +8,10 @@ public struct RouteEvent: Hashable, Sendable {
         case expire
         /// Not a change: a subscription's marker that any replay is done and it is live.
         case sync
+        /// Not a change: the table was loaded anew from its store, so revisions before this
+        /// one mean nothing now; a callback subscription gets it last (a stream ends with
+        /// `RouteError.reset` instead).
+        case reset
     }
 
     /// What happened.
@@ -44,9 +48,9 @@ public struct EventFilter: Hashable, Sendable {
         self.owner = owner
     }
 
-    /// Whether `event` passes the filter (a `sync` marker always does).
+    /// Whether `event` passes the filter (a `sync` or `reset` marker always does).
     public func matches(_ event: RouteEvent) -> Bool {
-        if event.kind == .sync { return true }
+        if event.kind == .sync || event.kind == .reset { return true }
         if let prefix, !event.key.utf8.starts(with: prefix.utf8) { return false }
         if let tunnel, event.route?.tunnel != tunnel { return false }
         if let owner, event.route?.owner != owner { return false }

@@ -51,6 +51,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         case outOfRange(String)
         case compacted(oldest: UInt64)
         case overflow(capacity: Int)
+        case reset(String)
     }
 
     package let kind: Kind
@@ -77,6 +78,9 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func compacted(oldest: UInt64) -> RouteError { RouteError(.compacted(oldest: oldest)) }
     /// A subscriber did not keep up and its buffer filled; its stream ends with this.
     public static func overflow(capacity: Int) -> RouteError { RouteError(.overflow(capacity: capacity)) }
+    /// The table was loaded anew from its store (the store lost or replaced its data): every
+    /// revision before the reset means nothing now. Its code is `compacted`.
+    public static func reset(_ message: String) -> RouteError { RouteError(.reset(message)) }
 
     /// The stable code of the refusal.
     public var code: Code {
@@ -88,7 +92,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         case .reserved: return .reserved
         case .forbidden: return .forbidden
         case .outOfRange: return .outOfRange
-        case .compacted: return .compacted
+        case .compacted, .reset: return .compacted
         case .overflow: return .slowConsumer
         }
     }
@@ -111,6 +115,13 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// Whether the history ended because the table was reset from its store (`store_reset`),
+    /// rather than trimmed.
+    public var isReset: Bool {
+        if case .reset = kind { return true }
+        return false
+    }
+
     /// For `compacted`: the oldest revision still available.
     public var oldestRevision: UInt64? {
         if case .compacted(let oldest) = kind { return oldest }
@@ -123,7 +134,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidName(let input, let why):
             return "invalid name '\(input.prefix(80))': \(why)"
         case .invalidArgument(let message), .notFound(let message), .forbidden(let message),
-             .outOfRange(let message):
+             .outOfRange(let message), .reset(let message):
             return message
         case .conflict(let conflict):
             return conflict.description

@@ -3,6 +3,16 @@ extension RouteTable {
     /// (no revision spent, no event seen by any watcher). Watchers see a committed batch's events
     /// together, in order, one revision each.
     public func apply(_ ops: [BatchOperation], as principal: Principal) throws(BatchFailure) -> [BatchOutcome] {
+        let ops = try validated(ops)
+        let now = clock.now().millisecondsSinceEpoch
+        return try state.write { (s: inout TableState) throws(BatchFailure) -> [BatchOutcome] in
+            try s.applyAtomically(ops, principal: principal, now: now)
+        }
+    }
+
+    /// The operations checked as far as they can be without the table, with random-name
+    /// domains made canonical; the first that fails is the batch's failure.
+    func validated(_ ops: [BatchOperation]) throws(BatchFailure) -> [BatchOperation] {
         var ops = ops
         for i in ops.indices {
             do throws(RouteError) {
@@ -26,9 +36,6 @@ extension RouteTable {
                 throw BatchFailure(index: i, error: error)
             }
         }
-        let now = clock.now().millisecondsSinceEpoch
-        return try state.write { (s: inout TableState) throws(BatchFailure) -> [BatchOutcome] in
-            try s.applyAtomically(ops, principal: principal, now: now)
-        }
+        return ops
     }
 }

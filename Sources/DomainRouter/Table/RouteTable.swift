@@ -139,7 +139,7 @@ public final class RouteTable: Sendable {
     }
 
     /// A request checked and with its random-name domain canonical, ready for the lock.
-    private func prepared(_ request: AddRequest) throws(RouteError) -> AddRequest {
+    func prepared(_ request: AddRequest) throws(RouteError) -> AddRequest {
         try request.validate()
         var request = request
         if case .random(let domain?) = request.name {

@@ -211,19 +211,42 @@ extension TableState {
     /// Removes a live slot, records the event and returns the route as it was.
     @discardableResult
     mutating func remove(_ s: UInt32, as kind: RouteEvent.Kind) -> Route {
+        if undo != nil { noteUndo(routeKey(s), before: route(s)) }
+        let gone = detach(s)
+        publish(RouteEvent(kind: kind, revision: nextRevision(), key: gone.key, route: gone))
+        return gone
+    }
+
+    /// Takes a live slot out of every index, its tunnel and its session, and frees it, without
+    /// a revision or an event; returns the route as it was.
+    @discardableResult
+    mutating func detach(_ s: UInt32) -> Route {
         let gone = route(s)
         let slot = slots[Int(s)]
         removeIndexes(s)
         removeTally(routeKey(s), owner: slot.owner)
-        if slot.session != 0 { sessions[slot.session]?.slots.remove(s) }
+        if slot.session != 0, sessions[slot.session] != nil {
+            sessions[slot.session]!.slots.remove(s)
+            // A record exists for routes to bind to: forget it with its last route (unless
+            // its grace is running, which the sweep ends).
+            if sessions[slot.session]!.slots.isEmpty && sessions[slot.session]!.endsAt == nil {
+                sessions[slot.session] = nil
+            }
+        }
         unlinkFromTunnel(s)
         setTargetAndLabels(s, target: nil, labels: [:])
         if Int(slot.keyLength) > Slot.inlineKeyCapacity { arena.release(Int(slot.keyLength)) }
         slots[Int(s)] = Slot()
         freeSlots.append(s)
-        publish(RouteEvent(kind: kind, revision: nextRevision(), key: gone.key, route: gone))
         if arena.shouldCompact { compactArena() }
         return gone
+    }
+
+    /// While a draft runs (see `RouteTable.draft`): keeps `key`'s route as it is before a change
+    /// touches it (nil: the key is free), so that the draft can be undone.
+    mutating func noteUndo(_ key: RouteKey, before: Route?) {
+        guard undo != nil else { return }
+        undo!.append(UndoEntry(key: key, before: before))
     }
 
     /// Moves live keys, targets and tunnel ids to a fresh arena, dropping removed ones' bytes.

@@ -169,6 +169,7 @@ extension TableState {
 
     mutating func create(_ key: RouteKey, tunnel id: TunnelID, owner ownerName: String,
                          with request: AddRequest, now: Int64, newTunnel: Bool = false) -> AddResult {
+        noteUndo(key, before: nil)
         let owner = internOwner(ownerName)
         let (t, uuid) = tunnelSlot(for: id, owner: owner, new: newTunnel)
         let revision = nextRevision()
@@ -194,6 +195,7 @@ extension TableState {
 
     /// Same owner, same tunnel: the request's values replace the route's (an `update`).
     mutating func refresh(_ s: UInt32, with request: AddRequest, now: Int64) -> AddResult {
+        if undo != nil { noteUndo(routeKey(s), before: route(s)) }
         let revision = nextRevision()
         let previous = slots[Int(s)].expiresAt
         let ttl = request.ttl?.milliseconds ?? 0
@@ -213,6 +215,7 @@ extension TableState {
     /// Moves a key to another tunnel (`replace`), then refreshes it with the request's values.
     mutating func replace(_ s: UInt32, tunnel id: TunnelID, owner ownerName: String,
                           with request: AddRequest, now: Int64) -> AddResult {
+        if undo != nil { noteUndo(routeKey(s), before: route(s)) }
         let key = routeKey(s)
         removeTally(key, owner: ownerID(of: s))
         unlinkFromTunnel(s)
@@ -249,6 +252,7 @@ extension TableState {
     mutating func touch(_ key: RouteKey, ttl: Duration?, principal: Principal, now: Int64) throws(RouteError) -> [Route] {
         expireDue(now: now)
         return try matchingSlots(for: key, principal: principal, verb: "touch").map { s in
+            if undo != nil { noteUndo(routeKey(s), before: route(s)) }
             let revision = nextRevision()
             let previous = slots[Int(s)].expiresAt
             if let ttl { slots[Int(s)].ttl = ttl.milliseconds }

@@ -36,6 +36,8 @@ struct TableState: ~Copyable {
     var history = Deque<RouteEvent>()
     /// Events held back while an atomic batch runs; published only when it commits.
     var deferredEvents: [RouteEvent]?
+    /// While a draft runs: each change's key and its route before the change, oldest first.
+    var undo: [UndoEntry]?
     var subscribers: [UInt64: Subscriber] = [:]
     var nextSubscriber: UInt64 = 1
     var hostCount = 0

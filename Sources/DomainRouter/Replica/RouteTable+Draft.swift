@@ -1,0 +1,52 @@
+extension RouteTable {
+    /// Works out what `steps` would do to the table as it stands, in order (each step sees
+    /// the ones before it), and puts the table back: nothing is visible to a lookup or a
+    /// watcher, no revision is spent. A store that decides changes elsewhere (Redis) sends
+    /// the draft's events there, to be committed only if the table there is still at the
+    /// draft's base revision, and then applies them here with `replicate(_:)`. The rules of
+    /// every change thus live in one place: the operations of this table.
+    package func draft(_ steps: [DraftStep]) -> Draft {
+        let now = self.now
+        return state.write { s in
+            let base = s.revision
+            // Sessions in their grace, whose ending a draft's expiry forgets; put back after.
+            let ending = s.endingSessions.map { ($0, s.sessions[$0]?.endsAt) }
+            s.undo = []
+            s.deferredEvents = []
+            var outcomes: [DraftOutcome] = []
+            outcomes.reserveCapacity(steps.count)
+            for step in steps {
+                outcomes.append(s.draft(step, table: self, now: now))
+            }
+            let events = s.deferredEvents ?? []
+            s.deferredEvents = nil
+            s.rollback(to: 0)
+            s.undo = nil
+            s.revision = base
+            for (id, ends) in ending {
+                s.sessions[id, default: SessionRecord()].endsAt = ends
+                s.endingSessions.insert(id)
+            }
+            return Draft(base: base, outcomes: outcomes, events: events)
+        }
+    }
+
+    /// Marks a session's connection closed without changing the table: its routes go after
+    /// `grace`, through the next draft of `.expireDue` (for a replica, whose expiries are
+    /// decided by its store). A session without routes is forgotten.
+    package func noteSessionEnded(_ session: UInt64, grace: Duration) {
+        let ends = now &+ max(0, grace.milliseconds)
+        state.write { s in
+            guard let record = s.sessions[session] else { return }
+            if record.slots.isEmpty {
+                s.sessions[session] = nil
+            } else {
+                s.sessions[session]!.endsAt = ends
+                s.endingSessions.insert(session)
+            }
+        }
+    }
+
+    /// The next time a route or an ended session is due to go, if any.
+    package var nextDeadline: Int64? { state.read { $0.nextDeadline } }
+}

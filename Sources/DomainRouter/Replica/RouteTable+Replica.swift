@@ -1,0 +1,40 @@
+/// A table kept as a replica of one decided elsewhere (a shared store, or a daemon a gateway
+/// follows): changes arrive as events, in revision order, and are applied as they are, with no
+/// rule checked again; lookups, lists and watches then work as on any table.
+extension RouteTable {
+    /// Where a replica stands after `replicate(_:)`.
+    public enum ReplicationProgress: Hashable, Sendable {
+        /// Every event up to `revision` is applied (events at or below the table's revision
+        /// were already there and are skipped).
+        case applied(revision: UInt64)
+        /// An event was missing: the table is at `revision`, and the next event given was
+        /// `next`. The events after `revision` were not applied; fetch the missing ones, or load.
+        case gap(revision: UInt64, next: UInt64)
+    }
+
+    /// Applies changes made elsewhere, in order, each at its own revision, publishing each to
+    /// subscribers as if made here. Events this table already has are skipped, so the same
+    /// change may arrive twice (from a write's reply and from a stream).
+    @discardableResult
+    public func replicate(_ events: [RouteEvent]) -> ReplicationProgress {
+        state.write { s in
+            for event in events where event.revision > s.revision {
+                guard event.revision == s.revision &+ 1 else {
+                    return .gap(revision: s.revision, next: event.revision)
+                }
+                guard event.kind != .sync && event.kind != .reset else { continue }
+                s.replicate(event)
+            }
+            return .applied(revision: s.revision)
+        }
+    }
+
+    /// Replaces everything with `routes` at `revision` (a snapshot, or the start of a replica).
+    /// `history` (events up to `revision`, oldest first) is what watches may replay. Every
+    /// subscriber ends first: a stream with `reason`, a callback with a `reset` event; the
+    /// revisions they saw mean nothing now.
+    public func load(_ routes: [Route], revision: UInt64, history: [RouteEvent] = [],
+                     reason: RouteError = .reset("the table was loaded anew; list again, then watch")) {
+        state.write { $0.load(routes, revision: revision, history: history, reason: reason) }
+    }
+}

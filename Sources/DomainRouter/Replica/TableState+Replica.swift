@@ -1,0 +1,120 @@
+/// Replication and drafts: applying changes decided elsewhere, and working out changes
+/// without keeping them.
+extension TableState {
+    // MARK: Replicating
+
+    /// Applies one change made elsewhere, exactly as its event says (the route after an add or
+    /// update, the key gone after a delete or expire), at the event's revision, and publishes
+    /// the event. State-based, so a route already there is replaced and a key already gone
+    /// stays gone.
+    mutating func replicate(_ event: RouteEvent) {
+        if let route = event.route, let key = routeKey(of: route) {
+            if let s = findSlot(key) { detach(s) }
+            if event.kind == .add || event.kind == .update { restore(route) }
+        }
+        revision = event.revision
+        publish(event)
+    }
+
+    /// Empties the table and loads `routes` as they are, at `revision`, with `history` as the
+    /// events a watch may replay. Every subscriber is ended with `reason` first.
+    mutating func load(_ routes: [Route], revision: UInt64, history events: [RouteEvent], reason: RouteError) {
+        for (_, subscriber) in subscribers {
+            switch subscriber.sink {
+            case .stream(let continuation, _):
+                continuation.finish(throwing: reason)
+            case .callback(let deliver):
+                _ = deliver(RouteEvent(kind: .reset, revision: revision, key: "", route: nil))
+            }
+        }
+        subscribers = [:]
+        for s in 0..<UInt32(slots.count) where slots[Int(s)].live { detach(s) }
+        sessions = [:]
+        endingSessions = []
+        deadlines = []
+        history.removeAll(keepingCapacity: true)
+        for route in routes { restore(route) }
+        self.revision = revision
+        for event in events.suffix(config.historyLimit) where event.revision <= revision {
+            history.append(event)
+        }
+    }
+
+    // MARK: Drafting
+
+    /// Puts back every key changed since the undo log held `mark` entries, newest change first.
+    mutating func rollback(to mark: Int) {
+        guard let log = undo, log.count > mark else { return }
+        undo = nil // restoring is not a change to note
+        for entry in log[mark...].reversed() {
+            if let s = findSlot(entry.key) { detach(s) }
+            if let before = entry.before { restore(before) }
+        }
+        undo = Array(log[..<mark])
+    }
+
+    /// One step of a draft, run as the same operation would run for real.
+    mutating func draft(_ step: DraftStep, table: RouteTable, now: Int64) -> DraftOutcome {
+        switch step {
+        case .add(let requests, let principal):
+            var results: [Result<AddResult, RouteError>] = []
+            results.reserveCapacity(requests.count)
+            for request in requests {
+                results.append(Result { () throws(RouteError) in
+                    try add(try table.prepared(request), principal: principal, now: now)
+                })
+            }
+            return .added(results)
+        case .delete(let key, let principal):
+            return .deleted(Result { () throws(RouteError) in try delete(key, principal: principal, now: now) })
+        case .touch(let key, let ttl, let principal):
+            return .touched(Result { () throws(RouteError) in
+                if let ttl { try AddRequest.validate(ttl: ttl) }
+                return try touch(key, ttl: ttl, principal: principal, now: now)
+            })
+        case .batch(let operations, let principal):
+            return .batch(Result { () throws(BatchFailure) in
+                try draftBatch(try table.validated(operations), principal: principal, now: now)
+            })
+        case .expireDue:
+            return .expired(expireDue(now: now))
+        case .expireSessions(let ids):
+            var removed = 0
+            for id in ids.sorted() {
+                guard let record = sessions[id] else { continue }
+                for s in record.slots.sorted() where slots[Int(s)].live {
+                    remove(s, as: .expire)
+                    removed += 1
+                }
+            }
+            return .expired(removed)
+        }
+    }
+
+    /// An atomic batch inside a draft: on a failure, its own changes are undone and the
+    /// draft's earlier steps stand.
+    mutating func draftBatch(_ operations: [BatchOperation], principal: Principal,
+                             now: Int64) throws(BatchFailure) -> [BatchOutcome] {
+        expireDue(now: now)
+        let mark = (undo: undo?.count ?? 0, revision: revision, events: deferredEvents?.count ?? 0)
+        var outcomes: [BatchOutcome] = []
+        for (index, operation) in operations.enumerated() {
+            do throws(RouteError) {
+                switch operation {
+                case .add(let request):
+                    outcomes.append(.added(try add(request, principal: principal, now: now)))
+                case .delete(let key):
+                    outcomes.append(.deleted(try delete(key, principal: principal, now: now)))
+                case .touch(let key, let ttl):
+                    outcomes.append(.touched(try touch(key, ttl: ttl, principal: principal, now: now)))
+                }
+            } catch {
+                rollback(to: mark.undo)
+                revision = mark.revision
+                if let count = deferredEvents?.count { deferredEvents!.removeLast(count - mark.events) }
+                throw BatchFailure(index: index, error: error)
+            }
+        }
+        return outcomes
+    }
+}

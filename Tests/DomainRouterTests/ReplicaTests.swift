@@ -1,0 +1,127 @@
+import Testing
+@testable import DomainRouter
+import Synchronization
+
+/// Drafts (changes worked out without being made) and replicas (tables fed with events).
+@Suite("Drafts and replicas")
+struct ReplicaTests {
+    func request(_ table: RouteTable, _ key: String, tunnel: String, ttl: Duration? = nil,
+                 session: UInt64? = nil) throws -> AddRequest {
+        AddRequest(.key(try table.key(key)), tunnel: try TunnelID(tunnel), ttl: ttl, session: session)
+    }
+
+    @Test func draftLeavesTheTableAsItWas() throws {
+        let table = try makeTable()
+        try table.add("old", tunnel: "t0", as: alice, ttl: .seconds(60), labels: ["env": "prod"])
+        let before = table.list(as: root).routes
+        let seen = Mutex<[RouteEvent.Kind]>([])
+        let handle = try table.subscribe { event in
+            seen.withLock { $0.append(event.kind) }
+            return true
+        }
+        defer { handle.cancel() }
+        let draft = table.draft([
+            .add([try request(table, "new", tunnel: "t1"), try request(table, "old", tunnel: "t0", ttl: .seconds(5))], alice),
+            .delete(try table.key("old"), alice),
+        ])
+        #expect(draft.base == 1)
+        #expect(draft.events.map(\.kind) == [.add, .update, .delete])
+        #expect(draft.events.map(\.revision) == [2, 3, 4])
+        #expect(table.list(as: root).routes == before)
+        #expect(table.revision == 1)
+        #expect(table.lookup(host: "new.example.com") == nil)
+        #expect(seen.withLock { $0 } == [.sync])
+    }
+
+    @Test func replicatingADraftEqualsMakingTheChange() throws {
+        let clock = ManualClock()
+        let direct = try makeTable(clock: clock)
+        let replica = try makeTable(clock: clock)
+        for table in [direct, replica] {
+            try table.add("a", tunnel: "t1", as: alice, ttl: .seconds(30))
+            try table.add("*.w.example.com", tunnel: "t2", as: bob)
+        }
+        let steps: [DraftStep] = [
+            .add([try request(replica, "b", tunnel: "t1", session: 7), try request(replica, "a", tunnel: "t1")], alice),
+            .touch(try replica.key("*.w.example.com"), ttl: .seconds(9), bob),
+            .delete(.tunnel(try TunnelID("t1")), alice),
+        ]
+        let draft = replica.draft(steps)
+        _ = direct.add(each: [try request(direct, "b", tunnel: "t1", session: 7), try request(direct, "a", tunnel: "t1")], as: alice)
+        try direct.touch(try direct.key("*.w.example.com"), ttl: .seconds(9), as: bob)
+        try direct.delete(.tunnel(try TunnelID("t1")), as: alice)
+        #expect(replica.replicate(draft.events) == .applied(revision: direct.revision))
+        #expect(replica.list(as: root).routes == direct.list(as: root).routes)
+        #expect(try replica.events(from: 3) == direct.events(from: 3))
+    }
+
+    @Test func failedBatchInADraftUndoesOnlyItself() throws {
+        let table = try makeTable()
+        try table.add("taken", tunnel: "bobs", as: bob)
+        let draft = table.draft([
+            .add([try request(table, "first", tunnel: "t1")], alice),
+            .batch([.add(try request(table, "second", tunnel: "t1")), .add(try request(table, "taken", tunnel: "t1"))], alice),
+            .add([try request(table, "third", tunnel: "t1")], alice),
+        ])
+        guard case .batch(.failure(let failure)) = draft.outcomes[1] else {
+            Issue.record("the batch should fail: \(draft.outcomes[1])")
+            return
+        }
+        #expect(failure.index == 1)
+        #expect(failure.error.code == .conflict)
+        #expect(draft.events.map(\.key) == ["first.example.com", "third.example.com"])
+        #expect(draft.events.map(\.revision) == [2, 3])
+    }
+
+    @Test func replicateSkipsWhatItHasAndStopsAtAGap() throws {
+        let source = try makeTable()
+        try source.add("a", tunnel: "t1", as: alice)
+        try source.add("b", tunnel: "t1", as: alice)
+        try source.add("c", tunnel: "t1", as: alice)
+        let events = try source.events(from: 1)
+        let replica = try makeTable()
+        #expect(replica.replicate(Array(events[0...1])) == .applied(revision: 2))
+        #expect(replica.replicate(events) == .applied(revision: 3))
+        #expect(replica.keys() == source.keys())
+        let later = try makeTable()
+        #expect(later.replicate([events[2]]) == .gap(revision: 0, next: 3))
+        #expect(later.keys().isEmpty)
+    }
+
+    @Test func loadEndsEveryWatchAndReplacesTheRoutes() async throws {
+        let source = try makeTable()
+        try source.add("kept", tunnel: "t1", as: alice)
+        let replica = try makeTable()
+        try replica.add("stale", tunnel: "t9", as: bob)
+        let stream = try replica.subscribe()
+        let reset = Mutex<RouteEvent.Kind?>(nil)
+        let handle = try replica.subscribe { event in
+            if event.kind != .sync { reset.withLock { $0 = event.kind } }
+            return true
+        }
+        defer { handle.cancel() }
+        replica.load(source.list(as: root).routes, revision: 40, reason: .reset("the store lost its data"))
+        #expect(replica.keys() == ["kept.example.com"])
+        #expect(replica.revision == 40)
+        #expect(reset.withLock { $0 } == .reset)
+        var iterator = stream.makeAsyncIterator()
+        #expect(try await iterator.next()?.kind == .sync)
+        await #expect(throws: RouteError.self) { _ = try await iterator.next() }
+        #expect(replica.lookup(host: "kept.example.com")?.route.tunnel == (try TunnelID("t1")))
+    }
+
+    @Test func draftedExpiryOfAnEndedSessionCanBeDraftedAgain() throws {
+        let clock = ManualClock()
+        let table = try makeTable(clock: clock)
+        _ = table.replicate(table.draft([.add([try request(table, "s", tunnel: "t1", session: 5)], alice)]).events)
+        table.noteSessionEnded(5, grace: .seconds(2))
+        clock.advance(by: .seconds(3))
+        let first = table.draft([.expireDue])
+        #expect(first.events.map(\.kind) == [.expire])
+        // Not committed (another daemon won the race, say): the next draft still expires it.
+        let again = table.draft([.expireDue])
+        #expect(again.events.map(\.kind) == [.expire])
+        #expect(table.replicate(again.events) == .applied(revision: 2))
+        #expect(table.keys().isEmpty)
+    }
+}
