@@ -76,6 +76,17 @@ let package = Package(
             ]
         ),
         // A blocking client for the protocol: no event loop, so a one-shot CLI call stays cheap.
+        .target(
+            name: "RouterRedisStore",
+            dependencies: [
+                "DomainRouter", "RouterProtocol", "RouterRedis", "RouterServer",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "RouterClient", dependencies: ["RouterProtocol"]),
         // GNU readline (GPL-3.0): linked into routerctl only; see README's licensing section.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
@@ -90,6 +101,8 @@ let package = Package(
             name: "routerd",
             dependencies: [
                 "RouterServer",
+                "RouterRedis",
+                "RouterRedisStore",
                 "RouterHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

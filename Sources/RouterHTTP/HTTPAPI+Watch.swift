@@ -46,6 +46,11 @@ extension HTTPAPI {
         let handle: SubscriptionHandle
         do {
             handle = try executor.watch(from: from, filter: filter, as: caller) { event in
+                if event.kind == .reset {
+                    continuation.yield(.end(Wire.error(Wire.storeReset(at: event.revision))))
+                    continuation.finish()
+                    return false
+                }
                 if case .dropped = continuation.yield(.event(event)) {
                     continuation.yield(.end(Wire.error(.overflow(capacity: Self.watchBuffer))))
                     continuation.finish()

@@ -89,10 +89,37 @@ public struct WireGreeting: Codable, Hashable, Sendable {
     public var maxLine: Int
     /// In `hello` replies with `resume`: how many routes were taken over.
     public var resumed: Int?
+    /// The `store` field: where the table is kept (`kind` and, for a shared store, its `id`).
+    public var store: WireStore?
 
     enum CodingKeys: String, CodingKey {
-        case server, version, `protocol`, instance, revision, principal, session, resumed
+        case server, version, `protocol`, instance, revision, principal, session, resumed, store
         case maxLine = "max_line"
+    }
+}
+
+/// The `store` object of the greeting and of `stats`: where the table is kept.
+public struct WireStore: Codable, Hashable, Sendable {
+    /// `memory` or `redis`.
+    public var kind: String
+    /// A shared store's id: the same on every daemon sharing it (and the greeting's `instance`).
+    public var id: String?
+    /// In `stats`: where the store is.
+    public var location: String?
+    /// In `stats`: whether writes can be decided now.
+    public var available: Bool?
+    /// In `stats`: why not, when they cannot.
+    public var problem: String?
+    /// In `stats`: the store's revision as last seen.
+    public var revision: UInt64?
+    /// In `stats`: how many revisions this daemon's table is behind the store's.
+    public var behind: UInt64?
+    /// In `stats`: milliseconds since this daemon last heard from the store.
+    public var lastContactMs: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, id, location, available, problem, revision, behind
+        case lastContactMs = "last_contact_ms"
     }
 }
 
@@ -266,9 +293,11 @@ public struct WireStats: Codable, Hashable, Sendable {
     public var rssBytes: Int
     /// The `instance` field.
     public var instance: String
+    /// The `store` field.
+    public var store: WireStore?
 
     enum CodingKeys: String, CodingKey {
-        case routes, tunnels, revision, connections, watchers, sessions, instance
+        case routes, tunnels, revision, connections, watchers, sessions, instance, store
         case oldestRevision = "oldest_revision"
         case uptimeS = "uptime_s"
         case rssBytes = "rss_bytes"

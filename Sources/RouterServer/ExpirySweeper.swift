@@ -33,7 +33,7 @@ public final class ExpirySweeper: Service, Sendable {
         task.withLock { task in
             guard task == nil else { return }
             task = loop.scheduleRepeatedTask(initialDelay: Self.interval, delay: Self.interval) { _ in
-                executor.metrics.expired(executor.store.expire())
+                executor.store.expire { executor.metrics.expired($0) }
                 if executor.table.releaseStorageIfEmpty() { released() }
             }
         }

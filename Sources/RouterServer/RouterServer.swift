@@ -60,15 +60,31 @@ public final class RouterServer: Service, Sendable {
     }
 
     /// Creates a server; throws when the configuration is unusable (a bad domain, an unknown group).
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "routerd"),
-                clock: any RouteClock = SystemClock()) throws {
-        self.configuration = configuration
+    public convenience init(configuration: ServerConfiguration, logger: Logger = Logger(label: "routerd"),
+                            clock: any RouteClock = SystemClock()) throws {
+        let table = try Self.makeTable(configuration, clock: clock)
+        try self.init(configuration: configuration, store: MemoryStore(table: table), logger: logger)
+    }
+
+    /// The table a server of `configuration` serves: for a store to be made around before
+    /// the server (`init(configuration:store:logger:)`).
+    package static func makeTable(_ configuration: ServerConfiguration,
+                                  clock: any RouteClock = SystemClock()) throws -> RouteTable {
         var tableConfiguration = configuration.table
         tableConfiguration.subscriberBuffer = configuration.watcherBuffer
-        table = try RouteTable(configuration: tableConfiguration, clock: clock)
+        return try RouteTable(configuration: tableConfiguration, clock: clock)
+    }
+
+    /// A server over `store` (made around a table from `makeTable`), which decides changes.
+    /// The revisions' id (the greeting's `instance`) is the store's when it has one.
+    package init(configuration: ServerConfiguration, store: any RouteStore,
+                 logger: Logger = Logger(label: "routerd")) throws {
+        self.configuration = configuration
+        table = store.table
         principals = try Principals(adminGroup: configuration.adminGroup)
-        instance = ProcessFacts.randomHex(bytes: 8)
-        executor = RequestExecutor(store: MemoryStore(table: table), instance: instance)
+        instance = store.status.id ?? ProcessFacts.randomHex(bytes: 8)
+        executor = RequestExecutor(store: store, instance: instance)
+        state.withLock { $0.nextConnection = store.sessionBase + 1 }
         self.logger = logger
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads ?? System.coreCount))
         self.group = group

@@ -147,6 +147,27 @@ package enum Wire {
         return ProtocolError(ErrorCode(rawValue: e.code.rawValue), e.description, details: details.isEmpty ? nil : .object(details))
     }
 
+    /// Why a watch ended when the table was loaded anew from its store.
+    package static func storeReset(at revision: UInt64) -> RouteError {
+        .reset("the table was loaded anew from its store (the store was flushed or replaced, or this daemon fell behind its log); revisions before \(revision) mean nothing now: list again, then watch")
+    }
+
+    /// The store, as the greeting (kind and id) and `stats` (everything) report it.
+    package static func store(_ status: StoreStatus, tableRevision: UInt64, full: Bool) -> JSONValue {
+        var members: [(String, JSONValue)] = [("kind", .string(status.kind))]
+        if let id = status.id { members.append(("id", .string(id))) }
+        guard full else { return .object(members) }
+        if let location = status.location { members.append(("location", .string(location))) }
+        members.append(("available", .bool(status.available)))
+        if let problem = status.problem { members.append(("problem", .string(problem))) }
+        if let revision = status.storeRevision {
+            members.append(("revision", .number(revision)))
+            members.append(("behind", .number(revision > tableRevision ? revision - tableRevision : 0)))
+        }
+        if let ms = status.lastContactMilliseconds { members.append(("last_contact_ms", .number(Int(ms)))) }
+        return .object(members)
+    }
+
     /// A tunnel and its routes (`lookup` of a `uuid:` key): its own owner and admins see the
     /// routes' targets and labels.
     package static func tunnel(_ info: TunnelInfo, for principal: Principal) -> JSONValue {

@@ -8,6 +8,8 @@ import NIOSSL
 import Logging
 import RouterHTTP
 import RouterProtocol
+import RouterRedis
+import RouterRedisStore
 import RouterServer
 import ServiceLifecycle
 #if canImport(Glibc)
@@ -22,7 +24,8 @@ struct Routerd: AsyncParsableCommand {
         discussion: """
             routerd maps public names and ports to tunnel sessions (foo.example.com, \
             *.foo.example.com, tcp:49000, uuid:ID) and speaks newline-delimited JSON on a Unix \
-            socket (protocol v1, docs/protocol.md). The table lives in memory: a restart empties it.
+            socket (protocol v1, docs/protocol.md). The table lives in memory (a restart empties it), \
+            or with --store in Redis, shared by every routerd on that Redis and prefix.
 
             With no flags it serves names under 'localhost' on the default socket, which works for \
             a first try: talk to it with 'socat - UNIX-CONNECT:PATH', one JSON request per line.
@@ -50,18 +53,21 @@ struct Routerd: AsyncParsableCommand {
               /tmp/routerd-UID/routerd.sock    the default without XDG_RUNTIME_DIR
 
             ENVIRONMENT:
-              ROUTER_SOCKET  the socket path when --socket is not given
+              ROUTER_SOCKET          the socket path when --socket is not given
+              ROUTER_REDIS_PASSWORD  the Redis password for --store
 
             EXIT STATUS:
               0   stopped by SIGINT or SIGTERM
               1   it cannot start: another routerd answers on the socket, the path
-                  is too long or not a socket, an unknown group
+                  is too long or not a socket, an unknown group, a --store that
+                  cannot be opened
               64  a bad command line
 
             EXAMPLES:
               routerd
               routerd --domain example.com --domain example.net --grace 30s
               routerd --socket-group gateway --admin-group gateway
+              routerd --store redis://10.0.0.9:6379 --store-prefix prod
             """,
         version: RouterServer.version
     )
@@ -156,6 +162,15 @@ struct Routerd: AsyncParsableCommand {
         return (host, port)
     }
 
+    @Option(name: .customLong("store"), help: ArgumentHelp("Keep the table in Redis, shared by every routerd on the same Redis and --store-prefix: redis://[USER@]HOST:PORT[/DB] or redis+unix:///PATH[?db=N]. The password comes from $ROUTER_REDIS_PASSWORD or --store-password-file. Default: the table lives in this process's memory.", valueName: "url"))
+    var store: String?
+
+    @Option(help: ArgumentHelp("The name the table's Redis keys start with ({NAME}:…), so that several tables can share one Redis.", valueName: "name"))
+    var storePrefix: String = "router"
+
+    @Option(help: ArgumentHelp("A file whose first line is the Redis password (instead of $ROUTER_REDIS_PASSWORD). Not readable by group or others.", valueName: "file"))
+    var storePasswordFile: String?
+
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -185,9 +200,38 @@ struct Routerd: AsyncParsableCommand {
         guard (httpTLSCert == nil) == (httpTLSKey == nil) else {
             throw ValidationError("--http-tls-cert and --http-tls-key go together")
         }
+        if let store {
+            do {
+                _ = try RedisConfiguration(url: store)
+            } catch {
+                throw ValidationError("--store: \(error)")
+            }
+        } else if storePasswordFile != nil || storePrefix != "router" {
+            throw ValidationError("--store-prefix and --store-password-file go with --store")
+        }
+        guard !storePrefix.isEmpty, storePrefix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "{") && $0 != UInt8(ascii: "}") }) else {
+            throw ValidationError("--store-prefix '\(storePrefix)' must be printable ASCII without spaces or braces")
+        }
         guard let bytes = watcherBufferByteCount, bytes >= 64 * 1024 else {
             throw ValidationError("--watcher-buffer-bytes '\(watcherBufferBytes)' is not a size of at least 64k, such as 32m")
         }
+    }
+
+    /// The Redis password: the first line of --store-password-file (which must not be
+    /// readable by others), else $ROUTER_REDIS_PASSWORD, else none.
+    func redisPassword() throws -> String? {
+        guard let storePasswordFile else { return ProcessEnvironment.value("ROUTER_REDIS_PASSWORD") }
+        var info = stat()
+        guard stat(storePasswordFile, &info) == 0 else {
+            throw StartError("cannot read --store-password-file \(storePasswordFile): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw StartError("--store-password-file \(storePasswordFile) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 it")
+        }
+        guard let text = try? String(contentsOfFile: storePasswordFile, encoding: .utf8) else {
+            throw StartError("cannot read --store-password-file \(storePasswordFile)")
+        }
+        return text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
     }
 
     func ports() -> ClosedRange<UInt16>? {
@@ -226,8 +270,24 @@ struct Routerd: AsyncParsableCommand {
             threads: threads)
         let logger = Logger(label: "routerd")
         let server: RouterServer
+        var redisStore: RedisStore?
         do {
-            server = try RouterServer(configuration: configuration, logger: logger)
+            if let store {
+                let table = try RouterServer.makeTable(configuration)
+                let redis = try RedisConfiguration(url: store, password: try redisPassword())
+                let shared = RedisStore(table: table, redis: redis, prefix: storePrefix, grace: configuration.grace,
+                                        logger: logger)
+                do {
+                    try await shared.open()
+                } catch {
+                    await shared.stop()
+                    throw StartError("cannot open the route store (\(shared.location)): \(error)")
+                }
+                redisStore = shared
+                server = try RouterServer(configuration: configuration, store: shared, logger: logger)
+            } else {
+                server = try RouterServer(configuration: configuration, logger: logger)
+            }
         } catch {
             fputs("routerd: \(error)\n", stderr)
             throw ExitCode(1)
@@ -237,6 +297,7 @@ struct Routerd: AsyncParsableCommand {
         // server answers what it has read, ends watches with `unavailable` and removes its
         // socket. The server logs its "listening" line once the socket answers.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.sweeper), .init(service: server)]
+        if let redisStore { services.insert(.init(service: redisStore), at: 0) }
         var reloader: TokenReloader?
         if let (host, port) = httpAddress, let httpTokens {
             let tokens: HTTPTokens
@@ -284,6 +345,18 @@ struct Routerd: AsyncParsableCommand {
             fputs("routerd: \(error)\n", stderr)
             throw ExitCode(1)
         }
+    }
+}
+
+/// Why routerd cannot start, for a person.
+struct StartError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum ProcessEnvironment {
+    static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 }
 

@@ -69,6 +69,27 @@ public struct Route: Hashable, Sendable {
     /// The revision that last changed the route.
     public var modRevision: UInt64
 
+    /// A route from its fields: for a replica that receives routes from elsewhere (a store,
+    /// a daemon's watch), and for tests.
+    public init(key: String, kind: RouteKind, tunnel: TunnelID, target: RouteTarget? = nil,
+                labels: [String: String] = [:], owner: String, session: UInt64? = nil,
+                createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp? = nil,
+                ttl: Duration? = nil, createRevision: UInt64, modRevision: UInt64) {
+        self.key = key
+        self.kind = kind
+        self.tunnel = tunnel
+        self.target = target
+        self.labels = labels
+        self.owner = owner
+        self.session = session
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.expiresAt = expiresAt
+        self.ttl = ttl
+        self.createRevision = createRevision
+        self.modRevision = modRevision
+    }
+
     /// Whether `principal` may see this route's target and labels.
     public func isVisible(to principal: Principal) -> Bool {
         principal.isAdmin || principal.name == owner

@@ -30,10 +30,13 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let compacted = Code(rawValue: "compacted")
         /// A subscriber did not keep up and was dropped.
         public static let slowConsumer = Code(rawValue: "slow_consumer")
+        /// The store that decides changes cannot be reached; nothing was changed. Try again.
+        public static let unavailable = Code(rawValue: "unavailable")
 
         /// Every code the table gives.
         public static let allCases: [Code] = [
             .invalidName, .badRequest, .notFound, .conflict, .reserved, .forbidden, .outOfRange, .compacted, .slowConsumer,
+            .unavailable,
         ]
 
         /// The text for a person: messages and logs.
@@ -52,6 +55,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         case compacted(oldest: UInt64)
         case overflow(capacity: Int)
         case reset(String)
+        case unavailable(String)
     }
 
     package let kind: Kind
@@ -81,6 +85,8 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The table was loaded anew from its store (the store lost or replaced its data): every
     /// revision before the reset means nothing now. Its code is `compacted`.
     public static func reset(_ message: String) -> RouteError { RouteError(.reset(message)) }
+    /// The store that decides changes is out of reach; the message names it. Nothing changed.
+    public static func unavailable(_ message: String) -> RouteError { RouteError(.unavailable(message)) }
 
     /// The stable code of the refusal.
     public var code: Code {
@@ -94,6 +100,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         case .outOfRange: return .outOfRange
         case .compacted, .reset: return .compacted
         case .overflow: return .slowConsumer
+        case .unavailable: return .unavailable
         }
     }
 
@@ -134,7 +141,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidName(let input, let why):
             return "invalid name '\(input.prefix(80))': \(why)"
         case .invalidArgument(let message), .notFound(let message), .forbidden(let message),
-             .outOfRange(let message), .reset(let message):
+             .outOfRange(let message), .reset(let message), .unavailable(let message):
             return message
         case .conflict(let conflict):
             return conflict.description

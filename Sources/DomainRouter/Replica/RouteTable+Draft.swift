@@ -50,3 +50,21 @@ extension RouteTable {
     /// The next time a route or an ended session is due to go, if any.
     package var nextDeadline: Int64? { state.read { $0.nextDeadline } }
 }
+
+extension RouteTable {
+    /// Hands a closed session's routes to another session of this daemon without changing
+    /// the table (no revision, no event, nothing expired on the way); returns how many moved.
+    package func moveSession(_ old: UInt64, to new: UInt64) -> Int {
+        state.write { s in
+            guard old != new, let record = s.sessions.removeValue(forKey: old) else { return 0 }
+            s.endingSessions.remove(old)
+            for slot in record.slots { s.slots[Int(slot)].session = new }
+            s.sessions[new, default: SessionRecord()].slots.formUnion(record.slots)
+            return record.slots.count
+        }
+    }
+
+    /// The sessions that hold routes, with how many each: a store's bookkeeping of whose
+    /// routes are whose.
+    package var sessionIDs: [UInt64] { state.read { Array($0.sessions.keys) } }
+}

@@ -15,6 +15,7 @@ extension ConnectionHandler {
             ("principal", .object([("name", .string(principal.name)), ("admin", .bool(principal.isAdmin))])),
             ("session", .object([("id", .string(String(id))), ("resume_token", .string(token))])),
             ("max_line", .number(server.configuration.maximumLineLength)),
+            ("store", Wire.store(executor.store.status, tableRevision: 0, full: false)),
         ]
         if let resumed { members.append(("resumed", .number(resumed))) }
         return .object(members)
@@ -128,6 +129,7 @@ extension ConnectionHandler {
             ("uptime_s", .number(Int(uptime))),
             ("rss_bytes", .number(ProcessFacts.residentBytes())),
             ("instance", .string(executor.instance)),
+            ("store", Wire.store(executor.store.status, tableRevision: stats.revision, full: true)),
         ]), revision: stats.revision)
     }
 

@@ -43,6 +43,13 @@ extension ConnectionHandler {
     /// then until the socket has taken it.
     func deliver(_ event: RouteEvent, to watchID: RequestID?) {
         guard let watch = watches[watchID], !watch.ended, context != nil else { return }
+        if event.kind == .reset {
+            watches[watchID] = nil
+            server.watcherEnded()
+            write(Reply.failure(watchID, Wire.error(Wire.storeReset(at: event.revision))))
+            scheduleFlush()
+            return
+        }
         let line = Reply.event(watchID, event: Wire.event(event, for: principal))
         guard reserveOutbound(line.count) else { return }
         outbound!.writeBytes(line)

@@ -37,7 +37,11 @@ package struct MemoryStore: RouteStore {
         table.resumeSession(old, as: new)
     }
 
-    package func expire() -> Int {
-        table.sweep()
+    package func expire(completion: @escaping @Sendable (Int) -> Void) {
+        completion(table.sweep())
     }
+
+    package var status: StoreStatus { StoreStatus(kind: "memory") }
+
+    package var sessionBase: UInt64 { 0 }
 }

@@ -40,6 +40,43 @@ package protocol RouteStore: Sendable {
     /// Hands a closed session's routes to another; returns how many routes moved.
     func resumeSession(_ old: UInt64, as new: UInt64) -> Int
 
-    /// Removes the routes whose time is up (with their events); returns how many went.
-    func expire() -> Int
+    /// Removes the routes whose time is up (with their events), and completes with how many
+    /// went.
+    func expire(completion: @escaping @Sendable (Int) -> Void)
+
+    /// What `stats`, `/readyz` and the greeting say of the store.
+    var status: StoreStatus { get }
+
+    /// Where this daemon's session numbers start: sessions of several daemons sharing one
+    /// store must not collide. 0 for a store of one daemon.
+    var sessionBase: UInt64 { get }
+}
+
+/// The state of a daemon's store, as `stats` and the readiness check report it.
+package struct StoreStatus: Sendable {
+    /// `memory` or `redis`.
+    package var kind: String
+    /// The revision sequence's id when the store has one: the same on every daemon sharing it.
+    package var id: String?
+    /// Where it is (a Redis URL), for people.
+    package var location: String?
+    /// Whether writes can be decided now (a shared store may be out of reach).
+    package var available: Bool
+    /// Why not, when it is not.
+    package var problem: String?
+    /// The store's revision as last seen, and how far behind the table here is.
+    package var storeRevision: UInt64?
+    /// Milliseconds since the replica last heard from the store.
+    package var lastContactMilliseconds: Int64?
+
+    package init(kind: String, id: String? = nil, location: String? = nil, available: Bool = true,
+                 problem: String? = nil, storeRevision: UInt64? = nil, lastContactMilliseconds: Int64? = nil) {
+        self.kind = kind
+        self.id = id
+        self.location = location
+        self.available = available
+        self.problem = problem
+        self.storeRevision = storeRevision
+        self.lastContactMilliseconds = lastContactMilliseconds
+    }
 }

@@ -1,0 +1,28 @@
+/// The Redis keys of one table. They share one hash tag (`{prefix}`), so that every script's
+/// keys sit in one slot and the scripts run on Redis Cluster too.
+struct RedisKeys: Sendable {
+    let prefix: String
+    /// The store's id: drawn when the table is first written, gone with a `FLUSHALL`.
+    let id: String
+    /// The revision counter.
+    let revision: String
+    /// Hash: route key → stored route (JSON).
+    let routes: String
+    /// Stream: one entry per change, its id the revision (`R-0`), trimmed to about the history.
+    let log: String
+    /// Counter handing each daemon its node number (session numbers are the node's).
+    let nodes: String
+    /// Hash: node number → lease expiry (milliseconds since the epoch).
+    let leases: String
+
+    init(prefix: String) {
+        self.prefix = prefix
+        let tag = "{\(prefix)}"
+        id = tag + ":id"
+        revision = tag + ":rev"
+        routes = tag + ":routes"
+        log = tag + ":log"
+        nodes = tag + ":nodes"
+        leases = tag + ":leases"
+    }
+}

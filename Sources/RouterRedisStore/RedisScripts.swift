@@ -1,0 +1,53 @@
+import RouterRedis
+
+/// The Lua scripts the store runs in Redis. Each runs atomically: nothing else happens in
+/// Redis between its first and its last command.
+enum RedisScripts {
+    /// Start-up: the store's id (made now if the table was never written) and its revision.
+    /// KEYS: id, revision. ARGV: a fresh id. Returns `{id, revision}`.
+    static let open = RedisScript("""
+        local id = redis.call('GET', KEYS[1])
+        if not id then
+          id = ARGV[1]
+          redis.call('SET', KEYS[1], id)
+        end
+        return {id, redis.call('GET', KEYS[2]) or '0'}
+        """)
+
+    /// Commits a drafted change, but only onto the table it was drafted against: the store is
+    /// still the one the daemon loaded (same id) and still at the draft's base revision. Then
+    /// each event is applied to the routes hash and appended to the log, its stream id its
+    /// revision, and the revision counter moves to the last one. Every rule of the change was
+    /// checked by the draft against the table at that revision, so the compare makes the
+    /// whole change atomic against every other daemon's: exactly one of two racing drafts
+    /// commits, and the other is drafted again on the newer table.
+    ///
+    /// KEYS: id, revision, routes, log. ARGV: store id, base revision, log length, then
+    /// triples (event kind, route key, stored route).
+    /// Returns `{1, revision}` committed; `{0, revision}` the base is stale; `{-1, 0}` the
+    /// store is not the one loaded (flushed or replaced).
+    static let commit = RedisScript("""
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1, 0} end
+        local rev = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if rev ~= tonumber(ARGV[2]) then return {0, rev} end
+        for i = 4, #ARGV, 3 do
+          rev = rev + 1
+          local kind = ARGV[i]
+          if kind == 'add' or kind == 'update' then
+            redis.call('HSET', KEYS[3], ARGV[i + 1], ARGV[i + 2])
+          else
+            redis.call('HDEL', KEYS[3], ARGV[i + 1])
+          end
+          redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], rev .. '-0', 'k', kind, 'r', ARGV[i + 2])
+        end
+        redis.call('SET', KEYS[2], rev)
+        return {1, rev}
+        """)
+
+    /// Renews this daemon's lease and reads everyone's. KEYS: leases. ARGV: node, expiry (ms).
+    /// Returns the flat `{node, expiry, …}` of every lease.
+    static let lease = RedisScript("""
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        return redis.call('HGETALL', KEYS[1])
+        """)
+}

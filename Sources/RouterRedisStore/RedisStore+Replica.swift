@@ -1,0 +1,154 @@
+import DomainRouter
+import RouterRedis
+
+/// The replica: loading the table from Redis, and following its log.
+extension RedisStore {
+    /// Loads the whole table: the store's id and revision R (the id made now if the table was
+    /// never written), every route (`HSCAN`, which may see changes after R), the log up to R
+    /// as the history watches may replay, then the log after R, which brings every route
+    /// changed during the scan to its latest state. Every watch ends with `reason`.
+    func load(reason: RouteError) async throws {
+        while true {
+            let opened = try await client.evaluate(RedisScripts.open, keys: [keys.id, keys.revision],
+                                                   arguments: [Self.freshID()])
+            guard let parts = opened.elements, parts.count == 2, let id = parts[0].string,
+                  let base = parts[1].integer.map({ UInt64($0) }) else {
+                throw StoreFormatError("\(keys.id) and \(keys.revision) in \(location) are not what routerd writes there")
+            }
+            var records: [String: String] = [:]
+            var cursor = "0"
+            repeat {
+                let reply = try await client.command(["HSCAN", keys.routes, cursor, "COUNT", "1000"])
+                guard let page = reply.elements, page.count == 2, let next = page[0].string else {
+                    throw StoreFormatError("HSCAN of \(keys.routes) gave no page")
+                }
+                let flat = page[1].elements ?? []
+                for i in stride(from: 0, to: flat.count - 1, by: 2) {
+                    if let key = flat[i].string, let record = flat[i + 1].string { records[key] = record }
+                }
+                cursor = next
+            } while cursor != "0"
+            var routes: [Route] = []
+            routes.reserveCapacity(records.count)
+            for record in records.values { routes.append(try StoredRoute.decode(record)) }
+            let history = base == 0 ? [] : try await entries(["XREVRANGE", keys.log, "\(base)-0", "-", "COUNT", String(logLength)]).reversed()
+            table.load(routes, revision: base, history: Array(history), reason: reason)
+            state.withLock { s in
+                s.storeID = id
+                s.storeRevision = base
+            }
+            // The log must reach back to R + 1, or the scan may hold changes it cannot bring
+            // up to date: load again (a table changing faster than the log keeps).
+            if try await catchUp(reloadIfBehind: false) { return }
+            logger.warning("the store's log moved past this daemon's load; loading again", metadata: ["store": "\(location)"])
+        }
+    }
+
+    /// Applies the log from the table's revision to the store's; true when caught up, false
+    /// when the log no longer reaches back that far (then, with `reloadIfBehind`, loads).
+    @discardableResult
+    func catchUp(reloadIfBehind: Bool = true) async throws -> Bool {
+        while true {
+            let from = table.revision &+ 1
+            let batch = try await entries(["XRANGE", keys.log, "\(from)-0", "+", "COUNT", "4096"])
+            guard let first = batch.first else {
+                return try await checkStore(reloadIfBehind: reloadIfBehind)
+            }
+            guard first.revision == from else {
+                guard reloadIfBehind else { return false }
+                try await load(reason: .reset("this daemon fell behind the route store's log (\(location)); list again, then watch"))
+                return true
+            }
+            table.replicate(batch)
+            markContact(revision: batch.last!.revision)
+            if batch.count < 4096 { return true }
+        }
+    }
+
+    /// Compares the store's id and revision with the table's: a store flushed or replaced, or
+    /// one that went back in time (Redis restarted without its data), is loaded anew.
+    @discardableResult
+    func checkStore(reloadIfBehind: Bool) async throws -> Bool {
+        let replies = try await client.pipeline([["GET", keys.id], ["GET", keys.revision]])
+        let id = replies[0].string
+        let revision = UInt64(replies[1].integer ?? 0)
+        let (known, table) = (state.withLock { $0.storeID }, self.table)
+        markContact(revision: revision)
+        if id != known || revision < table.revision {
+            guard reloadIfBehind else { return false }
+            logger.error("the route store lost its data or was replaced; loading it again", metadata: [
+                "store": "\(location)", "store_id": "\(known)", "now": "\(id ?? "none")",
+                "revision": "\(table.revision)", "store_revision": "\(revision)",
+            ])
+            try await load(reason: .reset("the route store (\(location)) was flushed, replaced or lost data; its history is gone: list again, then watch"))
+            return true
+        }
+        if revision > table.revision {
+            // The log ends before the revision: trimmed past us, or written by something else.
+            guard reloadIfBehind else { return false }
+            try await load(reason: .reset("this daemon fell behind the route store's log (\(location)); list again, then watch"))
+        }
+        return true
+    }
+
+    /// Follows the log with blocking reads until cancelled; each wait that ends empty checks
+    /// the store (a flush leaves no entry to read).
+    func follow() async {
+        while !Task.isCancelled {
+            do {
+                let from = table.revision
+                let reply = try await follower.command(["XREAD", "COUNT", "4096", "BLOCK", "1000", "STREAMS", keys.log, "\(from)-0"])
+                if reply.isNull {
+                    try await checkStore(reloadIfBehind: true)
+                    continue
+                }
+                let events = try Self.events(fromStreams: reply)
+                markContact(revision: events.last?.revision)
+                if case .gap = table.replicate(events) { try await catchUp() }
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                markUnavailable(error)
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+
+    /// The events of an `XRANGE`/`XREVRANGE` reply.
+    func entries(_ command: [String]) async throws -> [RouteEvent] {
+        try Self.events(fromEntries: try await client.command(command))
+    }
+
+    static func events(fromEntries reply: RESPValue) throws(StoreFormatError) -> [RouteEvent] {
+        var events: [RouteEvent] = []
+        for entry in reply.elements ?? [] {
+            guard let parts = entry.elements, parts.count == 2, let id = parts[0].string else {
+                throw StoreFormatError("a log entry is not [id, fields]")
+            }
+            var fields: [String: String] = [:]
+            let flat = parts[1].elements ?? []
+            for i in stride(from: 0, to: flat.count - 1, by: 2) {
+                if let name = flat[i].string, let value = flat[i + 1].string { fields[name] = value }
+            }
+            events.append(try StoredRoute.event(RESPEntry(id: id, fields: fields)))
+        }
+        return events
+    }
+
+    /// The events of an `XREAD` reply of one stream: `[[name, entries]]`.
+    static func events(fromStreams reply: RESPValue) throws(StoreFormatError) -> [RouteEvent] {
+        guard let streams = reply.elements, let first = streams.first?.elements, first.count == 2 else {
+            throw StoreFormatError("an XREAD reply is not [[stream, entries]]")
+        }
+        return try events(fromEntries: first[1])
+    }
+
+    /// A new store id: 16 random hex digits.
+    static func freshID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let n = rng.next() as UInt64
+        let hex = String(n, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,160 @@
+import Synchronization
+import DomainRouter
+import RouterRedis
+
+/// The writer: changes queue up and one task commits them in runs, each run one draft and
+/// one script call.
+extension RedisStore {
+    func enqueue(_ step: DraftStep, completion: @escaping @Sendable (DraftOutcome) -> Void) {
+        enqueue([step]) { completion($0[0]) }
+    }
+
+    /// Queues steps that must go in one draft; `completion` gets their outcomes in order.
+    func enqueue(_ steps: [DraftStep], completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
+        let collected = OutcomeCollector(count: steps.count, completion: completion)
+        let start = state.withLock { s -> Bool in
+            for (i, step) in steps.enumerated() {
+                s.pending.append(Pending(step: step) { collected.set(i, $0) })
+            }
+            guard !s.writing else { return false }
+            s.writing = true
+            return true
+        }
+        if start { Task { await writeLoop() } }
+    }
+
+    func writeLoop() async {
+        while let run = nextRun() {
+            await commit(run)
+        }
+    }
+
+    /// The next run of queued changes (up to about `commitLimit` adds), or nil when none is
+    /// left, in which case the writer stops.
+    func nextRun() -> [Pending]? {
+        state.withLock { s -> [Pending]? in
+            guard !s.pending.isEmpty else {
+                s.writing = false
+                return nil
+            }
+            var run: [Pending] = []
+            var size = 0
+            while let next = s.pending.first, run.isEmpty || size + next.step.size <= Self.commitLimit {
+                run.append(s.pending.removeFirst())
+                size += next.step.size
+            }
+            return run
+        }
+    }
+
+    /// Drafts a run, commits it, and completes it; drafts again on a newer table while other
+    /// daemons' changes came first.
+    func commit(_ run: [Pending]) async {
+        let steps = run.map(\.step)
+        var attempts = 0
+        while true {
+            attempts += 1
+            let draft = table.draft(steps)
+            guard !draft.events.isEmpty else {
+                return finish(run, draft.outcomes)
+            }
+            let storeID = state.withLock { $0.storeID }
+            var arguments = [storeID, String(draft.base), String(logLength)]
+            arguments.reserveCapacity(3 + 3 * draft.events.count)
+            for event in draft.events {
+                arguments.append(event.kind.rawValue)
+                arguments.append(event.key)
+                arguments.append(StoredRoute.encode(event.route!))
+            }
+            let reply: RESPValue
+            do {
+                reply = try await client.evaluate(RedisScripts.commit,
+                                                  keys: [keys.id, keys.revision, keys.routes, keys.log],
+                                                  arguments: arguments)
+            } catch {
+                markUnavailable(error)
+                return fail(run, .unavailable("the route store (\(location)) did not answer: \(error); if the change reached it before the connection failed it was made: look it up before trying again"))
+            }
+            let fields = reply.elements ?? []
+            let outcome = fields.first?.integer
+            let revision = fields.count > 1 ? UInt64(fields[1].integer ?? 0) : 0
+            markContact(revision: outcome == -1 ? nil : revision)
+            switch outcome {
+            case 1:
+                if case .gap = table.replicate(draft.events) {
+                    // Cannot happen while this daemon's table was at the base; load to be sure.
+                    _ = try? await catchUp()
+                }
+                return finish(run, draft.outcomes)
+            case 0:
+                guard attempts < 64 else {
+                    return fail(run, .unavailable("the route store (\(location)) kept changing under this change (\(attempts) drafts); try again"))
+                }
+                do {
+                    try await catchUp()
+                } catch {
+                    markUnavailable(error)
+                    return fail(run, .unavailable("the route store (\(location)) did not answer: \(error); nothing was changed"))
+                }
+            default:
+                fail(run, .unavailable("the route store (\(location)) was flushed or replaced; this daemon is loading it again: nothing was changed, try again"))
+                do {
+                    try await load(reason: .reset("the route store (\(location)) was flushed or replaced; its history is gone: list again, then watch"))
+                } catch {
+                    markUnavailable(error)
+                }
+                return
+            }
+        }
+    }
+
+    func finish(_ run: [Pending], _ outcomes: [DraftOutcome]) {
+        for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
+    }
+
+    func fail(_ run: [Pending], _ error: RouteError) {
+        for pending in run { pending.complete(pending.step.failure(error)) }
+    }
+}
+
+extension DraftStep {
+    /// How many changes the step may make, for sizing runs.
+    var size: Int {
+        switch self {
+        case .add(let requests, _): return requests.count
+        case .batch(let operations, _): return operations.count
+        default: return 1
+        }
+    }
+
+    /// The step's outcome when it could not be committed at all.
+    func failure(_ error: RouteError) -> DraftOutcome {
+        switch self {
+        case .add(let requests, _): return .added(Array(repeating: .failure(error), count: requests.count))
+        case .delete: return .deleted(.failure(error))
+        case .touch: return .touched(.failure(error))
+        case .batch: return .batch(.failure(BatchFailure(index: 0, error: error)))
+        case .expireDue, .expireSessions: return .expired(0)
+        }
+    }
+}
+
+/// Gathers the outcomes of steps queued together and hands them over once all are in.
+final class OutcomeCollector: Sendable {
+    private let slots: Mutex<(outcomes: [DraftOutcome?], missing: Int)>
+    private let completion: @Sendable ([DraftOutcome]) -> Void
+
+    init(count: Int, completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
+        slots = Mutex((Array(repeating: nil, count: count), count))
+        self.completion = completion
+    }
+
+    func set(_ index: Int, _ outcome: DraftOutcome) {
+        let done = slots.withLock { s -> [DraftOutcome]? in
+            s.outcomes[index] = outcome
+            s.missing -= 1
+            return s.missing == 0 ? s.outcomes.map { $0! } : nil
+        }
+        if let done { completion(done) }
+    }
+}

@@ -1,0 +1,266 @@
+import DequeModule
+import DomainRouter
+import Logging
+import NIOCore
+import NIOPosix
+import RouterRedis
+import RouterServer
+import ServiceLifecycle
+import Synchronization
+
+/// The shared store: one table in Redis, served by every routerd started on the same Redis and
+/// prefix. Redis decides every change; each routerd keeps the whole table in memory as a
+/// replica, which every lookup, list and watch reads.
+///
+/// - **Writes** are drafted against the replica (`RouteTable.draft`, the table's own rules) and
+///   committed by a script that applies the draft's events only if Redis is still at the
+///   draft's base revision; otherwise the replica catches up and the change is drafted again.
+///   A write's completion runs once Redis committed it and the replica applied it.
+/// - **The replica** loads the routes hash at start and follows the log stream (`XREAD`),
+///   whose entries are numbered by revision; a gap is filled from the log, and a replica that
+///   fell behind its trimmed tail, or a store that was flushed or went back in time, is
+///   loaded anew, ending every watch with `compacted` (`store_reset`).
+/// - **Expiry** is drafted by every daemon's sweeper and committed once: the others' drafts
+///   become stale and find nothing left to expire.
+/// - **Sessions** are numbered by node (a number each daemon takes from Redis at start), and
+///   each daemon renews a lease; the routes of a daemon whose lease lapsed are expired by the
+///   others after the grace.
+/// - **Redis away**: reads go on from the replica; writes fail at once with `unavailable`.
+package final class RedisStore: RouteStore, Service, Sendable {
+    package let table: RouteTable
+    let keys: RedisKeys
+    let redis: RedisConfiguration
+    /// Commits, loads and leases.
+    let client: RedisClient
+    /// The blocking stream reads, on a connection of their own.
+    let follower: RedisClient
+    let logger: Logger
+    /// About how many changes the log keeps (`XADD MAXLEN ~`): how far a watch can resume.
+    let logLength: Int
+    /// How long a session's routes outlive their closed connection (or their lapsed daemon).
+    let grace: Duration
+    let state = Mutex(State())
+
+    /// How long a lease lasts unrenewed, and how often it is renewed.
+    static let leaseLength: Duration = .seconds(5)
+    static let leaseRenewal: Duration = .seconds(1)
+    /// How many changes at most go into one commit.
+    static let commitLimit = 2048
+    /// Session numbers of node N start at N << nodeShift.
+    static let nodeShift: UInt64 = 40
+
+    struct State {
+        var storeID = ""
+        var node: UInt64 = 0
+        var pending = Deque<Pending>()
+        var writing = false
+        var expiring = false
+        var available = false
+        var problem: String?
+        var storeRevision: UInt64 = 0
+        var lastContact: ContinuousClock.Instant?
+        /// Every daemon's lease expiry (ms since the epoch), as last read.
+        var leases: [UInt64: Int64] = [:]
+        var stopping = false
+    }
+
+    /// A change waiting for the writer, and what to do with its outcome.
+    struct Pending {
+        var step: DraftStep
+        var complete: @Sendable (DraftOutcome) -> Void
+    }
+
+    /// A store for `table` on the Redis `redis` under `prefix`. Nothing is read until `open()`.
+    package init(table: RouteTable, redis: RedisConfiguration, prefix: String, grace: Duration,
+                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+        self.table = table
+        self.redis = redis
+        keys = RedisKeys(prefix: prefix)
+        client = RedisClient(configuration: redis, group: group)
+        follower = RedisClient(configuration: redis, group: group)
+        self.logger = logger
+        self.grace = grace
+        logLength = table.configuration.historyLimit
+    }
+
+    /// Where the store is, for messages.
+    package var location: String { "Redis at \(redis.description), prefix \(keys.prefix)" }
+
+    /// Connects, takes a node number and a lease, and loads the table. Throws when Redis
+    /// cannot be reached or holds something else under the prefix.
+    package func open() async throws {
+        let node = try await client.command(["INCR", keys.nodes]).integer ?? 0
+        state.withLock { $0.node = UInt64(node) }
+        try await renewLease()
+        try await load(reason: .reset("the table was loaded from its store"))
+        state.withLock { $0.available = true }
+        logger.notice("store opened", metadata: [
+            "store": "\(location)", "store_id": "\(status.id ?? "")", "node": "\(node)", "revision": "\(table.revision)",
+        ])
+    }
+
+    /// Follows the store's log and renews the lease until graceful shutdown.
+    package func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.follow() }
+                group.addTask { await self.keepLease() }
+            }
+        }
+        await stop()
+    }
+
+    /// Gives up the lease (so that other daemons expire this one's session routes after the
+    /// grace) and closes the connections.
+    package func stop() async {
+        state.withLock { $0.stopping = true }
+        let node = state.withLock { $0.node }
+        let now = table.clock.now().millisecondsSinceEpoch
+        _ = try? await client.evaluate(RedisScripts.lease, keys: [keys.leases], arguments: [String(node), String(now)])
+        await client.close()
+        await follower.close()
+    }
+
+    // MARK: RouteStore
+
+    package func add(_ requests: [AddRequest], as principal: Principal,
+                     completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
+        enqueue(.add(requests, principal)) { outcome in
+            if case .added(let results) = outcome { completion(results) }
+        }
+    }
+
+    package func delete(_ key: RouteKey, as principal: Principal,
+                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        enqueue(.delete(key, principal)) { outcome in
+            if case .deleted(let result) = outcome { completion(result) }
+        }
+    }
+
+    package func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal,
+                       completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        enqueue(.touch(key, ttl: ttl, principal)) { outcome in
+            if case .touched(let result) = outcome { completion(result) }
+        }
+    }
+
+    package func apply(_ operations: [BatchOperation], as principal: Principal,
+                       completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
+        enqueue(.batch(operations, principal)) { outcome in
+            if case .batch(let result) = outcome { completion(result) }
+        }
+    }
+
+    package func endSession(_ session: UInt64, grace: Duration) {
+        table.noteSessionEnded(session, grace: grace)
+    }
+
+    package func resumeSession(_ old: UInt64, as new: UInt64) -> Int {
+        table.moveSession(old, to: new)
+    }
+
+    /// Drafts the expiry of what is due: routes past their TTL, this daemon's sessions past
+    /// their grace, and the session routes of daemons whose lease lapsed more than the grace
+    /// ago. At most one expiry is in flight.
+    package func expire(completion: @escaping @Sendable (Int) -> Void) {
+        let now = table.clock.now().millisecondsSinceEpoch
+        let lapsed = lapsedSessions(now: now)
+        let due = (table.nextDeadline.map { $0 <= now } ?? false) || !lapsed.isEmpty
+        let start = state.withLock { s -> Bool in
+            guard due, !s.expiring, s.available, !s.stopping else { return false }
+            s.expiring = true
+            return true
+        }
+        guard start else { return completion(0) }
+        var steps: [DraftStep] = [.expireDue]
+        if !lapsed.isEmpty { steps.append(.expireSessions(lapsed)) }
+        enqueue(steps) { outcomes in
+            self.state.withLock { $0.expiring = false }
+            completion(outcomes.reduce(0) { total, outcome in
+                if case .expired(let n) = outcome { return total + n }
+                return total
+            })
+        }
+    }
+
+    package var status: StoreStatus {
+        state.withLock { s in
+            StoreStatus(kind: "redis", id: s.storeID, location: location, available: s.available,
+                        problem: s.problem, storeRevision: s.storeRevision,
+                        lastContactMilliseconds: s.lastContact.map { (ContinuousClock.now - $0).milliseconds })
+        }
+    }
+
+    package var sessionBase: UInt64 { state.withLock { $0.node << Self.nodeShift } }
+
+    // MARK: Leases
+
+    func keepLease() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.leaseRenewal)
+            do {
+                try await renewLease()
+            } catch {
+                markUnavailable(error)
+            }
+        }
+    }
+
+    func renewLease() async throws {
+        let node = state.withLock { $0.node }
+        let until = table.clock.now().millisecondsSinceEpoch + Self.leaseLength.milliseconds
+        let reply = try await client.evaluate(RedisScripts.lease, keys: [keys.leases],
+                                              arguments: [String(node), String(until)])
+        var leases: [UInt64: Int64] = [:]
+        let flat = reply.elements ?? []
+        for i in stride(from: 0, to: flat.count - 1, by: 2) {
+            if let n = flat[i].integer, let t = flat[i + 1].integer { leases[UInt64(n)] = t }
+        }
+        state.withLock { $0.leases = leases }
+    }
+
+    /// Sessions of other daemons whose lease lapsed more than the grace ago.
+    func lapsedSessions(now: Int64) -> Set<UInt64> {
+        let (node, leases) = state.withLock { ($0.node, $0.leases) }
+        guard !leases.isEmpty else { return [] }
+        var lapsed: Set<UInt64> = []
+        for session in table.sessionIDs {
+            let owner = session >> Self.nodeShift
+            guard owner != node else { continue }
+            if (leases[owner] ?? 0) + grace.milliseconds <= now { lapsed.insert(session) }
+        }
+        return lapsed
+    }
+
+    // MARK: Health
+
+    func markContact(revision: UInt64? = nil) {
+        state.withLock { s in
+            s.lastContact = .now
+            if let revision { s.storeRevision = revision }
+            if !s.available, s.problem != nil {
+                logger.notice("store reachable again", metadata: ["store": "\(location)"])
+            }
+            s.available = true
+            s.problem = nil
+        }
+    }
+
+    func markUnavailable(_ error: any Error) {
+        let first = state.withLock { s -> Bool in
+            defer {
+                s.available = false
+                s.problem = "\(error)"
+            }
+            return s.available
+        }
+        if first { logger.error("store unreachable", metadata: ["store": "\(location)", "error": "\(error)"]) }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
