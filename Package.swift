@@ -158,6 +158,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "RouterRedisStoreTests",
+            dependencies: ["RouterProtocol", "RouterTestSupport", "routerd"]
+        ),
+        .testTarget(
             name: "RouterHTTPTests",
             dependencies: ["RouterHTTP", "RouterProtocol", "RouterTestSupport", "routerd"]
         ),

@@ -32,10 +32,39 @@ public actor RedisClient {
     static let firstBackoff: Duration = .milliseconds(50)
     static let longestBackoff: Duration = .seconds(2)
 
+    /// How long a command may wait for its reply before the connection is given up (nil:
+    /// forever). A Redis that stopped answering (paused, overloaded, a network gone quiet)
+    /// then fails calls in that time rather than holding them.
+    public nonisolated let replyTimeout: Duration?
+
     /// A client for `configuration`, connecting on first use on `group`'s event loops.
-    public init(configuration: RedisConfiguration, group: any EventLoopGroup) {
+    public init(configuration: RedisConfiguration, group: any EventLoopGroup, replyTimeout: Duration? = nil) {
         self.configuration = configuration
         self.group = group
+        self.replyTimeout = replyTimeout
+    }
+
+    /// The reply of `future`, or a failure once `timeout` has passed without one, in which
+    /// case the connection is closed (its later replies would answer the wrong commands).
+    private func awaitReply<T: Sendable>(_ future: EventLoopFuture<T>, on connection: RedisConnection,
+                                         timeout: Duration?) async throws(RedisError) -> T {
+        guard let timeout = timeout ?? replyTimeout else {
+            do { return try await future.get() } catch { throw error as? RedisError ?? .connection("\(error)") }
+        }
+        let expiry = future.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
+            connection.close()
+        }
+        do {
+            let value = try await future.get()
+            expiry.cancel()
+            return value
+        } catch {
+            expiry.cancel()
+            drop(connection)
+            throw (error as? RedisError).map { e -> RedisError in
+                e.isConnectionFailure ? .connection("\(configuration.description) did not answer within \(timeout) or the connection broke (\(e))") : e
+            } ?? .connection("\(error)")
+        }
     }
 
     /// The open connection, made now if there is none (or failing at once during a backoff).
@@ -72,26 +101,19 @@ public actor RedisClient {
 
     /// Runs one command; an error reply throws `RedisError.reply`. A broken connection fails
     /// the call and is made again by the next one.
+    /// `timeout` overrides `replyTimeout` (a blocking read waits longer than it blocks).
     @discardableResult
-    public func command(_ words: [String]) async throws(RedisError) -> RESPValue {
+    public func command(_ words: [String], timeout: Duration? = nil) async throws(RedisError) -> RESPValue {
         let connection = try await connected()
-        do {
-            return try await connection.command(words)
-        } catch {
-            if error.isConnectionFailure { drop(connection) }
-            throw error
-        }
+        let reply = try await awaitReply(connection.send(words), on: connection, timeout: timeout)
+        if case .error(let message) = reply { throw .reply(message) }
+        return reply
     }
 
     /// Runs several commands in one round trip; their replies (error replies included) in order.
     public func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RESPValue] {
         let connection = try await connected()
-        do {
-            return try await connection.pipeline(commands).get()
-        } catch {
-            drop(connection)
-            throw error as? RedisError ?? .connection("\(error)")
-        }
+        return try await awaitReply(connection.pipeline(commands), on: connection, timeout: nil)
     }
 
     /// Runs `script` with `keys` and `arguments` by its SHA1, loading it first when Redis does

@@ -44,6 +44,10 @@ package final class RedisStore: RouteStore, Service, Sendable {
     /// How long a lease lasts unrenewed, and how often it is renewed.
     static let leaseLength: Duration = .seconds(5)
     static let leaseRenewal: Duration = .seconds(1)
+    /// How long a command waits for Redis before the change fails with `unavailable`.
+    static let replyTimeout: Duration = .seconds(1)
+    /// How long the follower's blocking read (1 s) may take in all.
+    static let followTimeout: Duration = .seconds(3)
     /// How many changes at most go into one commit.
     static let commitLimit = 2048
     /// Session numbers of node N start at N << nodeShift.
@@ -76,8 +80,8 @@ package final class RedisStore: RouteStore, Service, Sendable {
         self.table = table
         self.redis = redis
         keys = RedisKeys(prefix: prefix)
-        client = RedisClient(configuration: redis, group: group)
-        follower = RedisClient(configuration: redis, group: group)
+        client = RedisClient(configuration: redis, group: group, replyTimeout: Self.replyTimeout)
+        follower = RedisClient(configuration: redis, group: group, replyTimeout: Self.followTimeout)
         self.logger = logger
         self.grace = grace
         logLength = table.configuration.historyLimit

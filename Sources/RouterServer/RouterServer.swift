@@ -20,7 +20,8 @@ public final class RouterServer: Service, Sendable {
     public let table: RouteTable
     /// The operations every front end calls, over the store that decides changes.
     package let executor: RequestExecutor
-    /// A random id drawn at each start; revisions from another instance are meaningless here.
+    /// The revision sequence's id at start: drawn at each start in memory, the store's id
+    /// with a shared store (see `RequestExecutor.instance`, which follows a store's reset).
     public let instance: String
     let logger: Logger
     let principals: Principals

@@ -9,14 +9,17 @@ import RouterProtocol
 /// The audit trail is written here, once: a line per change and per refusal of an operation.
 package final class RequestExecutor: Sendable {
     package let store: any RouteStore
-    /// The daemon instance's id: revisions of another instance mean nothing here.
-    package let instance: String
+    /// The id of the revision sequence: revisions of another instance mean nothing here. The
+    /// store's id when it has one (it changes when a shared store is flushed), else the
+    /// daemon's own, drawn at start.
+    package var instance: String { store.status.id ?? ownInstance }
+    private let ownInstance: String
     /// What the operations count and time.
     package let metrics: RouterMetrics
 
     package init(store: any RouteStore, instance: String, metrics: RouterMetrics = RouterMetrics()) {
         self.store = store
-        self.instance = instance
+        self.ownInstance = instance
         self.metrics = metrics
     }
 

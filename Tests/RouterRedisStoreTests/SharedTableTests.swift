@@ -1,0 +1,174 @@
+import Foundation
+import RouterProtocol
+import RouterTestSupport
+import Testing
+
+/// Several routerd on one Redis serve one table: tests with real redis-server and routerd
+/// processes on temporary sockets.
+@Suite("Shared store on Redis", .serialized)
+struct SharedTableTests {
+    @Test func aRouteAddedOnOneDaemonIsServedByTheOther() throws {
+        let store = try SharedStore(daemons: 2)
+        let a = try store.connect(0)
+        let b = try store.connect(1)
+        #expect(a.greeting["store"]?["kind"] == .string("redis"))
+        #expect(a.greeting["store"]?["id"] == b.greeting["store"]?["id"])
+        #expect(a.greeting["instance"] == b.greeting["instance"])
+        let added = try a.request(#"{"id":1,"op":"add","key":"foo","tunnel":"t1","target":"127.0.0.1:8080"}"#)
+        #expect(added["ok"] == .bool(true))
+        // Reads are local on each daemon: B has the route once its copy caught up.
+        #expect(try eventually { try b.request(#"{"id":2,"op":"lookup","key":"foo"}"#)["ok"] == .bool(true) })
+        let lookup = try b.request(#"{"id":3,"op":"lookup","host":"FOO.example.com:443"}"#)
+        #expect(lookup["result"]?["route"]?["target"] == .string("127.0.0.1:8080"))
+        let refused = try b.request(#"{"id":4,"op":"add","key":"foo","tunnel":"t2"}"#)
+        #expect(refused["error"]?["code"] == .string("conflict"))
+    }
+
+    @Test func aDaemonReadsItsOwnWrites() throws {
+        let store = try SharedStore(daemons: 2)
+        let b = try store.connect(1)
+        for i in 0..<50 {
+            #expect(try b.request(#"{"id":1,"op":"add","key":"own\#(i)","tunnel":"t\#(i)"}"#)["ok"] == .bool(true))
+            #expect(try b.request(#"{"id":2,"op":"lookup","key":"own\#(i)"}"#)["ok"] == .bool(true))
+        }
+    }
+
+    @Test func racingDaemonsGiveEachNameExactlyOneWinner() throws {
+        let store = try SharedStore(daemons: 3)
+        let watchers = try (0..<3).map { i -> LineClient in
+            let w = try store.connect(i)
+            _ = try w.startWatch()
+            return w
+        }
+        // 1,000 clients over the three daemons, ten for each of 100 names, each with its own tunnel.
+        let clients = try (0..<1000).map { try store.connect($0 % 3) }
+        for (i, client) in clients.enumerated() {
+            try client.send(#"{"id":\#(i),"op":"add","key":"name\#(i % 100)","tunnel":"c\#(i)"}"#)
+        }
+        var winners: [String: [String]] = [:]
+        for (i, client) in clients.enumerated() {
+            let reply = try client.readJSON(timeout: 60)
+            if reply["ok"] == .bool(true) {
+                winners["name\(i % 100).example.com", default: []].append("c\(i)")
+            } else {
+                #expect(reply["error"]?["code"] == .string("conflict"), "\(reply)")
+            }
+        }
+        #expect(winners.count == 100)
+        #expect(winners.values.allSatisfy { $0.count == 1 })
+        let expected = winners.mapValues { $0[0] }
+        let lists = try (0..<3).map { i in try eventually { try store.connect(i).routes() == expected } }
+        #expect(lists == [true, true, true])
+        let sequences = try watchers.map { try $0.events(100) }
+        #expect(sequences[0] == sequences[1])
+        #expect(sequences[1] == sequences[2])
+        #expect(sequences[0].map { $0.split(separator: " ").last.map(String.init) } == (1...100).map { String($0) })
+    }
+
+    @Test func aWatchResumesOnAnotherDaemon() throws {
+        let store = try SharedStore(daemons: 2)
+        let a = try store.connect(0)
+        for i in 1...5 { _ = try a.request(#"{"id":\#(i),"op":"add","key":"r\#(i)","tunnel":"t"}"#) }
+        let instance = a.greeting["instance"]!.stringValue!
+        let b = try store.connect(1)
+        #expect(try eventually { try b.routes().count == 5 })
+        let replayed = try b.startWatch(from: 3, instance: instance)
+        #expect(replayed.map(LineClient.describe) == ["add r3.example.com 3", "add r4.example.com 4", "add r5.example.com 5"])
+        let stranger = try store.connect(1)
+        try stranger.send(#"{"id":"w","op":"watch","from_revision":3,"instance":"0000000000000000"}"#)
+        #expect(try stranger.readJSON()["error"]?["code"] == .string("compacted"))
+    }
+
+    @Test func severalSweepersExpireEachRouteOnce() throws {
+        let store = try SharedStore(daemons: 3)
+        let watcher = try store.connect(0)
+        _ = try watcher.startWatch()
+        let a = try store.connect(1)
+        for i in 0..<20 {
+            _ = try a.request(#"{"id":\#(i),"op":"add","key":"short\#(i)","tunnel":"t","ttl":1}"#)
+        }
+        let events = try watcher.events(40)
+        #expect(events.filter { $0.hasPrefix("expire") }.count == 20)
+        #expect(Set(events.filter { $0.hasPrefix("expire") }.map { $0.split(separator: " ")[1] }).count == 20)
+        // No further expire comes: one per route, however many sweepers ran.
+        #expect(throws: (any Error).self) { try watcher.readLine(timeout: 1.5) }
+        for i in 0..<3 { #expect(try store.connect(i).routes().isEmpty) }
+    }
+
+    @Test func writesFailFastWhileRedisIsPausedAndReadsGoOn() throws {
+        let store = try SharedStore(daemons: 1)
+        let a = try store.connect(0)
+        #expect(try a.request(#"{"id":1,"op":"add","key":"kept","tunnel":"t"}"#)["ok"] == .bool(true))
+        store.redis.pause()
+        defer { store.redis.resume() }
+        let started = Date()
+        let refused = try a.request(#"{"id":2,"op":"add","key":"new","tunnel":"t"}"#)
+        #expect(refused["error"]?["code"] == .string("unavailable"))
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(try a.request(#"{"id":3,"op":"lookup","key":"kept"}"#)["ok"] == .bool(true))
+        let stats = try a.request(#"{"id":4,"op":"stats"}"#)
+        #expect(stats["result"]?["store"]?["available"] == .bool(false))
+        store.redis.resume()
+        #expect(try eventually(timeout: 15) {
+            try a.request(#"{"id":5,"op":"add","key":"new","tunnel":"t"}"#)["ok"] == .bool(true)
+        })
+        #expect(try a.routes().keys.sorted() == ["kept.example.com", "new.example.com"])
+    }
+
+    @Test func flushallEndsWatchesWithStoreResetAndEmptiesTables() throws {
+        let store = try SharedStore(daemons: 2)
+        let a = try store.connect(0)
+        _ = try a.request(#"{"id":1,"op":"add","key":"gone","tunnel":"t"}"#)
+        let watcher = try store.connect(1)
+        #expect(try eventually { try watcher.routes().count == 1 })
+        _ = try watcher.startWatch()
+        store.redisCLI("FLUSHALL")
+        let end = try watcher.readJSON(timeout: 15)
+        #expect(end["error"]?["code"] == .string("compacted"), "\(end)")
+        #expect(end["error"]?["details"]?["reason"] == .string("store_reset"))
+        for i in 0..<2 { #expect(try eventually { try store.connect(i).routes().isEmpty }) }
+        // The table works again, under a new store id.
+        #expect(try eventually {
+            try store.connect(0).request(#"{"id":2,"op":"add","key":"fresh","tunnel":"t"}"#)["ok"] == .bool(true)
+        })
+        #expect(try store.connect(1).greeting["instance"] != a.greeting["instance"])
+    }
+
+    @Test func redisRestartedFromItsAppendOnlyFileLosesNoAcknowledgedRoute() throws {
+        let store = try SharedStore(daemons: 2, redisArguments: ["--appendonly", "yes", "--appendfsync", "always"])
+        let a = try store.connect(0)
+        for i in 0..<200 { try a.send(#"{"id":\#(i),"op":"add","key":"d\#(i)","tunnel":"t\#(i % 7)"}"#) }
+        var acknowledged: Set<String> = []
+        for _ in 0..<200 {
+            let reply = try a.readJSON()
+            if reply["ok"] == .bool(true), let key = reply["result"]?["route"]?["key"]?.stringValue { acknowledged.insert(key) }
+        }
+        #expect(acknowledged.count == 200)
+        store.redis.kill()
+        try store.redis.restart()
+        #expect(try eventually(timeout: 15) {
+            try store.connect(1).request(#"{"id":1,"op":"add","key":"after","tunnel":"t"}"#)["ok"] == .bool(true)
+        })
+        for i in 0..<2 {
+            let keys = Set(try store.connect(i).routes().keys)
+            #expect(acknowledged.isSubset(of: keys))
+        }
+    }
+
+    @Test func aKilledDaemonsSessionRoutesGoAfterItsLeaseAndTheGrace() throws {
+        let store = try SharedStore(daemons: 2, arguments: ["--grace", "1s"])
+        let a = try store.connect(0)
+        #expect(try a.request(#"{"id":1,"op":"add","key":"held","tunnel":"t","session":true}"#)["ok"] == .bool(true))
+        #expect(try a.request(#"{"id":2,"op":"add","key":"stays","tunnel":"t"}"#)["ok"] == .bool(true))
+        let b = try store.connect(1)
+        #expect(try eventually { try b.routes().count == 2 })
+        _ = try b.startWatch()
+        store.daemons[0].process.signal(SIGKILL)
+        let killed = Date()
+        let events = try b.events(1, timeout: 20)
+        #expect(events.first?.hasPrefix("expire held.example.com") == true, "\(events)")
+        // The lease (5 s) had to lapse first, then the grace (1 s).
+        #expect(Date().timeIntervalSince(killed) > 4)
+        #expect(try b.routes().keys.sorted() == ["stays.example.com"])
+    }
+}
