@@ -66,7 +66,7 @@ public final class RedisConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         var buffer = channel.allocator.buffer(capacity: 16 + words.reduce(0) { $0 + $1.count + 16 })
         RESPEncoder.command(words, into: &buffer)
-        channel.writeAndFlush(RedisCommandHandler.Request(bytes: buffer, replies: [promise]), promise: nil)
+        write(RedisCommandHandler.Request(bytes: buffer, replies: [promise]))
         return promise.futureResult
     }
 
@@ -75,8 +75,20 @@ public final class RedisConnection: Sendable {
         let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
         var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
         for words in commands { RESPEncoder.command(words.map { Array($0.utf8) }, into: &buffer) }
-        channel.writeAndFlush(RedisCommandHandler.Request(bytes: buffer, replies: promises), promise: nil)
+        write(RedisCommandHandler.Request(bytes: buffer, replies: promises))
         return EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop)
+    }
+
+    /// Writes a request; when the write fails (the connection closed before it, so the handler
+    /// never saw its replies), its replies fail too rather than wait forever. (A promise
+    /// completed twice keeps its first result.)
+    private func write(_ request: RedisCommandHandler.Request) {
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        let replies = request.replies
+        written.futureResult.whenFailure { error in
+            for reply in replies { reply.fail(RedisError.connection("the command could not be sent: \(error)")) }
+        }
+        channel.writeAndFlush(request, promise: written)
     }
 
     /// Sends one command and returns its reply; an error reply throws `RedisError.reply`.

@@ -102,7 +102,8 @@ extension RedisStore {
                     try await checkStore(reloadIfBehind: true)
                     continue
                 }
-                let events = try Self.events(fromStreams: reply)
+                let events = try Self.events(fromStreams: reply, after: table.revision,
+                                             own: state.withLock { $0.ownCommit })
                 markContact(revision: events.last?.revision)
                 if case .gap = table.replicate(events) { try await catchUp() }
             } catch is CancellationError {
@@ -120,11 +121,26 @@ extension RedisStore {
         try Self.events(fromEntries: try await client.command(command))
     }
 
-    static func events(fromEntries reply: RESPValue) throws(StoreFormatError) -> [RouteEvent] {
+    /// The events of a log reply after revision `after` (older entries are skipped unread).
+    /// An entry that is one of this daemon's own changes being committed (the same revision,
+    /// kind and stored route) is taken from the draft rather than parsed again.
+    static func events(fromEntries reply: RESPValue, after: UInt64 = 0,
+                       own: OwnCommit? = nil) throws(StoreFormatError) -> [RouteEvent] {
         var events: [RouteEvent] = []
         for entry in reply.elements ?? [] {
             guard let parts = entry.elements, parts.count == 2, let id = parts[0].string else {
                 throw StoreFormatError("a log entry is not [id, fields]")
+            }
+            if let dash = id.firstIndex(of: "-"), let revision = UInt64(id[..<dash]) {
+                if revision <= after { continue }
+                if let own, revision > own.base, revision <= own.base + UInt64(own.events.count) {
+                    let i = Int(revision - own.base - 1)
+                    let flat = parts[1].elements ?? []
+                    if flat.count == 4, flat[1].string == own.events[i].kind.rawValue, flat[3].string == own.records[i] {
+                        events.append(own.events[i])
+                        continue
+                    }
+                }
             }
             var fields: [String: String] = [:]
             let flat = parts[1].elements ?? []
@@ -137,11 +153,11 @@ extension RedisStore {
     }
 
     /// The events of an `XREAD` reply of one stream: `[[name, entries]]`.
-    static func events(fromStreams reply: RESPValue) throws(StoreFormatError) -> [RouteEvent] {
+    static func events(fromStreams reply: RESPValue, after: UInt64, own: OwnCommit?) throws(StoreFormatError) -> [RouteEvent] {
         guard let streams = reply.elements, let first = streams.first?.elements, first.count == 2 else {
             throw StoreFormatError("an XREAD reply is not [[stream, entries]]")
         }
-        return try events(fromEntries: first[1])
+        return try events(fromEntries: first[1], after: after, own: own)
     }
 
     /// A new store id: 16 random hex digits.

@@ -61,11 +61,17 @@ extension RedisStore {
             let storeID = state.withLock { $0.storeID }
             var arguments = [storeID, String(draft.base), String(logLength)]
             arguments.reserveCapacity(3 + 3 * draft.events.count)
+            var records: [String] = []
+            records.reserveCapacity(draft.events.count)
             for event in draft.events {
+                let record = StoredRoute.encode(event.route!)
                 arguments.append(event.kind.rawValue)
                 arguments.append(event.key)
-                arguments.append(StoredRoute.encode(event.route!))
+                arguments.append(record)
+                records.append(record)
             }
+            state.withLock { $0.ownCommit = OwnCommit(base: draft.base, events: draft.events, records: records) }
+            defer { state.withLock { $0.ownCommit = nil } }
             let reply: RESPValue
             do {
                 reply = try await client.evaluate(RedisScripts.commit,

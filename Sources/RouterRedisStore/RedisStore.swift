@@ -66,6 +66,16 @@ package final class RedisStore: RouteStore, Service, Sendable {
         /// Every daemon's lease expiry (ms since the epoch), as last read.
         var leases: [UInt64: Int64] = [:]
         var stopping = false
+        /// The change this daemon is committing, for the follower to recognise in the log.
+        var ownCommit: OwnCommit?
+    }
+
+    /// A change being committed: its events from the revision after `base`, and their stored
+    /// routes as sent.
+    struct OwnCommit: Sendable {
+        var base: UInt64
+        var events: [RouteEvent]
+        var records: [String]
     }
 
     /// A change waiting for the writer, and what to do with its outcome.

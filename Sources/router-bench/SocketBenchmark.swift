@@ -194,11 +194,11 @@ struct SocketBenchmark {
     }
 
     /// Seconds to add `count` routes over one connection, fully pipelined.
-    func bulkAdd(path: String, count: Int) throws -> Double {
+    func bulkAdd(path: String, count: Int, prefix: String = "bulk") throws -> Double {
         let client = try Client(path: path)
         var batch: [UInt8] = []
         batch.reserveCapacity(count * 48)
-        for i in 0..<count { batch += Array(#"{"op":"add","key":"bulk\#(i)"}"#.utf8) + [0x0A] }
+        for i in 0..<count { batch += Array(#"{"op":"add","key":"\#(prefix)\#(i)"}"#.utf8) + [0x0A] }
         let start = MonotonicTime.now()
         let sender = UncheckedBox(client)
         let sendDone = DispatchSemaphore(value: 0)

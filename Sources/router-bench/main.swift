@@ -10,6 +10,7 @@ let usage = """
            router-bench socket [--seconds N] [--threads N]
            router-bench cli [--runs N]
            router-bench watchers [--rounds N] [--adds N] [--watchers N]
+           router-bench store [--seconds N] [--routes N] [--propagations N]
 
       table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
               against a [String: Int] baseline; the last line is one JSON object
@@ -18,6 +19,9 @@ let usage = """
       cli     the wall time of one `routerctl lookup` process, beside `redis-cli GET` when installed
       watchers  routerd's resident memory through rounds of watchers that never read during a
               bulk load, against its idle memory
+      store   two routerd sharing a table in Redis (and one in memory): propagation from one
+              to a watcher on the other, bulk and pipelined adds beside a claim script run by
+              redis-benchmark, lookups against memory, Redis's memory per route
     """
 
 func option(_ name: String, default value: Int) -> Int {
@@ -63,6 +67,17 @@ case "watchers":
     bench.rounds = option("--rounds", default: bench.rounds)
     bench.adds = option("--adds", default: bench.adds)
     bench.watchers = option("--watchers", default: bench.watchers)
+    do {
+        try bench.run()
+    } catch {
+        fputs("router-bench: \(error)\n", stderr)
+        exit(1)
+    }
+case "store":
+    var bench = StoreBenchmark()
+    bench.seconds = Double(option("--seconds", default: 3))
+    bench.routes = option("--routes", default: bench.routes)
+    bench.propagations = option("--propagations", default: bench.propagations)
     do {
         try bench.run()
     } catch {

@@ -25,6 +25,37 @@ struct RedisClientTests {
         await client.close()
     }
 
+    @Test func aCommandOnAClosedConnectionFailsRatherThanWaits() async throws {
+        let redis = try RedisServerProcess()
+        defer { redis.stop() }
+        let connection = try await RedisConnection.connect(RedisConfiguration(endpoint: .unix(path: redis.socket)), on: group)
+        connection.close()
+        while connection.isOpen { try await Task.sleep(for: .milliseconds(5)) }
+        await #expect(throws: RedisError.self) { _ = try await connection.send(["PING"]).get() }
+        await #expect(throws: RedisError.self) { _ = try await connection.pipeline([["PING"], ["PING"]]).get() }
+    }
+
+    @Test func aServerThatStopsAnsweringTimesOutTheCommand() async throws {
+        let redis = try RedisServerProcess()
+        defer { redis.stop() }
+        let client = RedisClient(configuration: RedisConfiguration(endpoint: .unix(path: redis.socket)), group: group,
+                                 replyTimeout: .milliseconds(300))
+        #expect(try await client.command(["PING"]).string == "PONG")
+        redis.pause()
+        defer { redis.resume() }
+        let started = ContinuousClock.now
+        do {
+            try await client.command(["PING"])
+            Issue.record("a paused server answered")
+        } catch {
+            #expect(error.isConnectionFailure, "\(error)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(3))
+        redis.resume()
+        #expect(try await client.command(["PING"]).string == "PONG", "a fresh connection once it answers again")
+        await client.close()
+    }
+
     @Test func anErrorReplyThrowsWithRedissMessage() async throws {
         let redis = try RedisServerProcess()
         defer { redis.stop() }

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import Foundation
+import RouterProtocol
+import RouterTestSupport
+
+/// `router-bench store`: two routerd (the built binaries, as processes) sharing a table in a
+/// redis-server of the benchmark's own on a Unix socket, and one routerd in memory, measured
+/// in the same run: how fast a change on one daemon reaches a watcher on the other, a bulk
+/// load and pipelined adds through the store beside redis-benchmark running the smallest
+/// honest claim script, lookups with the store against lookups in memory, and Redis's memory
+/// per route.
+struct StoreBenchmark {
+    var seconds = 3.0
+    /// Routes loaded for the memory-per-route figure.
+    var routes = 1_000_000
+    /// Adds timed from one daemon to a watcher on the other.
+    var propagations = 1000
+
+    /// The smallest script that claims a name the way a shared table must: refuse a taken
+    /// key, write the route, bump one revision, append the change to a stream.
+    static let claimScript = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        redis.call('HSET', KEYS[1], 'tunnel', ARGV[1], 'owner', ARGV[2])
+        local r = redis.call('INCR', KEYS[2])
+        redis.call('XADD', KEYS[3], 'MAXLEN', '~', '65536', '*', 'k', KEYS[1])
+        return r
+        """
+
+    func run() throws {
+        guard let redis = try RedisBaseline(seconds: seconds) else {
+            throw BenchError(description: "router-bench store needs redis-server and redis-benchmark (apt-get install redis-server)")
+        }
+        defer { redis.stop() }
+        let store = ["--store", "redis+unix://\(redis.server.socket)", "--domain", "example.com", "--log-level", "warning"]
+        let a = try RouterdProcess(store)
+        let b = try RouterdProcess(store)
+        let memory = try RouterdProcess(["--domain", "example.com", "--log-level", "warning"])
+        defer {
+            for daemon in [a, b, memory] { _ = try? daemon.stop() }
+        }
+        print("router-bench store: two routerd on redis-server \(redis.server.socket), one in memory; \(ProcessInfoLite.cpuCount) cores; \(fmt(seconds, 1)) s per rate")
+        let socket = SocketBenchmark(seconds: seconds)
+
+        let (p50, p99) = try propagation(from: a.socket, to: b.socket)
+        let bulk = try socket.bulkAdd(path: a.socket, count: 100_000)
+        let pipelinedAdd = try socket.rate(path: a.socket, connections: 50, depth: 16) { connection, n in
+            Array(#"{"op":"add","key":"p\#(connection)-\#(n)"}"#.utf8) + [0x0A]
+        }
+        let claim = try redis.run(["-c", "50", "-P", "16", "-n", String(Int(300_000 * seconds)), "-r", "1000000000",
+                                   "EVAL", Self.claimScript, "3", "{b}:route:__rand_int__", "{b}:rev", "{b}:log", "t1", "alice"])
+
+        // Lookups: the same table size and request on the daemon with the store and the one
+        // in memory, alternated three times; the ratio of medians.
+        _ = try socket.bulkAdd(path: memory.socket, count: 100_000)
+        let lookup = Array(#"{"id":1,"op":"lookup","host":"bulk7.example.com"}"#.utf8) + [0x0A]
+        var storeLookups: [Double] = []
+        var memoryLookups: [Double] = []
+        for _ in 0..<3 {
+            storeLookups.append(try socket.rate(path: b.socket, connections: 50, depth: 16) { _, _ in lookup })
+            memoryLookups.append(try socket.rate(path: memory.socket, connections: 50, depth: 16) { _, _ in lookup })
+        }
+        let lookupRatio = median(storeLookups) / median(memoryLookups)
+
+        // Redis's memory per route: used_memory before and after loading `routes` more.
+        let before = usedMemory(redis.server.socket)
+        let loadTime = try socket.bulkAdd(path: a.socket, count: routes, prefix: "m")
+        let after = usedMemory(redis.server.socket)
+        let perRoute = Double(after - before) / Double(routes)
+
+        print("")
+        print("propagation, add on A to event on B:  p50 \(fmt(p50, 2)) ms, p99 \(fmt(p99, 2)) ms  (goal p50 ≤ 2, p99 ≤ 20)")
+        print("100,000 adds over one connection:      \(fmt(bulk, 3)) s  (goal ≤ 2 s)")
+        print("pipelined add (16 × 50), new routes:   \(fmt(pipelinedAdd, 0)) ops/s; redis-benchmark claim script \(fmt(claim, 0)) ops/s; ratio \(fmt(pipelinedAdd / claim, 3))  (goal ≥ 0.5)")
+        print("pipelined lookup on B vs in memory:    \(fmt(median(storeLookups), 0)) vs \(fmt(median(memoryLookups), 0)) ops/s; ratio \(fmt(lookupRatio, 3))  (goal ≥ 0.9)")
+        print("Redis memory per route at \(routes) more: \(fmt(perRoute, 0)) bytes (\(fmt(Double(after) / 1_048_576, 0)) MB used; loaded in \(fmt(loadTime, 1)) s)")
+        print("""
+            {"bench":"store","propagation_p50_ms":\(fmt(p50, 3)),"propagation_p99_ms":\(fmt(p99, 3)),\
+            "bulk_100k_add_s":\(fmt(bulk, 3)),"pipelined_add_ops":\(fmt(pipelinedAdd, 0)),"redis_claim_ops":\(fmt(claim, 0)),\
+            "ratio_pipelined_add_claim":\(fmt(pipelinedAdd / claim, 3)),"lookup_store_ops":\(fmt(median(storeLookups), 0)),\
+            "lookup_memory_ops":\(fmt(median(memoryLookups), 0)),"lookup_ratio_store_vs_memory":\(fmt(lookupRatio, 3)),\
+            "redis_bytes_per_route":\(fmt(perRoute, 0)),"redis_used_memory_bytes":\(after),"routes_loaded":\(routes),"load_s":\(fmt(loadTime, 2))}
+            """)
+    }
+
+    /// Adds on `from` one at a time, each timed until a watcher on `to` has its event.
+    func propagation(from: String, to: String) throws -> (Double, Double) {
+        let watcher = try SocketBenchmark.Client(path: to)
+        try watcher.send(Array(#"{"id":"w","op":"watch","prefix":"prop"}"#.utf8) + [0x0A])
+        _ = try watcher.readLine() // sync
+        let adder = try SocketBenchmark.Client(path: from)
+        var latencies: [Double] = []
+        for i in 0..<propagations {
+            let start = MonotonicTime.now()
+            try adder.send(Array(#"{"op":"add","key":"prop\#(i)"}"#.utf8) + [0x0A])
+            _ = try watcher.readLine()
+            latencies.append(MonotonicTime.seconds(since: start) * 1000)
+            _ = try adder.readLine()
+        }
+        latencies.sort()
+        return (latencies[latencies.count / 2], latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
+    }
+
+    /// `used_memory` from `INFO memory`.
+    func usedMemory(_ socket: String) -> Int {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+        p.arguments = ["-s", socket, "INFO", "memory"]
+        let out = Pipe()
+        p.standardOutput = out
+        try? p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) where line.hasPrefix("used_memory:") {
+            return Int(line.dropFirst("used_memory:".count)) ?? 0
+        }
+        return 0
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import RouterTestSupport
+import Testing
+
+@Suite("README: Several gateways")
+struct ReadmeExampleTests {
+    @Test(.enabled(if: RedisServerProcess.executable != nil, "needs redis-server"))
+    func severalGatewaysExampleRunsAsWritten() throws {
+        let readme = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md").path, encoding: .utf8)
+        let section = try #require(readme.range(of: "## Several gateways"))
+        let rest = readme[section.upperBound...]
+        let open = try #require(rest.range(of: "```\n"))
+        let close = try #require(rest[open.upperBound...].range(of: "```"))
+        let script = String(rest[open.upperBound..<close.lowerBound])
+        #expect(script.contains("--store"), "the section's first block is the example")
+        let dir = makeTemporaryDirectory("readme-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = productsDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        // Whatever happens, the example's servers go: the daemons, the watch and Redis.
+        let cleanup = "trap 'kill %1 %2 %3 2>/dev/null; kill $(cat redis.pid) 2>/dev/null; wait' EXIT\n"
+        let run = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + cleanup + script + "sleep 0.5\n"],
+                                   environment: ["PATH": path], directory: dir).wait(timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        // The watch on b printed the add made on a; the lookup on b found it.
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("add") && $0.contains("foo.localhost") && $0.contains("t1") }, "\(run.stdout)")
+        #expect(lines.contains { $0.hasPrefix("foo.localhost") && $0.contains("exact") }, "\(run.stdout)")
+    }
+}
