@@ -172,3 +172,44 @@ struct SharedTableTests {
         #expect(try b.routes().keys.sorted() == ["stays.example.com"])
     }
 }
+
+@Suite("routerd --store: start-up and credentials")
+struct StoreStartTests {
+    @Test func theRedisPasswordComesFromTheEnvironmentOrAFile() throws {
+        let redis = try RedisServerProcess(["--requirepass", "s3cret"])
+        defer { redis.stop() }
+        let url = "redis+unix://\(redis.socket)"
+        let fromEnvironment = try RouterdProcess(["--store", url], environment: ["ROUTER_REDIS_PASSWORD": "s3cret"])
+        #expect(try LineClient(path: fromEnvironment.socket).greeting["store"]?["kind"] == .string("redis"))
+        try fromEnvironment.stop()
+
+        let dir = makeTemporaryDirectory("pw-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/pw", contents: Data("s3cret\n".utf8), attributes: [.posixPermissions: 0o600])
+        let fromFile = try RouterdProcess(["--store", url, "--store-password-file", dir + "/pw"])
+        #expect(try LineClient(path: fromFile.socket).request(#"{"id":1,"op":"add","key":"x","tunnel":"t"}"#)["ok"] == .bool(true))
+        try fromFile.stop()
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/pw")
+        let open = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", url, "--store-password-file", dir + "/pw"],
+                                    directory: dir).wait(timeout: 20)
+        #expect(open.status == 1 && open.stderr.contains("readable by group or others"), "\(open.stderr)")
+    }
+
+    @Test func routerdDoesNotStartWithoutItsStoreAndSaysWhich() throws {
+        let redis = try RedisServerProcess(["--requirepass", "s3cret"])
+        defer { redis.stop() }
+        let dir = makeTemporaryDirectory("nostore-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let wrong = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", "redis+unix://\(redis.socket)"],
+                                     directory: dir).wait(timeout: 20)
+        #expect(wrong.status == 1, "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("cannot open the route store") && wrong.stderr.contains(redis.socket), "\(wrong.stderr)")
+        let absent = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", "redis+unix://\(dir)/none.sock"],
+                                      directory: dir).wait(timeout: 20)
+        #expect(absent.status == 1 && absent.stderr.contains("none.sock"), "\(absent.stderr)")
+        let url = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", "redis://u:pw@host:6379"],
+                                   directory: dir).wait(timeout: 20)
+        #expect(url.status == 64 && url.stderr.contains("ROUTER_REDIS_PASSWORD"), "\(url.stderr)")
+    }
+}
