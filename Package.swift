@@ -159,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterRedisStoreTests",
-            dependencies: ["RouterProtocol", "RouterTestSupport", "routerd"]
+            dependencies: ["DomainRouter", "RouterProtocol", "RouterRedisStore", "RouterTestSupport", "routerd"]
         ),
         .testTarget(
             name: "RouterHTTPTests",

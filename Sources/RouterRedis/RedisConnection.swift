@@ -58,7 +58,11 @@ public final class RedisConnection: Sendable {
     /// Sends one command (its words as bulk strings) and completes with its reply, which may be
     /// an error reply; fails when the connection does.
     public func send(_ words: [String]) -> EventLoopFuture<RESPValue> {
-        send(words.map { Array($0.utf8) })
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        var buffer = channel.allocator.buffer(capacity: 16 + words.reduce(0) { $0 + $1.utf8.count + 16 })
+        RESPEncoder.command(words, into: &buffer)
+        write(RedisCommandHandler.Request(bytes: buffer, replies: [promise]))
+        return promise.futureResult
     }
 
     /// Sends one command of binary-safe words.
@@ -74,7 +78,7 @@ public final class RedisConnection: Sendable {
     public func pipeline(_ commands: [[String]]) -> EventLoopFuture<[RESPValue]> {
         let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
         var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
-        for words in commands { RESPEncoder.command(words.map { Array($0.utf8) }, into: &buffer) }
+        for words in commands { RESPEncoder.command(words, into: &buffer) }
         write(RedisCommandHandler.Request(bytes: buffer, replies: promises))
         return EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop)
     }
@@ -115,12 +119,44 @@ public final class RedisConnection: Sendable {
 /// Writes commands as RESP arrays of bulk strings.
 enum RESPEncoder {
     static func command(_ words: [[UInt8]], into buffer: inout ByteBuffer) {
-        buffer.writeString("*\(words.count)\r\n")
+        header(UInt8(ascii: "*"), words.count, into: &buffer)
         for word in words {
-            buffer.writeString("$\(word.count)\r\n")
+            header(UInt8(ascii: "$"), word.count, into: &buffer)
             buffer.writeBytes(word)
-            buffer.writeString("\r\n")
+            buffer.writeStaticString("\r\n")
         }
+    }
+
+    /// The same for text words, written as their UTF-8 without an intermediate array.
+    static func command(_ words: [String], into buffer: inout ByteBuffer) {
+        header(UInt8(ascii: "*"), words.count, into: &buffer)
+        for word in words {
+            header(UInt8(ascii: "$"), word.utf8.count, into: &buffer)
+            buffer.writeString(word)
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
+    /// `*N\r\n` or `$N\r\n`, the digits written without building a String.
+    static func header(_ kind: UInt8, _ n: Int, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(kind)
+        if n == 0 {
+            buffer.writeInteger(UInt8(ascii: "0"))
+        } else {
+            var digits = 1
+            var scale = 1
+            while scale <= n / 10 {
+                scale *= 10
+                digits += 1
+            }
+            var rest = n
+            for _ in 0..<digits {
+                buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / scale))
+                rest %= scale
+                scale /= 10
+            }
+        }
+        buffer.writeStaticString("\r\n")
     }
 }
 

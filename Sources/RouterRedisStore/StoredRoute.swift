@@ -7,26 +7,47 @@ import RouterProtocol
 /// replica built from it equals the table that made it.
 enum StoredRoute {
     static func encode(_ route: Route) -> String {
-        var members: [(String, JSONValue)] = [
-            ("key", .string(route.key)),
-            ("kind", .string(route.kind.rawValue)),
-            ("tunnel", .string(route.tunnel.rawValue)),
-            ("owner", .string(route.owner)),
-            ("created", .number(Int(route.createdAt.millisecondsSinceEpoch))),
-            ("updated", .number(Int(route.updatedAt.millisecondsSinceEpoch))),
-            ("create_rev", .number(route.createRevision)),
-            ("mod_rev", .number(route.modRevision)),
-        ]
-        if let target = route.target { members.append(("target", .string(target.description))) }
-        if !route.labels.isEmpty {
-            members.append(("labels", .object(route.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        // Written field by field (no JSONValue tree): every committed change encodes its route.
+        var out = JSONWriter(capacity: 320)
+        func number(_ value: Int64) { out.append(UInt64(max(0, value))) }
+        out.append(#"{"key":"#)
+        out.write(string: route.key)
+        out.append(#","kind":""#)
+        out.append(route.kind.rawValue)
+        out.append(#"","tunnel":"#)
+        out.write(string: route.tunnel.rawValue)
+        out.append(#","owner":"#)
+        out.write(string: route.owner)
+        out.append(#","created":"#)
+        number(route.createdAt.millisecondsSinceEpoch)
+        out.append(#","updated":"#)
+        number(route.updatedAt.millisecondsSinceEpoch)
+        out.append(#","create_rev":"#)
+        out.append(route.createRevision)
+        out.append(#","mod_rev":"#)
+        out.append(route.modRevision)
+        if let target = route.target {
+            out.append(#","target":"#)
+            out.write(string: target.description)
         }
-        if let session = route.session { members.append(("session", .number(session))) }
-        if let expires = route.expiresAt { members.append(("expires", .number(Int(expires.millisecondsSinceEpoch)))) }
-        if let ttl = route.ttl { members.append(("ttl_ms", .number(Int(ttl.milliseconds)))) }
-        var writer = JSONWriter(capacity: 256)
-        writer.write(.object(members))
-        return String(decoding: writer.bytes, as: UTF8.self)
+        if !route.labels.isEmpty {
+            out.append(#","labels":"#)
+            out.write(.object(route.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+        }
+        if let session = route.session {
+            out.append(#","session":"#)
+            out.append(session)
+        }
+        if let expires = route.expiresAt {
+            out.append(#","expires":"#)
+            number(expires.millisecondsSinceEpoch)
+        }
+        if let ttl = route.ttl {
+            out.append(#","ttl_ms":"#)
+            number(ttl.milliseconds)
+        }
+        out.append(byte: UInt8(ascii: "}"))
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     /// The route a stored object describes; nil (with the reason) when it is not one.

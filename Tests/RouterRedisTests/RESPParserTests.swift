@@ -1,4 +1,5 @@
-import RouterRedis
+import NIOCore
+@testable import RouterRedis
 import Testing
 
 /// The RESP2 reply parser on its own: every type, incomplete input, and input that is not RESP.
@@ -71,5 +72,18 @@ struct RESPParserTests {
         let bytes = Array("+OK\r\n:7\r\n".utf8)
         let first = try bytes.withUnsafeBytes { try parser.parse($0) }
         #expect(first?.value == .simpleString("OK") && first?.consumed == 5)
+    }
+}
+
+@Suite("RESP2 command encoding")
+struct RESPEncoderTests {
+    @Test func commandsAreArraysOfBulkStringsWithTheirByteLengths() {
+        var buffer = ByteBuffer()
+        let long = String(repeating: "x", count: 1234)
+        RESPEncoder.command(["SET", "ü", "", long], into: &buffer)
+        #expect(buffer.readString(length: buffer.readableBytes) == "*4\r\n$3\r\nSET\r\n$2\r\nü\r\n$0\r\n\r\n$1234\r\n\(long)\r\n")
+        var bytes = ByteBuffer()
+        RESPEncoder.command([Array("GET".utf8), Array(repeating: 0x61, count: 10)], into: &bytes)
+        #expect(bytes.readString(length: bytes.readableBytes) == "*2\r\n$3\r\nGET\r\n$10\r\naaaaaaaaaa\r\n")
     }
 }

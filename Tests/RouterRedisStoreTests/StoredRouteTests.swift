@@ -1,0 +1,30 @@
+import DomainRouter
+@testable import RouterRedisStore
+import Testing
+
+@Suite("The stored form of routes")
+struct StoredRouteTests {
+    @Test func everyFieldSurvivesTheRoundTrip() throws {
+        let full = Route(
+            key: "bücher.example.com", kind: .host, tunnel: try TunnelID("t.quoted_1"),
+            target: try RouteTarget(parsing: "[::1]:8443"), labels: ["env": "prod", "note": "a\nb\"c"],
+            owner: "alice", session: (7 << 40) | 12, createdAt: Timestamp(millisecondsSinceEpoch: 1_780_000_000_123),
+            updatedAt: Timestamp(millisecondsSinceEpoch: 1_780_000_000_456), expiresAt: Timestamp(millisecondsSinceEpoch: 1_780_000_300_456),
+            ttl: .milliseconds(300_000), createRevision: 41, modRevision: 97)
+        #expect(try StoredRoute.decode(StoredRoute.encode(full)) == full)
+        let bare = Route(key: "tcp:49000", kind: .tcp, tunnel: try TunnelID("t"), owner: "root",
+                         createdAt: Timestamp(millisecondsSinceEpoch: 1), updatedAt: Timestamp(millisecondsSinceEpoch: 2),
+                         createRevision: 1, modRevision: 1)
+        #expect(try StoredRoute.decode(StoredRoute.encode(bare)) == bare)
+        let socket = Route(key: "*.w.example.com", kind: .wildcard, tunnel: try TunnelID("t"), target: try RouteTarget(parsing: "unix:/run/app.sock"),
+                           owner: "bob", createdAt: Timestamp(millisecondsSinceEpoch: 1), updatedAt: Timestamp(millisecondsSinceEpoch: 2),
+                           createRevision: 3, modRevision: 4)
+        #expect(try StoredRoute.decode(StoredRoute.encode(socket)) == socket)
+    }
+
+    @Test func whatIsNotAStoredRouteIsRefusedNamingWhy() {
+        #expect(throws: StoreFormatError.self) { try StoredRoute.decode("not json") }
+        #expect(throws: StoreFormatError.self) { try StoredRoute.decode(#"{"key":"a.example.com"}"#) }
+        #expect(throws: StoreFormatError.self) { try StoredRoute.decode(#"{"key":"a","kind":"ufo","tunnel":"t","owner":"o","created":1,"updated":1,"create_rev":1,"mod_rev":1}"#) }
+    }
+}
