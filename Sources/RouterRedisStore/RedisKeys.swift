@@ -15,6 +15,9 @@ struct RedisKeys: Sendable {
     /// Hash: node number → lease expiry (milliseconds since the epoch).
     let leases: String
 
+    /// A closed session's resume ticket (`session uid`), lasting the grace.
+    func ticket(_ token: String) -> String { "{\(prefix)}:ticket:" + token }
+
     init(prefix: String) {
         self.prefix = prefix
         let tag = "{\(prefix)}"

@@ -44,6 +44,18 @@ enum RedisScripts {
         return {1, rev}
         """)
 
+    /// Takes a resume ticket: KEYS: the ticket. ARGV: the peer's uid. Returns the session
+    /// (and deletes the ticket: it is good once), nil when there is none, -1 when it is
+    /// another user's (the ticket stays for its owner).
+    static let claim = RedisScript("""
+        local v = redis.call('GET', KEYS[1])
+        if not v then return false end
+        local sep = string.find(v, ' ')
+        if string.sub(v, sep + 1) ~= ARGV[1] then return -1 end
+        redis.call('DEL', KEYS[1])
+        return string.sub(v, 1, sep - 1)
+        """)
+
     /// Renews this daemon's lease and reads everyone's. KEYS: leases. ARGV: node, expiry (ms).
     /// Returns the flat `{node, expiry, …}` of every lease.
     static let lease = RedisScript("""

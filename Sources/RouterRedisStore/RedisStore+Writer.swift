@@ -141,6 +141,7 @@ extension DraftStep {
         case .touch: return .touched(.failure(error))
         case .batch: return .batch(.failure(BatchFailure(index: 0, error: error)))
         case .expireDue, .expireSessions: return .expired(0)
+        case .moveSession: return .failed(error)
         }
     }
 }

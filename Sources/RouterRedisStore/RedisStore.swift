@@ -169,8 +169,46 @@ package final class RedisStore: RouteStore, Service, Sendable {
         table.noteSessionEnded(session, grace: grace)
     }
 
-    package func resumeSession(_ old: UInt64, as new: UInt64) -> Int {
-        table.moveSession(old, to: new)
+    /// A resume moves the session's routes to the new one as a committed change (`update`
+    /// events): every daemon must know which daemon's session holds them.
+    package func resumeSession(_ old: UInt64, as new: UInt64,
+                               completion: @escaping @Sendable (Result<Int, RouteError>) -> Void) {
+        enqueue(.moveSession(from: old, to: new)) { outcome in
+            switch outcome {
+            case .moved(let n): completion(.success(n))
+            case .failed(let error): completion(.failure(error))
+            default: completion(.success(0))
+            }
+        }
+    }
+
+    package var sharesSessions: Bool { true }
+
+    package func offerSession(token: String, session: UInt64, uid: UInt32, grace: Duration) {
+        guard table.holdsRoutes(session: session) else { return }
+        let key = keys.ticket(token)
+        let ms = String(max(1, grace.milliseconds))
+        Task { [client] in
+            _ = try? await client.command(["SET", key, "\(session) \(uid)", "PX", ms])
+        }
+    }
+
+    package func claimSession(token: String, uid: UInt32,
+                              completion: @escaping @Sendable (Result<UInt64?, RouteError>) -> Void) {
+        let key = keys.ticket(token)
+        let location = self.location
+        Task { [client] in
+            do {
+                let reply = try await client.evaluate(RedisScripts.claim, keys: [key], arguments: [String(uid)])
+                if reply.integer == -1 {
+                    completion(.failure(.forbidden("that session belongs to another user")))
+                } else {
+                    completion(.success(reply.string.flatMap { UInt64($0) }))
+                }
+            } catch {
+                completion(.failure(.unavailable("the route store (\(location)) did not answer: \(error); the session was not resumed")))
+            }
+        }
     }
 
     /// Drafts the expiry of what is due: routes past their TTL, this daemon's sessions past

@@ -214,8 +214,9 @@ public final class RouterServer: Service, Sendable {
         }
     }
 
-    func connectionClosed(_ id: UInt64, token: String) {
+    func connectionClosed(_ id: UInt64, token: String, uid: UInt32) {
         let grace = configuration.grace
+        if executor.store.sharesSessions { executor.store.offerSession(token: token, session: id, uid: uid, grace: grace) }
         state.withLock { s in
             s.connections[id] = nil
             if s.resumeTickets[token] != nil { s.resumeTickets[token]!.expires = .now + grace }

@@ -155,6 +155,34 @@ struct SharedTableTests {
         }
     }
 
+    @Test func aSessionResumesThroughAnotherDaemon() throws {
+        let store = try SharedStore(daemons: 2, arguments: ["--grace", "3s"])
+        let a = try store.connect(0)
+        #expect(try a.request(#"{"id":1,"op":"add","key":"mine","tunnel":"t","session":true}"#)["ok"] == .bool(true))
+        let token = try #require(a.greeting["session"]?["resume_token"]?.stringValue)
+        let watcher = try store.connect(1)
+        #expect(try eventually { try watcher.routes().count == 1 })
+        _ = try watcher.startWatch()
+        a.close()
+        let b = try store.connect(1)
+        // The token is good at B once A has offered it (as A sees the connection close).
+        var reply: JSONValue = .null
+        #expect(try eventually {
+            reply = try b.request(#"{"id":"h","op":"hello","resume":"\#(token)"}"#)
+            return reply["ok"] == .bool(true)
+        }, "\(reply)")
+        #expect(reply["result"]?["resumed"] == .number("1"))
+        let moved = try watcher.events(1)
+        #expect(moved.first?.hasPrefix("update mine.example.com") == true, "\(moved)")
+        // A dies: the route is B's session's now, and stays.
+        store.daemons[0].process.signal(SIGKILL)
+        #expect(throws: (any Error).self) { try watcher.readLine(timeout: 9) }
+        #expect(try b.routes().keys.sorted() == ["mine.example.com"])
+        // Spent: the token does not resume twice.
+        let again = try store.connect(1).request(#"{"id":"h","op":"hello","resume":"\#(token)"}"#)
+        #expect(again["error"]?["code"] == .string("not_found"))
+    }
+
     @Test func aKilledDaemonsSessionRoutesGoAfterItsLeaseAndTheGrace() throws {
         let store = try SharedStore(daemons: 2, arguments: ["--grace", "1s"])
         let a = try store.connect(0)

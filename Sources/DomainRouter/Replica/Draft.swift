@@ -13,6 +13,9 @@ package enum DraftStep: Sendable {
     case expireDue
     /// Every route bound to one of these sessions (their daemon is gone).
     case expireSessions(Set<UInt64>)
+    /// A resumed session: its routes move to the new session, each with an `update` event (a
+    /// shared store's other daemons must learn whose session holds them).
+    case moveSession(from: UInt64, to: UInt64)
 }
 
 /// What a draft step would answer, once its events are committed.
@@ -22,6 +25,9 @@ package enum DraftOutcome: Sendable {
     case touched(Result<[Route], RouteError>)
     case batch(Result<[BatchOutcome], BatchFailure>)
     case expired(Int)
+    case moved(Int)
+    /// A step whose answer is not a route error of its own (a session move) could not be made.
+    case failed(RouteError)
 }
 
 /// A worked-out change: each step's answer, and the events that make it, numbered from the

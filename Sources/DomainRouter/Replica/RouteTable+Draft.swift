@@ -64,7 +64,11 @@ extension RouteTable {
         }
     }
 
-    /// The sessions that hold routes, with how many each: a store's bookkeeping of whose
-    /// routes are whose.
+    /// Whether any route is bound to `session`.
+    package func holdsRoutes(session: UInt64) -> Bool {
+        state.read { !($0.sessions[session]?.slots.isEmpty ?? true) }
+    }
+
+    /// The sessions that hold routes: a store's bookkeeping of whose routes are whose.
     package var sessionIDs: [UInt64] { state.read { Array($0.sessions.keys) } }
 }

@@ -88,6 +88,19 @@ extension TableState {
                 }
             }
             return .expired(removed)
+        case .moveSession(let old, let new):
+            guard old != new, let record = sessions[old] else { return .moved(0) }
+            var moved = 0
+            for s in record.slots.sorted() where slots[Int(s)].live {
+                noteUndo(routeKey(s), before: route(s))
+                let revision = nextRevision()
+                bindSession(s, to: new)
+                slots[Int(s)].modRevision = revision
+                let route = route(s)
+                publish(RouteEvent(kind: .update, revision: revision, key: route.key, route: route))
+                moved += 1
+            }
+            return .moved(moved)
         }
     }
 

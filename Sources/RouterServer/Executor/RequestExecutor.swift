@@ -177,11 +177,30 @@ package final class RequestExecutor: Sendable {
         store.endSession(session, grace: grace)
     }
 
-    /// Hands a closed session's routes to the caller's session.
-    package func resumeSession(_ old: UInt64, as caller: Caller) -> Int {
-        let moved = store.resumeSession(old, as: caller.session)
-        caller.logger.notice("resumed session", metadata: ["routes": "\(moved)"])
-        return moved
+    /// Hands a closed session's routes to the caller's session; completes with how many moved.
+    package func resumeSession(_ old: UInt64, as caller: Caller,
+                               completion: @escaping @Sendable (Result<Int, RouteError>) -> Void) {
+        store.resumeSession(old, as: caller.session) { result in
+            if case .success(let moved) = result {
+                caller.logger.notice("resumed session", metadata: ["routes": "\(moved)", "from": "\(old)"])
+            }
+            completion(result)
+        }
+    }
+
+    /// Resumes the session a shared store's token names (from any daemon of the store).
+    package func resumeSession(token: String, uid: UInt32, as caller: Caller,
+                               completion: @escaping @Sendable (Result<Int, RouteError>) -> Void) {
+        store.claimSession(token: token, uid: uid) { [self] claimed in
+            switch claimed {
+            case .success(let old?):
+                resumeSession(old, as: caller, completion: completion)
+            case .success(nil):
+                completion(.failure(.notFound("resume token unknown, still in use, or past its grace period; its routes are gone")))
+            case .failure(let error):
+                completion(.failure(error))
+            }
+        }
     }
 
     // MARK: The audit trail

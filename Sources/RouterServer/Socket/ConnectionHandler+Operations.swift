@@ -25,12 +25,22 @@ extension ConnectionHandler {
         if let version = request.integer("protocol"), version != Int64(protocolVersion) {
             throw ProtocolError(.badRequest, "protocol \(version) is not supported; this daemon speaks \(protocolVersion)")
         }
-        var resumed: Int?
-        if let resume = request.string("resume") {
-            let old = try server.takeOverSession(token: resume, uid: uid)
-            resumed = executor.resumeSession(old, as: caller)
+        guard let resume = request.string("resume") else {
+            return succeed(request, greeting())
         }
-        succeed(request, greeting(resumed: resumed))
+        let finish: (ConnectionHandler, Result<Int, RouteError>) -> Void = { handler, result in
+            switch result {
+            case .success(let moved): handler.succeed(request, handler.greeting(resumed: moved))
+            case .failure(let error): handler.refuse(request.id, Wire.error(error))
+            }
+        }
+        if executor.store.sharesSessions {
+            let (uid, caller) = (self.uid, self.caller)
+            perform({ executor.resumeSession(token: resume, uid: uid, as: caller, completion: $0) }, then: finish)
+        } else {
+            let old = try server.takeOverSession(token: resume, uid: uid)
+            perform({ executor.resumeSession(old, as: caller, completion: $0) }, then: finish)
+        }
     }
 
     func delete(_ request: Request) throws(RouteError) {

@@ -152,7 +152,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func sessionEnded() {
-        if state.greeted { server.connectionClosed(id, token: token) }
+        if state.greeted { server.connectionClosed(id, token: token, uid: uid) }
         logger.info("disconnected")
     }
 

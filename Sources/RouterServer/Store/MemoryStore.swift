@@ -33,8 +33,19 @@ package struct MemoryStore: RouteStore {
         table.endSession(session, grace: grace)
     }
 
-    package func resumeSession(_ old: UInt64, as new: UInt64) -> Int {
-        table.resumeSession(old, as: new)
+    package func resumeSession(_ old: UInt64, as new: UInt64,
+                               completion: @escaping @Sendable (Result<Int, RouteError>) -> Void) {
+        completion(.success(table.resumeSession(old, as: new)))
+    }
+
+    /// One daemon: its own resume tickets are all there is.
+    package var sharesSessions: Bool { false }
+
+    package func offerSession(token: String, session: UInt64, uid: UInt32, grace: Duration) {}
+
+    package func claimSession(token: String, uid: UInt32,
+                              completion: @escaping @Sendable (Result<UInt64?, RouteError>) -> Void) {
+        completion(.success(nil))
     }
 
     package func expire(completion: @escaping @Sendable (Int) -> Void) {

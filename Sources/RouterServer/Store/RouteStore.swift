@@ -37,8 +37,21 @@ package protocol RouteStore: Sendable {
     /// A connection closed: its session's routes go after `grace` unless it is resumed.
     func endSession(_ session: UInt64, grace: Duration)
 
-    /// Hands a closed session's routes to another; returns how many routes moved.
-    func resumeSession(_ old: UInt64, as new: UInt64) -> Int
+    /// Hands a closed session's routes to another, and completes with how many moved.
+    func resumeSession(_ old: UInt64, as new: UInt64, completion: @escaping @Sendable (Result<Int, RouteError>) -> Void)
+
+    /// Whether sessions are shared with other daemons (a resume token of one is good at all):
+    /// then `offerSession` and `claimSession` carry the tokens, not the daemon's own memory.
+    var sharesSessions: Bool { get }
+
+    /// A connection with session routes closed: its resume token is good, for `grace`, at any
+    /// daemon of the store.
+    func offerSession(token: String, session: UInt64, uid: UInt32, grace: Duration)
+
+    /// Takes the session a resume token names (once: the token is spent), for a peer of `uid`;
+    /// completes with nil when the token is unknown or its grace is over, and fails with
+    /// `forbidden` when the session is another user's.
+    func claimSession(token: String, uid: UInt32, completion: @escaping @Sendable (Result<UInt64?, RouteError>) -> Void)
 
     /// Removes the routes whose time is up (with their events), and completes with how many
     /// went.
