@@ -30,12 +30,31 @@ package final class HTTPAPI: Sendable {
         self.counts = counts
     }
 
+    /// Whether this daemon can take changes now: 200 `{"status":"ready"}`, or 503 (with
+    /// `Retry-After`) while its store cannot be reached or has not been heard from for 3 s (a
+    /// follower hears from Redis at least every second). A load balancer sends writers elsewhere meanwhile; reads from
+    /// the copy go on either way.
+    func readiness() -> Response {
+        let status = executor.store.status
+        let store = Wire.store(status, tableRevision: executor.table.revision, full: true)
+        let silent = status.lastContactMilliseconds.map { $0 > 3000 } ?? false
+        guard status.available, !silent else {
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[.retryAfter] = "1"
+            let why = status.problem ?? "no word from the store for \(status.lastContactMilliseconds ?? 0) ms"
+            return HTTPAPI.json(.object([("status", .string("unavailable")), ("reason", .string(why)), ("store", store)]),
+                                status: .serviceUnavailable, headers: headers)
+        }
+        return HTTPAPI.json(.object([("status", .string("ready")), ("store", store)]))
+    }
+
     /// The router with every endpoint.
     package func router() -> Router<BasicRequestContext> {
         let router = Router()
         let api = self
         router.addMiddleware { JSONErrorMiddleware() }
         router.get("/healthz") { _, _ in HTTPAPI.json(.object([("status", .string("serving"))])) }
+        router.get("/readyz") { _, _ in api.readiness() }
         router.get("/metrics") { _, _ in
             let (connections, watchers) = api.counts()
             let text = api.executor.metrics.exposition(stats: api.executor.stats(), watchers: watchers, connections: connections)
@@ -58,7 +77,7 @@ package final class HTTPAPI: Sendable {
         // A known path with a method it does not take: 405, naming the ones it does.
         let paths: [(String, [HTTPRequest.Method])] = [
             ("/routes", [.get, .post]), ("/routes/:key", [.get, .delete]), ("/routes/:key/touch", [.post]),
-            ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/healthz", [.get]), ("/metrics", [.get]),
+            ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]),
         ]
         for (path, allowed) in paths {
             for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where !allowed.contains(method) {

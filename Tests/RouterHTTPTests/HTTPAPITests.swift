@@ -114,6 +114,8 @@ struct HTTPAPITests {
         defer { _ = try? s.stop() }
         let health = try s.call("GET", "/healthz", token: nil)
         #expect(health.status == 200 && health.body["status"] == .string("serving"), "open without a token: \(health)")
+        let ready = try s.call("GET", "/readyz", token: nil)
+        #expect(ready.status == 200 && ready.body["store"]?["kind"] == .string("memory"), "\(ready)")
         let unknown = try s.call("GET", "/nowhere", token: alice)
         #expect(unknown.status == 404 && unknown.body["error"]?["code"] == .string("not_found"), "\(unknown)")
         let wrong = try s.call("PUT", "/routes", token: alice, body: "{}")

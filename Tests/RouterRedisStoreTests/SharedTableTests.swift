@@ -115,6 +115,33 @@ struct SharedTableTests {
         #expect(try a.routes().keys.sorted() == ["kept.example.com", "new.example.com"])
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
+    func readyzSaysWhenTheStoreIsAway() throws {
+        let dir = makeTemporaryDirectory("readyz-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops 0123456789abcdef0123 admin\n".utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        let port = freeTCPPort()
+        let store = try SharedStore(daemons: 1, arguments: ["--http", String(port), "--http-tokens", dir + "/tokens"])
+        func readyz() throws -> (Int, String) {
+            let run = try ChildProcess("/usr/bin/curl", ["-s", "-o", "-", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/readyz"],
+                                       directory: dir).wait(timeout: 20)
+            let lines = run.stdout.split(separator: "\n")
+            return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined())
+        }
+        #expect(try eventually { try readyz().0 == 200 })
+        store.redis.pause()
+        defer { store.redis.resume() }
+        var answer = (0, "")
+        #expect(try eventually(timeout: 15) {
+            answer = try readyz()
+            return answer.0 == 503
+        })
+        #expect(answer.1.contains(#""status":"unavailable""#), "\(answer)")
+        store.redis.resume()
+        #expect(try eventually(timeout: 15) { try readyz().0 == 200 })
+    }
+
     @Test func flushallEndsWatchesWithStoreResetAndEmptiesTables() throws {
         let store = try SharedStore(daemons: 2)
         let a = try store.connect(0)
