@@ -18,7 +18,7 @@ extension RedisStore {
             var records: [String: String] = [:]
             var cursor = "0"
             repeat {
-                let reply = try await client.command(["HSCAN", keys.routes, cursor, "COUNT", "1000"])
+                let reply = try await client.command(["HSCAN", keys.routes, cursor, "COUNT", "1000"], timeout: Self.bulkTimeout)
                 guard let page = reply.elements, page.count == 2, let next = page[0].string else {
                     throw StoreFormatError("HSCAN of \(keys.routes) gave no page")
                 }
@@ -31,8 +31,16 @@ extension RedisStore {
             var routes: [Route] = []
             routes.reserveCapacity(records.count)
             for record in records.values { routes.append(try StoredRoute.decode(record)) }
-            let history = base == 0 ? [] : try await entries(["XREVRANGE", keys.log, "\(base)-0", "-", "COUNT", String(logLength)]).reversed()
-            table.load(routes, revision: base, history: Array(history), reason: reason)
+            // The log up to R, as far back as the table's history holds, a page at a time.
+            var history: [RouteEvent] = []
+            var from = base > UInt64(logLength) ? base - UInt64(logLength) + 1 : 1
+            while base > 0, from <= base {
+                let page = try await entries(["XRANGE", keys.log, "\(from)-0", "\(base)-0", "COUNT", "4096"])
+                history += page
+                guard let last = page.last, page.count == 4096 else { break }
+                from = last.revision + 1
+            }
+            table.load(routes, revision: base, history: history, reason: reason)
             state.withLock { s in
                 s.storeID = id
                 s.storeRevision = base
@@ -118,8 +126,11 @@ extension RedisStore {
 
     /// The events of an `XRANGE`/`XREVRANGE` reply.
     func entries(_ command: [String]) async throws -> [RouteEvent] {
-        try Self.events(fromEntries: try await client.command(command))
+        try Self.events(fromEntries: try await client.command(command, timeout: Self.bulkTimeout))
     }
+
+    /// How long one page of a load or a catch-up may take (thousands of routes or changes).
+    static let bulkTimeout: Duration = .seconds(10)
 
     /// The events of a log reply after revision `after` (older entries are skipped unread).
     /// An entry that is one of this daemon's own changes being committed (the same revision,

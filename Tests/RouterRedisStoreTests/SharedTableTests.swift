@@ -142,6 +142,26 @@ struct SharedTableTests {
         #expect(try eventually(timeout: 15) { try readyz().0 == 200 })
     }
 
+    @Test func aDaemonBehindTheLogsTrimmedTailLoadsTheTableAgain() throws {
+        let store = try SharedStore(daemons: 2)
+        let b = try store.connect(1)
+        _ = try b.startWatch()
+        store.daemons[1].process.signal(SIGSTOP)
+        defer { store.daemons[1].process.signal(SIGCONT) }
+        // More changes than the log keeps (about 65,536), while B sleeps.
+        let a = try store.connect(0)
+        for chunk in 0..<70 {
+            try a.send((0..<1000).map { #"{"op":"add","key":"n\#(chunk)-\#($0)"}"# }.joined(separator: "\n") + "\n")
+            for _ in 0..<1000 { _ = try a.readLine(timeout: 60) }
+        }
+        store.daemons[1].process.signal(SIGCONT)
+        var end: JSONValue = .null
+        repeat { end = try b.readJSON(timeout: 30) } while end["event"] != nil
+        #expect(end["error"]?["code"] == .string("compacted"), "\(end)")
+        #expect(end["error"]?["details"]?["reason"] == .string("store_reset"))
+        #expect(try eventually(timeout: 30) { try store.connect(1).routes().count == 70_000 })
+    }
+
     @Test func flushallEndsWatchesWithStoreResetAndEmptiesTables() throws {
         let store = try SharedStore(daemons: 2)
         let a = try store.connect(0)
