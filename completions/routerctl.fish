@@ -105,7 +105,7 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional 
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'list' -d 'List routes in key order, streamed a page at a time.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'watch' -d 'Print each change as it happens, until Ctrl-C.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'touch' -d 'Renew a route\'s expiry (or every route of a tunnel\'s, with uuid:ID).'
-complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'stats' -d 'Show route counts, revision, connections, watchers, uptime and memory.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'stats' -d 'Show route counts, revision, connections, watchers, uptime, memory and the store.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'ping' -d 'Check that routerd answers; with --wait, retry until it does.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'shell' -d 'The interactive shell: the same commands and flags, one connection, history and completion.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'batch' -d 'Run many commands from stdin or a file, pipelined.'

@@ -56,7 +56,7 @@ _routerctl() {
             'list:List routes in key order, streamed a page at a time.'
             'watch:Print each change as it happens, until Ctrl-C.'
             'touch:Renew a route'\''s expiry (or every route of a tunnel'\''s, with uuid:ID).'
-            'stats:Show route counts, revision, connections, watchers, uptime and memory.'
+            'stats:Show route counts, revision, connections, watchers, uptime, memory and the store.'
             'ping:Check that routerd answers; with --wait, retry until it does.'
             'shell:The interactive shell: the same commands and flags, one connection, history and completion.'
             'batch:Run many commands from stdin or a file, pipelined.'

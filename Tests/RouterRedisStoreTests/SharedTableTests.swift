@@ -108,6 +108,9 @@ struct SharedTableTests {
         #expect(try a.request(#"{"id":3,"op":"lookup","key":"kept"}"#)["ok"] == .bool(true))
         let stats = try a.request(#"{"id":4,"op":"stats"}"#)
         #expect(stats["result"]?["store"]?["available"] == .bool(false))
+        let shown = try ChildProcess(productsDirectory + "/routerctl", ["--socket", store.daemons[0].socket, "stats"],
+                                     directory: store.redis.directory).wait(timeout: 20)
+        #expect(shown.stdout.contains("store:") && shown.stdout.contains("UNAVAILABLE"), "\(shown.stdout)")
         store.redis.resume()
         #expect(try eventually(timeout: 15) {
             try a.request(#"{"id":5,"op":"add","key":"new","tunnel":"t"}"#)["ok"] == .bool(true)

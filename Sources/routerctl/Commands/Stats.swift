@@ -9,7 +9,7 @@ import RouterProtocol
 
 struct Stats: RouterCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show route counts, revision, connections, watchers, uptime and memory.",
+        abstract: "Show route counts, revision, connections, watchers, uptime, memory and the store.",
         discussion: """
             EXAMPLES:
               routerctl stats
@@ -28,7 +28,7 @@ struct Stats: RouterCommand {
         func n(_ v: JSONValue?) -> String { v.map { $0.integerValue.map(String.init) ?? ($0.stringValue ?? "?") } ?? "?" }
         let routes = result["routes"]
         let rss = Double(result["rss_bytes"]?.integerValue ?? 0) / 1_048_576
-        let rows: [(String, String)] = [
+        var rows: [(String, String)] = [
             ("routes", "\(n(routes?["total"])) (host \(n(routes?["host"])), wildcard \(n(routes?["wildcard"])), tcp \(n(routes?["tcp"])))"),
             ("tunnels", n(result["tunnels"])),
             ("revision", "\(n(result["revision"])) (history from \(n(result["oldest_revision"])))"),
@@ -39,6 +39,16 @@ struct Stats: RouterCommand {
             ("memory", String(format1(rss)) + " MiB resident"),
             ("instance", result["instance"]?.stringValue ?? "?"),
         ]
+        if let store = result["store"], store["kind"] != .string("memory") {
+            var text = "\(store["kind"]?.stringValue ?? "?") \(store["location"]?.stringValue ?? "")"
+            if store["available"] == .bool(false) {
+                text += ": UNAVAILABLE (\(store["problem"]?.stringValue ?? "no answer"))"
+            } else {
+                text += ", revision \(n(store["revision"]))"
+                if let behind = store["behind"]?.integerValue, behind > 0 { text += ", \(behind) behind" }
+            }
+            rows.append(("store", text))
+        }
         for (name, value) in rows {
             context.out(context.terminal.paint(name + ":", .bold) + String(repeating: " ", count: 13 - name.count) + value)
         }
