@@ -274,6 +274,20 @@ struct StoreStartTests {
         #expect(open.status == 1 && open.stderr.contains("readable by group or others"), "\(open.stderr)")
     }
 
+    @Test func anACLUserOverTCPAndADatabaseNumber() throws {
+        let port = freeTCPPort()
+        let redis = try RedisServerProcess(["--port", String(port), "--bind", "127.0.0.1",
+                                            "--user", "router", "on", ">pw2", "~*", "&*", "+@all", "--user", "default", "off"])
+        defer { redis.stop() }
+        let daemon = try RouterdProcess(["--store", "redis://router@127.0.0.1:\(port)/2", "--domain", "example.com"],
+                                        environment: ["ROUTER_REDIS_PASSWORD": "pw2"])
+        defer { _ = try? daemon.stop() }
+        #expect(try LineClient(path: daemon.socket).request(#"{"id":1,"op":"add","key":"x","tunnel":"t"}"#)["ok"] == .bool(true))
+        let cli = try ChildProcess("/usr/bin/redis-cli", ["-p", String(port), "--user", "router", "--pass", "pw2", "--no-auth-warning",
+                                                          "-n", "2", "HKEYS", "{router}:routes"], directory: redis.directory).wait(timeout: 20)
+        #expect(cli.stdout.contains("x.example.com"), "\(cli.stdout) \(cli.stderr)")
+    }
+
     @Test func routerdDoesNotStartWithoutItsStoreAndSaysWhich() throws {
         let redis = try RedisServerProcess(["--requirepass", "s3cret"])
         defer { redis.stop() }
