@@ -159,7 +159,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterRedisStoreTests",
-            dependencies: ["DomainRouter", "RouterProtocol", "RouterRedisStore", "RouterTestSupport", "routerd"]
+            dependencies: [
+                "DomainRouter", "RouterProtocol", "RouterRedis", "RouterRedisStore", "RouterTestSupport", "routerd",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "RouterHTTPTests",

@@ -20,7 +20,8 @@ enum RedisScripts {
     /// revision, and the revision counter moves to the last one. Every rule of the change was
     /// checked by the draft against the table at that revision, so the compare makes the
     /// whole change atomic against every other daemon's: exactly one of two racing drafts
-    /// commits, and the other is drafted again on the newer table.
+    /// commits, and the other is drafted again on the newer table. The routes hash gets each
+    /// key's last state in a few multi-field calls, and the log is trimmed once.
     ///
     /// KEYS: id, revision, routes, log. ARGV: store id, base revision, log length, then
     /// triples (event kind, route key, stored route).
@@ -30,16 +31,27 @@ enum RedisScripts {
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1, 0} end
         local rev = tonumber(redis.call('GET', KEYS[2]) or '0')
         if rev ~= tonumber(ARGV[2]) then return {0, rev} end
+        local final, order = {}, {}
         for i = 4, #ARGV, 3 do
           rev = rev + 1
-          local kind = ARGV[i]
-          if kind == 'add' or kind == 'update' then
-            redis.call('HSET', KEYS[3], ARGV[i + 1], ARGV[i + 2])
-          else
-            redis.call('HDEL', KEYS[3], ARGV[i + 1])
-          end
-          redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], rev .. '-0', 'k', kind, 'r', ARGV[i + 2])
+          local kind, key = ARGV[i], ARGV[i + 1]
+          if final[key] == nil then order[#order + 1] = key end
+          final[key] = (kind == 'add' or kind == 'update') and ARGV[i + 2] or false
+          redis.call('XADD', KEYS[4], rev .. '-0', 'k', kind, 'r', ARGV[i + 2])
         end
+        local sets, dels = {}, {}
+        for _, key in ipairs(order) do
+          local record = final[key]
+          if record then
+            sets[#sets + 1] = key
+            sets[#sets + 1] = record
+          else
+            dels[#dels + 1] = key
+          end
+        end
+        for j = 1, #sets, 1000 do redis.call('HSET', KEYS[3], unpack(sets, j, math.min(j + 999, #sets))) end
+        for j = 1, #dels, 1000 do redis.call('HDEL', KEYS[3], unpack(dels, j, math.min(j + 999, #dels))) end
+        redis.call('XTRIM', KEYS[4], 'MAXLEN', '~', ARGV[3])
         redis.call('SET', KEYS[2], rev)
         return {1, rev}
         """)

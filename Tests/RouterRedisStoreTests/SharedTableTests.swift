@@ -33,6 +33,17 @@ struct SharedTableTests {
         }
     }
 
+    @Test func aKeyChangedSeveralTimesInOneCommitEndsAsItsLastChange() throws {
+        let store = try SharedStore(daemons: 2)
+        let a = try store.connect(0)
+        // One burst: the writer commits these together, so each key's changes meet in one script.
+        try a.send([#"{"op":"add","key":"x","tunnel":"t"}"#, #"{"op":"delete","key":"x"}"#, #"{"op":"add","key":"y","tunnel":"t"}"#,
+                    #"{"op":"delete","key":"y"}"#, #"{"op":"add","key":"y","tunnel":"u"}"#].joined(separator: "\n"))
+        for _ in 0..<5 { let r = try a.readJSON(); #expect(r["ok"] == .bool(true), "\(r)") }
+        #expect(store.redisCLI("HKEYS", "{router}:routes").split(separator: "\n") == ["y.example.com"])
+        #expect(try eventually { try store.connect(1).routes() == ["y.example.com": "u"] })
+    }
+
     @Test func racingDaemonsGiveEachNameExactlyOneWinner() throws {
         let store = try SharedStore(daemons: 3)
         let watchers = try (0..<3).map { i -> LineClient in
@@ -154,7 +165,7 @@ struct SharedTableTests {
         // More changes than the log keeps (about 65,536), while B sleeps.
         let a = try store.connect(0)
         for chunk in 0..<70 {
-            try a.send((0..<1000).map { #"{"op":"add","key":"n\#(chunk)-\#($0)"}"# }.joined(separator: "\n") + "\n")
+            try a.send((0..<1000).map { #"{"op":"add","key":"n\#(chunk)-\#($0)"}"# }.joined(separator: "\n"))
             for _ in 0..<1000 { _ = try a.readLine(timeout: 60) }
         }
         store.daemons[1].process.signal(SIGCONT)
