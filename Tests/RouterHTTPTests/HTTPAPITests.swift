@@ -268,14 +268,8 @@ struct HTTPAPITests {
 
     @Test(.enabled(if: curl != nil && openssl != nil, "needs curl and openssl"))
     func readmesHTTPExampleRunsAsWritten() throws {
-        let readme = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md").path, encoding: .utf8)
-        let section = try #require(readme.range(of: "## The HTTP API"))
-        let rest = readme[section.upperBound...]
-        let open = try #require(rest.range(of: "```\n"))
-        let close = try #require(rest[open.upperBound...].range(of: "```"))
         let port = freeTCPPort()
-        let script = String(rest[open.upperBound..<close.lowerBound]).replacingOccurrences(of: "8080", with: String(port))
+        let script = try readmeExample(under: "## The HTTP API").replacingOccurrences(of: "8080", with: String(port))
         #expect(script.contains("routerd --http"), "the section's first block is the example")
         let dir = makeTemporaryDirectory("readme-")
         defer { try? FileManager.default.removeItem(atPath: dir) }

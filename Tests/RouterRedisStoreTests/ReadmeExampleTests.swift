@@ -6,13 +6,7 @@ import Testing
 struct ReadmeExampleTests {
     @Test(.enabled(if: RedisServerProcess.executable != nil, "needs redis-server"))
     func severalGatewaysExampleRunsAsWritten() throws {
-        let readme = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md").path, encoding: .utf8)
-        let section = try #require(readme.range(of: "## Several gateways"))
-        let rest = readme[section.upperBound...]
-        let open = try #require(rest.range(of: "```\n"))
-        let close = try #require(rest[open.upperBound...].range(of: "```"))
-        let script = String(rest[open.upperBound..<close.lowerBound])
+        let script = try readmeExample(under: "## Several gateways")
         #expect(script.contains("--store"), "the section's first block is the example")
         let dir = makeTemporaryDirectory("readme-")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -39,3 +39,19 @@ public func freeTCPPort() -> Int {
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// The first fenced code block after the README heading `heading` (e.g. "## The HTTP API"),
+/// for tests that replay README examples as written.
+public func readmeExample(under heading: String, file: String = #filePath) throws -> String {
+    var folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("README.md").path), folder.path != "/" {
+        folder.deleteLastPathComponent()
+    }
+    let readme = try String(contentsOfFile: folder.appendingPathComponent("README.md").path, encoding: .utf8)
+    guard let section = readme.range(of: heading) else { throw LaunchError("README.md has no section '\(heading)'") }
+    let rest = readme[section.upperBound...]
+    guard let open = rest.range(of: "```\n"), let close = rest[open.upperBound...].range(of: "```") else {
+        throw LaunchError("README.md's section '\(heading)' has no code block")
+    }
+    return String(rest[open.upperBound..<close.lowerBound])
+}
