@@ -77,7 +77,8 @@ package struct StoreStatus: Sendable {
     package var available: Bool
     /// Why not, when it is not.
     package var problem: String?
-    /// The store's revision as last seen, and how far behind the table here is.
+    /// The store's revision as last seen (the table's own, compared with it, says how far
+    /// behind this daemon's copy is).
     package var storeRevision: UInt64?
     /// Milliseconds since the replica last heard from the store.
     package var lastContactMilliseconds: Int64?
