@@ -5,14 +5,16 @@
 #                                       processes and drive the shell through a terminal) and man-db
 #                                       (a test reads the man pages with man -l), redis-server (the
 #                                       shared store's tests start servers of their own), curl and
-#                                       openssl (the HTTP API's tests, HTTPS with a test certificate)
+#                                       openssl (the HTTP API's tests, HTTPS with a test certificate),
+#                                       python3-venv (scripts/api-check.sh installs its PyPI tools
+#                                       into a virtual environment)
 # Runs apt-get through sudo when not root. Needs a Debian-like system with apt-get.
 set -euo pipefail
 
 packages=(libicu-dev libreadline-dev)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(socat tmux man-db redis-server curl openssl) ;;
+  test) packages+=(socat tmux man-db redis-server curl openssl python3-venv) ;;
   *) echo "usage: $0 build|test" >&2; exit 64 ;;
 esac
 

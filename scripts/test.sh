@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test job: installs what the tests need when missing, checks that the committed completions
-# are what the command definitions generate, builds with every target's imports checked against
-# its declared dependencies, then runs the whole test suite.
+# and the embedded OpenAPI document are what the sources generate, builds with every target's
+# imports checked against its declared dependencies, runs the whole test suite, then checks the
+# HTTP API against its OpenAPI document (scripts/api-check.sh).
 # The first run builds everything from scratch (several minutes on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +17,5 @@ if grep -q "without declaring it a dependency" "$log"; then
   exit 1
 fi
 swift test --skip-build "$@"
+# The HTTP API against its OpenAPI document (openapi-spec-validator, schemathesis from PyPI).
+scripts/api-check.sh

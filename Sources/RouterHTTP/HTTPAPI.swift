@@ -48,6 +48,25 @@ package final class HTTPAPI: Sendable {
         return HTTPAPI.json(.object([("status", .string("ready")), ("store", store)]))
     }
 
+    /// Every path the API serves and the methods it takes there (what the router registers, and
+    /// what a test compares with docs/openapi.json).
+    package static let endpoints: [(path: String, methods: [HTTPRequest.Method])] = [
+        ("/routes", [.get, .post]), ("/routes/:key", [.get, .delete]), ("/routes/:key/touch", [.post]),
+        ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
+        ("/metrics", [.get]), ("/openapi.json", [.get]),
+    ]
+
+    /// The methods the endpoint at `path` takes, or nil when no endpoint is there.
+    static func methods(at path: String) -> [HTTPRequest.Method]? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        for (pattern, methods) in endpoints {
+            let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == segments.count else { continue }
+            if zip(parts, segments).allSatisfy({ $0 == $1 || ($0.hasPrefix(":") && !$1.isEmpty) }) { return methods }
+        }
+        return nil
+    }
+
     /// The router with every endpoint.
     package func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -55,6 +74,10 @@ package final class HTTPAPI: Sendable {
         router.addMiddleware { JSONErrorMiddleware() }
         router.get("/healthz") { _, _ in HTTPAPI.json(.object([("status", .string("serving"))])) }
         router.get("/readyz") { _, _ in api.readiness() }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: HTTPAPI.openAPIDocument + "\n")))
+        }
         router.get("/metrics") { _, _ in
             let (connections, watchers) = api.counts()
             let text = api.executor.metrics.exposition(stats: api.executor.stats(), watchers: watchers, connections: connections)
@@ -74,21 +97,6 @@ package final class HTTPAPI: Sendable {
         router.get("/lookup") { request, _ in await api.respond { try api.lookup(request) } }
         router.post("/batch") { request, _ in await api.respond { try await api.batch(request) } }
         router.get("/watch") { request, _ in await api.respond { try api.watch(request) } }
-        // A known path with a method it does not take: 405, naming the ones it does.
-        let paths: [(String, [HTTPRequest.Method])] = [
-            ("/routes", [.get, .post]), ("/routes/:key", [.get, .delete]), ("/routes/:key/touch", [.post]),
-            ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]),
-        ]
-        for (path, allowed) in paths {
-            for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where !allowed.contains(method) {
-                router.on(RouterPath(path), method: method) { _, _ in
-                    var headers: HTTPFields = [.contentType: "application/json"]
-                    headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-                    return HTTPAPI.json(HTTPAPI.errorObject(ProtocolError(.badRequest, "\(path) takes \(headers[.allow]!), not \(method.rawValue)")),
-                                        status: .methodNotAllowed, headers: headers)
-                }
-            }
-        }
         return router
     }
 
@@ -209,6 +217,15 @@ struct JSONErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
+            // A known path with a method it does not take (any method, QUERY and TRACE too):
+            // 405, naming the ones it does.
+            if error.status == .notFound, let allowed = HTTPAPI.methods(at: request.uri.path) {
+                var headers: HTTPFields = [.contentType: "application/json"]
+                headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+                let path = request.uri.path
+                return HTTPAPI.json(HTTPAPI.errorObject(ProtocolError(.badRequest, "\(path) takes \(headers[.allow]!), not \(request.method.rawValue)")),
+                                    status: .methodNotAllowed, headers: headers)
+            }
             let code: ErrorCode = error.status == .notFound ? .notFound : error.status == .contentTooLarge ? .tooLarge : .badRequest
             let message = error.status == .notFound ? "no such endpoint: \(request.method.rawValue) \(request.uri.path) (see docs/http.md)" : (error.body ?? "\(error.status)")
             return HTTPAPI.json(HTTPAPI.errorObject(ProtocolError(code, message)), status: error.status)

@@ -1,4 +1,5 @@
 import Foundation
+import RouterHTTP
 import RouterProtocol
 import RouterTestSupport
 import Testing
@@ -121,6 +122,30 @@ struct HTTPAPITests {
         let wrong = try s.call("PUT", "/routes", token: alice, body: "{}")
         #expect(wrong.status == 405 && wrong.headers.lowercased().contains("allow: get, post"), "\(wrong)")
         #expect(wrong.body["error"]?["message"]?.stringValue?.contains("/routes takes GET, POST") == true)
+    }
+
+    @Test(.enabled(if: curl != nil, "needs curl")) func theOpenAPIDocumentIsServedAsCommittedAndNamesEveryEndpoint() throws {
+        let s = try Server(tokens: tokens)
+        defer { _ = try? s.stop() }
+        let served = try s.call("GET", "/openapi.json", token: nil)
+        #expect(served.status == 200)
+        let committed = try JSONParser.parse(String(
+            contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("docs/openapi.json").path, encoding: .utf8))
+        #expect(served.body == committed, "GET /openapi.json serves docs/openapi.json")
+        guard case .object(let paths)? = committed["paths"] else {
+            Issue.record("the document has no paths")
+            return
+        }
+        var documented: [String: Set<String>] = [:]
+        for (path, item) in paths {
+            guard case .object(let members) = item else { continue }
+            let methods = members.map(\.0).filter { ["get", "put", "post", "delete", "patch", "head", "options", "trace"].contains($0) }
+            documented[path.replacingOccurrences(of: "{key}", with: ":key")] = Set(methods.map { $0.uppercased() })
+        }
+        var registered: [String: Set<String>] = [:]
+        for (path, methods) in HTTPAPI.endpoints { registered[path] = Set(methods.map(\.rawValue)) }
+        #expect(documented == registered, "docs/openapi.json and the registered endpoints differ")
     }
 
     @Test(.enabled(if: curl != nil, "needs curl")) func metricsCountOperationsByCodeAndTransport() throws {
