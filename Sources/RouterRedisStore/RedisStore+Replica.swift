@@ -92,9 +92,16 @@ extension RedisStore {
             return true
         }
         if revision > table.revision {
-            // The log ends before the revision: trimmed past us, or written by something else.
-            guard reloadIfBehind else { return false }
-            try await load(reason: .reset("this daemon fell behind the route store's log (\(location)); list again, then watch"))
+            // Changes committed since the log was read (a race, not a loss): read them now.
+            // A log that holds nothing after this table's revision while the store's is ahead
+            // was not written by routerd: load.
+            let entries = try await entries(["XRANGE", keys.log, "\(table.revision &+ 1)-0", "+", "COUNT", "1"])
+            if entries.isEmpty {
+                guard reloadIfBehind else { return false }
+                try await load(reason: .reset("the route store's log (\(location)) ends before its revision; list again, then watch"))
+                return true
+            }
+            return try await catchUp(reloadIfBehind: reloadIfBehind)
         }
         return true
     }
