@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Hummingbird's own: named here for the HTTP part types RouterHTTP's connection handler sees.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Plain-C face over ICU (UTS #46 IDNA and UTS #39 spoof checks); see PLATFORM-NOTES.
@@ -59,6 +62,8 @@ let package = Package(
         .target(
             name: "RouterHTTP",
             dependencies: [
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 "RouterServer", "RouterProtocol", "DomainRouter",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,6 +105,7 @@ let package = Package(
         .executableTarget(
             name: "routerd",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 "RouterServer",
                 "RouterRedis",
                 "RouterRedisStore",

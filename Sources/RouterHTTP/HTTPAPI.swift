@@ -19,10 +19,10 @@ package final class HTTPAPI: Sendable {
     /// The largest request body accepted.
     let maximumBody: Int
     /// The daemon's socket connections and watchers now, for `/metrics`.
-    let counts: @Sendable () -> (connections: Int, watchers: Int)
+    let counts: @Sendable () -> (connections: Int, watchers: Int, http: Int)
 
     package init(executor: RequestExecutor, tokens: HTTPTokens, logger: Logger, maximumBody: Int,
-                 counts: @escaping @Sendable () -> (connections: Int, watchers: Int) = { (0, 0) }) {
+                 counts: @escaping @Sendable () -> (connections: Int, watchers: Int, http: Int) = { (0, 0, 0) }) {
         self.executor = executor
         self.tokens = Mutex(tokens)
         self.logger = logger
@@ -79,8 +79,9 @@ package final class HTTPAPI: Sendable {
                      body: ResponseBody(byteBuffer: ByteBuffer(string: HTTPAPI.openAPIDocument + "\n")))
         }
         router.get("/metrics") { _, _ in
-            let (connections, watchers) = api.counts()
-            let text = api.executor.metrics.exposition(stats: api.executor.stats(), watchers: watchers, connections: connections)
+            let (connections, watchers, http) = api.counts()
+            let text = api.executor.metrics.exposition(stats: api.executor.stats(), watchers: watchers, connections: connections,
+                                                       httpConnections: http)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
         router.post("/routes") { request, _ in await api.respond { try await api.add(request) } }

@@ -34,6 +34,9 @@ public final class RouterServer: Service, Sendable {
     /// Gives freed memory back to the system.
     let trimmer: MemoryTrimmer
     private let state = Mutex(State())
+    /// HTTP connections open now: the HTTP front end counts them here, so that
+    /// `--max-connections` bounds both front ends together.
+    private let httpConnections = Atomic<Int>(0)
 
     /// What a resume token stands for: the session it can take over, for which uid, until when.
     struct ResumeTicket {
@@ -207,7 +210,7 @@ public final class RouterServer: Service, Sendable {
     /// Registers a connection; false when the server is full or stopping.
     func connectionOpened(_ id: UInt64, _ connection: Connection, uid: UInt32, token: String) -> Bool {
         state.withLock { s in
-            guard !s.stopping, s.connections.count < configuration.maximumConnections else { return false }
+            guard !s.stopping, s.connections.count + httpConnections.load(ordering: .relaxed) < configuration.maximumConnections else { return false }
             s.connections[id] = connection
             s.resumeTickets[token] = ResumeTicket(session: id, uid: uid, expires: nil)
             return true
@@ -251,6 +254,26 @@ public final class RouterServer: Service, Sendable {
     package var counts: (connections: Int, watchers: Int) {
         state.withLock { ($0.connections.count, $0.watchers) }
     }
+
+    /// An HTTP connection opened: whether it is within `--max-connections` (socket and HTTP
+    /// together). One admitted must be released with `httpConnectionClosed()`.
+    package func httpConnectionOpened() -> Bool {
+        let open = httpConnections.wrappingAdd(1, ordering: .relaxed).newValue
+        let socket = state.withLock { $0.stopping ? Int.max / 2 : $0.connections.count }
+        guard socket + open <= configuration.maximumConnections else {
+            httpConnections.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// An admitted HTTP connection closed.
+    package func httpConnectionClosed() {
+        httpConnections.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    /// Open HTTP connections.
+    package var httpConnectionCount: Int { httpConnections.load(ordering: .relaxed) }
 
     var uptime: Duration { ContinuousClock.now - startedAt }
 

@@ -4,6 +4,7 @@ import DomainRouter
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import NIOCore
 import NIOSSL
 import Logging
 import RouterHTTP
@@ -97,7 +98,7 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The longest request line in bytes.", valueName: "bytes"))
     var maxLine: Int = 64 * 1024
 
-    @Option(help: ArgumentHelp("The most connections served at once; also the socket's listen backlog, so a burst of that many connects is accepted (the kernel caps the backlog at net.core.somaxconn).", valueName: "n"))
+    @Option(help: ArgumentHelp("The most connections served at once, socket and HTTP together; also the socket's listen backlog, so a burst of that many connects is accepted (the kernel caps the backlog at net.core.somaxconn).", valueName: "n"))
     var maxConnections: Int = 4096
 
     @Option(help: ArgumentHelp("Event loop threads (default: one per core). Changes to the table are serialized, so a write-heavy daemon on few cores may do better with 1; long runs of pipelined adds (bulk loads) go to one more thread, the table writer.", valueName: "n"))
@@ -148,6 +149,12 @@ struct Routerd: AsyncParsableCommand {
     @Option(name: .customLong("http-tls-key"), help: ArgumentHelp("The TLS certificate's private key (PEM).", valueName: "pem"))
     var httpTLSKey: String?
 
+    @Option(help: ArgumentHelp("An HTTP connection that has not sent a whole request head this long after it opened (a client trickling its headers, or sending nothing) is closed.", valueName: "duration"))
+    var httpHeaderTimeout: String = "10s"
+
+    @Option(help: ArgumentHelp("A kept-alive HTTP connection with no request this long after its last response is closed (also the most a request head may take on it). Watches stream on.", valueName: "duration"))
+    var httpIdleTimeout: String = "60s"
+
     /// `--http` as a host and port, or nil when it does not parse.
     var httpAddress: (host: String, port: Int)? {
         guard let http else { return nil }
@@ -197,6 +204,11 @@ struct Routerd: AsyncParsableCommand {
         } else if httpTokens != nil || httpTLSCert != nil || httpTLSKey != nil {
             throw ValidationError("--http-tokens, --http-tls-cert and --http-tls-key go with --http")
         }
+        for (flag, text) in [("--http-header-timeout", httpHeaderTimeout), ("--http-idle-timeout", httpIdleTimeout)] {
+            guard let d = DurationText.parse(text), d > .zero else {
+                throw ValidationError("\(flag) '\(text)' is not a duration such as 500ms, 10s or 2m")
+            }
+        }
         guard (httpTLSCert == nil) == (httpTLSKey == nil) else {
             throw ValidationError("--http-tls-cert and --http-tls-key go together")
         }
@@ -232,6 +244,10 @@ struct Routerd: AsyncParsableCommand {
             throw StartError("cannot read --store-password-file \(storePasswordFile)")
         }
         return text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+    }
+
+    static func milliseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 
     func ports() -> ClosedRange<UInt16>? {
@@ -308,14 +324,23 @@ struct Routerd: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine,
-                              counts: { [server] in server.counts })
-            var server: HTTPServerBuilder = .http1()
+                              counts: { [server] in
+                                  let (connections, watchers) = server.counts
+                                  return (connections, watchers, server.httpConnectionCount)
+                              })
+            let headerTimeout = TimeAmount.milliseconds(Self.milliseconds(DurationText.parse(httpHeaderTimeout)!))
+            let channel = HTTP1Channel.Configuration(
+                additionalChannelHandlers: [HTTPAPI.connectionGuard(headerTimeout: headerTimeout,
+                                                                    admit: { [server] in server.httpConnectionOpened() },
+                                                                    release: { [server] in server.httpConnectionClosed() })],
+                idleTimeout: .milliseconds(Self.milliseconds(DurationText.parse(httpIdleTimeout)!)))
+            var server: HTTPServerBuilder = .http1(configuration: channel)
             if let httpTLSCert, let httpTLSKey {
                 do {
                     let chain = try NIOSSLCertificate.fromPEMFile(httpTLSCert)
                     let key = try NIOSSLPrivateKey(file: httpTLSKey, format: .pem)
                     let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-                    server = try .tls(.http1(), tlsConfiguration: tls)
+                    server = try .tls(.http1(configuration: channel), tlsConfiguration: tls)
                 } catch {
                     fputs("routerd: cannot use --http-tls-cert \(httpTLSCert) and --http-tls-key \(httpTLSKey): \(error)\n", stderr)
                     throw ExitCode(1)

@@ -326,3 +326,93 @@ struct HTTPAPITests {
         #expect(noTokens.status == 64 && noTokens.stderr.contains("--http-tokens"))
     }
 }
+
+@Suite("HTTP connection bounds")
+struct HTTPConnectionBoundsTests {
+    /// routerd (the built binary) with the HTTP API on a free port; `extra` flags after.
+    func start(_ extra: [String]) throws -> (RouterdProcess, Int, String) {
+        let dir = makeTemporaryDirectory("bounds-")
+        FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops 0123456789abcdef0123 admin\n".utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        let port = freeTCPPort()
+        let daemon = try RouterdProcess(["--http", String(port), "--http-tokens", dir + "/tokens"] + extra)
+        #expect(eventually {
+            let probe = HTTPConnectionBoundsTests.connect(port)
+            if probe >= 0 { close(probe) }
+            return probe >= 0
+        })
+        usleep(100_000) // the probe's close reaches routerd
+        return (daemon, port, dir)
+    }
+
+    static func connect(_ port: Int) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if ok != 0 { close(fd); return -1 }
+        return fd
+    }
+
+    /// Whatever arrives on `fd` until it closes or `timeout` seconds pass; nil when still open.
+    static func readUntilClosed(_ fd: Int32, timeout: Double) -> String? {
+        var received: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { return String(decoding: received, as: UTF8.self) }
+            received += chunk[..<n]
+        }
+        return nil
+    }
+
+    @Test func aClientTricklingItsHeadersIsCut() throws {
+        let (daemon, port, dir) = try start(["--http-header-timeout", "1s"])
+        defer { _ = try? daemon.stop(); try? FileManager.default.removeItem(atPath: dir) }
+        let fd = Self.connect(port)
+        defer { close(fd) }
+        let started = Date()
+        for part in ["GET /healthz HTTP/1.1\r\n", "Host: x\r\n"] {
+            _ = part.withCString { write(fd, $0, strlen($0)) }
+            usleep(300_000)
+        }
+        #expect(Self.readUntilClosed(fd, timeout: 5) != nil, "closed")
+        let took = Date().timeIntervalSince(started)
+        #expect(took >= 0.9 && took < 4, "cut after the header timeout (\(took) s)")
+        // A whole request in time is served as usual.
+        let served = Self.connect(port)
+        defer { close(served) }
+        _ = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".withCString { write(served, $0, strlen($0)) }
+        #expect(Self.readUntilClosed(served, timeout: 5)?.hasPrefix("HTTP/1.1 200") == true)
+    }
+
+    @Test func httpConnectionsCountTowardMaxConnections() throws {
+        let (daemon, port, dir) = try start(["--max-connections", "2"])
+        defer { _ = try? daemon.stop(); try? FileManager.default.removeItem(atPath: dir) }
+        // Two kept-alive HTTP connections hold the two places.
+        let held = (0..<2).map { _ in Self.connect(port) }
+        defer { held.forEach { close($0) } }
+        for fd in held {
+            _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".withCString { write(fd, $0, strlen($0)) }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            #expect(poll(&poller, 1, 5000) > 0)
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            #expect(String(decoding: chunk[..<max(0, read(fd, &chunk, chunk.count))], as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        }
+        let third = Self.connect(port)
+        defer { close(third) }
+        _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".withCString { write(third, $0, strlen($0)) }
+        let refused = Self.readUntilClosed(third, timeout: 5) ?? ""
+        #expect(refused.hasPrefix("HTTP/1.1 503") && refused.lowercased().contains("retry-after: 1"), "\(refused)")
+        // The socket shares the limit.
+        let client = try LineClient(path: daemon.socket, readGreeting: false)
+        #expect(try client.readJSON()["error"]?["code"] == .string("unavailable"))
+    }
+}

@@ -25,6 +25,7 @@ package final class RouterMetrics: Sendable {
     private let revision: Gauge
     private let watchers: Gauge
     private let connections: Gauge
+    private let httpConnections: Gauge
 
     package init() {
         let registry = PrometheusCollectorRegistry()
@@ -63,6 +64,9 @@ package final class RouterMetrics: Sendable {
         connections = registry.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "router", metricName: "connections", unitName: "", helpText: "Open connections, by front end."),
                                          labels: [("transport", "socket")])
+        httpConnections = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "router", metricName: "connections", unitName: "", helpText: "Open connections, by front end."),
+                                             labels: [("transport", "http")])
     }
 
     /// Counts answered operations (one, unless `times` says more).
@@ -107,13 +111,14 @@ package final class RouterMetrics: Sendable {
     package func expired(_ count: Int) { if count > 0 { expired.increment(by: Int64(count)) } }
 
     /// The metrics in Prometheus's text format, with the gauges read now.
-    package func exposition(stats: TableStats, watchers: Int, connections: Int) -> [UInt8] {
+    package func exposition(stats: TableStats, watchers: Int, connections: Int, httpConnections: Int = 0) -> [UInt8] {
         routes[RouteKind.allCases.firstIndex(of: .host)!].set(Double(stats.hosts))
         routes[RouteKind.allCases.firstIndex(of: .wildcard)!].set(Double(stats.wildcards))
         routes[RouteKind.allCases.firstIndex(of: .tcp)!].set(Double(stats.tcp))
         revision.set(Double(stats.revision))
         self.watchers.set(Double(watchers))
         self.connections.set(Double(connections))
+        self.httpConnections.set(Double(httpConnections))
         return registry.emitToBuffer()
     }
 }
