@@ -11,6 +11,7 @@ let usage = """
            router-bench cli [--runs N]
            router-bench watchers [--rounds N] [--adds N] [--watchers N]
            router-bench store [--seconds N] [--routes N] [--propagations N]
+           router-bench http [--seconds N]
 
       table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
               against a [String: Int] baseline; the last line is one JSON object
@@ -22,6 +23,8 @@ let usage = """
       store   two routerd sharing a table in Redis (and one in memory): propagation from one
               to a watcher on the other, bulk and pipelined adds beside a claim script run by
               redis-benchmark, lookups against memory, Redis's memory per route
+      http    routerd's HTTP API: lookup, /healthz and add rates over 50 keep-alive connections,
+              socket-add-to-SSE-event latency, one curl process
     """
 
 func option(_ name: String, default value: Int) -> Int {
@@ -78,6 +81,15 @@ case "store":
     bench.seconds = Double(option("--seconds", default: 3))
     bench.routes = option("--routes", default: bench.routes)
     bench.propagations = option("--propagations", default: bench.propagations)
+    do {
+        try bench.run()
+    } catch {
+        fputs("router-bench: \(error)\n", stderr)
+        exit(1)
+    }
+case "http":
+    var bench = HTTPBenchmark()
+    bench.seconds = Double(option("--seconds", default: 3))
     do {
         try bench.run()
     } catch {
