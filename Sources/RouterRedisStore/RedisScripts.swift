@@ -68,10 +68,21 @@ enum RedisScripts {
         return string.sub(v, 1, sep - 1)
         """)
 
-    /// Renews this daemon's lease and reads everyone's. KEYS: leases. ARGV: node, expiry (ms).
-    /// Returns the flat `{node, expiry, …}` of every lease.
+    /// Renews this daemon's lease and reads everyone's, forgetting leases that lapsed more
+    /// than an hour ago (daemons long gone, whose session routes were expired then).
+    /// KEYS: leases. ARGV: node, expiry (ms), now (ms). Returns the flat `{node, expiry, …}`.
     static let lease = RedisScript("""
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-        return redis.call('HGETALL', KEYS[1])
+        local all = redis.call('HGETALL', KEYS[1])
+        local kept = {}
+        for i = 1, #all, 2 do
+          if tonumber(all[i + 1]) < tonumber(ARGV[3]) - 3600000 then
+            redis.call('HDEL', KEYS[1], all[i])
+          else
+            kept[#kept + 1] = all[i]
+            kept[#kept + 1] = all[i + 1]
+          end
+        end
+        return kept
         """)
 }

@@ -130,7 +130,7 @@ package final class RedisStore: RouteStore, Service, Sendable {
         state.withLock { $0.stopping = true }
         let node = state.withLock { $0.node }
         let now = table.clock.now().millisecondsSinceEpoch
-        _ = try? await client.evaluate(RedisScripts.lease, keys: [keys.leases], arguments: [String(node), String(now)])
+        _ = try? await client.evaluate(RedisScripts.lease, keys: [keys.leases], arguments: [String(node), String(now), String(now)])
         await client.close()
         await follower.close()
     }
@@ -260,9 +260,9 @@ package final class RedisStore: RouteStore, Service, Sendable {
 
     func renewLease() async throws {
         let node = state.withLock { $0.node }
-        let until = table.clock.now().millisecondsSinceEpoch + Self.leaseLength.milliseconds
+        let now = table.clock.now().millisecondsSinceEpoch
         let reply = try await client.evaluate(RedisScripts.lease, keys: [keys.leases],
-                                              arguments: [String(node), String(until)])
+                                              arguments: [String(node), String(now + Self.leaseLength.milliseconds), String(now)])
         var leases: [UInt64: Int64] = [:]
         let flat = reply.elements ?? []
         for i in stride(from: 0, to: flat.count - 1, by: 2) {

@@ -29,4 +29,20 @@ struct CommitScriptTests {
         #expect(try await client.command(["HEXISTS", keys.routes, "z"]).integer == 0)
         await client.close()
     }
+
+    @Test func leasesLapsedAnHourAgoAreForgotten() async throws {
+        let redis = try RedisServerProcess()
+        defer { redis.stop() }
+        let client = RedisClient(configuration: RedisConfiguration(endpoint: .unix(path: redis.socket)),
+                                 group: MultiThreadedEventLoopGroup.singleton)
+        let keys = RedisKeys(prefix: "t")
+        let now: Int64 = 1_800_000_000_000
+        try await client.command(["HSET", keys.leases, "7", String(now - 3_700_000), "8", String(now - 60_000)])
+        let reply = try await client.evaluate(RedisScripts.lease, keys: [keys.leases],
+                                              arguments: ["9", String(now + 5000), String(now)])
+        let flat = reply.elements?.compactMap(\.string) ?? []
+        #expect(Set(stride(from: 0, to: flat.count, by: 2).map { flat[$0] }) == ["8", "9"])
+        #expect(try await client.command(["HEXISTS", keys.leases, "7"]).integer == 0)
+        await client.close()
+    }
 }
