@@ -22,6 +22,26 @@ struct StoredRouteTests {
         #expect(try StoredRoute.decode(StoredRoute.encode(socket)) == socket)
     }
 
+    @Test func theFastReaderAgreesWithTheJSONParser() throws {
+        let plain = Route(key: "a.example.com", kind: .host, tunnel: try TunnelID("t1"), target: try RouteTarget(parsing: "10.0.0.5:8080"),
+                          owner: "alice", session: (3 << 40) | 9, createdAt: Timestamp(millisecondsSinceEpoch: 1_780_000_000_000),
+                          updatedAt: Timestamp(millisecondsSinceEpoch: 1_780_000_000_001), expiresAt: Timestamp(millisecondsSinceEpoch: 1_780_000_060_001),
+                          ttl: .milliseconds(60_000), createRevision: 5, modRevision: 6)
+        let text = StoredRoute.encode(plain)
+        #expect(StoredRoute.decodeAsWritten(text) == plain)
+        // What the fast reader does not take (an escape, labels, another order), the parser does.
+        var labelled = plain
+        labelled.labels = ["env": "prod"]
+        #expect(StoredRoute.decodeAsWritten(StoredRoute.encode(labelled)) == nil)
+        #expect(try StoredRoute.decode(StoredRoute.encode(labelled)) == labelled)
+        var escaped = plain
+        escaped.owner = "al\"ice"
+        #expect(StoredRoute.decodeAsWritten(StoredRoute.encode(escaped)) == nil)
+        #expect(try StoredRoute.decode(StoredRoute.encode(escaped)) == escaped)
+        #expect(StoredRoute.decodeAsWritten(text + " ") == nil)
+        #expect(StoredRoute.decodeAsWritten(String(text.dropLast())) == nil)
+    }
+
     @Test func whatIsNotAStoredRouteIsRefusedNamingWhy() {
         #expect(throws: StoreFormatError.self) { try StoredRoute.decode("not json") }
         #expect(throws: StoreFormatError.self) { try StoredRoute.decode(#"{"key":"a.example.com"}"#) }
