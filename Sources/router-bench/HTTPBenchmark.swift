@@ -58,20 +58,7 @@ struct HTTPBenchmark {
             """)
     }
 
-    static func connect(_ port: Int) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if ok != 0 { close(fd); return -1 }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        return fd
-    }
+    static func connect(_ port: Int) -> Int32 { connectTCP(port: port) }
 
     /// Where a whole response ends in `bytes` (head, then Content-Length bytes), if it is there.
     static func responseEnd(_ bytes: [UInt8], from start: Int) -> Int? {

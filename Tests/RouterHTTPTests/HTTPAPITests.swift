@@ -345,18 +345,7 @@ struct HTTPConnectionBoundsTests {
         return (daemon, port, dir)
     }
 
-    static func connect(_ port: Int) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if ok != 0 { close(fd); return -1 }
-        return fd
-    }
+    static func connect(_ port: Int) -> Int32 { connectTCP(port: port) }
 
     /// Whatever arrives on `fd` until it closes or `timeout` seconds pass; nil when still open.
     static func readUntilClosed(_ fd: Int32, timeout: Double) -> String? {
