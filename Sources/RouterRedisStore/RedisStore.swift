@@ -85,7 +85,8 @@ package final class RedisStore: RouteStore, Service, Sendable {
     }
 
     /// A store for `table` on the Redis `redis` under `prefix`. Nothing is read until `open()`.
-    package init(table: RouteTable, redis: RedisConfiguration, prefix: String, grace: Duration,
+    /// `logLength` (default: the table's history) is about how many changes the log keeps.
+    package init(table: RouteTable, redis: RedisConfiguration, prefix: String, grace: Duration, logLength: Int? = nil,
                  group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
         self.table = table
         self.redis = redis
@@ -94,7 +95,7 @@ package final class RedisStore: RouteStore, Service, Sendable {
         follower = RedisClient(configuration: redis, group: group, replyTimeout: Self.followTimeout)
         self.logger = logger
         self.grace = grace
-        logLength = table.configuration.historyLimit
+        self.logLength = min(logLength ?? table.configuration.historyLimit, table.configuration.historyLimit)
     }
 
     /// Where the store is, for messages.

@@ -178,6 +178,9 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A file whose first line is the Redis password (instead of $ROUTER_REDIS_PASSWORD). Not readable by group or others.", valueName: "file"))
     var storePasswordFile: String?
 
+    @Option(help: ArgumentHelp("About how many changes the store's log keeps: how far back a watch can resume on any routerd, and how many changes a routerd may miss (stopped, cut off) and still catch up without loading the table again. At most 65536.", valueName: "n"))
+    var storeLogLength: Int = 65536
+
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -218,8 +221,11 @@ struct Routerd: AsyncParsableCommand {
             } catch {
                 throw ValidationError("--store: \(error)")
             }
-        } else if storePasswordFile != nil || storePrefix != "router" {
-            throw ValidationError("--store-prefix and --store-password-file go with --store")
+        } else if storePasswordFile != nil || storePrefix != "router" || storeLogLength != 65536 {
+            throw ValidationError("--store-prefix, --store-password-file and --store-log-length go with --store")
+        }
+        guard (100...65536).contains(storeLogLength) else {
+            throw ValidationError("--store-log-length must be between 100 and 65536")
         }
         guard !storePrefix.isEmpty, storePrefix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "{") && $0 != UInt8(ascii: "}") }) else {
             throw ValidationError("--store-prefix '\(storePrefix)' must be printable ASCII without spaces or braces")
@@ -292,7 +298,7 @@ struct Routerd: AsyncParsableCommand {
                 let table = try RouterServer.makeTable(configuration)
                 let redis = try RedisConfiguration(url: store, password: try redisPassword())
                 let shared = RedisStore(table: table, redis: redis, prefix: storePrefix, grace: configuration.grace,
-                                        logger: logger)
+                                        logLength: storeLogLength, logger: logger)
                 do {
                     try await shared.open()
                 } catch {

@@ -161,12 +161,14 @@ struct SessionAndWatchTests {
             // The watcher that never read is cut once its backlog has stayed above the limit for
             // 2 s, and its connection closes at once: it leaves `stats` without this test ever
             // reading it (reading would make it a reader).
-            let cut = try eventually(timeout: 8) {
+            // Generous: other suites (Redis, 1,000-client races) may load the machine meanwhile;
+            // what is checked is that the cut comes, not how soon.
+            let cut = try eventually(timeout: 30) {
                 let stats = try writer.request(#"{"op":"stats"}"#).result
                 return stats?["watchers"] == .number(0) && stats?["connections"] == .number(1)
             }
             #expect(cut, "the slow watcher's connection is gone within the patience and a moment")
-            #expect(slow.isClosed(timeout: 5), "what the socket held, then the close")
+            #expect(slow.isClosed(timeout: 20), "what the socket held, then the close")
             #expect(try writer.request(#"{"op":"ping"}"#).ok)
         }
     }
