@@ -40,7 +40,7 @@ struct Stats: RouterCommand {
             ("instance", result["instance"]?.stringValue ?? "?"),
         ]
         if let store = result["store"], store["kind"] != .string("memory") {
-            var text = "\(store["kind"]?.stringValue ?? "?") \(store["location"]?.stringValue ?? "")"
+            var text = store["location"]?.stringValue ?? store["kind"]?.stringValue ?? "?"
             if store["available"] == .bool(false) {
                 text += ": UNAVAILABLE (\(store["problem"]?.stringValue ?? "no answer"))"
             } else {
