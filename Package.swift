@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "RouterProtocol", targets: ["RouterProtocol"]),
         .library(name: "RouterServer", targets: ["RouterServer"]),
         .library(name: "RouterClient", targets: ["RouterClient"]),
+        .library(name: "RouterHTTPClient", targets: ["RouterHTTPClient"]),
         .library(name: "RouterRedis", targets: ["RouterRedis"]),
         .executable(name: "routerd", targets: ["routerd"]),
         .executable(name: "routerctl", targets: ["routerctl"]),
@@ -26,6 +27,7 @@ let package = Package(
         // Hummingbird's own: named here for the HTTP part types RouterHTTP's connection handler sees.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Plain-C face over ICU (UTS #46 IDNA and UTS #39 spoof checks); see PLATFORM-NOTES.
@@ -93,12 +95,23 @@ let package = Package(
             ]
         ),
         .target(name: "RouterClient", dependencies: ["RouterProtocol"]),
+        // The same client over the HTTP API (AsyncHTTPClient, TLS by swift-nio-ssl): `routerctl --url`.
+        .target(
+            name: "RouterHTTPClient",
+            dependencies: [
+                "RouterClient", "RouterProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // GNU readline (GPL-3.0): linked into routerctl only; see README's licensing section.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         .executableTarget(
             name: "routerctl",
             dependencies: [
-                "RouterClient", "RouterProtocol", "CReadline",
+                "RouterClient", "RouterHTTPClient", "RouterProtocol", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

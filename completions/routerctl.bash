@@ -188,7 +188,7 @@ _routerctl_add() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --random --session --replace --version -h --help)
     repeating_options=(--label)
-    non_repeating_options=(--socket -o --output --timeout --domain --tunnel --target --ttl --owner)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --domain --tunnel --target --ttl --owner)
     __routerctl_offer_flags_options 1
 
     # Offer option value completions
@@ -202,6 +202,17 @@ _routerctl_add() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     '--domain')
@@ -229,7 +240,7 @@ _routerctl_delete() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --ignore-missing --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert)
     __routerctl_offer_flags_options -1
 
     # Offer option value completions
@@ -243,6 +254,17 @@ _routerctl_delete() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     esac
@@ -260,7 +282,7 @@ _routerctl_lookup() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --sni --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert)
     __routerctl_offer_flags_options 1
 
     # Offer option value completions
@@ -274,6 +296,17 @@ _routerctl_lookup() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     esac
@@ -291,7 +324,7 @@ _routerctl_list() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout --prefix --tunnel --owner --kind --label --limit)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --prefix --tunnel --owner --kind --label --limit)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -305,6 +338,17 @@ _routerctl_list() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     '--prefix')
@@ -333,7 +377,7 @@ _routerctl_watch() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout --from-revision --instance --prefix --tunnel)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --from-revision --instance --prefix --tunnel)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -347,6 +391,17 @@ _routerctl_watch() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     '--from-revision')
@@ -369,7 +424,7 @@ _routerctl_touch() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout --ttl)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --ttl)
     __routerctl_offer_flags_options 1
 
     # Offer option value completions
@@ -383,6 +438,17 @@ _routerctl_touch() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     '--ttl')
@@ -403,7 +469,7 @@ _routerctl_stats() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -417,6 +483,17 @@ _routerctl_stats() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     esac
@@ -426,7 +503,7 @@ _routerctl_ping() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout --wait)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --wait)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -440,6 +517,17 @@ _routerctl_ping() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     '--wait')
@@ -452,7 +540,7 @@ _routerctl_shell() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -466,6 +554,17 @@ _routerctl_shell() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     esac
@@ -475,7 +574,7 @@ _routerctl_batch() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --atomic --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout -f --file)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert -f --file)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -489,6 +588,17 @@ _routerctl_batch() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
         return
         ;;
     '-f'|'--file')

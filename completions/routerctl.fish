@@ -23,25 +23,25 @@ function __routerctl_parse_tokens -S
         __routerctl_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'add'
-            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'random' 'domain=' 'tunnel=' 'target=' 'ttl=' 'session' 'replace' 'label=+' 'owner=' 'version' 'h/help'
+            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'random' 'domain=' 'tunnel=' 'target=' 'ttl=' 'session' 'replace' 'label=+' 'owner=' 'version' 'h/help'
         case 'delete'
-            __routerctl_parse_subcommand -r 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'ignore-missing' 'version' 'h/help'
+            __routerctl_parse_subcommand -r 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'ignore-missing' 'version' 'h/help'
         case 'lookup'
-            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'sni' 'version' 'h/help'
+            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'sni' 'version' 'h/help'
         case 'list'
-            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'prefix=' 'tunnel=' 'owner=' 'kind=' 'label=' 'limit=' 'version' 'h/help'
+            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'prefix=' 'tunnel=' 'owner=' 'kind=' 'label=' 'limit=' 'version' 'h/help'
         case 'watch'
-            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'from-revision=' 'instance=' 'prefix=' 'tunnel=' 'version' 'h/help'
+            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'from-revision=' 'instance=' 'prefix=' 'tunnel=' 'version' 'h/help'
         case 'touch'
-            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'ttl=' 'version' 'h/help'
+            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'ttl=' 'version' 'h/help'
         case 'stats'
-            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'version' 'h/help'
+            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'version' 'h/help'
         case 'ping'
-            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'wait=' 'version' 'h/help'
+            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'wait=' 'version' 'h/help'
         case 'shell'
-            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'version' 'h/help'
+            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'version' 'h/help'
         case 'batch'
-            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'f/file=' 'atomic' 'version' 'h/help'
+            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'f/file=' 'atomic' 'version' 'h/help'
         case 'help'
             __routerctl_parse_subcommand -r 1 'version'
         end
@@ -115,6 +115,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" random' -l 'random' -d 'Pick a random free subdomain instead of KEY.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" domain' -l 'domain' -d 'With --random: the base domain to pick under.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" tunnel' -l 'tunnel' -d 'The tunnel id (default: the daemon assigns a UUID).' -rfka ''
@@ -131,6 +134,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl delete" -ge 1' -fka '(__routerctl_custom_completion ---completion delete -- positional@0 (count (__routerctl_tokens -pc)) (__routerctl_tokens -tC))'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" ignore-missing' -l 'ignore-missing' -d 'Exit 0 when a key is not there (for idempotent scripts).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" version' -l 'version' -d 'Show the version.'
@@ -140,6 +146,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl lookup" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl lookup" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl lookup" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl lookup" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl lookup" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl lookup" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl lookup" -eq 1' -fka '(__routerctl_custom_completion ---completion lookup -- positional@0 (count (__routerctl_tokens -pc)) (__routerctl_tokens -tC))'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl lookup" sni' -l 'sni' -d 'Treat the argument as a TLS SNI name rather than a Host header value.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl lookup" version' -l 'version' -d 'Show the version.'
@@ -149,6 +158,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" prefix' -l 'prefix' -d 'Keys starting with this.' -rfka '(__routerctl_custom_completion ---completion list -- --prefix (count (__routerctl_tokens -pc)) (__routerctl_tokens -tC))'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" tunnel' -l 'tunnel' -d 'Routes of this tunnel.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" owner' -l 'owner' -d 'Routes of this owner (admins).' -rfka ''
@@ -162,6 +174,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" from-revision' -l 'from-revision' -d 'Replay events from this revision (inclusive) first.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" instance' -l 'instance' -d 'The daemon instance --from-revision belongs to (from `ping -o json` or an earlier watch); a restarted daemon then answers compacted (status 70) instead of replaying another instance\'s revisions.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" prefix' -l 'prefix' -d 'Only keys starting with this.' -rfka '(__routerctl_custom_completion ---completion watch -- --prefix (count (__routerctl_tokens -pc)) (__routerctl_tokens -tC))'
@@ -173,6 +188,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl touch" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl touch" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl touch" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl touch" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl touch" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl touch" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl touch" -eq 1' -fka '(__routerctl_custom_completion ---completion touch -- positional@0 (count (__routerctl_tokens -pc)) (__routerctl_tokens -tC))'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl touch" ttl' -l 'ttl' -d 'A new TTL: 30s, 5m, 2h, 1h30m.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl touch" version' -l 'version' -d 'Show the version.'
@@ -182,6 +200,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF
@@ -189,6 +210,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" wait' -l 'wait' -d 'Keep retrying for this long.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" h help' -s 'h' -l 'help' -d 'Show help information.'
@@ -197,6 +221,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl shell" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl shell" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl shell" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl shell" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl shell" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl shell" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl shell" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl shell" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF
@@ -204,6 +231,9 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" f file' -s 'f' -l 'file' -d 'Read commands from this file instead of stdin.' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" atomic' -l 'atomic' -d 'Apply every line or none, as one protocol batch request.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl batch" version' -l 'version' -d 'Show the version.'

@@ -1,20 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import RouterProtocol
-
-// The class has methods named like these calls; these spell out the C functions.
-#if canImport(Glibc)
-private func systemClose(_ fd: Int32) { _ = Glibc.close(fd) }
-private func systemSend(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Glibc.send(fd, p, n, Int32(MSG_NOSIGNAL)) }
-private func systemRecv(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Glibc.recv(fd, p, n, 0) }
-#else
-private func systemClose(_ fd: Int32) { _ = Darwin.close(fd) }
-private func systemSend(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Darwin.send(fd, p, n, 0) }
-private func systemRecv(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Darwin.recv(fd, p, n, 0) }
-#endif
 
 /// The daemon's greeting: who it is, where its revisions stand, and this connection's session.
 public struct Greeting: Hashable, Sendable {
@@ -101,75 +85,66 @@ public enum ReplyLine: Sendable {
     }
 }
 
-/// A connection to `routerd` over its Unix socket, speaking protocol v1 with plain blocking
-/// calls: no event loop to start, so a one-shot command costs a connect and a round trip.
+/// A connection to `routerd`, speaking protocol v1 with plain blocking calls: no event loop to
+/// start, so a one-shot command costs a connect and a round trip. Over the Unix socket
+/// (`init(path:timeout:)`) or any other `RouterTransport` (`init(transport:timeout:)`).
 ///
 /// Requests may be pipelined (`send` several, then `read` the replies in order). One client is
 /// one connection, and so one session: routes added with `session` live as long as it does.
 /// Not for use from several threads at once; open one client per thread.
 public final class RouterClient {
-    /// The socket path this client connected to.
-    public let path: String
-    /// What the daemon said on connect.
-    public private(set) var greeting = Greeting.none
+    /// Where this client is connected: the socket path, or the transport's address.
+    public var path: String { transport.address }
     /// How long to wait for each reply line; nil waits for ever.
     public var timeout: Duration?
     /// Checked while waiting; when it returns true the wait ends with `ClientError.interrupted`.
     public var isInterrupted: () -> Bool = { false }
 
-    private var fd: Int32
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private let transport: any RouterTransport
+    private var greeted: Greeting?
     private var nextID: Int64 = 1
 
-    /// Why a connect to `path` was refused, by what is there: a directory or a regular file is
-    /// named as such; a socket nothing listens on is a stale one.
-    static func refusedReason(_ path: String) -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return "connection refused" }
-        switch info.st_mode & S_IFMT {
-        case S_IFDIR: return "it is a directory, not a socket (pass the socket file inside it, e.g. \(path)/routerd.sock)"
-        case S_IFREG: return "it is a regular file, not a socket"
-        case S_IFSOCK: return "connection refused: nothing listens on this socket file (a stale one from a routerd that stopped); start routerd again"
-        default: return "it is not a socket"
+    /// What the daemon says of itself and this connection: sent first on the socket, asked for
+    /// with a `hello` request (once) on transports whose daemon does not greet first.
+    public var greeting: Greeting {
+        get throws(ClientError) {
+            if let greeted { return greeted }
+            let result = try call("hello").result
+            let greeting = try Greeting(.object([("hello", result)]))
+            greeted = greeting
+            return greeting
         }
     }
 
-    /// Connects and reads the greeting.
-    public init(path: String = DefaultSocket.path, timeout: Duration? = .seconds(10)) throws(ClientError) {
-        self.path = path
+    /// Connects to routerd's Unix socket and reads the greeting.
+    public convenience init(path: String = DefaultSocket.path, timeout: Duration? = .seconds(10)) throws(ClientError) {
+        try self.init(transport: SocketTransport(path: path), timeout: timeout)
+    }
+
+    /// A client over `transport`; reads the greeting now when the daemon greets first.
+    public init(transport: any RouterTransport, timeout: Duration? = .seconds(10)) throws(ClientError) {
+        self.transport = transport
         self.timeout = timeout
-        fd = UnixSocketAddress.connect(path)
-        if fd < 0 {
-            let code = errno
-            switch code {
-            case EACCES, EPERM: throw .permissionDenied(path: path)
-            case ENOENT: throw .unreachable(path: path, reason: "no such socket; is routerd running? (start it with `routerd`, or pass --socket / set ROUTER_SOCKET)")
-            case ECONNREFUSED: throw .unreachable(path: path, reason: Self.refusedReason(path))
-            case ENAMETOOLONG: throw .unreachable(path: path, reason: "the path is longer than \(UnixSocketAddress.maximumPathLength) bytes")
-            default: throw .unreachable(path: path, reason: String(cString: strerror(code)) + "; is routerd running?")
-            }
-        }
+        guard transport.greetsFirst else { return }
         do throws(ClientError) {
             let line = try readValue()
             if line["ok"] == .bool(false), let error = line["error"] {
                 throw ClientError.daemon(DaemonError(object: error))
             }
-            greeting = try Greeting(line)
+            greeted = try Greeting(line)
         } catch {
-            systemClose(fd)
+            transport.close()
             throw error
         }
     }
 
     deinit {
-        if fd >= 0 { systemClose(fd) }
+        transport.close()
     }
 
     /// Closes the connection (ending its session, whose routes go after the daemon's grace).
     public func close() {
-        if fd >= 0 { systemClose(fd) }
-        fd = -1
+        transport.close()
     }
 
     // MARK: Requests
@@ -208,15 +183,7 @@ public final class RouterClient {
 
     /// Sends lines as they are (each must end in `\n`), for pipelining prepared requests.
     public func write(_ bytes: [UInt8]) throws(ClientError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { systemSend(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .connectionClosed
-            }
-            offset += n
-        }
+        try transport.write(bytes)
     }
 
     /// Reads the next line from the daemon.
@@ -229,19 +196,10 @@ public final class RouterClient {
 
     /// False once the daemon has closed the connection (checked without blocking), so that
     /// a long-lived client such as a shell can reconnect before sending its next request.
-    public var isAlive: Bool {
-        guard fd >= 0 else { return false }
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&p, 1, 0) > 0 else { return true }
-        if p.revents & Int16(POLLHUP | POLLERR) != 0 { return false }
-        var byte: UInt8 = 0
-        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) != 0
-    }
+    public var isAlive: Bool { transport.isAlive }
 
     /// Whether a complete line is already buffered (so `read` will not block).
-    public var hasBufferedLine: Bool {
-        buffer[start...].contains(0x0A)
-    }
+    public var hasBufferedLine: Bool { transport.hasBufferedLine }
 
     // MARK: Reading lines
 
@@ -251,43 +209,6 @@ public final class RouterClient {
     }
 
     private func readText() throws(ClientError) -> String {
-        let deadline = timeout.map { ContinuousClock.now + $0 }
-        while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
-                var end = newline
-                if end > start && buffer[end - 1] == 0x0D { end -= 1 }
-                let text = String(decoding: buffer[start..<end], as: UTF8.self)
-                start = newline + 1
-                if start == buffer.count { buffer.removeAll(keepingCapacity: true); start = 0 }
-                return text
-            }
-            if start > 65536 { buffer.removeFirst(start); start = 0 }
-            try waitReadable(until: deadline)
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = chunk.withUnsafeMutableBytes { systemRecv(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw .connectionClosed
-            }
-            if n == 0 { throw .connectionClosed }
-            buffer += chunk[..<n]
-        }
-    }
-
-    private func waitReadable(until deadline: ContinuousClock.Instant?) throws(ClientError) {
-        while true {
-            if isInterrupted() { throw .interrupted }
-            var wait: Int32 = 250
-            if let deadline {
-                let left = deadline - ContinuousClock.now
-                if left <= .zero { throw .timedOut(after: timeout ?? .zero) }
-                let ms = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
-                wait = Int32(min(Int64(wait), ms))
-            }
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let r = poll(&p, 1, wait)
-            if r > 0 { return }
-            if r < 0 && errno != EINTR { throw .connectionClosed }
-        }
+        try transport.readLine(until: timeout.map { ContinuousClock.now + $0 }, timeout: timeout, isInterrupted: isInterrupted)
     }
 }

@@ -205,7 +205,7 @@ extension HTTPAPI {
             var typed: [BatchOperation] = []
             for (index, op) in operations.enumerated() {
                 do { typed.append(try executor.batchOperation(op, session: 0)) } catch {
-                    throw Failure(.init(Wire.error(error).code, "ops[\(index)] (\(op.op)): \(error.description); nothing was applied"))
+                    throw Failure(Wire.indexed(Wire.error(error), index: index, op: op.op))
                 }
             }
             let result = await withCheckedContinuation { done in
@@ -213,11 +213,10 @@ extension HTTPAPI {
             }
             switch result {
             case .success(let outcomes):
-                return Self.json(.object([("results", .array(outcomes.map { Self.outcome($0, for: caller.principal) }))]))
+                let results = zip(typed, outcomes).map { Wire.batchResult($0.1, of: $0.0, for: caller.principal) }
+                return Self.json(.object([("results", .array(results))]))
             case .failure(let failure):
-                var error = Wire.error(failure.error)
-                error.message = "ops[\(failure.index)] (\(operations[failure.index].op)): \(error.message); nothing was applied"
-                throw Failure(error)
+                throw Failure(Wire.indexed(Wire.error(failure.error), index: failure.index, op: operations[failure.index].op))
             }
         }
         var typed: [Result<BatchOperation, RouteError>] = []
@@ -227,25 +226,19 @@ extension HTTPAPI {
         let outcomes = await withCheckedContinuation { done in
             executor.batch(typed, as: caller) { done.resume(returning: $0) }
         }
-        return Self.json(.object([("results", .array(outcomes.map { outcome in
-            switch outcome {
-            case .success(let done):
-                return .object([("ok", .bool(true)), ("result", Self.outcome(done, for: caller.principal))])
-            case .failure(let error):
+        return Self.json(.object([("results", .array(zip(typed, outcomes).map { operation, outcome in
+            switch (operation, outcome) {
+            case (.success(let op), .success(let done)):
+                return .object([("ok", .bool(true)), ("result", Wire.batchResult(done, of: op, for: caller.principal))])
+            case (.failure, .success):
+                return .object([("ok", .bool(false)), ("error", .object([("code", .string("internal")), ("message", .string("an operation that could not be read succeeded")), ("details", .object([]))]))])
+            case (_, .failure(let error)):
                 let e = Wire.error(error)
                 return .object([("ok", .bool(false)), ("error", .object([
                     ("code", .string(e.code.rawValue)), ("message", .string(e.message)), ("details", e.details ?? .object([])),
                 ]))])
             }
         }))]))
-    }
-
-    static func outcome(_ outcome: BatchOutcome, for viewer: Principal) -> JSONValue {
-        switch outcome {
-        case .added(let result): return .object([("route", Wire.route(result.route, for: viewer))])
-        case .deleted(let removed): return .object([("deleted", .number(removed.count))])
-        case .touched(let routes): return .object([("routes", .array(routes.map { Wire.route($0, for: viewer) }))])
-        }
     }
 
     // MARK: Helpers

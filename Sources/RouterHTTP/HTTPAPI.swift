@@ -11,7 +11,7 @@ import Synchronization
 /// `Authorization: Bearer TOKEN`, which names the principal it acts as.
 ///
 /// `POST /routes`, `GET|DELETE /routes/{key}`, `POST /routes/{key}/touch`, `GET /routes`,
-/// `GET /lookup`, `POST /batch`, `GET /watch`.
+/// `GET /lookup`, `POST /batch`, `GET /watch`, `GET /stats`.
 package final class HTTPAPI: Sendable {
     let executor: RequestExecutor
     let tokens: Mutex<HTTPTokens>
@@ -20,14 +20,18 @@ package final class HTTPAPI: Sendable {
     let maximumBody: Int
     /// The daemon's socket connections and watchers now, for `/metrics`.
     let counts: @Sendable () -> (connections: Int, watchers: Int, http: Int)
+    /// The daemon's `stats` object (`RouterServer.statsObject()`), for `GET /stats`.
+    let stats: @Sendable () -> JSONValue
 
     package init(executor: RequestExecutor, tokens: HTTPTokens, logger: Logger, maximumBody: Int,
-                 counts: @escaping @Sendable () -> (connections: Int, watchers: Int, http: Int) = { (0, 0, 0) }) {
+                 counts: @escaping @Sendable () -> (connections: Int, watchers: Int, http: Int) = { (0, 0, 0) },
+                 stats: @escaping @Sendable () -> JSONValue) {
         self.executor = executor
         self.tokens = Mutex(tokens)
         self.logger = logger
         self.maximumBody = maximumBody
         self.counts = counts
+        self.stats = stats
     }
 
     /// Whether this daemon can take changes now: 200 `{"status":"ready"}`, or 503 (with
@@ -52,7 +56,7 @@ package final class HTTPAPI: Sendable {
     /// what a test compares with docs/openapi.json).
     package static let endpoints: [(path: String, methods: [HTTPRequest.Method])] = [
         ("/routes", [.get, .post]), ("/routes/:key", [.get, .delete]), ("/routes/:key/touch", [.post]),
-        ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
+        ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/stats", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
         ("/metrics", [.get]), ("/openapi.json", [.get]),
     ]
 
@@ -98,6 +102,12 @@ package final class HTTPAPI: Sendable {
         router.get("/lookup") { request, _ in await api.respond { try api.lookup(request) } }
         router.post("/batch") { request, _ in await api.respond { try await api.batch(request) } }
         router.get("/watch") { request, _ in await api.respond { try api.watch(request) } }
+        router.get("/stats") { request, _ in
+            await api.respond {
+                _ = try api.caller(request)
+                return HTTPAPI.json(api.stats())
+            }
+        }
         return router
     }
 
@@ -202,11 +212,6 @@ package final class HTTPAPI: Sendable {
     package func reload(_ fresh: HTTPTokens) {
         tokens.withLock { $0 = fresh }
     }
-}
-
-extension ErrorCode {
-    /// The HTTP API's refusal of a request without a valid bearer token (401).
-    static let unauthorized = ErrorCode(rawValue: "unauthorized")
 }
 
 /// Renders the framework's own refusals (an unknown path, a body it cannot read) as the API's

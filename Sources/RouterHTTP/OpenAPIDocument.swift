@@ -535,6 +535,27 @@ extension HTTPAPI {
         }
       }
     },
+    "/stats": {
+      "get": {
+        "operationId": "stats",
+        "summary": "Route counts, revisions, connections, watchers, uptime, memory and the store, with who the daemon is (the socket's stats).",
+        "responses": {
+          "200": {
+            "description": "The daemon's figures.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Stats"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/401"
+          }
+        }
+      }
+    },
     "/healthz": {
       "get": {
         "operationId": "health",
@@ -1118,6 +1139,112 @@ extension HTTPAPI {
             "items": {
               "type": "object"
             }
+          }
+        }
+      },
+      "Stats": {
+        "type": "object",
+        "required": [
+          "routes",
+          "tunnels",
+          "revision",
+          "oldest_revision",
+          "connections",
+          "http_connections",
+          "watchers",
+          "sessions",
+          "uptime_s",
+          "rss_bytes",
+          "server",
+          "version",
+          "instance",
+          "max_line",
+          "store"
+        ],
+        "properties": {
+          "routes": {
+            "type": "object",
+            "required": [
+              "host",
+              "wildcard",
+              "tcp",
+              "total"
+            ],
+            "properties": {
+              "host": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "wildcard": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "tcp": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "total": {
+                "type": "integer",
+                "minimum": 0
+              }
+            }
+          },
+          "tunnels": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "revision": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The table's revision: the last change's."
+          },
+          "oldest_revision": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The oldest revision a watch can still resume from."
+          },
+          "connections": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Unix socket connections."
+          },
+          "http_connections": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "watchers": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "sessions": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "uptime_s": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "rss_bytes": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "server": {
+            "type": "string"
+          },
+          "version": {
+            "type": "string"
+          },
+          "instance": {
+            "type": "string",
+            "description": "Revisions belong to this instance (the store's id with --store)."
+          },
+          "max_line": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The longest request line, and the longest request body, accepted."
+          },
+          "store": {
+            "type": "object"
           }
         }
       },

@@ -40,6 +40,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let unavailable = ErrorCode(rawValue: "unavailable")
     /// A bug in the daemon.
     public static let `internal` = ErrorCode(rawValue: "internal")
+    /// The HTTP API's refusal of a request without a valid bearer token (401); never sent on
+    /// the socket, where the peer's uid says who it is.
+    public static let unauthorized = ErrorCode(rawValue: "unauthorized")
 
     /// Every code this version of the protocol defines.
     public static let allCases: [ErrorCode] = [

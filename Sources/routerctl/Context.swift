@@ -29,7 +29,7 @@ final class Context {
         var client: RouterClient?
         return Context(options: options, connector: { () throws(ClientError) -> RouterClient in
             if let client { return client }
-            let fresh = try RouterClient(path: options.socketPath, timeout: options.timeout.value)
+            let fresh = try options.connect(timeout: options.timeout.value)
             fresh.isInterrupted = { Interrupt.isSet }
             client = fresh
             return fresh

@@ -7,8 +7,7 @@ enum ExitStatus {
     static let ok: Int32 = 0
     /// `not_found`: no such route (a lookup miss, a delete of nothing).
     static let notFound: Int32 = 1
-    /// Any other refusal: invalid_name, reserved, forbidden, out_of_range, bad_request,
-    /// unknown_op, too_large.
+    /// Any other refusal: invalid_name, out_of_range, bad_request, unknown_op, too_large.
     static let refused: Int32 = 2
     /// `conflict`: the name is taken.
     static let conflict: Int32 = 3
@@ -19,7 +18,8 @@ enum ExitStatus {
     static let unavailable: Int32 = 69
     /// `internal`, `compacted`, `slow_consumer`, or a reply this client cannot read (EX_SOFTWARE).
     static let software: Int32 = 70
-    /// Permission denied opening the socket (EX_NOPERM).
+    /// Not allowed (EX_NOPERM): the socket cannot be opened, the HTTP API refused the token
+    /// (`unauthorized`, 401), or the principal may not do this (`forbidden`, `reserved`: 403).
     static let noPermission: Int32 = 77
     /// Interrupted by Ctrl-C (128 + SIGINT), except where Ctrl-C is the normal end (watch).
     static let interrupted: Int32 = 130
@@ -28,7 +28,8 @@ enum ExitStatus {
         switch ErrorCode(rawValue: code) {
         case .notFound: return notFound
         case .conflict: return conflict
-        case .invalidName, .reserved, .forbidden, .outOfRange, .badRequest, .unknownOp, .tooLarge: return refused
+        case .invalidName, .outOfRange, .badRequest, .unknownOp, .tooLarge: return refused
+        case .forbidden, .reserved, .unauthorized: return noPermission
         case .unavailable: return unavailable
         default: return software // internal, compacted, slow_consumer, and codes this client does not know
         }
@@ -49,14 +50,15 @@ enum ExitStatus {
         EXIT STATUS:
           0   success
           1   not_found: no such route (a lookup miss, delete of nothing)
-          2   refused: invalid_name, reserved, forbidden, out_of_range,
-              bad_request, unknown_op, too_large
+          2   refused: invalid_name, out_of_range, bad_request,
+              unknown_op, too_large
           3   conflict: the name is taken
           64  usage: a bad command line
           69  unavailable: routerd unreachable, shutting down, or silent
               past --timeout
           70  internal, compacted, slow_consumer, or an unreadable reply
-          77  permission denied opening the socket
+          77  not allowed: permission denied opening the socket, no or a
+              bad token (HTTP 401), forbidden or reserved (HTTP 403)
           130 interrupted by Ctrl-C (watch and add --session exit 0)
           batch and a scripted shell exit with the highest status of any line.
         """

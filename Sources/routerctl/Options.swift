@@ -1,4 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
+import RouterClient
+import RouterHTTPClient
 import RouterProtocol
 
 /// How results are printed: see `GlobalOptions.output`.
@@ -53,11 +60,75 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long to wait for routerd to answer (watch waits for ever once started).", valueName: "duration"))
     var timeout = DurationArgument(.seconds(10))
 
+    @Option(help: ArgumentHelp(
+        "Talk to routerd's HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).",
+        valueName: "url"))
+    var url: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp(
+        "With --url: read the bearer token from this file (default: $ROUTER_TOKEN).", valueName: "path"), completion: .file())
+    var tokenFile: String?
+
+    @Option(help: ArgumentHelp(
+        "With an https:// --url: trust the server certificates this PEM file holds (default: the system's trust store).",
+        valueName: "path"), completion: .file())
+    var cacert: String?
+
     var socketPath: String { socket ?? DefaultSocket.path }
+
+    /// The HTTP API's URL when routerctl talks HTTP: `--url`, else `$ROUTER_URL` unless a
+    /// `--socket` is given on the command line (an explicit option beats the environment).
+    var httpURL: String? {
+        if let url { return url }
+        if socket != nil { return nil }
+        guard let text = getenv("ROUTER_URL").map({ String(cString: $0) }), !text.isEmpty else { return nil }
+        return text
+    }
+
+    /// Where commands go, as messages name it: the URL or the socket path.
+    var address: String { httpURL ?? socketPath }
+
+    func validate() throws {
+        if url != nil && socket != nil {
+            throw ValidationError("--url and --socket name two daemons: give one")
+        }
+        guard let url = httpURL else {
+            if tokenFile != nil { throw ValidationError("--token-file goes with --url (or ROUTER_URL)") }
+            if cacert != nil { throw ValidationError("--cacert goes with an https:// --url (or ROUTER_URL)") }
+            return
+        }
+        let endpoint: Endpoint
+        do { endpoint = try Endpoint(url) } catch { throw ValidationError((self.url == nil ? "ROUTER_URL: " : "--url: ") + error.description) }
+        if cacert != nil && !endpoint.isTLS { throw ValidationError("--cacert is for an https:// URL; \(url) is plain http") }
+        if let tokenFile {
+            do { _ = try HTTPTransport.readToken(from: tokenFile) } catch { throw ValidationError("--token-file: " + error.description) }
+        }
+    }
+
+    /// Opens a connection to the daemon these options name: its socket, or its HTTP API.
+    func connect(timeout: Duration?) throws(ClientError) -> RouterClient {
+        guard let url = httpURL else {
+            return try RouterClient(path: socketPath, timeout: timeout)
+        }
+        let token = try bearerToken()
+        let transport = try HTTPTransport(url: url, token: token, trusting: cacert, connectTimeout: timeout ?? .seconds(10))
+        return try RouterClient(transport: transport, timeout: timeout)
+    }
+
+    /// The token from `--token-file`, else `$ROUTER_TOKEN`; nil when neither is given.
+    func bearerToken() throws(ClientError) -> String? {
+        if let tokenFile {
+            do { return try HTTPTransport.readToken(from: tokenFile) } catch {
+                throw .unreachable(path: httpURL ?? "", reason: error.description)
+            }
+        }
+        guard let text = getenv("ROUTER_TOKEN").map({ String(cString: $0) }) else { return nil }
+        return HTTPTransport.token(fromText: text)
+    }
 }
 
 extension GlobalOptions {
-    static let valued: Set<String> = ["--socket", "-o", "--output", "--timeout"]
+    static let valued: Set<String> = ["--socket", "-o", "--output", "--timeout", "--url", "--token-file", "--cacert"]
     static let flags: Set<String> = ["-q", "--quiet", "--no-color"]
 
     /// The number of leading words that are global options (with their values).

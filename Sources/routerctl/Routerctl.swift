@@ -16,6 +16,11 @@ struct Routerctl: ParsableCommand {
             options such as --socket PATH) on a terminal it starts the interactive shell; \
             without a terminal it prints this usage and exits 64.
 
+            With --url URL (or $ROUTER_URL) it talks to routerd's HTTP API instead, on this \
+            host or another (routerd --http), with a bearer token from --token-file or \
+            $ROUTER_TOKEN and, for https://, --cacert for a private CA: every subcommand and \
+            the shell work the same, with the same output and exit statuses.
+
             Data goes to stdout, errors to stderr with the daemon's message. -o json prints the \
             protocol's result (NDJSON for list and watch) and errors as JSON on stderr.
 
@@ -33,6 +38,8 @@ struct Routerctl: ParsableCommand {
 
             ENVIRONMENT:
               ROUTER_SOCKET       the socket when --socket is not given
+              ROUTER_URL          the HTTP API when neither --url nor --socket is given
+              ROUTER_TOKEN        the API's bearer token when --token-file is not given
               NO_COLOR            no colour (colour only ever goes to a terminal)
               ROUTERCTL_HISTFILE  the shell's history (~/.routerctl_history)
             """,

@@ -333,7 +333,8 @@ struct Routerd: AsyncParsableCommand {
                               counts: { [server] in
                                   let (connections, watchers) = server.counts
                                   return (connections, watchers, server.httpConnectionCount)
-                              })
+                              },
+                              stats: { [server] in server.statsObject() })
             let headerTimeout = TimeAmount.milliseconds(Self.milliseconds(DurationText.parse(httpHeaderTimeout)!))
             let channel = HTTP1Channel.Configuration(
                 additionalChannelHandlers: [HTTPAPI.connectionGuard(headerTimeout: headerTimeout,

@@ -29,9 +29,10 @@ struct RouterClientTests {
         let d = try DaemonProcess()
         defer { d.stop() }
         let client = try RouterClient(path: d.socket)
-        #expect(client.greeting.server == "routerd")
-        #expect(!client.greeting.instance.isEmpty && !client.greeting.resumeToken.isEmpty)
-        #expect(client.greeting.maximumLine == 65_536)
+        let greeting = try client.greeting
+        #expect(greeting.server == "routerd")
+        #expect(!greeting.instance.isEmpty && !greeting.resumeToken.isEmpty)
+        #expect(greeting.maximumLine == 65_536)
     }
 
     @Test func callReturnsTheResultAndRefusalsCarryTheDaemonsCode() throws {

@@ -303,9 +303,10 @@ struct HTTPAPITests {
                                    environment: ["PATH": path, "ROUTER_SOCKET": dir + "/r.sock"], directory: dir).wait(timeout: 60)
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n")
-        #expect(lines.count == 2, "\(run.stdout)")
+        #expect(lines.count == 4, "\(run.stdout)")
         #expect(lines.first?.contains(#""key":"foo.localhost""#) == true)
-        #expect(lines.last?.contains(#""match":"exact""#) == true)
+        #expect(lines.dropFirst().first?.contains(#""match":"exact""#) == true)
+        #expect(lines.last?.hasPrefix("foo.localhost ") == true, "routerctl --url answers as on the socket")
     }
 
     @Test func routerdRefusesATokenFileOthersMayReadOrAMalformedOne() throws {

@@ -136,9 +136,10 @@ struct CommandTests {
 
     @Test func daemonErrorCodesMapToTheDocumentedStatuses() {
         #expect(ExitStatus.of("not_found") == 1)
-        for code in ["invalid_name", "reserved", "forbidden", "out_of_range", "bad_request", "unknown_op", "too_large"] {
+        for code in ["invalid_name", "out_of_range", "bad_request", "unknown_op", "too_large"] {
             #expect(ExitStatus.of(code) == 2, "\(code)")
         }
+        for code in ["forbidden", "reserved", "unauthorized"] { #expect(ExitStatus.of(code) == 77, "\(code)") }
         #expect(ExitStatus.of("conflict") == 3)
         #expect(ExitStatus.of("unavailable") == 69)
         for code in ["internal", "compacted", "slow_consumer", "something_new"] { #expect(ExitStatus.of(code) == 70) }

@@ -58,15 +58,10 @@ extension ConnectionHandler {
         let ttl = try executor.touchTTL(request)
         perform({ executor.touch(key, ttl: ttl, as: caller, completion: $0) }) { handler, result in
             switch result {
-            case .success(let routes): handler.succeed(request, handler.touchResult(routes, tunnel: key.kind == nil))
+            case .success(let routes): handler.succeed(request, Wire.touchResult(routes, tunnel: key.kind == nil, for: handler.principal))
             case .failure(let error): handler.refuse(request.id, Wire.error(error))
             }
         }
-    }
-
-    func touchResult(_ routes: [Route], tunnel: Bool) -> JSONValue {
-        tunnel ? .object([("routes", .array(routes.map { Wire.route($0, for: principal) }))])
-            : .object([("route", Wire.route(routes[0], for: principal))])
     }
 
     func lookup(_ request: Request) throws(ProtocolError) {
@@ -122,25 +117,8 @@ extension ConnectionHandler {
     }
 
     func stats(_ request: Request) {
-        let stats = executor.stats()
-        let (connections, watchers) = server.counts
-        let uptime = server.uptime.components.seconds
-        succeed(request, .object([
-            ("routes", .object([
-                ("host", .number(stats.hosts)), ("wildcard", .number(stats.wildcards)),
-                ("tcp", .number(stats.tcp)), ("total", .number(stats.total)),
-            ])),
-            ("tunnels", .number(stats.tunnels)),
-            ("revision", .number(stats.revision)),
-            ("oldest_revision", .number(stats.oldestRevision)),
-            ("connections", .number(connections)),
-            ("watchers", .number(watchers)),
-            ("sessions", .number(stats.sessions)),
-            ("uptime_s", .number(Int(uptime))),
-            ("rss_bytes", .number(ProcessFacts.residentBytes())),
-            ("instance", .string(executor.instance)),
-            ("store", Wire.store(executor.store.status, tableRevision: stats.revision, full: true)),
-        ]), revision: stats.revision)
+        let stats = server.statsObject()
+        succeed(request, stats, revision: stats["revision"]?.integerValue.map { UInt64(max(0, $0)) } ?? table.revision)
     }
 
     // MARK: Batch
@@ -174,16 +152,16 @@ extension ConnectionHandler {
                 do throws(RouteError) {
                     operations.append(try executor.batchOperation(op, session: id))
                 } catch {
-                    throw Self.indexed(Wire.error(error), index: index, op: op.op)
+                    throw Wire.indexed(Wire.error(error), index: index, op: op.op)
                 }
             }
             perform({ executor.apply(operations, as: caller, completion: $0) }) { handler, result in
                 switch result {
                 case .success(let outcomes):
-                    let results = zip(operations, outcomes).map { handler.batchResult($0.1, of: $0.0) }
+                    let results = zip(operations, outcomes).map { Wire.batchResult($0.1, of: $0.0, for: handler.principal) }
                     handler.succeed(request, .object([("results", .array(results))]))
                 case .failure(let failure):
-                    handler.refuse(request.id, Self.indexed(Wire.error(failure.error), index: failure.index, op: names[failure.index]))
+                    handler.refuse(request.id, Wire.indexed(Wire.error(failure.error), index: failure.index, op: names[failure.index]))
                 }
             }
             return
@@ -197,7 +175,7 @@ extension ConnectionHandler {
             for (operation, outcome) in zip(operations, outcomes) {
                 switch (operation, outcome) {
                 case (.success(let op), .success(let done)):
-                    results.append(.object([("ok", .bool(true)), ("result", handler.batchResult(done, of: op))]))
+                    results.append(.object([("ok", .bool(true)), ("result", Wire.batchResult(done, of: op, for: handler.principal))]))
                 case (_, .failure(let error)):
                     let e = Wire.error(error)
                     results.append(.object([("ok", .bool(false)), ("error", .object([
@@ -209,26 +187,5 @@ extension ConnectionHandler {
             }
             handler.succeed(request, .object([("results", .array(results))]))
         }
-    }
-
-    func batchResult(_ outcome: BatchOutcome, of operation: BatchOperation) -> JSONValue {
-        switch outcome {
-        case .added(let result):
-            return .object([("route", Wire.route(result.route, for: principal))])
-        case .deleted(let removed):
-            return .object([("deleted", .number(removed.count))])
-        case .touched(let routes):
-            guard case .touch(let key, _) = operation else { return .object([]) }
-            return touchResult(routes, tunnel: key.kind == nil)
-        }
-    }
-
-    static func indexed(_ error: ProtocolError, index: Int, op: String) -> ProtocolError {
-        var error = error
-        error.message = "ops[\(index)] (\(op)): \(error.message); nothing was applied"
-        var details: [(String, JSONValue)] = [("index", .number(index))]
-        if case .object(let members)? = error.details { details += members }
-        error.details = .object(details)
-        return error
     }
 }

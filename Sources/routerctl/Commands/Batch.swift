@@ -297,7 +297,7 @@ struct Batch: RouterCommand {
         let client = try context.connection()
         var w = JSONWriter(capacity: 1 << 16)
         w.write(.object([("id", .number(1)), ("op", .string("batch")), ("atomic", .bool(true)), ("ops", .array(ops))]))
-        let limit = client.greeting.maximumLine ?? 65_536
+        let limit = try client.greeting.maximumLine ?? 65_536
         guard w.bytes.count <= limit else {
             context.terminal.err(context.terminal.paint("error:", .red, stderr: true) +
                 " the atomic batch is \(w.bytes.count) bytes, over the daemon's line limit of \(limit) bytes (routerd --max-line);" +

@@ -29,17 +29,18 @@ struct Ping: RouterCommand {
         while true {
             do {
                 let started = ContinuousClock.now
-                let client = try RouterClient(path: global.socketPath, timeout: global.timeout.value)
+                let client = try global.connect(timeout: global.timeout.value)
                 try client.call("ping")
                 let took = ContinuousClock.now - started
+                let hello = try client.greeting
                 guard !context.quiet else { return ExitStatus.ok }
                 if context.format == .json {
-                    context.json(.object([("server", .string(client.greeting.server)), ("version", .string(client.greeting.version)),
-                                          ("instance", .string(client.greeting.instance)), ("revision", .number(client.greeting.revision))]))
+                    context.json(.object([("server", .string(hello.server)), ("version", .string(hello.version)),
+                                          ("instance", .string(hello.instance)), ("revision", .number(hello.revision))]))
                 } else {
                     let ms = Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1000
-                    context.out("pong from \(client.greeting.server) \(client.greeting.version) at \(global.socketPath) " +
-                                "(instance \(client.greeting.instance), revision \(client.greeting.revision), \(Int(ms * 10) / 10 == 0 ? "<0.1" : String(Double(Int(ms * 10)) / 10)) ms)")
+                    context.out("pong from \(hello.server) \(hello.version) at \(global.address) " +
+                                "(instance \(hello.instance), revision \(hello.revision), \(Int(ms * 10) / 10 == 0 ? "<0.1" : String(Double(Int(ms * 10)) / 10)) ms)")
                 }
                 return ExitStatus.ok
             } catch {

@@ -32,7 +32,7 @@ struct Stats: RouterCommand {
             ("routes", "\(n(routes?["total"])) (host \(n(routes?["host"])), wildcard \(n(routes?["wildcard"])), tcp \(n(routes?["tcp"])))"),
             ("tunnels", n(result["tunnels"])),
             ("revision", "\(n(result["revision"])) (history from \(n(result["oldest_revision"])))"),
-            ("connections", n(result["connections"])),
+            ("connections", result["http_connections"].map { "\(n(result["connections"])) socket, \(n($0)) HTTP" } ?? n(result["connections"])),
             ("watchers", n(result["watchers"])),
             ("sessions", n(result["sessions"])),
             ("uptime", DurationText.format(.seconds(result["uptime_s"]?.integerValue ?? 0))),

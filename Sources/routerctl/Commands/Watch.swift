@@ -49,7 +49,9 @@ struct Watch: RouterCommand {
         var args: [(String, JSONValue)] = []
         if let fromRevision {
             args.append(("from_revision", .number(fromRevision)))
-            args.append(("instance", .string(instance ?? client.greeting.instance)))
+            var instance = self.instance
+            if instance == nil { instance = try client.greeting.instance }
+            args.append(("instance", .string(instance ?? "")))
         }
         if let prefix { args.append(("prefix", .string(prefix))) }
         if let tunnel { args.append(("tunnel", .string(tunnel))) }

@@ -62,7 +62,7 @@ final class ShellSession {
         terminal = Terminal(noColor: options.noColor)
     }
 
-    var path: String { options.socketPath }
+    var path: String { options.address }
 
     static var historyPath: String {
         if let explicit = getenv("ROUTERCTL_HISTFILE"), explicit.pointee != 0 { return String(cString: explicit) }
@@ -77,15 +77,16 @@ final class ShellSession {
         if let client, client.isAlive { return client }
         let reconnecting = client != nil
         client = nil
-        let fresh = try RouterClient(path: path, timeout: options.timeout.value)
+        let fresh = try options.connect(timeout: options.timeout.value)
         fresh.isInterrupted = { Interrupt.isSet }
-        if let lastInstance, lastInstance != fresh.greeting.instance {
+        let instance = try fresh.greeting.instance
+        if let lastInstance, lastInstance != instance {
             terminal.err(terminal.paint("note:", .yellow, stderr: true) +
-                " routerd restarted (instance \(lastInstance) → \(fresh.greeting.instance)): routes and revisions from before are gone")
+                " routerd restarted (instance \(lastInstance) → \(instance)): routes and revisions from before are gone")
         } else if reconnecting && interactive {
             terminal.err("reconnected to \(path)")
         }
-        lastInstance = fresh.greeting.instance
+        lastInstance = instance
         client = fresh
         return fresh
     }
@@ -108,9 +109,9 @@ final class ShellSession {
         LineEditor.configure { [unowned self] before, word in self.completions(before: before, word: word) }
         LineEditor.loadHistory(history)
         do {
-            let c = try connection()
-            terminal.out("routerctl \(routerctlVersion) shell: \(c.greeting.server) \(c.greeting.version) at \(path), " +
-                         "instance \(c.greeting.instance). Type help; Tab completes; Ctrl-D leaves.")
+            let hello = try connection().greeting
+            terminal.out("routerctl \(routerctlVersion) shell: \(hello.server) \(hello.version) at \(path), " +
+                         "instance \(hello.instance). Type help; Tab completes; Ctrl-D leaves.")
         } catch {
             terminal.err(terminal.paint("warning:", .yellow, stderr: true) + " \(error.description) (the shell keeps trying at each command)")
         }

@@ -1,0 +1,37 @@
+/// Where the HTTP API is: `http://HOST[:PORT][/PREFIX]` or `https://…`, checked before any
+/// connection so that a typo is a usage error, not a network one.
+public struct Endpoint: Sendable, Hashable {
+    /// The URL without a trailing slash; request paths follow it.
+    public var base: String
+    /// Whether it is `https://`.
+    public var isTLS: Bool
+
+    /// Reads `url`; throws saying what is wrong with it.
+    public init(_ url: String) throws(ConfigurationError) {
+        let lower = url.lowercased()
+        let rest: Substring
+        if lower.hasPrefix("http://") {
+            isTLS = false
+            rest = url.dropFirst(7)
+        } else if lower.hasPrefix("https://") {
+            isTLS = true
+            rest = url.dropFirst(8)
+        } else {
+            throw ConfigurationError("'\(url)' is not an http:// or https:// URL (e.g. http://127.0.0.1:8080)")
+        }
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.isEmpty, !authority.hasPrefix(":") else {
+            throw ConfigurationError("'\(url)' names no host (e.g. http://127.0.0.1:8080)")
+        }
+        guard !authority.contains("@") else {
+            throw ConfigurationError("'\(url)' has credentials in it: pass the token with --token-file or ROUTER_TOKEN")
+        }
+        let path = rest.dropFirst(authority.count)
+        guard !path.contains("?"), !path.contains("#") else {
+            throw ConfigurationError("'\(url)' has a query or fragment: give the API's base URL only")
+        }
+        var trimmed = String(path)
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        base = url.prefix(url.count - rest.count) + authority + trimmed
+    }
+}

@@ -1,0 +1,36 @@
+import DomainRouter
+import RouterProtocol
+
+/// The results of `touch` and `batch`, and an atomic batch's refusal, as every front end sends
+/// them (the socket and the HTTP API alike).
+extension Wire {
+    /// `{route}` for a key, `{routes}` for a tunnel's (`uuid:`) touch.
+    package static func touchResult(_ routes: [Route], tunnel: Bool, for viewer: Principal) -> JSONValue {
+        tunnel ? .object([("routes", .array(routes.map { route($0, for: viewer) }))])
+            : .object([("route", route(routes[0], for: viewer))])
+    }
+
+    /// One batch operation's result: what the operation would have answered on its own.
+    package static func batchResult(_ outcome: BatchOutcome, of operation: BatchOperation, for viewer: Principal) -> JSONValue {
+        switch outcome {
+        case .added(let result):
+            return .object([("route", route(result.route, for: viewer))])
+        case .deleted(let removed):
+            return .object([("deleted", .number(removed.count))])
+        case .touched(let routes):
+            guard case .touch(let key, _) = operation else { return .object([]) }
+            return touchResult(routes, tunnel: key.kind == nil, for: viewer)
+        }
+    }
+
+    /// An atomic batch's refusal: the failing operation's error, its message starting
+    /// `ops[N] (op):`, and `details.index` (which routerctl turns back into a line number).
+    package static func indexed(_ error: ProtocolError, index: Int, op: String) -> ProtocolError {
+        var error = error
+        error.message = "ops[\(index)] (\(op)): \(error.message); nothing was applied"
+        var details: [(String, JSONValue)] = [("index", .number(index))]
+        if case .object(let members)? = error.details { details += members }
+        error.details = .object(details)
+        return error
+    }
+}
