@@ -27,7 +27,6 @@ let package = Package(
         // Hummingbird's own: named here for the HTTP part types RouterHTTP's connection handler sees.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Plain-C face over ICU (UTS #46 IDNA and UTS #39 spoof checks); see PLATFORM-NOTES.
@@ -95,17 +94,10 @@ let package = Package(
             ]
         ),
         .target(name: "RouterClient", dependencies: ["RouterProtocol"]),
-        // The same client over the HTTP API (AsyncHTTPClient, TLS by swift-nio-ssl): `routerctl --url`.
-        .target(
-            name: "RouterHTTPClient",
-            dependencies: [
-                "RouterClient", "RouterProtocol",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ]
-        ),
+        // The same client over the HTTP API, for `routerctl --url`: blocking HTTP/1.1 written here
+        // (no event loop, no Foundation: routerctl starts once per command), TLS from the system's
+        // OpenSSL loaded only for https:// (see HTTPTransport's comment).
+        .target(name: "RouterHTTPClient", dependencies: ["RouterClient", "RouterProtocol"]),
         // GNU readline (GPL-3.0): linked into routerctl only; see README's licensing section.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         .executableTarget(
@@ -189,7 +181,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterClientTests",
-            dependencies: ["RouterClient", "RouterProtocol", "RouterTestSupport", "routerd"]
+            dependencies: ["RouterClient", "RouterHTTPClient", "RouterProtocol", "RouterTestSupport", "routerd"]
         ),
         // End-to-end: the built routerctl binary against the built routerd binary.
         .testTarget(

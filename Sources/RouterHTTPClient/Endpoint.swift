@@ -5,6 +5,14 @@ public struct Endpoint: Sendable, Hashable {
     public var base: String
     /// Whether it is `https://`.
     public var isTLS: Bool
+    /// The host as written (a name, an IPv4 address, or an IPv6 one in brackets).
+    public var host: String
+    /// The port: as written, else 80 or 443.
+    public var port: Int
+    /// `HOST[:PORT]` as written: the Host header.
+    public var authority: String
+    /// The path the API's paths follow (empty, or `/prefix` without a trailing slash).
+    public var pathPrefix: String
 
     /// Reads `url`; throws saying what is wrong with it.
     public init(_ url: String) throws(ConfigurationError) {
@@ -33,5 +41,25 @@ public struct Endpoint: Sendable, Hashable {
         var trimmed = String(path)
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         base = url.prefix(url.count - rest.count) + authority + trimmed
+        self.authority = String(authority)
+        pathPrefix = trimmed
+        var hostPart = Substring(authority)
+        var portPart: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw ConfigurationError("'\(url)' has an IPv6 address without its closing ]") }
+            hostPart = authority[...close]
+            let after = authority[authority.index(after: close)...]
+            if after.hasPrefix(":") { portPart = after.dropFirst() } else if !after.isEmpty { throw ConfigurationError("'\(url)' has text after its IPv6 address") }
+        } else if let colon = authority.lastIndex(of: ":") {
+            hostPart = authority[..<colon]
+            portPart = authority[authority.index(after: colon)...]
+        }
+        host = String(hostPart)
+        if let portPart {
+            guard let n = Int(portPart), (1...65535).contains(n) else { throw ConfigurationError("'\(url)' has no port 1-65535 after its ':'") }
+            port = n
+        } else {
+            port = isTLS ? 443 : 80
+        }
     }
 }

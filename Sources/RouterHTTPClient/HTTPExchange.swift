@@ -1,4 +1,3 @@
-import NIOHTTP1
 import RouterProtocol
 
 /// One protocol request as an HTTP request to routerd's API, and how its response becomes the
@@ -28,9 +27,14 @@ struct HTTPExchange {
         case hello
     }
 
+    /// The request methods the API's calls use.
+    enum Method: String {
+        case GET, POST, DELETE
+    }
+
     var id: RequestID?
     var op: String
-    var method: HTTPMethod
+    var method: Method
     /// The path and query, after the base URL's path.
     var target: String
     var body: [UInt8]?
@@ -40,7 +44,7 @@ struct HTTPExchange {
     static func make(_ request: Request) -> Result<HTTPExchange, ProtocolError> {
         let id = request.id
         let fields = request.arguments.members
-        func exchange(_ method: HTTPMethod, _ target: String, body: [(String, JSONValue)]? = nil, _ shape: Shape = .single) -> Result<HTTPExchange, ProtocolError> {
+        func exchange(_ method: Method, _ target: String, body: [(String, JSONValue)]? = nil, _ shape: Shape = .single) -> Result<HTTPExchange, ProtocolError> {
             .success(HTTPExchange(id: id, op: request.op, method: method, target: target,
                                   body: body.map { JSONWriter.encode(.object($0)).utf8.map { $0 } }, shape: shape))
         }

@@ -3,11 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import AsyncHTTPClient
-import NIOCore
-import NIOHTTP1
-import NIOPosix
-import NIOSSL
 import RouterClient
 import RouterProtocol
 
@@ -17,17 +12,24 @@ import RouterProtocol
 ///
 /// Requests run one after another in the order written (a later one starts when the one before
 /// has its answer), over one kept-alive connection: a batch file's `add` then `delete` of one
-/// name mean what they say. AsyncHTTPClient does the HTTP and, for `https://`, the TLS; the
-/// blocking reader waits on its responses a quarter second at a time, checking for Ctrl-C.
+/// name mean what they say. Waits are `poll`s of a quarter second at most, checking for Ctrl-C.
+///
+/// Hand-written HTTP/1.1 (`HTTPConnection`, `ResponseParser`) rather than AsyncHTTPClient, on
+/// purpose: routerctl is started once per command, and AsyncHTTPClient brought SwiftNIO, its
+/// HTTP/2 and Foundation into the binary, about 2,500 more protocol conformances that the Swift
+/// runtime scans in every process's first dynamic casts: every command, socket ones included,
+/// started that much slower (see README, Performance). TLS is the system's OpenSSL, loaded
+/// only for an `https://` URL.
 public final class HTTPTransport: RouterTransport {
     /// The URL as given.
     public let address: String
     public var greetsFirst: Bool { false }
 
-    private let base: String
-    private let headers: HTTPHeaders
-    private let group: MultiThreadedEventLoopGroup
-    private let client: HTTPClient
+    private let endpoint: Endpoint
+    private let headers: [UInt8]
+    private let caFile: String?
+    private let connectTimeout: Duration
+    private var connection: HTTPConnection?
 
     /// What waits to run, in request order: an exchange, or a line already decided here.
     private enum Queued {
@@ -38,8 +40,7 @@ public final class HTTPTransport: RouterTransport {
     /// The exchange in flight and what has come of it.
     private struct Running {
         var exchange: HTTPExchange
-        var stream: ResponseStream
-        var task: HTTPClient.Task<Void>
+        var parser = ResponseParser()
         var body: [UInt8] = []
         /// Set by `cancel` for a running watch: its end is then a success.
         var cancelled = false
@@ -58,37 +59,14 @@ public final class HTTPTransport: RouterTransport {
     /// certificates in the PEM file `caFile` (else the system's). Connects on the first request.
     public init(url: String, token: String?, trusting caFile: String? = nil, connectTimeout: Duration = .seconds(10)) throws(ClientError) {
         address = url
-        let endpoint: Endpoint
         do { endpoint = try Endpoint(url) } catch {
             throw .unreachable(path: url, reason: error.description)
         }
-        base = endpoint.base
-        var headers = HTTPHeaders()
-        headers.add(name: "user-agent", value: "routerctl/\(ProductVersion.current)")
-        if let token { headers.add(name: "authorization", value: "Bearer \(token)") }
-        self.headers = headers
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
-                                                 + connectTimeout.components.attoseconds / 1_000_000_000)),
-            decompression: .disabled)
-        configuration.httpVersion = .http1Only
-        // A refused connection is an answer ("nothing listens there"), as on the socket: fail the
-        // request at once rather than retry until the connect timeout (`ping --wait` retries).
-        configuration.connectionPool.retryConnectionEstablishment = false
-        if endpoint.isTLS {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            if let caFile {
-                do {
-                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-                } catch {
-                    throw .unreachable(path: url, reason: "cannot read the certificates in --cacert \(caFile): \(error)")
-                }
-            }
-            configuration.tlsConfiguration = tls
-        }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
+        var head = "Host: \(endpoint.authority)\r\nUser-Agent: routerctl/\(ProductVersion.current)\r\n"
+        if let token { head += "Authorization: Bearer \(token)\r\n" }
+        headers = Array(head.utf8)
+        self.caFile = caFile
+        self.connectTimeout = connectTimeout
     }
 
     deinit {
@@ -98,10 +76,9 @@ public final class HTTPTransport: RouterTransport {
     public func close() {
         guard !closed else { return }
         closed = true
-        running?.task.cancel()
         running = nil
-        try? client.syncShutdown()
-        try? group.syncShutdownGracefully()
+        connection?.shutDown()
+        connection = nil
     }
 
     public var isAlive: Bool { !closed && !broken }
@@ -152,9 +129,12 @@ public final class HTTPTransport: RouterTransport {
     /// `cancel` ends the running watch it names (its end is then its success line).
     private func cancel(_ request: Request) {
         let target = request.arguments["watch"].flatMap { RequestID($0) }
-        if let target, running?.exchange.id == target, case .watch = running?.exchange.shape {
-            running?.cancelled = true
-            running?.task.cancel()
+        if let target, let current = running, current.exchange.id == target, case .watch = current.exchange.shape {
+            // A stream ends only with its connection: the next request opens another.
+            connection?.shutDown()
+            connection = nil
+            running = nil
+            emit(Reply.success(current.exchange.id, revision: 0, result: .object([])))
             enqueue(.line(Reply.success(request.id, revision: 0, result: .object([]))))
         } else {
             enqueue(.line(Reply.failure(request.id, ProtocolError(.notFound, "no watch with id \(target.map(\.description) ?? "null") is running"))))
@@ -182,8 +162,8 @@ public final class HTTPTransport: RouterTransport {
                 if left <= .zero { throw .timedOut(after: timeout ?? .zero) }
                 wait = min(wait, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1)
             }
-            if let running {
-                if running.stream.waitForNews(milliseconds: wait) { try collect() }
+            if running != nil {
+                try collect(waiting: Int32(wait))
             } else {
                 // Nothing asked, nothing to come: wait as a socket would, for the deadline.
                 var pause = timespec(tv_sec: 0, tv_nsec: wait * 1_000_000)
@@ -205,22 +185,47 @@ public final class HTTPTransport: RouterTransport {
     }
 
     private func start(_ exchange: HTTPExchange) throws(ClientError) {
-        var headers = self.headers
-        if case .watch = exchange.shape { headers.add(name: "accept", value: "application/x-ndjson") } else { headers.add(name: "accept", value: "application/json") }
-        var body: HTTPClient.Body?
-        if let bytes = exchange.body {
-            headers.add(name: "content-type", value: "application/json")
-            body = .bytes(bytes)
+        var request = Array("\(exchange.method.rawValue) \(endpoint.pathPrefix)\(exchange.target) HTTP/1.1\r\n".utf8) + headers
+        if case .watch = exchange.shape {
+            request += Array("Accept: application/x-ndjson\r\n".utf8)
+        } else {
+            request += Array("Accept: application/json\r\n".utf8)
         }
-        let request: HTTPClient.Request
+        if let body = exchange.body {
+            request += Array("Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+        } else {
+            request += Array("\r\n".utf8)
+        }
+        // A kept-alive connection the server has since closed (its idle timeout) is replaced;
+        // so is one whose write fails, once.
+        if let current = connection, current.isStale {
+            current.shutDown()
+            connection = nil
+        }
+        var attempts = 0
+        while true {
+            attempts += 1
+            let current = try connect()
+            if current.write(request) { break }
+            current.shutDown()
+            connection = nil
+            if attempts == 2 {
+                broken = true
+                throw .connectionClosed
+            }
+        }
+        running = Running(exchange: exchange)
+    }
+
+    private func connect() throws(ClientError) -> HTTPConnection {
+        if let connection { return connection }
         do {
-            request = try HTTPClient.Request(url: base + exchange.target, method: exchange.method, headers: headers, body: body)
+            let fresh = try HTTPConnection(host: endpoint.host, port: endpoint.port, tls: endpoint.isTLS, caFile: caFile, timeout: connectTimeout)
+            connection = fresh
+            return fresh
         } catch {
-            throw .unreachable(path: address, reason: Self.describe(error))
+            throw .unreachable(path: address, reason: error.description)
         }
-        let stream = ResponseStream()
-        let task = client.execute(request: request, delegate: stream)
-        running = Running(exchange: exchange, stream: stream, task: task)
     }
 
     private func emit(_ bytes: [UInt8]) {
@@ -229,12 +234,29 @@ public final class HTTPTransport: RouterTransport {
         lines.append(String(decoding: bytes[..<end], as: UTF8.self))
     }
 
-    /// Takes what the running exchange has received and turns it into reply lines.
-    private func collect() throws(ClientError) {
-        guard var current = running else { return }
-        let (status, bytes, finished, failure) = current.stream.take()
-        current.body += bytes
-        if case .watch = current.exchange.shape, status == 200 {
+    /// Reads what the running exchange's response has sent (waiting up to `milliseconds`) and
+    /// turns it into reply lines.
+    private func collect(waiting milliseconds: Int32) throws(ClientError) {
+        guard var current = running, let connection else { return }
+        let bytes: [UInt8]?
+        do { bytes = try connection.read(waiting: milliseconds) } catch {
+            return try lost(current, error.description)
+        }
+        guard let bytes else { return }
+        if bytes.isEmpty {
+            guard current.parser.endsAtClose else { return try lost(current, "the server closed the connection") }
+            current.parser.connectionEnded()
+        } else {
+            do { current.body += try current.parser.feed(bytes[...]) } catch {
+                return try lost(current, error.description)
+            }
+        }
+        let finished = current.parser.isFinished
+        if finished && (current.parser.closes || bytes.isEmpty) {
+            connection.shutDown()
+            self.connection = nil
+        }
+        if case .watch = current.exchange.shape, current.parser.status == 200 {
             // Whole lines as they come: `{"event":…}` or, last, `{"error":…}`.
             var start = 0
             for (i, byte) in current.body.enumerated() where byte == 0x0A {
@@ -242,17 +264,11 @@ public final class HTTPTransport: RouterTransport {
                 start = i + 1
             }
             current.body.removeFirst(start)
-            if finished {
-                running = nil
-                if current.cancelled {
-                    emit(Reply.success(current.exchange.id, revision: 0, result: .object([])))
-                } else if failure != nil || !Self.endedWithError(lines[linesStart...]) {
-                    broken = true
-                    throw .connectionClosed
-                }
-                return
+            running = finished ? nil : current
+            if finished && !Self.endedWithError(lines[linesStart...]) {
+                broken = true
+                throw .connectionClosed
             }
-            running = current
             return
         }
         guard finished else {
@@ -260,16 +276,18 @@ public final class HTTPTransport: RouterTransport {
             return
         }
         running = nil
-        if let failure {
-            if current.cancelled {
-                emit(Reply.success(current.exchange.id, revision: 0, result: .object([])))
-                return
-            }
-            broken = true
-            if status == nil { throw .unreachable(path: address, reason: failure) }
-            throw .connectionClosed
-        }
-        try finish(current.exchange, status: status ?? 0, body: current.body)
+        try finish(current.exchange, status: current.parser.status ?? 0, body: current.body)
+    }
+
+    /// The connection failed while `current` was running: before any answer, the daemon is
+    /// unreachable; after one began, the connection closed under it.
+    private func lost(_ current: Running, _ reason: String) throws(ClientError) {
+        running = nil
+        connection?.shutDown()
+        connection = nil
+        broken = true
+        if current.parser.status == nil { throw .unreachable(path: address, reason: reason) }
+        throw .connectionClosed
     }
 
     private func streamLine(_ bytes: ArraySlice<UInt8>, of exchange: HTTPExchange) {
@@ -355,34 +373,6 @@ public final class HTTPTransport: RouterTransport {
         if let maximum = stats["max_line"] { members.append(("max_line", maximum)) }
         if let store = stats["store"] { members.append(("store", store)) }
         return .object(members)
-    }
-
-    /// An AsyncHTTPClient, NIO or TLS error, said for a person.
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout: return "no connection within the connect timeout"
-            case .remoteConnectionClosed: return "the server closed the connection"
-            case .cancelled: return "cancelled"
-            case .readTimeout: return "no answer in time"
-            default: return "\(error)"
-            }
-        }
-        if let error = error as? NIOConnectionError {
-            if let first = error.connectionErrors.first { return describe(first.error) }
-            if error.dnsAAAAError != nil || error.dnsAError != nil { return "cannot resolve \(error.host)" }
-            return "cannot connect to \(error.host):\(error.port)"
-        }
-        if let error = error as? IOError {
-            return String(cString: strerror(error.errnoCode)).lowercased()
-        }
-        if let error = error as? NIOSSLError {
-            return "TLS: \(error) (for a private CA, pass --cacert)"
-        }
-        if let error = error as? SocketAddressError, case .unknown(let host, _) = error {
-            return "cannot resolve \(host)"
-        }
-        return "\(error)"
     }
 
     /// Reads a bearer token: the first line of `path`, which must not be readable by group or

@@ -7,7 +7,8 @@ import RouterTestSupport
 /// `router-bench http`: a release routerd (as a process) serving the HTTP API on a free port,
 /// measured in one run: keep-alive request rates for a route lookup, for `GET /healthz` (the
 /// framework's own floor) and for adds, how soon an add over the socket reaches an SSE watcher,
-/// and one `curl` process's wall time for a lookup.
+/// and one lookup process's wall time: `routerctl --url … lookup` beside `curl` of the same route,
+/// alternated.
 struct HTTPBenchmark {
     var seconds = 3.0
     let token = "benchbenchbenchbenchbench0123"
@@ -43,18 +44,19 @@ struct HTTPBenchmark {
             return Array("POST /routes HTTP/1.1\r\nHost: bench\r\n\(auth)Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
         }
         let (sse50, sse99) = try sseDelivery(port: port, socket: daemon.socket)
-        let curl = curlMilliseconds(port: port)
+        let (curl, cli) = try oneShotMilliseconds(port: port, directory: dir)
         let lookupOps = median(lookups)
         let healthOps = median(healths)
         print("")
         print("GET /routes/{key}:      \(fmt(lookupOps, 0)) req/s; GET /healthz \(fmt(healthOps, 0)) req/s; ratio \(fmt(lookupOps / healthOps, 3))  (goal ≥ 0.7)")
         print("POST /routes (new):     \(fmt(adds, 0)) req/s")
         print("SSE delivery (socket add to event): p50 \(fmt(sse50, 2)) ms, p99 \(fmt(sse99, 2)) ms  (goal p50 ≤ 1)")
-        print("one curl lookup process: \(curl.map { fmt($0, 1) } ?? "—") ms; routerctl --url: not built yet")
+        let ratio = curl.map { cli / $0 }
+        print("one lookup process:     routerctl --url \(fmt(cli, 1)) ms; curl \(curl.map { fmt($0, 1) } ?? "— (not installed)") ms; ratio \(ratio.map { fmt($0, 2) } ?? "—")  (goal ≤ 2)")
         print("""
             {"bench":"http","lookup_ops":\(fmt(lookupOps, 0)),"healthz_ops":\(fmt(healthOps, 0)),"ratio_lookup_healthz":\(fmt(lookupOps / healthOps, 3)),\
             "add_ops":\(fmt(adds, 0)),"sse_delivery_p50_ms":\(fmt(sse50, 3)),"sse_delivery_p99_ms":\(fmt(sse99, 3)),\
-            "curl_ms":\(curl.map { fmt($0, 2) } ?? "null"),"cli_url_ms":null}
+            "curl_ms":\(curl.map { fmt($0, 2) } ?? "null"),"cli_url_ms":\(fmt(cli, 2)),"ratio_cli_url_curl":\(ratio.map { fmt($0, 3) } ?? "null")}
             """)
     }
 
@@ -146,18 +148,31 @@ struct HTTPBenchmark {
         return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
     }
 
-    /// The median wall time of one `curl` process fetching a route, in milliseconds.
-    func curlMilliseconds(port: Int) -> Double? {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { return nil }
-        var times: [Double] = []
-        for _ in 0..<20 {
-            let start = MonotonicTime.now()
-            guard let child = try? ChildProcess("/usr/bin/curl", ["-sf", "-H", "Authorization: Bearer \(token)",
-                                                                  "http://127.0.0.1:\(port)/routes/k7.example.com"],
-                                                directory: "/tmp") else { return nil }
-            _ = child.wait()
-            times.append(MonotonicTime.seconds(since: start) * 1000)
+    /// The median wall times, in milliseconds, of one `curl` process fetching a route (nil
+    /// without curl) and of one `routerctl --url … lookup` of it, run alternately (spawn to exit,
+    /// output to /dev/null) so that both see the same machine.
+    func oneShotMilliseconds(port: Int, directory: String) throws -> (curl: Double?, cli: Double) {
+        let routerctl = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("routerctl").path
+        guard FileManager.default.isExecutableFile(atPath: routerctl) else {
+            throw BenchError(description: "no routerctl beside router-bench: run `swift build -c release` first")
         }
-        return median(times)
+        FileManager.default.createFile(atPath: directory + "/token", contents: Data("\(token)\n".utf8), attributes: [.posixPermissions: 0o600])
+        let lookup = [routerctl, "--url", "http://127.0.0.1:\(port)", "--token-file", directory + "/token", "lookup", "k7.example.com"]
+        let curlPath = "/usr/bin/curl"
+        let curl = FileManager.default.isExecutableFile(atPath: curlPath)
+            ? [curlPath, "-sf", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(port)/routes/k7.example.com"] : nil
+        var ours: [Double] = []
+        var theirs: [Double] = []
+        for _ in 0..<50 {
+            let (ms, status) = CLIBenchmark.time(lookup)
+            guard status == 0 else { throw BenchError(description: "routerctl --url lookup exited \(status)") }
+            ours.append(ms)
+            if let curl {
+                let (ms, status) = CLIBenchmark.time(curl)
+                guard status == 0 else { throw BenchError(description: "curl exited \(status)") }
+                theirs.append(ms)
+            }
+        }
+        return (theirs.isEmpty ? nil : median(theirs), median(ours))
     }
 }

@@ -48,23 +48,29 @@ struct Routerctl: ParsableCommand {
                       Stats.self, Ping.self, Shell.self, Batch.self])
 }
 
-/// Completes route keys from the daemon (named by --socket on the line, or the default);
-/// nothing, silently, when none answers quickly.
+/// Completes route keys from the daemon the line names (`--socket`, `--url` with
+/// `--token-file`, or the environment's default); nothing, silently, when none answers quickly.
 @Sendable func routeKeyCompletion(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
-    var path = DefaultSocket.path
-    if let i = words.firstIndex(of: "--socket"), i + 1 < words.count { path = words[i + 1] }
-    for word in words where word.hasPrefix("--socket=") { path = String(word.dropFirst(9)) }
-    return liveKeys(path: path, prefix: prefix, client: nil).keys
+    func value(_ name: String) -> String? {
+        if let i = words.firstIndex(of: name), i + 1 < words.count { return words[i + 1] }
+        return words.last { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+    }
+    var arguments: [String] = []
+    for name in ["--socket", "--url", "--token-file", "--cacert"] {
+        if let given = value(name) { arguments += [name, given] }
+    }
+    guard let options = try? GlobalOptions.parse(arguments + ["--timeout", "500ms"]),
+          let client = try? options.connect(timeout: .milliseconds(500)) else { return [] }
+    return liveKeys(prefix: prefix, client: client).keys
 }
 
 /// At most this many route keys are offered for completion.
 let completionKeyLimit = 200
 
-/// Up to `completionKeyLimit` route keys starting with `prefix`, over `client` or a
-/// short-lived connection, and whether more keys start with it.
-func liveKeys(path: String, prefix: String, client: RouterClient?) -> (keys: [String], capped: Bool) {
+/// Up to `completionKeyLimit` route keys starting with `prefix`, over `connection`, and
+/// whether more keys start with it.
+func liveKeys(prefix: String, client connection: RouterClient) -> (keys: [String], capped: Bool) {
     do {
-        let connection = try client ?? RouterClient(path: path, timeout: .milliseconds(500))
         var keys: [String] = []
         var args: [(String, JSONValue)] = [("limit", .number(completionKeyLimit + 1))]
         if !prefix.isEmpty { args.append(("prefix", .string(prefix))) }

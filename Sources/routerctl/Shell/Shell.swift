@@ -245,7 +245,7 @@ final class ShellSession {
             return cache.keys.filter { $0.hasPrefix(prefix) }
         }
         guard let client = try? connection() else { return [] }
-        let (keys, capped) = liveKeys(path: path, prefix: prefix, client: client)
+        let (keys, capped) = liveKeys(prefix: prefix, client: client)
         keyCache = (prefix, now, keys, capped)
         if capped {
             let total = (try? client.call("stats").result["routes"]?["total"]?.integerValue).flatMap { $0 }
