@@ -281,8 +281,10 @@ public struct WireStats: Codable, Hashable, Sendable {
     public var revision: UInt64
     /// The `oldest_revision` field.
     public var oldestRevision: UInt64
-    /// The `connections` field.
+    /// The `connections` field: socket connections.
     public var connections: Int
+    /// The `http_connections` field (absent from daemons before 0.3).
+    public var httpConnections: Int?
     /// The `watchers` field.
     public var watchers: Int
     /// The `sessions` field.
@@ -291,15 +293,23 @@ public struct WireStats: Codable, Hashable, Sendable {
     public var uptimeS: Int
     /// The `rss_bytes` field.
     public var rssBytes: Int
+    /// The `server` field.
+    public var server: String?
+    /// The `version` field.
+    public var version: String?
     /// The `instance` field.
     public var instance: String
+    /// The `max_line` field: the longest request line (and HTTP body) accepted.
+    public var maxLine: Int?
     /// The `store` field.
     public var store: WireStore?
 
     enum CodingKeys: String, CodingKey {
-        case routes, tunnels, revision, connections, watchers, sessions, instance, store
+        case routes, tunnels, revision, connections, watchers, sessions, server, version, instance, store
         case oldestRevision = "oldest_revision"
+        case httpConnections = "http_connections"
         case uptimeS = "uptime_s"
         case rssBytes = "rss_bytes"
+        case maxLine = "max_line"
     }
 }
