@@ -27,6 +27,7 @@ let package = Package(
         // Hummingbird's own: named here for the HTTP part types RouterHTTP's connection handler sees.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Plain-C face over ICU (UTS #46 IDNA and UTS #39 spoof checks); see PLATFORM-NOTES.
@@ -93,6 +94,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The state file: the table and its change history in SQLite (GRDB on the system's
+        // libsqlite3), for `routerd --db`.
+        .target(
+            name: "RouterSQLiteStore",
+            dependencies: [
+                "DomainRouter", "RouterProtocol", "RouterServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "RouterClient", dependencies: ["RouterProtocol"]),
         // The same client over the HTTP API, for `routerctl --url`: blocking HTTP/1.1 written here
         // (no event loop, no Foundation: routerctl starts once per command), TLS from the system's
@@ -114,6 +126,7 @@ let package = Package(
                 "RouterServer",
                 "RouterRedis",
                 "RouterRedisStore",
+                "RouterSQLiteStore",
                 "RouterHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -171,9 +184,17 @@ let package = Package(
         .testTarget(
             name: "RouterRedisStoreTests",
             dependencies: [
-                "DomainRouter", "RouterProtocol", "RouterRedis", "RouterRedisStore", "RouterTestSupport", "routerd",
+                "DomainRouter", "RouterProtocol", "RouterRedis", "RouterRedisStore", "RouterServer", "RouterTestSupport", "routerd",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "RouterSQLiteStoreTests",
+            dependencies: [
+                "DomainRouter", "RouterProtocol", "RouterServer", "RouterSQLiteStore", "RouterTestSupport", "routerd",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "RouterHTTPTests",

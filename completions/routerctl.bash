@@ -173,13 +173,13 @@ _routerctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    add|delete|lookup|list|watch|touch|stats|ping|shell|batch|help)
+    add|delete|lookup|list|watch|touch|stats|history|ping|shell|batch|help)
         # Offer subcommand argument completions
         "_routerctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'add delete lookup list watch touch stats ping shell batch help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'add delete lookup list watch touch stats history ping shell batch help' -- "${cur}"))
         ;;
     esac
 }
@@ -494,6 +494,60 @@ _routerctl_stats() {
         ;;
     '--cacert')
         __routerctl_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_routerctl_history() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --no-color --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --owner --tunnel --since --limit)
+    __routerctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '-o'|'--output')
+        __routerctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''name'
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--owner')
+        return
+        ;;
+    '--tunnel')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __routerctl_add_completions -W "$(__routerctl_custom_complete ---completion history -- positional@0 "${COMP_CWORD}" "$(__routerctl_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -36,6 +36,8 @@ function __routerctl_parse_tokens -S
             __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'ttl=' 'version' 'h/help'
         case 'stats'
             __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'version' 'h/help'
+        case 'history'
+            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'owner=' 'tunnel=' 'since=' 'limit=' 'version' 'h/help'
         case 'ping'
             __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'wait=' 'version' 'h/help'
         case 'shell'
@@ -106,6 +108,7 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional 
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'watch' -d 'Print each change as it happens, until Ctrl-C.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'touch' -d 'Renew a route\'s expiry (or every route of a tunnel\'s, with uuid:ID).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'stats' -d 'Show route counts, revision, connections, watchers, uptime, memory and the store.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'history' -d 'Show recorded changes, newest first: who changed a route, when, from where.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'ping' -d 'Check that routerd answers; with --wait, retry until it does.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'shell' -d 'The interactive shell: the same commands and flags, one connection, history and completion.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'batch' -d 'Run many commands from stdin or a file, pipelined.'
@@ -205,6 +208,21 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl stats" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" o output' -s 'o' -l 'output' -d 'Output format: table, wide (more columns), json (the protocol\'s result; NDJSON for list and watch) or name (keys only).' -rfka 'table wide json name'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl history" -eq 1' -fka '(__routerctl_custom_completion ---completion history -- positional@0 (count (__routerctl_tokens -pc)) (__routerctl_tokens -tC))'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" owner' -l 'owner' -d 'Changes to this owner\'s routes (admins).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" tunnel' -l 'tunnel' -d 'Changes to this tunnel\'s routes.' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" since' -l 'since' -d 'Changes in this last while (1h, 2d, …).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" limit' -l 'limit' -d 'At most this many changes.' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" version' -l 'version' -d 'Show the version.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" o output' -s 'o' -l 'output' -d 'Output format: table, wide (more columns), json (the protocol\'s result; NDJSON for list and watch) or name (keys only).' -rfka 'table wide json name'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'

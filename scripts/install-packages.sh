@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a job needs, only those missing, and says what it installs.
-#   scripts/install-packages.sh build   ICU (names: UTS #46, UTS #39) and GNU readline (routerctl's shell)
+#   scripts/install-packages.sh build   ICU (names: UTS #46, UTS #39) and GNU readline (routerctl's shell), SQLite (routerd --db)
 #   scripts/install-packages.sh test    the build's, plus socat and tmux (tests run clients as separate
 #                                       processes and drive the shell through a terminal) and man-db
 #                                       (a test reads the man pages with man -l), redis-server (the
@@ -11,7 +11,7 @@
 # Runs apt-get through sudo when not root. Needs a Debian-like system with apt-get.
 set -euo pipefail
 
-packages=(libicu-dev libreadline-dev)
+packages=(libicu-dev libreadline-dev libsqlite3-dev)
 case "${1:-build}" in
   build) ;;
   test) packages+=(socat tmux man-db redis-server curl openssl python3-venv) ;;

@@ -241,6 +241,21 @@ extension HTTPAPI {
         }))]))
     }
 
+    /// `GET /history`: a page of recorded changes, newest first (`routerd --db`).
+    func history(_ request: Request) async throws -> Response {
+        let caller = try caller(request)
+        let parsed = try protocolRequest(.history, try Self.query(request, numbers: ["before", "limit"]))
+        let query: HistoryQuery
+        do { query = try executor.historyQuery(parsed) } catch { throw Failure(Wire.error(error)) }
+        let result = await withCheckedContinuation { done in
+            executor.history(query, as: caller) { done.resume(returning: $0) }
+        }
+        switch result {
+        case .success(let page): return Self.json(Wire.history(page, for: caller.principal))
+        case .failure(let error): throw Failure(Wire.error(error))
+        }
+    }
+
     // MARK: Helpers
 
     /// The query parameters as protocol fields: `numbers` are sent as JSON numbers.

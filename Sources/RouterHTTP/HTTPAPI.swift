@@ -11,7 +11,7 @@ import Synchronization
 /// `Authorization: Bearer TOKEN`, which names the principal it acts as.
 ///
 /// `POST /routes`, `GET|DELETE /routes/{key}`, `POST /routes/{key}/touch`, `GET /routes`,
-/// `GET /lookup`, `POST /batch`, `GET /watch`, `GET /stats`.
+/// `GET /lookup`, `POST /batch`, `GET /watch`, `GET /stats`, `GET /history`.
 package final class HTTPAPI: Sendable {
     let executor: RequestExecutor
     let tokens: Mutex<HTTPTokens>
@@ -56,7 +56,7 @@ package final class HTTPAPI: Sendable {
     /// what a test compares with docs/openapi.json).
     package static let endpoints: [(path: String, methods: [HTTPRequest.Method])] = [
         ("/routes", [.get, .post]), ("/routes/:key", [.get, .delete]), ("/routes/:key/touch", [.post]),
-        ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/stats", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
+        ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/stats", [.get]), ("/history", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
         ("/metrics", [.get]), ("/openapi.json", [.get]),
     ]
 
@@ -102,6 +102,7 @@ package final class HTTPAPI: Sendable {
         router.get("/lookup") { request, _ in await api.respond { try api.lookup(request) } }
         router.post("/batch") { request, _ in await api.respond { try await api.batch(request) } }
         router.get("/watch") { request, _ in await api.respond { try api.watch(request) } }
+        router.get("/history") { request, _ in await api.respond { try await api.history(request) } }
         router.get("/stats") { request, _ in
             await api.respond {
                 _ = try api.caller(request)
@@ -187,7 +188,7 @@ package final class HTTPAPI: Sendable {
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(principal)"
         logger[metadataKey: "via"] = "http"
-        return Caller(principal: principal, session: 0, logger: logger, transport: .http)
+        return Caller(principal: principal, session: 0, logger: logger, transport: .http, peer: "token \(principal.name)")
     }
 
     /// A path segment with its percent-escapes decoded (`%2A.foo.example.com` is

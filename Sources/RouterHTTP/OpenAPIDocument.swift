@@ -535,6 +535,93 @@ extension HTTPAPI {
         }
       }
     },
+    "/history": {
+      "get": {
+        "operationId": "history",
+        "summary": "Recorded changes, newest first, a page at a time (routerd --db; other routerd answer 400). A non-admin sees the changes to their own routes only.",
+        "parameters": [
+          {
+            "name": "key",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "Changes to this route key."
+          },
+          {
+            "name": "owner",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "Changes to this owner's routes (admins)."
+          },
+          {
+            "name": "tunnel",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "Changes to this tunnel's routes."
+          },
+          {
+            "name": "since",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "date-time"
+            },
+            "description": "Changes at or after this time (RFC 3339)."
+          },
+          {
+            "name": "before",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            },
+            "description": "Changes below this revision: the previous page's next."
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000
+            },
+            "description": "At most this many changes (default 100)."
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of changes.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HistoryPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/400"
+          },
+          "401": {
+            "$ref": "#/components/responses/401"
+          },
+          "403": {
+            "$ref": "#/components/responses/403"
+          },
+          "422": {
+            "$ref": "#/components/responses/422"
+          },
+          "503": {
+            "$ref": "#/components/responses/503"
+          }
+        }
+      }
+    },
     "/stats": {
       "get": {
         "operationId": "stats",
@@ -1139,6 +1226,86 @@ extension HTTPAPI {
             "items": {
               "type": "object"
             }
+          }
+        }
+      },
+      "HistoryPage": {
+        "type": "object",
+        "required": [
+          "entries",
+          "next"
+        ],
+        "properties": {
+          "entries": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "revision",
+                "at",
+                "type",
+                "key",
+                "principal",
+                "peer",
+                "before",
+                "after"
+              ],
+              "properties": {
+                "revision": {
+                  "type": "integer",
+                  "minimum": 1
+                },
+                "at": {
+                  "type": "string",
+                  "format": "date-time"
+                },
+                "type": {
+                  "type": "string",
+                  "enum": [
+                    "add",
+                    "update",
+                    "delete",
+                    "expire"
+                  ]
+                },
+                "key": {
+                  "type": "string"
+                },
+                "principal": {
+                  "type": "string"
+                },
+                "peer": {
+                  "type": "string"
+                },
+                "before": {
+                  "oneOf": [
+                    {
+                      "$ref": "#/components/schemas/Route"
+                    },
+                    {
+                      "type": "null"
+                    }
+                  ]
+                },
+                "after": {
+                  "oneOf": [
+                    {
+                      "$ref": "#/components/schemas/Route"
+                    },
+                    {
+                      "type": "null"
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "next": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "description": "Pass as before for the next page; null on the last."
           }
         }
       },

@@ -39,7 +39,7 @@ fileprivate func arg(_ name: String, _ type: ArgumentType, required: Bool = fals
 /// The operations of protocol v1: dispatch, validation, `describe`, help and completion all
 /// read them from here.
 public enum Operation: String, CaseIterable, Hashable, Sendable {
-    case hello, ping, add, delete, lookup, list, watch, cancel, touch, batch, stats, describe
+    case hello, ping, add, delete, lookup, list, watch, cancel, touch, batch, stats, history, describe
 
     /// The operation's arguments (their types, which are required) and help text.
     public var spec: OperationSpec {
@@ -107,6 +107,15 @@ public enum Operation: String, CaseIterable, Hashable, Sendable {
             ])
         case .stats:
             return OperationSpec(name: "stats", summary: "counts, revision, connections, watchers, uptime and memory", arguments: [])
+        case .history:
+            return OperationSpec(name: "history", summary: "recorded changes, newest first (routerd --db)", arguments: [
+                arg("key", .string, "changes to this key"),
+                arg("owner", .string, "changes to this owner's routes (admins; others see their own only)"),
+                arg("tunnel", .string, "changes to this tunnel's routes"),
+                arg("since", .string, "changes at or after this time (RFC 3339, e.g. 2026-12-01T10:00:00Z)"),
+                arg("before", .integer, "changes below this revision (the previous page's next)"),
+                arg("limit", .integer, "at most this many changes (default 100, at most 1000)"),
+            ])
         case .describe:
             return OperationSpec(name: "describe", summary: "the operations and their arguments", arguments: [])
         }

@@ -1,4 +1,5 @@
 import DomainRouter
+import RouterServer
 import RouterRedis
 
 /// The replica: loading the table from Redis, and following its log.

@@ -1,5 +1,6 @@
 import Synchronization
 import DomainRouter
+import RouterServer
 import RouterRedis
 
 /// The writer: changes queue up and one task commits them in runs, each run one draft and
@@ -120,48 +121,5 @@ extension RedisStore {
 
     func fail(_ run: [Pending], _ error: RouteError) {
         for pending in run { pending.complete(pending.step.failure(error)) }
-    }
-}
-
-extension DraftStep {
-    /// How many changes the step may make, for sizing runs.
-    var size: Int {
-        switch self {
-        case .add(let requests, _): return requests.count
-        case .batch(let operations, _): return operations.count
-        default: return 1
-        }
-    }
-
-    /// The step's outcome when it could not be committed at all.
-    func failure(_ error: RouteError) -> DraftOutcome {
-        switch self {
-        case .add(let requests, _): return .added(Array(repeating: .failure(error), count: requests.count))
-        case .delete: return .deleted(.failure(error))
-        case .touch: return .touched(.failure(error))
-        case .batch: return .batch(.failure(BatchFailure(index: 0, error: error)))
-        case .expireDue, .expireSessions: return .expired(0)
-        case .moveSession: return .failed(error)
-        }
-    }
-}
-
-/// Gathers the outcomes of steps queued together and hands them over once all are in.
-final class OutcomeCollector: Sendable {
-    private let slots: Mutex<(outcomes: [DraftOutcome?], missing: Int)>
-    private let completion: @Sendable ([DraftOutcome]) -> Void
-
-    init(count: Int, completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
-        slots = Mutex((Array(repeating: nil, count: count), count))
-        self.completion = completion
-    }
-
-    func set(_ index: Int, _ outcome: DraftOutcome) {
-        let done = slots.withLock { s -> [DraftOutcome]? in
-            s.outcomes[index] = outcome
-            s.missing -= 1
-            return s.missing == 0 ? s.outcomes.map { $0! } : nil
-        }
-        if let done { completion(done) }
     }
 }

@@ -138,28 +138,28 @@ package final class RedisStore: RouteStore, Service, Sendable {
 
     // MARK: RouteStore
 
-    package func add(_ requests: [AddRequest], as principal: Principal,
+    package func add(_ requests: [AddRequest], as principal: Principal, peer: String,
                      completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
         enqueue(.add(requests, principal)) { outcome in
             if case .added(let results) = outcome { completion(results) }
         }
     }
 
-    package func delete(_ key: RouteKey, as principal: Principal,
+    package func delete(_ key: RouteKey, as principal: Principal, peer: String,
                         completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
         enqueue(.delete(key, principal)) { outcome in
             if case .deleted(let result) = outcome { completion(result) }
         }
     }
 
-    package func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal,
+    package func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal, peer: String,
                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
         enqueue(.touch(key, ttl: ttl, principal)) { outcome in
             if case .touched(let result) = outcome { completion(result) }
         }
     }
 
-    package func apply(_ operations: [BatchOperation], as principal: Principal,
+    package func apply(_ operations: [BatchOperation], as principal: Principal, peer: String,
                        completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
         enqueue(.batch(operations, principal)) { outcome in
             if case .batch(let result) = outcome { completion(result) }
@@ -311,9 +311,3 @@ package final class RedisStore: RouteStore, Service, Sendable {
     }
 }
 
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

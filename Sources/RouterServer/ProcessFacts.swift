@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Facts about this process and its randomness that the server reports or hands out.
-enum ProcessFacts {
+package enum ProcessFacts {
     /// Resident memory of this process, from /proc/self/statm.
     static func residentBytes() -> Int {
         let fd = open("/proc/self/statm", O_RDONLY)
@@ -20,7 +20,7 @@ enum ProcessFacts {
     }
 
     /// Random hex from the system CSPRNG, for instance ids and resume tokens.
-    static func randomHex(bytes: Int) -> String {
+    package static func randomHex(bytes: Int) -> String {
         var rng = SystemRandomNumberGenerator()
         var out = ""
         for _ in 0..<bytes {

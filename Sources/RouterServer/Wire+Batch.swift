@@ -34,3 +34,25 @@ extension Wire {
         return error
     }
 }
+
+extension Wire {
+    /// A page of history: `{entries, next}`, each entry `{revision, at, type, key, principal,
+    /// peer, before, after}` with the routes as `viewer` may see them.
+    package static func history(_ page: HistoryPage, for viewer: Principal) -> JSONValue {
+        .object([
+            ("entries", .array(page.entries.map { entry in
+                .object([
+                    ("revision", .number(entry.revision)),
+                    ("at", timestamp(entry.at)),
+                    ("type", .string(entry.kind.rawValue)),
+                    ("key", .string(entry.key)),
+                    ("principal", .string(entry.principal)),
+                    ("peer", .string(entry.peer)),
+                    ("before", entry.before.map { route($0, for: viewer) } ?? .null),
+                    ("after", entry.after.map { route($0, for: viewer) } ?? .null),
+                ])
+            })),
+            ("next", page.next.map { .number($0) } ?? .null),
+        ])
+    }
+}

@@ -11,6 +11,7 @@ import RouterHTTP
 import RouterProtocol
 import RouterRedis
 import RouterRedisStore
+import RouterSQLiteStore
 import RouterServer
 import ServiceLifecycle
 #if canImport(Glibc)
@@ -26,7 +27,8 @@ struct Routerd: AsyncParsableCommand {
             routerd maps public names and ports to tunnel sessions (foo.example.com, \
             *.foo.example.com, tcp:49000, uuid:ID) and speaks newline-delimited JSON on a Unix \
             socket (protocol v1, docs/protocol.md). The table lives in memory (a restart empties it), \
-            or with --store in Redis, shared by every routerd on that Redis and prefix.
+            with --db in a SQLite state file with its change history (a restart keeps it), or \
+            with --store in Redis, shared by every routerd on that Redis and prefix.
 
             With no flags it serves names under 'localhost' on the default socket, which works for \
             a first try: talk to it with 'socat - UNIX-CONNECT:PATH', one JSON request per line.
@@ -38,7 +40,7 @@ struct Routerd: AsyncParsableCommand {
             has the whole manual.
 
             PROTOCOL (v1, one JSON object per line; docs/protocol.md has every field):
-              hello ping add delete lookup list watch cancel touch batch stats describe
+              hello ping add delete lookup list watch cancel touch batch stats history describe
               request  {"id":1,"op":"add","key":"foo","tunnel":"t1","ttl":300}
               success  {"id":1,"ok":true,"revision":N,"result":{...}}
               failure  {"id":1,"ok":false,"error":{"code":"conflict",...}}
@@ -61,13 +63,14 @@ struct Routerd: AsyncParsableCommand {
               0   stopped by SIGINT or SIGTERM
               1   it cannot start: another routerd answers on the socket, the path
                   is too long or not a socket, an unknown group, a --store that
-                  cannot be opened
+                  cannot be opened, a --db in use, damaged or of a newer routerd
               64  a bad command line
 
             EXAMPLES:
               routerd
               routerd --domain example.com --domain example.net --grace 30s
               routerd --socket-group gateway --admin-group gateway
+              routerd --db /var/lib/routerd/state.db
               routerd --store redis://10.0.0.9:6379 --store-prefix prod
             """,
         version: RouterServer.version
@@ -181,6 +184,18 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("About how many changes the store's log keeps: how far back a watch can resume on any routerd, and how many changes a routerd may miss (stopped, cut off) and still catch up without loading the table again. At most 65536.", valueName: "n"))
     var storeLogLength: Int = 65536
 
+    @Option(name: .customLong("db"), help: ArgumentHelp("Keep the table and its change history in this SQLite state file (created mode 0600, WAL), so that a restart keeps every route, the revisions and the daemon's identity. A change is answered once it is in the file. Not with --store. Default: the table lives in this process's memory.", valueName: "path"), completion: .file())
+    var db: String?
+
+    @Option(help: ArgumentHelp("With --db: normal (an answered change survives routerd's death) or full (it also survives the machine's: each commit is synced to disk).", valueName: "level"))
+    var sync: String = "normal"
+
+    @Option(help: ArgumentHelp("With --db: how long the change history keeps a change (30d, 12h, …).", valueName: "duration"))
+    var historyRetention: String = "30d"
+
+    @Option(help: ArgumentHelp("With --db: the most changes the history keeps (the oldest go first).", valueName: "n"))
+    var historyRows: Int = 10_000_000
+
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -221,9 +236,18 @@ struct Routerd: AsyncParsableCommand {
             } catch {
                 throw ValidationError("--store: \(error)")
             }
+            if db != nil { throw ValidationError("--db and --store name two homes for the table: with --store, Redis is the state; give one") }
         } else if storePasswordFile != nil || storePrefix != "router" || storeLogLength != 65536 {
             throw ValidationError("--store-prefix, --store-password-file and --store-log-length go with --store")
         }
+        if db == nil && (sync != "normal" || historyRetention != "30d" || historyRows != 10_000_000) {
+            throw ValidationError("--sync, --history-retention and --history-rows go with --db")
+        }
+        guard SQLiteStore.Sync(rawValue: sync) != nil else { throw ValidationError("--sync is normal or full, not '\(sync)'") }
+        guard let retention = DurationText.parse(historyRetention), retention > .zero else {
+            throw ValidationError("--history-retention takes a duration such as 30d or 12h, not '\(historyRetention)'")
+        }
+        guard historyRows >= 1000 else { throw ValidationError("--history-rows must be at least 1000") }
         guard (100...65536).contains(storeLogLength) else {
             throw ValidationError("--store-log-length must be between 100 and 65536")
         }
@@ -293,6 +317,7 @@ struct Routerd: AsyncParsableCommand {
         let logger = Logger(label: "routerd")
         let server: RouterServer
         var redisStore: RedisStore?
+        var stateStore: SQLiteStore?
         do {
             if let store {
                 let table = try RouterServer.makeTable(configuration)
@@ -307,6 +332,18 @@ struct Routerd: AsyncParsableCommand {
                 }
                 redisStore = shared
                 server = try RouterServer(configuration: configuration, store: shared, logger: logger)
+            } else if let db {
+                let table = try RouterServer.makeTable(configuration)
+                let retention = HistoryRetention(age: DurationText.parse(historyRetention)!, rows: historyRows)
+                let store: SQLiteStore
+                do {
+                    store = try SQLiteStore.open(path: db, table: table, sync: SQLiteStore.Sync(rawValue: sync)!, grace: configuration.grace,
+                                                 retention: retention, logger: logger)
+                } catch {
+                    throw StartError("\(error)")
+                }
+                stateStore = store
+                server = try RouterServer(configuration: configuration, store: store, logger: logger)
             } else {
                 server = try RouterServer(configuration: configuration, logger: logger)
             }
@@ -320,6 +357,7 @@ struct Routerd: AsyncParsableCommand {
         // socket. The server logs its "listening" line once the socket answers.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.sweeper), .init(service: server)]
         if let redisStore { services.insert(.init(service: redisStore), at: 0) }
+        if let stateStore { services.insert(.init(service: stateStore), at: 0) }
         var reloader: TokenReloader?
         if let (host, port) = httpAddress, let httpTokens {
             let tokens: HTTPTokens

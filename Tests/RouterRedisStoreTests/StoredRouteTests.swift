@@ -1,5 +1,6 @@
 import DomainRouter
 @testable import RouterRedisStore
+import RouterServer
 import Testing
 
 @Suite("The stored form of routes")

@@ -37,4 +37,8 @@ package struct Draft: Sendable {
     package var base: UInt64
     package var outcomes: [DraftOutcome]
     package var events: [RouteEvent]
+    /// For each step, how many of `events` the steps up to and including it made: step i made
+    /// `events[(i == 0 ? 0 : stepEnds[i - 1])..<stepEnds[i]]` (a store recording who made a
+    /// change reads it).
+    package var stepEnds: [Int] = []
 }

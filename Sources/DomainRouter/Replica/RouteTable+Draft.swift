@@ -15,8 +15,11 @@ extension RouteTable {
             s.deferredEvents = []
             var outcomes: [DraftOutcome] = []
             outcomes.reserveCapacity(steps.count)
+            var stepEnds: [Int] = []
+            stepEnds.reserveCapacity(steps.count)
             for step in steps {
                 outcomes.append(s.draft(step, table: self, now: now))
+                stepEnds.append(s.deferredEvents?.count ?? 0)
             }
             let events = s.deferredEvents ?? []
             s.deferredEvents = nil
@@ -27,7 +30,7 @@ extension RouteTable {
                 s.sessions[id, default: SessionRecord()].endsAt = ends
                 s.endingSessions.insert(id)
             }
-            return Draft(base: base, outcomes: outcomes, events: events)
+            return Draft(base: base, outcomes: outcomes, events: events, stepEnds: stepEnds)
         }
     }
 

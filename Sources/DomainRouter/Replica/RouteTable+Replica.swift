@@ -38,3 +38,19 @@ extension RouteTable {
         state.write { $0.load(routes, revision: revision, history: history, reason: reason) }
     }
 }
+
+extension RouteTable {
+    /// The route stored under `key` (of `kind`) now, expired or not: what a store records as
+    /// the route a change replaced or removed.
+    package func stored(key: String, kind: RouteKind) -> Route? {
+        let routeKey: RouteKey
+        switch kind {
+        case .host: routeKey = .host(key)
+        case .wildcard: routeKey = .wildcard(String(key.dropFirst(2)))
+        case .tcp:
+            guard let port = UInt16(key.dropFirst(4)) else { return nil }
+            routeKey = .tcp(port)
+        }
+        return state.read { s in s.findSlot(routeKey).map { s.route($0) } }
+    }
+}

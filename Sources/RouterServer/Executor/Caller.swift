@@ -11,15 +11,19 @@ package struct Caller: Sendable {
     package var logger: Logger
     /// The front end it came through, for the metrics.
     package var transport: RouterMetrics.Transport
+    /// Where it connects from, as the change history records it: `uid 1000 pid 4242` on the
+    /// socket, `token alice` over HTTP; empty when unknown.
+    package var peer: String
     /// Whether change lines (notice) reach the log: decided once per caller, since building
     /// their metadata for a logger that drops them cost more than the add's reply.
     package let auditsChanges: Bool
 
-    package init(principal: Principal, session: UInt64, logger: Logger, transport: RouterMetrics.Transport = .socket) {
+    package init(principal: Principal, session: UInt64, logger: Logger, transport: RouterMetrics.Transport = .socket, peer: String = "") {
         self.principal = principal
         self.session = session
         self.logger = logger
         self.transport = transport
+        self.peer = peer
         auditsChanges = logger.logLevel <= .notice
     }
 }

@@ -78,4 +78,31 @@ extension RequestExecutor {
         }
         return .milliseconds(Int64((value * 1000).rounded(.up)))
     }
+
+    /// The history question a `history` request asks.
+    package func historyQuery(_ request: Request) throws(RouteError) -> HistoryQuery {
+        var query = HistoryQuery(key: nil, owner: request.string("owner"), tunnel: request.string("tunnel"))
+        if let text = request.string("key") {
+            let key = try self.key(text)
+            guard key.kind != nil else {
+                throw RouteError.invalidArgument("history takes a route key; for a tunnel's changes give tunnel (\(text.dropFirst(5)))")
+            }
+            query.key = key.description
+        }
+        if let since = request.string("since") {
+            guard let ms = WireTime.milliseconds(rfc3339: since) else {
+                throw RouteError.invalidArgument("since must be an RFC 3339 time such as 2026-12-01T10:00:00Z, not '\(since.prefix(40))'")
+            }
+            query.since = Timestamp(millisecondsSinceEpoch: ms)
+        }
+        if let before = request.integer("before") {
+            guard before > 0 else { throw RouteError.invalidArgument("before must be a revision above 0") }
+            query.before = UInt64(before)
+        }
+        if let limit = request.integer("limit") {
+            guard (1...1000).contains(limit) else { throw RouteError.outOfRange("limit must be 1 to 1000, not \(limit)") }
+            query.limit = Int(limit)
+        }
+        return query
+    }
 }

@@ -36,7 +36,7 @@ extension RequestExecutor {
     package func apply(_ operations: [BatchOperation], as caller: Caller,
                        completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
         let metrics = self.metrics
-        store.apply(operations, as: caller.principal) { result in
+        store.apply(operations, as: caller.principal, peer: caller.peer) { result in
             switch result {
             case .success(let outcomes):
                 for outcome in outcomes {

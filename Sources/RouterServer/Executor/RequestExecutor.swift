@@ -32,7 +32,7 @@ package final class RequestExecutor: Sendable {
     package func add(_ requests: [AddRequest], as caller: Caller,
                      completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
         let metrics = self.metrics
-        store.add(requests, as: caller.principal) { results in
+        store.add(requests, as: caller.principal, peer: caller.peer) { results in
             var added = 0
             for result in results {
                 switch result {
@@ -53,7 +53,7 @@ package final class RequestExecutor: Sendable {
     package func delete(_ key: RouteKey, as caller: Caller,
                         completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
         let metrics = self.metrics
-        store.delete(key, as: caller.principal) { result in
+        store.delete(key, as: caller.principal, peer: caller.peer) { result in
             Self.log(result, op: "delete", caller) { Self.logDelete($0, caller) }
             metrics.count(.delete, result, caller)
             completion(result)
@@ -64,7 +64,7 @@ package final class RequestExecutor: Sendable {
     package func touch(_ key: RouteKey, ttl: Duration?, as caller: Caller,
                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
         let metrics = self.metrics
-        store.touch(key, ttl: ttl, as: caller.principal) { result in
+        store.touch(key, ttl: ttl, as: caller.principal, peer: caller.peer) { result in
             Self.log(result, op: "touch", caller) { _ in }
             metrics.count(.touch, result, caller)
             completion(result)
@@ -169,6 +169,27 @@ package final class RequestExecutor: Sendable {
     }
 
     package func stats() -> TableStats { table.stats() }
+
+    /// A page of the change history, as the caller may see it: a non-admin sees the changes to
+    /// their own routes only.
+    package func history(_ query: HistoryQuery, as caller: Caller,
+                         completion: @escaping @Sendable (Result<HistoryPage, RouteError>) -> Void) {
+        var query = query
+        if !caller.principal.isAdmin {
+            if let owner = query.owner, owner != caller.principal.name {
+                let error = RouteError.forbidden("only admins see the history of another owner's routes (\(owner))")
+                Self.logRefusal(code: error.code.rawValue, message: error.description, op: "history", caller)
+                return completion(.failure(error))
+            }
+            query.owner = caller.principal.name
+        }
+        store.history(query) { result in
+            if case .failure(let error) = result {
+                Self.logRefusal(code: error.code.rawValue, message: error.description, op: "history", caller)
+            }
+            completion(result)
+        }
+    }
 
     // MARK: Sessions
 

@@ -64,6 +64,16 @@ extension ConnectionHandler {
         }
     }
 
+    func history(_ request: Request) throws(RouteError) {
+        let query = try executor.historyQuery(request)
+        perform({ executor.history(query, as: caller, completion: $0) }) { handler, result in
+            switch result {
+            case .success(let page): handler.succeed(request, Wire.history(page, for: handler.principal))
+            case .failure(let error): handler.refuse(request.id, Wire.error(error))
+            }
+        }
+    }
+
     func lookup(_ request: Request) throws(ProtocolError) {
         let given = (request.arguments["key"] != nil ? 1 : 0) + (request.arguments["host"] != nil ? 2 : 0)
             + (request.arguments["sni"] != nil ? 4 : 0)

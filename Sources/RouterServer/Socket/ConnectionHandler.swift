@@ -87,7 +87,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         uid = credentials?.uid ?? .max
         let principal = server.principals.principal(uid: uid)
         logger[metadataKey: "peer"] = "\(principal)"
-        caller = Caller(principal: principal, session: id, logger: logger)
+        caller = Caller(principal: principal, session: id, logger: logger,
+                        peer: credentials.map { "uid \($0.uid) pid \($0.pid)" } ?? "")
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
         let connection = RouterServer.Connection(channel: channel) {
@@ -285,6 +286,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .touch: try translating { () throws(RouteError) in try touch(request) }
         case .batch: try batch(request)
         case .stats: stats(request)
+        case .history: try translating { () throws(RouteError) in try history(request) }
         case .describe: succeed(request, Operations.description)
         }
     }

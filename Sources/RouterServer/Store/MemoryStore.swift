@@ -9,22 +9,22 @@ package struct MemoryStore: RouteStore {
         self.table = table
     }
 
-    package func add(_ requests: [AddRequest], as principal: Principal,
+    package func add(_ requests: [AddRequest], as principal: Principal, peer: String,
                      completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
         completion(table.add(each: requests, as: principal))
     }
 
-    package func delete(_ key: RouteKey, as principal: Principal,
+    package func delete(_ key: RouteKey, as principal: Principal, peer: String,
                         completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
         completion(Result { () throws(RouteError) in try table.delete(key, as: principal) })
     }
 
-    package func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal,
+    package func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal, peer: String,
                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
         completion(Result { () throws(RouteError) in try table.touch(key, ttl: ttl, as: principal) })
     }
 
-    package func apply(_ operations: [BatchOperation], as principal: Principal,
+    package func apply(_ operations: [BatchOperation], as principal: Principal, peer: String,
                        completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
         completion(Result { () throws(BatchFailure) in try table.apply(operations, as: principal) })
     }

@@ -19,19 +19,19 @@ package protocol RouteStore: Sendable {
 
     /// Applies `requests` in order, each on its own (not all-or-nothing), and completes with
     /// one result per request.
-    func add(_ requests: [AddRequest], as principal: Principal,
+    func add(_ requests: [AddRequest], as principal: Principal, peer: String,
              completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void)
 
     /// Deletes one route, or every route of a tunnel, and completes with what went.
-    func delete(_ key: RouteKey, as principal: Principal,
+    func delete(_ key: RouteKey, as principal: Principal, peer: String,
                 completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void)
 
     /// Renews a route's (or a tunnel's routes') expiry, and completes with the routes renewed.
-    func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal,
+    func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal, peer: String,
                completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void)
 
     /// Applies every operation or none (an atomic batch).
-    func apply(_ operations: [BatchOperation], as principal: Principal,
+    func apply(_ operations: [BatchOperation], as principal: Principal, peer: String,
                completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void)
 
     /// A connection closed: its session's routes go after `grace` unless it is resumed.
@@ -56,6 +56,10 @@ package protocol RouteStore: Sendable {
     /// Removes the routes whose time is up (with their events), and completes with how many
     /// went.
     func expire(completion: @escaping @Sendable (Int) -> Void)
+
+    /// A page of the change history, newest first (stores without one refuse: see
+    /// `History.swift`). Completes on any thread; never blocks the caller's.
+    func history(_ query: HistoryQuery, completion: @escaping @Sendable (Result<HistoryPage, RouteError>) -> Void)
 
     /// What `stats`, `/readyz` and the greeting say of the store.
     var status: StoreStatus { get }

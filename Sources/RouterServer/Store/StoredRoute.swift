@@ -4,12 +4,11 @@ import Glibc
 import DomainRouter
 import RouterProtocol
 
-/// Routes and changes as the Redis store keeps them: a route as one JSON object with every
-/// field (times in milliseconds, revisions, the session), and a change as a stream entry whose
-/// id is its revision. Unlike the wire's route object, nothing is left out or rounded, so a
-/// replica built from it equals the table that made it.
-enum StoredRoute {
-    static func encode(_ route: Route) -> String {
+/// Routes as the stores keep them (Redis's hash and log, SQLite's tables): one JSON object with
+/// every field (times in milliseconds, revisions, the session). Unlike the wire's route object,
+/// nothing is left out or rounded, so a table built from it equals the table that made it.
+package enum StoredRoute {
+    package static func encode(_ route: Route) -> String {
         // Written field by field (no JSONValue tree): every committed change encodes its route.
         var out = JSONWriter(capacity: 320)
         func number(_ value: Int64) { out.append(UInt64(max(0, value))) }
@@ -54,7 +53,7 @@ enum StoredRoute {
     }
 
     /// The route a stored object describes; nil (with the reason) when it is not one.
-    static func decode(_ text: String) throws(StoreFormatError) -> Route {
+    package static func decode(_ text: String) throws(StoreFormatError) -> Route {
         // Every replica decodes every change: read what `encode` writes straight from the
         // bytes, and take the general parser only for anything else (labels, escapes).
         if let route = decodeAsWritten(text) { return route }
@@ -104,7 +103,7 @@ enum StoredRoute {
     /// `encode`'s output read in its own field order, or nil for anything that is not
     /// exactly that (a string with an escape, labels, another order), which `decode` then
     /// parses as JSON.
-    static func decodeAsWritten(_ text: String) -> Route? {
+    package static func decodeAsWritten(_ text: String) -> Route? {
         var text = text
         return text.withUTF8 { b -> Route? in
             var i = 0
@@ -167,31 +166,19 @@ enum StoredRoute {
                          createRevision: UInt64(createRevision), modRevision: UInt64(modRevision))
         }
     }
+}
 
-    /// The change a stream entry records: `[id, [field, value, …]]` with fields `k` (the event's
-    /// kind) and `r` (the route after an add or update, as it was for a delete or expire).
-    static func event(_ entry: RESPEntry) throws(StoreFormatError) -> RouteEvent {
-        guard let dash = entry.id.firstIndex(of: "-"), let revision = UInt64(entry.id[..<dash]) else {
-            throw StoreFormatError("a change's id \(entry.id) is not a revision")
-        }
-        guard let kindText = entry.fields["k"], let kind = RouteEvent.Kind(rawValue: kindText),
-              kind != .sync, kind != .reset, let record = entry.fields["r"] else {
-            throw StoreFormatError("change \(entry.id) has no kind or route")
-        }
-        let route = try decode(record)
-        return RouteEvent(kind: kind, revision: revision, key: route.key, route: route)
+/// Something in a store is not what a routerd writes there.
+package struct StoreFormatError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
+}
+
+
+extension Duration {
+    /// Whole milliseconds (truncated), as stores keep durations.
+    package var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
-
-/// A stream entry as `XRANGE` and `XREAD` give it.
-struct RESPEntry {
-    var id: String
-    var fields: [String: String]
-}
-
-/// Something in Redis under the table's keys is not what a routerd writes there.
-struct StoreFormatError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DomainRouter
+import GRDB
+import Logging
+import RouterServer
+
+/// Opening a state file: the lock, the checks, the schema, and loading the table.
+extension SQLiteStore {
+    /// SQLite's `synchronous` level (`--sync`).
+    package enum Sync: String, Sendable, CaseIterable {
+        /// An acknowledged change survives the process's death (WAL with `synchronous=NORMAL`).
+        case normal
+        /// It also survives the machine's (every commit is synced to disk).
+        case full
+    }
+
+    /// Opens (or creates, mode 0600) the state file at `path` and loads `table` from it: the
+    /// routes with every field, the revision, the identity, and the newest history the table
+    /// keeps for watches to resume from. Session routes from before the restart are held for
+    /// `grace`, then go. Throws, naming the file and what to do, when another routerd holds it,
+    /// when SQLite finds it damaged, or when a newer routerd wrote it; such a file is never
+    /// written to.
+    package static func open(path: String, table: RouteTable, sync: Sync, grace: Duration,
+                             retention: HistoryRetention, logger: Logger) throws(StateFileError) -> SQLiteStore {
+        let lock = try StateFileLock(for: path)
+        if access(path, F_OK) != 0 {
+            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw StateFileError("cannot create the state file \(path): \(String(cString: strerror(errno)))")
+            }
+            close(fd)
+        }
+        var configuration = Configuration()
+        configuration.label = "routerd-state"
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw damaged(path, error)
+        }
+        do {
+            let loaded = try prepare(pool, path: path, table: table)
+            let store = SQLiteStore(table: table, path: path, pool: pool, lock: lock, instance: loaded.instance,
+                                    sessionBase: loaded.sessionBase, grace: grace, retention: retention, logger: logger)
+            // Sessions of the run before: their connections are gone; their routes wait out the
+            // grace, then expire with events.
+            for session in table.sessionIDs { table.noteSessionEnded(session, grace: grace) }
+            logger.info("state file opened", metadata: [
+                "db": "\(path)", "routes": "\(loaded.routes)", "revision": "\(table.revision)",
+                "sessions held": "\(table.sessionIDs.count)",
+            ])
+            return store
+        } catch {
+            try? pool.close()
+            throw error
+        }
+    }
+
+    static func damaged(_ path: String, _ error: any Error) -> StateFileError {
+        StateFileError("the state file \(path) cannot be read (\(error)): it is damaged or not a routerd state file; " +
+                       "move it aside to start with an empty table, or restore a backup")
+    }
+
+    /// Checks the file, brings its schema up to date, and loads the table.
+    private static func prepare(_ pool: DatabasePool, path: String, table: RouteTable)
+        throws(StateFileError) -> (instance: String, sessionBase: UInt64, routes: Int) {
+        do {
+            return try pool.barrierWriteWithoutTransaction { db throws -> (String, UInt64, Int) in
+                let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
+                guard check == ["ok"] else {
+                    throw StateFileError("the state file \(path) fails SQLite's integrity check (\(check.prefix(3).joined(separator: "; "))): " +
+                                         "move it aside to start with an empty table, or restore a backup")
+                }
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                guard version <= StateSchema.current else {
+                    throw StateFileError("the state file \(path) was written by a newer routerd (schema \(version); this one knows " +
+                                         "up to \(StateSchema.current)): run that routerd, or restore a backup made by this one")
+                }
+                if version < StateSchema.current {
+                    try db.inTransaction {
+                        for step in version..<StateSchema.current { try db.execute(sql: StateSchema.migrations[step]) }
+                        if version == 0 {
+                            try db.execute(sql: "INSERT INTO meta (name, value) VALUES ('instance', ?), ('revision', '0')",
+                                           arguments: [Self.freshInstance()])
+                        }
+                        try db.execute(sql: "PRAGMA user_version = \(StateSchema.current)")
+                        return .commit
+                    }
+                }
+                guard let instance = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'instance'"),
+                      let revisionText = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'revision'"),
+                      let revision = UInt64(revisionText) else {
+                    throw StateFileError("the state file \(path) has no identity or revision: it is not a routerd state file")
+                }
+                var routes: [Route] = []
+                var sessionBase: UInt64 = 0
+                let rows = try String.fetchCursor(db, sql: "SELECT record FROM routes")
+                while let record = try rows.next() {
+                    let route = try StoredRoute.decode(record)
+                    if let session = route.session { sessionBase = max(sessionBase, session) }
+                    routes.append(route)
+                }
+                var history: [RouteEvent] = []
+                let limit = table.configuration.historyLimit
+                let events = try Row.fetchCursor(db, sql: """
+                    SELECT revision, kind, key, before, after FROM history ORDER BY revision DESC LIMIT ?
+                    """, arguments: [limit])
+                while let row = try events.next() {
+                    let revision: Int64 = row[0]
+                    let kindText: String = row[1]
+                    guard let kind = RouteEvent.Kind(rawValue: kindText), let text: String = row[4] ?? row[3] else {
+                        throw StoreFormatError("history entry \(revision) has no kind or route")
+                    }
+                    history.append(RouteEvent(kind: kind, revision: UInt64(revision), key: row[2], route: try StoredRoute.decode(text)))
+                }
+                table.load(routes, revision: revision, history: history.reversed(),
+                           reason: .reset("the table was loaded from its state file"))
+                return (instance, sessionBase, routes.count)
+            }
+        } catch let error as StateFileError {
+            throw error
+        } catch let error as StoreFormatError {
+            throw StateFileError("the state file \(path) holds something routerd did not write there (\(error)): " +
+                                 "move it aside to start with an empty table, or restore a backup")
+        } catch {
+            throw damaged(path, error)
+        }
+    }
+
+    static func freshInstance() -> String {
+        ProcessFacts.randomHex(bytes: 8)
+    }
+}

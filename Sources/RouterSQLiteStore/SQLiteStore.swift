@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DomainRouter
+import GRDB
+import Logging
+import RouterServer
+import ServiceLifecycle
+import Synchronization
+
+/// The table kept in a SQLite state file (`routerd --db PATH`): every change is drafted on
+/// the in-memory table (`RouteTable.draft`), written to the file with its history in one
+/// transaction, and only then applied to the table and answered. Watchers therefore never see
+/// a change the file does not hold, and a restart continues the same revisions: the file keeps
+/// the routes, the revision, the daemon's identity and every change (who, from where, the
+/// route before and after).
+///
+/// One writer, GRDB's own queue, commits whatever has queued since its last commit in one
+/// transaction (group commit), so a pipelined bulk load costs one commit per few thousand
+/// changes. The file is in WAL mode; `synchronous` is `--sync`'s.
+///
+/// GRDB over sqlite-nio: the writer wants cached prepared statements and a plain loop on one
+/// thread, and start-up reads every route in one pass; sqlite-nio prepares each statement anew
+/// on a thread pool and hands each row to an event loop.
+package final class SQLiteStore: RouteStore, Service {
+    package let table: RouteTable
+    let path: String
+    let pool: DatabasePool
+    let lock: StateFileLock
+    let logger: Logger
+    let grace: Duration
+    let retention: HistoryRetention
+    /// The identity of this table's revisions, kept in the file.
+    let instance: String
+    /// Where this run's session numbers start: above every session the file's routes name.
+    package let sessionBase: UInt64
+
+    struct Pending {
+        var step: DraftStep
+        var principal: String
+        var peer: String
+        var complete: @Sendable (DraftOutcome) -> Void
+    }
+
+    struct State {
+        var pending: [Pending] = []
+        var writing = false
+        var expiring = false
+        var problem: String?
+        var stopping = false
+    }
+
+    let state = Mutex(State())
+
+    /// The most changes (adds, a batch's operations) one transaction takes.
+    static let commitLimit = 4096
+
+    init(table: RouteTable, path: String, pool: DatabasePool, lock: StateFileLock, instance: String, sessionBase: UInt64,
+         grace: Duration, retention: HistoryRetention, logger: Logger) {
+        self.table = table
+        self.path = path
+        self.pool = pool
+        self.lock = lock
+        self.instance = instance
+        self.sessionBase = sessionBase
+        self.grace = grace
+        self.retention = retention
+        self.logger = logger
+    }
+
+    // MARK: Service
+
+    /// Prunes the history now and then until shutdown, then lets the writer finish and closes
+    /// the file. (The service group stops the services in reverse order: this one, first in
+    /// it, last, once the server has answered what it read.)
+    package func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                self.prune()
+                try? await Task.sleep(for: .seconds(60))
+            }
+        }
+        state.withLock { $0.stopping = true }
+        // Changes already queued are written before the file closes.
+        while state.withLock({ $0.writing || !$0.pending.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        do {
+            try pool.close()
+            logger.info("state file closed", metadata: ["db": "\(path)"])
+        } catch {
+            logger.warning("state file close failed", metadata: ["db": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: RouteStore
+
+    package func add(_ requests: [AddRequest], as principal: Principal, peer: String,
+                     completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
+        enqueue([.add(requests, principal)], principal: principal.name, peer: peer) { outcomes in
+            if case .added(let results) = outcomes[0] { completion(results) }
+        }
+    }
+
+    package func delete(_ key: RouteKey, as principal: Principal, peer: String,
+                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        enqueue([.delete(key, principal)], principal: principal.name, peer: peer) { outcomes in
+            if case .deleted(let result) = outcomes[0] { completion(result) }
+        }
+    }
+
+    package func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal, peer: String,
+                       completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
+        enqueue([.touch(key, ttl: ttl, principal)], principal: principal.name, peer: peer) { outcomes in
+            if case .touched(let result) = outcomes[0] { completion(result) }
+        }
+    }
+
+    package func apply(_ operations: [BatchOperation], as principal: Principal, peer: String,
+                       completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
+        enqueue([.batch(operations, principal)], principal: principal.name, peer: peer) { outcomes in
+            if case .batch(let result) = outcomes[0] { completion(result) }
+        }
+    }
+
+    package func endSession(_ session: UInt64, grace: Duration) {
+        table.noteSessionEnded(session, grace: grace)
+    }
+
+    /// A resume moves the session's routes to the new one as a committed change (`update`
+    /// events), so that the file says which session holds them.
+    package func resumeSession(_ old: UInt64, as new: UInt64,
+                               completion: @escaping @Sendable (Result<Int, RouteError>) -> Void) {
+        enqueue([.moveSession(from: old, to: new)], principal: "routerd", peer: "") { outcomes in
+            switch outcomes[0] {
+            case .moved(let n): completion(.success(n))
+            case .failed(let error): completion(.failure(error))
+            default: completion(.success(0))
+            }
+        }
+    }
+
+    package var sharesSessions: Bool { false }
+
+    package func offerSession(token: String, session: UInt64, uid: UInt32, grace: Duration) {}
+
+    package func claimSession(token: String, uid: UInt32,
+                              completion: @escaping @Sendable (Result<UInt64?, RouteError>) -> Void) {
+        completion(.success(nil))
+    }
+
+    /// Drafts the expiry of what is due (TTLs, sessions past their grace) and commits it like
+    /// any change. At most one expiry is in flight.
+    package func expire(completion: @escaping @Sendable (Int) -> Void) {
+        let now = table.clock.now().millisecondsSinceEpoch
+        let due = table.nextDeadline.map { $0 <= now } ?? false
+        let start = state.withLock { s -> Bool in
+            guard due, !s.expiring, !s.stopping else { return false }
+            s.expiring = true
+            return true
+        }
+        guard start else { return completion(0) }
+        enqueue([.expireDue], principal: "routerd", peer: "") { outcomes in
+            self.state.withLock { $0.expiring = false }
+            if case .expired(let n) = outcomes[0] { return completion(n) }
+            completion(0)
+        }
+    }
+
+    package var status: StoreStatus {
+        let problem = state.withLock { $0.problem }
+        return StoreStatus(kind: "sqlite", id: instance, location: path, available: problem == nil, problem: problem)
+    }
+}
+
+/// How long the history keeps changes: those older than `age`, and all but the newest `rows`,
+/// are pruned once a minute.
+package struct HistoryRetention: Sendable {
+    package var age: Duration
+    package var rows: Int
+
+    package init(age: Duration, rows: Int) {
+        self.age = age
+        self.rows = rows
+    }
+}

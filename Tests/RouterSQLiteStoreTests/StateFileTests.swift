@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+import RouterProtocol
+import RouterTestSupport
+import Testing
+
+/// routerd with `--db`: real routerd processes on a real SQLite file, stopped, killed and
+/// started again on it.
+@Suite("State file (--db)")
+struct StateFileTests {
+    /// A folder for a state file that outlives the daemons started on it.
+    final class Home {
+        let directory = makeTemporaryDirectory("db-")
+        var db: String { directory + "/state.db" }
+        deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+        func start(_ arguments: [String] = []) throws -> RouterdProcess {
+            try RouterdProcess(["--db", db, "--domain", "example.com", "--log-level", "warning"] + arguments)
+        }
+
+        /// Runs routerctl against `daemon` and returns what it printed.
+        @discardableResult
+        func routerctl(_ daemon: RouterdProcess, _ arguments: [String], stdin: String = "",
+                       environment: [String: String] = [:]) throws -> Finished {
+            var env = environment
+            env["ROUTER_SOCKET"] = daemon.socket
+            env["NO_COLOR"] = "1"
+            return try ChildProcess(productsDirectory + "/routerctl", arguments, stdin: stdin, environment: env,
+                                    directory: directory).wait(timeout: 120)
+        }
+
+        func rows(_ sql: String) throws -> Int {
+            let queue = try DatabaseQueue(path: db)
+            return try queue.read { try Int.fetchOne($0, sql: sql) ?? -1 }
+        }
+    }
+
+    @Test func aRestartKeepsEveryFieldTheRevisionsAndTheIdentity() throws {
+        let home = Home()
+        let first = try home.start()
+        for line in ["add foo --tunnel t1 --target 127.0.0.1:8080 --label env=prod --label team=a",
+                     "add *.apps.example.com --tunnel t2 --ttl 1h", "add tcp:auto --tunnel t3 --target [::1]:22",
+                     "add bar --tunnel t1", "delete bar"] {
+            let r = try home.routerctl(first, line.split(separator: " ").map(String.init))
+            #expect(r.status == 0, "\(line): \(r.stderr)")
+        }
+        let before = try home.routerctl(first, ["list", "-o", "json"]).stdout
+        let ping = try home.routerctl(first, ["ping", "-o", "json"]).stdout
+        try first.stop()
+        let second = try home.start()
+        defer { _ = try? second.stop() }
+        #expect(try home.routerctl(second, ["list", "-o", "json"]).stdout == before)
+        #expect(try home.routerctl(second, ["ping", "-o", "json"]).stdout == ping, "same instance, same revision (5)")
+        let add = try home.routerctl(second, ["add", "next", "--tunnel", "t1", "-o", "json"]).stdout
+        #expect(add.contains(#""create_revision":6"#), "the revisions continue: \(add)")
+        var mode = stat()
+        stat(home.db, &mode)
+        #expect(mode.st_mode & 0o777 == 0o600)
+    }
+
+    @Test func aWatchResumesAcrossARestartFromTheStoredHistory() throws {
+        let home = Home()
+        let first = try home.start()
+        for name in ["a", "b", "c"] { #expect(try home.routerctl(first, ["add", name, "--tunnel", "t1"]).status == 0) }
+        let instance = try #require(try LineClient(path: first.socket).greeting["instance"]?.stringValue)
+        try first.stop()
+        let second = try home.start()
+        defer { _ = try? second.stop() }
+        let client = try LineClient(path: second.socket)
+        try client.send(#"{"id":1,"op":"watch","from_revision":2,"instance":"\#(instance)"}"#)
+        let events = try (0..<3).map { _ in try client.readJSON() }
+        #expect(events.map { $0["event"]?["type"]?.stringValue } == ["add", "add", "sync"], "\(events)")
+        #expect(events.map { $0["event"]?["key"]?.stringValue } == ["b.example.com", "c.example.com", nil])
+    }
+
+    @Test func aRouteWhoseTTLRanOutWhileRouterdWasDownExpiresAtStartWithAnEvent() throws {
+        let home = Home()
+        let first = try home.start()
+        #expect(try home.routerctl(first, ["add", "brief", "--tunnel", "t1", "--ttl", "1s"]).status == 0)
+        #expect(try home.routerctl(first, ["add", "stays", "--tunnel", "t1"]).status == 0)
+        try first.stop()
+        usleep(1_500_000)
+        let second = try home.start()
+        defer { _ = try? second.stop() }
+        let client = try LineClient(path: second.socket)
+        try client.send(#"{"id":1,"op":"watch","from_revision":3}"#)
+        // The expiry is committed as the daemon starts: replayed, or live just after the sync.
+        var event = try client.readJSON()
+        if event["event"]?["type"]?.stringValue == "sync" { event = try client.readJSON() }
+        #expect(event["event"]?["type"]?.stringValue == "expire" && event["event"]?["key"]?.stringValue == "brief.example.com", "\(event)")
+        #expect(event["event"]?["revision"]?.integerValue == 3)
+        #expect(try home.routerctl(second, ["lookup", "brief"]).status == 1)
+        #expect(try home.routerctl(second, ["lookup", "stays"]).status == 0)
+    }
+
+    @Test func sessionRoutesComeBackHeldForTheGraceThenGo() throws {
+        let home = Home()
+        let first = try home.start(["--grace", "1s"])
+        let holder = try LineClient(path: first.socket)
+        #expect(try holder.request(#"{"id":1,"op":"add","key":"held","tunnel":"t1","session":true}"#)["ok"] == .bool(true))
+        try first.stop()
+        let second = try home.start(["--grace", "1s"])
+        defer { _ = try? second.stop() }
+        #expect(try home.routerctl(second, ["lookup", "held"]).status == 0, "held for the grace after the restart")
+        #expect(eventually(timeout: 10) { (try? home.routerctl(second, ["lookup", "held"]).status) == 1 }, "gone after it")
+        let history = try home.routerctl(second, ["history", "held", "-o", "json"]).stdout
+        #expect(history.contains(#""type":"expire""#), "\(history)")
+    }
+
+    @Test func aKillDuringAPipelinedLoadLosesNoAnsweredAdd() throws {
+        let home = Home()
+        let first = try home.start()
+        let client = try LineClient(path: first.socket)
+        let total = 100_000
+        var lines: [UInt8] = []
+        for i in 0..<total { lines += Array(#"{"id":\#(i),"op":"add","key":"k\#(i)","tunnel":"t\#(i % 10)","target":"127.0.0.1:\#(1000 + i % 50000)"}"#.utf8) + [0x0A] }
+        // Written from another thread while this one reads the answers (the socket buffers
+        // hold far less than 100,000 requests); the write fails once routerd is killed.
+        let (fd, bytes) = (client.fd, lines)
+        let writer = Thread {
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+        writer.start()
+        var answered: [Int] = []
+        while answered.count < 20_000 {
+            let reply = try client.readJSON(timeout: 60)
+            if reply["ok"] == .bool(true), let id = reply["id"]?.integerValue { answered.append(Int(id)) }
+        }
+        first.process.signal(SIGKILL)
+        _ = first.process.wait(timeout: 10)
+        let second = try home.start()
+        defer { _ = try? second.stop() }
+        let listed = Set(try home.routerctl(second, ["list", "-o", "name"]).stdout.split(separator: "\n").map(String.init))
+        let missing = answered.filter { !listed.contains("k\($0).example.com") }
+        #expect(missing.isEmpty, "\(missing.count) answered adds are gone, e.g. \(missing.prefix(5))")
+        // Nothing half-applied: every route in the file came with its history entry, and the
+        // revision is the number of changes.
+        let stats = try home.routerctl(second, ["stats", "-o", "json"]).stdout
+        #expect(stats.contains(#""revision":\#(listed.count),"#), "\(listed.count) routes: \(stats.prefix(200))")
+        #expect(try home.rows("SELECT count(*) FROM history") == listed.count)
+        let full = try home.routerctl(second, ["lookup", "k\(answered.last!)", "-o", "json"]).stdout
+        #expect(full.contains(#""target":"127.0.0.1:"#), "\(full)")
+    }
+
+    @Test func historyAnswersByKeyOwnerTunnelAndTimeAndANonAdminSeesTheirOwn() throws {
+        let home = Home()
+        let tokens = home.directory + "/tokens"
+        try "alice alice-token-0123456789ab\nbob bob-token-0123456789abcd\nops ops-token-0123456789abcd admin\n"
+            .write(toFile: tokens, atomically: false, encoding: .utf8)
+        chmod(tokens, 0o600)
+        let port = freeTCPPort()
+        let daemon = try home.start(["--http", "127.0.0.1:\(port)", "--http-tokens", tokens])
+        defer { _ = try? daemon.stop() }
+        let token = ["alice": "alice-token-0123456789ab", "bob": "bob-token-0123456789abcd", "ops": "ops-token-0123456789abcd"]
+        func as_(_ who: String, _ arguments: [String]) throws -> Finished {
+            try home.routerctl(daemon, arguments, environment: ["ROUTER_URL": "http://127.0.0.1:\(port)", "ROUTER_TOKEN": token[who]!])
+        }
+        for (who, line) in [("alice", "add shop --tunnel ta --label v=1"), ("bob", "add blog --tunnel tb"),
+                            ("alice", "add shop --tunnel ta --label v=2"), ("alice", "delete shop")] {
+            let r = try as_(who, line.split(separator: " ").map(String.init))
+            #expect(r.status == 0, "\(who): \(line): \(r.stderr)")
+        }
+        let byKey = try as_("ops", ["history", "shop", "-o", "json"]).stdout.split(separator: "\n")
+        try #require(byKey.count == 3, "\(byKey)")
+        #expect(byKey[0].contains(#""type":"delete""#) && byKey[2].contains(#""type":"add""#), "\(byKey)")
+        #expect(byKey[1].contains(#""before":{"#) && byKey[1].contains(#""v":"1""#) && byKey[1].contains(#""v":"2""#), "\(byKey[1])")
+        #expect(byKey[0].contains(#""principal":"alice""#) && byKey[0].contains(#""peer":"token alice""#))
+        let byOwner = try as_("ops", ["history", "--owner", "bob", "-o", "name"]).stdout
+        #expect(byOwner == "blog.example.com\n")
+        let byTunnel = try as_("ops", ["history", "--tunnel", "ta", "-o", "name"]).stdout
+        #expect(byTunnel.split(separator: "\n").count == 3)
+        #expect(try as_("ops", ["history", "--since", "1h", "-o", "name"]).stdout.split(separator: "\n").count == 4)
+        let bobs = try as_("bob", ["history", "-o", "name"]).stdout
+        #expect(bobs == "blog.example.com\n", "bob sees his own: \(bobs)")
+        let prying = try as_("bob", ["history", "--owner", "alice"])
+        #expect(prying.status == 77 && prying.stderr.contains("only admins"), "\(prying)")
+        let table = try home.routerctl(daemon, ["history", "--limit", "2"]).stdout
+        #expect(table.hasPrefix("REV  TIME") && table.split(separator: "\n").count == 3, "\(table)")
+    }
+
+    @Test func historyWithoutAStateFileIsRefusedSayingHowToGetOne() throws {
+        let daemon = try RouterdProcess(["--log-level", "error"])
+        defer { _ = try? daemon.stop() }
+        let r = try ChildProcess(productsDirectory + "/routerctl", ["history"], environment: ["ROUTER_SOCKET": daemon.socket],
+                                 directory: daemon.directory).wait(timeout: 30)
+        #expect(r.status == 2 && r.stderr.contains("--db"), "\(r)")
+    }
+
+    @Test func oldHistoryIsPrunedByAgeAndByRows() throws {
+        let home = Home()
+        let first = try home.start(["--history-rows", "1000", "--history-retention", "2s"])
+        let lines = (0..<1500).map { "add n\($0) --tunnel t" }.joined(separator: "\n") + "\n"
+        #expect(try home.routerctl(first, ["batch", "-q"], stdin: lines).status == 0)
+        try first.stop()
+        let second = try home.start(["--history-rows", "1000", "--history-retention", "1h"])
+        #expect(eventually { (try? home.rows("SELECT count(*) FROM history")) == 1000 })
+        try second.stop()
+        usleep(2_100_000)
+        let third = try home.start(["--history-rows", "1000", "--history-retention", "2s"])
+        defer { _ = try? third.stop() }
+        #expect(eventually { (try? home.rows("SELECT count(*) FROM history")) == 0 })
+        #expect(try home.routerctl(third, ["list", "-o", "name"]).stdout.split(separator: "\n").count == 1500, "routes stay")
+    }
+
+    @Test func aSecondRouterdOnTheSameFileIsRefusedNamingTheHolder() throws {
+        let home = Home()
+        let first = try home.start()
+        defer { _ = try? first.stop() }
+        let second = try ChildProcess(productsDirectory + "/routerd", ["--socket", home.directory + "/other.sock", "--db", home.db],
+                                      directory: home.directory).wait(timeout: 20)
+        #expect(second.status == 1 && second.stderr.contains("in use by another routerd (pid \(first.process.pid))"), "\(second.stderr)")
+    }
+
+    @Test func aDamagedFileIsRefusedAndLeftAsItWas() throws {
+        let home = Home()
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try garbage.write(to: URL(fileURLWithPath: home.db))
+        let r = try ChildProcess(productsDirectory + "/routerd", ["--socket", home.directory + "/r.sock", "--db", home.db],
+                                 directory: home.directory).wait(timeout: 20)
+        #expect(r.status == 1 && r.stderr.contains(home.db) && r.stderr.contains("move it aside"), "\(r.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: home.db)) == garbage, "never overwritten")
+    }
+
+    @Test func aFileOfANewerSchemaIsRefused() throws {
+        let home = Home()
+        try home.start().stop()
+        let queue = try DatabaseQueue(path: home.db)
+        try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = 99") }
+        try queue.close()
+        let r = try ChildProcess(productsDirectory + "/routerd", ["--socket", home.directory + "/r.sock", "--db", home.db],
+                                 directory: home.directory).wait(timeout: 20)
+        #expect(r.status == 1 && r.stderr.contains("newer routerd (schema 99"), "\(r.stderr)")
+    }
+
+    @Test func theCommittedVersion1FixtureOpens() throws {
+        let home = Home()
+        let fixture = try #require(Bundle.module.path(forResource: "state-v1", ofType: "db", inDirectory: "Fixtures"))
+        try FileManager.default.copyItem(atPath: fixture, toPath: home.db)
+        let daemon = try home.start()
+        defer { _ = try? daemon.stop() }
+        let names = try home.routerctl(daemon, ["list", "-o", "name"]).stdout
+        #expect(names == "*.apps.example.com\nshop.example.com\ntcp:40001\n", "\(names)")
+        let history = try home.routerctl(daemon, ["history", "-o", "json"]).stdout.split(separator: "\n")
+        #expect(history.count == 5 && history[0].contains(#""type":"delete""#), "\(history)")
+    }
+
+    @Test func dbAndStoreTogetherAreAUsageError() throws {
+        let r = try ChildProcess(productsDirectory + "/routerd", ["--db", "/tmp/x.db", "--store", "redis://127.0.0.1:6379"],
+                                 directory: "/tmp").wait(timeout: 20)
+        #expect(r.status == 64 && r.stderr.contains("--db and --store"), "\(r.stderr)")
+    }
+}
