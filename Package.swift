@@ -101,6 +101,7 @@ let package = Package(
             dependencies: [
                 "DomainRouter", "RouterProtocol", "RouterServer",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

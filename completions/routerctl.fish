@@ -220,7 +220,7 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional 
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" owner' -l 'owner' -d 'Changes to this owner\'s routes (admins).' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" tunnel' -l 'tunnel' -d 'Changes to this tunnel\'s routes.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" since' -l 'since' -d 'Changes in this last while (1h, 2d, …).' -rfka ''
-complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" limit' -l 'limit' -d 'At most this many changes.' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" limit' -l 'limit' -d 'At most this many changes (100 when not given).' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF

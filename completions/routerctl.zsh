@@ -259,7 +259,7 @@ _routerctl_history() {
         '--owner[Changes to this owner'\''s routes (admins).]:user:'
         '--tunnel[Changes to this tunnel'\''s routes.]:id:'
         '--since[Changes in this last while (1h, 2d, …).]:duration:'
-        '--limit[At most this many changes.]:n:'
+        '--limit[At most this many changes (100 when not given).]:n:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -54,12 +54,12 @@ extension SQLiteStore {
         let at = table.clock.now().millisecondsSinceEpoch
         do {
             try db.inTransaction(.immediate) {
-                let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO routes (key, record) VALUES (?, ?)")
-                let remove = try db.cachedStatement(sql: "DELETE FROM routes WHERE key = ?")
-                let record = try db.cachedStatement(sql: """
+                let upsert = try BoundStatement("INSERT OR REPLACE INTO routes (key, record) VALUES (?, ?)", in: db)
+                let remove = try BoundStatement("DELETE FROM routes WHERE key = ?", in: db)
+                let record = try BoundStatement("""
                     INSERT INTO history (revision, at, kind, key, owner, tunnel, principal, peer, before, after)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+                    """, in: db)
                 // What each key held before this run's changes to it: the table (still at the
                 // draft's base) for the first, the run's own previous change after that.
                 var latest: [String: Route?] = [:]
@@ -67,21 +67,19 @@ extension SQLiteStore {
                 for (index, event) in draft.events.enumerated() {
                     while step < draft.stepEnds.count - 1 && index >= draft.stepEnds[step] { step += 1 }
                     guard let route = event.route else { continue }
-                    let before: Route? = latest[event.key] ?? table.stored(key: event.key, kind: route.kind)
+                    let before: Route? = event.kind == .add ? nil : (latest[event.key] ?? table.stored(key: event.key, kind: route.kind))
                     let after: Route? = (event.kind == .add || event.kind == .update) ? route : nil
                     latest[event.key] = .some(after)
                     let text = StoredRoute.encode(route)
                     if after != nil {
-                        try upsert.execute(arguments: [event.key, text])
+                        try upsert.run(.text(event.key), .text(text))
                     } else {
-                        try remove.execute(arguments: [event.key])
+                        try remove.run(.text(event.key))
                     }
-                    try record.execute(arguments: [
-                        Int64(event.revision), at, event.kind.rawValue, event.key, route.owner, route.tunnel.rawValue,
-                        run[step].principal, run[step].peer,
-                        event.kind == .add ? nil : before.map(StoredRoute.encode),
-                        after == nil ? nil : text,
-                    ])
+                    let previous: BoundStatement.Value = event.kind == .add ? .null : before.map { .text(StoredRoute.encode($0)) } ?? .null
+                    try record.run(.integer(Int64(event.revision)), .integer(at), .text(event.kind.rawValue), .text(event.key),
+                                   .text(route.owner), .text(route.tunnel.rawValue), .text(run[step].principal), .text(run[step].peer),
+                                   previous, after == nil ? .null : .text(text))
                 }
                 try db.execute(sql: "UPDATE meta SET value = ? WHERE name = 'revision'",
                                arguments: [String(draft.events.last!.revision)])

@@ -12,6 +12,7 @@ let usage = """
            router-bench watchers [--rounds N] [--adds N] [--watchers N]
            router-bench store [--seconds N] [--routes N] [--propagations N]
            router-bench http [--seconds N]
+           router-bench persist [--rounds N] [--routes N]
 
       table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
               against a [String: Int] baseline; the last line is one JSON object
@@ -24,7 +25,9 @@ let usage = """
               to a watcher on the other, bulk and pipelined adds beside a claim script run by
               redis-benchmark, lookups against memory, Redis's memory per route
       http    routerd's HTTP API: lookup, /healthz and add rates over 50 keep-alive connections,
-              socket-add-to-SSE-event latency, one curl process
+              socket-add-to-SSE-event latency, routerctl --url beside curl
+      persist routerd --db beside routerd in memory: 100,000 pipelined adds, start-up on a
+              state file of 1,000,000 routes, the file's bytes per route
     """
 
 func option(_ name: String, default value: Int) -> Int {
@@ -70,6 +73,16 @@ case "watchers":
     bench.rounds = option("--rounds", default: bench.rounds)
     bench.adds = option("--adds", default: bench.adds)
     bench.watchers = option("--watchers", default: bench.watchers)
+    do {
+        try bench.run()
+    } catch {
+        fputs("router-bench: \(error)\n", stderr)
+        exit(1)
+    }
+case "persist":
+    var bench = PersistBenchmark()
+    bench.rounds = option("--rounds", default: bench.rounds)
+    bench.routes = option("--routes", default: bench.routes)
     do {
         try bench.run()
     } catch {

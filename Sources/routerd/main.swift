@@ -40,7 +40,8 @@ struct Routerd: AsyncParsableCommand {
             has the whole manual.
 
             PROTOCOL (v1, one JSON object per line; docs/protocol.md has every field):
-              hello ping add delete lookup list watch cancel touch batch stats history describe
+              hello ping add delete lookup list watch cancel touch batch stats
+              history describe
               request  {"id":1,"op":"add","key":"foo","tunnel":"t1","ttl":300}
               success  {"id":1,"ok":true,"revision":N,"result":{...}}
               failure  {"id":1,"ok":false,"error":{"code":"conflict",...}}
@@ -63,7 +64,7 @@ struct Routerd: AsyncParsableCommand {
               0   stopped by SIGINT or SIGTERM
               1   it cannot start: another routerd answers on the socket, the path
                   is too long or not a socket, an unknown group, a --store that
-                  cannot be opened, a --db in use, damaged or of a newer routerd
+                  cannot be opened, a --db in use, damaged or too new
               64  a bad command line
 
             EXAMPLES:

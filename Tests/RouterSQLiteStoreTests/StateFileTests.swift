@@ -255,3 +255,22 @@ struct StateFileTests {
         #expect(r.status == 64 && r.stderr.contains("--db and --store"), "\(r.stderr)")
     }
 }
+
+@Suite("README: keeping routes across restarts")
+struct StateFileReadmeTests {
+    @Test func theReadmeExampleRunsAsWritten() throws {
+        let script = try readmeExample(under: "## Keeping routes across restarts")
+        #expect(script.contains("routerd --db state.db"), "the section's first block is the example")
+        let dir = makeTemporaryDirectory("readme-db-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = productsDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let run = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + script],
+                                   environment: ["PATH": path, "ROUTER_SOCKET": dir + "/r.sock", "NO_COLOR": "1"],
+                                   directory: dir).wait(timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 4, "\(run.stdout)")
+        #expect(lines[1].hasPrefix("shop.localhost  t1"), "the route is back: \(run.stdout)")
+        #expect(lines[3].contains(" add ") && lines[3].contains("shop.localhost"), "and its history: \(run.stdout)")
+    }
+}

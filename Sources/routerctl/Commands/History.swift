@@ -31,14 +31,15 @@ struct History: RouterCommand {
     @Option(help: ArgumentHelp("Changes in this last while (1h, 2d, …).", valueName: "duration"))
     var since: DurationArgument?
 
-    @Option(help: ArgumentHelp("At most this many changes.", valueName: "n"))
-    var limit = 100
+    @Option(help: ArgumentHelp("At most this many changes (100 when not given).", valueName: "n"))
+    var limit: Int?
 
     func validate() throws {
-        if limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
     func execute(in context: Context) throws(ClientError) -> Int32 {
+        let limit = self.limit ?? 100
         var base: [(String, JSONValue)] = []
         if let key { base.append(("key", .string(key))) }
         if let owner { base.append(("owner", .string(owner))) }

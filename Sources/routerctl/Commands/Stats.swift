@@ -43,7 +43,7 @@ struct Stats: RouterCommand {
             var text = store["location"]?.stringValue ?? store["kind"]?.stringValue ?? "?"
             if store["available"] == .bool(false) {
                 text += ": UNAVAILABLE (\(store["problem"]?.stringValue ?? "no answer"))"
-            } else {
+            } else if store["revision"] != nil {
                 text += ", revision \(n(store["revision"]))"
                 if let behind = store["behind"]?.integerValue, behind > 0 { text += ", \(behind) behind" }
             }
