@@ -126,6 +126,11 @@ extension SQLiteStore {
                 }
                 table.load(routes, revision: revision, history: history.reversed(),
                            reason: .reset("the table was loaded from its state file"))
+                // New sessions are numbered above every session a route or a token names, so
+                // that an old token can never name a new connection's session.
+                if let highest = try Int64.fetchOne(db, sql: "SELECT max(session) FROM tickets") {
+                    sessionBase = max(sessionBase, UInt64(highest))
+                }
                 return (instance, sessionBase, routes.count)
             }
         } catch let error as StateFileError {

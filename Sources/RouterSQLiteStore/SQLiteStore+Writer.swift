@@ -119,6 +119,11 @@ extension SQLiteStore {
                 } while db.changesCount == 5000
                 try db.execute(sql: "DELETE FROM history WHERE revision <= (SELECT revision FROM history ORDER BY revision DESC LIMIT 1 OFFSET ?)",
                                arguments: [rows])
+                // Tokens of sessions whose routes are gone resume nothing.
+                let tickets = try Row.fetchAll(db, sql: "SELECT token, session FROM tickets")
+                for ticket in tickets where !self.table.holdsRoutes(session: UInt64(ticket[1] as Int64)) {
+                    try db.execute(sql: "DELETE FROM tickets WHERE token = ?", arguments: [ticket[0] as String])
+                }
             } catch {
                 self.logger.warning("history pruning failed", metadata: ["db": "\(self.path)", "error": "\(error)"])
             }

@@ -140,13 +140,41 @@ package final class SQLiteStore: RouteStore, Service {
         }
     }
 
-    package var sharesSessions: Bool { false }
+    /// Resume tokens live in the file (offered when a connection with session routes closes),
+    /// so that a client can resume its session within the grace even across a restart.
+    package var sharesSessions: Bool { true }
 
-    package func offerSession(token: String, session: UInt64, uid: UInt32, grace: Duration) {}
+    package func offerSession(token: String, session: UInt64, uid: UInt32, grace: Duration) {
+        guard table.holdsRoutes(session: session) else { return }
+        do {
+            try pool.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO tickets (token, session, uid) VALUES (?, ?, ?)",
+                               arguments: [token, Int64(session), Int64(uid)])
+            }
+        } catch {
+            logger.warning("resume token not kept", metadata: ["db": "\(path)", "error": "\(error)"])
+        }
+    }
 
     package func claimSession(token: String, uid: UInt32,
                               completion: @escaping @Sendable (Result<UInt64?, RouteError>) -> Void) {
-        completion(.success(nil))
+        let table = self.table
+        let path = self.path
+        pool.asyncWriteWithoutTransaction { db in
+            do {
+                guard let row = try Row.fetchOne(db, sql: "SELECT session, uid FROM tickets WHERE token = ?", arguments: [token]) else {
+                    return completion(.success(nil))
+                }
+                let session = UInt64(row[0] as Int64)
+                guard UInt32(row[1] as Int64) == uid else {
+                    return completion(.failure(.forbidden("that session belongs to another user")))
+                }
+                try db.execute(sql: "DELETE FROM tickets WHERE token = ?", arguments: [token])
+                completion(.success(table.holdsRoutes(session: session) ? session : nil))
+            } catch {
+                completion(.failure(.unavailable("the state file \(path) could not be read: \(error); the session was not resumed")))
+            }
+        }
     }
 
     /// Drafts the expiry of what is due (TTLs, sessions past their grace) and commits it like

@@ -3,7 +3,7 @@
 /// `current` was written by a newer routerd and is refused, never rewritten.
 enum StateSchema {
     /// The version this routerd writes.
-    static let current = 1
+    static let current = 2
 
     /// The statements that bring a file from version `index` to `index + 1`.
     static let migrations: [String] = [
@@ -26,6 +26,10 @@ enum StateSchema {
         CREATE INDEX history_by_key ON history (key, revision);
         CREATE INDEX history_by_owner ON history (owner, revision);
         CREATE INDEX history_by_tunnel ON history (tunnel, revision);
+        """,
+        // 2: resume tokens of closed sessions that hold routes, good across a restart.
+        """
+        CREATE TABLE tickets (token TEXT PRIMARY KEY, session INTEGER NOT NULL, uid INTEGER NOT NULL) WITHOUT ROWID;
         """,
     ]
 }

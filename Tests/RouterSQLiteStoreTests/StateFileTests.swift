@@ -107,6 +107,25 @@ struct StateFileTests {
         #expect(history.contains(#""type":"expire""#), "\(history)")
     }
 
+    @Test func aSessionResumedWithinTheGraceAfterARestartKeepsItsRoutes() throws {
+        let home = Home()
+        let first = try home.start(["--grace", "2s"])
+        let holder = try LineClient(path: first.socket)
+        let token = try #require(holder.greeting["session"]?["resume_token"]?.stringValue)
+        #expect(try holder.request(#"{"id":1,"op":"add","key":"kept","tunnel":"t1","session":true}"#)["ok"] == .bool(true))
+        holder.close()
+        try first.stop()
+        let second = try home.start(["--grace", "2s"])
+        defer { _ = try? second.stop() }
+        let resumer = try LineClient(path: second.socket)
+        let resumed = try resumer.request(#"{"id":1,"op":"hello","resume":"\#(token)"}"#)
+        #expect(resumed["result"]?["resumed"]?.integerValue == 1, "\(resumed)")
+        usleep(3_000_000)
+        #expect(try home.routerctl(second, ["lookup", "kept"]).status == 0, "the resumed session holds it past the grace")
+        let again = try LineClient(path: second.socket).request(#"{"id":1,"op":"hello","resume":"\#(token)"}"#)
+        #expect(again["error"]?["code"]?.stringValue == "not_found", "a token resumes once: \(again)")
+    }
+
     @Test func aKillDuringAPipelinedLoadLosesNoAnsweredAdd() throws {
         let home = Home()
         let first = try home.start()
@@ -247,6 +266,7 @@ struct StateFileTests {
         #expect(names == "*.apps.example.com\nshop.example.com\ntcp:40001\n", "\(names)")
         let history = try home.routerctl(daemon, ["history", "-o", "json"]).stdout.split(separator: "\n")
         #expect(history.count == 5 && history[0].contains(#""type":"delete""#), "\(history)")
+        #expect(try home.rows("PRAGMA user_version") == 2, "brought up to date")
     }
 
     @Test func dbAndStoreTogetherAreAUsageError() throws {
