@@ -568,10 +568,9 @@ extension HTTPAPI {
             "name": "since",
             "in": "query",
             "schema": {
-              "type": "string",
-              "format": "date-time"
+              "type": "string"
             },
-            "description": "Changes at or after this time (RFC 3339)."
+            "description": "Changes at or after this time (RFC 3339), or this long ago (1h, 2d)."
           },
           {
             "name": "before",

@@ -112,7 +112,7 @@ public enum Operation: String, CaseIterable, Hashable, Sendable {
                 arg("key", .string, "changes to this key"),
                 arg("owner", .string, "changes to this owner's routes (admins; others see their own only)"),
                 arg("tunnel", .string, "changes to this tunnel's routes"),
-                arg("since", .string, "changes at or after this time (RFC 3339, e.g. 2026-12-01T10:00:00Z)"),
+                arg("since", .string, "changes at or after this time (RFC 3339, e.g. 2026-12-01T10:00:00Z), or this long ago (1h, 2d)"),
                 arg("before", .integer, "changes below this revision (the previous page's next)"),
                 arg("limit", .integer, "at most this many changes (default 100, at most 1000)"),
             ])

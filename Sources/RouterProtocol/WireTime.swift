@@ -29,26 +29,4 @@ public enum WireTime {
         let days = era * 146_097 + doe - 719_468
         return ((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms
     }
-
-    /// Milliseconds since the epoch as `2026-11-26T19:30:00Z` (whole seconds; what a client
-    /// sends as a time such as `history`'s `since`).
-    public static func rfc3339(milliseconds ms: Int64) -> String {
-        var seconds = ms / 1000
-        if ms % 1000 < 0 { seconds -= 1 }
-        var days = seconds / 86_400
-        var secs = seconds % 86_400
-        if secs < 0 { secs += 86_400; days -= 1 }
-        // Civil date from days since the epoch (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))Z"
-    }
 }

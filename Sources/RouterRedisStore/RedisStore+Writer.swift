@@ -6,12 +6,10 @@ import RouterRedis
 /// The writer: changes queue up and one task commits them in runs, each run one draft and
 /// one script call.
 extension RedisStore {
-    func enqueue(_ step: DraftStep, completion: @escaping @Sendable (DraftOutcome) -> Void) {
-        enqueue([step]) { completion($0[0]) }
-    }
-
     /// Queues steps that must go in one draft; `completion` gets their outcomes in order.
-    func enqueue(_ steps: [DraftStep], completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
+    /// (Redis keeps no history: who made a change is in the daemons' audit lines.)
+    package func enqueue(_ steps: [DraftStep], principal: String = "", peer: String = "",
+                         completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
         let collected = OutcomeCollector(count: steps.count, completion: completion)
         let start = state.withLock { s -> Bool in
             for (i, step) in steps.enumerated() {

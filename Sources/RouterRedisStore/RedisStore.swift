@@ -26,7 +26,7 @@ import Synchronization
 ///   each daemon renews a lease; the routes of a daemon whose lease lapsed are expired by the
 ///   others after the grace.
 /// - **Redis away**: reads go on from the replica; writes fail at once with `unavailable`.
-package final class RedisStore: RouteStore, Service, Sendable {
+package final class RedisStore: DraftingStore, Service, Sendable {
     package let table: RouteTable
     let keys: RedisKeys
     let redis: RedisConfiguration
@@ -137,51 +137,6 @@ package final class RedisStore: RouteStore, Service, Sendable {
     }
 
     // MARK: RouteStore
-
-    package func add(_ requests: [AddRequest], as principal: Principal, peer: String,
-                     completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
-        enqueue(.add(requests, principal)) { outcome in
-            if case .added(let results) = outcome { completion(results) }
-        }
-    }
-
-    package func delete(_ key: RouteKey, as principal: Principal, peer: String,
-                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
-        enqueue(.delete(key, principal)) { outcome in
-            if case .deleted(let result) = outcome { completion(result) }
-        }
-    }
-
-    package func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal, peer: String,
-                       completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
-        enqueue(.touch(key, ttl: ttl, principal)) { outcome in
-            if case .touched(let result) = outcome { completion(result) }
-        }
-    }
-
-    package func apply(_ operations: [BatchOperation], as principal: Principal, peer: String,
-                       completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
-        enqueue(.batch(operations, principal)) { outcome in
-            if case .batch(let result) = outcome { completion(result) }
-        }
-    }
-
-    package func endSession(_ session: UInt64, grace: Duration) {
-        table.noteSessionEnded(session, grace: grace)
-    }
-
-    /// A resume moves the session's routes to the new one as a committed change (`update`
-    /// events): every daemon must know which daemon's session holds them.
-    package func resumeSession(_ old: UInt64, as new: UInt64,
-                               completion: @escaping @Sendable (Result<Int, RouteError>) -> Void) {
-        enqueue(.moveSession(from: old, to: new)) { outcome in
-            switch outcome {
-            case .moved(let n): completion(.success(n))
-            case .failed(let error): completion(.failure(error))
-            default: completion(.success(0))
-            }
-        }
-    }
 
     package var sharesSessions: Bool { true }
 

@@ -7,7 +7,7 @@ import RouterServer
 /// only after the commit applies them to the table and answers.
 extension SQLiteStore {
     /// Queues steps that must go in one draft; `completion` gets their outcomes in order.
-    func enqueue(_ steps: [DraftStep], principal: String, peer: String,
+    package func enqueue(_ steps: [DraftStep], principal: String, peer: String,
                  completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
         let collected = OutcomeCollector(count: steps.count, completion: completion)
         let start = state.withLock { s -> Bool in

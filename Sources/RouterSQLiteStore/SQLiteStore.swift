@@ -22,7 +22,7 @@ import Synchronization
 /// GRDB over sqlite-nio: the writer wants cached prepared statements and a plain loop on one
 /// thread, and start-up reads every route in one pass; sqlite-nio prepares each statement anew
 /// on a thread pool and hands each row to an event loop.
-package final class SQLiteStore: RouteStore, Service {
+package final class SQLiteStore: DraftingStore, Service {
     package let table: RouteTable
     let path: String
     let pool: DatabasePool
@@ -94,51 +94,6 @@ package final class SQLiteStore: RouteStore, Service {
     }
 
     // MARK: RouteStore
-
-    package func add(_ requests: [AddRequest], as principal: Principal, peer: String,
-                     completion: @escaping @Sendable ([Result<AddResult, RouteError>]) -> Void) {
-        enqueue([.add(requests, principal)], principal: principal.name, peer: peer) { outcomes in
-            if case .added(let results) = outcomes[0] { completion(results) }
-        }
-    }
-
-    package func delete(_ key: RouteKey, as principal: Principal, peer: String,
-                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
-        enqueue([.delete(key, principal)], principal: principal.name, peer: peer) { outcomes in
-            if case .deleted(let result) = outcomes[0] { completion(result) }
-        }
-    }
-
-    package func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal, peer: String,
-                       completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {
-        enqueue([.touch(key, ttl: ttl, principal)], principal: principal.name, peer: peer) { outcomes in
-            if case .touched(let result) = outcomes[0] { completion(result) }
-        }
-    }
-
-    package func apply(_ operations: [BatchOperation], as principal: Principal, peer: String,
-                       completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
-        enqueue([.batch(operations, principal)], principal: principal.name, peer: peer) { outcomes in
-            if case .batch(let result) = outcomes[0] { completion(result) }
-        }
-    }
-
-    package func endSession(_ session: UInt64, grace: Duration) {
-        table.noteSessionEnded(session, grace: grace)
-    }
-
-    /// A resume moves the session's routes to the new one as a committed change (`update`
-    /// events), so that the file says which session holds them.
-    package func resumeSession(_ old: UInt64, as new: UInt64,
-                               completion: @escaping @Sendable (Result<Int, RouteError>) -> Void) {
-        enqueue([.moveSession(from: old, to: new)], principal: "routerd", peer: "") { outcomes in
-            switch outcomes[0] {
-            case .moved(let n): completion(.success(n))
-            case .failed(let error): completion(.failure(error))
-            default: completion(.success(0))
-            }
-        }
-    }
 
     /// Resume tokens live in the file (offered when a connection with session routes closes),
     /// so that a client can resume its session within the grace even across a restart.

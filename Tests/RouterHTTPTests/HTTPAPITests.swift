@@ -257,16 +257,13 @@ struct HTTPAPITests {
         #expect(after - before < text.utf8.count / 2, "RSS grew by \(after - before) bytes for a \(text.utf8.count)-byte answer")
     }
 
-    static let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let openssl = opensslPath
 
     @Test(.enabled(if: curl != nil && openssl != nil, "needs curl and openssl"))
     func theAPIServesHTTPSWithACertificateAndKey() throws {
         let dir = makeTemporaryDirectory("tls-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let made = try ChildProcess(Self.openssl!, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                                                    "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-subj", "/CN=localhost",
-                                                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], directory: dir).wait()
-        #expect(made.status == 0, "\(made.stderr)")
+        try makeTestCertificate(in: dir)
         try "alice \(alice)\n".write(toFile: dir + "/tokens", atomically: false, encoding: .utf8)
         chmod(dir + "/tokens", 0o600)
         let port = freeTCPPort()

@@ -116,3 +116,16 @@ public final class ChildProcess {
         raw & 0x7F == 0 ? (raw >> 8) & 0xFF : -(raw & 0x7F)
     }
 }
+
+/// openssl, when installed (tests that need a certificate are skipped without it).
+public let opensslPath = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// Makes a self-signed certificate for `localhost` and 127.0.0.1 (`cert.pem`, `key.pem` in
+/// `directory`), valid one day; throws with openssl's stderr when it cannot.
+public func makeTestCertificate(in directory: String) throws {
+    guard let openssl = opensslPath else { throw LaunchError("openssl is not installed") }
+    let made = try ChildProcess(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                                          "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem", "-subj", "/CN=localhost",
+                                          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], directory: directory).wait()
+    guard made.status == 0 else { throw LaunchError("openssl could not make a certificate: \(made.stderr)") }
+}

@@ -214,16 +214,13 @@ import Testing
         }
     }
 
-    static let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let openssl = opensslPath
 
     @Test(.enabled(if: openssl != nil, "needs openssl"))
     func httpsNeedsTheCertificateTrustedWithCacert() throws {
         let dir = makeTemporaryDirectory("tls-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let made = try ChildProcess(Self.openssl!, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                                                    "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-subj", "/CN=localhost",
-                                                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], directory: dir).wait()
-        #expect(made.status == 0, "\(made.stderr)")
+        try makeTestCertificate(in: dir)
         try Self.withRemote(["--http-tls-cert", dir + "/cert.pem", "--http-tls-key", dir + "/key.pem"]) { remote in
             let url = "https://127.0.0.1:\(remote.port)"
             let environment = ["ROUTER_TOKEN": Self.adminToken]

@@ -90,10 +90,14 @@ extension RequestExecutor {
             query.key = key.description
         }
         if let since = request.string("since") {
-            guard let ms = WireTime.milliseconds(rfc3339: since) else {
-                throw RouteError.invalidArgument("since must be an RFC 3339 time such as 2026-12-01T10:00:00Z, not '\(since.prefix(40))'")
+            // A time, or how long back from now (`90m`, `2d`), by this daemon's clock.
+            if let ms = WireTime.milliseconds(rfc3339: since) {
+                query.since = Timestamp(millisecondsSinceEpoch: ms)
+            } else if let back = DurationText.parse(since), back > .zero {
+                query.since = Timestamp(millisecondsSinceEpoch: table.clock.now().millisecondsSinceEpoch - back.milliseconds)
+            } else {
+                throw RouteError.invalidArgument("since is an RFC 3339 time such as 2026-12-01T10:00:00Z or a duration back from now such as 1h, not '\(since.prefix(40))'")
             }
-            query.since = Timestamp(millisecondsSinceEpoch: ms)
         }
         if let before = request.integer("before") {
             guard before > 0 else { throw RouteError.invalidArgument("before must be a revision above 0") }

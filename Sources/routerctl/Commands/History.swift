@@ -44,10 +44,7 @@ struct History: RouterCommand {
         if let key { base.append(("key", .string(key))) }
         if let owner { base.append(("owner", .string(owner))) }
         if let tunnel { base.append(("tunnel", .string(tunnel))) }
-        if let since {
-            let from = WallClock.nowMilliseconds - Int64(since.seconds * 1000)
-            base.append(("since", .string(WireTime.rfc3339(milliseconds: from))))
-        }
+        if let since { base.append(("since", .string(since.description))) }
         let client = try context.connection()
         var table = TextTable(headers: ["REV", "TIME", "TYPE", "KEY", "BY", "TUNNEL", "TARGET"])
         var before: Int64?
