@@ -322,7 +322,7 @@ _routerctl_lookup() {
 
 _routerctl_list() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --no-color --version -h --help)
+    non_repeating_flags=(-q --quiet --no-color --held --version -h --help)
     repeating_options=()
     non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --prefix --tunnel --owner --kind --label --limit)
     __routerctl_offer_flags_options 0

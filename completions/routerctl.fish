@@ -29,7 +29,7 @@ function __routerctl_parse_tokens -S
         case 'lookup'
             __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'sni' 'version' 'h/help'
         case 'list'
-            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'prefix=' 'tunnel=' 'owner=' 'kind=' 'label=' 'limit=' 'version' 'h/help'
+            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'prefix=' 'tunnel=' 'owner=' 'kind=' 'label=' 'limit=' 'held' 'version' 'h/help'
         case 'watch'
             __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'from-revision=' 'instance=' 'prefix=' 'tunnel=' 'version' 'h/help'
         case 'touch'
@@ -170,6 +170,7 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" kind' -l 'kind' -d 'host, wildcard or tcp.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" label' -l 'label' -d 'Routes with this label (k=v).' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" limit' -l 'limit' -d 'At most this many routes.' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" held' -l 'held' -d 'List the names held for their last owners instead of routes (routerd --db --hold-released): key, owner, and until when.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl list" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF

@@ -169,6 +169,7 @@ _routerctl_list() {
         '--kind[host, wildcard or tcp.]:kind:'
         '--label[Routes with this label (k=v).]:k=v:'
         '--limit[At most this many routes.]:n:'
+        '--held[List the names held for their last owners instead of routes (routerd --db --hold-released)\: key, owner, and until when.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -256,6 +256,17 @@ extension HTTPAPI {
         }
     }
 
+    /// `GET /holds`: the names held for their last owners (`routerd --db --hold-released`).
+    func holds(_ request: Request) throws -> Response {
+        let caller = try caller(request)
+        let parsed = try protocolRequest(.holds, try Self.query(request, numbers: []))
+        do {
+            return Self.json(Wire.held(try executor.heldNames(prefix: parsed.string("prefix"), owner: parsed.string("owner"), as: caller)))
+        } catch {
+            throw Failure(Wire.error(error))
+        }
+    }
+
     // MARK: Helpers
 
     /// The query parameters as protocol fields: `numbers` are sent as JSON numbers.

@@ -11,7 +11,7 @@ import Synchronization
 /// `Authorization: Bearer TOKEN`, which names the principal it acts as.
 ///
 /// `POST /routes`, `GET|DELETE /routes/{key}`, `POST /routes/{key}/touch`, `GET /routes`,
-/// `GET /lookup`, `POST /batch`, `GET /watch`, `GET /stats`, `GET /history`.
+/// `GET /lookup`, `POST /batch`, `GET /watch`, `GET /stats`, `GET /history`, `GET /holds`.
 package final class HTTPAPI: Sendable {
     let executor: RequestExecutor
     let tokens: Mutex<HTTPTokens>
@@ -56,7 +56,7 @@ package final class HTTPAPI: Sendable {
     /// what a test compares with docs/openapi.json).
     package static let endpoints: [(path: String, methods: [HTTPRequest.Method])] = [
         ("/routes", [.get, .post]), ("/routes/:key", [.get, .delete]), ("/routes/:key/touch", [.post]),
-        ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/stats", [.get]), ("/history", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
+        ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/stats", [.get]), ("/history", [.get]), ("/holds", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
         ("/metrics", [.get]), ("/openapi.json", [.get]),
     ]
 
@@ -103,6 +103,7 @@ package final class HTTPAPI: Sendable {
         router.post("/batch") { request, _ in await api.respond { try await api.batch(request) } }
         router.get("/watch") { request, _ in await api.respond { try api.watch(request) } }
         router.get("/history") { request, _ in await api.respond { try await api.history(request) } }
+        router.get("/holds") { request, _ in await api.respond { try api.holds(request) } }
         router.get("/stats") { request, _ in
             await api.respond {
                 _ = try api.caller(request)

@@ -621,6 +621,51 @@ extension HTTPAPI {
         }
       }
     },
+    "/holds": {
+      "get": {
+        "operationId": "holds",
+        "summary": "Names held for the owners of routes that lapsed there (routerd --db --hold-released), in key order. A non-admin sees their own.",
+        "parameters": [
+          {
+            "name": "prefix",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "Names starting with this."
+          },
+          {
+            "name": "owner",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "Names held for this owner (admins)."
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The held names.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Holds"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/400"
+          },
+          "401": {
+            "$ref": "#/components/responses/401"
+          },
+          "403": {
+            "$ref": "#/components/responses/403"
+          }
+        }
+      }
+    },
     "/stats": {
       "get": {
         "operationId": "stats",
@@ -1305,6 +1350,37 @@ extension HTTPAPI {
               "null"
             ],
             "description": "Pass as before for the next page; null on the last."
+          }
+        }
+      },
+      "Holds": {
+        "type": "object",
+        "required": [
+          "holds"
+        ],
+        "properties": {
+          "holds": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "key",
+                "owner",
+                "until"
+              ],
+              "properties": {
+                "key": {
+                  "type": "string"
+                },
+                "owner": {
+                  "type": "string"
+                },
+                "until": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              }
+            }
           }
         }
       },

@@ -12,7 +12,7 @@ import RouterProtocol
 /// | `list` | `GET /routes?…`, a page at a time, each route one `route` line |
 /// | `batch` | `POST /batch` |
 /// | `watch` | `GET /watch?…` with `Accept: application/x-ndjson`, each event one line |
-/// | `history` | `GET /history?…` |
+/// | `history`, `holds` | `GET /history?…`, `GET /holds?…` |
 /// | `stats`, `hello` | `GET /stats` (the greeting is made of the daemon's facts there) |
 /// | `ping` | `GET /healthz` |
 struct HTTPExchange {
@@ -74,6 +74,8 @@ struct HTTPExchange {
             return exchange(.GET, "/stats")
         case .history:
             return exchange(.GET, "/history" + queryString(textFields(fields)))
+        case .holds:
+            return exchange(.GET, "/holds" + queryString(textFields(fields)))
         case .hello:
             if request.arguments["resume"] != nil {
                 return .failure(ProtocolError(.badRequest, "resume is for the socket: the HTTP API has no sessions (give routes a ttl and touch them)"))

@@ -39,7 +39,7 @@ fileprivate func arg(_ name: String, _ type: ArgumentType, required: Bool = fals
 /// The operations of protocol v1: dispatch, validation, `describe`, help and completion all
 /// read them from here.
 public enum Operation: String, CaseIterable, Hashable, Sendable {
-    case hello, ping, add, delete, lookup, list, watch, cancel, touch, batch, stats, history, describe
+    case hello, ping, add, delete, lookup, list, watch, cancel, touch, batch, stats, history, holds, describe
 
     /// The operation's arguments (their types, which are required) and help text.
     public var spec: OperationSpec {
@@ -115,6 +115,11 @@ public enum Operation: String, CaseIterable, Hashable, Sendable {
                 arg("since", .string, "changes at or after this time (RFC 3339, e.g. 2026-12-01T10:00:00Z), or this long ago (1h, 2d)"),
                 arg("before", .integer, "changes below this revision (the previous page's next)"),
                 arg("limit", .integer, "at most this many changes (default 100, at most 1000)"),
+            ])
+        case .holds:
+            return OperationSpec(name: "holds", summary: "names held for their last owners (routerd --db --hold-released)", arguments: [
+                arg("prefix", .string, "names starting with this"),
+                arg("owner", .string, "names held for this owner (admins; others see their own only)"),
             ])
         case .describe:
             return OperationSpec(name: "describe", summary: "the operations and their arguments", arguments: [])

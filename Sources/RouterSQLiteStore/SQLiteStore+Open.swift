@@ -23,7 +23,7 @@ extension SQLiteStore {
     /// when SQLite finds it damaged, or when a newer routerd wrote it; such a file is never
     /// written to.
     package static func open(path: String, table: RouteTable, sync: Sync, grace: Duration,
-                             retention: HistoryRetention, logger: Logger) throws(StateFileError) -> SQLiteStore {
+                             retention: HistoryRetention, holdReleased: Duration = .zero, logger: Logger) throws(StateFileError) -> SQLiteStore {
         let lock = try StateFileLock(for: path)
         if access(path, F_OK) != 0 {
             let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -52,7 +52,8 @@ extension SQLiteStore {
         do {
             let loaded = try prepare(pool, path: path, table: table)
             let store = SQLiteStore(table: table, path: path, pool: pool, lock: lock, instance: loaded.instance,
-                                    sessionBase: loaded.sessionBase, grace: grace, retention: retention, logger: logger)
+                                    sessionBase: loaded.sessionBase, grace: grace, retention: retention,
+                                    holdReleased: holdReleased, holds: loaded.holds, logger: logger)
             // Sessions of the run before: their connections are gone; their routes wait out the
             // grace, then expire with events.
             for session in table.sessionIDs { table.noteSessionEnded(session, grace: grace) }
@@ -74,9 +75,9 @@ extension SQLiteStore {
 
     /// Checks the file, brings its schema up to date, and loads the table.
     private static func prepare(_ pool: DatabasePool, path: String, table: RouteTable)
-        throws(StateFileError) -> (instance: String, sessionBase: UInt64, routes: Int) {
+        throws(StateFileError) -> (instance: String, sessionBase: UInt64, routes: Int, holds: [HeldName]) {
         do {
-            return try pool.barrierWriteWithoutTransaction { db throws -> (String, UInt64, Int) in
+            return try pool.barrierWriteWithoutTransaction { db throws -> (String, UInt64, Int, [HeldName]) in
                 let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
                 guard check == ["ok"] else {
                     throw StateFileError("the state file \(path) fails SQLite's integrity check (\(check.prefix(3).joined(separator: "; "))): " +
@@ -131,7 +132,11 @@ extension SQLiteStore {
                 if let highest = try Int64.fetchOne(db, sql: "SELECT max(session) FROM tickets") {
                     sessionBase = max(sessionBase, UInt64(highest))
                 }
-                return (instance, sessionBase, routes.count)
+                let now = table.clock.now().millisecondsSinceEpoch
+                let holds = try Row.fetchAll(db, sql: "SELECT key, owner, until FROM holds WHERE until > ?", arguments: [now]).map {
+                    HeldName(key: $0[0], owner: $0[1], until: Timestamp(millisecondsSinceEpoch: $0[2]))
+                }
+                return (instance, sessionBase, routes.count, holds)
             }
         } catch let error as StateFileError {
             throw error

@@ -47,15 +47,23 @@ extension SQLiteStore {
     }
 
     func commit(_ run: [Pending], in db: Database) {
-        let draft = table.draft(run.map(\.step))
+        let now = table.clock.now()
+        let (steps, refusals) = withoutHeldNames(run.map(\.step), now: now)
+        var draft = table.draft(steps)
+        for (index, refusal) in refusals { draft.outcomes[index] = refusal.outcome(draft.outcomes[index]) }
         guard !draft.events.isEmpty else {
             return finish(run, draft.outcomes)
         }
-        let at = table.clock.now().millisecondsSinceEpoch
+        let at = now.millisecondsSinceEpoch
+        var released: [HeldName] = []
+        var reclaimed: [String] = []
         do {
             try db.inTransaction(.immediate) {
                 let upsert = try BoundStatement("INSERT OR REPLACE INTO routes (key, record) VALUES (?, ?)", in: db)
                 let remove = try BoundStatement("DELETE FROM routes WHERE key = ?", in: db)
+                let hold = try BoundStatement("INSERT OR REPLACE INTO holds (key, owner, until) VALUES (?, ?, ?)", in: db)
+                let unhold = try BoundStatement("DELETE FROM holds WHERE key = ?", in: db)
+                let held = state.withLock { $0.holds }
                 let record = try BoundStatement("""
                     INSERT INTO history (revision, at, kind, key, owner, tunnel, principal, peer, before, after)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -73,8 +81,21 @@ extension SQLiteStore {
                     let text = StoredRoute.encode(route)
                     if after != nil {
                         try upsert.run(.text(event.key), .text(text))
+                        if held[event.key] != nil || released.contains(where: { $0.key == event.key }) {
+                            try unhold.run(.text(event.key))
+                            reclaimed.append(event.key)
+                            released.removeAll { $0.key == event.key }
+                        }
                     } else {
                         try remove.run(.text(event.key))
+                        if event.kind == .expire && holdReleased > .zero {
+                            // A lapsed route (TTL, or its session's grace): its name is kept for
+                            // its owner (a delete keeps nothing).
+                            let name = HeldName(key: event.key, owner: route.owner,
+                                                until: Timestamp(millisecondsSinceEpoch: at + holdReleased.milliseconds))
+                            try hold.run(.text(name.key), .text(name.owner), .integer(name.until.millisecondsSinceEpoch))
+                            released.append(name)
+                        }
                     }
                     let previous: BoundStatement.Value = event.kind == .add ? .null : before.map { .text(StoredRoute.encode($0)) } ?? .null
                     try record.run(.integer(Int64(event.revision)), .integer(at), .text(event.kind.rawValue), .text(event.key),
@@ -91,9 +112,85 @@ extension SQLiteStore {
             logger.error("state file write failed", metadata: ["db": "\(path)", "error": "\(error)"])
             return fail(run, .unavailable(problem + "; nothing was changed"))
         }
-        state.withLock { $0.problem = nil }
+        state.withLock { s in
+            s.problem = nil
+            for key in reclaimed { s.holds[key] = nil }
+            for name in released { s.holds[name.key] = name }
+        }
         _ = table.replicate(draft.events)
         finish(run, draft.outcomes)
+    }
+
+    /// What a step refused for held names answers instead of what its draft said.
+    enum HeldRefusal {
+        /// Adds of a run refused one by one: positions in the step's requests, and why.
+        case adds([Int: RouteError])
+        /// An atomic batch refused whole.
+        case batch(BatchFailure)
+
+        func outcome(_ drafted: DraftOutcome) -> DraftOutcome {
+            switch self {
+            case .batch(let failure):
+                return .batch(.failure(failure))
+            case .adds(let refused):
+                guard case .added(let results) = drafted else { return drafted }
+                var merged: [Result<AddResult, RouteError>] = []
+                var next = results.makeIterator()
+                for index in 0..<(results.count + refused.count) {
+                    if let error = refused[index] { merged.append(.failure(error)) } else if let result = next.next() { merged.append(result) }
+                }
+                return .added(merged)
+            }
+        }
+    }
+
+    /// `steps` with the adds of names held for another owner taken out (a non-admin's; an
+    /// admin may take a held name), and what those steps answer instead.
+    func withoutHeldNames(_ steps: [DraftStep], now: Timestamp) -> ([DraftStep], [Int: HeldRefusal]) {
+        guard holdReleased > .zero else { return (steps, [:]) }
+        let holds = state.withLock { $0.holds }
+        let table = self.table
+        let hold = holdReleased.milliseconds
+        func refusal(_ request: AddRequest, _ principal: Principal) -> RouteError? {
+            guard case .key(let key) = request.name, let kind = key.kind else { return nil }
+            let text = key.description
+            if let held = holds[text], held.until > now, held.owner != principal.name {
+                return .conflict(.held(text, until: held.until, owner: nil))
+            }
+            // A route whose TTL ran out a moment ago, not yet swept: its name is as good as held.
+            if let route = table.stored(key: text, kind: kind), let expires = route.expiresAt, expires <= now,
+               route.owner != principal.name {
+                return .conflict(.held(text, until: Timestamp(millisecondsSinceEpoch: expires.millisecondsSinceEpoch + hold), owner: nil))
+            }
+            return nil
+        }
+        var steps = steps
+        var refusals: [Int: HeldRefusal] = [:]
+        for (index, step) in steps.enumerated() {
+            switch step {
+            case .add(let requests, let principal) where !principal.isAdmin:
+                var kept: [AddRequest] = []
+                var refused: [Int: RouteError] = [:]
+                for (position, request) in requests.enumerated() {
+                    if let error = refusal(request, principal) { refused[position] = error } else { kept.append(request) }
+                }
+                if !refused.isEmpty {
+                    steps[index] = .add(kept, principal)
+                    refusals[index] = .adds(refused)
+                }
+            case .batch(let operations, let principal) where !principal.isAdmin:
+                for (position, operation) in operations.enumerated() {
+                    if case .add(let request) = operation, let error = refusal(request, principal) {
+                        steps[index] = .batch([], principal)
+                        refusals[index] = .batch(BatchFailure(index: position, error: error))
+                        break
+                    }
+                }
+            default:
+                break
+            }
+        }
+        return (steps, refusals)
     }
 
     func finish(_ run: [Pending], _ outcomes: [DraftOutcome]) {
@@ -106,7 +203,9 @@ extension SQLiteStore {
 
     /// Drops history older than the retention, and all but its newest rows.
     func prune() {
-        let cutoff = table.clock.now().millisecondsSinceEpoch - retention.age.milliseconds
+        let now = table.clock.now()
+        state.withLock { s in s.holds = s.holds.filter { $0.value.until > now } }
+        let cutoff = now.millisecondsSinceEpoch - retention.age.milliseconds
         let rows = retention.rows
         pool.asyncWriteWithoutTransaction { db in
             do {
@@ -119,6 +218,7 @@ extension SQLiteStore {
                 } while db.changesCount == 5000
                 try db.execute(sql: "DELETE FROM history WHERE revision <= (SELECT revision FROM history ORDER BY revision DESC LIMIT 1 OFFSET ?)",
                                arguments: [rows])
+                try db.execute(sql: "DELETE FROM holds WHERE until <= ?", arguments: [self.table.clock.now().millisecondsSinceEpoch])
                 // Tokens of sessions whose routes are gone resume nothing.
                 let tickets = try Row.fetchAll(db, sql: "SELECT token, session FROM tickets")
                 for ticket in tickets where !self.table.holdsRoutes(session: UInt64(ticket[1] as Int64)) {

@@ -30,6 +30,8 @@ package final class SQLiteStore: DraftingStore, Service {
     let logger: Logger
     let grace: Duration
     let retention: HistoryRetention
+    /// How long a lapsed route's name is kept for its owner (`--hold-released`); zero: not at all.
+    let holdReleased: Duration
     /// The identity of this table's revisions, kept in the file.
     let instance: String
     /// Where this run's session numbers start: above every session the file's routes name.
@@ -48,6 +50,8 @@ package final class SQLiteStore: DraftingStore, Service {
         var expiring = false
         var problem: String?
         var stopping = false
+        /// Names held for their last owners, by key (the file's `holds`, as committed).
+        var holds: [String: HeldName] = [:]
     }
 
     let state = Mutex(State())
@@ -56,7 +60,7 @@ package final class SQLiteStore: DraftingStore, Service {
     static let commitLimit = 4096
 
     init(table: RouteTable, path: String, pool: DatabasePool, lock: StateFileLock, instance: String, sessionBase: UInt64,
-         grace: Duration, retention: HistoryRetention, logger: Logger) {
+         grace: Duration, retention: HistoryRetention, holdReleased: Duration, holds: [HeldName], logger: Logger) {
         self.table = table
         self.path = path
         self.pool = pool
@@ -65,7 +69,9 @@ package final class SQLiteStore: DraftingStore, Service {
         self.sessionBase = sessionBase
         self.grace = grace
         self.retention = retention
+        self.holdReleased = holdReleased
         self.logger = logger
+        state.withLock { s in for held in holds { s.holds[held.key] = held } }
     }
 
     // MARK: Service
@@ -148,6 +154,26 @@ package final class SQLiteStore: DraftingStore, Service {
             if case .expired(let n) = outcomes[0] { return completion(n) }
             completion(0)
         }
+    }
+
+    package func heldName(_ key: String) -> HeldName? {
+        guard holdReleased > .zero else { return nil }
+        let now = table.clock.now()
+        if let held = state.withLock({ $0.holds[key] }), held.until > now { return held }
+        // A route whose TTL ran out a moment ago, not yet swept, is as good as held.
+        let kind: RouteKind = key.hasPrefix("*.") ? .wildcard : key.hasPrefix("tcp:") ? .tcp : .host
+        guard let route = table.stored(key: key, kind: kind), let expires = route.expiresAt, expires <= now else { return nil }
+        return HeldName(key: key, owner: route.owner,
+                        until: Timestamp(millisecondsSinceEpoch: expires.millisecondsSinceEpoch + holdReleased.milliseconds))
+    }
+
+    package func heldNames(prefix: String?, owner: String?) -> [HeldName] {
+        let now = table.clock.now()
+        return state.withLock { s in
+            s.holds.values.filter { held in
+                held.until > now && (owner.map { held.owner == $0 } ?? true) && (prefix.map { held.key.hasPrefix($0) } ?? true)
+            }
+        }.sorted { $0.key < $1.key }
     }
 
     package var status: StoreStatus {

@@ -27,9 +27,11 @@ enum StateSchema {
         CREATE INDEX history_by_owner ON history (owner, revision);
         CREATE INDEX history_by_tunnel ON history (tunnel, revision);
         """,
-        // 2: resume tokens of closed sessions that hold routes, good across a restart.
+        // 2: resume tokens of closed sessions that hold routes, good across a restart; names
+        // held for the owners of routes that lapsed (--hold-released).
         """
         CREATE TABLE tickets (token TEXT PRIMARY KEY, session INTEGER NOT NULL, uid INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE holds (key TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;
         """,
     ]
 }

@@ -56,3 +56,12 @@ extension Wire {
         ])
     }
 }
+
+extension Wire {
+    /// Held names: `{holds: [{key, owner, until}]}`.
+    package static func held(_ names: [HeldName]) -> JSONValue {
+        .object([("holds", .array(names.map { name in
+            .object([("key", .string(name.key)), ("owner", .string(name.owner)), ("until", timestamp(name.until))])
+        }))])
+    }
+}

@@ -127,6 +127,7 @@ package enum Wire {
             details.append(("key", .string(c.key)))
             details.append(("relation", .string(c.relation.rawValue)))
             details.append(("held_key", .string(c.heldKey)))
+            if let until = c.heldUntil { details.append(("held_until", timestamp(until))) }
             if let holder = c.holder {
                 details.append(("holder", .object([
                     ("owner", .string(holder.owner)),

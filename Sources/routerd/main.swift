@@ -41,7 +41,7 @@ struct Routerd: AsyncParsableCommand {
 
             PROTOCOL (v1, one JSON object per line; docs/protocol.md has every field):
               hello ping add delete lookup list watch cancel touch batch stats
-              history describe
+              history holds describe
               request  {"id":1,"op":"add","key":"foo","tunnel":"t1","ttl":300}
               success  {"id":1,"ok":true,"revision":N,"result":{...}}
               failure  {"id":1,"ok":false,"error":{"code":"conflict",...}}
@@ -71,7 +71,7 @@ struct Routerd: AsyncParsableCommand {
               routerd
               routerd --domain example.com --domain example.net --grace 30s
               routerd --socket-group gateway --admin-group gateway
-              routerd --db /var/lib/routerd/state.db
+              routerd --db /var/lib/routerd/state.db --hold-released 1h
               routerd --store redis://10.0.0.9:6379 --store-prefix prod
             """,
         version: RouterServer.version
@@ -197,6 +197,9 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --db: the most changes the history keeps (the oldest go first).", valueName: "n"))
     var historyRows: Int = 10_000_000
 
+    @Option(help: ArgumentHelp("With --db: when a route lapses (its TTL runs out, or its session's grace), keep its name this long for its owner, who gets it back with a plain add; anyone else but an admin gets conflict. 0 keeps nothing.", valueName: "duration"))
+    var holdReleased: String = "0"
+
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -241,8 +244,11 @@ struct Routerd: AsyncParsableCommand {
         } else if storePasswordFile != nil || storePrefix != "router" || storeLogLength != 65536 {
             throw ValidationError("--store-prefix, --store-password-file and --store-log-length go with --store")
         }
-        if db == nil && (sync != "normal" || historyRetention != "30d" || historyRows != 10_000_000) {
-            throw ValidationError("--sync, --history-retention and --history-rows go with --db")
+        if db == nil && (sync != "normal" || historyRetention != "30d" || historyRows != 10_000_000 || holdReleased != "0") {
+            throw ValidationError("--sync, --history-retention, --history-rows and --hold-released go with --db")
+        }
+        guard holdReleased == "0" || DurationText.parse(holdReleased) != nil else {
+            throw ValidationError("--hold-released takes a duration such as 1h or 7d (0: off), not '\(holdReleased)'")
         }
         guard SQLiteStore.Sync(rawValue: sync) != nil else { throw ValidationError("--sync is normal or full, not '\(sync)'") }
         guard let retention = DurationText.parse(historyRetention), retention > .zero else {
@@ -339,7 +345,7 @@ struct Routerd: AsyncParsableCommand {
                 let store: SQLiteStore
                 do {
                     store = try SQLiteStore.open(path: db, table: table, sync: SQLiteStore.Sync(rawValue: sync)!, grace: configuration.grace,
-                                                 retention: retention, logger: logger)
+                                                 retention: retention, holdReleased: DurationText.parse(holdReleased) ?? .zero, logger: logger)
                 } catch {
                     throw StartError("\(error)")
                 }

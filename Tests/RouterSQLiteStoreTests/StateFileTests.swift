@@ -9,7 +9,7 @@ import Testing
 @Suite("State file (--db)")
 struct StateFileTests {
     /// A folder for a state file that outlives the daemons started on it.
-    final class Home {
+    final class Home: @unchecked Sendable {
         let directory = makeTemporaryDirectory("db-")
         var db: String { directory + "/state.db" }
         deinit { try? FileManager.default.removeItem(atPath: directory) }
@@ -292,5 +292,76 @@ struct StateFileReadmeTests {
         #expect(lines.count == 4, "\(run.stdout)")
         #expect(lines[1].hasPrefix("shop.localhost  t1"), "the route is back: \(run.stdout)")
         #expect(lines[3].contains(" add ") && lines[3].contains("shop.localhost"), "and its history: \(run.stdout)")
+    }
+}
+
+@Suite("Names held for their last owners (--hold-released)")
+struct HeldNameTests {
+    /// A routerd with --db and --hold-released, its HTTP API for alice and bob (users) and ops
+    /// (an admin), and routerctl as each of them.
+    final class Setup {
+        let home = StateFileTests.Home()
+        let port = freeTCPPort()
+        let tokens: String
+        var daemon: RouterdProcess!
+        let token = ["alice": "alice-token-0123456789ab", "bob": "bob-token-0123456789abcd", "ops": "ops-token-0123456789abcd"]
+
+        init(hold: String) throws {
+            tokens = home.directory + "/tokens"
+            try "alice \(token["alice"]!)\nbob \(token["bob"]!)\nops \(token["ops"]!) admin\n".write(toFile: tokens, atomically: false, encoding: .utf8)
+            chmod(tokens, 0o600)
+            try start(hold: hold)
+        }
+
+        func start(hold: String) throws {
+            daemon = try home.start(["--hold-released", hold, "--http", "127.0.0.1:\(port)", "--http-tokens", tokens])
+        }
+
+        func run(_ who: String, _ line: String) throws -> Finished {
+            try home.routerctl(daemon, line.split(separator: " ").map(String.init),
+                               environment: ["ROUTER_URL": "http://127.0.0.1:\(port)", "ROUTER_TOKEN": token[who]!])
+        }
+    }
+
+    @Test func theOwnerReclaimsALapsedNameAndAnotherGetsConflictNamingTheEnd() throws {
+        let s = try Setup(hold: "1h")
+        defer { _ = try? s.daemon.stop() }
+        #expect(try s.run("alice", "add shop --tunnel ta --ttl 1s").status == 0)
+        #expect(eventually { (try? s.run("ops", "lookup shop").status) == 1 }, "the route lapses")
+        let taken = try s.run("bob", "add shop --tunnel tb")
+        #expect(taken.status == 3 && taken.stderr.contains("held for its last owner until") && !taken.stderr.contains("alice"), "\(taken)")
+        let json = try s.run("bob", "add shop --tunnel tb -o json")
+        #expect(json.stderr.contains(#""relation":"held""#) && json.stderr.contains(#""held_until":""#), "\(json.stderr)")
+        let lookup = try s.run("alice", "lookup shop")
+        #expect(lookup.status == 1 && lookup.stderr.contains("held for its last owner (alice)"), "\(lookup)")
+        let byHost = try s.run("alice", "lookup shop.example.com:443")
+        #expect(byHost.status == 1 && !byHost.stderr.contains("held"), "a lookup by Host misses: \(byHost)")
+        #expect(try s.run("alice", "list --held -o name").stdout == "shop.example.com\n")
+        #expect(try s.run("bob", "list --held -o name").stdout == "", "bob sees his own holds only")
+        #expect(try s.run("ops", "list --held").stdout.contains("alice"))
+        #expect(try s.run("alice", "add shop --tunnel ta").status == 0, "the owner gets it back with a plain add")
+        #expect(try s.run("alice", "list --held -o name").stdout == "", "and the hold is gone")
+    }
+
+    @Test func aHoldEndsAndSurvivesARestartUntilThen() throws {
+        let s = try Setup(hold: "3s")
+        #expect(try s.run("alice", "add shop --tunnel ta --ttl 1s").status == 0)
+        #expect(eventually { (try? s.run("alice", "list --held -o name").stdout) == "shop.example.com\n" })
+        try s.daemon.stop()
+        try s.start(hold: "3s")
+        defer { _ = try? s.daemon.stop() }
+        #expect(try s.run("bob", "add shop --tunnel tb").status == 3, "still held after the restart")
+        #expect(eventually(timeout: 10) { (try? s.run("bob", "add shop --tunnel tb").status) == 0 }, "free once the hold ends")
+    }
+
+    @Test func aDeleteHoldsNothingAndAnAdminMayTakeAHeldName() throws {
+        let s = try Setup(hold: "1h")
+        defer { _ = try? s.daemon.stop() }
+        #expect(try s.run("alice", "add gone --tunnel ta").status == 0)
+        #expect(try s.run("alice", "delete gone").status == 0)
+        #expect(try s.run("bob", "add gone --tunnel tb").status == 0, "a delete keeps nothing")
+        #expect(try s.run("alice", "add shop --tunnel ta --ttl 1s").status == 0)
+        #expect(eventually { (try? s.run("alice", "list --held -o name").stdout) == "shop.example.com\n" })
+        #expect(try s.run("ops", "add shop --tunnel to").status == 0, "an admin may take it")
     }
 }

@@ -165,6 +165,9 @@ public struct Conflict: Hashable, Sendable, CustomStringConvertible {
         case above
         /// Routes below the requested name belong to another owner.
         case below
+        /// No route has the name, but it is kept for the owner of the route that lapsed there
+        /// (a state file's `--hold-released`).
+        case held
     }
 
     /// Who holds the key; shown to admins and to the holder's owner only.
@@ -187,6 +190,15 @@ public struct Conflict: Hashable, Sendable, CustomStringConvertible {
     public var holder: Holder?
     /// Whether the key is held by the asker's own route (then `replace` would move it).
     public var isOwn: Bool
+    /// For `held`: when the name is free again.
+    public var heldUntil: Timestamp? = nil
+
+    /// A name kept for the owner of the route that lapsed there, until `until`; `owner` only
+    /// for those who may see it.
+    package static func held(_ key: String, until: Timestamp, owner: String?) -> Conflict {
+        Conflict(key: key, relation: .held, heldKey: key, holder: owner.map { Holder(owner: $0, tunnel: nil, expiresAt: nil) },
+                 isOwn: false, heldUntil: until)
+    }
 
     /// The text for a person: messages and logs.
     public var description: String {
@@ -205,6 +217,9 @@ public struct Conflict: Hashable, Sendable, CustomStringConvertible {
             return "\(key) is inside \(heldKey), which is held\(by.isEmpty ? " by another owner" : by); choose a name outside it or add --random"
         case .below:
             return "\(key) would cover names below it that belong to another owner\(by); choose another name or add --random"
+        case .held:
+            let owner = holder.map { " (\($0.owner))" } ?? ""
+            return "\(key) is held for its last owner\(owner) until \(heldUntil.map { "\($0)" } ?? "?") after their route lapsed (routerd --hold-released); choose another name or add --random"
         }
     }
 }

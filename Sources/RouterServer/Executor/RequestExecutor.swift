@@ -138,7 +138,7 @@ package final class RequestExecutor: Sendable {
     }
 
     private func resolve(_ query: LookupQuery, as caller: Caller) throws(RouteError) -> LookupAnswer {
-        do {
+        do throws(RouteError) {
             switch query {
             case .host(let value):
                 return .route(try table.resolve(host: value, source: .hostHeader))
@@ -147,12 +147,33 @@ package final class RequestExecutor: Sendable {
             case .key(let text):
                 let key = try table.key(text)
                 if case .tunnel(let tunnel) = key { return .tunnel(try table.tunnel(tunnel)) }
-                return .route(try table.lookup(key: key))
+                do throws(RouteError) {
+                    return .route(try table.lookup(key: key))
+                } catch {
+                    guard error.code == .notFound else { throw error }
+                    // Not a route, but perhaps a name kept for its last owner: say so.
+                    guard let held = store.heldName(key.description) else { throw error }
+                    let visible = caller.principal.isAdmin || caller.principal.name == held.owner
+                    throw RouteError.notFound("no route for \(key); the name is held for its last owner\(visible ? " (\(held.owner))" : "") until \(held.until) (routerd --hold-released)")
+                }
             }
         } catch {
             Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
             throw error
         }
+    }
+
+    /// The names held for their last owners now (`routerd --hold-released`), as the caller may
+    /// see them: a non-admin, their own.
+    package func heldNames(prefix: String?, owner: String?, as caller: Caller) throws(RouteError) -> [HeldName] {
+        var owner = owner
+        if !caller.principal.isAdmin {
+            if let owner, owner != caller.principal.name {
+                throw RouteError.forbidden("only admins see the names held for another owner (\(owner))")
+            }
+            owner = caller.principal.name
+        }
+        return store.heldNames(prefix: prefix, owner: owner)
     }
 
     /// One page of routes in key order, as the caller may see them.

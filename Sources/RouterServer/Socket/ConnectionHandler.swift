@@ -287,6 +287,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .batch: try batch(request)
         case .stats: stats(request)
         case .history: try translating { () throws(RouteError) in try history(request) }
+        case .holds:
+            try translating { () throws(RouteError) in
+                let held = try executor.heldNames(prefix: request.string("prefix"), owner: request.string("owner"), as: caller)
+                succeed(request, Wire.held(held))
+            }
         case .describe: succeed(request, Operations.description)
         }
     }

@@ -61,6 +61,12 @@ package protocol RouteStore: Sendable {
     /// `History.swift`). Completes on any thread; never blocks the caller's.
     func history(_ query: HistoryQuery, completion: @escaping @Sendable (Result<HistoryPage, RouteError>) -> Void)
 
+    /// The name `key` if it is held for its last owner now (see `HeldName`).
+    func heldName(_ key: String) -> HeldName?
+
+    /// The names held now, in key order: those starting with `prefix`, of `owner`.
+    func heldNames(prefix: String?, owner: String?) -> [HeldName]
+
     /// What `stats`, `/readyz` and the greeting say of the store.
     var status: StoreStatus { get }
 

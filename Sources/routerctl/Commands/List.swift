@@ -39,6 +39,9 @@ struct List: RouterCommand {
     @Option(help: ArgumentHelp("At most this many routes.", valueName: "n"))
     var limit: Int?
 
+    @Flag(help: "List the names held for their last owners instead of routes (routerd --db --hold-released): key, owner, and until when.")
+    var held = false
+
     @Option(help: .hidden)
     var pageSize = 1000
 
@@ -48,9 +51,13 @@ struct List: RouterCommand {
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if pageSize < 1 { throw ValidationError("--page-size must be at least 1") }
+        if held && (tunnel != nil || kind != nil || label != nil || limit != nil) {
+            throw ValidationError("--held takes --prefix and --owner only")
+        }
     }
 
     func execute(in context: Context) throws(ClientError) -> Int32 {
+        if held { return try listHeld(in: context) }
         var base: [(String, JSONValue)] = []
         if let prefix { base.append(("prefix", .string(prefix))) }
         if let tunnel { base.append(("tunnel", .string(tunnel))) }
@@ -91,6 +98,33 @@ struct List: RouterCommand {
                 for row in rows { context.out(table.line(row)) }
             }
         } while after != nil && printed < (limit ?? Int.max)
+        return ExitStatus.ok
+    }
+
+    /// `--held`: the names kept for their last owners.
+    func listHeld(in context: Context) throws(ClientError) -> Int32 {
+        var args: [(String, JSONValue)] = []
+        if let prefix { args.append(("prefix", .string(prefix))) }
+        if let owner { args.append(("owner", .string(owner))) }
+        let result = try context.call("holds", args)
+        guard case .array(let names)? = result["holds"] else { throw .malformedReply(JSONWriter.encode(result)) }
+        guard !context.quiet else { return ExitStatus.ok }
+        switch context.format {
+        case .json:
+            for name in names { context.json(name) }
+        case .name:
+            for name in names { context.out(name["key"]?.stringValue ?? "?") }
+        case .table, .wide:
+            let now = WallClock.nowMilliseconds
+            var table = TextTable(headers: ["KEY", "HELD FOR", "UNTIL"])
+            let rows = names.map { name in
+                [name["key"]?.stringValue ?? "?", name["owner"]?.stringValue ?? "?",
+                 RouteText.expires(name["until"]?.stringValue, now: now)]
+            }
+            table.fit(rows)
+            if !rows.isEmpty || context.terminal.colorOut { context.out(table.header(context.terminal)) }
+            for row in rows { context.out(table.line(row)) }
+        }
         return ExitStatus.ok
     }
 }
