@@ -46,8 +46,8 @@ extension HTTPAPI {
 
     // MARK: Routes
 
-    func add(_ request: Request) async throws -> Response {
-        let caller = try caller(request)
+    func add(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try caller(request, context)
         let fields = try await bodyObject(request)
         let parsed = try protocolRequest(.add, fields)
         if parsed.arguments["session"] != nil {
@@ -72,13 +72,13 @@ extension HTTPAPI {
         }
     }
 
-    func get(_ request: Request, key text: String) throws -> Response {
-        let caller = try caller(request)
+    func get(_ request: Request, _ context: APIRequestContext, key text: String) throws -> Response {
+        let caller = try caller(request, context)
         return try answer(.key(text), as: caller)
     }
 
-    func delete(_ request: Request, key text: String) async throws -> Response {
-        let caller = try caller(request)
+    func delete(_ request: Request, _ context: APIRequestContext, key text: String) async throws -> Response {
+        let caller = try caller(request, context)
         let key = try key(text)
         let result = await withCheckedContinuation { done in
             executor.delete(key, as: caller) { done.resume(returning: $0) }
@@ -89,8 +89,8 @@ extension HTTPAPI {
         }
     }
 
-    func touch(_ request: Request, key text: String) async throws -> Response {
-        let caller = try caller(request)
+    func touch(_ request: Request, _ context: APIRequestContext, key text: String) async throws -> Response {
+        let caller = try caller(request, context)
         let key = try key(text)
         let parsed = try protocolRequest(.touch, [("key", .string(text))] + (try await bodyObject(request)).filter { $0.0 != "key" })
         let ttl: Duration?
@@ -112,8 +112,8 @@ extension HTTPAPI {
     /// One page of routes: `{routes, next, revision}`; with `Accept: application/x-ndjson`, every
     /// matching route (up to `limit`) as one line each, a page at a time, so that memory stays
     /// flat for a million routes.
-    func list(_ request: Request) throws -> Response {
-        let caller = try caller(request)
+    func list(_ request: Request, _ context: APIRequestContext) throws -> Response {
+        let caller = try caller(request, context)
         let parsed = try protocolRequest(.list, try Self.query(request, numbers: ["limit"]))
         var query: RouteQuery
         do { query = try executor.listQuery(parsed) } catch { throw Failure(Wire.error(error)) }
@@ -159,8 +159,8 @@ extension HTTPAPI {
     static let pageSize = 1000
 
     /// The gateway's question: which route a raw Host or SNI value (or a key) goes to.
-    func lookup(_ request: Request) throws -> Response {
-        let caller = try caller(request)
+    func lookup(_ request: Request, _ context: APIRequestContext) throws -> Response {
+        let caller = try caller(request, context)
         let parameters = try Self.query(request, numbers: [])
         let given = parameters.filter { ["host", "sni", "key"].contains($0.0) }
         guard given.count == 1, parameters.count == 1, let value = given[0].1.stringValue else {
@@ -186,8 +186,8 @@ extension HTTPAPI {
         }
     }
 
-    func batch(_ request: Request) async throws -> Response {
-        let caller = try caller(request)
+    func batch(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try caller(request, context)
         let parsed = try protocolRequest(.batch, try await bodyObject(request))
         guard case .array(let items)? = parsed.arguments["ops"] else { throw Failure(.badRequest, "batch needs ops") }
         var operations: [RouterProtocol.Request] = []
@@ -242,8 +242,8 @@ extension HTTPAPI {
     }
 
     /// `GET /history`: a page of recorded changes, newest first (`routerd --db`).
-    func history(_ request: Request) async throws -> Response {
-        let caller = try caller(request)
+    func history(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try caller(request, context)
         let parsed = try protocolRequest(.history, try Self.query(request, numbers: ["before", "limit"]))
         let query: HistoryQuery
         do { query = try executor.historyQuery(parsed) } catch { throw Failure(Wire.error(error)) }
@@ -257,8 +257,8 @@ extension HTTPAPI {
     }
 
     /// `GET /holds`: the names held for their last owners (`routerd --db --hold-released`).
-    func holds(_ request: Request) throws -> Response {
-        let caller = try caller(request)
+    func holds(_ request: Request, _ context: APIRequestContext) throws -> Response {
+        let caller = try caller(request, context)
         let parsed = try protocolRequest(.holds, try Self.query(request, numbers: []))
         do {
             return Self.json(Wire.held(try executor.heldNames(prefix: parsed.string("prefix"), owner: parsed.string("owner"), as: caller)))

@@ -24,8 +24,8 @@ extension HTTPAPI {
     /// Events a watcher may be behind before it is cut.
     static let watchBuffer = 65_536
 
-    func watch(_ request: Request) throws -> Response {
-        let caller = try caller(request)
+    func watch(_ request: Request, _ context: APIRequestContext) throws -> Response {
+        let caller = try caller(request, context)
         var fields = try Self.query(request, numbers: ["from_revision"])
         if !fields.contains(where: { $0.0 == "from_revision" }), let last = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value, let seen = Int(last) {
             fields.append(("from_revision", .number(seen + 1)))

@@ -1,6 +1,7 @@
 import DomainRouter
 import Hummingbird
 import Logging
+import NIOCore
 import RouterProtocol
 import RouterServer
 import Synchronization
@@ -72,8 +73,8 @@ package final class HTTPAPI: Sendable {
     }
 
     /// The router with every endpoint.
-    package func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    package func router() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         let api = self
         router.addMiddleware { JSONErrorMiddleware() }
         router.get("/healthz") { _, _ in HTTPAPI.json(.object([("status", .string("serving"))])) }
@@ -88,25 +89,25 @@ package final class HTTPAPI: Sendable {
                                                        httpConnections: http)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
-        router.post("/routes") { request, _ in await api.respond { try await api.add(request) } }
-        router.get("/routes") { request, _ in await api.respond { try api.list(request) } }
+        router.post("/routes") { request, context in await api.respond { try await api.add(request, context) } }
+        router.get("/routes") { request, context in await api.respond { try api.list(request, context) } }
         router.get("/routes/:key") { request, context in
-            await api.respond { try api.get(request, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+            await api.respond { try api.get(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
         }
         router.delete("/routes/:key") { request, context in
-            await api.respond { try await api.delete(request, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+            await api.respond { try await api.delete(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
         }
         router.post("/routes/:key/touch") { request, context in
-            await api.respond { try await api.touch(request, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+            await api.respond { try await api.touch(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
         }
-        router.get("/lookup") { request, _ in await api.respond { try api.lookup(request) } }
-        router.post("/batch") { request, _ in await api.respond { try await api.batch(request) } }
-        router.get("/watch") { request, _ in await api.respond { try api.watch(request) } }
-        router.get("/history") { request, _ in await api.respond { try await api.history(request) } }
-        router.get("/holds") { request, _ in await api.respond { try api.holds(request) } }
-        router.get("/stats") { request, _ in
+        router.get("/lookup") { request, context in await api.respond { try api.lookup(request, context) } }
+        router.post("/batch") { request, context in await api.respond { try await api.batch(request, context) } }
+        router.get("/watch") { request, context in await api.respond { try api.watch(request, context) } }
+        router.get("/history") { request, context in await api.respond { try await api.history(request, context) } }
+        router.get("/holds") { request, context in await api.respond { try api.holds(request, context) } }
+        router.get("/stats") { request, context in
             await api.respond {
-                _ = try api.caller(request)
+                _ = try api.caller(request, context)
                 return HTTPAPI.json(api.stats())
             }
         }
@@ -174,7 +175,7 @@ package final class HTTPAPI: Sendable {
     // MARK: Who asks
 
     /// The caller a request's bearer token names; `unauthorized` otherwise.
-    func caller(_ request: Request) throws(Failure) -> Caller {
+    func caller(_ request: Request, _ context: APIRequestContext) throws(Failure) -> Caller {
         guard let header = request.headers[.authorization] else {
             throw Failure(.unauthorized, "no Authorization header: send Authorization: Bearer TOKEN")
         }
@@ -189,7 +190,8 @@ package final class HTTPAPI: Sendable {
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(principal)"
         logger[metadataKey: "via"] = "http"
-        return Caller(principal: principal, session: 0, logger: logger, transport: .http, peer: "token \(principal.name)")
+        let from = context.remoteAddress.map { " from \($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
+        return Caller(principal: principal, session: 0, logger: logger, transport: .http, peer: "token \(principal.name)\(from)")
     }
 
     /// A path segment with its percent-escapes decoded (`%2A.foo.example.com` is
@@ -219,7 +221,7 @@ package final class HTTPAPI: Sendable {
 /// Renders the framework's own refusals (an unknown path, a body it cannot read) as the API's
 /// JSON error body.
 struct JSONErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = APIRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -238,5 +240,17 @@ struct JSONErrorMiddleware: RouterMiddleware {
             let message = error.status == .notFound ? "no such endpoint: \(request.method.rawValue) \(request.uri.path) (see docs/http.md)" : (error.body ?? "\(error.status)")
             return HTTPAPI.json(HTTPAPI.errorObject(ProtocolError(code, message)), status: error.status)
         }
+    }
+}
+
+/// The API's request context: Hummingbird's own, and the connection's peer address, which the
+/// change history records with the token's name.
+package struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let remoteAddress: SocketAddress?
+
+    package init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }

@@ -188,7 +188,7 @@ struct StateFileTests {
         try #require(byKey.count == 3, "\(byKey)")
         #expect(byKey[0].contains(#""type":"delete""#) && byKey[2].contains(#""type":"add""#), "\(byKey)")
         #expect(byKey[1].contains(#""before":{"#) && byKey[1].contains(#""v":"1""#) && byKey[1].contains(#""v":"2""#), "\(byKey[1])")
-        #expect(byKey[0].contains(#""principal":"alice""#) && byKey[0].contains(#""peer":"token alice""#))
+        #expect(byKey[0].contains(#""principal":"alice""#) && byKey[0].contains(#""peer":"token alice from 127.0.0.1:"#))
         let byOwner = try as_("ops", ["history", "--owner", "bob", "-o", "name"]).stdout
         #expect(byOwner == "blog.example.com\n")
         let byTunnel = try as_("ops", ["history", "--tunnel", "ta", "-o", "name"]).stdout

@@ -12,7 +12,7 @@ package struct Caller: Sendable {
     /// The front end it came through, for the metrics.
     package var transport: RouterMetrics.Transport
     /// Where it connects from, as the change history records it: `uid 1000 pid 4242` on the
-    /// socket, `token alice` over HTTP; empty when unknown.
+    /// socket, `token alice from 10.0.0.5:51234` over HTTP; empty when unknown.
     package var peer: String
     /// Whether change lines (notice) reach the log: decided once per caller, since building
     /// their metadata for a logger that drops them cost more than the add's reply.

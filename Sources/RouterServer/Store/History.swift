@@ -36,7 +36,7 @@ package struct HistoryEntry: Sendable, Hashable {
     package var key: String
     /// The principal the change was made as (`routerd` for expiry).
     package var principal: String
-    /// Where the request came from (`uid 1000 pid 42`, `token alice`); empty for expiry.
+    /// Where the request came from (`uid 1000 pid 42`, `token alice from 10.0.0.5:51234`); empty for expiry.
     package var peer: String
     /// The route before the change; nil for an add.
     package var before: Route?
