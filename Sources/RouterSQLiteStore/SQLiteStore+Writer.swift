@@ -55,7 +55,7 @@ extension SQLiteStore {
             return finish(run, draft.outcomes)
         }
         let at = now.millisecondsSinceEpoch
-        var released: [HeldName] = []
+        var released: [String: HeldName] = [:]
         var reclaimed: [String] = []
         do {
             try db.inTransaction(.immediate) {
@@ -81,10 +81,10 @@ extension SQLiteStore {
                     let text = StoredRoute.encode(route)
                     if after != nil {
                         try upsert.run(.text(event.key), .text(text))
-                        if held[event.key] != nil || released.contains(where: { $0.key == event.key }) {
+                        if held[event.key] != nil || released[event.key] != nil {
                             try unhold.run(.text(event.key))
                             reclaimed.append(event.key)
-                            released.removeAll { $0.key == event.key }
+                            released[event.key] = nil
                         }
                     } else {
                         try remove.run(.text(event.key))
@@ -94,7 +94,7 @@ extension SQLiteStore {
                             let name = HeldName(key: event.key, owner: route.owner,
                                                 until: Timestamp(millisecondsSinceEpoch: at + holdReleased.milliseconds))
                             try hold.run(.text(name.key), .text(name.owner), .integer(name.until.millisecondsSinceEpoch))
-                            released.append(name)
+                            released[name.key] = name
                         }
                     }
                     let previous: BoundStatement.Value = event.kind == .add ? .null : before.map { .text(StoredRoute.encode($0)) } ?? .null
@@ -115,7 +115,7 @@ extension SQLiteStore {
         state.withLock { s in
             s.problem = nil
             for key in reclaimed { s.holds[key] = nil }
-            for name in released { s.holds[name.key] = name }
+            for (key, name) in released { s.holds[key] = name }
         }
         _ = table.replicate(draft.events)
         finish(run, draft.outcomes)
