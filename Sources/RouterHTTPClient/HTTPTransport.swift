@@ -44,6 +44,8 @@ public final class HTTPTransport: RouterTransport {
         var body: [UInt8] = []
         /// Set by `cancel` for a running watch: its end is then a success.
         var cancelled = false
+        /// Whether a watch's stream ended with routerd's `{"error":…}` line (else it was cut).
+        var endedWithError = false
     }
 
     private var queue: [Queued] = []
@@ -260,12 +262,12 @@ public final class HTTPTransport: RouterTransport {
             // Whole lines as they come: `{"event":…}` or, last, `{"error":…}`.
             var start = 0
             for (i, byte) in current.body.enumerated() where byte == 0x0A {
-                streamLine(current.body[start..<i], of: current.exchange)
+                if streamLine(current.body[start..<i], of: current.exchange) { current.endedWithError = true }
                 start = i + 1
             }
             current.body.removeFirst(start)
             running = finished ? nil : current
-            if finished && !Self.endedWithError(lines[linesStart...]) {
+            if finished && !current.endedWithError {
                 broken = true
                 throw .connectionClosed
             }
@@ -290,20 +292,20 @@ public final class HTTPTransport: RouterTransport {
         throw .connectionClosed
     }
 
-    private func streamLine(_ bytes: ArraySlice<UInt8>, of exchange: HTTPExchange) {
+    /// Turns one line of the NDJSON stream into its reply line; true for routerd's closing
+    /// `{"error":…}`.
+    private func streamLine(_ bytes: ArraySlice<UInt8>, of exchange: HTTPExchange) -> Bool {
         guard let value = try? bytes.withUnsafeBufferPointer({ try JSONParser.parse($0) }) else {
             emit(Array(bytes)) // the reader reports it as a malformed reply
-            return
+            return false
         }
         if let event = value["event"] {
             emit(Reply.event(exchange.id, event: event))
         } else if let error = value["error"] {
             emit(Self.failureLine(exchange.id, error))
+            return true
         }
-    }
-
-    private static func endedWithError(_ lines: ArraySlice<String>) -> Bool {
-        lines.last?.contains("\"ok\":false") ?? false
+        return false
     }
 
     /// The reply lines for a finished response.

@@ -163,6 +163,17 @@ import Testing
         }
     }
 
+    @Test func aWatchEndedByRoutersShutdownExits69SayingSo() throws {
+        try Self.withRemote { remote in
+            let watch = try remote.daemon.start(["watch", "-o", "json"],
+                                                environment: ["ROUTER_URL": remote.url, "ROUTER_TOKEN": Self.adminToken])
+            #expect(eventually { watch.stdout.contains(#""type":"sync""#) }, "\(watch.stderr)")
+            remote.daemon.process.signal(SIGTERM)
+            let done = watch.wait(timeout: 15)
+            #expect(done.status == 69 && done.stderr.contains("shutting down"), "\(done)")
+        }
+    }
+
     @Test func watchFromARevisionReplaysOverHTTP() throws {
         try Self.withRemote { remote in
             for name in ["r1", "r2", "r3"] { #expect(remote.run(["add", name, "--tunnel", "t1"]).status == 0) }
