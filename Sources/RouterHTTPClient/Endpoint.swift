@@ -1,8 +1,6 @@
 /// Where the HTTP API is: `http://HOST[:PORT][/PREFIX]` or `https://…`, checked before any
 /// connection so that a typo is a usage error, not a network one.
 public struct Endpoint: Sendable, Hashable {
-    /// The URL without a trailing slash; request paths follow it.
-    public var base: String
     /// Whether it is `https://`.
     public var isTLS: Bool
     /// The host as written (a name, an IPv4 address, or an IPv6 one in brackets).
@@ -40,7 +38,6 @@ public struct Endpoint: Sendable, Hashable {
         }
         var trimmed = String(path)
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
-        base = url.prefix(url.count - rest.count) + authority + trimmed
         self.authority = String(authority)
         pathPrefix = trimmed
         var hostPart = Substring(authority)

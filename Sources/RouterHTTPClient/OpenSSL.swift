@@ -46,8 +46,7 @@ final class OpenSSL: @unchecked Sendable {
     static let SSL_ERROR_WANT_WRITE: Int32 = 3
     static let SSL_ERROR_ZERO_RETURN: Int32 = 6
 
-    /// The library, loaded on first use; nil (with the reason in `loadError`) when this system
-    /// has no libssl.
+    /// The library, loaded on first use; a failure saying so when this system has no libssl.
     static let shared: Result<OpenSSL, ConfigurationError> = {
         for name in ["libssl.so.3", "libssl.so.1.1", "libssl.so"] {
             if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) {

@@ -7,12 +7,6 @@ struct ResponseParser {
         var description: String
     }
 
-    enum Framing {
-        case length(Int)
-        case chunked
-        case untilClose
-    }
-
     private enum State {
         case head
         case body(left: Int)
@@ -30,7 +24,7 @@ struct ResponseParser {
     private(set) var closes = false
     private var state = State.head
     private var pending: [UInt8] = []
-    /// Whether a request may have a body (false for HEAD, which routerctl never sends).
+    /// The longest response head read (status line and headers).
     static let headLimit = 65_536
 
     var isFinished: Bool {

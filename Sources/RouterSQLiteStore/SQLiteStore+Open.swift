@@ -52,7 +52,7 @@ extension SQLiteStore {
         do {
             let loaded = try prepare(pool, path: path, table: table)
             let store = SQLiteStore(table: table, path: path, pool: pool, lock: lock, instance: loaded.instance,
-                                    sessionBase: loaded.sessionBase, grace: grace, retention: retention,
+                                    sessionBase: loaded.sessionBase, retention: retention,
                                     holdReleased: holdReleased, holds: loaded.holds, logger: logger)
             // Sessions of the run before: their connections are gone; their routes wait out the
             // grace, then expire with events.

@@ -28,7 +28,6 @@ package final class SQLiteStore: DraftingStore, Service {
     let pool: DatabasePool
     let lock: StateFileLock
     let logger: Logger
-    let grace: Duration
     let retention: HistoryRetention
     /// How long a lapsed route's name is kept for its owner (`--hold-released`); zero: not at all.
     let holdReleased: Duration
@@ -60,14 +59,13 @@ package final class SQLiteStore: DraftingStore, Service {
     static let commitLimit = 4096
 
     init(table: RouteTable, path: String, pool: DatabasePool, lock: StateFileLock, instance: String, sessionBase: UInt64,
-         grace: Duration, retention: HistoryRetention, holdReleased: Duration, holds: [HeldName], logger: Logger) {
+         retention: HistoryRetention, holdReleased: Duration, holds: [HeldName], logger: Logger) {
         self.table = table
         self.path = path
         self.pool = pool
         self.lock = lock
         self.instance = instance
         self.sessionBase = sessionBase
-        self.grace = grace
         self.retention = retention
         self.holdReleased = holdReleased
         self.logger = logger
