@@ -76,27 +76,32 @@ extension RedisStore {
 
     /// Compares the store's id and revision with the table's: a store flushed or replaced, or
     /// one that went back in time (Redis restarted without its data), is loaded anew.
+    ///
+    /// The table's revision is read before the store's: the follower and the writer apply
+    /// changes while the `GET`s are out, so a revision read after them may be ahead of the
+    /// store's answer without the store having lost anything.
     @discardableResult
     func checkStore(reloadIfBehind: Bool) async throws -> Bool {
+        let (known, before) = (state.withLock { $0.storeID }, table.revision)
         let replies = try await client.pipeline([["GET", keys.id], ["GET", keys.revision]])
         let id = replies[0].string
         let revision = UInt64(replies[1].integer ?? 0)
-        let (known, table) = (state.withLock { $0.storeID }, self.table)
         markContact(revision: revision)
-        if id != known || revision < table.revision {
+        if id != known || revision < before {
             guard reloadIfBehind else { return false }
             logger.error("the route store lost its data or was replaced; loading it again", metadata: [
                 "store": "\(location)", "store_id": "\(known)", "now": "\(id ?? "none")",
-                "revision": "\(table.revision)", "store_revision": "\(revision)",
+                "revision": "\(before)", "store_revision": "\(revision)",
             ])
             try await load(reason: .reset("the route store (\(location)) was flushed, replaced or lost data; its history is gone: list again, then watch"))
             return true
         }
-        if revision > table.revision {
+        let now = table.revision
+        if revision > now {
             // Changes committed since the log was read (a race, not a loss): read them now.
-            // A log that holds nothing after this table's revision while the store's is ahead
-            // was not written by routerd: load.
-            let entries = try await entries(["XRANGE", keys.log, "\(table.revision &+ 1)-0", "+", "COUNT", "1"])
+            // A log that holds nothing after `now` while the store's revision is ahead was not
+            // written by routerd (its newest entry is never trimmed): load.
+            let entries = try await entries(["XRANGE", keys.log, "\(now &+ 1)-0", "+", "COUNT", "1"])
             if entries.isEmpty {
                 guard reloadIfBehind else { return false }
                 try await load(reason: .reset("the route store's log (\(location)) ends before its revision; list again, then watch"))
