@@ -11,8 +11,10 @@ let package = Package(
         .library(name: "RouterClient", targets: ["RouterClient"]),
         .library(name: "RouterHTTPClient", targets: ["RouterHTTPClient"]),
         .library(name: "RouterRedis", targets: ["RouterRedis"]),
+        .library(name: "RouterGateway", targets: ["RouterGateway"]),
         .executable(name: "routerd", targets: ["routerd"]),
         .executable(name: "routerctl", targets: ["routerctl"]),
+        .executable(name: "routergw", targets: ["routergw"]),
         .executable(name: "router-bench", targets: ["router-bench"]),
     ],
     dependencies: [
@@ -136,6 +138,31 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "DomainRouter",
                 "RouterProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The data plane: a replica of routerd's table and the HTTP, TLS and TCP listeners
+        // that route by it (SwiftNIO).
+        .target(
+            name: "RouterGateway",
+            dependencies: [
+                "DomainRouter", "RouterClient", "RouterProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "routergw",
+            dependencies: [
+                "RouterGateway", "DomainRouter", "RouterClient", "RouterProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -16,6 +16,9 @@ public struct Greeting: Hashable, Sendable {
     public var resumeToken: String
     /// The daemon's longest accepted line (`--max-line`), when it says.
     public var maximumLine: Int?
+    /// Whether the daemon took this connection for an admin's (one that sees every route's
+    /// target and labels).
+    public var isAdmin = false
 
     static let none = Greeting(server: "", version: "", instance: "", revision: 0, sessionID: "", resumeToken: "")
 
@@ -39,6 +42,7 @@ public struct Greeting: Hashable, Sendable {
         sessionID = hello["session"]?["id"]?.stringValue ?? ""
         resumeToken = hello["session"]?["resume_token"]?.stringValue ?? ""
         maximumLine = hello["max_line"]?.integerValue.map { Int($0) }
+        isAdmin = hello["principal"]?["admin"] == .bool(true)
     }
 }
 

@@ -1,0 +1,79 @@
+import DomainRouter
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The data plane: the listeners of `routergw` over a route table (a replica kept by a
+/// `RouteFollower`, or any table a Swift program embeds). HTTP requests are routed by Host,
+/// TLS connections by SNI (passed through untouched), TCP connections by their port.
+public final class Gateway: Service, Sendable {
+    private let context: GatewayContext
+    private let group: any EventLoopGroup
+
+    /// A gateway serving `table` on the listeners `configuration` names, on `group`'s loops.
+    public init(table: RouteTable, configuration: GatewayConfiguration, logger: Logger,
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.context = GatewayContext(table: table, configuration: configuration, logger: logger)
+        self.group = group
+    }
+
+    /// Opens the listeners, serves until graceful shutdown, then closes them (connections in
+    /// flight are left to finish). Throws when a listener cannot be opened.
+    public func run() async throws {
+        let configuration = context.configuration
+        var listeners: [any Channel] = []
+        var tcp: TCPPortListeners?
+        do {
+            if let address = configuration.http {
+                listeners.append(try await bind(address, name: "http") { channel, gateway in
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPProxyHandler(gateway: gateway))
+                })
+            }
+            if let address = configuration.tls {
+                listeners.append(try await bind(address, name: "tls") { channel, gateway in
+                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+                    try SNIRouter.configure(channel, gateway: gateway)
+                })
+            }
+            if let host = configuration.tcpHost {
+                let ports = TCPPortListeners(gateway: context, host: host, group: group)
+                try ports.start()
+                tcp = ports
+                context.logger.notice("tcp routes listen on \(host)", metadata: ["address": "\(host)"])
+            }
+        } catch {
+            for channel in listeners { try? await channel.close() }
+            throw error
+        }
+        try? await gracefulShutdown()
+        for channel in listeners { try? await channel.close() }
+        try? await tcp?.stop().get()
+        context.logger.notice("gateway stopped")
+    }
+
+    private func bind(_ address: GatewayConfiguration.Address, name: String,
+                      configure: @escaping @Sendable (any Channel, GatewayContext) throws -> Void) async throws -> any Channel {
+        let gateway = context
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: Int32(clamping: min(context.configuration.maximumConnections, 4096)))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard gateway.admit() else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in gateway.release() }
+                    try configure(channel, gateway)
+                }
+            }
+            .bind(host: address.host, port: address.port)
+            .get()
+        let bound = GatewayConfiguration.Address(host: address.host, port: channel.localAddress?.port ?? address.port)
+        context.logger.notice("listening", metadata: ["listener": "\(name)", "address": "\(bound)"])
+        return channel
+    }
+}

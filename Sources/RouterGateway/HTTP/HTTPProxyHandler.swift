@@ -1,0 +1,445 @@
+import DomainRouter
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Serves one client connection of the HTTP listener: routes each request by its Host header
+/// through the replica, forwards it to the route's target and streams the response back.
+///
+/// One request at a time (SwiftNIO's `HTTPServerPipelineHandler`, before this one, holds a
+/// pipelined request until the previous response has ended). The connection to the target is
+/// kept for the next request that goes to the same target. Bodies stream both ways with
+/// back-pressure: this side reads only while the target's connection takes writes, and the
+/// target's side reads only while this connection does.
+final class HTTPProxyHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// One request on its way through.
+    struct Exchange {
+        var key: String
+        var method: HTTPMethod
+        var path: String
+        var version: HTTPVersion
+        var keepAlive: Bool
+        var started: NIODeadline
+        var requestEnded = false
+        var responseStarted = false
+        var status = 0
+        var bytes = 0
+    }
+
+    enum Phase {
+        /// Waiting for the next request head.
+        case idle
+        /// Connecting to the target; the request's parts wait in `buffered`.
+        case connecting(Exchange, buffered: [HTTPClientRequestPart])
+        /// The target has the request head; the rest streams as it comes, then the response.
+        case forwarding(Exchange)
+        /// Answered by the gateway itself; the rest of the request is read and dropped.
+        case refused(closeAtEnd: Bool)
+    }
+
+    private let gateway: GatewayContext
+    private var phase = Phase.idle
+    private var context: ChannelHandlerContext?
+    private var upstream: UpstreamLink?
+    private var pendingRead = false
+    private var holdReads = false
+    private var timer: Scheduled<Void>?
+
+    init(gateway: GatewayContext) {
+        self.gateway = gateway
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        armTimer(gateway.configuration.headerTimeout, context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        timer?.cancel()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        let phase = self.phase
+        self.phase = .idle
+        dropUpstream()
+        if case .forwarding(let exchange) = phase { logAccess(exchange, status: exchange.responseStarted ? exchange.status : 499) }
+        context.fireChannelInactive()
+    }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            timer?.cancel()
+            start(head, context: context)
+        case .body(let bytes):
+            switch phase {
+            case .connecting(let exchange, var buffered):
+                buffered.append(.body(.byteBuffer(bytes)))
+                phase = .connecting(exchange, buffered: buffered)
+            case .forwarding:
+                guard let upstream else { return }
+                upstream.channel.write(HTTPClientRequestPart.body(.byteBuffer(bytes)), promise: nil)
+                if !upstream.channel.isWritable { holdReads = true }
+            case .idle, .refused:
+                break
+            }
+        case .end(let trailers):
+            switch phase {
+            case .connecting(var exchange, var buffered):
+                buffered.append(.end(trailers))
+                exchange.requestEnded = true
+                phase = .connecting(exchange, buffered: buffered)
+            case .forwarding(var exchange):
+                exchange.requestEnded = true
+                phase = .forwarding(exchange)
+                upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+            case .refused(let closeAtEnd):
+                phase = .idle
+                if closeAtEnd { context.close(promise: nil) } else { armTimer(gateway.configuration.idleTimeout, context: context) }
+            case .idle:
+                break
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        upstream?.channel.flush()
+        context.fireChannelReadComplete()
+    }
+
+    private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let hosts = head.headers["host"]
+        var exchange = Exchange(key: "-", method: head.method, path: head.uri, version: head.version,
+                                keepAlive: head.isKeepAlive, started: .now())
+        guard hosts.count == 1, let host = hosts.first, !host.isEmpty else {
+            return refuse(&exchange, .badRequest, hosts.isEmpty ? "The request has no Host header." : "The request has more than one Host header.", head: head)
+        }
+        if let absolute = HTTPForwarding.absoluteFormHost(head.uri), absolute != HTTPForwarding.hostOnly(Substring(host)) {
+            return refuse(&exchange, .badRequest, "The request target's host is not the Host header's.", head: head)
+        }
+        guard let found = gateway.table.lookup(host: host) else {
+            return refuse(&exchange, .notFound, "No service is registered under this name.", head: head)
+        }
+        exchange.key = found.route.key
+        guard let target = found.route.target else {
+            return refuse(&exchange, .badGateway, "The tunnel for this name is offline.", head: head)
+        }
+        let forwarded = HTTPForwarding.upstreamHead(head, host: host, clientIP: context.channel.remoteAddress?.ipAddress,
+                                                    scheme: "http")
+        if let upstream, upstream.target == target, upstream.idle, upstream.channel.isActive {
+            upstream.idle = false
+            phase = .forwarding(exchange)
+            send([.head(forwarded)], to: upstream, context: context)
+            return
+        }
+        dropUpstream()
+        phase = .connecting(exchange, buffered: [.head(forwarded)])
+        holdReads = true
+        let handler = UpstreamHandler(downstream: self)
+        // The target's channel is made on this event loop, so its initializer runs here too.
+        let bound = NIOLoopBound(handler, eventLoop: context.eventLoop)
+        Upstream.connect(to: target, on: context.eventLoop, timeout: gateway.configuration.upstreamTimeout) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                try channel.pipeline.syncOperations.addHandler(bound.value)
+            }
+        }.assumeIsolated().whenComplete { result in
+            self.connected(result, target: target, handler: handler)
+        }
+    }
+
+    private func connected(_ result: Result<any Channel, any Error>, target: RouteTarget, handler: UpstreamHandler) {
+        guard let context, case .connecting(var exchange, let buffered) = phase else {
+            if case .success(let channel) = result { channel.close(promise: nil) }
+            return
+        }
+        switch result {
+        case .success(let channel) where channel.isActive:
+            let link = UpstreamLink(target: target, channel: channel, handler: handler)
+            handler.link = link
+            upstream = link
+            phase = .forwarding(exchange)
+            send(buffered, to: link, context: context)
+        case .success:
+            phase = .forwarding(exchange)
+            respondWithError(&exchange, .badGateway, "The service closed the connection without answering.", context: context)
+        case .failure(let error):
+            var timedOut = false
+            if case ChannelError.connectTimeout = error { timedOut = true }
+            phase = .forwarding(exchange)
+            respondWithError(&exchange, timedOut ? .gatewayTimeout : .badGateway,
+                             timedOut ? "The service did not answer in time." : "The service refused the connection.",
+                             context: context)
+        }
+    }
+
+    private func send(_ parts: [HTTPClientRequestPart], to link: UpstreamLink, context: ChannelHandlerContext) {
+        for part in parts { link.channel.write(part, promise: nil) }
+        link.channel.flush()
+        holdReads = !link.channel.isWritable
+        if !holdReads { resumeReading(context) }
+        armTimer(gateway.configuration.upstreamTimeout, context: context)
+    }
+
+    /// Answers a request the gateway refuses itself, before anything went to a target.
+    private func refuse(_ exchange: inout Exchange, _ status: HTTPResponseStatus, _ message: String, head: HTTPRequestHead) {
+        guard let context else { return }
+        let hasBody = head.headers["content-length"].contains { $0 != "0" } || !head.headers["transfer-encoding"].isEmpty
+        phase = .refused(closeAtEnd: hasBody || !exchange.keepAlive)
+        if hasBody { exchange.keepAlive = false }
+        exchange.status = Int(status.code)
+        let body = page(status, message)
+        exchange.bytes = body.readableBytes
+        writeResponse(status, body: body, version: exchange.version, keepAlive: exchange.keepAlive, context: context)
+        logAccess(exchange, status: Int(status.code))
+    }
+
+    /// Answers with an error once the request is with (or was meant for) a target: 502, 504.
+    /// The connection closes after it unless the whole request was read.
+    private func respondWithError(_ exchange: inout Exchange, _ status: HTTPResponseStatus, _ message: String,
+                                  context: ChannelHandlerContext) {
+        dropUpstream()
+        timer?.cancel()
+        let keepAlive = exchange.keepAlive && exchange.requestEnded
+        let body = page(status, message)
+        writeResponse(status, body: body, version: exchange.version, keepAlive: keepAlive, context: context)
+        exchange.status = Int(status.code)
+        exchange.bytes = body.readableBytes
+        logAccess(exchange, status: exchange.status)
+        if exchange.requestEnded {
+            phase = .idle
+            if keepAlive { armTimer(gateway.configuration.idleTimeout, context: context) }
+        } else {
+            phase = .refused(closeAtEnd: true)
+        }
+        holdReads = false
+        resumeReading(context)
+    }
+
+    private func page(_ status: HTTPResponseStatus, _ message: String) -> ByteBuffer {
+        ByteBuffer(string: "\(status.code) \(status.reasonPhrase)\n\n\(message)\n")
+    }
+
+    private func writeResponse(_ status: HTTPResponseStatus, body: ByteBuffer, version: HTTPVersion, keepAlive: Bool,
+                               context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Cache-Control", value: "no-store")
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    // MARK: Responses (called by the target's handler, on this event loop)
+
+    func upstreamRead(_ part: HTTPClientResponsePart) {
+        guard let context, case .forwarding(var exchange) = phase else { return }
+        switch part {
+        case .head(let head):
+            guard head.status != .continue else { return }
+            timer?.cancel()
+            exchange.responseStarted = true
+            exchange.status = Int(head.status.code)
+            if !head.isKeepAlive { upstream?.reusable = false }
+            context.write(wrapOutboundOut(.head(HTTPForwarding.downstreamHead(head, version: exchange.version, keepAlive: exchange.keepAlive))),
+                          promise: nil)
+        case .body(let bytes):
+            exchange.bytes += bytes.readableBytes
+            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        case .end(let trailers):
+            let done = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+            logAccess(exchange, status: exchange.status)
+            let keepAlive = exchange.keepAlive
+            if exchange.requestEnded {
+                phase = .idle
+                if keepAlive { armTimer(gateway.configuration.idleTimeout, context: context) }
+            } else {
+                // The target answered before the request's body was all sent: drop the rest.
+                phase = .refused(closeAtEnd: true)
+            }
+            if let upstream, upstream.reusable && exchange.requestEnded {
+                upstream.idle = true
+            } else {
+                dropUpstream()
+            }
+            if !keepAlive {
+                done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            }
+            return
+        }
+        phase = .forwarding(exchange)
+    }
+
+    /// Forgets the target's connection, then closes it (its close calls back into this
+    /// handler, which must no longer take it for the current one).
+    private func dropUpstream() {
+        let link = upstream
+        upstream = nil
+        link?.channel.close(promise: nil)
+    }
+
+    func upstreamFlush() {
+        context?.flush()
+    }
+
+    /// The target's connection closed: mid-exchange, the client gets a 502 if no response
+    /// had begun, or a closed connection if one had (its response is cut short).
+    func upstreamClosed(_ link: UpstreamLink) {
+        guard upstream === link else { return }
+        upstream = nil
+        guard let context else { return }
+        switch phase {
+        case .forwarding(var exchange):
+            if exchange.responseStarted {
+                logAccess(exchange, status: exchange.status)
+                context.close(promise: nil)
+            } else {
+                respondWithError(&exchange, .badGateway, "The service closed the connection without answering.", context: context)
+            }
+        case .connecting, .idle, .refused:
+            break
+        }
+    }
+
+    /// The target's connection can take writes again.
+    func upstreamWritable() {
+        guard let context else { return }
+        holdReads = false
+        resumeReading(context)
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    // MARK: Reads, timers, log
+
+    func read(context: ChannelHandlerContext) {
+        if holdReads { pendingRead = true } else { context.read() }
+    }
+
+    private func resumeReading(_ context: ChannelHandlerContext) {
+        guard pendingRead, !holdReads else { return }
+        pendingRead = false
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { upstream?.handler?.resumeReading() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// One timer at a time: the header timeout on a new connection, the idle timeout between
+    /// requests, the upstream timeout while a response is awaited.
+    private func armTimer(_ delay: TimeAmount, context: ChannelHandlerContext) {
+        timer?.cancel()
+        let loop = context.eventLoop
+        timer = loop.assumeIsolated().scheduleTask(in: delay) { [weak self] in self?.timerFired() }
+    }
+
+    private func timerFired() {
+        guard let context else { return }
+        switch phase {
+        case .forwarding(var exchange) where !exchange.responseStarted:
+            respondWithError(&exchange, .gatewayTimeout, "The service did not answer in time.", context: context)
+        case .idle:
+            context.close(promise: nil)
+        case .forwarding, .connecting, .refused:
+            break
+        }
+    }
+
+    private func logAccess(_ exchange: Exchange, status: Int) {
+        let ms = Double((NIODeadline.now() - exchange.started).nanoseconds) / 1e6
+        gateway.logger.info("http", metadata: [
+            "key": "\(exchange.key)", "method": "\(exchange.method.rawValue)", "status": "\(status)",
+            "bytes": "\(exchange.bytes)", "ms": "\((ms * 100).rounded() / 100)",
+        ])
+    }
+}
+
+/// The connection to a target a client connection holds, kept between requests.
+final class UpstreamLink {
+    let target: RouteTarget
+    let channel: any Channel
+    weak var handler: UpstreamHandler?
+    /// No request is on it: the next request to the same target may take it.
+    var idle = false
+    /// The target said `Connection: close` (or spoke HTTP/1.0): not for another request.
+    var reusable = true
+
+    init(target: RouteTarget, channel: any Channel, handler: UpstreamHandler) {
+        self.target = target
+        self.channel = channel
+        self.handler = handler
+    }
+}
+
+/// The target's side of a proxied HTTP exchange: hands response parts to the client's
+/// handler, reading only while the client's connection takes writes.
+final class UpstreamHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private weak var downstream: HTTPProxyHandler?
+    /// Set once connected; the client's handler knows its target's connection by it.
+    weak var link: UpstreamLink?
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+
+    init(downstream: HTTPProxyHandler) {
+        self.downstream = downstream
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        downstream?.upstreamRead(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        downstream?.upstreamFlush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let link { downstream?.upstreamClosed(link) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { downstream?.upstreamWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if downstream?.isWritable ?? true { context.read() } else { pendingRead = true }
+    }
+
+    func resumeReading() {
+        guard pendingRead, let context else { return }
+        pendingRead = false
+        context.read()
+    }
+}
