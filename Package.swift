@@ -182,6 +182,10 @@ let package = Package(
             dependencies: [
                 "RouterServer", "RouterProtocol", "DomainRouter",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             path: "Tests/RouterTestSupport"
         ),
@@ -215,6 +219,12 @@ let package = Package(
             dependencies: [
                 "DomainRouter", "RouterProtocol", "RouterRedis", "RouterRedisStore", "RouterServer", "RouterTestSupport", "routerd",
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RouterGatewayTests",
+            dependencies: [
+                "RouterGateway", "DomainRouter", "RouterProtocol", "RouterTestSupport", "routergw", "routerd",
             ]
         ),
         .testTarget(

@@ -25,9 +25,21 @@ enum HTTPForwarding {
         return out
     }
 
+    /// The protocol a request asks to switch to (`Upgrade`, named in `Connection`), if any.
+    static func upgrade(of head: HTTPRequestHead) -> String? {
+        guard let upgrade = head.headers.first(name: "upgrade"), !upgrade.isEmpty,
+              head.headers["connection"].contains(where: { $0.lowercased().contains("upgrade") }) else { return nil }
+        return upgrade
+    }
+
     /// The head sent to the target.
     static func upstreamHead(_ head: HTTPRequestHead, host: String, clientIP: String?, scheme: String) -> HTTPRequestHead {
         var headers = endToEnd(head.headers)
+        if let upgrade = upgrade(of: head) {
+            // The one hop-by-hop exchange passed on: a protocol switch (WebSocket) end to end.
+            headers.add(name: "Connection", value: "Upgrade")
+            headers.add(name: "Upgrade", value: upgrade)
+        }
         if let clientIP {
             let prior = headers["x-forwarded-for"].joined(separator: ", ")
             headers.replaceOrAdd(name: "X-Forwarded-For", value: prior.isEmpty ? clientIP : "\(prior), \(clientIP)")
@@ -41,6 +53,11 @@ enum HTTPForwarding {
     /// `close` when the gateway will close the client's connection after it.
     static func downstreamHead(_ head: HTTPResponseHead, version: HTTPVersion, keepAlive: Bool) -> HTTPResponseHead {
         var headers = endToEnd(head.headers)
+        if head.status == .switchingProtocols, let upgrade = head.headers.first(name: "upgrade") {
+            headers.add(name: "Connection", value: "Upgrade")
+            headers.add(name: "Upgrade", value: upgrade)
+            return HTTPResponseHead(version: version, status: head.status, headers: headers)
+        }
         if !keepAlive {
             headers.add(name: "Connection", value: "close")
         } else if version == .http1_0 {

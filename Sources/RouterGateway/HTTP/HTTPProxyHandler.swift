@@ -11,7 +11,7 @@ import NIOHTTP1
 /// kept for the next request that goes to the same target. Bodies stream both ways with
 /// back-pressure: this side reads only while the target's connection takes writes, and the
 /// target's side reads only while this connection does.
-final class HTTPProxyHandler: ChannelDuplexHandler {
+final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -28,6 +28,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         var responseStarted = false
         var status = 0
         var bytes = 0
+        /// The request asked to switch protocols (WebSocket); a 101 turns the exchange into
+        /// a byte splice.
+        var upgrade = false
     }
 
     enum Phase {
@@ -129,6 +132,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             return refuse(&exchange, .notFound, "No service is registered under this name.", head: head)
         }
         exchange.key = found.route.key
+        exchange.upgrade = HTTPForwarding.upgrade(of: head) != nil
         guard let target = found.route.target else {
             return refuse(&exchange, .badGateway, "The tunnel for this name is offline.", head: head)
         }
@@ -148,7 +152,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         let bound = NIOLoopBound(handler, eventLoop: context.eventLoop)
         Upstream.connect(to: target, on: context.eventLoop, timeout: gateway.configuration.upstreamTimeout) { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                // Bytes a target sends right after its 101 belong to the new protocol: keep them.
+                try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
                 try channel.pipeline.syncOperations.addHandler(bound.value)
             }
         }.assumeIsolated().whenComplete { result in
@@ -251,6 +256,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         case .head(let head):
             guard head.status != .continue else { return }
             timer?.cancel()
+            if head.status == .switchingProtocols && !exchange.upgrade {
+                // A switch nobody asked for: not passed on.
+                var exchange = exchange
+                return respondWithError(&exchange, .badGateway, "The service switched protocols unasked.", context: context)
+            }
             exchange.responseStarted = true
             exchange.status = Int(head.status.code)
             if !head.isKeepAlive { upstream?.reusable = false }
@@ -262,6 +272,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         case .end(let trailers):
             let done = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             logAccess(exchange, status: exchange.status)
+            if exchange.status == 101, let upstream {
+                phase = .idle
+                self.upstream = nil
+                return switchToSplice(upstream, exchange: exchange, context: context)
+            }
             let keepAlive = exchange.keepAlive
             if exchange.requestEnded {
                 phase = .idle
@@ -281,6 +296,49 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             return
         }
         phase = .forwarding(exchange)
+    }
+
+    /// After a 101: both connections stop speaking HTTP and carry the new protocol's bytes
+    /// (WebSocket frames) untouched, each HTTP handler removed, a splice in their place.
+    private func switchToSplice(_ link: UpstreamLink, exchange: Exchange, context: ChannelHandlerContext) {
+        timer?.cancel()
+        let gateway = self.gateway
+        let started = exchange.started
+        let (near, far) = SpliceHandler.pair { fromClient, fromTarget in
+            let ms = Double((NIODeadline.now() - started).nanoseconds) / 1e6
+            gateway.logger.info("upgraded", metadata: [
+                "key": "\(exchange.key)", "bytes_in": "\(fromClient)", "bytes_out": "\(fromTarget)",
+                "ms": "\((ms * 100).rounded() / 100)",
+            ])
+        }
+        do {
+            let client = context.pipeline.syncOperations
+            try client.addHandler(near)
+            let target = link.channel.pipeline.syncOperations
+            try target.addHandler(far)
+            // Handlers after a decoder go first: the decoder passes on, as it leaves, the bytes
+            // it holds past the switch, and the splice must be next in line for them.
+            if let handler = link.handler { target.removeHandler(handler, promise: nil) }
+            if let validator = try? target.handler(type: NIOHTTPRequestHeadersValidator.self) {
+                target.removeHandler(validator, promise: nil)
+            }
+            try target.removeHandler(target.handler(type: HTTPRequestEncoder.self), promise: nil)
+            try target.removeHandler(target.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
+            client.removeHandler(self, promise: nil)
+            try client.removeHandler(client.handler(type: HTTPServerProtocolErrorHandler.self), promise: nil)
+            try client.removeHandler(client.handler(type: HTTPServerPipelineHandler.self), promise: nil)
+            if let validator = try? client.handler(type: NIOHTTPResponseHeadersValidator.self) {
+                client.removeHandler(validator, promise: nil)
+            }
+            try client.removeHandler(client.handler(type: HTTPResponseEncoder.self), promise: nil)
+            try client.removeHandler(client.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+            context.channel.read()
+            link.channel.read()
+        } catch {
+            gateway.logger.error("cannot switch \(exchange.key) to the upgraded protocol: \(error)")
+            link.channel.close(promise: nil)
+            context.close(promise: nil)
+        }
     }
 
     /// Forgets the target's connection, then closes it (its close calls back into this
@@ -388,7 +446,7 @@ final class UpstreamLink {
 
 /// The target's side of a proxied HTTP exchange: hands response parts to the client's
 /// handler, reading only while the client's connection takes writes.
-final class UpstreamHandler: ChannelDuplexHandler {
+final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart

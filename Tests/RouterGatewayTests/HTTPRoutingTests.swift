@@ -1,0 +1,139 @@
+import Foundation
+import RouterProtocol
+import RouterTestSupport
+import Testing
+
+/// HTTP through a real routergw following a real routerd, driven with curl.
+@Suite("routergw: HTTP by Host", .serialized, .enabled(if: GatewayStack.curl != nil, "needs curl"))
+struct HTTPRoutingTests {
+    @Test func exactAndWildcardHostsReachTheirTargets() throws {
+        let stack = try GatewayStack()
+        let exact = try HTTPBackend(name: "exact")
+        let wild = try HTTPBackend(name: "wild")
+        try stack.add("app.example.com", target: exact.target)
+        try stack.add("*.apps.example.com", target: wild.target)
+        #expect(try stack.waitRoutable("app.example.com"))
+        for host in ["app.example.com", "APP.example.com:80", "app.example.com.", "app.example.com.:8080"] {
+            let reply = try stack.get(host, path: "/x?y=1")
+            #expect(reply.status == 200, "\(host): \(reply)")
+            #expect(try GatewayStack.json(reply.body)["server"] == .string("exact"), "\(host)")
+            #expect(try GatewayStack.json(reply.body)["uri"] == .string("/x?y=1"))
+        }
+        let below = try stack.get("deep.one.apps.example.com")
+        #expect(below.status == 200)
+        #expect(try GatewayStack.json(below.body)["server"] == .string("wild"))
+    }
+
+    @Test func aMissIsA404ThatNamesNothingInternal() throws {
+        let stack = try GatewayStack()
+        let miss = try stack.get("nothing.example.com")
+        #expect(miss.status == 404)
+        #expect(miss.body.contains("No service is registered under this name."))
+        #expect(!miss.body.contains("example.com") && !miss.body.contains("routerd"))
+    }
+
+    @Test func aRouteWithoutATargetIs502TunnelOffline() throws {
+        let stack = try GatewayStack()
+        try stack.add("offline.example.com", target: nil)
+        #expect(try stack.waitRoutable("offline.example.com"))
+        let reply = try stack.get("offline.example.com")
+        #expect(reply.status == 502)
+        #expect(reply.body.contains("The tunnel for this name is offline."))
+    }
+
+    @Test func aTargetThatRefusesIs502() throws {
+        let stack = try GatewayStack()
+        try stack.add("refused.example.com", target: "127.0.0.1:\(freeTCPPort())")
+        #expect(try stack.waitRoutable("refused.example.com"))
+        let reply = try stack.get("refused.example.com")
+        #expect(reply.status == 502)
+        #expect(reply.body.contains("refused the connection"))
+    }
+
+    @Test func aSilentTargetIs504AfterTheUpstreamTimeout() throws {
+        let stack = try GatewayStack(gateway: ["--upstream-timeout", "1s"])
+        let silent = try SilentListener()
+        try stack.add("slow.example.com", target: "127.0.0.1:\(silent.port)")
+        let started = Date()
+        #expect(try eventually { try stack.get("slow.example.com").status == 504 })
+        #expect(Date().timeIntervalSince(started) >= 1)
+    }
+
+    @Test func aMissingOrRepeatedHostOrAMismatchedAbsoluteTargetIs400() throws {
+        let stack = try GatewayStack()
+        let backend = try HTTPBackend(name: "b")
+        try stack.add("app.example.com", target: backend.target)
+        #expect(try stack.waitRoutable("app.example.com"))
+        #expect(try stack.raw("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+        #expect(try stack.raw("GET / HTTP/1.1\r\nHost: app.example.com\r\nHost: other.example.com\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+        #expect(try stack.raw("GET http://other.example.com/ HTTP/1.1\r\nHost: app.example.com\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+        let same = try stack.raw("GET http://APP.example.com/p HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n\r\n")
+        #expect(same.hasPrefix("HTTP/1.1 200"), "\(same)")
+        #expect(same.contains(#""uri":"\/p""#) || same.contains(#""uri":"/p""#), "\(same)")
+    }
+
+    @Test func theBackendSeesForwardedHeadersButNotHopByHopOnes() throws {
+        let stack = try GatewayStack()
+        let backend = try HTTPBackend(name: "b")
+        try stack.add("app.example.com", target: backend.target)
+        #expect(try stack.waitRoutable("app.example.com"))
+        let reply = try stack.get("app.example.com", extra: ["-H", "X-Forwarded-For: 203.0.113.9", "-H", "Keep-Alive: timeout=5",
+                                                             "-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: 1"])
+        let headers = try GatewayStack.json(reply.body)["headers"]
+        #expect(headers?["x-forwarded-for"] == .string("203.0.113.9, 127.0.0.1"))
+        #expect(headers?["x-forwarded-proto"] == .string("http"))
+        #expect(headers?["x-forwarded-host"] == .string("app.example.com"))
+        #expect(headers?["host"] == .string("app.example.com"))
+        #expect(headers?["keep-alive"] == nil && headers?["x-secret"] == nil)
+    }
+
+    @Test func keepAliveServesSeveralRequestsOnOneClientConnection() throws {
+        let stack = try GatewayStack()
+        let backend = try HTTPBackend(name: "b")
+        try stack.add("app.example.com", target: backend.target)
+        #expect(try stack.waitRoutable("app.example.com"))
+        let url = "http://127.0.0.1:\(stack.gateway.httpPort)/"
+        let run = try ChildProcess(GatewayStack.curl!, ["-sv", "-H", "Host: app.example.com", url, url, url],
+                                   directory: stack.gateway.directory).wait(timeout: 30)
+        #expect(run.stderr.components(separatedBy: "Re-using existing connection").count == 3, "\(run.stderr)")
+        #expect(run.stdout.components(separatedBy: #""server":"b""#).count == 4)
+    }
+
+    @Test func aStreamed100MBUploadLeavesTheGatewaysMemoryFlat() throws {
+        let stack = try GatewayStack()
+        let backend = try HTTPBackend(name: "sink")
+        try stack.add("upload.example.com", target: backend.target)
+        #expect(try stack.waitRoutable("upload.example.com"))
+        let file = stack.gateway.directory + "/upload"
+        let size = 100 * 1024 * 1024
+        #expect(FileManager.default.createFile(atPath: file, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try handle.truncate(atOffset: UInt64(size))
+        try handle.close()
+        let before = stack.gateway.peakResidentBytes
+        let reply = try stack.get("upload.example.com", path: "/up", extra: ["-T", file, "-H", "Expect:"])
+        #expect(reply.status == 200)
+        #expect(try GatewayStack.json(reply.body)["body_bytes"] == .number(size))
+        let after = stack.gateway.peakResidentBytes
+        // Streamed, not held: the peak grows by buffers, not by the body.
+        #expect(after - before < 24 * 1024 * 1024, "peak \(before) → \(after)")
+    }
+
+    @Test func aWebSocketUpgradeIsPassedThroughAndEchoes() throws {
+        let stack = try GatewayStack()
+        let backend = try HTTPBackend(name: "ws")
+        try stack.add("ws.example.com", target: backend.target)
+        #expect(try stack.waitRoutable("ws.example.com"))
+        let socket = try WebSocketClient(port: stack.gateway.httpPort, host: "ws.example.com")
+        #expect(socket.handshake.hasPrefix("HTTP/1.1 101"), "\(socket.handshake)")
+        for message in ["hello", String(repeating: "x", count: 3000)] {
+            try socket.send(message)
+            do {
+                #expect(try socket.receive() == message)
+            } catch {
+                Issue.record("\(error); routergw said: \(stack.gateway.process.stderr)")
+                return
+            }
+        }
+    }
+}
