@@ -11,10 +11,11 @@ public final class RouterdProcess {
     public let process: ChildProcess
     private var stopped = false
 
-    /// Starts `routerd --socket DIR/r.sock` with `arguments` after it.
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// Starts `routerd --socket DIR/r.sock` with `arguments` after it; with `socket`, on that
+    /// path instead (a routerd started again where another one was).
+    public init(_ arguments: [String], environment: [String: String] = [:], socket path: String? = nil) throws {
         directory = makeTemporaryDirectory("rd-")
-        socket = directory + "/r.sock"
+        socket = path ?? directory + "/r.sock"
         do {
             process = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket] + arguments,
                                        environment: environment, directory: directory)
