@@ -246,7 +246,7 @@ let package = Package(
         // End-to-end: the built routerctl binary against the built routerd binary.
         .testTarget(
             name: "RouterctlTests",
-            dependencies: ["routerctl", "routerd", "RouterProtocol", "RouterTestSupport"]
+            dependencies: ["routerctl", "routerd", "routergw", "RouterProtocol", "RouterTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

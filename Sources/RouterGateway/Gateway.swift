@@ -11,18 +11,24 @@ import ServiceLifecycle
 public final class Gateway: Service, Sendable {
     private let context: GatewayContext
     private let group: any EventLoopGroup
+    private let ready: @Sendable () async -> Void
 
-    /// A gateway serving `table` on the listeners `configuration` names, on `group`'s loops.
+    /// A gateway serving `table` on the listeners `configuration` names, on `group`'s loops,
+    /// once `ready` returns (a follower's `loaded`: no listener answers from an empty replica).
     public init(table: RouteTable, configuration: GatewayConfiguration, logger: Logger,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                ready: @escaping @Sendable () async -> Void = {}) {
         self.context = GatewayContext(table: table, configuration: configuration, logger: logger)
         self.group = group
+        self.ready = ready
     }
 
-    /// Opens the listeners, serves until graceful shutdown, then closes them (connections in
-    /// flight are left to finish). Throws when a listener cannot be opened.
+    /// Waits until ready, opens the listeners, serves until graceful shutdown, then closes
+    /// them. Throws when a listener cannot be opened.
     public func run() async throws {
         let configuration = context.configuration
+        await cancelWhenGracefulShutdown { await self.ready() }
+        guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
         var listeners: [any Channel] = []
         var tcp: TCPPortListeners?
         do {

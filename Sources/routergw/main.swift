@@ -14,7 +14,8 @@ struct Routergw: AsyncParsableCommand {
         abstract: "Route HTTP, TLS and TCP traffic by routerd's table.",
         discussion: """
             routergw keeps a replica of routerd's route table (--follow: it lists every route, \
-            then watches, reconnecting and resuming when routerd restarts) and routes \
+            then watches, reconnecting and resuming when routerd restarts; the listeners open \
+            once the table is loaded) and routes \
             connections by it: HTTP requests by their Host header (--http), TLS connections by \
             the server name of their ClientHello, passed through untouched (--tls), and TCP \
             connections to port N of --tcp-address by the route tcp:N. Traffic goes to the \
@@ -34,8 +35,10 @@ struct Routergw: AsyncParsableCommand {
             """,
         version: ProductVersion.current)
 
-    @Option(name: .customLong("follow"), help: ArgumentHelp("The routerd socket whose table to follow. Default: $ROUTER_SOCKET, else routerd's default socket.", valueName: "socket"))
-    var follow: String = DefaultSocket.path
+    @Option(name: .customLong("follow"), help: ArgumentHelp(
+        "The routerd socket whose table to follow (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).",
+        valueName: "socket"))
+    var follow: String?
 
     @Option(name: .customLong("http"), help: ArgumentHelp("Route HTTP/1.1 by Host on this port, on every address unless a host is given.", valueName: "[host:]port"))
     var http: String?
@@ -124,8 +127,9 @@ struct Routergw: AsyncParsableCommand {
         // The replica keeps what routerd sends, as routerd sent it: no history to replay.
         let table = try RouteTable(configuration: RouteTableConfiguration(historyLimit: 1))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads ?? System.coreCount)
-        let follower = RouteFollower(socket: follow, table: table, logger: logger)
-        let gateway = Gateway(table: table, configuration: configuration, logger: logger, group: group)
+        let follower = RouteFollower(socket: follow ?? DefaultSocket.path, table: table, logger: logger)
+        let gateway = Gateway(table: table, configuration: configuration, logger: logger, group: group,
+                              ready: { await follower.loaded() })
         var groupLogger = logger
         groupLogger.logLevel = .warning
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
@@ -137,7 +141,7 @@ struct Routergw: AsyncParsableCommand {
         } catch {
             logger.critical("\(error)")
             try? await group.shutdownGracefully()
-            throw ExitCode(69)
+            throw ExitCode(1)
         }
         try? await group.shutdownGracefully()
     }

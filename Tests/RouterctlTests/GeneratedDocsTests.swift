@@ -63,7 +63,7 @@ struct GeneratedDocsTests {
         return page[start..<end].joined(separator: "\n")
     }
 
-    @Test(arguments: [("routerd", "man/routerd.8"), ("routerctl", "man/routerctl.1")])
+    @Test(arguments: [("routerd", "man/routerd.8"), ("routerctl", "man/routerctl.1"), ("routergw", "man/routergw.8")])
     func manPageDocumentsEveryOptionWithItsDefault(executable: String, page: String) throws {
         let text = try String(contentsOfFile: "\(Self.root)/\(page)", encoding: .utf8)
         let lines = text.split(separator: "\n")
@@ -108,7 +108,7 @@ struct GeneratedDocsTests {
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/man"), "needs man-db"),
-          arguments: ["man/routerd.8", "man/routerctl.1"])
+          arguments: ["man/routerd.8", "man/routerctl.1", "man/routergw.8"])
     func manReadsThePageWithoutWarnings(page: String) throws {
         let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -122,7 +122,7 @@ struct GeneratedDocsTests {
     /// `--help` keeps every indented line of a discussion (lists, examples) whole at 80 columns:
     /// the argument parser wraps paragraphs at word boundaries but would break such a line
     /// and lose its indentation.
-    @Test(arguments: ["routerd", "routerctl"])
+    @Test(arguments: ["routerd", "routerctl", "routergw"])
     func helpKeepsIndentedLinesWholeAt80Columns(executable: String) throws {
         let top = try Self.definition(of: executable)
         for command in [top] + top.subcommands {

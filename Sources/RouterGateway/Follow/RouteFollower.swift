@@ -45,6 +45,14 @@ public final class RouteFollower: Service, Sendable {
     /// Where the follower stands now.
     public var status: Status { state.withLock { $0 } }
 
+    /// Returns once the replica has been loaded from routerd (or the task is cancelled): a
+    /// gateway opens its listeners then, so that it never answers from an empty table.
+    public func loaded() async {
+        while state.withLock({ $0.loads }) == 0 && !Task.isCancelled && !stopped {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// Follows until graceful shutdown (or cancellation).
     public func run() async throws {
         let pool = NIOThreadPool(numberOfThreads: 1)
