@@ -187,7 +187,7 @@ _routerctl() {
 _routerctl_add() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --random --session --replace --version -h --help)
-    repeating_options=(--label)
+    repeating_options=(--label --allow --deny)
     non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --domain --tunnel --target --ttl --owner)
     __routerctl_offer_flags_options 1
 
@@ -228,6 +228,12 @@ _routerctl_add() {
         return
         ;;
     '--label')
+        return
+        ;;
+    '--allow')
+        return
+        ;;
+    '--deny')
         return
         ;;
     '--owner')

@@ -23,7 +23,7 @@ function __routerctl_parse_tokens -S
         __routerctl_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'add'
-            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'random' 'domain=' 'tunnel=' 'target=' 'ttl=' 'session' 'replace' 'label=+' 'owner=' 'version' 'h/help'
+            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'random' 'domain=' 'tunnel=' 'target=' 'ttl=' 'session' 'replace' 'label=+' 'allow=+' 'deny=+' 'owner=' 'version' 'h/help'
         case 'delete'
             __routerctl_parse_subcommand -r 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'ignore-missing' 'version' 'h/help'
         case 'lookup'
@@ -129,6 +129,8 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" session' -l 'session' -d 'Bind the route to this connection and hold it in the foreground until Ctrl-C.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" replace' -l 'replace' -d 'Take the key over from another tunnel.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add"' -l 'label' -d 'A label, key=value (repeatable).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add"' -l 'allow' -d 'Only clients in this address block may connect through a gateway: 10.0.0.0/8, 2001:db8::/32 (repeatable).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add"' -l 'deny' -d 'Clients in this address block may not, even when allowed (repeatable).' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" owner' -l 'owner' -d 'Admins: record this owner instead of yourself.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" h help' -s 'h' -l 'help' -d 'Show help information.'

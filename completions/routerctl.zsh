@@ -98,6 +98,8 @@ _routerctl_add() {
         '--session[Bind the route to this connection and hold it in the foreground until Ctrl-C.]'
         '--replace[Take the key over from another tunnel.]'
         '*--label[A label, key=value (repeatable).]:k=v:'
+        '*--allow[Only clients in this address block may connect through a gateway\: 10.0.0.0/8, 2001\:db8\:\:/32 (repeatable).]:cidr:'
+        '*--deny[Clients in this address block may not, even when allowed (repeatable).]:cidr:'
         '--owner[Admins\: record this owner instead of yourself.]:user:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

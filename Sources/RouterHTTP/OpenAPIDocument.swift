@@ -890,6 +890,8 @@ extension HTTPAPI {
           "tunnel",
           "target",
           "labels",
+          "allow",
+          "deny",
           "owner",
           "session",
           "created_at",
@@ -926,6 +928,22 @@ extension HTTPAPI {
             "additionalProperties": {
               "type": "string"
             }
+          },
+          "allow": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "maxItems": 64,
+            "description": "Client address blocks (CIDR) a gateway lets through; empty: everyone. Empty when hidden from you."
+          },
+          "deny": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "maxItems": 64,
+            "description": "Client address blocks (CIDR) a gateway refuses, even when allowed."
           },
           "owner": {
             "type": "string"
@@ -1001,6 +1019,22 @@ extension HTTPAPI {
             "additionalProperties": {
               "type": "string"
             }
+          },
+          "allow": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "maxItems": 64,
+            "description": "Client address blocks a gateway lets through, such as 10.0.0.0/8 or 2001:db8::/32; none: everyone."
+          },
+          "deny": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "maxItems": 64,
+            "description": "Client address blocks a gateway refuses, even when allowed."
           },
           "owner": {
             "type": "string",

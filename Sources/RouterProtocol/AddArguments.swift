@@ -16,6 +16,9 @@ package struct AddArguments: Equatable, Sendable {
     package var session = false
     package var replace = false
     package var labels: [String: String] = [:]
+    /// Address blocks, as given (checked by the executor).
+    package var allow: [String] = []
+    package var deny: [String] = []
     package var owner: String?
 
     package init() {}
@@ -33,6 +36,8 @@ package struct AddArguments: Equatable, Sendable {
         if case .object(let members)? = request.arguments["labels"] {
             for (name, value) in members { labels[name] = value.stringValue ?? "" }
         }
+        if case .array(let blocks)? = request.arguments["allow"] { allow = blocks.map { $0.stringValue ?? "" } }
+        if case .array(let blocks)? = request.arguments["deny"] { deny = blocks.map { $0.stringValue ?? "" } }
         owner = request.string("owner")
     }
 }

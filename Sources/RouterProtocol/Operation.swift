@@ -5,6 +5,8 @@ public enum ArgumentType: String, Sendable {
     case stringMap = "object"
     /// An array of objects (batch operations).
     case array
+    /// An array of strings (address blocks).
+    case stringList = "string_array"
     /// A string or an integer (a request id).
     case id
 }
@@ -62,6 +64,8 @@ public enum Operation: String, CaseIterable, Hashable, Sendable {
                 arg("session", .boolean, "bind the route to this connection: it goes the grace period after it closes"),
                 arg("replace", .boolean, "take the key over from another tunnel"),
                 arg("labels", .stringMap, "string labels"),
+                arg("allow", .stringList, "client address blocks a gateway lets through (CIDR; none: everyone)"),
+                arg("deny", .stringList, "client address blocks a gateway refuses, even if allowed (CIDR)"),
                 arg("owner", .string, "admins only: the owner to record"),
             ])
         case .delete:

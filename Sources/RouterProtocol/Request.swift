@@ -118,6 +118,9 @@ package struct Request: Sendable {
             return RequestID(value) == nil ? "a string or an integer" : nil
         case (.stringMap, .object(let members)):
             return members.allSatisfy({ $0.1.stringValue != nil }) ? nil : "an object of strings"
+        case (.stringList, .array(let elements)):
+            return elements.allSatisfy({ $0.stringValue != nil }) ? nil : "an array of strings"
+        case (.stringList, _): return "an array of strings"
         case (.string, _): return "a string"
         case (.boolean, _): return "a boolean"
         case (.number, _): return "a number"

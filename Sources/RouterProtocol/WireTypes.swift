@@ -15,6 +15,10 @@ public struct WireRoute: Codable, Hashable, Sendable {
     public var target: String?
     /// The `labels` field.
     public var labels: [String: String]
+    /// The `allow` field: address blocks a gateway lets through (empty: everyone).
+    public var allow: [String]
+    /// The `deny` field: address blocks a gateway refuses.
+    public var deny: [String]
     /// The `owner` field.
     public var owner: String
     /// The `session` field.
@@ -33,7 +37,7 @@ public struct WireRoute: Codable, Hashable, Sendable {
     public var modRevision: UInt64
 
     enum CodingKeys: String, CodingKey {
-        case key, kind, tunnel, target, labels, owner, session, ttl
+        case key, kind, tunnel, target, labels, allow, deny, owner, session, ttl
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case expiresAt = "expires_at"

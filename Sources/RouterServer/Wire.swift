@@ -28,6 +28,8 @@ package enum Wire {
         var n = 520 + JSONOutput.maximumLength(ofString: r.key) + JSONOutput.maximumLength(ofString: r.owner)
         if let target = r.target { n += JSONOutput.maximumLength(ofString: target.description) }
         for (key, value) in r.labels { n += 2 + JSONOutput.maximumLength(ofString: key) + JSONOutput.maximumLength(ofString: value) }
+        // ",\"allow\":[]" and ",\"deny\":[]", then at most 46 bytes a block ("v6/128", quoted, a comma).
+        n += 22 + 46 * (r.access.allow.count + r.access.deny.count)
         return n
     }
 
@@ -58,7 +60,11 @@ package enum Wire {
                 out.string(value)
             }
         }
-        out.literal("},\"owner\":")
+        out.literal("},\"allow\":[")
+        if visible { writeBlocks(v.access.allow, to: &out) }
+        out.literal("],\"deny\":[")
+        if visible { writeBlocks(v.access.deny, to: &out) }
+        out.literal("],\"owner\":")
         out.string(v.owner)
         out.literal(",\"session\":")
         if let session = v.session {
@@ -97,6 +103,17 @@ package enum Wire {
         out.literal(",\"mod_revision\":")
         out.number(v.modRevision)
         out.byte(UInt8(ascii: "}"))
+    }
+
+    /// Address blocks as JSON strings, comma-separated (ASCII: nothing to escape).
+    static func writeBlocks(_ blocks: [CIDR], to out: inout JSONOutput) {
+        for (i, block) in blocks.enumerated() {
+            if i > 0 { out.byte(UInt8(ascii: ",")) }
+            var text = block.description
+            out.byte(UInt8(ascii: "\""))
+            text.withUTF8 { out.bytes($0) }
+            out.byte(UInt8(ascii: "\""))
+        }
     }
 
     /// A timestamp as a quoted RFC 3339 string (plain ASCII: no escaping).

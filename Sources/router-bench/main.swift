@@ -13,6 +13,7 @@ let usage = """
            router-bench store [--seconds N] [--routes N] [--propagations N]
            router-bench http [--seconds N]
            router-bench persist [--rounds N] [--routes N]
+           router-bench gateway [--seconds N] [--rounds N] [--routes N] [--propagations N]
 
       table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
               against a [String: Int] baseline; the last line is one JSON object
@@ -28,6 +29,8 @@ let usage = """
               socket-add-to-SSE-event latency, routerctl --url beside curl
       persist routerd --db beside routerd in memory: 100,000 pipelined adds, start-up on a
               state file of 1,000,000 routes, the file's bytes per route
+      gateway routergw beside HAProxy 2.6 routing the same names by a map to the same backend,
+              under wrk: requests/s and p99; add-to-first-200 propagation (needs haproxy, wrk)
     """
 
 func option(_ name: String, default value: Int) -> Int {
@@ -83,6 +86,18 @@ case "persist":
     var bench = PersistBenchmark()
     bench.rounds = option("--rounds", default: bench.rounds)
     bench.routes = option("--routes", default: bench.routes)
+    do {
+        try bench.run()
+    } catch {
+        fputs("router-bench: \(error)\n", stderr)
+        exit(1)
+    }
+case "gateway":
+    var bench = GatewayBenchmark()
+    bench.seconds = option("--seconds", default: bench.seconds)
+    bench.rounds = option("--rounds", default: bench.rounds)
+    bench.routes = option("--routes", default: bench.routes)
+    bench.propagations = option("--propagations", default: bench.propagations)
     do {
         try bench.run()
     } catch {

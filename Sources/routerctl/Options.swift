@@ -12,7 +12,7 @@ import RouterProtocol
 enum OutputFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// An aligned table (or a line) for people.
     case table
-    /// The table with more columns: kind, labels, session, revisions.
+    /// The table with more columns: kind, labels, access rules, session, revisions.
     case wide
     /// The protocol's `result` as JSON; NDJSON for `list` and `watch`; errors as JSON on stderr.
     case json

@@ -88,7 +88,7 @@ struct TextTable {
 /// Route JSON (the protocol's route object) to table cells.
 enum RouteText {
     static let headers = ["KEY", "TUNNEL", "TARGET", "OWNER", "EXPIRES"]
-    static let wideHeaders = headers + ["KIND", "SESSION", "REVISION", "LABELS"]
+    static let wideHeaders = headers + ["KIND", "SESSION", "REVISION", "LABELS", "ACCESS"]
 
     static func headers(wide: Bool) -> [String] { wide ? wideHeaders : headers }
 
@@ -109,9 +109,20 @@ enum RouteText {
                 route["session"].flatMap { $0 == .null ? nil : "yes" } ?? "-",
                 "\(route["create_revision"]?.integerValue ?? 0)/\(route["mod_revision"]?.integerValue ?? 0)",
                 labels.isEmpty ? "-" : labels,
+                access(route),
             ]
         }
         return cells
+    }
+
+    /// `allow 10.0.0.0/8 deny 10.1.0.0/16`, or `-` for a route anyone may reach.
+    static func access(_ route: JSONValue) -> String {
+        var parts: [String] = []
+        for name in ["allow", "deny"] {
+            guard case .array(let blocks)? = route[name], !blocks.isEmpty else { continue }
+            parts.append(name + " " + blocks.compactMap(\.stringValue).joined(separator: ","))
+        }
+        return parts.isEmpty ? "-" : parts.joined(separator: " ")
     }
 
     /// `never`, `in 4m59s`, or `expired`; `session` for a route that lives as long as its

@@ -122,3 +122,38 @@ extension Int32 {
         return true
     }
 }
+
+/// Per-route allow and deny through a real routergw: the client's own address decides.
+@Suite("routergw: access rules", .serialized, .enabled(if: GatewayStack.curl != nil, "needs curl"))
+struct AccessRuleTests {
+    @Test func anHTTPClientOutsideTheRulesGets403AndOneInsideGetsThrough() throws {
+        let stack = try GatewayStack()
+        let backend = try HTTPBackend(name: "b")
+        try stack.request("add", #""key":"open","tunnel":"t1","target":"\#(backend.target)","allow":["127.0.0.1"]"#)
+        try stack.request("add", #""key":"elsewhere","tunnel":"t2","target":"\#(backend.target)","allow":["10.0.0.0/8"]"#)
+        try stack.request("add", #""key":"denied","tunnel":"t3","target":"\#(backend.target)","allow":["127.0.0.0/8"],"deny":["127.0.0.1"]"#)
+        #expect(try stack.waitRoutable("open.example.com"))
+        #expect(try stack.get("open.example.com").status == 200)
+        let outside = try stack.get("elsewhere.example.com")
+        #expect(outside.status == 403)
+        #expect(outside.body.contains("Your address may not reach this service."))
+        // A header the client writes changes nothing: the connection's address decides.
+        #expect(try stack.get("elsewhere.example.com", extra: ["-H", "X-Forwarded-For: 10.0.0.1"]).status == 403)
+        #expect(try stack.get("denied.example.com").status == 403, "deny wins over allow")
+    }
+
+    @Test func aTCPClientOutsideTheRulesIsReset() throws {
+        let stack = try GatewayStack()
+        let backend = try HTTPBackend(name: "tcp")
+        let port = freeTCPPort()
+        try stack.request("add", #""key":"tcp:\#(port)","tunnel":"t1","target":"\#(backend.target)","deny":["127.0.0.0/8"]"#)
+        #expect(eventually { connectTCP(port: port).closing() })
+        let fd = connectTCP(port: port)
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&p, 1, 5000) == 1)
+        #expect(read(fd, &byte, 1) == -1 && errno == ECONNRESET)
+        #expect(stack.gateway.process.stderr.contains("address not allowed; reset"))
+    }
+}

@@ -21,6 +21,11 @@ struct StoredRouteTests {
                            owner: "bob", createdAt: Timestamp(millisecondsSinceEpoch: 1), updatedAt: Timestamp(millisecondsSinceEpoch: 2),
                            createRevision: 3, modRevision: 4)
         #expect(try StoredRoute.decode(StoredRoute.encode(socket)) == socket)
+        let guarded = Route(key: "admin.example.com", kind: .host, tunnel: try TunnelID("t"), target: try RouteTarget(parsing: "10.0.0.5:80"),
+                            access: try AccessRules(allow: ["10.0.0.0/8", "2001:db8::/32"], deny: ["10.1.0.0/16"]),
+                            owner: "ops", createdAt: Timestamp(millisecondsSinceEpoch: 1), updatedAt: Timestamp(millisecondsSinceEpoch: 2),
+                            createRevision: 5, modRevision: 6)
+        #expect(try StoredRoute.decode(StoredRoute.encode(guarded)) == guarded)
     }
 
     @Test func theFastReaderAgreesWithTheJSONParser() throws {

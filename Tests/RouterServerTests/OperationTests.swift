@@ -65,6 +65,23 @@ struct OperationTests {
         }
     }
 
+    @Test func addCarriesAllowAndDenyAndRefusesABadBlockByName() async throws {
+        try await withDaemon { daemon in
+            let c = try daemon.connect()
+            let added = try c.request(#"{"id":1,"op":"add","key":"ui","tunnel":"t1","allow":["10.0.0.0/8","2001:db8::/32"],"deny":["10.1.0.0/16"]}"#)
+            #expect(added.result?["route"]?["allow"] == .array([.string("10.0.0.0/8"), .string("2001:db8::/32")]))
+            #expect(added.result?["route"]?["deny"] == .array([.string("10.1.0.0/16")]))
+            let plain = try c.request(#"{"id":2,"op":"add","key":"open","tunnel":"t1"}"#)
+            #expect(plain.result?["route"]?["allow"] == .array([]) && plain.result?["route"]?["deny"] == .array([]))
+            let bad = try c.request(#"{"id":3,"op":"add","key":"x","tunnel":"t1","deny":["10.0.0.0/40"]}"#)
+            #expect(bad.errorCode == "bad_request")
+            #expect(bad["error"]?["message"]?.stringValue?.contains("'10.0.0.0/40': the prefix length must be 0 to 32") == true, "\(bad)")
+            let notStrings = try c.request(#"{"id":4,"op":"add","key":"x","tunnel":"t1","allow":[10]}"#)
+            #expect(notStrings.errorCode == "bad_request")
+            #expect(notStrings["error"]?["message"]?.stringValue?.contains("field 'allow' must be an array of strings") == true)
+        }
+    }
+
     @Test func listPagesWithAfterAndLimit() async throws {
         try await withDaemon { daemon in
             let c = try daemon.connect()

@@ -24,13 +24,16 @@ public struct AddRequest: Sendable {
     public var replace: Bool
     /// Free-form labels.
     public var labels: [String: String]
+    /// Which client addresses a gateway lets through.
+    public var access: AccessRules
     /// Admins only: the owner to record instead of the admin.
     public var owner: String?
 
     /// A request for `name`; the other attributes default to none.
     public init(
         _ name: Name, tunnel: TunnelID? = nil, target: RouteTarget? = nil, ttl: Duration? = nil,
-        session: UInt64? = nil, replace: Bool = false, labels: [String: String] = [:], owner: String? = nil
+        session: UInt64? = nil, replace: Bool = false, labels: [String: String] = [:],
+        access: AccessRules = AccessRules(), owner: String? = nil
     ) {
         self.name = name
         self.tunnel = tunnel
@@ -39,6 +42,7 @@ public struct AddRequest: Sendable {
         self.session = session
         self.replace = replace
         self.labels = labels
+        self.access = access
         self.owner = owner
     }
 
@@ -53,6 +57,9 @@ public struct AddRequest: Sendable {
             guard value.utf8.count <= 256, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw .invalidArgument("label '\(key)' has a value longer than 256 bytes or with control characters")
             }
+        }
+        for (name, list) in [("allow", access.allow), ("deny", access.deny)] where list.count > AccessRules.maximumBlocks {
+            throw .invalidArgument("\(name) holds at most \(AccessRules.maximumBlocks) address blocks, not \(list.count)")
         }
         if let owner, owner.isEmpty || owner.utf8.count > 128 {
             throw .invalidArgument("owner must be 1 to 128 characters")

@@ -52,6 +52,8 @@ public struct Route: Hashable, Sendable {
     public var target: RouteTarget?
     /// Free-form labels; hidden (empty) from those who may not see them.
     public var labels: [String: String]
+    /// Which client addresses a gateway lets through to this route.
+    public var access: AccessRules
     /// The principal that owns the route (and its tunnel).
     public var owner: String
     /// The session (connection) the route is bound to, if any.
@@ -72,7 +74,7 @@ public struct Route: Hashable, Sendable {
     /// A route from its fields: for a replica that receives routes from elsewhere (a store,
     /// a daemon's watch), and for tests.
     public init(key: String, kind: RouteKind, tunnel: TunnelID, target: RouteTarget? = nil,
-                labels: [String: String] = [:], owner: String, session: UInt64? = nil,
+                labels: [String: String] = [:], access: AccessRules = AccessRules(), owner: String, session: UInt64? = nil,
                 createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp? = nil,
                 ttl: Duration? = nil, createRevision: UInt64, modRevision: UInt64) {
         self.key = key
@@ -80,6 +82,7 @@ public struct Route: Hashable, Sendable {
         self.tunnel = tunnel
         self.target = target
         self.labels = labels
+        self.access = access
         self.owner = owner
         self.session = session
         self.createdAt = createdAt
@@ -90,18 +93,19 @@ public struct Route: Hashable, Sendable {
         self.modRevision = modRevision
     }
 
-    /// Whether `principal` may see this route's target and labels.
+    /// Whether `principal` may see this route's target, labels and access rules.
     public func isVisible(to principal: Principal) -> Bool {
         principal.isAdmin || principal.name == owner
     }
 
-    /// This route as `principal` may see it: another owner's target and labels are removed
-    /// for non-admins.
+    /// This route as `principal` may see it: another owner's target, labels and access rules
+    /// are removed for non-admins.
     public func redacted(for principal: Principal) -> Route {
         guard !isVisible(to: principal) else { return self }
         var copy = self
         copy.target = nil
         copy.labels = [:]
+        copy.access = AccessRules()
         return copy
     }
 }

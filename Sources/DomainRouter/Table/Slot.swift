@@ -11,6 +11,8 @@ struct Slot: BitwiseCopyable {
     static let uuidTunnel: UInt8 = 1
     /// `flags`: the route has labels (in `TableState.labels`).
     static let hasLabels: UInt8 = 2
+    /// `flags`: the route has access rules (in `TableState.access`).
+    static let hasAccess: UInt8 = 4
 
     // First cache line.
     var key: (UInt64, UInt64, UInt64) = (0, 0, 0)

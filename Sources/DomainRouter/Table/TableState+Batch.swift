@@ -82,7 +82,7 @@ extension TableState {
         slots[Int(s)].ttl = route.ttl?.milliseconds ?? 0
         slots[Int(s)].createRevision = route.createRevision
         slots[Int(s)].modRevision = route.modRevision
-        setTargetAndLabels(s, target: route.target, labels: route.labels)
+        setTargetAndLabels(s, target: route.target, labels: route.labels, access: route.access)
         linkToTunnel(s, t, uuid: uuid)
         insertIndexes(s)
         addTally(key, owner: slots[Int(s)].owner)

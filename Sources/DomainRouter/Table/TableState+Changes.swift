@@ -109,8 +109,18 @@ extension TableState {
         sorted.remove(s, key: key, keyOf)
     }
 
-    /// Sets a route's target and labels, releasing the old target's bytes.
-    mutating func setTargetAndLabels(_ s: UInt32, target: RouteTarget?, labels newLabels: [String: String]) {
+    /// Sets a route's target, labels and access rules, releasing the old target's bytes.
+    mutating func setTargetAndLabels(_ s: UInt32, target: RouteTarget?, labels newLabels: [String: String],
+                                     access rules: AccessRules) {
+        if rules.isEmpty {
+            if slots[Int(s)].flags & Slot.hasAccess != 0 {
+                slots[Int(s)].flags &= ~Slot.hasAccess
+                access[s] = nil
+            }
+        } else {
+            slots[Int(s)].flags |= Slot.hasAccess
+            access[s] = rules
+        }
         if slots[Int(s)].targetLength > 0 { arena.release(Int(slots[Int(s)].targetLength)) }
         let (offset, length) = target.map { encodeTarget($0) } ?? (0, 0)
         slots[Int(s)].targetOffset = offset
@@ -234,7 +244,7 @@ extension TableState {
             }
         }
         unlinkFromTunnel(s)
-        setTargetAndLabels(s, target: nil, labels: [:])
+        setTargetAndLabels(s, target: nil, labels: [:], access: AccessRules())
         if Int(slot.keyLength) > Slot.inlineKeyCapacity { arena.release(Int(slot.keyLength)) }
         slots[Int(s)] = Slot()
         freeSlots.append(s)

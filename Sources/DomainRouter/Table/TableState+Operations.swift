@@ -182,7 +182,7 @@ extension TableState {
         slots[Int(s)].ttl = ttl
         slots[Int(s)].createRevision = revision
         slots[Int(s)].modRevision = revision
-        setTargetAndLabels(s, target: request.target, labels: request.labels)
+        setTargetAndLabels(s, target: request.target, labels: request.labels, access: request.access)
         linkToTunnel(s, t, uuid: uuid)
         insertIndexes(s)
         addTally(key, owner: owner)
@@ -204,7 +204,7 @@ extension TableState {
         slots[Int(s)].expiresAt = expires
         slots[Int(s)].updatedAt = now
         slots[Int(s)].modRevision = revision
-        setTargetAndLabels(s, target: request.target, labels: request.labels)
+        setTargetAndLabels(s, target: request.target, labels: request.labels, access: request.access)
         bindSession(s, to: request.session ?? 0)
         scheduleExpiry(s, at: expires, previous: previous)
         let route = route(s)

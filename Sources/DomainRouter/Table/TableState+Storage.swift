@@ -27,6 +27,7 @@ extension TableState {
         freeTunnels = []
         tunnelIndex = HashIndex()
         labels = [:]
+        access = [:]
         // Deadlines of removed routes are skipped when they come due; with no slot left they
         // would name slots that no longer exist.
         deadlines = Heap<Deadline>()

@@ -24,6 +24,8 @@ struct TableState: ~Copyable {
     var freeTunnels: [UInt32] = []
     var tunnelIndex = HashIndex()
     var labels: [UInt32: [String: String]] = [:]
+    /// Access rules of the slots flagged `hasAccess` (most routes have none).
+    var access: [UInt32: AccessRules] = [:]
     var owners: [String] = []
     var ownerIDs: [String: UInt32] = [:]
     var recentOwner: (name: String, id: UInt32)?
@@ -197,6 +199,7 @@ struct TableState: ~Copyable {
             tunnel: tunnel ?? tunnelID(ofSlot: s),
             target: decodeTarget(slot),
             labels: slot.flags & Slot.hasLabels == 0 ? [:] : labels[s] ?? [:],
+            access: slot.flags & Slot.hasAccess == 0 ? AccessRules() : access[s] ?? AccessRules(),
             owner: owners[Int(slot.owner)],
             session: slot.session == 0 ? nil : slot.session,
             createdAt: Timestamp(millisecondsSinceEpoch: slot.createdAt),

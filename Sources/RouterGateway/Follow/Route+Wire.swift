@@ -28,9 +28,15 @@ extension Route {
         if case .object(let members)? = v["labels"] {
             for (name, value) in members { labels[name] = value.stringValue }
         }
+        func blocks(_ name: String) -> [String] {
+            guard case .array(let items)? = v[name] else { return [] }
+            return items.compactMap(\.stringValue)
+        }
+        let access: AccessRules
+        do { access = try AccessRules(allow: blocks("allow"), deny: blocks("deny")) } catch { throw FollowError("route \(key): \(error)") }
         var expiresAt: Timestamp?
         if v["expires_at"]?.stringValue != nil { expiresAt = try time("expires_at") }
-        self.init(key: key, kind: kind, tunnel: tunnel, target: target, labels: labels, owner: try field("owner"),
+        self.init(key: key, kind: kind, tunnel: tunnel, target: target, labels: labels, access: access, owner: try field("owner"),
                   createdAt: try time("created_at"), updatedAt: try time("updated_at"), expiresAt: expiresAt,
                   ttl: v["ttl"]?.doubleValue.map { .milliseconds(Int64($0 * 1000)) },
                   createRevision: UInt64(max(0, v["create_revision"]?.integerValue ?? 0)),

@@ -132,6 +132,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return refuse(&exchange, .notFound, "No service is registered under this name.", head: head)
         }
         exchange.key = found.route.key
+        // The connection's own address: never a header the client wrote.
+        if !found.route.access.isEmpty, !(context.peerIP.map(found.route.access.admits) ?? false) {
+            return refuse(&exchange, .forbidden, "Your address may not reach this service.", head: head)
+        }
         exchange.upgrade = HTTPForwarding.upgrade(of: head) != nil
         guard let target = found.route.target else {
             return refuse(&exchange, .badGateway, "The tunnel for this name is offline.", head: head)

@@ -133,6 +133,12 @@ final class TCPPortListeners: Sendable {
             channel.reset()
             return
         }
+        let peer = channel.remoteAddress?.ipAddress.flatMap(IPAddress.init)
+        if !found.route.access.isEmpty, !(peer.map(found.route.access.admits) ?? false) {
+            gateway.logger.info("tcp", metadata: ["key": "tcp:\(port)", "result": "address not allowed; reset"])
+            channel.reset()
+            return
+        }
         _ = Splice.connect(channel, to: target, key: found.route.key, protocol: "tcp", holdingReads: true, gateway: gateway)
     }
 }

@@ -71,6 +71,9 @@ final class SNIRouter: ChannelInboundHandler, RemovableChannelHandler {
         guard let found = gateway.table.lookup(host: name, source: .sni) else {
             return refuse(context, sni: name, "no route")
         }
+        if !found.route.access.isEmpty, !(context.peerIP.map(found.route.access.admits) ?? false) {
+            return refuse(context, sni: name, "address not allowed")
+        }
         guard let target = found.route.target else {
             return refuse(context, sni: name, "tunnel offline")
         }

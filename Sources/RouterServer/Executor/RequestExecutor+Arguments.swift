@@ -29,6 +29,7 @@ extension RequestExecutor {
             session: a.session ? session : nil,
             replace: a.replace,
             labels: a.labels,
+            access: try AccessRules(allow: a.allow, deny: a.deny),
             owner: a.owner)
     }
 

@@ -36,6 +36,15 @@ package enum StoredRoute {
             out.append(#","labels":"#)
             out.write(.object(route.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
         }
+        // Access rules are rare: the fast reader below leaves a route with them to the parser.
+        if !route.access.allow.isEmpty {
+            out.append(#","allow":"#)
+            out.write(.array(route.access.allow.map { .string($0.description) }))
+        }
+        if !route.access.deny.isEmpty {
+            out.append(#","deny":"#)
+            out.write(.array(route.access.deny.map { .string($0.description) }))
+        }
         if let session = route.session {
             out.append(#","session":"#)
             out.append(session)
@@ -83,10 +92,14 @@ package enum StoredRoute {
             if case .object(let members)? = value["labels"] {
                 for (name, v) in members { labels[name] = v.stringValue ?? "" }
             }
+            func blocks(_ name: String) -> [String] {
+                guard case .array(let items)? = value[name] else { return [] }
+                return items.compactMap(\.stringValue)
+            }
             return Route(
                 key: try string("key"), kind: kind, tunnel: try TunnelID(try string("tunnel")),
                 target: try value["target"]?.stringValue.map { (t: String) throws(RouteError) in try RouteTarget(parsing: t) },
-                labels: labels, owner: try string("owner"),
+                labels: labels, access: try AccessRules(allow: blocks("allow"), deny: blocks("deny")), owner: try string("owner"),
                 session: try optional("session").map { UInt64($0) },
                 createdAt: Timestamp(millisecondsSinceEpoch: try number("created")),
                 updatedAt: Timestamp(millisecondsSinceEpoch: try number("updated")),

@@ -20,6 +20,12 @@ struct Add: RouterCommand {
               routerctl add '*.apps.example.com' --tunnel t1
               routerctl add tcp:auto --tunnel t1 --session
               routerctl add foo --tunnel t2 --replace --label env=prod
+              routerctl add ui --allow 10.0.0.0/8 --deny 10.1.0.0/16
+
+            --allow and --deny say which client addresses a gateway (routergw) lets \
+            through: a connection from a --deny block is refused even when an --allow block \
+            holds it; without --allow everyone else may connect. The gateway checks the \
+            connection's own address, never X-Forwarded-For.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -51,6 +57,12 @@ struct Add: RouterCommand {
     @Option(name: .customLong("label"), help: ArgumentHelp("A label, key=value (repeatable).", valueName: "k=v"))
     var labels: [String] = []
 
+    @Option(name: .customLong("allow"), help: ArgumentHelp("Only clients in this address block may connect through a gateway: 10.0.0.0/8, 2001:db8::/32 (repeatable).", valueName: "cidr"))
+    var allow: [String] = []
+
+    @Option(name: .customLong("deny"), help: ArgumentHelp("Clients in this address block may not, even when allowed (repeatable).", valueName: "cidr"))
+    var deny: [String] = []
+
     @Option(help: ArgumentHelp("Admins: record this owner instead of yourself.", valueName: "user"))
     var owner: String?
 
@@ -63,13 +75,13 @@ struct Add: RouterCommand {
 
     var arguments: [(String, JSONValue)] {
         Add.requestArguments(key: key, random: random, domain: domain, tunnel: tunnel, target: target, ttl: ttl,
-                             session: session, replace: replace, labels: labels, owner: owner)
+                             session: session, replace: replace, labels: labels, allow: allow, deny: deny, owner: owner)
     }
 
     /// The protocol arguments of an add (shared with batch's fast line reader).
     static func requestArguments(key: String?, random: Bool, domain: String?, tunnel: String?, target: String?,
                                  ttl: DurationArgument?, session: Bool, replace: Bool, labels: [String],
-                                 owner: String?) -> [(String, JSONValue)] {
+                                 allow: [String] = [], deny: [String] = [], owner: String?) -> [(String, JSONValue)] {
         var args: [(String, JSONValue)] = []
         if let key { args.append(("key", .string(key))) }
         if random { args.append(("random", .bool(true))) }
@@ -80,6 +92,8 @@ struct Add: RouterCommand {
         if session { args.append(("session", .bool(true))) }
         if replace { args.append(("replace", .bool(true))) }
         if !labels.isEmpty { args.append(("labels", .object((try? parseLabels(labels)) ?? []))) }
+        if !allow.isEmpty { args.append(("allow", .array(allow.map { .string($0) }))) }
+        if !deny.isEmpty { args.append(("deny", .array(deny.map { .string($0) }))) }
         if let owner { args.append(("owner", .string(owner))) }
         return args
     }
