@@ -43,7 +43,7 @@ struct GatewayBenchmark {
         try map.write(toFile: dir + "/hosts.map", atomically: false, encoding: .utf8)
         try """
             global
-              maxconn 20000
+              maxconn 4096
               nbthread \(ProcessInfoLite.cpuCount)
             defaults
               mode http
