@@ -50,6 +50,23 @@ package enum DurationText {
     }
 }
 
+/// A listening address as operators write it: `PORT`, `HOST:PORT`, or `[V6]:PORT`.
+package enum ListenAddressText {
+    /// The host (`defaultHost` when only a port is given) and port (1–65535); nil when `text`
+    /// is not one of those forms.
+    package static func parse(_ text: String, defaultHost: String) -> (host: String, port: Int)? {
+        var host = defaultHost
+        var portText = Substring(text)
+        if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            portText = text[text.index(after: colon)...]
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        }
+        guard !host.isEmpty, let port = Int(portText), (1...65535).contains(port) else { return nil }
+        return (host, port)
+    }
+}
+
 /// Where `routerd` listens and `routerctl` connects unless told otherwise: `$ROUTER_SOCKET`,
 /// else `/run/routerd/routerd.sock` for root, else `$XDG_RUNTIME_DIR/routerd.sock`, else
 /// `/tmp/routerd-UID/routerd.sock`.

@@ -161,16 +161,7 @@ struct Routerd: AsyncParsableCommand {
 
     /// `--http` as a host and port, or nil when it does not parse.
     var httpAddress: (host: String, port: Int)? {
-        guard let http else { return nil }
-        var host = "127.0.0.1"
-        var portText = Substring(http)
-        if let colon = http.lastIndex(of: ":") {
-            host = String(http[..<colon])
-            portText = http[http.index(after: colon)...]
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        }
-        guard !host.isEmpty, let port = Int(portText), (1...65535).contains(port) else { return nil }
-        return (host, port)
+        http.flatMap { ListenAddressText.parse($0, defaultHost: "127.0.0.1") }
     }
 
     @Option(name: .customLong("store"), help: ArgumentHelp("Keep the table in Redis, shared by every routerd on the same Redis and --store-prefix: redis://[USER@]HOST:PORT[/DB] or redis+unix:///PATH[?db=N]. The password comes from $ROUTER_REDIS_PASSWORD or --store-password-file. Default: the table lives in this process's memory.", valueName: "url"))

@@ -94,16 +94,7 @@ struct Routergw: AsyncParsableCommand {
 
     /// `[host:]port`; the host defaults to every IPv4 address.
     static func address(_ text: String) -> GatewayConfiguration.Address? {
-        var host = "0.0.0.0"
-        var portText = Substring(text)
-        if let colon = text.lastIndex(of: ":") {
-            host = String(text[..<colon])
-            portText = text[text.index(after: colon)...]
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            guard !host.isEmpty else { return nil }
-        }
-        guard let port = Int(portText), (0...65535).contains(port) else { return nil }
-        return GatewayConfiguration.Address(host: host, port: port)
+        ListenAddressText.parse(text, defaultHost: "0.0.0.0").map { GatewayConfiguration.Address(host: $0.host, port: $0.port) }
     }
 
     static func amount(_ text: String) -> TimeAmount {

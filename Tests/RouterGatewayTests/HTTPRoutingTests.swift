@@ -119,6 +119,33 @@ struct HTTPRoutingTests {
         #expect(after - before < 24 * 1024 * 1024, "peak \(before) → \(after)")
     }
 
+    @Test func anOverlongHeadIs400AndASilentClientIsCutAfterTheHeaderTimeout() throws {
+        let stack = try GatewayStack(gateway: ["--header-timeout", "1s"])
+        let big = try stack.raw("GET / HTTP/1.1\r\nHost: a.example.com\r\nX-Big: \(String(repeating: "x", count: 100_000))\r\n\r\n")
+        #expect(big.hasPrefix("HTTP/1.1 400"), "\(big.prefix(80))")
+        let fd = connectTCP(port: stack.gateway.httpPort)
+        defer { close(fd) }
+        let started = Date()
+        var byte: UInt8 = 0
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&p, 1, 5000) == 1)
+        #expect(read(fd, &byte, 1) == 0, "closed")
+        #expect(Date().timeIntervalSince(started) >= 0.9)
+    }
+
+    @Test func connectionsBeyondMaxConnectionsAreClosedAsTheyCome() throws {
+        let stack = try GatewayStack(gateway: ["--max-connections", "2"])
+        let held = [connectTCP(port: stack.gateway.httpPort), connectTCP(port: stack.gateway.httpPort)]
+        defer { held.forEach { close($0) } }
+        #expect(eventually { () -> Bool in
+            let fd = connectTCP(port: stack.gateway.httpPort)
+            defer { close(fd) }
+            var byte: UInt8 = 0
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            return poll(&p, 1, 2000) == 1 && read(fd, &byte, 1) <= 0
+        })
+    }
+
     @Test func aWebSocketUpgradeIsPassedThroughAndEchoes() throws {
         let stack = try GatewayStack()
         let backend = try HTTPBackend(name: "ws")

@@ -110,6 +110,25 @@ public final class ChildProcess {
         return Finished(status: status!, stdout: stdout, stderr: stderr)
     }
 
+    /// Polls `ready` every 10 ms until it holds. If the process exits first, or `timeout`
+    /// seconds pass (it is then killed), throws a `LaunchError` saying `what` it did not do,
+    /// with everything it wrote.
+    public func waitUntil(_ what: String, timeout: Double = 10, _ ready: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !ready() {
+            if let status = poll() {
+                throw LaunchError("\(what): it exited with \(status) first: \(stdout) \(stderr)")
+            }
+            if Date() > deadline {
+                let output = "\(stdout) \(stderr)"
+                signal(SIGKILL)
+                wait()
+                throw LaunchError("\(what): not within \(Int(timeout)) s: \(output)")
+            }
+            usleep(10_000)
+        }
+    }
+
     /// WIFEXITED / WEXITSTATUS, spelled out (the C macros do not import): the exit status, or
     /// minus the signal that ended the process.
     static func status(_ raw: Int32) -> Int32 {

@@ -20,21 +20,14 @@ public final class GatewayProcess {
                                    ["--follow", socket, "--http", "127.0.0.1:\(httpPort)", "--tls", "127.0.0.1:\(tlsPort)",
                                     "--tcp-address", "127.0.0.1"] + arguments,
                                    directory: directory)
-        let deadline = Date().addingTimeInterval(10)
-        while !(process.stderr.contains("following routerd") && Self.accepts(httpPort)) {
-            if let status = process.poll() {
-                let stderr = process.stderr
-                try? FileManager.default.removeItem(atPath: directory)
-                throw LaunchError("routergw exited with \(status) before it served: \(stderr)")
+        let (process, port) = (self.process, httpPort)
+        do {
+            try process.waitUntil("routergw should follow routerd and serve on \(port)") {
+                process.stderr.contains("following routerd") && Self.accepts(port)
             }
-            if Date() > deadline {
-                let stderr = process.stderr
-                process.signal(SIGKILL)
-                process.wait()
-                try? FileManager.default.removeItem(atPath: directory)
-                throw LaunchError("routergw did not follow routerd and serve within 10 s: \(stderr)")
-            }
-            usleep(10_000)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
         }
     }
 

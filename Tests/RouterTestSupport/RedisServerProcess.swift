@@ -33,18 +33,8 @@ public final class RedisServerProcess {
     }
 
     private func waitUntilUp() throws {
-        let deadline = Date().addingTimeInterval(10)
-        while !Self.answers(socket) {
-            if let status = process.poll() {
-                throw LaunchError("redis-server exited with \(status): \(process.stdout) \(process.stderr)")
-            }
-            if Date() > deadline {
-                process.signal(SIGKILL)
-                process.wait()
-                throw LaunchError("redis-server did not answer on \(socket) within 10 s: \(process.stdout) \(process.stderr)")
-            }
-            usleep(10_000)
-        }
+        let socket = self.socket
+        try process.waitUntil("redis-server should answer on \(socket)") { Self.answers(socket) }
     }
 
     /// Whether something on `path` answers a PING (with PONG, or a NOAUTH refusal).

@@ -23,21 +23,12 @@ public final class RouterdProcess {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
-        let deadline = Date().addingTimeInterval(10)
-        while !Self.greets(socket) {
-            if let status = process.poll() {
-                let stderr = process.stderr
-                try? FileManager.default.removeItem(atPath: directory)
-                throw LaunchError("routerd exited with \(status) before answering on \(socket): \(stderr)")
-            }
-            if Date() > deadline {
-                let stderr = process.stderr
-                process.signal(SIGKILL)
-                process.wait()
-                try? FileManager.default.removeItem(atPath: directory)
-                throw LaunchError("routerd did not answer on \(socket) within 10 s: \(stderr)")
-            }
-            usleep(10_000)
+        let socket = self.socket
+        do {
+            try process.waitUntil("routerd should answer on \(socket)") { Self.greets(socket) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
         }
     }
 
