@@ -63,7 +63,20 @@ public final class Gateway: Service, Sendable {
     private func bind(_ address: GatewayConfiguration.Address, name: String,
                       configure: @escaping @Sendable (any Channel, GatewayContext) throws -> Void) async throws -> any Channel {
         let gateway = context
-        let channel = try await ServerBootstrap(group: group)
+        let channel: any Channel
+        do {
+            channel = try await bootstrap(gateway, configure: configure).bind(host: address.host, port: address.port).get()
+        } catch {
+            throw ListenError(description: "cannot listen for \(name) on \(address): \(error)")
+        }
+        let bound = GatewayConfiguration.Address(host: address.host, port: channel.localAddress?.port ?? address.port)
+        context.logger.notice("listening", metadata: ["listener": "\(name)", "address": "\(bound)"])
+        return channel
+    }
+
+    private func bootstrap(_ gateway: GatewayContext,
+                           configure: @escaping @Sendable (any Channel, GatewayContext) throws -> Void) -> ServerBootstrap {
+        ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: Int32(clamping: min(context.configuration.maximumConnections, 4096)))
             .childChannelInitializer { channel in
@@ -76,10 +89,10 @@ public final class Gateway: Service, Sendable {
                     try configure(channel, gateway)
                 }
             }
-            .bind(host: address.host, port: address.port)
-            .get()
-        let bound = GatewayConfiguration.Address(host: address.host, port: channel.localAddress?.port ?? address.port)
-        context.logger.notice("listening", metadata: ["listener": "\(name)", "address": "\(bound)"])
-        return channel
     }
+}
+
+/// A listener that could not be opened, and why.
+struct ListenError: Error, CustomStringConvertible {
+    var description: String
 }

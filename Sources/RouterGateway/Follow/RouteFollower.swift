@@ -76,7 +76,13 @@ public final class RouteFollower: Service, Sendable {
         var lastProblem = ""
         while !stopped {
             var problem = ""
-            do throws(ClientError) { try followOnce() } catch { problem = "\(error)" }
+            do throws(ClientError) {
+                try followOnce()
+            } catch where error.code == "unreachable" {
+                problem = "routerd does not answer there (is it running? --follow names its socket)"
+            } catch {
+                problem = "\(error)"
+            }
             if stopped { return }
             // A connection that got as far as a live watch starts the backoff again.
             let wasLive = state.withLock { s in
