@@ -49,7 +49,7 @@ struct Routergw: AsyncParsableCommand {
     @Option(name: .customLong("tcp-address"), help: ArgumentHelp("Serve tcp:N routes on port N of this address.", valueName: "address"))
     var tcpAddress: String?
 
-    @Option(name: .customLong("upstream-timeout"), help: ArgumentHelp("How long a target may take to accept a connection and to start its response.", valueName: "duration"))
+    @Option(name: .customLong("upstream-timeout"), help: ArgumentHelp("How long a target may take to accept a connection, and to start its response once it has the whole request.", valueName: "duration"))
     var upstreamTimeout = "30s"
 
     @Option(name: .customLong("header-timeout"), help: ArgumentHelp("How long a new HTTP connection may take to send its first request head.", valueName: "duration"))

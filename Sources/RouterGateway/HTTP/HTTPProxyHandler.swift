@@ -104,6 +104,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 exchange.requestEnded = true
                 phase = .forwarding(exchange)
                 upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+                if !exchange.responseStarted { armTimer(gateway.configuration.upstreamTimeout, context: context) }
             case .refused(let closeAtEnd):
                 phase = .idle
                 if closeAtEnd { context.close(promise: nil) } else { armTimer(gateway.configuration.idleTimeout, context: context) }
@@ -195,7 +196,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         link.channel.flush()
         holdReads = !link.channel.isWritable
         if !holdReads { resumeReading(context) }
-        armTimer(gateway.configuration.upstreamTimeout, context: context)
+        // The target's time to answer runs from the end of the request: a long upload is
+        // not a slow target.
+        if case .forwarding(let exchange) = phase, exchange.requestEnded {
+            armTimer(gateway.configuration.upstreamTimeout, context: context)
+        }
     }
 
     /// Answers a request the gateway refuses itself, before anything went to a target.
@@ -403,7 +408,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// One timer at a time: the header timeout on a new connection, the idle timeout between
-    /// requests, the upstream timeout while a response is awaited.
+    /// requests, the upstream timeout from a request's end until its response begins.
     private func armTimer(_ delay: TimeAmount, context: ChannelHandlerContext) {
         timer?.cancel()
         let loop = context.eventLoop
