@@ -52,9 +52,9 @@ package enum DurationText {
 
 /// A listening address as operators write it: `PORT`, `HOST:PORT`, or `[V6]:PORT`.
 package enum ListenAddressText {
-    /// The host (`defaultHost` when only a port is given) and port (1–65535); nil when `text`
-    /// is not one of those forms.
-    package static func parse(_ text: String, defaultHost: String) -> (host: String, port: Int)? {
+    /// The host (`defaultHost` when only a port is given) and port (1–65535, or 0 for one the
+    /// kernel picks when `allowingZero`); nil when `text` is not one of those forms.
+    package static func parse(_ text: String, defaultHost: String, allowingZero: Bool = false) -> (host: String, port: Int)? {
         var host = defaultHost
         var portText = Substring(text)
         if let colon = text.lastIndex(of: ":") {
@@ -62,7 +62,7 @@ package enum ListenAddressText {
             portText = text[text.index(after: colon)...]
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         }
-        guard !host.isEmpty, let port = Int(portText), (1...65535).contains(port) else { return nil }
+        guard !host.isEmpty, let port = Int(portText), ((allowingZero ? 0 : 1)...65535).contains(port) else { return nil }
         return (host, port)
     }
 }

@@ -94,7 +94,7 @@ struct Routergw: AsyncParsableCommand {
 
     /// `[host:]port`; the host defaults to every IPv4 address.
     static func address(_ text: String) -> GatewayConfiguration.Address? {
-        ListenAddressText.parse(text, defaultHost: "0.0.0.0").map { GatewayConfiguration.Address(host: $0.host, port: $0.port) }
+        ListenAddressText.parse(text, defaultHost: "0.0.0.0", allowingZero: true).map { GatewayConfiguration.Address(host: $0.host, port: $0.port) }
     }
 
     static func amount(_ text: String) -> TimeAmount {

@@ -135,15 +135,25 @@ struct HTTPRoutingTests {
 
     @Test func connectionsBeyondMaxConnectionsAreClosedAsTheyCome() throws {
         let stack = try GatewayStack(gateway: ["--max-connections", "2"])
-        let held = [connectTCP(port: stack.gateway.httpPort), connectTCP(port: stack.gateway.httpPort)]
-        defer { held.forEach { close($0) } }
-        #expect(eventually { () -> Bool in
-            let fd = connectTCP(port: stack.gateway.httpPort)
-            defer { close(fd) }
-            var byte: UInt8 = 0
+        /// Whether a connection gets an HTTP answer (it was admitted) rather than a close.
+        func answered(_ fd: Int32) -> Bool {
+            let request = Array("GET / HTTP/1.1\r\nHost: nothing.example.com\r\n\r\n".utf8)
+            guard fd >= 0, write(fd, request, request.count) == request.count else { return false }
+            var reply = [UInt8](repeating: 0, count: 512)
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            return poll(&p, 1, 2000) == 1 && read(fd, &byte, 1) <= 0
+            return poll(&p, 1, 5000) == 1 && read(fd, &reply, reply.count) > 0
+        }
+        // Two connections the gateway has admitted (each answered, and kept alive).
+        var held: [Int32] = []
+        defer { held.forEach { close($0) } }
+        #expect(eventually {
+            let fd = connectTCP(port: stack.gateway.httpPort)
+            if answered(fd) { held.append(fd) } else { close(fd) }
+            return held.count == 2
         })
+        let third = connectTCP(port: stack.gateway.httpPort)
+        defer { close(third) }
+        #expect(!answered(third), "a third connection is closed, not served")
     }
 
     @Test func aWebSocketUpgradeIsPassedThroughAndEchoes() throws {

@@ -16,9 +16,14 @@ struct ReadmeRoutingTests {
         let dir = makeTemporaryDirectory("readme-gw-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = productsDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        let run = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + script + "kill %1 %2 %3; wait"],
-                                   environment: ["PATH": path, "ROUTER_SOCKET": dir + "/r.sock"], directory: dir).wait(timeout: 60)
-        #expect(run.status == 0, "\(run.stderr)")
+        // Its own process group: whatever the script started goes with it, even when it hangs.
+        let shell = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + script + "kill %1 %2 %3; wait"],
+                                     environment: ["PATH": path, "ROUTER_SOCKET": dir + "/r.sock"], directory: dir,
+                                     ownProcessGroup: true)
+        let run = shell.wait(timeout: 60)
+        shell.signalGroup(SIGKILL)
+        let logs = ["routerd.log", "routergw.log"].map { (try? String(contentsOfFile: dir + "/" + $0, encoding: .utf8)) ?? "" }
+        #expect(run.status == 0, "\(run.stderr) \(logs)")
         #expect(run.stdout == "hello from app\n404 Not Found\n\nNo service is registered under this name.\n404\n", "\(run.stdout)")
     }
 }

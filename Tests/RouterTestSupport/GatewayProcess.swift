@@ -6,40 +6,46 @@ import Foundation
 /// starting fails with its stderr. `stop()` sends SIGTERM and waits up to 10 s.
 public final class GatewayProcess {
     public let directory: String
-    public let httpPort: Int
-    public let tlsPort: Int
+    public private(set) var httpPort = 0
+    public private(set) var tlsPort = 0
     public let process: ChildProcess
     private var stopped = false
 
-    /// Starts `routergw --follow SOCKET --http … --tls … --tcp-address 127.0.0.1` and `arguments`.
+    /// Starts `routergw --follow SOCKET --http 127.0.0.1:0 --tls 127.0.0.1:0 --tcp-address
+    /// 127.0.0.1` and `arguments`; the ports are the ones the kernel gave it, read from its log
+    /// (no other process can take them between a pick and a bind).
     public init(following socket: String, _ arguments: [String] = []) throws {
         directory = makeTemporaryDirectory("gw-")
-        httpPort = freeTCPPort()
-        tlsPort = freeTCPPort()
         process = try ChildProcess(productsDirectory + "/routergw",
-                                   ["--follow", socket, "--http", "127.0.0.1:\(httpPort)", "--tls", "127.0.0.1:\(tlsPort)",
+                                   ["--follow", socket, "--http", "127.0.0.1:0", "--tls", "127.0.0.1:0",
                                     "--tcp-address", "127.0.0.1"] + arguments,
                                    directory: directory)
-        let (process, port) = (self.process, httpPort)
+        let process = self.process
         do {
-            try process.waitUntil("routergw should follow routerd and serve on \(port)") {
-                process.stderr.contains("following routerd") && Self.accepts(port)
+            try process.waitUntil("routergw should follow routerd and listen") {
+                process.stderr.contains("following routerd") && Self.port("http", in: process.stderr) != nil
+                    && Self.port("tls", in: process.stderr) != nil
             }
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
+        httpPort = Self.port("http", in: process.stderr)!
+        tlsPort = Self.port("tls", in: process.stderr)!
+    }
+
+    /// The port of routergw's `listening … listener=NAME` log line.
+    static func port(_ listener: String, in log: String) -> Int? {
+        for line in log.split(separator: "\n") where line.contains("listener=\(listener) ") && line.contains(" listening") {
+            guard let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+                  let colon = address.lastIndex(of: ":") else { continue }
+            return Int(address[address.index(after: colon)...])
+        }
+        return nil
     }
 
     deinit {
         if !stopped { _ = try? stop() }
-    }
-
-    static func accepts(_ port: Int) -> Bool {
-        let fd = connectTCP(port: port)
-        guard fd >= 0 else { return false }
-        close(fd)
-        return true
     }
 
     /// The gateway's peak resident memory so far (VmHWM), in bytes.
