@@ -1,10 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import DomainRouter
 import GRDB
 import Logging
 import RouterServer
+import Synchronization
 
 /// Opening a state file: the lock, the checks, the schema, and loading the table.
 extension SQLiteStore {
@@ -68,6 +70,57 @@ extension SQLiteStore {
         }
     }
 
+    /// Reads the identity, the routes and the recent history, and loads them into `table`.
+    private static func load(_ db: Database, path: String, table: RouteTable) throws -> (String, UInt64, Int, [HeldName]) {
+        guard let instance = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'instance'"),
+              let revisionText = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'revision'"),
+              let revision = UInt64(revisionText) else {
+            throw StateFileError("the state file \(path) has no identity or revision: it is not a routerd state file")
+        }
+        var routes: [Route] = []
+        var sessionBase: UInt64 = 0
+        let rows = try String.fetchCursor(db, sql: "SELECT record FROM routes")
+        while let record = try rows.next() {
+            let route = try StoredRoute.decode(record)
+            if let session = route.session { sessionBase = max(sessionBase, session) }
+            routes.append(route)
+        }
+        var history: [RouteEvent] = []
+        let limit = table.configuration.historyLimit
+        let events = try Row.fetchCursor(db, sql: """
+            SELECT revision, kind, key, before, after FROM history ORDER BY revision DESC LIMIT ?
+            """, arguments: [limit])
+        while let row = try events.next() {
+            let revision: Int64 = row[0]
+            let kindText: String = row[1]
+            guard let kind = RouteEvent.Kind(rawValue: kindText), let text: String = row[4] ?? row[3] else {
+                throw StoreFormatError("history entry \(revision) has no kind or route")
+            }
+            history.append(RouteEvent(kind: kind, revision: UInt64(revision), key: row[2], route: try StoredRoute.decode(text)))
+        }
+        table.load(routes, revision: revision, history: history.reversed(),
+                   reason: .reset("the table was loaded from its state file"))
+        // New sessions are numbered above every session a route or a token names, so
+        // that an old token can never name a new connection's session.
+        if let highest = try Int64.fetchOne(db, sql: "SELECT max(session) FROM tickets") {
+            sessionBase = max(sessionBase, UInt64(highest))
+        }
+        let now = table.clock.now().millisecondsSinceEpoch
+        let holds = try Row.fetchAll(db, sql: "SELECT key, owner, until FROM holds WHERE until > ?", arguments: [now]).map {
+            HeldName(key: $0[0], owner: $0[1], until: Timestamp(millisecondsSinceEpoch: $0[2]))
+        }
+        return (instance, sessionBase, routes.count, holds)
+    }
+
+    /// SQLite's `quick_check`: every page of every table and index read and checked.
+    private static func check(_ db: Database, path: String) throws {
+        let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
+        guard check == ["ok"] else {
+            throw StateFileError("the state file \(path) fails SQLite's integrity check (\(check.prefix(3).joined(separator: "; "))): " +
+                                 "move it aside to start with an empty table, or restore a backup")
+        }
+    }
+
     static func damaged(_ path: String, _ error: any Error) -> StateFileError {
         StateFileError("the state file \(path) cannot be read (\(error)): it is damaged or not a routerd state file; " +
                        "move it aside to start with an empty table, or restore a backup")
@@ -77,67 +130,45 @@ extension SQLiteStore {
     private static func prepare(_ pool: DatabasePool, path: String, table: RouteTable)
         throws(StateFileError) -> (instance: String, sessionBase: UInt64, routes: Int, holds: [HeldName]) {
         do {
-            return try pool.barrierWriteWithoutTransaction { db throws -> (String, UInt64, Int, [HeldName]) in
-                let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
-                guard check == ["ok"] else {
-                    throw StateFileError("the state file \(path) fails SQLite's integrity check (\(check.prefix(3).joined(separator: "; "))): " +
-                                         "move it aside to start with an empty table, or restore a backup")
-                }
+            // The schema first: a newer one is refused; an older one is checked, then brought up
+            // to date (a migration writes, so it must not write into a damaged file).
+            let checked = try pool.barrierWriteWithoutTransaction { db throws -> Bool in
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 guard version <= StateSchema.current else {
                     throw StateFileError("the state file \(path) was written by a newer routerd (schema \(version); this one knows " +
                                          "up to \(StateSchema.current)): run that routerd, or restore a backup made by this one")
                 }
-                if version < StateSchema.current {
-                    try db.inTransaction {
-                        for step in version..<StateSchema.current { try db.execute(sql: StateSchema.migrations[step]) }
-                        if version == 0 {
-                            try db.execute(sql: "INSERT INTO meta (name, value) VALUES ('instance', ?), ('revision', '0')",
-                                           arguments: [Self.freshInstance()])
-                        }
-                        try db.execute(sql: "PRAGMA user_version = \(StateSchema.current)")
-                        return .commit
+                guard version < StateSchema.current else { return false }
+                try check(db, path: path)
+                try db.inTransaction {
+                    for step in version..<StateSchema.current { try db.execute(sql: StateSchema.migrations[step]) }
+                    if version == 0 {
+                        try db.execute(sql: "INSERT INTO meta (name, value) VALUES ('instance', ?), ('revision', '0')",
+                                       arguments: [Self.freshInstance()])
                     }
+                    try db.execute(sql: "PRAGMA user_version = \(StateSchema.current)")
+                    return .commit
                 }
-                guard let instance = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'instance'"),
-                      let revisionText = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'revision'"),
-                      let revision = UInt64(revisionText) else {
-                    throw StateFileError("the state file \(path) has no identity or revision: it is not a routerd state file")
-                }
-                var routes: [Route] = []
-                var sessionBase: UInt64 = 0
-                let rows = try String.fetchCursor(db, sql: "SELECT record FROM routes")
-                while let record = try rows.next() {
-                    let route = try StoredRoute.decode(record)
-                    if let session = route.session { sessionBase = max(sessionBase, session) }
-                    routes.append(route)
-                }
-                var history: [RouteEvent] = []
-                let limit = table.configuration.historyLimit
-                let events = try Row.fetchCursor(db, sql: """
-                    SELECT revision, kind, key, before, after FROM history ORDER BY revision DESC LIMIT ?
-                    """, arguments: [limit])
-                while let row = try events.next() {
-                    let revision: Int64 = row[0]
-                    let kindText: String = row[1]
-                    guard let kind = RouteEvent.Kind(rawValue: kindText), let text: String = row[4] ?? row[3] else {
-                        throw StoreFormatError("history entry \(revision) has no kind or route")
-                    }
-                    history.append(RouteEvent(kind: kind, revision: UInt64(revision), key: row[2], route: try StoredRoute.decode(text)))
-                }
-                table.load(routes, revision: revision, history: history.reversed(),
-                           reason: .reset("the table was loaded from its state file"))
-                // New sessions are numbered above every session a route or a token names, so
-                // that an old token can never name a new connection's session.
-                if let highest = try Int64.fetchOne(db, sql: "SELECT max(session) FROM tickets") {
-                    sessionBase = max(sessionBase, UInt64(highest))
-                }
-                let now = table.clock.now().millisecondsSinceEpoch
-                let holds = try Row.fetchAll(db, sql: "SELECT key, owner, until FROM holds WHERE until > ?", arguments: [now]).map {
-                    HeldName(key: $0[0], owner: $0[1], until: Timestamp(millisecondsSinceEpoch: $0[2]))
-                }
-                return (instance, sessionBase, routes.count, holds)
+                return true
             }
+            // SQLite's integrity check reads every page of the file, and the load reads the
+            // routes and the recent history: both only read, so they run side by side on two
+            // of the pool's connections, and the file is refused if the check fails.
+            let failure = Mutex<(any Error)?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            if checked {
+                done.signal()
+            } else {
+                DispatchQueue.global().async {
+                    do { try pool.read { try check($0, path: path) } } catch { failure.withLock { $0 = error } }
+                    done.signal()
+                }
+            }
+            let loading = Result { try pool.read { try load($0, path: path, table: table) } }
+            // Never return (and close the pool) while the check still reads; its verdict first.
+            done.wait()
+            if let error = failure.withLock({ $0 }) { throw error }
+            return try loading.get()
         } catch let error as StateFileError {
             throw error
         } catch let error as StoreFormatError {
