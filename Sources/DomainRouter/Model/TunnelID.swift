@@ -23,6 +23,11 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// Validates `rawValue`; throws `invalidArgument` naming the rule it breaks.
     public init(_ rawValue: String) throws(RouteError) {
         let bytes = rawValue.utf8
+        // A canonical UUID (most ids: routerd draws them) is valid as it parses.
+        if bytes.count == 36, let (hi, lo) = HostNames.withBytes(rawValue, TunnelID.uuidBits) {
+            self.init(uuidBits: hi, lo)
+            return
+        }
         guard (1...128).contains(bytes.count) else {
             throw .invalidArgument("tunnel id '\(rawValue.prefix(40))' must be 1 to 128 characters long")
         }
