@@ -23,7 +23,8 @@ struct Routergw: AsyncParsableCommand {
 
             A miss is an HTTP 404, or a TCP reset for TLS and TCP; a route without a target is \
             502 (tunnel offline), a target that refuses is 502, one that does not answer within \
-            --upstream-timeout is 504. HTTP requests get X-Forwarded-For, X-Forwarded-Proto and \
+            --upstream-timeout is 504; a client whose address the route's allow and deny blocks \
+            refuse gets 403, or a reset. HTTP requests get X-Forwarded-For, X-Forwarded-Proto and \
             X-Forwarded-Host; one log line at info says each request's key, status, bytes and \
             time.
 
@@ -40,10 +41,10 @@ struct Routergw: AsyncParsableCommand {
         valueName: "socket"))
     var follow: String?
 
-    @Option(name: .customLong("http"), help: ArgumentHelp("Route HTTP/1.1 by Host on this port, on every address unless a host is given.", valueName: "[host:]port"))
+    @Option(name: .customLong("http"), help: ArgumentHelp("Route HTTP/1.1 by Host on this port, on every IPv4 address unless a host is given.", valueName: "[host:]port"))
     var http: String?
 
-    @Option(name: .customLong("tls"), help: ArgumentHelp("Pass TLS through by SNI on this port, on every address unless a host is given.", valueName: "[host:]port"))
+    @Option(name: .customLong("tls"), help: ArgumentHelp("Pass TLS through by SNI on this port, on every IPv4 address unless a host is given.", valueName: "[host:]port"))
     var tls: String?
 
     @Option(name: .customLong("tcp-address"), help: ArgumentHelp("Serve tcp:N routes on port N of this address.", valueName: "address"))
