@@ -30,7 +30,4 @@ final class GatewayContext: Sendable {
     func release() {
         open.subtract(1, ordering: .relaxed)
     }
-
-    /// Client connections open now.
-    var openConnections: Int { open.load(ordering: .relaxed) }
 }

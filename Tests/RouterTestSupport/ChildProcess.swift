@@ -129,6 +129,17 @@ public final class ChildProcess {
         }
     }
 
+    /// SIGTERM, then up to `timeout` seconds to exit; returns what it left. A process that does
+    /// not exit is killed and reported as a `LaunchError` naming `what` it is.
+    public func terminate(_ what: String, timeout: Double = 10) throws -> Finished {
+        signal(SIGTERM)
+        let finished = wait(timeout: timeout)
+        if timedOut {
+            throw LaunchError("\(what) did not exit within \(Int(timeout)) s of SIGTERM: \(finished.stderr)")
+        }
+        return finished
+    }
+
     /// WIFEXITED / WEXITSTATUS, spelled out (the C macros do not import): the exit status, or
     /// minus the signal that ended the process.
     static func status(_ raw: Int32) -> Int32 {

@@ -62,11 +62,6 @@ public final class GatewayProcess {
         guard !stopped else { return process.wait(timeout: 0) }
         stopped = true
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        process.signal(SIGTERM)
-        let finished = process.wait(timeout: 10)
-        if process.timedOut {
-            throw LaunchError("routergw did not exit within 10 s of SIGTERM: \(finished.stderr)")
-        }
-        return finished
+        return try process.terminate("routergw")
     }
 }

@@ -20,7 +20,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     struct Exchange {
         var key: String
         var method: HTTPMethod
-        var path: String
         var version: HTTPVersion
         var keepAlive: Bool
         var started: NIODeadline
@@ -121,7 +120,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let hosts = head.headers["host"]
-        var exchange = Exchange(key: "-", method: head.method, path: head.uri, version: head.version,
+        var exchange = Exchange(key: "-", method: head.method, version: head.version,
                                 keepAlive: head.isKeepAlive, started: .now())
         guard hosts.count == 1, let host = hosts.first, !host.isEmpty else {
             return refuse(&exchange, .badRequest, hosts.isEmpty ? "The request has no Host header." : "The request has more than one Host header.", head: head)

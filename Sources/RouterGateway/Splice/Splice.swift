@@ -36,3 +36,8 @@ enum Splice {
         }
     }
 }
+
+/// Why a connection was not served; the client saw a reset.
+enum GatewayError: Error {
+    case refused
+}

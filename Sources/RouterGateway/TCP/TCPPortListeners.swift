@@ -63,11 +63,6 @@ final class TCPPortListeners: Sendable {
         }
     }
 
-    /// The ports listening now (for tests and logs).
-    func listeningPorts() -> EventLoopFuture<[UInt16]> {
-        loop.submit { self.state.value.open.keys.sorted() }
-    }
-
     private func noteChange() {
         guard !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
         loop.execute { self.reconcile() }

@@ -91,8 +91,3 @@ final class SNIRouter: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 }
-
-/// Why a connection was not served; the client saw a reset.
-enum GatewayError: Error {
-    case refused
-}
