@@ -61,6 +61,19 @@ struct StorageTests {
         #expect(try table.tunnel(TunnelID("t3")).routes.count == (0..<5000).filter { $0 % 7 == 3 && $0 % 2 == 1 }.count)
     }
 
+    @Test func drawnTunnelIdsAreVersion7UUIDsInTheOrderDrawn() throws {
+        let clock = ManualClock(Timestamp(millisecondsSinceEpoch: 1_796_000_000_000))
+        let table = try makeTable(clock: clock)
+        var drawn: [String] = []
+        for i in 0..<50 {
+            drawn.append(try table.add("v\(i)", as: root).route.tunnel.rawValue)
+            clock.advance(by: .milliseconds(1))
+        }
+        #expect(drawn == drawn.sorted(), "later ids sort after earlier ones")
+        #expect(drawn.allSatisfy { Array($0)[14] == "7" && "89ab".contains(Array($0)[19]) })
+        #expect(drawn[0].hasPrefix("01a229f1-2800-7"), "the first 48 bits are the time in milliseconds")
+    }
+
     @Test func tunnelIdsAreEqualExactlyWhenTheirTextsAre() throws {
         let drawn = TunnelID.random()
         let parsed = try TunnelID(drawn.rawValue)

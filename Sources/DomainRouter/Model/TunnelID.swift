@@ -1,5 +1,5 @@
-/// A tunnel's id: case-sensitive `[A-Za-z0-9._-]{1,128}`. The daemon assigns a random UUID
-/// when an add names none.
+/// A tunnel's id: case-sensitive `[A-Za-z0-9._-]{1,128}`. The daemon assigns a UUID (version
+/// 7: the time in milliseconds, then 74 random bits) when an add names none.
 ///
 /// A canonical lower-case UUID (the ids the daemon draws, and most that gateways send) is held
 /// as its 128 bits rather than as text: no heap object per route, and writers format it
@@ -97,16 +97,19 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
     }
 
-    /// A fresh random (version 4) UUID from the system CSPRNG, lower-case.
+    /// A fresh UUID (version 7) for now, its random bits from the system CSPRNG, lower-case.
     public static func random() -> TunnelID {
         var rng = SystemRandomNumberGenerator()
-        return uuid(rng.next(), rng.next())
+        return uuid(at: SystemClock().now().millisecondsSinceEpoch, rng.next(), rng.next())
     }
 
-    /// A version 4 UUID made of these random bits.
-    static func uuid(_ high: UInt64, _ low: UInt64) -> TunnelID {
-        let hi = (high & ~0xF000) | 0x4000 // version 4
-        let lo = (low & ~(0xC << 60)) | (0x8 << 60) // RFC 4122 variant
+    /// A version 7 UUID (RFC 9562): the 48-bit Unix time `milliseconds`, then 74 of these
+    /// random bits. Ids drawn later sort after earlier ones, so an index over them (the state
+    /// file's history by tunnel) grows at its end instead of at random pages.
+    static func uuid(at milliseconds: Int64, _ high: UInt64, _ low: UInt64) -> TunnelID {
+        let time = UInt64(truncatingIfNeeded: milliseconds) & 0xFFFF_FFFF_FFFF
+        let hi = time << 16 | 0x7000 | (high & 0x0FFF) // version 7, 12 random bits
+        let lo = (low & ~(0xC << 60)) | (0x8 << 60) // RFC 9562 variant, 62 random bits
         return TunnelID(uuidBits: hi, lo)
     }
 

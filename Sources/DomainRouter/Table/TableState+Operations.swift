@@ -14,9 +14,10 @@ extension TableState {
             throw .forbidden("only an admin may add routes for another owner ('\(asked)')")
         }
         var ownerName = principal.isAdmin ? (request.owner ?? principal.name) : principal.name
-        // A tunnel id drawn here (128 random bits) is new: no need to look it up.
+        // A tunnel id drawn here (74 random bits within its millisecond) is new: no need to
+        // look it up.
         let drawn = request.tunnel == nil
-        let tunnelID = request.tunnel ?? TunnelID.uuid(random.next(), random.next())
+        let tunnelID = request.tunnel ?? TunnelID.uuid(at: now, random.next(), random.next())
         if !drawn, let t = findTunnel(tunnelID) {
             let holder = owners[Int(tunnels[Int(t)].owner)]
             if holder != ownerName {
