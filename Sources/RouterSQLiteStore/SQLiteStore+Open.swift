@@ -77,14 +77,6 @@ extension SQLiteStore {
               let revision = UInt64(revisionText) else {
             throw StateFileError("the state file \(path) has no identity or revision: it is not a routerd state file")
         }
-        var routes: [Route] = []
-        var sessionBase: UInt64 = 0
-        let rows = try String.fetchCursor(db, sql: "SELECT record FROM routes")
-        while let record = try rows.next() {
-            let route = try StoredRoute.decode(record)
-            if let session = route.session { sessionBase = max(sessionBase, session) }
-            routes.append(route)
-        }
         var history: [RouteEvent] = []
         let limit = table.configuration.historyLimit
         let events = try Row.fetchCursor(db, sql: """
@@ -98,8 +90,38 @@ extension SQLiteStore {
             }
             history.append(RouteEvent(kind: kind, revision: UInt64(revision), key: row[2], route: try StoredRoute.decode(text)))
         }
-        table.load(routes, revision: revision, history: history.reversed(),
-                   reason: .reset("the table was loaded from its state file"))
+        // This thread reads and decodes the routes a chunk at a time; another stores them in
+        // the table meanwhile.
+        let handoff = ChunkHandoff<Route>(depth: 4)
+        let stored = DispatchSemaphore(value: 0)
+        let replayed = Array(history.reversed())
+        DispatchQueue.global().async {
+            try? table.load(revision: revision, history: replayed,
+                            reason: .reset("the table was loaded from its state file"), chunks: handoff.take)
+            stored.signal()
+        }
+        var count = 0
+        var sessionBase: UInt64 = 0
+        let reading = Result { () throws -> Void in
+            var chunk: [Route] = []
+            chunk.reserveCapacity(ChunkHandoff<Route>.chunkSize)
+            let rows = try String.fetchCursor(db, sql: "SELECT record FROM routes")
+            while let record = try rows.next() {
+                let route = try StoredRoute.decode(record)
+                if let session = route.session { sessionBase = max(sessionBase, session) }
+                chunk.append(route)
+                if chunk.count == ChunkHandoff<Route>.chunkSize {
+                    count += chunk.count
+                    handoff.put(chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            count += chunk.count
+            handoff.put(chunk)
+        }
+        handoff.finish()
+        stored.wait()
+        try reading.get()
         // New sessions are numbered above every session a route or a token names, so
         // that an old token can never name a new connection's session.
         if let highest = try Int64.fetchOne(db, sql: "SELECT max(session) FROM tickets") {
@@ -109,7 +131,7 @@ extension SQLiteStore {
         let holds = try Row.fetchAll(db, sql: "SELECT key, owner, until FROM holds WHERE until > ?", arguments: [now]).map {
             HeldName(key: $0[0], owner: $0[1], until: Timestamp(millisecondsSinceEpoch: $0[2]))
         }
-        return (instance, sessionBase, routes.count, holds)
+        return (instance, sessionBase, count, holds)
     }
 
     /// SQLite's `quick_check`: every page of every table and index read and checked.

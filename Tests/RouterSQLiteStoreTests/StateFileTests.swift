@@ -256,6 +256,26 @@ struct StateFileTests {
         #expect(r.status == 1 && r.stderr.contains("newer routerd (schema 99"), "\(r.stderr)")
     }
 
+    @Test func aRouteRecordRouterdDidNotWriteIsRefusedEvenPastTheFirstChunkRead() throws {
+        let home = Home()
+        try home.start().stop()
+        // More routes than one chunk of the start-up's read, the last one not routerd's.
+        let queue = try DatabaseQueue(path: home.db)
+        try queue.write { db in
+            for i in 0..<20_000 {
+                try db.execute(sql: "INSERT INTO routes (key, record) VALUES (?, ?)", arguments: [
+                    "k\(i).example.com",
+                    #"{"key":"k\#(i).example.com","kind":"host","tunnel":"t1","owner":"root","created":1,"updated":1,"create_rev":1,"mod_rev":1}"#,
+                ])
+            }
+            try db.execute(sql: "INSERT INTO routes (key, record) VALUES ('zz.example.com', '{\"key\": 12}')")
+        }
+        try queue.close()
+        let r = try ChildProcess(productsDirectory + "/routerd", ["--socket", home.directory + "/r.sock", "--db", home.db],
+                                 directory: home.directory).wait(timeout: 60)
+        #expect(r.status == 1 && r.stderr.contains("holds something routerd did not write there"), "\(r.stderr)")
+    }
+
     @Test func theCommittedVersion1FixtureOpens() throws {
         let home = Home()
         let fixture = try #require(Bundle.module.path(forResource: "state-v1", ofType: "db", inDirectory: "Fixtures"))

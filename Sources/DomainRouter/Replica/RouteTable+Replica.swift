@@ -37,6 +37,21 @@ extension RouteTable {
                      reason: RouteError = .reset("the table was loaded anew; list again, then watch")) {
         state.write { $0.load(routes, revision: revision, history: history, reason: reason) }
     }
+
+    /// `load(_:revision:history:reason:)` with the routes handed over a chunk at a time by
+    /// `next` (nil: no more), so that a caller can read and decode the next chunk while this
+    /// one is stored. The table is locked until `next` returns nil or throws; a throw leaves
+    /// it holding the chunks stored so far, at its old revision.
+    package func load(revision: UInt64, history: [RouteEvent], reason: RouteError,
+                      chunks next: () throws -> [Route]?) throws {
+        try state.write { s in
+            s.empty(reason: reason, revision: revision)
+            while let chunk = try next() {
+                for route in chunk { s.restore(route) }
+            }
+            s.finishLoad(revision: revision, history: history)
+        }
+    }
 }
 
 extension RouteTable {

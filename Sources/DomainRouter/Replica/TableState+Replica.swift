@@ -19,6 +19,13 @@ extension TableState {
     /// Empties the table and loads `routes` as they are, at `revision`, with `history` as the
     /// events a watch may replay. Every subscriber is ended with `reason` first.
     mutating func load(_ routes: [Route], revision: UInt64, history events: [RouteEvent], reason: RouteError) {
+        empty(reason: reason, revision: revision)
+        for route in routes { restore(route) }
+        finishLoad(revision: revision, history: events)
+    }
+
+    /// The start of a load: every subscriber ended with `reason`, every route and session gone.
+    mutating func empty(reason: RouteError, revision: UInt64) {
         for (_, subscriber) in subscribers {
             switch subscriber.sink {
             case .stream(let continuation, _):
@@ -33,7 +40,10 @@ extension TableState {
         endingSessions = []
         deadlines = []
         history.removeAll(keepingCapacity: true)
-        for route in routes { restore(route) }
+    }
+
+    /// The end of a load: the table stands at `revision`, with `events` to replay.
+    mutating func finishLoad(revision: UInt64, history events: [RouteEvent]) {
         self.revision = revision
         for event in events.suffix(config.historyLimit) where event.revision <= revision {
             history.append(event)
