@@ -44,7 +44,7 @@ public struct JSONWriter {
     }
 
     /// Lets `body` write up to `maximum` bytes in place; it returns how many it wrote.
-    mutating func appendReserved(_ maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+    package mutating func appendReserved(_ maximum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
         let old = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: maximum))
         let n = bytes.withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[old...])) }

@@ -1,5 +1,6 @@
 import DomainRouter
 import GRDB
+import RouterProtocol
 import RouterServer
 
 /// The writer: changes queue up; GRDB's writer queue takes all that waits (up to
@@ -72,35 +73,73 @@ extension SQLiteStore {
                 // draft's base) for the first, the run's own previous change after that.
                 var latest: [String: Route?] = [:]
                 var step = 0
+                // One event's text, bound without copies: the key, its stored route after and
+                // before, and who made it.
+                var row = JSONWriter(capacity: 1024)
                 for (index, event) in draft.events.enumerated() {
                     while step < draft.stepEnds.count - 1 && index >= draft.stepEnds[step] { step += 1 }
                     guard let route = event.route else { continue }
                     let before: Route? = event.kind == .add ? nil : (latest[event.key] ?? table.stored(key: event.key, kind: route.kind))
                     let after: Route? = (event.kind == .add || event.kind == .update) ? route : nil
                     latest[event.key] = .some(after)
-                    let text = StoredRoute.encode(route)
-                    if after != nil {
-                        try upsert.run(.text(event.key), .text(text))
-                        if held[event.key] != nil || released[event.key] != nil {
-                            try unhold.run(.text(event.key))
-                            reclaimed.append(event.key)
-                            released[event.key] = nil
-                        }
-                    } else {
-                        try remove.run(.text(event.key))
-                        if event.kind == .expire && holdReleased > .zero {
-                            // A lapsed route (TTL, or its session's grace): its name is kept for
-                            // its owner (a delete keeps nothing).
-                            let name = HeldName(key: event.key, owner: route.owner,
-                                                until: Timestamp(millisecondsSinceEpoch: at + holdReleased.milliseconds))
-                            try hold.run(.text(name.key), .text(name.owner), .integer(name.until.millisecondsSinceEpoch))
-                            released[name.key] = name
+                    row.removeAll()
+                    let key = row.span { $0.append(event.key) }
+                    let kind = row.span { $0.append(event.kind.rawValue) }
+                    let owner = row.span { $0.append(route.owner) }
+                    let tunnel = row.span { out in
+                        out.appendReserved(TunnelID.maximumLength) { raw in
+                            route.tunnel.writeText(to: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
                         }
                     }
-                    let previous: BoundStatement.Value = event.kind == .add ? .null : before.map { .text(StoredRoute.encode($0)) } ?? .null
-                    try record.run(.integer(Int64(event.revision)), .integer(at), .text(event.kind.rawValue), .text(event.key),
-                                   .text(route.owner), .text(route.tunnel.rawValue), .text(run[step].principal), .text(run[step].peer),
-                                   previous, after == nil ? .null : .text(text))
+                    let principal = row.span { $0.append(run[step].principal) }
+                    let peer = row.span { $0.append(run[step].peer) }
+                    let stored = row.span { StoredRoute.write(route, to: &$0) }
+                    let previous = before.map { before in row.span { StoredRoute.write(before, to: &$0) } }
+                    // A route that lapsed (TTL, or its session's grace) leaves its name held for
+                    // its owner (a delete keeps nothing); a route added under a held name ends the hold.
+                    let holds = after == nil && event.kind == .expire && holdReleased > .zero
+                    let until = at + holdReleased.milliseconds
+                    let reclaims = after != nil && (held[event.key] != nil || released[event.key] != nil)
+                    try row.bytes.withUnsafeBufferPointer { bytes in
+                        func text(_ span: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[span]) }
+                        if after != nil {
+                            upsert.bind(1, text(key))
+                            upsert.bind(2, text(stored))
+                            try upsert.run()
+                            if reclaims {
+                                unhold.bind(1, text(key))
+                                try unhold.run()
+                            }
+                        } else {
+                            remove.bind(1, text(key))
+                            try remove.run()
+                            if holds {
+                                hold.bind(1, text(key))
+                                hold.bind(2, text(owner))
+                                hold.bind(3, until)
+                                try hold.run()
+                            }
+                        }
+                        record.bind(1, Int64(event.revision))
+                        record.bind(2, at)
+                        record.bind(3, text(kind))
+                        record.bind(4, text(key))
+                        record.bind(5, text(owner))
+                        record.bind(6, text(tunnel))
+                        record.bind(7, text(principal))
+                        record.bind(8, text(peer))
+                        if let previous { record.bind(9, text(previous)) } else { record.bindNull(9) }
+                        if after != nil { record.bind(10, text(stored)) } else { record.bindNull(10) }
+                        try record.run()
+                    }
+                    if reclaims {
+                        reclaimed.append(event.key)
+                        released[event.key] = nil
+                    }
+                    if holds {
+                        released[event.key] = HeldName(key: event.key, owner: route.owner,
+                                                       until: Timestamp(millisecondsSinceEpoch: until))
+                    }
                 }
                 try db.execute(sql: "UPDATE meta SET value = ? WHERE name = 'revision'",
                                arguments: [String(draft.events.last!.revision)])
@@ -193,12 +232,18 @@ extension SQLiteStore {
         return (steps, refusals)
     }
 
+    /// Answers a run on the answering queue, so that the writer goes on to the next run while
+    /// the replies are written; runs are answered in the order they were committed.
     func finish(_ run: [Pending], _ outcomes: [DraftOutcome]) {
-        for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
+        answers.async {
+            for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
+        }
     }
 
     func fail(_ run: [Pending], _ error: RouteError) {
-        for pending in run { pending.complete(pending.step.failure(error)) }
+        answers.async {
+            for pending in run { pending.complete(pending.step.failure(error)) }
+        }
     }
 
     /// Drops history older than the retention, and all but its newest rows.
@@ -228,5 +273,14 @@ extension SQLiteStore {
                 self.logger.warning("history pruning failed", metadata: ["db": "\(self.path)", "error": "\(error)"])
             }
         }
+    }
+}
+
+extension JSONWriter {
+    /// Where the bytes `body` appends lie in `bytes`.
+    mutating func span(_ body: (inout JSONWriter) -> Void) -> Range<Int> {
+        let start = bytes.count
+        body(&self)
+        return start..<bytes.count
     }
 }

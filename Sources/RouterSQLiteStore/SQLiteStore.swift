@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import DomainRouter
 import GRDB
 import Logging
@@ -55,6 +56,9 @@ package final class SQLiteStore: DraftingStore, Service {
 
     let state = Mutex(State())
 
+    /// Where committed runs are answered (a serial queue: in commit order), beside the writer.
+    let answers = DispatchQueue(label: "routerd-state-answers")
+
     /// The most changes (adds, a batch's operations) one transaction takes.
     static let commitLimit = 4096
 
@@ -89,6 +93,7 @@ package final class SQLiteStore: DraftingStore, Service {
         while state.withLock({ $0.writing || !$0.pending.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(5))
         }
+        answers.sync {}
         do {
             try pool.close()
             logger.info("state file closed", metadata: ["db": "\(path)"])

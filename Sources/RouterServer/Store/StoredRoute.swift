@@ -9,15 +9,26 @@ import RouterProtocol
 /// nothing is left out or rounded, so a table built from it equals the table that made it.
 package enum StoredRoute {
     package static func encode(_ route: Route) -> String {
-        // Written field by field (no JSONValue tree): every committed change encodes its route.
         var out = JSONWriter(capacity: 320)
+        write(route, to: &out)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    /// Appends the stored form of `route` to `out`: for a writer that binds it without making
+    /// a String of it.
+    package static func write(_ route: Route, to out: inout JSONWriter) {
+        // Written field by field (no JSONValue tree): every committed change encodes its route.
         func number(_ value: Int64) { out.append(UInt64(max(0, value))) }
         out.append(#"{"key":"#)
         out.write(string: route.key)
         out.append(#","kind":""#)
         out.append(route.kind.rawValue)
-        out.append(#"","tunnel":"#)
-        out.write(string: route.tunnel.rawValue)
+        out.append(#"","tunnel":""#)
+        // A tunnel id needs no escapes ([A-Za-z0-9._-]); a UUID is written from its bits.
+        out.appendReserved(TunnelID.maximumLength) { raw in
+            route.tunnel.writeText(to: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        out.append(byte: UInt8(ascii: "\""))
         out.append(#","owner":"#)
         out.write(string: route.owner)
         out.append(#","created":"#)
@@ -58,7 +69,6 @@ package enum StoredRoute {
             number(ttl.milliseconds)
         }
         out.append(byte: UInt8(ascii: "}"))
-        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     /// The route a stored object describes; nil (with the reason) when it is not one.
