@@ -40,22 +40,30 @@ extension SQLiteStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
             // The writer touches pages all over the key indexes: keep them in memory (64 MiB of
-            // cache; reads through mmap), and checkpoint the log every 40 MiB rather than 4.
+            // cache; reads through mmap). Checkpoints are the store's (`watchLog`).
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
         }
         let pool: DatabasePool
+        let checkpointer: DatabaseQueue
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            var own = Configuration()
+            own.label = "routerd-state-checkpoint"
+            own.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            }
+            checkpointer = try DatabaseQueue(path: path, configuration: own)
         } catch {
             throw damaged(path, error)
         }
         do {
             let loaded = try prepare(pool, path: path, table: table)
-            let store = SQLiteStore(table: table, path: path, pool: pool, lock: lock, instance: loaded.instance,
-                                    sessionBase: loaded.sessionBase, retention: retention,
+            let store = SQLiteStore(table: table, path: path, pool: pool, checkpointer: checkpointer, lock: lock,
+                                    instance: loaded.instance, sessionBase: loaded.sessionBase, retention: retention,
                                     holdReleased: holdReleased, holds: loaded.holds, logger: logger)
+            store.watchLog()
             // Sessions of the run before: their connections are gone; their routes wait out the
             // grace, then expire with events.
             for session in table.sessionIDs { table.noteSessionEnded(session, grace: grace) }
@@ -65,6 +73,7 @@ extension SQLiteStore {
             ])
             return store
         } catch {
+            try? checkpointer.close()
             try? pool.close()
             throw error
         }

@@ -52,6 +52,10 @@ package final class SQLiteStore: DraftingStore, Service {
         var stopping = false
         /// Names held for their last owners, by key (the file's `holds`, as committed).
         var holds: [String: HeldName] = [:]
+        /// A checkpoint is running beside the writer.
+        var checkpointing = false
+        /// The log's frames the last checkpoint copied into the file.
+        var checkpointedFrames: Int32 = 0
     }
 
     let state = Mutex(State())
@@ -59,14 +63,20 @@ package final class SQLiteStore: DraftingStore, Service {
     /// Where committed runs are answered (a serial queue: in commit order), beside the writer.
     let answers = DispatchQueue(label: "routerd-state-answers")
 
+    /// The connection that checkpoints the log beside the writer, and its queue.
+    let checkpointer: DatabaseQueue
+    let checkpoints = DispatchQueue(label: "routerd-state-checkpoints")
+
     /// The most changes (adds, a batch's operations) one transaction takes.
     static let commitLimit = 4096
 
-    init(table: RouteTable, path: String, pool: DatabasePool, lock: StateFileLock, instance: String, sessionBase: UInt64,
-         retention: HistoryRetention, holdReleased: Duration, holds: [HeldName], logger: Logger) {
+    init(table: RouteTable, path: String, pool: DatabasePool, checkpointer: DatabaseQueue, lock: StateFileLock,
+         instance: String, sessionBase: UInt64, retention: HistoryRetention, holdReleased: Duration, holds: [HeldName],
+         logger: Logger) {
         self.table = table
         self.path = path
         self.pool = pool
+        self.checkpointer = checkpointer
         self.lock = lock
         self.instance = instance
         self.sessionBase = sessionBase
@@ -94,7 +104,11 @@ package final class SQLiteStore: DraftingStore, Service {
             try? await Task.sleep(for: .milliseconds(5))
         }
         answers.sync {}
+        checkpoints.sync {}
         do {
+            try checkpointer.close()
+            // The whole log into the file, and the log emptied: the next start reads no log.
+            try await pool.writeWithoutTransaction { _ = try $0.checkpoint(.truncate) }
             try pool.close()
             logger.info("state file closed", metadata: ["db": "\(path)"])
         } catch {

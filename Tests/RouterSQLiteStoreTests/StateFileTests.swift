@@ -58,6 +58,18 @@ struct StateFileTests {
         #expect(mode.st_mode & 0o777 == 0o600)
     }
 
+    @Test func aStoppedRouterdLeavesEverythingInTheFileAndAnEmptyLog() throws {
+        let home = Home()
+        let daemon = try home.start()
+        let lines = (0..<2000).map { "add s\($0) --tunnel t\($0 % 10)\n" }.joined()
+        let batch = try home.routerctl(daemon, ["batch", "-q"], stdin: lines)
+        #expect(batch.status == 0, "\(batch.stderr)")
+        try daemon.stop()
+        var log = stat()
+        #expect(stat(home.db + "-wal", &log) != 0 || log.st_size == 0, "the log was copied into the file and emptied at stop")
+        #expect(try home.rows("SELECT count(*) FROM routes") == 2000)
+    }
+
     @Test func aWatchResumesAcrossARestartFromTheStoredHistory() throws {
         let home = Home()
         let first = try home.start()
