@@ -172,6 +172,7 @@ let package = Package(
             name: "router-bench",
             dependencies: [
                 "DomainRouter", "RouterProtocol", "RouterServer", "RouterTestSupport",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
