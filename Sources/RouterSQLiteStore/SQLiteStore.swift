@@ -56,6 +56,10 @@ package final class SQLiteStore: DraftingStore, Service {
         var checkpointing = false
         /// The log's frames the last checkpoint copied into the file.
         var checkpointedFrames: Int32 = 0
+        /// The log's lengths, in frames of the file's page size, at which a checkpoint starts
+        /// beside the writer and at which the writer runs one itself (see `watchLog`).
+        var checkpointFrames: Int32 = 2048
+        var writerCheckpointFrames: Int32 = 16384
     }
 
     let state = Mutex(State())

@@ -56,6 +56,8 @@ struct StateFileTests {
         var mode = stat()
         stat(home.db, &mode)
         #expect(mode.st_mode & 0o777 == 0o600)
+        #expect(try home.rows("PRAGMA page_size") == 16384, "a new file gets 16 KiB pages")
+        #expect(try home.rows("PRAGMA user_version") == 2)
     }
 
     @Test func aStoppedRouterdLeavesEverythingInTheFileAndAnEmptyLog() throws {
