@@ -71,6 +71,9 @@ extension SQLiteStore {
                     """, in: db)
                 // What each key held before this run's changes to it: the table (still at the
                 // draft's base) for the first, the run's own previous change after that.
+                // Only keys that a later change of the run replaces or removes are looked up (a
+                // bulk load of new routes has none).
+                let replaced = Set(draft.events.lazy.filter { $0.kind != .add }.map(\.key))
                 var latest: [String: Route?] = [:]
                 var step = 0
                 // One event's text, bound without copies: the key, its stored route after and
@@ -81,7 +84,7 @@ extension SQLiteStore {
                     guard let route = event.route else { continue }
                     let before: Route? = event.kind == .add ? nil : (latest[event.key] ?? table.stored(key: event.key, kind: route.kind))
                     let after: Route? = (event.kind == .add || event.kind == .update) ? route : nil
-                    latest[event.key] = .some(after)
+                    if !replaced.isEmpty && replaced.contains(event.key) { latest[event.key] = .some(after) }
                     row.removeAll()
                     let key = row.span { $0.append(event.key) }
                     let kind = row.span { $0.append(event.kind.rawValue) }

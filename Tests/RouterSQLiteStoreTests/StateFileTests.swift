@@ -216,6 +216,26 @@ struct StateFileTests {
         #expect(table.hasPrefix("REV  TIME") && table.split(separator: "\n").count == 3, "\(table)")
     }
 
+    @Test func changesToOneKeyInOneCommitEachRecordTheRouteTheOneBeforeLeft() throws {
+        let home = Home()
+        let daemon = try home.start()
+        defer { _ = try? daemon.stop() }
+        try home.routerctl(daemon, ["add", "k", "--tunnel", "t1", "--label", "v=0"])
+        let client = try LineClient(path: daemon.socket)
+        let reply = try client.request(#"""
+            {"id":1,"op":"batch","atomic":true,"ops":[{"op":"delete","key":"k"},{"op":"add","key":"k","tunnel":"t1","labels":{"v":"1"}},{"op":"touch","key":"k","ttl":60},{"op":"add","key":"other","tunnel":"t1"}]}
+            """#)
+        #expect(reply["ok"] == .bool(true), "\(reply)")
+        let history = try home.routerctl(daemon, ["history", "k", "-o", "json"]).stdout.split(separator: "\n").map(String.init)
+        try #require(history.count == 4, "\(history)")
+        // Newest first: the touch replaced the re-added route, the re-add replaced nothing, the
+        // delete removed the first route.
+        #expect(history[0].contains(#""type":"update""#) && history[0].contains(#""before":{"#) && history[0].contains(#""v":"1""#))
+        #expect(!history[0].contains(#""v":"0""#), "the touch's before is the re-added route, not the first: \(history[0])")
+        #expect(history[1].contains(#""type":"add""#) && !history[1].contains(#""before":{"#), "\(history[1])")
+        #expect(history[2].contains(#""type":"delete""#) && history[2].contains(#""v":"0""#), "\(history[2])")
+    }
+
     @Test func historyWithoutAStateFileIsRefusedSayingHowToGetOne() throws {
         let daemon = try RouterdProcess(["--log-level", "error"])
         defer { _ = try? daemon.stop() }
