@@ -76,6 +76,7 @@ extension SQLiteStore {
                 let replaced = Set(draft.events.lazy.filter { $0.kind != .add }.map(\.key))
                 var latest: [String: Route?] = [:]
                 var step = 0
+                let until = at + holdReleased.milliseconds
                 // One event's text, bound without copies: the key, its stored route after and
                 // before, and who made it.
                 var row = JSONWriter(capacity: 1024)
@@ -96,16 +97,15 @@ extension SQLiteStore {
                     }
                     let principal = row.span { $0.append(run[step].principal) }
                     let peer = row.span { $0.append(run[step].peer) }
-                    let stored = row.span { StoredRoute.write(route, to: &$0) }
+                    let stored = after.map { after in row.span { StoredRoute.write(after, to: &$0) } }
                     let previous = before.map { before in row.span { StoredRoute.write(before, to: &$0) } }
                     // A route that lapsed (TTL, or its session's grace) leaves its name held for
                     // its owner (a delete keeps nothing); a route added under a held name ends the hold.
                     let holds = after == nil && event.kind == .expire && holdReleased > .zero
-                    let until = at + holdReleased.milliseconds
                     let reclaims = after != nil && (held[event.key] != nil || released[event.key] != nil)
                     try row.bytes.withUnsafeBufferPointer { bytes in
                         func text(_ span: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[span]) }
-                        if after != nil {
+                        if let stored {
                             upsert.bind(1, text(key))
                             upsert.bind(2, text(stored))
                             try upsert.run()
@@ -132,7 +132,7 @@ extension SQLiteStore {
                         record.bind(7, text(principal))
                         record.bind(8, text(peer))
                         if let previous { record.bind(9, text(previous)) } else { record.bindNull(9) }
-                        if after != nil { record.bind(10, text(stored)) } else { record.bindNull(10) }
+                        if let stored { record.bind(10, text(stored)) } else { record.bindNull(10) }
                         try record.run()
                     }
                     if reclaims {
