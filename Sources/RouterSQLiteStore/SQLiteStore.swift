@@ -109,10 +109,14 @@ package final class SQLiteStore: DraftingStore, Service {
         }
         answers.sync {}
         checkpoints.sync {}
+        try? checkpointer.close()
         do {
-            try checkpointer.close()
             // The whole log into the file, and the log emptied: the next start reads no log.
             try await pool.writeWithoutTransaction { _ = try $0.checkpoint(.truncate) }
+        } catch {
+            logger.warning("state file log not emptied at stop", metadata: ["db": "\(path)", "error": "\(error)"])
+        }
+        do {
             try pool.close()
             logger.info("state file closed", metadata: ["db": "\(path)"])
         } catch {
