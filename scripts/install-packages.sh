@@ -7,14 +7,15 @@
 #                                       shared store's tests start servers of their own), curl and
 #                                       openssl (the HTTP API's tests, HTTPS with a test certificate),
 #                                       python3-venv (scripts/api-check.sh installs its PyPI tools
-#                                       into a virtual environment)
+#                                       into a virtual environment), haproxy (the reference proxy
+#                                       of routergw's request-smuggling tests)
 # Runs apt-get through sudo when not root. Needs a Debian-like system with apt-get.
 set -euo pipefail
 
 packages=(libicu-dev libreadline-dev libsqlite3-dev)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(socat tmux man-db redis-server curl openssl python3-venv) ;;
+  test) packages+=(socat tmux man-db redis-server curl openssl python3-venv haproxy) ;;
   *) echo "usage: $0 build|test" >&2; exit 64 ;;
 esac
 

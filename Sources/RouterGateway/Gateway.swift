@@ -34,7 +34,12 @@ public final class Gateway: Service, Sendable {
         do {
             if let address = configuration.http {
                 listeners.append(try await bind(address, name: "http") { channel, gateway in
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // The proxy handler orders pipelined requests and answers parse errors itself
+                    // (after the requests before them): no pipelining assistance, no error handler.
+                    // A client that half-closes still gets every answer.
+                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false,
+                                                                                  withErrorHandling: false)
                     try channel.pipeline.syncOperations.addHandler(HTTPProxyHandler(gateway: gateway))
                 })
             }

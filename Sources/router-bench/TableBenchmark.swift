@@ -1,5 +1,6 @@
 import Dispatch
 import DomainRouter
+import RouterTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,16 +15,7 @@ struct TableBenchmark {
     var profile: String?
 
     /// Deterministic labels, so runs compare; the table's own hash seed is random per process.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SplitMix = SplitMix64
 
     static let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
 

@@ -1,20 +1,25 @@
 import NIOHTTP1
 
 /// How a request and its response are rewritten on the way through: hop-by-hop headers
-/// dropped (RFC 9110 §7.6.1), `X-Forwarded-*` added, an absolute-form target made
-/// origin-form. The `Host` header goes to the target as the client sent it.
+/// dropped (RFC 9110 §7.6.1), the body framed by the gateway itself, `X-Forwarded-*` added,
+/// the target made origin-form. The `Host` header goes to the target as the client sent it.
 enum HTTPForwarding {
     /// Headers that describe one connection, never forwarded; `Connection` may name more.
-    /// (`Transfer-Encoding` stays: SwiftNIO's encoders frame the body by it.)
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
                                         "proxy-authorization", "proxy-authenticate"]
 
-    /// `headers` without the hop-by-hop ones.
-    static func endToEnd(_ headers: HTTPHeaders) -> HTTPHeaders {
-        var named = hopByHop
+    /// Fields a `Connection` header may not remove: the message's framing and its Host. A
+    /// `Connection` naming them is ignored for them (the request is still served): the
+    /// framing is rewritten by the gateway anyway, and Host routes the request.
+    static let protected: Set<String> = ["content-length", "transfer-encoding", "host"]
+
+    /// `headers` without the hop-by-hop ones, and without `dropping` (lower-case names).
+    static func endToEnd(_ headers: HTTPHeaders, dropping: Set<String> = []) -> HTTPHeaders {
+        var named = hopByHop.union(dropping)
         for value in headers["connection"] {
             for token in value.split(separator: ",") {
-                named.insert(token.trimmingCharacters(in: " \t").lowercased())
+                let name = RequestRules.trimmed(token).lowercased()
+                if !protected.contains(name) { named.insert(name) }
             }
         }
         var out = HTTPHeaders()
@@ -32,9 +37,17 @@ enum HTTPForwarding {
         return upgrade
     }
 
-    /// The head sent to the target.
-    static func upstreamHead(_ head: HTTPRequestHead, host: String, clientIP: String?, scheme: String) -> HTTPRequestHead {
-        var headers = endToEnd(head.headers)
+    /// The head sent to the target: the client's end-to-end fields with framing the gateway
+    /// writes for the body it sends (`framing`, decided by `RequestRules`), never the
+    /// client's own `Content-Length` or `Transfer-Encoding`.
+    static func upstreamHead(_ head: HTTPRequestHead, target: String, framing: BodyFraming, host: String, clientIP: String?,
+                             scheme: String) -> HTTPRequestHead {
+        var headers = endToEnd(head.headers, dropping: ["content-length", "transfer-encoding"])
+        switch framing {
+        case .none: break
+        case .length(let length): headers.add(name: "Content-Length", value: String(length))
+        case .chunked: headers.add(name: "Transfer-Encoding", value: "chunked")
+        }
         if let upgrade = upgrade(of: head) {
             // The one hop-by-hop exchange passed on: a protocol switch (WebSocket) end to end.
             headers.add(name: "Connection", value: "Upgrade")
@@ -46,7 +59,7 @@ enum HTTPForwarding {
         }
         headers.replaceOrAdd(name: "X-Forwarded-Proto", value: scheme)
         headers.replaceOrAdd(name: "X-Forwarded-Host", value: host)
-        return HTTPRequestHead(version: .http1_1, method: head.method, uri: originForm(head.uri), headers: headers)
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
     }
 
     /// The head sent back to the client: the target's, without hop-by-hop headers, saying
@@ -66,21 +79,6 @@ enum HTTPForwarding {
         return HTTPResponseHead(version: version, status: head.status, headers: headers)
     }
 
-    /// `/path?query` of an absolute-form target (`http://host/path`); other forms unchanged.
-    static func originForm(_ uri: String) -> String {
-        guard let authority = absoluteFormAuthority(uri) else { return uri }
-        let rest = uri.utf8.dropFirst(authority.end)
-        let path = String(Substring(rest))
-        return path.isEmpty ? "/" : (path.hasPrefix("/") ? path : "/" + path)
-    }
-
-    /// The host of an absolute-form target, lower-cased, without port, userinfo or trailing
-    /// dot; nil for origin-form.
-    static func absoluteFormHost(_ uri: String) -> String? {
-        guard let authority = absoluteFormAuthority(uri) else { return nil }
-        return hostOnly(authority.text)
-    }
-
     /// The Host header's host, lower-cased, without port or trailing dot.
     static func hostOnly(_ authority: Substring) -> String {
         var text = authority
@@ -92,25 +90,5 @@ enum HTTPForwarding {
         }
         if text.hasSuffix(".") { text = text.dropLast() }
         return text.lowercased()
-    }
-
-    private static func absoluteFormAuthority(_ uri: String) -> (text: Substring, end: Int)? {
-        let lower = uri.prefix(8).lowercased()
-        let schemeLength: Int
-        if lower.hasPrefix("http://") { schemeLength = 7 } else if lower.hasPrefix("https://") { schemeLength = 8 } else { return nil }
-        let bytes = uri.utf8
-        let start = bytes.index(bytes.startIndex, offsetBy: schemeLength)
-        let end = bytes[start...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.endIndex
-        return (Substring(bytes[start..<end]), bytes.distance(from: bytes.startIndex, to: end))
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
-        while let l = s.last, chars.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }

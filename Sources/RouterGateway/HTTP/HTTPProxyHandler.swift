@@ -6,9 +6,12 @@ import NIOHTTP1
 /// Serves one client connection of the HTTP listener: routes each request by its Host header
 /// through the replica, forwards it to the route's target and streams the response back.
 ///
-/// One request at a time (SwiftNIO's `HTTPServerPipelineHandler`, before this one, holds a
-/// pipelined request until the previous response has ended). The connection to the target is
-/// kept for the next request that goes to the same target. Bodies stream both ways with
+/// Requests are served one at a time, in order: what a client pipelines behind the request in
+/// progress waits in `queue` (reading stops while it holds anything), and so do a parse error
+/// and the end of the client's input, so that every request before them is answered first
+/// (RFC 9112 §9.3.2). Nothing of a request goes upstream before `RequestRules` has decided its
+/// framing, and the head sent carries framing the gateway wrote. The connection to the target
+/// is kept for the next request that goes to the same target. Bodies stream both ways with
 /// back-pressure: this side reads only while the target's connection takes writes, and the
 /// target's side reads only while this connection does.
 final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -39,17 +42,40 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case connecting(Exchange, buffered: [HTTPClientRequestPart])
         /// The target has the request head; the rest streams as it comes, then the response.
         case forwarding(Exchange)
-        /// Answered by the gateway itself; the rest of the request is read and dropped.
-        case refused(closeAtEnd: Bool)
+        /// Answered by the gateway itself, the connection kept: the rest of the request is
+        /// read and dropped, then the next request is served.
+        case refused
+        /// The last answer is written and the output closed; what the client still sends is
+        /// dropped until it closes too (a lingering close, so that it reads the answer rather
+        /// than a reset), or the linger time passes.
+        case closing
     }
+
+    /// What arrives from the client, in order.
+    enum Inbound {
+        case part(HTTPServerRequestPart)
+        /// The decoder could not parse what followed.
+        case malformed
+        /// The client closed its side: no more requests.
+        case inputClosed
+    }
+
+    /// How long a closing connection waits for the client to close its side.
+    static let linger = TimeAmount.seconds(2)
 
     private let gateway: GatewayContext
     private var phase = Phase.idle
+    /// Between a request's head and its end: its parts are the current exchange's.
+    private var requestOpen = false
+    private var queue = CircularBuffer<Inbound>()
+    private var draining = false
     private var context: ChannelHandlerContext?
     private var upstream: UpstreamLink?
     private var pendingRead = false
     private var holdReads = false
     private var timer: Scheduled<Void>?
+    /// The write of the last response's end: a connection closes only after it.
+    private var lastWrite: EventLoopFuture<Void>?
 
     init(gateway: GatewayContext) {
         self.gateway = gateway
@@ -68,7 +94,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         let phase = self.phase
-        self.phase = .idle
+        self.phase = .closing
+        queue.removeAll()
         dropUpstream()
         if case .forwarding(let exchange) = phase { logAccess(exchange, status: exchange.responseStarted ? exchange.status : 499) }
         context.fireChannelInactive()
@@ -77,9 +104,69 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        queue.append(.part(unwrapInboundIn(data)))
+        drain()
+    }
+
+    /// What a read cycle wrote to the target goes out at its end, in one flush.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        upstream?.channel.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError || error is ByteToMessageDecoderError else {
+            context.close(promise: nil)
+            return
+        }
+        queue.append(.malformed)
+        drain()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            queue.append(.inputClosed)
+            drain()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Handles what waits in `queue` while the exchange in progress can take it: parts of the
+    /// open request, or anything once no exchange is in progress. Re-entered calls (an answer
+    /// written here can end an exchange) leave the work to the outer loop.
+    private func drain() {
+        guard !draining else { return }
+        draining = true
+        defer { draining = false }
+        while let next = queue.first {
+            if case .closing = phase {
+                queue.removeAll()
+                break
+            }
+            // While a request is open, everything that arrives is about it (its parts, a parse
+            // error in its body, the client leaving mid-request); otherwise it waits its turn.
+            guard requestOpen || isIdle else { break }
+            queue.removeFirst()
+            switch next {
+            case .part(let part): handle(part)
+            case .malformed: malformed()
+            case .inputClosed: inputEnded()
+            }
+        }
+        if queue.isEmpty, let context { resumeReading(context) }
+    }
+
+    private var isIdle: Bool {
+        if case .idle = phase { return !requestOpen }
+        return false
+    }
+
+    private func handle(_ part: HTTPServerRequestPart) {
+        guard let context else { return }
+        switch part {
         case .head(let head):
             timer?.cancel()
+            requestOpen = true
             start(head, context: context)
         case .body(let bytes):
             switch phase {
@@ -90,10 +177,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 guard let upstream else { return }
                 upstream.channel.write(HTTPClientRequestPart.body(.byteBuffer(bytes)), promise: nil)
                 if !upstream.channel.isWritable { holdReads = true }
-            case .idle, .refused:
+            case .idle, .refused, .closing:
                 break
             }
         case .end(let trailers):
+            requestOpen = false
             switch phase {
             case .connecting(var exchange, var buffered):
                 buffered.append(.end(trailers))
@@ -104,45 +192,83 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 phase = .forwarding(exchange)
                 upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
                 if !exchange.responseStarted { armTimer(gateway.configuration.upstreamTimeout, context: context) }
-            case .refused(let closeAtEnd):
+            case .refused:
                 phase = .idle
-                if closeAtEnd { context.close(promise: nil) } else { armTimer(gateway.configuration.idleTimeout, context: context) }
-            case .idle:
+                armTimer(gateway.configuration.idleTimeout, context: context)
+            case .idle, .closing:
                 break
             }
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        upstream?.channel.flush()
-        context.fireChannelReadComplete()
+    /// The decoder failed: the request in progress is cut short, or, between requests, the
+    /// client gets a 400 once every request before it is answered. The connection then closes.
+    private func malformed() {
+        guard let context else { return }
+        let message = "The request is not valid HTTP/1.1."
+        if requestOpen {
+            requestOpen = false
+            switch phase {
+            case .connecting(var exchange, _), .forwarding(var exchange):
+                exchange.keepAlive = false
+                if exchange.responseStarted {
+                    dropUpstream()
+                    logAccess(exchange, status: exchange.status)
+                    phase = .closing
+                    context.close(promise: nil)
+                } else {
+                    respondWithError(&exchange, .badRequest, message, context: context)
+                }
+                return
+            case .refused, .idle, .closing:
+                break
+            }
+        }
+        var exchange = Exchange(key: "-", method: .GET, version: .http1_1, keepAlive: false, started: .now())
+        answer(&exchange, .badRequest, message, closeAtOnce: true)
+    }
+
+    /// The client has sent all it will: once nothing is in progress, the connection closes.
+    private func inputEnded() {
+        guard let context else { return }
+        if requestOpen { return malformed() }
+        phase = .closing
+        context.close(promise: nil)
     }
 
     private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let hosts = head.headers["host"]
         var exchange = Exchange(key: "-", method: head.method, version: head.version,
                                 keepAlive: head.isKeepAlive, started: .now())
-        guard hosts.count == 1, let host = hosts.first, !host.isEmpty else {
-            return refuse(&exchange, .badRequest, hosts.isEmpty ? "The request has no Host header." : "The request has more than one Host header.", head: head)
+        let framing: BodyFraming
+        let host: String
+        let target: String
+        do {
+            framing = try RequestRules.framing(of: head)
+        } catch {
+            return answer(&exchange, error.status, error.message, closeAtOnce: true)
         }
-        if let absolute = HTTPForwarding.absoluteFormHost(head.uri), absolute != HTTPForwarding.hostOnly(Substring(host)) {
-            return refuse(&exchange, .badRequest, "The request target's host is not the Host header's.", head: head)
+        let hasBody = framing != .none && framing != .length(0)
+        do {
+            host = try RequestRules.host(of: head)
+            target = try RequestRules.originTarget(of: head, host: host)
+        } catch {
+            return refuse(&exchange, error.status, error.message, hasBody: hasBody)
         }
         guard let found = gateway.table.lookup(host: host) else {
-            return refuse(&exchange, .notFound, "No service is registered under this name.", head: head)
+            return refuse(&exchange, .notFound, "No service is registered under this name.", hasBody: hasBody)
         }
         exchange.key = found.route.key
         // The connection's own address: never a header the client wrote.
         if !found.route.access.isEmpty, !(context.peerIP.map(found.route.access.admits) ?? false) {
-            return refuse(&exchange, .forbidden, "Your address may not reach this service.", head: head)
+            return refuse(&exchange, .forbidden, "Your address may not reach this service.", hasBody: hasBody)
         }
         exchange.upgrade = HTTPForwarding.upgrade(of: head) != nil
-        guard let target = found.route.target else {
-            return refuse(&exchange, .badGateway, "The tunnel for this name is offline.", head: head)
+        guard let routeTarget = found.route.target else {
+            return refuse(&exchange, .badGateway, "The tunnel for this name is offline.", hasBody: hasBody)
         }
-        let forwarded = HTTPForwarding.upstreamHead(head, host: host, clientIP: context.channel.remoteAddress?.ipAddress,
-                                                    scheme: "http")
-        if let upstream, upstream.target == target, upstream.idle, upstream.channel.isActive {
+        let forwarded = HTTPForwarding.upstreamHead(head, target: target, framing: framing, host: host,
+                                                    clientIP: context.channel.remoteAddress?.ipAddress, scheme: "http")
+        if let upstream, upstream.target == routeTarget, upstream.idle, upstream.channel.isActive {
             upstream.idle = false
             phase = .forwarding(exchange)
             send([.head(forwarded)], to: upstream, context: context)
@@ -154,14 +280,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let handler = UpstreamHandler(downstream: self)
         // The target's channel is made on this event loop, so its initializer runs here too.
         let bound = NIOLoopBound(handler, eventLoop: context.eventLoop)
-        Upstream.connect(to: target, on: context.eventLoop, timeout: gateway.configuration.upstreamTimeout) { channel in
+        Upstream.connect(to: routeTarget, on: context.eventLoop, timeout: gateway.configuration.upstreamTimeout) { channel in
             channel.eventLoop.makeCompletedFuture {
-                // Bytes a target sends right after its 101 belong to the new protocol: keep them.
-                try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                // Framing is written by the gateway (RequestRules, HTTPForwarding), not
+                // guessed by the encoder from the method. Bytes a target sends right after
+                // its 101 belong to the new protocol: keep them.
+                var encoder = HTTPRequestEncoder.Configuration()
+                encoder.automaticallySetFramingHeaders = false
+                try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                                                         encoderConfiguration: encoder)
                 try channel.pipeline.syncOperations.addHandler(bound.value)
             }
         }.assumeIsolated().whenComplete { result in
-            self.connected(result, target: target, handler: handler)
+            self.connected(result, target: routeTarget, handler: handler)
         }
     }
 
@@ -188,6 +319,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                              timedOut ? "The service did not answer in time." : "The service refused the connection.",
                              context: context)
         }
+        drain()
     }
 
     private func send(_ parts: [HTTPClientRequestPart], to link: UpstreamLink, context: ChannelHandlerContext) {
@@ -202,12 +334,25 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Answers a request the gateway refuses itself, before anything went to a target.
-    private func refuse(_ exchange: inout Exchange, _ status: HTTPResponseStatus, _ message: String, head: HTTPRequestHead) {
-        guard let context else { return }
-        let hasBody = head.headers["content-length"].contains { $0 != "0" } || !head.headers["transfer-encoding"].isEmpty
-        phase = .refused(closeAtEnd: hasBody || !exchange.keepAlive)
+    /// Answers a request the gateway refuses itself, before anything went to a target. A
+    /// request with a body closes the connection after the answer; one without keeps it.
+    private func refuse(_ exchange: inout Exchange, _ status: HTTPResponseStatus, _ message: String, hasBody: Bool) {
         if hasBody { exchange.keepAlive = false }
+        phase = .refused
+        answer(&exchange, status, message, closeAtOnce: false)
+    }
+
+    /// Writes the gateway's own answer to the request in progress. With `closeAtOnce`
+    /// (framing that cannot be trusted, or a malformed request), nothing the client sent
+    /// after it is read as a request: the connection closes after the answer.
+    private func answer(_ exchange: inout Exchange, _ status: HTTPResponseStatus, _ message: String, closeAtOnce: Bool) {
+        guard let context else { return }
+        if closeAtOnce {
+            exchange.keepAlive = false
+            requestOpen = false
+            phase = .closing
+            queue.removeAll()
+        }
         exchange.status = Int(status.code)
         let body = page(status, message)
         exchange.bytes = body.readableBytes
@@ -221,18 +366,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                                   context: ChannelHandlerContext) {
         dropUpstream()
         timer?.cancel()
-        let keepAlive = exchange.keepAlive && exchange.requestEnded
-        let body = page(status, message)
-        writeResponse(status, body: body, version: exchange.version, keepAlive: keepAlive, context: context)
-        exchange.status = Int(status.code)
-        exchange.bytes = body.readableBytes
-        logAccess(exchange, status: exchange.status)
-        if exchange.requestEnded {
-            phase = .idle
-            if keepAlive { armTimer(gateway.configuration.idleTimeout, context: context) }
-        } else {
-            phase = .refused(closeAtEnd: true)
-        }
+        exchange.keepAlive = exchange.keepAlive && exchange.requestEnded
+        phase = exchange.requestEnded ? .idle : .refused
+        if exchange.keepAlive { armTimer(gateway.configuration.idleTimeout, context: context) }
+        answer(&exchange, status, message, closeAtOnce: false)
         holdReads = false
         resumeReading(context)
     }
@@ -250,10 +387,23 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        lastWrite = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { closeAfterLastWrite(context: context) }
+    }
+
+    /// Once the last response is written, the output closes (the client reads it and an end),
+    /// and the connection closes when the client closes its side or `linger` passes. Nothing
+    /// the client sends meanwhile is read as a request.
+    private func closeAfterLastWrite(context: ChannelHandlerContext) {
+        dropUpstream()
+        phase = .closing
+        queue.removeAll()
+        requestOpen = false
+        let written = lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
+        written.assumeIsolated().whenComplete { _ in
+            context.close(mode: .output, promise: nil)
         }
+        armTimer(Self.linger, context: context)
     }
 
     // MARK: Responses (called by the target's handler, on this event loop)
@@ -278,30 +428,24 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.bytes += bytes.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         case .end(let trailers):
-            let done = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+            lastWrite = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             logAccess(exchange, status: exchange.status)
             if exchange.status == 101, let upstream {
                 phase = .idle
                 self.upstream = nil
                 return switchToSplice(upstream, exchange: exchange, context: context)
             }
-            let keepAlive = exchange.keepAlive
-            if exchange.requestEnded {
-                phase = .idle
-                if keepAlive { armTimer(gateway.configuration.idleTimeout, context: context) }
-            } else {
-                // The target answered before the request's body was all sent: drop the rest.
-                phase = .refused(closeAtEnd: true)
-            }
-            if let upstream, upstream.reusable && exchange.requestEnded {
+            // A target that answered before the request's body was all sent, or a client
+            // that asked for it: the connection closes after the response.
+            guard exchange.requestEnded, exchange.keepAlive else { return closeAfterLastWrite(context: context) }
+            if let upstream, upstream.reusable {
                 upstream.idle = true
             } else {
                 dropUpstream()
             }
-            if !keepAlive {
-                done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-            }
-            return
+            phase = .idle
+            armTimer(gateway.configuration.idleTimeout, context: context)
+            return drain()
         }
         phase = .forwarding(exchange)
     }
@@ -333,8 +477,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             try target.removeHandler(target.handler(type: HTTPRequestEncoder.self), promise: nil)
             try target.removeHandler(target.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
             client.removeHandler(self, promise: nil)
-            try client.removeHandler(client.handler(type: HTTPServerProtocolErrorHandler.self), promise: nil)
-            try client.removeHandler(client.handler(type: HTTPServerPipelineHandler.self), promise: nil)
             if let validator = try? client.handler(type: NIOHTTPResponseHeadersValidator.self) {
                 client.removeHandler(validator, promise: nil)
             }
@@ -371,11 +513,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .forwarding(var exchange):
             if exchange.responseStarted {
                 logAccess(exchange, status: exchange.status)
+                phase = .closing
                 context.close(promise: nil)
             } else {
                 respondWithError(&exchange, .badGateway, "The service closed the connection without answering.", context: context)
+                drain()
             }
-        case .connecting, .idle, .refused:
+        case .connecting, .idle, .refused, .closing:
             break
         }
     }
@@ -391,12 +535,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Reads, timers, log
 
+    /// Reads only while the target takes the body and nothing waits in the queue.
     func read(context: ChannelHandlerContext) {
-        if holdReads { pendingRead = true } else { context.read() }
+        if holdReads || !queue.isEmpty { pendingRead = true } else { context.read() }
     }
 
     private func resumeReading(_ context: ChannelHandlerContext) {
-        guard pendingRead, !holdReads else { return }
+        guard pendingRead, !holdReads, queue.isEmpty else { return }
         pendingRead = false
         context.read()
     }
@@ -419,7 +564,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch phase {
         case .forwarding(var exchange) where !exchange.responseStarted:
             respondWithError(&exchange, .gatewayTimeout, "The service did not answer in time.", context: context)
-        case .idle:
+            drain()
+        case .idle, .closing:
+            phase = .closing
             context.close(promise: nil)
         case .forwarding, .connecting, .refused:
             break

@@ -1,0 +1,94 @@
+import NIOHTTP1
+@testable import RouterGateway
+import Testing
+
+/// The rules a request head passes before anything of it goes upstream, and the head that
+/// goes: framing decided once and written by the gateway.
+@Suite("routergw: request rules")
+struct RequestRulesTests {
+    func head(_ method: HTTPMethod, _ uri: String, version: HTTPVersion = .http1_1, _ fields: [(String, String)]) -> HTTPRequestHead {
+        HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders([("Host", "app.example.com")] + fields))
+    }
+
+    func head(_ method: HTTPMethod, version: HTTPVersion = .http1_1, _ fields: [(String, String)]) -> HTTPRequestHead {
+        head(method, "/", version: version, fields)
+    }
+
+    func post(_ fields: [(String, String)]) -> HTTPRequestHead {
+        head(.POST, "/", fields)
+    }
+
+    func refusal(_ head: HTTPRequestHead) -> RequestRefusal? {
+        do {
+            _ = try RequestRules.framing(of: head)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func chunkedAloneInAnyCaseIsChunked() throws {
+        #expect(try RequestRules.framing(of: post([("Transfer-Encoding", "chunked")])) == .chunked)
+        #expect(try RequestRules.framing(of: post([("Transfer-Encoding", " CHUNKED\t")])) == .chunked)
+        #expect(try RequestRules.framing(of: head(.GET, [("Transfer-Encoding", "Chunked")])) == .chunked)
+    }
+
+    @Test func anyOtherTransferEncodingIsRefusedAndClosesTheConnection() {
+        for value in ["gzip, chunked", "chunked, gzip", "xchunked", "chunked, chunked", "identity", "", "chunked;q=1"] {
+            let refused = refusal(post([("Transfer-Encoding", value)]))
+            #expect(refused != nil && refused!.closesAtOnce, "\(value)")
+        }
+        #expect(refusal(post([("Transfer-Encoding", "gzip, chunked")]))?.status == .notImplemented)
+        #expect(refusal(post([("Transfer-Encoding", "chunked, gzip")]))?.status == .badRequest)
+        #expect(refusal(post([("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")]))?.status == .badRequest)
+        #expect(refusal(post([("Transfer-Encoding", "chunked"), ("Content-Length", "5")]))?.status == .badRequest)
+        #expect(refusal(head(.POST, version: .http1_0, [("Transfer-Encoding", "chunked")]))?.status == .badRequest)
+    }
+
+    @Test func contentLengthIsDigitsAndEveryValueTheSame() throws {
+        #expect(try RequestRules.framing(of: post([("Content-Length", "5")])) == .length(5))
+        #expect(try RequestRules.framing(of: post([("Content-Length", " 5 ")])) == .length(5))
+        #expect(try RequestRules.framing(of: post([("Content-Length", "5, 5"), ("Content-Length", "5")])) == .length(5))
+        #expect(try RequestRules.framing(of: head(.GET, [])) == BodyFraming.none)
+        for value in ["+5", "1e3", "-1", "0x5", "5, 6", "", "1 0", "99999999999999999999", "5,"] {
+            #expect(refusal(post([("Content-Length", value)]))?.status == .badRequest, "\(value)")
+        }
+        #expect(refusal(post([("Content-Length", "5"), ("Content-Length", "6")]))?.status == .badRequest)
+    }
+
+    @Test func onlyOriginFormOrAnHTTPURLToTheHostIsForwarded() throws {
+        #expect(try RequestRules.originTarget(of: head(.GET, "/a?b", []), host: "app.example.com") == "/a?b")
+        #expect(try RequestRules.originTarget(of: head(.GET, "HTTP://App.Example.com:80/x?y", []), host: "app.example.com") == "/x?y")
+        #expect(try RequestRules.originTarget(of: head(.GET, "https://app.example.com", []), host: "app.example.com") == "/")
+        #expect(try RequestRules.originTarget(of: head(.OPTIONS, "*", []), host: "app.example.com") == "*")
+        for (method, uri) in [(HTTPMethod.GET, "ws://app.example.com/x"), (.GET, "ftp://app.example.com/"),
+                              (.GET, "http://other.example.com/"), (.GET, "http://u@app.example.com/"), (.GET, "*"),
+                              (.GET, "app.example.com:80"), (.GET, "http:/x"), (.GET, "http://")] {
+            #expect(throws: RequestRefusal.self, "\(method) \(uri)") {
+                try RequestRules.originTarget(of: head(method, uri, []), host: "app.example.com")
+            }
+        }
+        #expect(throws: RequestRefusal(code: .method, status: .methodNotAllowed, message: "CONNECT is not served here.")) {
+            try RequestRules.originTarget(of: head(.CONNECT, "app.example.com:443", []), host: "app.example.com")
+        }
+    }
+
+    @Test func theUpstreamHeadCarriesTheGatewaysFramingAndAConnectionCannotStripIt() {
+        let client = head(.GET, "/p", [("Connection", "Content-Length, Transfer-Encoding, Host, X-Drop"),
+                                       ("Transfer-Encoding", "Chunked"), ("X-Drop", "1"), ("X-Keep", "2")])
+        let chunked = HTTPForwarding.upstreamHead(client, target: "/p", framing: .chunked, host: "app.example.com",
+                                                  clientIP: "192.0.2.1", scheme: "http")
+        #expect(chunked.headers["transfer-encoding"] == ["chunked"])
+        #expect(chunked.headers["content-length"].isEmpty)
+        #expect(chunked.headers["host"] == ["app.example.com"])
+        #expect(chunked.headers["x-drop"].isEmpty && chunked.headers["x-keep"] == ["2"])
+        #expect(chunked.headers["connection"].isEmpty)
+        let sized = HTTPForwarding.upstreamHead(post([("Content-Length", "05"), ("Connection", "close")]), target: "/",
+                                                framing: .length(5), host: "app.example.com", clientIP: nil, scheme: "http")
+        #expect(sized.headers["content-length"] == ["5"])
+        #expect(sized.headers["transfer-encoding"].isEmpty)
+        let none = HTTPForwarding.upstreamHead(head(.GET, [("Content-Length", "0")]), target: "/", framing: .none,
+                                               host: "app.example.com", clientIP: nil, scheme: "http")
+        #expect(none.headers["content-length"].isEmpty && none.headers["transfer-encoding"].isEmpty)
+    }
+}
