@@ -18,7 +18,7 @@ public final class Gateway: Service, Sendable {
     public init(table: RouteTable, configuration: GatewayConfiguration, logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 ready: @escaping @Sendable () async -> Void = {}) {
-        self.context = GatewayContext(table: table, configuration: configuration, logger: logger)
+        self.context = GatewayContext(table: table, configuration: configuration, logger: logger, group: group)
         self.group = group
         self.ready = ready
     }
@@ -61,6 +61,7 @@ public final class Gateway: Service, Sendable {
         }
         try? await gracefulShutdown()
         for channel in listeners { try? await channel.close() }
+        context.closePools()
         try? await tcp?.stop().get()
         context.logger.notice("gateway stopped")
     }

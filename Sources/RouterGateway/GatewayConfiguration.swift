@@ -33,12 +33,15 @@ public struct GatewayConfiguration: Sendable {
     public var helloTimeout: TimeAmount
     /// Client connections open at once, over all listeners; more are closed on accept.
     public var maximumConnections: Int
+    /// Idle connections kept per target on each event loop for the next request to it, from
+    /// any client; 0 keeps none (every request opens its own connection).
+    public var maximumIdleUpstream: Int
 
     /// A configuration with the command's defaults.
     public init(http: Address? = nil, tls: Address? = nil, tcpHost: String? = nil,
                 upstreamTimeout: TimeAmount = .seconds(30), headerTimeout: TimeAmount = .seconds(10),
                 idleTimeout: TimeAmount = .seconds(60), helloTimeout: TimeAmount = .seconds(5),
-                maximumConnections: Int = 10_000) {
+                maximumConnections: Int = 10_000, maximumIdleUpstream: Int = 64) {
         self.http = http
         self.tls = tls
         self.tcpHost = tcpHost
@@ -47,5 +50,6 @@ public struct GatewayConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.helloTimeout = helloTimeout
         self.maximumConnections = maximumConnections
+        self.maximumIdleUpstream = maximumIdleUpstream
     }
 }

@@ -65,6 +65,9 @@ struct Routergw: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("Client connections open at once over all listeners; more are closed as they come.", valueName: "n"))
     var maxConnections = 10_000
 
+    @Option(name: .customLong("max-idle-upstream"), help: ArgumentHelp("Idle connections kept per target and thread for the next request to it, from any client; 0 keeps none.", valueName: "n"))
+    var maxIdleUpstream = 64
+
     @Option(name: .customLong("threads"), help: ArgumentHelp("Event loop threads. Default: one per core.", valueName: "n"))
     var threads: Int?
 
@@ -87,6 +90,7 @@ struct Routergw: AsyncParsableCommand {
             }
         }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxIdleUpstream >= 0 else { throw ValidationError("--max-idle-upstream must be 0 or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level '\(logLevel)' is not trace, debug, info, notice, warning, error or critical")
@@ -115,7 +119,7 @@ struct Routergw: AsyncParsableCommand {
             http: http.flatMap(Self.address), tls: tls.flatMap(Self.address), tcpHost: tcpAddress,
             upstreamTimeout: Self.amount(upstreamTimeout), headerTimeout: Self.amount(headerTimeout),
             idleTimeout: Self.amount(idleTimeout), helloTimeout: Self.amount(helloTimeout),
-            maximumConnections: maxConnections)
+            maximumConnections: maxConnections, maximumIdleUpstream: maxIdleUpstream)
         // The replica keeps what routerd sends, as routerd sent it: no history to replay.
         let table = try RouteTable(configuration: RouteTableConfiguration(historyLimit: 1))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads ?? System.coreCount)

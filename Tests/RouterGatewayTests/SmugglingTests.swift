@@ -11,7 +11,17 @@ import Testing
        .enabled(if: GatewayStack.curl != nil, "needs curl"))
 struct SmugglingTests {
     @Test func everyProbeOfTheCorpusIsFramedOnceAndAnsweredOrRefusedLikeHAProxy() throws {
-        let rig = try SmugglingRig()
+        let rig = try SmugglingRig(pooled: false)
+        for probe in SmugglingCorpus.probes {
+            try rig.check(probe)
+        }
+        try rig.finish()
+    }
+
+    /// The corpus again with connections to the backend kept between clients: no probe
+    /// leaves a connection behind that carries anything into the next client's exchange.
+    @Test func theCorpusLeavesNothingOnPooledConnectionsForTheNextClient() throws {
+        let rig = try SmugglingRig(pooled: true)
         for probe in SmugglingCorpus.probes {
             try rig.check(probe)
         }
@@ -24,7 +34,7 @@ struct SmugglingTests {
         let environment = ProcessInfo.processInfo.environment
         let cases = environment["ROUTERGW_FUZZ_CASES"].flatMap { Int($0) } ?? 300
         let seed = environment["ROUTERGW_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_205
-        let rig = try SmugglingRig()
+        let rig = try SmugglingRig(pooled: false)
         var generator = FramingVariations(seed: seed)
         for index in 0..<cases {
             var probe = generator.nextProbe()
@@ -47,8 +57,17 @@ final class SmugglingRig {
 
     static let refusals: Set<Int> = [400, 403, 405, 413, 414, 431, 501, 505]
 
-    init() throws {
-        stack = try GatewayStack(gateway: ["--idle-timeout", "10s"])
+    /// Connections to routergw's backend are kept between probes.
+    let pooled: Bool
+    /// Every backend answer routergw's clients got, over all probes.
+    private var answered: [Int] = []
+
+    /// Unpooled, each probe's connections close with it, so the backend has parsed all a probe
+    /// sent once they are closed; pooled, what a probe left on a kept connection would reach
+    /// the backend with a later probe, and `finish()` compares the whole runs.
+    init(pooled: Bool) throws {
+        self.pooled = pooled
+        stack = try GatewayStack(gateway: ["--idle-timeout", "10s", "--threads", "1"] + (pooled ? [] : ["--max-idle-upstream", "0"]))
         backend = try FramingBackend()
         secret = try FramingBackend()
         referenceBackend = try FramingBackend()
@@ -58,12 +77,15 @@ final class SmugglingRig {
         guard try stack.waitRoutable(SmugglingCorpus.host), try eventually(timeout: 10, { try stack.get(SmugglingCorpus.secretHost).status == 403 }) else {
             throw LaunchError("routergw never routed the test's names")
         }
+        // What curl asked while waiting for the routes was answered too.
+        answered = backend.parsed.map(\.seq)
     }
 
     /// Sends `probe` through both proxies and records an issue for each rule it breaks.
     func check(_ probe: SmugglingProbe) throws {
         let before = failures
-        let gateway = run(probe, to: .tcp(port: stack.gateway.httpPort), backend: backend, via: "routergw")
+        let gateway = run(probe, to: .tcp(port: stack.gateway.httpPort), backend: backend, via: "routergw", pooled: pooled)
+        answered += gateway.result.responses.compactMap(\.seq)
         var reference = run(probe, to: .unix(path: haproxy.socket), backend: referenceBackend, via: "haproxy")
         if reference.result.responses.count < gateway.result.responses.count, reference.result.responses.last?.seq != nil {
             // HAProxy may drop what a client that half-closed pipelined (HAProxyProcess): asked
@@ -104,16 +126,21 @@ final class SmugglingRig {
     }
 
     private func run(_ probe: SmugglingProbe, to endpoint: HTTPProbe.Endpoint, halfClose: Bool = true, backend: FramingBackend,
-                     via proxy: String) -> Run {
+                     via proxy: String, pooled: Bool = false) -> Run {
         let before = backend.parsed.count
         let secretBefore = secret.parsed.count
         let result = HTTPProbe.send(probe.bytes, to: endpoint, halfClose: halfClose)
         // The proxy closes its connections to the backend once the client's is done: after
         // that, the backend has parsed everything the proxy sent for this probe.
-        expect(eventually { backend.openConnections == 0 }, "\(proxy) kept a backend connection open after \(probe.name)")
-        let parsed = Array(backend.parsed[before...])
         let seqs = result.responses.compactMap(\.seq)
-        expect(parsed.map(\.seq) == seqs,
+        if pooled {
+            // Every answer the client got is one the backend gave for this probe's requests.
+            expect(seqs.allSatisfy { $0 > before }, "\(proxy) gave \(probe.name) an answer to an earlier probe: \(result)")
+        } else {
+            expect(eventually { backend.openConnections == 0 }, "\(proxy) kept a backend connection open after \(probe.name)")
+        }
+        let parsed = Array(backend.parsed[before...])
+        expect(pooled || parsed.map(\.seq) == seqs,
                "\(proxy) desynchronized on \(probe.name): the backend parsed \(parsed), the client got \(result)")
         expect(result.leftover.isEmpty, "\(proxy) sent bytes that are no response on \(probe.name): \(String(decoding: result.leftover.prefix(200), as: UTF8.self))")
         expect(result.closed, "\(proxy) did not close after the client was done: \(probe.name)")
@@ -134,7 +161,11 @@ final class SmugglingRig {
         try stack.gateway.stop()
         haproxy.stop()
         #expect(eventually { backend.openConnections == 0 && referenceBackend.openConnections == 0 })
-        #expect(backend.parsed.count == counts.0, "routergw's backend parsed requests after its probes ended")
+        if pooled {
+            #expect(backend.parsed.map(\.seq) == answered, "routergw's backend parsed requests its clients got no answer to")
+        } else {
+            #expect(backend.parsed.count == counts.0, "routergw's backend parsed requests after its probes ended")
+        }
         #expect(referenceBackend.parsed.count == counts.1, "HAProxy's backend parsed requests after its probes ended")
         #expect(secret.parsed.isEmpty)
     }

@@ -45,8 +45,10 @@ public final class FramingBackend: Sendable {
     private let channel: any Channel
     private let state = Shared()
 
-    /// Starts a backend on a port the kernel picks.
-    public init() throws {
+    /// Starts a backend on a port the kernel picks. With `dropsSecondRequest`, a connection
+    /// closes without an answer when a second request arrives on it (a target that closed a
+    /// kept-alive connection just as a request was sent on it).
+    public init(dropsSecondRequest: Bool = false) throws {
         let state = self.state
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -59,7 +61,7 @@ public final class FramingBackend: Sendable {
                         return state.nextConnection
                     }
                     channel.closeFuture.whenComplete { _ in state.withLock { $0.open -= 1 } }
-                    try channel.pipeline.syncOperations.addHandler(Connection(id: id, state: state))
+                    try channel.pipeline.syncOperations.addHandler(Connection(id: id, state: state, dropsSecondRequest: dropsSecondRequest))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).wait()
@@ -74,6 +76,9 @@ public final class FramingBackend: Sendable {
 
     /// Connections open to the backend right now.
     public var openConnections: Int { state.withLock { $0.open } }
+
+    /// Connections accepted so far.
+    public var connections: Int { state.withLock { $0.nextConnection - 1 } }
 
     /// Requests the backend itself refused (a framing it could not read): 400 and close.
     public var refused: Int { state.withLock { $0.refused } }
@@ -91,12 +96,15 @@ public final class FramingBackend: Sendable {
         typealias OutboundOut = ByteBuffer
         let id: Int
         let state: Shared
+        let dropsSecondRequest: Bool
         var buffer: [UInt8] = []
         var closed = false
+        var served = 0
 
-        init(id: Int, state: Shared) {
+        init(id: Int, state: Shared, dropsSecondRequest: Bool) {
             self.id = id
             self.state = state
+            self.dropsSecondRequest = dropsSecondRequest
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -127,6 +135,12 @@ public final class FramingBackend: Sendable {
                     }
                     return
                 case .request(var request, let consumed):
+                    if dropsSecondRequest && served == 1 {
+                        closed = true
+                        context.close(promise: nil)
+                        return
+                    }
+                    served += 1
                     buffer.removeFirst(consumed)
                     request.connection = id
                     let seq = state.withLock { state in

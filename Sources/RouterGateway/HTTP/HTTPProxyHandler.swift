@@ -10,8 +10,10 @@ import NIOHTTP1
 /// progress waits in `queue` (reading stops while it holds anything), and so do a parse error
 /// and the end of the client's input, so that every request before them is answered first
 /// (RFC 9112 §9.3.2). Nothing of a request goes upstream before `RequestRules` has decided its
-/// framing, and the head sent carries framing the gateway wrote. The connection to the target
-/// is kept for the next request that goes to the same target. Bodies stream both ways with
+/// framing, and the head sent carries framing the gateway wrote. A connection to a target whose
+/// response was read to its end goes back to the event loop's `UpstreamPool` for the next
+/// request of any client to that target; an idempotent request sent on a pooled connection
+/// that the target had closed is sent again, once, on a fresh one. Bodies stream both ways with
 /// back-pressure: this side reads only while the target's connection takes writes, and the
 /// target's side reads only while this connection does.
 final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -71,6 +73,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var draining = false
     private var context: ChannelHandlerContext?
     private var upstream: UpstreamLink?
+    /// This event loop's idle connections to targets.
+    private var pool: UpstreamPool?
+    /// What went to a pooled connection for the request in progress, while it can still be
+    /// sent again (an idempotent request, its body so far within `replayLimit`).
+    private var replay: [HTTPClientRequestPart]?
+    private var replayBytes = 0
+    /// The largest body kept to send again when a pooled connection turns out closed.
+    static let replayLimit = 64 * 1024
     private var pendingRead = false
     private var holdReads = false
     private var timer: Scheduled<Void>?
@@ -83,6 +93,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        pool = gateway.pool(on: context.eventLoop)
         armTimer(gateway.configuration.headerTimeout, context: context)
     }
 
@@ -175,6 +186,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 phase = .connecting(exchange, buffered: buffered)
             case .forwarding:
                 guard let upstream else { return }
+                keepForReplay(.body(.byteBuffer(bytes)), bytes: bytes.readableBytes)
                 upstream.channel.write(HTTPClientRequestPart.body(.byteBuffer(bytes)), promise: nil)
                 if !upstream.channel.isWritable { holdReads = true }
             case .idle, .refused, .closing:
@@ -190,6 +202,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .forwarding(var exchange):
                 exchange.requestEnded = true
                 phase = .forwarding(exchange)
+                keepForReplay(.end(trailers), bytes: 0)
                 upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
                 if !exchange.responseStarted { armTimer(gateway.configuration.upstreamTimeout, context: context) }
             case .refused:
@@ -268,16 +281,45 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let forwarded = HTTPForwarding.upstreamHead(head, target: target, framing: framing, host: host,
                                                     clientIP: context.channel.remoteAddress?.ipAddress, scheme: "http")
-        if let upstream, upstream.target == routeTarget, upstream.idle, upstream.channel.isActive {
-            upstream.idle = false
+        replay = nil
+        if let link = pool?.take(routeTarget) {
+            link.handler?.downstream = self
+            upstream = link
             phase = .forwarding(exchange)
-            send([.head(forwarded)], to: upstream, context: context)
+            if Self.idempotent(head.method) {
+                replay = []
+                replayBytes = 0
+                keepForReplay(.head(forwarded), bytes: 0)
+            }
+            send([.head(forwarded)], to: link, context: context)
             return
         }
+        connect(to: routeTarget, exchange: exchange, sending: [.head(forwarded)], context: context)
+    }
+
+    /// Methods whose request may be sent twice (RFC 9110 §9.2.2).
+    static func idempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: true
+        default: false
+        }
+    }
+
+    private func keepForReplay(_ part: HTTPClientRequestPart, bytes: Int) {
+        guard replay != nil else { return }
+        replayBytes += bytes
+        if replayBytes > Self.replayLimit { replay = nil } else { replay!.append(part) }
+    }
+
+    /// Opens a fresh connection to `target` for the request in progress; `parts` go first,
+    /// and what of the request arrives meanwhile waits with them.
+    private func connect(to routeTarget: RouteTarget, exchange: Exchange, sending parts: [HTTPClientRequestPart],
+                         context: ChannelHandlerContext) {
         dropUpstream()
-        phase = .connecting(exchange, buffered: [.head(forwarded)])
+        phase = .connecting(exchange, buffered: parts)
         holdReads = true
-        let handler = UpstreamHandler(downstream: self)
+        let pool = self.pool
+        let handler = UpstreamHandler(downstream: self, pool: pool)
         // The target's channel is made on this event loop, so its initializer runs here too.
         let bound = NIOLoopBound(handler, eventLoop: context.eventLoop)
         Upstream.connect(to: routeTarget, on: context.eventLoop, timeout: gateway.configuration.upstreamTimeout) { channel in
@@ -438,8 +480,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // A target that answered before the request's body was all sent, or a client
             // that asked for it: the connection closes after the response.
             guard exchange.requestEnded, exchange.keepAlive else { return closeAfterLastWrite(context: context) }
-            if let upstream, upstream.reusable {
-                upstream.idle = true
+            replay = nil
+            if let upstream, upstream.reusable, let pool {
+                self.upstream = nil
+                pool.park(upstream)
             } else {
                 dropUpstream()
             }
@@ -510,6 +554,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         upstream = nil
         guard let context else { return }
         switch phase {
+        case .forwarding(let exchange) where !exchange.responseStarted && replay != nil:
+            // A pooled connection the target had closed before it took this request: the
+            // same request once more, on a fresh connection.
+            let parts = replay!
+            replay = nil
+            gateway.logger.debug("a pooled connection to \(link.target) was closed; sending again on a new one")
+            connect(to: link.target, exchange: exchange, sending: parts, context: context)
         case .forwarding(var exchange):
             if exchange.responseStarted {
                 logAccess(exchange, status: exchange.status)
@@ -579,80 +630,5 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             "key": "\(exchange.key)", "method": "\(exchange.method.rawValue)", "status": "\(status)",
             "bytes": "\(exchange.bytes)", "ms": "\((ms * 100).rounded() / 100)",
         ])
-    }
-}
-
-/// The connection to a target a client connection holds, kept between requests.
-final class UpstreamLink {
-    let target: RouteTarget
-    let channel: any Channel
-    weak var handler: UpstreamHandler?
-    /// No request is on it: the next request to the same target may take it.
-    var idle = false
-    /// The target said `Connection: close` (or spoke HTTP/1.0): not for another request.
-    var reusable = true
-
-    init(target: RouteTarget, channel: any Channel, handler: UpstreamHandler) {
-        self.target = target
-        self.channel = channel
-        self.handler = handler
-    }
-}
-
-/// The target's side of a proxied HTTP exchange: hands response parts to the client's
-/// handler, reading only while the client's connection takes writes.
-final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
-
-    private weak var downstream: HTTPProxyHandler?
-    /// Set once connected; the client's handler knows its target's connection by it.
-    weak var link: UpstreamLink?
-    private var context: ChannelHandlerContext?
-    private var pendingRead = false
-
-    init(downstream: HTTPProxyHandler) {
-        self.downstream = downstream
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        downstream?.upstreamRead(unwrapInboundIn(data))
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        downstream?.upstreamFlush()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if let link { downstream?.upstreamClosed(link) }
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { downstream?.upstreamWritable() }
-        context.fireChannelWritabilityChanged()
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if downstream?.isWritable ?? true { context.read() } else { pendingRead = true }
-    }
-
-    func resumeReading() {
-        guard pendingRead, let context else { return }
-        pendingRead = false
-        context.read()
     }
 }
