@@ -188,16 +188,29 @@ package final class SQLiteStore: DraftingStore, Service {
         // A route whose TTL ran out a moment ago, not yet swept, is as good as held.
         let kind: RouteKind = key.hasPrefix("*.") ? .wildcard : key.hasPrefix("tcp:") ? .tcp : .host
         guard let route = table.stored(key: key, kind: kind), let expires = route.expiresAt, expires <= now else { return nil }
-        return HeldName(key: key, owner: route.owner,
+        return lapsedHold(route)
+    }
+
+    /// The hold a lapsed route's name gets when the sweep removes it.
+    private func lapsedHold(_ route: Route) -> HeldName? {
+        guard holdReleased > .zero, let expires = route.expiresAt else { return nil }
+        return HeldName(key: route.key, owner: route.owner,
                         until: Timestamp(millisecondsSinceEpoch: expires.millisecondsSinceEpoch + holdReleased.milliseconds))
     }
 
+    /// The names held now: those the file records, and, as `heldName` counts them, routes
+    /// whose TTL ran out a moment ago and that the sweep has not removed yet, so that a list
+    /// and a lookup agree at every moment.
     package func heldNames(prefix: String?, owner: String?) -> [HeldName] {
         let now = table.clock.now()
-        return state.withLock { s in
-            s.holds.values.filter { held in
-                held.until > now && (owner.map { held.owner == $0 } ?? true) && (prefix.map { held.key.hasPrefix($0) } ?? true)
+        var held = state.withLock { s in s.holds.filter { $0.value.until > now } }
+        if holdReleased > .zero {
+            for route in table.lapsedRoutes() where held[route.key] == nil {
+                held[route.key] = lapsedHold(route)
             }
+        }
+        return held.values.filter { name in
+            (owner.map { name.owner == $0 } ?? true) && (prefix.map { name.key.hasPrefix($0) } ?? true)
         }.sorted { $0.key < $1.key }
     }
 

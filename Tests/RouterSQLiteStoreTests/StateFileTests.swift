@@ -382,6 +382,9 @@ struct HeldNameTests {
         defer { _ = try? s.daemon.stop() }
         #expect(try s.run("alice", "add shop --tunnel ta --ttl 1s").status == 0)
         #expect(eventually { (try? s.run("ops", "lookup shop").status) == 1 }, "the route lapses")
+        // The moment a lookup misses, the name is held, for a list as for a lookup (before the
+        // sweep removes the route, and after).
+        #expect(try s.run("alice", "list --held -o name").stdout == "shop.example.com\n", "held as soon as it lapses")
         let taken = try s.run("bob", "add shop --tunnel tb")
         #expect(taken.status == 3 && taken.stderr.contains("held for its last owner until") && !taken.stderr.contains("alice"), "\(taken)")
         let json = try s.run("bob", "add shop --tunnel tb -o json")

@@ -131,7 +131,7 @@ public final class LineClient {
     }
 
     /// Whether the server closed the connection within `timeout` seconds.
-    public func isClosed(timeout: Double = 5) -> Bool {
+    public func isClosed(timeout: Double = 30) -> Bool {
         do {
             while true { _ = try readLine(timeout: timeout) }
         } catch let error as LineClientError {

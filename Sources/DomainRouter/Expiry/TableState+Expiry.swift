@@ -40,6 +40,17 @@ extension TableState {
         return removed
     }
 
+    /// The routes whose TTL ran out by `now` that no sweep has removed yet: gone for lookups
+    /// already, still stored.
+    func lapsed(now: Int64) -> [UInt32] {
+        var seen = Set<UInt32>()
+        for deadline in deadlines.unordered where deadline.at <= now {
+            let s = deadline.slot
+            if slots[Int(s)].live && slots[Int(s)].expiresAt <= now { seen.insert(s) }
+        }
+        return seen.sorted()
+    }
+
     var nextDeadline: Int64? {
         var next = deadlines.min?.at
         for id in endingSessions {

@@ -68,4 +68,11 @@ extension RouteTable {
         }
         return state.read { s in s.findSlot(routeKey).map { s.route($0) } }
     }
+
+    /// The routes whose TTL has run out that the sweep has not removed yet (it runs every
+    /// 200 ms): what a store counts as already lapsed, as lookups do.
+    package func lapsedRoutes() -> [Route] {
+        let now = self.now
+        return state.read { s in s.lapsed(now: now).map { s.route($0) } }
+    }
 }
