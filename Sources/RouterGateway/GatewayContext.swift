@@ -11,30 +11,50 @@ final class GatewayContext: Sendable {
     let configuration: GatewayConfiguration
     let logger: Logger
     private let open = Atomic<Int>(0)
-    private let pools: [ObjectIdentifier: NIOLoopBoundBox<UpstreamPool>]
+    private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopResources>]
+
+    /// What the connections of one event loop share, used only on that loop.
+    final class LoopResources {
+        let pool: UpstreamPool
+        /// Nil when the log level leaves out the per-request lines.
+        let accessLog: AccessLog?
+
+        private init(pool: UpstreamPool, accessLog: AccessLog?) {
+            self.pool = pool
+            self.accessLog = accessLog
+        }
+
+        static func make(maximumIdle: Int, accessLog: Bool, loop: any EventLoop) -> sending LoopResources {
+            LoopResources(pool: UpstreamPool(maximumIdle: maximumIdle), accessLog: accessLog ? AccessLog(loop: loop) : nil)
+        }
+    }
 
     init(table: RouteTable, configuration: GatewayConfiguration, logger: Logger, group: any EventLoopGroup) {
         self.table = table
         self.configuration = configuration
         self.logger = logger
-        var pools: [ObjectIdentifier: NIOLoopBoundBox<UpstreamPool>] = [:]
+        var loops: [ObjectIdentifier: NIOLoopBoundBox<LoopResources>] = [:]
         for loop in group.makeIterator() {
             // Made here, off its loop, and handed over whole: only that loop ever touches it.
-            pools[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
-                UpstreamPool(maximumIdle: configuration.maximumIdleUpstream), eventLoop: loop)
+            loops[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
+                LoopResources.make(maximumIdle: configuration.maximumIdleUpstream, accessLog: logger.logLevel <= .info, loop: loop),
+                eventLoop: loop)
         }
-        self.pools = pools
+        self.loops = loops
     }
 
-    /// The pool of `loop`, one of the gateway's group; called on that loop.
-    func pool(on loop: any EventLoop) -> UpstreamPool? {
-        pools[ObjectIdentifier(loop)]?.value
+    /// The shared parts of `loop`, one of the gateway's group; called on that loop.
+    func resources(on loop: any EventLoop) -> LoopResources? {
+        loops[ObjectIdentifier(loop)]?.value
     }
 
-    /// Closes the idle connections of every loop's pool.
+    /// Closes the idle connections of every loop's pool and writes out its access log.
     func closePools() {
-        for bound in pools.values {
-            bound.eventLoop.execute { bound.value.closeAll() }
+        for bound in loops.values {
+            bound.eventLoop.execute {
+                bound.value.pool.closeAll()
+                bound.value.accessLog?.flush()
+            }
         }
     }
 

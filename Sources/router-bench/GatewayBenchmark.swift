@@ -5,9 +5,12 @@ import Foundation
 import RouterTestSupport
 
 /// `router-bench gateway`: requests through a release routergw (following a release routerd
-/// with 1,000 routes) beside HAProxy routing the same 1,000 names by a map, both to the same
-/// backend (a SwiftNIO HTTP server in this process), loaded by the same wrk in the same run,
-/// alternating; then how long an add takes to reach the data path (add sent → first 200).
+/// with 1,000 routes) beside HAProxy routing the same 1,000 names by a map, all to the same real
+/// backend (nginx, one worker, `return 200`), loaded by the same wrk (`-t1 -c50`, cycling the
+/// names) in the same run, alternating: clients that keep their connections, then clients that
+/// close after each request. routergw runs twice, with its access log at its default level
+/// (`info`, a line a request) and without it (`notice`); HAProxy logs nothing. Also each
+/// proxy's CPU time per request, and how long an add takes to reach the data path.
 struct GatewayBenchmark {
     var seconds = 5
     var rounds = 3
@@ -16,25 +19,37 @@ struct GatewayBenchmark {
 
     static let haproxy = ["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let nginx = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// One wrk run: requests per second, the 99th percentile in ms, the proxy's CPU per request.
+    struct Load {
+        var rps: Double
+        var p99: Double
+        var cpuMicroseconds: Double
+    }
 
     func run() throws {
-        guard let haproxy = Self.haproxy, let wrk = Self.wrk else {
-            throw LaunchError("router-bench gateway needs haproxy and wrk (Debian: apt-get install haproxy wrk)")
+        guard let haproxy = Self.haproxy, let wrk = Self.wrk, let nginx = Self.nginx else {
+            throw LaunchError("router-bench gateway needs haproxy, wrk and nginx: scripts/install-packages.sh bench installs them")
         }
         let dir = makeTemporaryDirectory("gwb-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let backend = try HTTPBackend(name: "bench")
-        defer { backend.stop() }
+        let backendPort = freeTCPPort()
+        let backend = try startNginx(nginx, port: backendPort, dir: dir)
+        defer { backend.signal(SIGKILL); backend.wait() }
+        let target = "127.0.0.1:\(backendPort)"
         let routerd = try RouterdProcess(["--domain", "example.com", "--log-level", "warning"])
         defer { _ = try? routerd.stop() }
         let admin = try LineClient(path: routerd.socket)
         defer { admin.close() }
         var batch = ""
-        for i in 0..<routes { batch += #"{"op":"add","key":"app\#(i)","tunnel":"t\#(i)","target":"\#(backend.target)"}"# + "\n" }
+        for i in 0..<routes { batch += #"{"op":"add","key":"app\#(i)","tunnel":"t\#(i)","target":"\#(target)"}"# + "\n" }
         try admin.send(batch.dropLast().description)
         for _ in 0..<routes { _ = try admin.readJSON() }
-        let gateway = try GatewayProcess(following: routerd.socket, ["--log-level", "notice"])
-        defer { _ = try? gateway.stop() }
+        let logged = try GatewayProcess(following: routerd.socket)
+        defer { _ = try? logged.stop() }
+        let quiet = try GatewayProcess(following: routerd.socket, ["--log-level", "notice"])
+        defer { _ = try? quiet.stop() }
 
         // HAProxy: the same names in a map, each to the one backend; keep-alive both sides.
         let haproxyPort = freeTCPPort()
@@ -56,7 +71,7 @@ struct GatewayBenchmark {
               bind 127.0.0.1:\(haproxyPort)
               use_backend %[req.hdr(host),lower,map_str(\(dir)/hosts.map,be_miss)]
             backend be_app
-              server s1 \(backend.target)
+              server s1 \(target)
             backend be_miss
               http-request return status 404
 
@@ -68,53 +83,116 @@ struct GatewayBenchmark {
         guard eventually(timeout: 10, { let fd = connectTCP(port: haproxyPort); if fd >= 0 { close(fd) }; return fd >= 0 }) else {
             throw LaunchError("haproxy did not listen: \(proxy.stderr)")
         }
-        // wrk spreads its requests over every name.
-        try """
-            local n = 0
-            request = function()
-              n = n + 1
-              return wrk.format("GET", "/", {["Host"] = "app" .. (n % \(routes)) .. ".example.com"})
-            end
+        // wrk spreads its requests over every name; the second script closes after each.
+        for (name, extra) in [("keepalive", ""), ("close", #", ["Connection"] = "close""#)] {
+            try """
+                local n = 0
+                request = function()
+                  n = n + 1
+                  return wrk.format("GET", "/", {["Host"] = "app" .. (n % \(routes)) .. ".example.com"\(extra)})
+                end
 
-            """.write(toFile: dir + "/hosts.lua", atomically: false, encoding: .utf8)
-        print("router-bench gateway: \(routes) routes; wrk -t1 -c50 -d\(seconds)s over every name; \(rounds) rounds alternating; \(ProcessInfoLite.cpuCount) cores; \(HAProxyVersion.of(haproxy))")
-        var gatewayRuns: [(rps: Double, p99: Double)] = []
-        var haproxyRuns: [(rps: Double, p99: Double)] = []
-        for round in 1...rounds {
-            let g = try load(wrk, port: gateway.httpPort, dir: dir)
-            let h = try load(wrk, port: haproxyPort, dir: dir)
-            gatewayRuns.append(g)
-            haproxyRuns.append(h)
-            print("round \(round): routergw \(fmt(g.rps, 0)) req/s p99 \(fmt(g.p99, 2)) ms; haproxy \(fmt(h.rps, 0)) req/s p99 \(fmt(h.p99, 2)) ms")
+                """.write(toFile: dir + "/\(name).lua", atomically: false, encoding: .utf8)
         }
-        let (p50, p99) = try propagation(admin: admin, gatewayPort: gateway.httpPort, target: backend.target)
-        let gRPS = median(gatewayRuns.map(\.rps)), hRPS = median(haproxyRuns.map(\.rps))
-        let gP99 = median(gatewayRuns.map(\.p99)), hP99 = median(haproxyRuns.map(\.p99))
+        print("router-bench gateway: \(routes) routes to nginx (1 worker); wrk -t1 -c50 -d\(seconds)s over every name; \(rounds) rounds alternating; \(ProcessInfoLite.cpuCount) cores; \(HAProxyVersion.of(haproxy))")
+        let contenders: [(name: String, port: Int, pid: pid_t)] = [
+            ("routergw", logged.httpPort, logged.process.pid), ("routergw-nolog", quiet.httpPort, quiet.process.pid),
+            ("haproxy", haproxyPort, proxy.pid),
+        ]
+        var results: [String: [Load]] = [:]
+        for round in 1...rounds {
+            for mode in ["keepalive", "close"] {
+                var line = "round \(round) \(mode):"
+                for contender in contenders {
+                    let load = try self.load(wrk, port: contender.port, pid: contender.pid, script: mode, dir: dir)
+                    results["\(contender.name) \(mode)", default: []].append(load)
+                    line += " \(contender.name) \(fmt(load.rps, 0)) req/s p99 \(fmt(load.p99, 2)) ms \(fmt(load.cpuMicroseconds, 1)) µs CPU;"
+                }
+                print(line)
+            }
+        }
+        let (p50, p99) = try propagation(admin: admin, gatewayPort: logged.httpPort, target: target)
         print("")
-        print("requests/s (median):   routergw \(fmt(gRPS, 0)); haproxy \(fmt(hRPS, 0)); ratio \(fmt(gRPS / hRPS, 3))  (goal ≥ 0.5)")
-        print("p99 latency (median):  routergw \(fmt(gP99, 2)) ms; haproxy \(fmt(hP99, 2)) ms; ratio \(fmt(gP99 / hP99, 2))  (goal ≤ 2)")
+        var json = #"{"bench":"gateway","routes":\#(routes),"backend":"nginx""#
+        for mode in ["keepalive", "close"] {
+            let h = results["haproxy \(mode)"]!
+            let hRPS = median(h.map(\.rps)), hP99 = median(h.map(\.p99)), hCPU = median(h.map(\.cpuMicroseconds))
+            for name in ["routergw", "routergw-nolog"] {
+                let g = results["\(name) \(mode)"]!
+                let gRPS = median(g.map(\.rps)), gP99 = median(g.map(\.p99)), gCPU = median(g.map(\.cpuMicroseconds))
+                print("\(mode), \(name == "routergw" ? "access log on " : "access log off"): routergw \(fmt(gRPS, 0)) req/s (\(fmt(gRPS / hRPS, 3))× HAProxy's \(fmt(hRPS, 0)); goal ≥ 0.8), "
+                      + "p99 \(fmt(gP99, 2)) ms (\(fmt(gP99 / hP99, 2))× HAProxy's \(fmt(hP99, 2)); goal ≤ 1.5), CPU \(fmt(gCPU, 1)) µs a request (HAProxy \(fmt(hCPU, 1)))")
+                let tag = name == "routergw" ? "\(mode)" : "\(mode)_nolog"
+                json += #","\#(tag)_rps":\#(fmt(gRPS, 0)),"\#(tag)_ratio_rps":\#(fmt(gRPS / hRPS, 3)),"\#(tag)_p99_ms":\#(fmt(gP99, 3)),"#
+                    + #""\#(tag)_ratio_p99":\#(fmt(gP99 / hP99, 3)),"\#(tag)_cpu_us":\#(fmt(gCPU, 2))"#
+            }
+            json += #","\#(mode)_haproxy_rps":\#(fmt(hRPS, 0)),"\#(mode)_haproxy_p99_ms":\#(fmt(hP99, 3)),"\#(mode)_haproxy_cpu_us":\#(fmt(hCPU, 2))"#
+        }
         print("add → first 200:       p50 \(fmt(p50, 2)) ms, p99 \(fmt(p99, 2)) ms over \(propagations) adds  (goal ≤ 50 ms)")
-        print("""
-            {"bench":"gateway","routes":\(routes),"gateway_rps":\(fmt(gRPS, 0)),"haproxy_rps":\(fmt(hRPS, 0)),\
-            "ratio_rps":\(fmt(gRPS / hRPS, 3)),"gateway_p99_ms":\(fmt(gP99, 3)),"haproxy_p99_ms":\(fmt(hP99, 3)),\
-            "ratio_p99":\(fmt(gP99 / hP99, 3)),"propagation_p50_ms":\(fmt(p50, 3)),"propagation_p99_ms":\(fmt(p99, 3))}
-            """)
+        print(json + #","propagation_p50_ms":\#(fmt(p50, 3)),"propagation_p99_ms":\#(fmt(p99, 3))}"#)
     }
 
-    /// One wrk run against `port`: requests per second and the 99th percentile in ms.
-    func load(_ wrk: String, port: Int, dir: String) throws -> (rps: Double, p99: Double) {
-        let run = try ChildProcess(wrk, ["-t1", "-c50", "-d\(seconds)s", "--latency", "-s", dir + "/hosts.lua", "http://127.0.0.1:\(port)/"],
+    /// nginx in the foreground with one worker answering 200 to everything, all its files in
+    /// `dir`; returns once it accepts connections.
+    func startNginx(_ nginx: String, port: Int, dir: String) throws -> ChildProcess {
+        try FileManager.default.createDirectory(atPath: dir + "/nginx", withIntermediateDirectories: true)
+        try """
+            daemon off;
+            worker_processes 1;
+            pid \(dir)/nginx/nginx.pid;
+            error_log \(dir)/nginx/error.log;
+            events { worker_connections 4096; }
+            http {
+              access_log off;
+              client_body_temp_path \(dir)/nginx/body;
+              proxy_temp_path \(dir)/nginx/proxy;
+              fastcgi_temp_path \(dir)/nginx/fastcgi;
+              uwsgi_temp_path \(dir)/nginx/uwsgi;
+              scgi_temp_path \(dir)/nginx/scgi;
+              keepalive_requests 1000000;
+              server {
+                listen 127.0.0.1:\(port);
+                location / { return 200 "ok\\n"; }
+              }
+            }
+
+            """.write(toFile: dir + "/nginx/nginx.conf", atomically: false, encoding: .utf8)
+        let process = try ChildProcess(nginx, ["-c", dir + "/nginx/nginx.conf", "-p", dir + "/nginx"], directory: dir)
+        guard eventually(timeout: 10, { let fd = connectTCP(port: port); if fd >= 0 { close(fd) }; return fd >= 0 }) else {
+            throw LaunchError("nginx did not listen: \(process.stderr)")
+        }
+        return process
+    }
+
+    /// One wrk run against `port` with `script`: requests per second, the 99th percentile in ms,
+    /// and the CPU time (user and system) process `pid` spent per request.
+    func load(_ wrk: String, port: Int, pid: pid_t, script: String, dir: String) throws -> Load {
+        let cpuBefore = Self.cpuTicks(pid)
+        let run = try ChildProcess(wrk, ["-t1", "-c50", "-d\(seconds)s", "--latency", "-s", dir + "/\(script).lua", "http://127.0.0.1:\(port)/"],
                                    directory: dir).wait(timeout: Double(seconds) + 30)
+        let cpu = Double(Self.cpuTicks(pid) - cpuBefore) / Double(sysconf(Int32(_SC_CLK_TCK)))
         guard run.status == 0,
               let rpsLine = run.stdout.split(separator: "\n").first(where: { $0.contains("Requests/sec:") }),
               let rps = Double(rpsLine.split(separator: " ").last ?? ""),
+              let countLine = run.stdout.split(separator: "\n").first(where: { $0.contains(" requests in ") }),
+              let count = Double(countLine.split(separator: " ").first ?? ""), count > 0,
               let p99Line = run.stdout.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%") }),
               let p99 = Self.milliseconds(String(p99Line.split(separator: " ").last ?? ""))
         else { throw LaunchError("wrk on port \(port) failed: \(run.stdout)\(run.stderr)") }
         if let errors = run.stdout.split(separator: "\n").first(where: { $0.contains("Non-2xx") || $0.contains("Socket errors") }) {
             throw LaunchError("wrk on port \(port) saw failures: \(errors)")
         }
-        return (rps, p99)
+        return Load(rps: rps, p99: p99, cpuMicroseconds: cpu / count * 1e6)
+    }
+
+    /// utime + stime of `pid` (and its threads), in clock ticks.
+    static func cpuTicks(_ pid: pid_t) -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3; utime and stime are fields 14 and 15.
+        guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return 0 }
+        return user + system
     }
 
     /// wrk's `12.34ms`, `850.00us`, `1.20s` in milliseconds.

@@ -30,8 +30,9 @@ let usage = """
       persist routerd --db beside routerd in memory and SQLite alone writing the same rows:
               100,000 pipelined adds; start-up on a state file of 1,000,000 routes; the file's
               bytes per route
-      gateway routergw beside HAProxy 2.6 routing the same names by a map to the same backend,
-              under wrk: requests/s and p99; add-to-first-200 propagation (needs haproxy, wrk)
+      gateway routergw (access log on and off) beside HAProxy 2.6 routing the same names by a
+              map to nginx, under wrk with kept and closed connections: requests/s, p99, CPU
+              per request; add-to-first-200 propagation (scripts/install-packages.sh bench)
     """
 
 func option(_ name: String, default value: Int) -> Int {

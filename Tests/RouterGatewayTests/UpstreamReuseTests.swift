@@ -66,3 +66,29 @@ struct UpstreamReuseTests {
         #expect(!backend.parsed.contains { $0.method == "POST" })
     }
 }
+
+/// The access log: a line per request at `info`, none at `notice`.
+@Suite("routergw: access log", .serialized, .enabled(if: GatewayStack.curl != nil, "needs curl"))
+struct AccessLogTests {
+    @Test func eachRequestHasALineAtInfoAndNoneAtNotice() throws {
+        let backend = try FramingBackend()
+        for level in ["info", "notice"] {
+            let stack = try GatewayStack(gateway: ["--log-level", level])
+            try stack.add("app.example.com", target: backend.target)
+            #expect(try stack.waitRoutable("app.example.com"))
+            let get = "GET /x HTTP/1.1\r\nHost: app.example.com\r\n\r\nDELETE /y HTTP/1.1\r\nHost: nothing.example.com\r\n\r\n"
+            #expect(HTTPProbe.send([Array(get.utf8)], to: .tcp(port: stack.gateway.httpPort)).responses.map(\.status) == [200, 404])
+            let stderr = { stack.gateway.process.stderr }
+            if level == "info" {
+                #expect(eventually { stderr().contains("method=DELETE") }, "\(stderr())")
+                let lines = stderr().split(separator: "\n").filter { $0.hasSuffix("[RouterGateway] http") }
+                let get = lines.first { $0.contains("method=GET ms=") && $0.contains("key=app.example.com") && $0.contains("status=200") }
+                #expect(get?.contains(" info routergw: bytes=") == true, "\(lines)")
+                #expect(lines.contains { $0.contains("key=- method=DELETE") && $0.contains("status=404") && $0.contains("bytes=") }, "\(lines)")
+            } else {
+                _ = try stack.gateway.stop()
+                #expect(!stack.gateway.process.stderr.contains("[RouterGateway] http"))
+            }
+        }
+    }
+}

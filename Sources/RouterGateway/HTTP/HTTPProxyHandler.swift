@@ -75,6 +75,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var upstream: UpstreamLink?
     /// This event loop's idle connections to targets.
     private var pool: UpstreamPool?
+    private var accessLog: AccessLog?
     /// What went to a pooled connection for the request in progress, while it can still be
     /// sent again (an idempotent request, its body so far within `replayLimit`).
     private var replay: [HTTPClientRequestPart]?
@@ -93,7 +94,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        pool = gateway.pool(on: context.eventLoop)
+        let resources = gateway.resources(on: context.eventLoop)
+        pool = resources?.pool
+        accessLog = resources?.accessLog
         armTimer(gateway.configuration.headerTimeout, context: context)
     }
 
@@ -625,10 +628,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func logAccess(_ exchange: Exchange, status: Int) {
-        let ms = Double((NIODeadline.now() - exchange.started).nanoseconds) / 1e6
-        gateway.logger.info("http", metadata: [
-            "key": "\(exchange.key)", "method": "\(exchange.method.rawValue)", "status": "\(status)",
-            "bytes": "\(exchange.bytes)", "ms": "\((ms * 100).rounded() / 100)",
-        ])
+        accessLog?.record(key: exchange.key, method: exchange.method.rawValue, status: status, bytes: exchange.bytes,
+                          started: exchange.started)
     }
 }

@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+
+/// The HTTP listener's access log: one line per request (key, method, status, bytes, ms) on
+/// standard error, in the same form as routergw's other log lines (swift-log's stream
+/// handler), e.g. `2026-12-05T10:00:00+0000 info routergw: bytes=3 key=app.example.com
+/// method=GET ms=0.41 status=200 [RouterGateway] http`.
+///
+/// Written beside swift-log rather than through it because it is on every request's path:
+/// a line is formatted into a buffer with no metadata dictionary, and the lines of one event
+/// loop iteration go out in one `write(2)` (swift-log's stream handler locks, formats and
+/// flushes each line on its own). One log per event loop, used only on it; whole lines only,
+/// so the lines of two loops never mix.
+final class AccessLog {
+    private let loop: any EventLoop
+    private var buffer: [UInt8] = []
+    private var flushScheduled = false
+    private var stampSecond = -1
+    private var stamp: [UInt8] = []
+
+    init(loop: any EventLoop) {
+        self.loop = loop
+        buffer.reserveCapacity(16 * 1024)
+    }
+
+    /// Adds one request's line; it is written at the end of this event loop iteration.
+    func record(key: String, method: String, status: Int, bytes: Int, started: NIODeadline) {
+        let micros = Int((NIODeadline.now() - started).nanoseconds / 1_000)
+        appendStamp()
+        buffer += " info routergw: bytes=".utf8
+        append(bytes)
+        buffer += " key=".utf8
+        buffer += key.utf8
+        buffer += " method=".utf8
+        buffer += method.utf8
+        buffer += " ms=".utf8
+        // Milliseconds with two decimals, as the other lines give them.
+        let hundredths = (micros + 5) / 10
+        append(hundredths / 100)
+        let cents = hundredths % 100
+        if cents > 0 {
+            buffer.append(UInt8(ascii: "."))
+            buffer.append(UInt8(ascii: "0") + UInt8(cents / 10))
+            if cents % 10 > 0 { buffer.append(UInt8(ascii: "0") + UInt8(cents % 10)) }
+        } else {
+            buffer += ".0".utf8
+        }
+        buffer += " status=".utf8
+        append(status)
+        buffer += " [RouterGateway] http\n".utf8
+        if !flushScheduled {
+            flushScheduled = true
+            loop.assumeIsolated().execute { self.flush() }
+        }
+    }
+
+    /// Writes what the buffer holds.
+    func flush() {
+        flushScheduled = false
+        var written = 0
+        buffer.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = write(2, raw.baseAddress! + written, raw.count - written)
+                if n > 0 {
+                    written += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break  // standard error is gone: the lines are dropped, the gateway goes on
+                }
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func append(_ value: Int) {
+        if value < 0 {
+            buffer.append(UInt8(ascii: "-"))
+            return append(-value)
+        }
+        if value >= 10 { append(value / 10) }
+        buffer.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+
+    /// The local time to the second, as swift-log's stream handler writes it
+    /// (`%Y-%m-%dT%H:%M:%S%z`), formatted once a second.
+    private func appendStamp() {
+        var now = time(nil)
+        if Int(now) != stampSecond {
+            stampSecond = Int(now)
+            var parts = tm()
+            localtime_r(&now, &parts)
+            var text = [CChar](repeating: 0, count: 64)
+            let length = strftime(&text, text.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+            stamp = text[..<length].map { UInt8(bitPattern: $0) }
+        }
+        buffer += stamp
+    }
+}
