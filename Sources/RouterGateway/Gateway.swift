@@ -38,8 +38,12 @@ public final class Gateway: Service, Sendable {
                     // (after the requests before them): no pipelining assistance, no error handler.
                     // A client that half-closes still gets every answer.
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+                    // No outbound header validation: every field of a response comes from the
+                    // target's response as SwiftNIO's decoder accepted it (no CR, LF or NUL in a
+                    // name or value) or from the gateway's own constants.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false,
-                                                                                  withErrorHandling: false)
+                                                                                  withErrorHandling: false,
+                                                                                  withOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(HTTPProxyHandler(gateway: gateway))
                 })
             }

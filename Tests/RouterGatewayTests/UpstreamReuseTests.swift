@@ -22,6 +22,20 @@ struct UpstreamReuseTests {
         #expect(backend.connections - before <= 1, "five clients one after another took \(backend.connections - before) connections")
     }
 
+    @Test func aClientThatClosesAfterItsRequestLeavesTheTargetsConnectionPooled() throws {
+        let stack = try GatewayStack(gateway: ["--threads", "1"])
+        let backend = try FramingBackend()
+        try stack.add("app.example.com", target: backend.target)
+        #expect(try stack.waitRoutable("app.example.com"))
+        let before = backend.connections
+        let closing = "GET / HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n\r\n"
+        for _ in 0..<4 {
+            let result = HTTPProbe.send([Array(closing.utf8)], to: .tcp(port: stack.gateway.httpPort), halfClose: false)
+            #expect(result.responses.map(\.status) == [200] && result.closed, "\(result)")
+        }
+        #expect(backend.connections - before <= 1, "four closing clients took \(backend.connections - before) connections")
+    }
+
     @Test func withoutIdleConnectionsEveryClientOpensItsOwn() throws {
         let stack = try GatewayStack(gateway: ["--threads", "1", "--max-idle-upstream", "0"])
         let backend = try FramingBackend()

@@ -5,8 +5,8 @@ import NIOHTTP1
 /// the target made origin-form. The `Host` header goes to the target as the client sent it.
 enum HTTPForwarding {
     /// Headers that describe one connection, never forwarded; `Connection` may name more.
-    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
-                                        "proxy-authorization", "proxy-authenticate"]
+    static let hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+                           "proxy-authorization", "proxy-authenticate"]
 
     /// Fields a `Connection` header may not remove: the message's framing and its Host. A
     /// `Connection` naming them is ignored for them (the request is still served): the
@@ -14,19 +14,17 @@ enum HTTPForwarding {
     static let protected: Set<String> = ["content-length", "transfer-encoding", "host"]
 
     /// `headers` without the hop-by-hop ones, and without `dropping` (lower-case names).
-    static func endToEnd(_ headers: HTTPHeaders, dropping: Set<String> = []) -> HTTPHeaders {
-        var named = hopByHop.union(dropping)
+    /// Names compare case-insensitively in place: nothing is copied unless removed.
+    static func endToEnd(_ headers: HTTPHeaders, dropping: [String] = []) -> HTTPHeaders {
+        var out = headers
         for value in headers["connection"] {
             for token in value.split(separator: ",") {
                 let name = RequestRules.trimmed(token).lowercased()
-                if !protected.contains(name) { named.insert(name) }
+                if !name.isEmpty && !protected.contains(name) { out.remove(name: name) }
             }
         }
-        var out = HTTPHeaders()
-        out.reserveCapacity(headers.count + 3)
-        for (name, value) in headers where !named.contains(name.lowercased()) {
-            out.add(name: name, value: value)
-        }
+        for name in hopByHop where out.contains(name: name) { out.remove(name: name) }
+        for name in dropping where out.contains(name: name) { out.remove(name: name) }
         return out
     }
 
@@ -37,12 +35,14 @@ enum HTTPForwarding {
         return upgrade
     }
 
+    static let framingFields = ["content-length", "transfer-encoding"]
+
     /// The head sent to the target: the client's end-to-end fields with framing the gateway
     /// writes for the body it sends (`framing`, decided by `RequestRules`), never the
     /// client's own `Content-Length` or `Transfer-Encoding`.
     static func upstreamHead(_ head: HTTPRequestHead, target: String, framing: BodyFraming, host: String, clientIP: String?,
                              scheme: String) -> HTTPRequestHead {
-        var headers = endToEnd(head.headers, dropping: ["content-length", "transfer-encoding"])
+        var headers = endToEnd(head.headers, dropping: framingFields)
         switch framing {
         case .none: break
         case .length(let length): headers.add(name: "Content-Length", value: String(length))

@@ -76,6 +76,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// This event loop's idle connections to targets.
     private var pool: UpstreamPool?
     private var accessLog: AccessLog?
+    private var cachedClientIP: String??
     /// What went to a pooled connection for the request in progress, while it can still be
     /// sent again (an idempotent request, its body so far within `replayLimit`).
     private var replay: [HTTPClientRequestPart]?
@@ -283,7 +284,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return refuse(&exchange, .badGateway, "The tunnel for this name is offline.", hasBody: hasBody)
         }
         let forwarded = HTTPForwarding.upstreamHead(head, target: target, framing: framing, host: host,
-                                                    clientIP: context.channel.remoteAddress?.ipAddress, scheme: "http")
+                                                    clientIP: clientIP(context), scheme: "http")
         replay = nil
         if let link = pool?.take(routeTarget) {
             link.handler?.downstream = self
@@ -298,6 +299,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         connect(to: routeTarget, exchange: exchange, sending: [.head(forwarded)], context: context)
+    }
+
+    /// The client's address as X-Forwarded-For gives it, worked out once a connection.
+    private func clientIP(_ context: ChannelHandlerContext) -> String? {
+        if case .some(let known) = cachedClientIP { return known }
+        let ip = context.channel.remoteAddress?.ipAddress
+        cachedClientIP = .some(ip)
+        return ip
     }
 
     /// Methods whose request may be sent twice (RFC 9110 §9.2.2).
@@ -329,10 +338,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             channel.eventLoop.makeCompletedFuture {
                 // Framing is written by the gateway (RequestRules, HTTPForwarding), not
                 // guessed by the encoder from the method. Bytes a target sends right after
-                // its 101 belong to the new protocol: keep them.
+                // its 101 belong to the new protocol: keep them. No outbound header
+                // validation: every field sent is one the request decoder accepted from the
+                // client (no CR, LF or NUL) or one the gateway writes (addresses, the Host
+                // the decoder accepted, framing it computed).
                 var encoder = HTTPRequestEncoder.Configuration()
                 encoder.automaticallySetFramingHeaders = false
                 try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                                                         enableOutboundHeaderValidation: false,
                                                                          encoderConfiguration: encoder)
                 try channel.pipeline.syncOperations.addHandler(bound.value)
             }
@@ -436,19 +449,23 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !keepAlive { closeAfterLastWrite(context: context) }
     }
 
-    /// Once the last response is written, the output closes (the client reads it and an end),
-    /// and the connection closes when the client closes its side or `linger` passes. Nothing
-    /// the client sends meanwhile is read as a request.
-    private func closeAfterLastWrite(context: ChannelHandlerContext) {
+    /// Closes once the last response is written. With `linger` (the client may still be
+    /// sending: a refusal, a request not read to its end), the output closes first (the
+    /// client reads the answer and an end rather than a reset) and the connection closes when
+    /// the client closes its side or `linger` passes; nothing the client sends meanwhile is
+    /// read as a request. Without (the client asked to close after a request read whole), it
+    /// closes at once.
+    private func closeAfterLastWrite(context: ChannelHandlerContext, linger: Bool = true) {
         dropUpstream()
         phase = .closing
+        let linger = linger || !queue.isEmpty || requestOpen
         queue.removeAll()
         requestOpen = false
         let written = lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
         written.assumeIsolated().whenComplete { _ in
-            context.close(mode: .output, promise: nil)
+            context.close(mode: linger ? .output : .all, promise: nil)
         }
-        armTimer(Self.linger, context: context)
+        if linger { armTimer(Self.linger, context: context) } else { timer?.cancel() }
     }
 
     // MARK: Responses (called by the target's handler, on this event loop)
@@ -480,15 +497,17 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.upstream = nil
                 return switchToSplice(upstream, exchange: exchange, context: context)
             }
-            // A target that answered before the request's body was all sent, or a client
-            // that asked for it: the connection closes after the response.
-            guard exchange.requestEnded, exchange.keepAlive else { return closeAfterLastWrite(context: context) }
             replay = nil
-            if let upstream, upstream.reusable, let pool {
+            if exchange.requestEnded, let upstream, upstream.reusable, let pool {
                 self.upstream = nil
                 pool.park(upstream)
             } else {
                 dropUpstream()
+            }
+            // A target that answered before the request's body was all sent, or a client
+            // that asked for it: the connection closes after the response.
+            guard exchange.requestEnded, exchange.keepAlive else {
+                return closeAfterLastWrite(context: context, linger: !exchange.requestEnded)
             }
             phase = .idle
             armTimer(gateway.configuration.idleTimeout, context: context)
