@@ -26,7 +26,6 @@ public struct LaunchError: Error, CustomStringConvertible {
     }
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
 /// A TCP connection to 127.0.0.1:`port` (Nagle off), or -1 when nothing accepts there.
 public func connectTCP(port: Int) -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -46,7 +45,30 @@ public func connectTCP(port: Int) -> Int32 {
     return fd
 }
 
+/// A TCP port on 127.0.0.1 that nothing listens on right now, for a server the test starts
+/// next. It is drawn at random below Linux's ephemeral range (32768–60999), so that neither
+/// a port-0 bind nor an outgoing connection's source port, which the kernel draws from that
+/// range for the tests running beside this one, can take it before the caller binds it.
 public func freeTCPPort() -> Int {
+    for _ in 0..<1_000 {
+        let port = Int.random(in: 20_000..<32_000)
+        if canBind(port) { return port }
+    }
+    return kernelPickedPort()
+}
+
+private func canBind(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } } == 0
+}
+
+private func kernelPickedPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()

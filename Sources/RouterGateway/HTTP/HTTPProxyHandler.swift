@@ -85,7 +85,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let replayLimit = 64 * 1024
     private var pendingRead = false
     private var holdReads = false
+    /// When the current phase's time runs out (header, idle, upstream or linger timeout);
+    /// nil: no limit now.
+    private var deadline: NIODeadline?
+    /// The connection's one scheduled task, due at `timerAt`, never later than `deadline`:
+    /// a deadline that moves later (every request moves it) leaves the task as it is, and the
+    /// task, when due, waits on for what is left, so requests do not schedule and cancel tasks.
     private var timer: Scheduled<Void>?
+    private var timerAt = NIODeadline.distantFuture
     /// The write of the last response's end: a connection closes only after it.
     private var lastWrite: EventLoopFuture<Void>?
 
@@ -103,11 +110,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        timer?.cancel()
+        cancelTimer()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
+        cancelTimer()
         let phase = self.phase
         self.phase = .closing
         queue.removeAll()
@@ -180,7 +187,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         switch part {
         case .head(let head):
-            timer?.cancel()
+            stopTimer()
             requestOpen = true
             start(head, context: context)
         case .body(let bytes):
@@ -423,7 +430,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func respondWithError(_ exchange: inout Exchange, _ status: HTTPResponseStatus, _ message: String,
                                   context: ChannelHandlerContext) {
         dropUpstream()
-        timer?.cancel()
+        stopTimer()
         exchange.keepAlive = exchange.keepAlive && exchange.requestEnded
         phase = exchange.requestEnded ? .idle : .refused
         if exchange.keepAlive { armTimer(gateway.configuration.idleTimeout, context: context) }
@@ -465,7 +472,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         written.assumeIsolated().whenComplete { _ in
             context.close(mode: linger ? .output : .all, promise: nil)
         }
-        if linger { armTimer(Self.linger, context: context) } else { timer?.cancel() }
+        if linger { armTimer(Self.linger, context: context) } else { stopTimer() }
     }
 
     // MARK: Responses (called by the target's handler, on this event loop)
@@ -475,7 +482,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let head):
             guard head.status != .continue else { return }
-            timer?.cancel()
+            stopTimer()
             if head.status == .switchingProtocols && !exchange.upgrade {
                 // A switch nobody asked for: not passed on.
                 var exchange = exchange
@@ -519,7 +526,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// After a 101: both connections stop speaking HTTP and carry the new protocol's bytes
     /// (WebSocket frames) untouched, each HTTP handler removed, a splice in their place.
     private func switchToSplice(_ link: UpstreamLink, exchange: Exchange, context: ChannelHandlerContext) {
-        timer?.cancel()
+        stopTimer()
         let gateway = self.gateway
         let started = exchange.started
         let (near, far) = SpliceHandler.pair { fromClient, fromTarget in
@@ -624,12 +631,38 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    /// One timer at a time: the header timeout on a new connection, the idle timeout between
-    /// requests, the upstream timeout from a request's end until its response begins.
+    /// One limit at a time: the header timeout on a new connection, the idle timeout between
+    /// requests, the upstream timeout from a request's end until its response begins, the
+    /// linger time of a closing connection.
     private func armTimer(_ delay: TimeAmount, context: ChannelHandlerContext) {
+        let at = NIODeadline.now() + delay
+        deadline = at
+        if timer == nil || timerAt > at { schedule(at, context: context) }
+    }
+
+    /// No limit until the next `armTimer` (the task, if any, finds nothing to do).
+    private func stopTimer() {
+        deadline = nil
+    }
+
+    private func cancelTimer() {
+        deadline = nil
         timer?.cancel()
-        let loop = context.eventLoop
-        timer = loop.assumeIsolated().scheduleTask(in: delay) { [weak self] in self?.timerFired() }
+        timer = nil
+    }
+
+    private func schedule(_ at: NIODeadline, context: ChannelHandlerContext) {
+        timer?.cancel()
+        timerAt = at
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [weak self] in self?.timerDue() }
+    }
+
+    private func timerDue() {
+        timer = nil
+        guard let deadline, let context else { return }
+        if deadline > .now() { return schedule(deadline, context: context) }
+        self.deadline = nil
+        timerFired()
     }
 
     private func timerFired() {
