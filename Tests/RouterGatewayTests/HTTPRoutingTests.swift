@@ -99,6 +99,23 @@ struct HTTPRoutingTests {
         #expect(run.stdout.components(separatedBy: #""server":"b""#).count == 4)
     }
 
+    @Test func aHEADIsAnsweredWithoutABodyAndTheConnectionServesTheNextRequest() throws {
+        let stack = try GatewayStack()
+        let backend = try HTTPBackend(name: "b")
+        try stack.add("app.example.com", target: backend.target)
+        #expect(try stack.waitRoutable("app.example.com"))
+        let url = "http://127.0.0.1:\(stack.gateway.httpPort)/"
+        // curl fails a HEAD answered with body bytes ("Excess found"), and the GET after it on
+        // the same connection would read them as its response.
+        for host in ["app.example.com", "nothing.example.com"] {
+            let run = try ChildProcess(GatewayStack.curl!, ["-sv", "-H", "Host: \(host)", "-I", url, "--next", "-s", "-H", "Host: \(host)", url],
+                                       directory: stack.gateway.directory).wait(timeout: 30)
+            #expect(run.status == 0 && !run.stderr.contains("Excess"), "\(run.stderr)")
+            #expect(run.stderr.contains("Re-using existing connection"), "\(run.stderr)")
+            #expect(run.stdout.contains(host == "app.example.com" ? "HTTP/1.1 200" : "HTTP/1.1 404"), "\(run.stdout)")
+        }
+    }
+
     @Test func aStreamed100MBUploadLeavesTheGatewaysMemoryFlat() throws {
         let stack = try GatewayStack()
         let backend = try HTTPBackend(name: "sink")

@@ -45,10 +45,11 @@ struct RequestRulesTests {
         #expect(refusal(head(.POST, version: .http1_0, [("Transfer-Encoding", "chunked")]))?.status == .badRequest)
     }
 
-    @Test func contentLengthIsDigitsAndEveryValueTheSame() throws {
+    @Test func contentLengthIsOneFieldOfDigits() throws {
         #expect(try RequestRules.framing(of: post([("Content-Length", "5")])) == .length(5))
         #expect(try RequestRules.framing(of: post([("Content-Length", " 5 ")])) == .length(5))
-        #expect(try RequestRules.framing(of: post([("Content-Length", "5, 5"), ("Content-Length", "5")])) == .length(5))
+        #expect(refusal(post([("Content-Length", "5, 5")]))?.status == .badRequest, "a list, even of equal values")
+        #expect(refusal(post([("Content-Length", "5"), ("Content-Length", "5")]))?.status == .badRequest, "two fields")
         #expect(try RequestRules.framing(of: head(.GET, [])) == BodyFraming.none)
         for value in ["+5", "1e3", "-1", "0x5", "5, 6", "", "1 0", "99999999999999999999", "5,"] {
             #expect(refusal(post([("Content-Length", value)]))?.status == .badRequest, "\(value)")
@@ -90,5 +91,34 @@ struct RequestRulesTests {
         let none = HTTPForwarding.upstreamHead(head(.GET, [("Content-Length", "0")]), target: "/", framing: .none,
                                                host: "app.example.com", clientIP: nil, scheme: "http")
         #expect(none.headers["content-length"].isEmpty && none.headers["transfer-encoding"].isEmpty)
+    }
+
+    @Test func theResponseIsFramedForTheBodyTheGatewaySends() {
+        func response(_ status: HTTPResponseStatus, _ fields: [(String, String)]) -> HTTPResponseHead {
+            HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(fields + [("Connection", "keep-alive")]))
+        }
+        // A Content-Length is kept; a chunked or close-delimited body goes chunked to 1.1.
+        let sized = HTTPForwarding.downstreamHead(response(.ok, [("Content-Length", "3")]), to: .GET, version: .http1_1, keepAlive: true)
+        #expect(sized.head.headers["content-length"] == ["3"] && sized.head.headers["transfer-encoding"].isEmpty && sized.keepAlive)
+        #expect(sized.head.headers["connection"].isEmpty)
+        let chunked = HTTPForwarding.downstreamHead(response(.ok, [("Transfer-Encoding", "gzip, chunked")]), to: .GET,
+                                                    version: .http1_1, keepAlive: true)
+        #expect(chunked.head.headers["transfer-encoding"] == ["chunked"] && chunked.keepAlive)
+        let untilClose = HTTPForwarding.downstreamHead(response(.ok, []), to: .GET, version: .http1_1, keepAlive: true)
+        #expect(untilClose.head.headers["transfer-encoding"] == ["chunked"] && untilClose.keepAlive)
+        // An HTTP/1.0 client cannot take chunks: the body runs to the close.
+        let old = HTTPForwarding.downstreamHead(response(.ok, []), to: .GET, version: .http1_0, keepAlive: true)
+        #expect(old.head.headers["transfer-encoding"].isEmpty && !old.keepAlive && old.head.headers["connection"] == ["close"])
+        // No body: never chunked (the encoder would write a last chunk), the length kept as metadata.
+        for (method, status) in [(HTTPMethod.HEAD, HTTPResponseStatus.ok), (.GET, .noContent), (.GET, .notModified)] {
+            let bodiless = HTTPForwarding.downstreamHead(response(status, [("Transfer-Encoding", "chunked"), ("Content-Length", "9")]),
+                                                         to: method, version: .http1_1, keepAlive: true)
+            #expect(bodiless.head.headers["transfer-encoding"].isEmpty, "\(method) \(status)")
+            #expect(bodiless.head.headers["content-length"] == ["9"] && bodiless.keepAlive)
+        }
+        // A response with both: the decoder framed it by chunks, so it goes on chunked.
+        let both = HTTPForwarding.downstreamHead(response(.ok, [("Transfer-Encoding", "chunked"), ("Content-Length", "9")]),
+                                                 to: .GET, version: .http1_1, keepAlive: true)
+        #expect(both.head.headers["transfer-encoding"] == ["chunked"] && both.head.headers["content-length"].isEmpty)
     }
 }

@@ -62,21 +62,40 @@ enum HTTPForwarding {
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
     }
 
-    /// The head sent back to the client: the target's, without hop-by-hop headers, saying
-    /// `close` when the gateway will close the client's connection after it.
-    static func downstreamHead(_ head: HTTPResponseHead, version: HTTPVersion, keepAlive: Bool) -> HTTPResponseHead {
+    /// The head sent back to the client: the target's, without hop-by-hop headers, framed for
+    /// the body the gateway sends (the response encoder adds nothing): a response without a
+    /// body (to HEAD; 1xx, 204, 304) keeps `Content-Length` as metadata and never says
+    /// chunked; one with a `Content-Length` keeps it; any other (chunked, or delimited by the
+    /// target's close) goes chunked to an HTTP/1.1 client and, delimited by the close, to an
+    /// HTTP/1.0 one. Says `close` when the client's connection closes after it; `keepAlive` is
+    /// false when the framing needs that.
+    static func downstreamHead(_ head: HTTPResponseHead, to method: HTTPMethod, version: HTTPVersion,
+                               keepAlive: Bool) -> (head: HTTPResponseHead, keepAlive: Bool) {
         var headers = endToEnd(head.headers)
         if head.status == .switchingProtocols, let upgrade = head.headers.first(name: "upgrade") {
             headers.add(name: "Connection", value: "Upgrade")
             headers.add(name: "Upgrade", value: upgrade)
-            return HTTPResponseHead(version: version, status: head.status, headers: headers)
+            return (HTTPResponseHead(version: version, status: head.status, headers: headers), keepAlive)
+        }
+        var keepAlive = keepAlive
+        let code = head.status.code
+        if method == .HEAD || code < 200 || code == 204 || code == 304 {
+            headers.remove(name: "transfer-encoding")
+        } else if !headers.contains(name: "content-length") || headers.contains(name: "transfer-encoding") {
+            headers.remove(name: "content-length")
+            headers.remove(name: "transfer-encoding")
+            if version == .http1_1 {
+                headers.add(name: "Transfer-Encoding", value: "chunked")
+            } else {
+                keepAlive = false
+            }
         }
         if !keepAlive {
             headers.add(name: "Connection", value: "close")
         } else if version == .http1_0 {
             headers.add(name: "Connection", value: "keep-alive")
         }
-        return HTTPResponseHead(version: version, status: head.status, headers: headers)
+        return (HTTPResponseHead(version: version, status: head.status, headers: headers), keepAlive)
     }
 
     /// The Host header's host, lower-cased, without port or trailing dot.

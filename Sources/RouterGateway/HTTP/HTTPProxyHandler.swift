@@ -137,7 +137,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError || error is ByteToMessageDecoderError else {
+        guard error is RequestDecoder.Malformed || error is ByteToMessageDecoderError else {
             context.close(promise: nil)
             return
         }
@@ -420,8 +420,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         exchange.status = Int(status.code)
         let body = page(status, message)
-        exchange.bytes = body.readableBytes
-        writeResponse(status, body: body, version: exchange.version, keepAlive: exchange.keepAlive, context: context)
+        exchange.bytes = exchange.method == .HEAD ? 0 : body.readableBytes
+        writeResponse(status, body: body, method: exchange.method, version: exchange.version, keepAlive: exchange.keepAlive,
+                      context: context)
         logAccess(exchange, status: Int(status.code))
     }
 
@@ -443,15 +444,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         ByteBuffer(string: "\(status.code) \(status.reasonPhrase)\n\n\(message)\n")
     }
 
-    private func writeResponse(_ status: HTTPResponseStatus, body: ByteBuffer, version: HTTPVersion, keepAlive: Bool,
-                               context: ChannelHandlerContext) {
+    /// The gateway's own answer, framed by its length (the length a GET would get, for HEAD).
+    private func writeResponse(_ status: HTTPResponseStatus, body: ByteBuffer, method: HTTPMethod, version: HTTPVersion,
+                               keepAlive: Bool, context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: "Cache-Control", value: "no-store")
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        if method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         lastWrite = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive { closeAfterLastWrite(context: context) }
     }
@@ -491,8 +493,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.responseStarted = true
             exchange.status = Int(head.status.code)
             if !head.isKeepAlive { upstream?.reusable = false }
-            context.write(wrapOutboundOut(.head(HTTPForwarding.downstreamHead(head, version: exchange.version, keepAlive: exchange.keepAlive))),
-                          promise: nil)
+            // The decoder stopped after a request to switch protocols: one that was not
+            // switched ends the connection.
+            if exchange.upgrade && head.status != .switchingProtocols { exchange.keepAlive = false }
+            let downstream = HTTPForwarding.downstreamHead(head, to: exchange.method, version: exchange.version,
+                                                           keepAlive: exchange.keepAlive)
+            exchange.keepAlive = downstream.keepAlive
+            context.write(wrapOutboundOut(.head(downstream.head)), promise: nil)
         case .body(let bytes):
             exchange.bytes += bytes.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
@@ -554,7 +561,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 client.removeHandler(validator, promise: nil)
             }
             try client.removeHandler(client.handler(type: HTTPResponseEncoder.self), promise: nil)
-            try client.removeHandler(client.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+            try client.removeHandler(client.handler(type: ByteToMessageHandler<RequestDecoder>.self), promise: nil)
             context.channel.read()
             link.channel.read()
         } catch {

@@ -43,8 +43,9 @@ enum RequestRules {
     /// `Transfer-Encoding` must be one field whose value is exactly the token `chunked`
     /// (any case): another coding cannot be framed here (501 when `chunked` is last, else 400),
     /// and a list or a second field is a known smuggling vector. It may not come with
-    /// `Content-Length`, nor in HTTP/1.0. `Content-Length` must be digits only; several
-    /// values (fields or a list) must all be equal.
+    /// `Content-Length`, nor in HTTP/1.0. `Content-Length` must be one field of digits only
+    /// (RFC 9110 §8.6 lets a recipient refuse a list or repeated field even of equal values,
+    /// and the gateway does).
     static func framing(of head: HTTPRequestHead) throws(RequestRefusal) -> BodyFraming {
         let codings = head.headers["transfer-encoding"]
         let lengths = head.headers["content-length"]
@@ -57,8 +58,11 @@ enum RequestRules {
             }
             let value = trimmed(Substring(codings[0]))
             guard value.lowercased() == "chunked" else {
-                let last = value.split(separator: ",").last.map { trimmed($0).lowercased() }
-                if last == "chunked" && !value.contains(where: { $0 == ";" || $0 == "\u{0B}" }) {
+                let codings = value.split(separator: ",", omittingEmptySubsequences: false).map { trimmed($0).lowercased() }
+                // Chunked last, once, after codings the gateway does not apply: 501. Chunked
+                // twice, or not last, or anything unparseable: 400 (§6.1, §7).
+                if codings.last == "chunked" && codings.filter({ $0 == "chunked" }).count == 1
+                    && codings.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy(RequestDecoder.isTokenByte) }) {
                     throw refusal(.notImplemented, "Transfer-Encoding \(value) is not supported; send chunked alone.")
                 }
                 throw refusal(.badRequest, "Transfer-Encoding must be chunked.")
@@ -68,21 +72,14 @@ enum RequestRules {
             }
             return .chunked
         }
-        var length: Int?
-        for field in lengths {
-            for item in field.split(separator: ",", omittingEmptySubsequences: false) {
-                let digits = trimmed(item)
-                guard !digits.isEmpty, digits.utf8.count <= 18, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                      let value = Int(digits) else {
-                    throw refusal(.badRequest, "Content-Length must be a decimal number of bytes.")
-                }
-                if let length, length != value {
-                    throw refusal(.badRequest, "The request has Content-Length values that differ.")
-                }
-                length = value
-            }
+        guard let field = lengths.first else { return .none }
+        guard lengths.count == 1 else { throw refusal(.badRequest, "The request has more than one Content-Length field.") }
+        let digits = trimmed(Substring(field))
+        guard !digits.isEmpty, digits.utf8.count <= 18, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let length = Int(digits) else {
+            throw refusal(.badRequest, "Content-Length must be one decimal number of bytes.")
         }
-        return length.map { .length($0) } ?? .none
+        return .length(length)
     }
 
     /// The origin-form target to send upstream (RFC 9112 §3.2), or why `head`'s target is

@@ -1,0 +1,293 @@
+import NIOCore
+import NIOHTTP1
+
+/// routergw's HTTP/1.1 request parser: bytes in, `HTTPServerRequestPart`s out, by RFC 9112
+/// and nothing looser. Written here, not SwiftNIO's `HTTPRequestDecoder` (llhttp), because a
+/// gateway must refuse what that decoder lets through or cannot bound: chunk extensions of any
+/// length, and a body framed by `Transfer-Encoding` codings the gateway does not apply; and
+/// because the framing it parses by must be the framing `RequestRules` decided, with no second
+/// opinion.
+///
+/// - Lines end in CRLF only: a bare LF or a bare CR anywhere in a head, a chunk line or a
+///   trailer is an error. Empty lines before a request line are skipped (§2.2).
+/// - Request line: a method token, one space, a target of visible ASCII, one space,
+///   `HTTP/1.1` or `HTTP/1.0`.
+/// - Fields: a token, a colon right after it (no whitespace before the colon), a value of
+///   visible ASCII, spaces, tabs and obs-text; no obs-fold (a line that starts with a space or
+///   tab), no NUL or other control character. The head, trailers included, is at most
+///   `maximumHeadLength` bytes.
+/// - Body: as `RequestRules.framing` says; a refused framing stops the parser after the head
+///   (the handler answers and closes). Chunk sizes are at most 15 hex digits; a chunk line,
+///   extensions included, is at most `maximumChunkLineLength` bytes.
+/// - After a request that asks to switch protocols, nothing more is parsed: the bytes that
+///   follow belong to the new protocol and go on as they are when the decoder is removed.
+final class RequestDecoder: ByteToMessageDecoder {
+    typealias InboundOut = HTTPServerRequestPart
+
+    /// The longest head (request line and fields, or trailers) accepted.
+    static let maximumHeadLength = 80 * 1024
+    /// The longest chunk-size line, extensions included.
+    static let maximumChunkLineLength = 4096
+
+    /// Why the bytes are not a request; the connection is answered 400 and closed.
+    struct Malformed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    enum State {
+        case head
+        case body(remaining: Int)
+        case chunkLine
+        case chunkData(remaining: Int)
+        case chunkEnd
+        case trailers
+        /// A protocol switch was asked for, or the framing was refused: nothing more is parsed.
+        case stopped
+    }
+
+    private var state = State.head
+
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        switch state {
+        case .stopped:
+            return .needMoreData
+        case .head:
+            guard let (head, framing, upgrade) = try parseHead(&buffer) else { return .needMoreData }
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+            switch framing {
+            case nil: state = .stopped
+            case .some(.none), .some(.length(0)): finishMessage(context, trailers: nil, upgrade: upgrade)
+            case .some(.length(let n)): state = .body(remaining: n)
+            case .some(.chunked): state = .chunkLine
+            }
+            return .continue
+        case .body(let remaining):
+            guard buffer.readableBytes > 0 else { return .needMoreData }
+            let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
+            context.fireChannelRead(wrapInboundOut(.body(slice)))
+            if remaining == slice.readableBytes {
+                finishMessage(context, trailers: nil, upgrade: false)
+            } else {
+                state = .body(remaining: remaining - slice.readableBytes)
+            }
+            return .continue
+        case .chunkLine:
+            guard let line = try readLine(&buffer, limit: Self.maximumChunkLineLength, what: "chunk line") else { return .needMoreData }
+            let size = try Self.chunkSize(line)
+            state = size == 0 ? .trailers : .chunkData(remaining: size)
+            return .continue
+        case .chunkData(let remaining):
+            guard buffer.readableBytes > 0 else { return .needMoreData }
+            let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
+            context.fireChannelRead(wrapInboundOut(.body(slice)))
+            state = remaining == slice.readableBytes ? .chunkEnd : .chunkData(remaining: remaining - slice.readableBytes)
+            return .continue
+        case .chunkEnd:
+            guard buffer.readableBytes >= 2 else { return .needMoreData }
+            guard buffer.readInteger(as: UInt16.self) == 0x0D0A else { throw Malformed(description: "chunk data longer than its size") }
+            state = .chunkLine
+            return .continue
+        case .trailers:
+            guard let end = try headEnd(buffer, from: buffer.readerIndex, allowEmpty: true) else { return .needMoreData }
+            let block = buffer.readSlice(length: end - buffer.readerIndex)!
+            var trailers = HTTPHeaders()
+            try Self.parseFields(block, into: &trailers)
+            finishMessage(context, trailers: trailers.isEmpty ? nil : trailers, upgrade: false)
+            return .continue
+        }
+    }
+
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        if case .stopped = state {
+            // Removed after a protocol switch: what follows is the new protocol's.
+            if !seenEOF, buffer.readableBytes > 0 {
+                context.fireChannelRead(NIOAny(buffer.readSlice(length: buffer.readableBytes)!))
+            }
+            return .needMoreData
+        }
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if seenEOF, case .head = state, buffer.readableBytes == 0 { return .needMoreData }
+        if seenEOF { throw Malformed(description: "the connection ended inside a request") }
+        return .needMoreData
+    }
+
+    private func finishMessage(_ context: ChannelHandlerContext, trailers: HTTPHeaders?, upgrade: Bool) {
+        context.fireChannelRead(wrapInboundOut(.end(trailers)))
+        state = upgrade ? .stopped : .head
+    }
+
+    // MARK: Heads
+
+    /// The head at the front of `buffer` (consumed), its framing (nil: refused) and whether it
+    /// asks to switch protocols; nil when it has not all arrived.
+    private func parseHead(_ buffer: inout ByteBuffer) throws -> (HTTPRequestHead, BodyFraming?, Bool)? {
+        // Empty lines before the request line are skipped.
+        while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
+            buffer.moveReaderIndex(forwardBy: 2)
+        }
+        guard let end = try headEnd(buffer, from: buffer.readerIndex, allowEmpty: false) else { return nil }
+        var block = buffer.readSlice(length: end - buffer.readerIndex)!
+        let lineEnd = block.withUnsafeReadableBytes { $0.firstIndex(of: 0x0D)! }
+        let requestLine = block.readSlice(length: lineEnd)!
+        block.moveReaderIndex(forwardBy: 2)
+        let (method, uri, version) = try Self.parseRequestLine(requestLine)
+        var headers = HTTPHeaders()
+        try Self.parseFields(block, into: &headers)
+        let head = HTTPRequestHead(version: version, method: method, uri: uri, headers: headers)
+        let framing: BodyFraming?
+        do {
+            framing = try RequestRules.framing(of: head)
+        } catch {
+            framing = nil
+        }
+        return (head, framing, HTTPForwarding.upgrade(of: head) != nil)
+    }
+
+    /// The index just past the CRLF CRLF that ends the head starting at `start` (past a lone
+    /// CRLF for trailers that are empty), checking every line ending on the way; nil when it has
+    /// not arrived. Throws for a bare CR or LF, or a head past the limit.
+    private func headEnd(_ buffer: ByteBuffer, from start: Int, allowEmpty: Bool) throws -> Int? {
+        try buffer.withUnsafeReadableBytes { bytes -> Int? in
+            var i = start - buffer.readerIndex
+            var lineStart = i
+            while i < bytes.count {
+                let byte = bytes[i]
+                if byte == 0x0A { throw Malformed(description: "a line ends in a bare LF") }
+                if byte == 0x0D {
+                    guard i + 1 < bytes.count else { break }
+                    guard bytes[i + 1] == 0x0A else { throw Malformed(description: "a bare CR") }
+                    if i == lineStart && (allowEmpty || lineStart > start - buffer.readerIndex) {
+                        guard i + 2 - (start - buffer.readerIndex) <= Self.maximumHeadLength else { break }
+                        return buffer.readerIndex + i + 2
+                    }
+                    i += 2
+                    lineStart = i
+                    continue
+                }
+                i += 1
+            }
+            if bytes.count - (start - buffer.readerIndex) > Self.maximumHeadLength {
+                throw Malformed(description: "the head is longer than \(Self.maximumHeadLength) bytes")
+            }
+            return nil
+        }
+    }
+
+    /// `method SP request-target SP HTTP-version`.
+    static func parseRequestLine(_ line: ByteBuffer) throws -> (HTTPMethod, String, HTTPVersion) {
+        try line.withUnsafeReadableBytes { bytes in
+            guard let firstSpace = bytes.firstIndex(of: 0x20), firstSpace > 0,
+                  bytes[..<firstSpace].allSatisfy(Self.isTokenByte) else {
+                throw Malformed(description: "the request line has no method")
+            }
+            guard let secondSpace = bytes[(firstSpace + 1)...].firstIndex(of: 0x20), secondSpace > firstSpace + 1,
+                  bytes[(firstSpace + 1)..<secondSpace].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw Malformed(description: "the request line has no target")
+            }
+            let version = bytes[(secondSpace + 1)...]
+            let httpVersion: HTTPVersion
+            if version.elementsEqual("HTTP/1.1".utf8) {
+                httpVersion = .http1_1
+            } else if version.elementsEqual("HTTP/1.0".utf8) {
+                httpVersion = .http1_0
+            } else {
+                throw Malformed(description: "the request is not HTTP/1.1 or HTTP/1.0")
+            }
+            let method = HTTPMethod(rawValue: String(decoding: bytes[..<firstSpace], as: UTF8.self))
+            let target = String(decoding: bytes[(firstSpace + 1)..<secondSpace], as: UTF8.self)
+            return (method, target, httpVersion)
+        }
+    }
+
+    /// Field lines, each ending in CRLF, into `headers`.
+    static func parseFields(_ block: ByteBuffer, into headers: inout HTTPHeaders) throws {
+        try block.withUnsafeReadableBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                guard let cr = bytes[start...].firstIndex(of: 0x0D) else { break }
+                let line = bytes[start..<cr]
+                start = cr + 2
+                if line.isEmpty { break }
+                guard let first = line.first, first != 0x20, first != 0x09 else {
+                    throw Malformed(description: "a field is folded onto the next line (obs-fold)")
+                }
+                guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
+                      line[..<colon].allSatisfy(Self.isTokenByte) else {
+                    throw Malformed(description: "a field has no name, or whitespace before its colon")
+                }
+                var valueStart = colon + 1
+                var valueEnd = line.endIndex
+                while valueStart < valueEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
+                while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+                guard bytes[valueStart..<valueEnd].allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else {
+                    throw Malformed(description: "a field value holds a control character")
+                }
+                headers.add(name: String(decoding: line[..<colon], as: UTF8.self),
+                            value: String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self))
+            }
+        }
+    }
+
+    /// The size of a chunk line: 1–15 hex digits, then nothing or `;` and extensions of
+    /// visible ASCII, spaces and tabs.
+    static func chunkSize(_ line: ByteBuffer) throws -> Int {
+        try line.withUnsafeReadableBytes { bytes in
+            var size = 0
+            var digits = 0
+            var i = 0
+            while i < bytes.count, let value = Self.hexValue(bytes[i]) {
+                size = size << 4 | value
+                digits += 1
+                i += 1
+            }
+            guard digits > 0, digits <= 15 else { throw Malformed(description: "a chunk size is not 1 to 15 hex digits") }
+            if i < bytes.count {
+                guard bytes[i] == UInt8(ascii: ";") || bytes[i] == 0x20 || bytes[i] == 0x09,
+                      bytes[i...].allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else {
+                    throw Malformed(description: "a chunk line holds more than a size and extensions")
+                }
+            }
+            return size
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 0x30...0x39: Int(byte - 0x30)
+        case 0x41...0x46: Int(byte - 0x41 + 10)
+        case 0x61...0x66: Int(byte - 0x61 + 10)
+        default: nil
+        }
+    }
+
+    /// RFC 9110 §5.6.2 tchar.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): true
+        default: false
+        }
+    }
+
+    /// A chunk line or trailer line: up to CRLF (consumed), at most `limit` bytes.
+    private func readLine(_ buffer: inout ByteBuffer, limit: Int, what: String) throws -> ByteBuffer? {
+        let found = try buffer.withUnsafeReadableBytes { bytes -> Int? in
+            for i in 0..<min(bytes.count, limit + 2) {
+                if bytes[i] == 0x0A { throw Malformed(description: "a \(what) ends in a bare LF") }
+                if bytes[i] == 0x0D {
+                    guard i + 1 < bytes.count else { return nil }
+                    guard bytes[i + 1] == 0x0A else { throw Malformed(description: "a bare CR in a \(what)") }
+                    return i
+                }
+            }
+            if bytes.count > limit { throw Malformed(description: "a \(what) is longer than \(limit) bytes") }
+            return nil
+        }
+        guard let length = found else { return nil }
+        let line = buffer.readSlice(length: length)!
+        buffer.moveReaderIndex(forwardBy: 2)
+        return line
+    }
+}
