@@ -454,8 +454,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
         if method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        lastWrite = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        writeEnd(nil, closing: !keepAlive, context: context)
         if !keepAlive { closeAfterLastWrite(context: context) }
+    }
+
+    /// Writes and flushes a response's end; a connection that closes after it keeps the
+    /// write's future (`lastWrite`), others make none.
+    private func writeEnd(_ trailers: HTTPHeaders?, closing: Bool, context: ChannelHandlerContext) {
+        if closing {
+            lastWrite = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+        } else {
+            lastWrite = nil
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+        }
     }
 
     /// Closes once the last response is written. With `linger` (the client may still be
@@ -504,7 +515,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.bytes += bytes.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         case .end(let trailers):
-            lastWrite = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+            writeEnd(trailers, closing: exchange.status == 101 || !(exchange.requestEnded && exchange.keepAlive), context: context)
             logAccess(exchange, status: exchange.status)
             if exchange.status == 101, let upstream {
                 phase = .idle
