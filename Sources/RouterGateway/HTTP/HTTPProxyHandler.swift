@@ -269,7 +269,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         do {
             framing = try RequestRules.framing(of: head)
         } catch {
-            return answer(&exchange, error.status, error.message, closeAtOnce: true)
+            return answer(&exchange, error.status, error.message, closeAtOnce: error.closesAtOnce)
         }
         let hasBody = framing != .none && framing != .length(0)
         do {
