@@ -162,6 +162,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         defer { draining = false }
         while let next = queue.first {
             if case .closing = phase {
+                // Lingering: the client closing its side ends the wait, once the answer is out.
+                if queue.contains(where: { if case .inputClosed = $0 { true } else { false } }), let context {
+                    let written = lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
+                    written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                }
                 queue.removeAll()
                 break
             }
