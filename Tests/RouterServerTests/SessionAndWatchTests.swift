@@ -190,7 +190,7 @@ struct SessionAndWatchTests {
             #expect(try eventually(timeout: 1) {
                 try writer.request(#"{"op":"stats"}"#).result?["connections"] == .number(1)
             })
-            #expect(silent.isClosed(timeout: 5))
+            #expect(silent.isClosed())
         }
     }
 
