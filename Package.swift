@@ -226,6 +226,9 @@ let package = Package(
             name: "RouterGatewayTests",
             dependencies: [
                 "RouterGateway", "DomainRouter", "RouterProtocol", "RouterTestSupport", "routergw", "routerd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -46,6 +46,8 @@ final class RequestDecoder: ByteToMessageDecoder {
     }
 
     private var state = State.head
+    /// The request being parsed asks to switch protocols: parsing stops after it.
+    private var switching = false
 
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         switch state {
@@ -53,10 +55,11 @@ final class RequestDecoder: ByteToMessageDecoder {
             return .needMoreData
         case .head:
             guard let (head, framing, upgrade) = try parseHead(&buffer) else { return .needMoreData }
+            switching = upgrade
             context.fireChannelRead(wrapInboundOut(.head(head)))
             switch framing {
             case nil: state = .stopped
-            case .some(.none), .some(.length(0)): finishMessage(context, trailers: nil, upgrade: upgrade)
+            case .some(.none), .some(.length(0)): finishMessage(context, trailers: nil)
             case .some(.length(let n)): state = .body(remaining: n)
             case .some(.chunked): state = .chunkLine
             }
@@ -66,7 +69,7 @@ final class RequestDecoder: ByteToMessageDecoder {
             let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
             context.fireChannelRead(wrapInboundOut(.body(slice)))
             if remaining == slice.readableBytes {
-                finishMessage(context, trailers: nil, upgrade: false)
+                finishMessage(context, trailers: nil)
             } else {
                 state = .body(remaining: remaining - slice.readableBytes)
             }
@@ -92,7 +95,7 @@ final class RequestDecoder: ByteToMessageDecoder {
             let block = buffer.readSlice(length: end - buffer.readerIndex)!
             var trailers = HTTPHeaders()
             try Self.parseFields(block, into: &trailers)
-            finishMessage(context, trailers: trailers.isEmpty ? nil : trailers, upgrade: false)
+            finishMessage(context, trailers: trailers.isEmpty ? nil : trailers)
             return .continue
         }
     }
@@ -111,9 +114,9 @@ final class RequestDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    private func finishMessage(_ context: ChannelHandlerContext, trailers: HTTPHeaders?, upgrade: Bool) {
+    private func finishMessage(_ context: ChannelHandlerContext, trailers: HTTPHeaders?) {
         context.fireChannelRead(wrapInboundOut(.end(trailers)))
-        state = upgrade ? .stopped : .head
+        state = switching ? .stopped : .head
     }
 
     // MARK: Heads
