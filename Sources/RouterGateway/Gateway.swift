@@ -67,7 +67,7 @@ public final class Gateway: Service, Sendable {
         }
         try? await gracefulShutdown()
         for channel in listeners { try? await channel.close() }
-        context.closePools()
+        context.closeIdleConnectionsAndFlushLogs()
         try? await tcp?.stop().get()
         context.logger.notice("gateway stopped")
     }

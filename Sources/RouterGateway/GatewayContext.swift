@@ -49,7 +49,7 @@ final class GatewayContext: Sendable {
     }
 
     /// Closes the idle connections of every loop's pool and writes out its access log.
-    func closePools() {
+    func closeIdleConnectionsAndFlushLogs() {
         for bound in loops.values {
             bound.eventLoop.execute {
                 bound.value.pool.closeAll()

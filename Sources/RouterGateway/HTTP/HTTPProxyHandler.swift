@@ -351,7 +351,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 // Framing is written by the gateway (RequestRules, HTTPForwarding), not
                 // guessed by the encoder from the method. Bytes a target sends right after
                 // its 101 belong to the new protocol: keep them. No outbound header
-                // validation: every field sent is one the request decoder accepted from the
+                // validation: every field sent is one RequestDecoder accepted from the
                 // client (no CR, LF or NUL) or one the gateway writes (addresses, the Host
                 // the decoder accepted, framing it computed).
                 var encoder = HTTPRequestEncoder.Configuration()
