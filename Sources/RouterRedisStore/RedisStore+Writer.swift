@@ -49,6 +49,12 @@ extension RedisStore {
     /// Drafts a run, commits it, and completes it; drafts again on a newer table while other
     /// daemons' changes came first.
     func commit(_ run: [Pending]) async {
+        // A store known to be away fails the change at once rather than after a reply timeout;
+        // the follower and the lease find it again, and writes go on from then.
+        if let problem = state.withLock({ $0.available ? nil : ($0.problem ?? "no contact") }) {
+            return fail(run, .unavailable("the route store (\(location)) is unreachable (\(problem)); nothing was changed: " +
+                                          "try again once `routerctl stats` shows it available"))
+        }
         let steps = run.map(\.step)
         var attempts = 0
         while true {

@@ -65,6 +65,11 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         var lastContact: ContinuousClock.Instant?
         /// Every daemon's lease expiry (ms since the epoch), as last read.
         var leases: [UInt64: Int64] = [:]
+        /// Daemons whose sessions this one holds routes of but whose lease it has not read:
+        /// when each was first found missing (ms since the epoch). A daemon that joined since
+        /// the last renewal has a lease this one has not seen yet; it counts as alive until it
+        /// stays unseen for a whole lease and the grace.
+        var missingSince: [UInt64: Int64] = [:]
         var stopping = false
         /// The change this daemon is committing, for the follower to recognise in the log.
         var ownCommit: OwnCommit?
@@ -208,6 +213,7 @@ package final class RedisStore: DraftingStore, Service, Sendable {
             try? await Task.sleep(for: Self.leaseRenewal)
             do {
                 try await renewLease()
+                markContact()
             } catch {
                 markUnavailable(error)
             }
@@ -227,17 +233,30 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         state.withLock { $0.leases = leases }
     }
 
-    /// Sessions of other daemons whose lease lapsed more than the grace ago.
+    /// Sessions of other daemons whose lease lapsed more than the grace ago, or whose lease
+    /// has stayed unseen for a lease's length and the grace since it was first missed.
     func lapsedSessions(now: Int64) -> Set<UInt64> {
-        let (node, leases) = state.withLock { ($0.node, $0.leases) }
-        guard !leases.isEmpty else { return [] }
-        var lapsed: Set<UInt64> = []
-        for session in table.sessionIDs {
-            let owner = session >> Self.nodeShift
-            guard owner != node else { continue }
-            if (leases[owner] ?? 0) + grace.milliseconds <= now { lapsed.insert(session) }
+        let sessions = table.sessionIDs
+        return state.withLock { s in
+            guard !s.leases.isEmpty else { return [] }
+            var lapsed: Set<UInt64> = []
+            var missing: [UInt64: Int64] = [:]
+            for session in sessions {
+                let owner = session >> Self.nodeShift
+                guard owner != s.node else { continue }
+                let end: Int64
+                if let lease = s.leases[owner] {
+                    end = lease
+                } else {
+                    let since = s.missingSince[owner] ?? now
+                    missing[owner] = since
+                    end = since + Self.leaseLength.milliseconds
+                }
+                if end + grace.milliseconds <= now { lapsed.insert(session) }
+            }
+            s.missingSince = missing
+            return lapsed
         }
-        return lapsed
     }
 
     // MARK: Health

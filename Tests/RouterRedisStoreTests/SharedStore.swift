@@ -23,6 +23,13 @@ final class SharedStore {
         redis.stop()
     }
 
+    /// Starts one more routerd on the store; returns its index.
+    @discardableResult
+    func join() throws -> Int {
+        daemons.append(try RouterdProcess(arguments))
+        return daemons.count - 1
+    }
+
     func connect(_ index: Int) throws -> LineClient {
         try LineClient(path: daemons[index].socket)
     }

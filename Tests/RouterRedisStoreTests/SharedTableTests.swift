@@ -118,6 +118,12 @@ struct SharedTableTests {
         #expect(try a.request(#"{"id":3,"op":"lookup","key":"kept"}"#)["ok"] == .bool(true))
         let stats = try a.request(#"{"id":4,"op":"stats"}"#)
         #expect(stats["result"]?["store"]?["available"] == .bool(false))
+        // Known to be away: the next write fails at once, not after the reply timeout (1 s).
+        let known = Date()
+        let atOnce = try a.request(#"{"id":41,"op":"add","key":"other","tunnel":"t"}"#)
+        #expect(atOnce["error"]?["code"] == .string("unavailable"))
+        #expect(atOnce["error"]?["message"]?.stringValue?.contains("is unreachable") == true, "\(atOnce)")
+        #expect(Date().timeIntervalSince(known) < 0.5, "a write to a store known to be away waited for it")
         let shown = try ChildProcess(productsDirectory + "/routerctl", ["--socket", store.daemons[0].socket, "stats"],
                                      directory: store.redis.directory).wait(timeout: 20)
         #expect(shown.stdout.contains("store:") && shown.stdout.contains("UNAVAILABLE"), "\(shown.stdout)")
@@ -241,6 +247,26 @@ struct SharedTableTests {
         // Spent: the token does not resume twice.
         let again = try store.connect(1).request(#"{"id":"h","op":"hello","resume":"\#(token)"}"#)
         #expect(again["error"]?["code"] == .string("not_found"))
+    }
+
+    @Test func aSessionRouteAddedThroughADaemonThatJustJoinedStaysWhileItsClientIsConnected() throws {
+        let store = try SharedStore(daemons: 1, arguments: ["--grace", "1s"])
+        let watcher = try store.connect(0)
+        _ = try watcher.startWatch()
+        // B joins and takes a session route at once, before A has read B's lease.
+        let b = try store.connect(try store.join())
+        #expect(try b.request(#"{"id":1,"op":"add","key":"live","tunnel":"t","session":true}"#)["ok"] == .bool(true))
+        let added = try watcher.events(1)
+        #expect(added.first?.hasPrefix("add live.example.com") == true, "\(added)")
+        // A reads B's lease at its next renewal (within 1 s); until B's client goes, nothing
+        // expires (before the fix, A expired the route within 130 ms: a lease it had not read
+        // counted as lapsed long ago).
+        #expect(throws: (any Error).self) { try watcher.readLine(timeout: 3) }
+        #expect(try b.routes().keys.sorted() == ["live.example.com"])
+        // And it still goes once B's client does, after the grace.
+        b.close()
+        let gone = try watcher.events(1, timeout: 20)
+        #expect(gone.first?.hasPrefix("expire live.example.com") == true, "\(gone)")
     }
 
     @Test func aKilledDaemonsSessionRoutesGoAfterItsLeaseAndTheGrace() throws {
