@@ -26,14 +26,18 @@ extension SQLiteStore {
     /// written to.
     package static func open(path: String, table: RouteTable, sync: Sync, grace: Duration,
                              retention: HistoryRetention, holdReleased: Duration = .zero, logger: Logger) throws(StateFileError) -> SQLiteStore {
-        let lock = try StateFileLock(for: path)
         if access(path, F_OK) != 0 {
             let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                throw StateFileError("cannot create the state file \(path): \(String(cString: strerror(errno)))")
+            if fd < 0, errno != EEXIST {
+                let cause = errno
+                throw diskFull(path, cause) ?? StateFileError("cannot create the state file \(path): \(String(cString: strerror(cause)))")
             }
-            close(fd)
+            if fd >= 0 { close(fd) }
         }
+        // The lock first (on the file itself, whatever names it), then a look at what the file
+        // is, before anything may write to it.
+        let lock = try StateFileLock(for: path)
+        let verdict = try StateFileInspection.inspect(path)
         var configuration = Configuration()
         configuration.label = "routerd-state"
         configuration.busyMode = .timeout(5)
@@ -63,7 +67,7 @@ extension SQLiteStore {
             throw damaged(path, error)
         }
         do {
-            let loaded = try prepare(pool, path: path, table: table)
+            let loaded = try prepare(pool, path: path, table: table, checked: verdict == .stateFile(checked: true))
             let store = SQLiteStore(table: table, path: path, pool: pool, checkpointer: checkpointer, lock: lock,
                                     instance: loaded.instance, sessionBase: loaded.sessionBase, retention: retention,
                                     holdReleased: holdReleased, holds: loaded.holds, logger: logger)
@@ -157,25 +161,47 @@ extension SQLiteStore {
     }
 
     static func damaged(_ path: String, _ error: any Error) -> StateFileError {
-        StateFileError("the state file \(path) cannot be read (\(error)): it is damaged or not a routerd state file; " +
+        if let full = diskFull(path, (error as? DatabaseError)?.resultCode == .SQLITE_FULL ? ENOSPC : nil) { return full }
+        return StateFileError("the state file \(path) cannot be read (\(error)): it is damaged or not a routerd state file; " +
                        "move it aside to start with an empty table, or restore a backup")
     }
 
-    /// Checks the file, brings its schema up to date, and loads the table.
-    private static func prepare(_ pool: DatabasePool, path: String, table: RouteTable)
+    /// A full disk said as such (a full disk is no damaged file: moving the file aside would
+    /// lose every route): when `cause` is `ENOSPC`, or when the file system holding `path` has
+    /// no block left for routerd. Nil when the disk has room.
+    static func diskFull(_ path: String, _ cause: Int32?) -> StateFileError? {
+        var fs = statvfs()
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let noRoom = statvfs(directory.isEmpty ? "/" : directory, &fs) == 0 && fs.f_bavail == 0
+        guard cause == ENOSPC || noRoom else { return nil }
+        var info = stat()
+        let kept = stat(path, &info) == 0 && info.st_size > 0
+        return StateFileError("the disk holding the state file \(path) is full (no space left on the file system of " +
+                              "\(directory.isEmpty ? "/" : directory)): free some space there and start routerd again" +
+                              (kept ? "; the file is not damaged, keep it" : ""))
+    }
+
+    /// Checks the file (unless `checked`: its inspection ran SQLite's check already), marks it
+    /// as routerd's, brings its schema up to date, and loads the table.
+    private static func prepare(_ pool: DatabasePool, path: String, table: RouteTable, checked alreadyChecked: Bool)
         throws(StateFileError) -> (instance: String, sessionBase: UInt64, routes: Int, holds: [HeldName]) {
         do {
             // The schema first: a newer one is refused; an older one is checked, then brought up
             // to date (a migration writes, so it must not write into a damaged file).
             let checked = try pool.barrierWriteWithoutTransaction { db throws -> Bool in
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-                guard version <= StateSchema.current else {
-                    throw StateFileError("the state file \(path) was written by a newer routerd (schema \(version); this one knows " +
-                                         "up to \(StateSchema.current)): run that routerd, or restore a backup made by this one")
+                guard version <= StateSchema.current else { throw StateFileInspection.newer(path, version) }
+                let application = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                guard version < StateSchema.current else {
+                    // A file of an earlier routerd that did not mark its files yet.
+                    if application != StateFileInspection.applicationID {
+                        try db.execute(sql: "PRAGMA application_id = \(StateFileInspection.applicationID)")
+                    }
+                    return alreadyChecked
                 }
-                guard version < StateSchema.current else { return false }
-                try check(db, path: path)
+                if !alreadyChecked { try check(db, path: path) }
                 try db.inTransaction {
+                    try db.execute(sql: "PRAGMA application_id = \(StateFileInspection.applicationID)")
                     for step in version..<StateSchema.current { try db.execute(sql: StateSchema.migrations[step]) }
                     if version == 0 {
                         try db.execute(sql: "INSERT INTO meta (name, value) VALUES ('instance', ?), ('revision', '0')",

@@ -29,6 +29,24 @@ struct StateFileTests {
                                     directory: directory).wait(timeout: 120)
         }
 
+        /// Every file in the folder but the lock's pid file, with its bytes: what a refused
+        /// start must leave exactly as it found.
+        func files() throws -> [String: Data] {
+            var files: [String: Data] = [:]
+            let ours = ["stdin-", "stdout-", "stderr-"]  // ChildProcess's own files
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory)
+            where !name.hasSuffix(".lock") && !ours.contains(where: name.hasPrefix) {
+                files[name] = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
+            }
+            return files
+        }
+
+        /// routerd on `path` (the state file unless given), expected to refuse to start.
+        func refusedStart(_ path: String? = nil) throws -> Finished {
+            try ChildProcess(productsDirectory + "/routerd", ["--socket", directory + "/r.sock", "--db", path ?? db],
+                             directory: directory).wait(timeout: 60)
+        }
+
         func rows(_ sql: String) throws -> Int {
             let queue = try DatabaseQueue(path: db)
             return try queue.read { try Int.fetchOne($0, sql: sql) ?? -1 }
@@ -269,14 +287,80 @@ struct StateFileTests {
         #expect(second.status == 1 && second.stderr.contains("in use by another routerd (pid \(first.process.pid))"), "\(second.stderr)")
     }
 
+    @Test func aStateFileNamedThroughALinkIsLockedAllTheSame() throws {
+        let home = Home()
+        let first = try home.start()
+        defer { _ = try? first.stop() }
+        try FileManager.default.createSymbolicLink(atPath: home.directory + "/symlink.db", withDestinationPath: home.db)
+        try FileManager.default.linkItem(atPath: home.db, toPath: home.directory + "/hardlink.db")
+        let viaSymlink = try home.refusedStart(home.directory + "/symlink.db")
+        #expect(viaSymlink.status == 1 && viaSymlink.stderr.contains("in use by another routerd (pid \(first.process.pid))"), "\(viaSymlink.stderr)")
+        let viaHardLink = try home.refusedStart(home.directory + "/hardlink.db")
+        #expect(viaHardLink.status == 1 && viaHardLink.stderr.contains("in use by another routerd"), "\(viaHardLink.stderr)")
+        #expect(try home.routerctl(first, ["add", "still-mine", "--tunnel", "t"]).status == 0, "the first one goes on")
+    }
+
     @Test func aDamagedFileIsRefusedAndLeftAsItWas() throws {
         let home = Home()
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try garbage.write(to: URL(fileURLWithPath: home.db))
-        let r = try ChildProcess(productsDirectory + "/routerd", ["--socket", home.directory + "/r.sock", "--db", home.db],
-                                 directory: home.directory).wait(timeout: 20)
+        let before = try home.files()
+        let r = try home.refusedStart()
         #expect(r.status == 1 && r.stderr.contains(home.db) && r.stderr.contains("move it aside"), "\(r.stderr)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: home.db)) == garbage, "never overwritten")
+        let after = try home.files()
+        #expect(after == before, "never written to, nothing left beside it: \(before.mapValues(\.count)) → \(after.mapValues(\.count))")
+    }
+
+    @Test func aStateFileWithADamagedPageIsRefusedAndLeftAsItWas() throws {
+        let home = Home()
+        let daemon = try home.start()
+        var batch = ""
+        for i in 0..<3000 { batch += "add r\(i) --tunnel t\(i) --label team=\(i)\n" }
+        #expect(try home.routerctl(daemon, ["batch"], stdin: batch).status == 0)
+        try daemon.stop()
+        // Garbage over a page in the middle of the file (SQLite's header and schema intact).
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: home.db))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size / 2)
+        handle.write(Data(repeating: 0xA5, count: 16384))
+        try handle.close()
+        let before = try home.files()
+        let r = try home.refusedStart()
+        #expect(r.status == 1 && r.stderr.contains(home.db) && r.stderr.contains("move it aside"), "\(r.stderr)")
+        let after = try home.files()
+        #expect(after == before, "never written to, nothing left beside it: \(before.mapValues(\.count)) → \(after.mapValues(\.count))")
+    }
+
+    @Test func anotherProgramsSQLiteFileIsRefusedAndLeftAsItWas() throws {
+        let home = Home()
+        let queue = try DatabaseQueue(path: home.db)
+        try queue.write { try $0.execute(sql: "CREATE TABLE x (a); INSERT INTO x VALUES (1)") }
+        try queue.close()
+        let before = try home.files()
+        let r = try home.refusedStart()
+        #expect(r.status == 1 && r.stderr.contains("not a routerd state file (its tables: x)"), "\(r.stderr)")
+        let after = try home.files()
+        #expect(after == before, "not taken over: \(before.mapValues(\.count)) → \(after.mapValues(\.count))")
+
+        let other = Home()
+        let marked = try DatabaseQueue(path: other.db)
+        try marked.writeWithoutTransaction { try $0.execute(sql: "PRAGMA application_id = 1234; CREATE TABLE meta (a)") }
+        try marked.close()
+        let also = try other.refusedStart()
+        #expect(also.status == 1 && also.stderr.contains("another application (application_id 0x4d2)"), "\(also.stderr)")
+    }
+
+    @Test func routerdMarksItsFilesWithItsApplicationID() throws {
+        let home = Home()
+        try home.start().stop()
+        #expect(try home.rows("PRAGMA application_id") == 0x5254_5244)
+        // A file of a routerd from before the mark gets it.
+        let old = Home()
+        let fixture = try #require(Bundle.module.path(forResource: "state-v1", ofType: "db", inDirectory: "Fixtures"))
+        try FileManager.default.copyItem(atPath: fixture, toPath: old.db)
+        #expect(try old.rows("PRAGMA application_id") == 0)
+        try old.start().stop()
+        #expect(try old.rows("PRAGMA application_id") == 0x5254_5244)
     }
 
     @Test func aFileOfANewerSchemaIsRefused() throws {
@@ -285,9 +369,33 @@ struct StateFileTests {
         let queue = try DatabaseQueue(path: home.db)
         try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = 99") }
         try queue.close()
-        let r = try ChildProcess(productsDirectory + "/routerd", ["--socket", home.directory + "/r.sock", "--db", home.db],
-                                 directory: home.directory).wait(timeout: 20)
+        let before = try home.files()
+        let r = try home.refusedStart()
         #expect(r.status == 1 && r.stderr.contains("newer routerd (schema 99"), "\(r.stderr)")
+        let after = try home.files()
+        #expect(after == before, "never written to, nothing left beside it: \(before.mapValues(\.count)) → \(after.mapValues(\.count))")
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting a small file system needs root"))
+    func aFullDiskIsSaidToBeFullNotDamaged() throws {
+        let home = Home()
+        let mount = home.directory + "/small"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let mounted = try ChildProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount], directory: home.directory).wait()
+        try #require(mounted.status == 0, "mount: \(mounted.stderr)")
+        defer { _ = try? ChildProcess("/bin/umount", ["-l", mount], directory: home.directory).wait() }
+        // A state file made while there was room, then the disk filled up.
+        let db = mount + "/state.db"
+        let first = try RouterdProcess(["--db", db, "--domain", "example.com", "--log-level", "warning"])
+        try first.stop()
+        let filler = try ChildProcess("/bin/dd", ["if=/dev/zero", "of=\(mount)/filler", "bs=64k"], directory: home.directory).wait()
+        #expect(filler.stderr.contains("No space left"), "\(filler.stderr)")
+        let existing = try home.refusedStart(db)
+        #expect(existing.status == 1 && existing.stderr.contains("the disk holding the state file \(db) is full"), "\(existing.stderr)")
+        #expect(!existing.stderr.contains("is damaged") && !existing.stderr.contains("move it aside"), "\(existing.stderr)")
+        let fresh = try home.refusedStart(mount + "/new.db")
+        #expect(fresh.status == 1 && fresh.stderr.contains("is full"), "\(fresh.stderr)")
+        #expect(!fresh.stderr.contains("move it aside"), "\(fresh.stderr)")
     }
 
     @Test func aRouteRecordRouterdDidNotWriteIsRefusedEvenPastTheFirstChunkRead() throws {
