@@ -18,6 +18,23 @@ struct ExpiryTests {
         #expect(table.stats().total == 2) // not swept yet
     }
 
+    @Test func aChurnOfRoutesWithATTLKeepsTheDeadlineHeapWithinTheTable() throws {
+        let clock = ManualClock()
+        let table = try makeTable(clock: clock)
+        try table.add("stays", as: alice, ttl: .seconds(600))
+        for i in 0..<50_000 {
+            try table.add("churn\(i % 7)", as: alice, ttl: .seconds(600))
+            _ = try table.delete(try table.key("churn\(i % 7)"), as: alice)
+        }
+        // Before the bound, every deleted route kept a heap entry for its 600 s.
+        let entries = table.state.read { $0.deadlines.count }
+        #expect(entries <= 2 * 1 + 1024, "\(entries) deadline entries for 1 route")
+        // The live route's deadline is still there, and still ends it.
+        clock.advance(by: .seconds(600))
+        #expect(table.sweep() == 1)
+        #expect(table.keys().isEmpty)
+    }
+
     @Test func sweepRemovesExpiredRoutesWithExpireEvents() throws {
         let clock = ManualClock()
         let table = try makeTable(clock: clock)

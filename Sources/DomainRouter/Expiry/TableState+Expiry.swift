@@ -10,6 +10,22 @@ extension TableState {
         }
     }
 
+    /// A removed route's heap entry stays until its time comes (the heap cannot take out one
+    /// entry cheaply), and so does the earlier entry of a deadline that moved later. Once such
+    /// entries could outnumber the live routes (plus a margin), the heap is built anew from the
+    /// live routes' deadlines: a churn of routes with a TTL keeps the heap within twice the
+    /// table, at an amortized constant cost a removal.
+    mutating func dropStaleDeadlinesIfMany() {
+        let live = slots.count - freeSlots.count
+        guard deadlines.count > 2 * live + 1024 else { return }
+        var entries: [Deadline] = []
+        entries.reserveCapacity(live)
+        for i in 0..<slots.count where slots[i].live && slots[i].expiresAt != Slot.never {
+            entries.append(Deadline(at: slots[i].expiresAt, slot: UInt32(i)))
+        }
+        deadlines = Heap(entries)
+    }
+
     /// Expires every route and session whose deadline has passed. Returns how many routes went.
     @discardableResult
     mutating func expireDue(now: Int64) -> Int {

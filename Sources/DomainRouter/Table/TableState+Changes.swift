@@ -249,6 +249,7 @@ extension TableState {
         slots[Int(s)] = Slot()
         freeSlots.append(s)
         if arena.shouldCompact { compactArena() }
+        if slot.expiresAt != Slot.never { dropStaleDeadlinesIfMany() }
         return gone
     }
 
