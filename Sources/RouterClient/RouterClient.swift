@@ -162,6 +162,9 @@ public final class RouterClient {
         let id = try send(op, arguments)
         while true {
             let line = try read()
+            // A line routerd could not read is refused without an id (it found none): in a
+            // call, the one request in flight is this one.
+            if case .failure(.null, let error) = line { throw .daemon(error) }
             guard line.id == .number(String(id)) else { continue }
             switch line {
             case .success(_, let revision, let result):

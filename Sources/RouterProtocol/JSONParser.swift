@@ -73,12 +73,22 @@ public struct JSONParser {
         if depth > maximumDepth { throw error("nesting deeper than \(maximumDepth) levels") }
         i += 1
         var members: [(String, JSONValue)] = []
+        var seen: Set<String> = []
         skipWhitespace()
         if i < bytes.count && bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
         while true {
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
+            let nameStart = i
             let name = try string()
+            // A name given twice is refused, not resolved (first or last wins differs from one
+            // parser to the next: a request two readers would read differently).
+            if members.count < 16 {
+                if members.contains(where: { $0.0 == name }) { throw duplicate(name, at: nameStart) }
+            } else {
+                if seen.isEmpty { seen = Set(members.map(\.0)) }
+                if !seen.insert(name).inserted { throw duplicate(name, at: nameStart) }
+            }
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected ':' after a member name") }
             i += 1
@@ -91,6 +101,10 @@ public struct JSONParser {
             if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
             throw error("expected ',' or '}' in an object")
         }
+    }
+
+    private func duplicate(_ name: String, at offset: Int) -> JSONError {
+        JSONError(message: "the member name \"\(name)\" appears twice in one object", offset: offset)
     }
 
     private mutating func array(depth: Int) throws(JSONError) -> JSONValue {

@@ -94,11 +94,18 @@ extension RouterCommand {
 }
 
 /// `k=v` pairs from repeated `--label` options.
+/// A key given twice is refused (which value would be meant?), as routerd refuses a JSON object
+/// that names a member twice.
 func parseLabels(_ labels: [String]) throws -> [(String, JSONValue)] {
-    try labels.map { text in
+    var seen: Set<String> = []
+    return try labels.map { text in
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
             throw ValidationError("--label takes key=value, not '\(text)'")
         }
-        return (String(text[..<eq]), .string(String(text[text.index(after: eq)...])))
+        let key = String(text[..<eq])
+        guard seen.insert(key).inserted else {
+            throw ValidationError("--label \(key) is given twice; give each label once")
+        }
+        return (key, .string(String(text[text.index(after: eq)...])))
     }
 }

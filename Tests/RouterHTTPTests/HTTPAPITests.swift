@@ -106,6 +106,9 @@ struct HTTPAPITests {
         #expect(session.status == 400 && session.body["error"]?["message"]?.stringValue?.contains("ttl") == true)
         let notJSON = try s.call("POST", "/routes", token: alice, body: "{nope")
         #expect(notJSON.status == 400)
+        let twice = try s.call("POST", "/routes", token: alice, body: #"{"key":"one","key":"two","tunnel":"t1"}"#)
+        #expect(twice.status == 400 && twice.body["error"]?["code"] == .string("bad_request")
+                && twice.body["error"]?["message"]?.stringValue?.contains(#""key" appears twice"#) == true, "\(twice.body)")
         let admin = try s.call("DELETE", "/routes/taken.example.com", token: ops)
         #expect(admin.status == 200, "an admin may delete another owner's route")
     }

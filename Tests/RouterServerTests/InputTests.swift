@@ -44,6 +44,7 @@ struct InputTests {
                 ("wrong type", Array(#"{"id":1,"op":"add","key":true}"#.utf8), "bad_request"),
                 ("missing field", Array(#"{"id":1,"op":"touch"}"#.utf8), "bad_request"),
                 ("unknown field", Array(#"{"id":1,"op":"ping","extra":1}"#.utf8), "bad_request"),
+                ("duplicate key", Array(#"{"op":"ping","op":"stats"}"#.utf8), "bad_request"),
                 ("unknown op", Array(#"{"id":1,"op":"explode"}"#.utf8), "unknown_op"),
                 ("invalid UTF-8", Array(#"{"id":1,"op":"lookup","host":""#.utf8) + [0xC3, 0x28] + Array("\"}".utf8), "bad_request"),
                 ("deep nesting", Array((String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)).utf8), "bad_request"),
@@ -54,6 +55,9 @@ struct InputTests {
                 try c.sendRaw(bytes + [0x0A])
                 let reply = try c.readJSON()
                 #expect(reply.errorCode == code, "\(name): \(reply)")
+                if name == "duplicate key" {
+                    #expect(reply["error"]?["message"]?.stringValue?.contains(#""op" appears twice"#) == true, "\(reply)")
+                }
                 #expect(try c.request(#"{"op":"ping"}"#).ok, "after \(name)")
             }
         }

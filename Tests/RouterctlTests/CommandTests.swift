@@ -114,6 +114,8 @@ struct CommandTests {
             #expect(d.run(["add"]).status == 64)
             #expect(d.run(["add", "foo", "--ttl", "soon"]).status == 64)
             #expect(d.run(["frobnicate"]).status == 64)
+            let twice = d.run(["add", "bar", "--label", "a=1", "--label", "a=2"])
+            #expect(twice.status == 64 && twice.stderr.contains("--label a is given twice"), "\(twice.stderr)")
             #expect(d.run(["watch", "--from-revision", "99"]).status == 2, "out_of_range")
         }
         let nowhere = makeTemporaryDirectory("rctl-")
