@@ -116,7 +116,7 @@ extension HTTPAPI {
         let caller = try caller(request, context)
         let parsed = try protocolRequest(.list, try Self.query(request, numbers: ["limit"]))
         var query: RouteQuery
-        do { query = try executor.listQuery(parsed) } catch { throw Failure(Wire.error(error)) }
+        do { query = try executor.listQuery(parsed, as: caller) } catch { throw Failure(Wire.error(error)) }
         if request.headers[.accept]?.contains("application/x-ndjson") == true {
             return streamList(query, as: caller)
         }

@@ -179,11 +179,14 @@ package final class HTTPAPI: Sendable {
         guard let header = request.headers[.authorization] else {
             throw Failure(.unauthorized, "no Authorization header: send Authorization: Bearer TOKEN")
         }
-        let prefix = "Bearer "
-        guard header.hasPrefix(prefix) else {
+        // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`; then
+        // one or more spaces and the token.
+        let utf8 = Array(header.utf8.prefix(7))
+        guard utf8.count == 7, utf8[6] == UInt8(ascii: " "),
+              String(decoding: utf8[0..<6], as: UTF8.self).lowercased() == "bearer" else {
             throw Failure(.unauthorized, "the Authorization header is not a bearer token: send Authorization: Bearer TOKEN")
         }
-        let token = header.utf8.dropFirst(prefix.utf8.count)
+        let token = header.utf8.dropFirst(7).drop { $0 == UInt8(ascii: " ") }
         guard let principal = tokens.withLock({ $0.principal(for: token) }) else {
             throw Failure(.unauthorized, "the bearer token is not valid (unknown, or revoked)")
         }

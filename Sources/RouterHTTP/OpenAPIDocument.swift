@@ -125,7 +125,7 @@ extension HTTPAPI {
             "schema": {
               "type": "string"
             },
-            "description": "Routes of this owner (admins; users see their own)."
+            "description": "Routes of this owner (admins; a user sees their own, and naming another owner is forbidden)."
           },
           {
             "name": "kind",

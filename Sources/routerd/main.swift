@@ -102,7 +102,7 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The longest request line in bytes.", valueName: "bytes"))
     var maxLine: Int = 64 * 1024
 
-    @Option(help: ArgumentHelp("The most connections served at once, socket and HTTP together; also the socket's listen backlog, so a burst of that many connects is accepted (the kernel caps the backlog at net.core.somaxconn).", valueName: "n"))
+    @Option(help: ArgumentHelp("The most connections served at once, socket and HTTP together; also the listen backlog of the socket and of --http, so a burst of that many connects is accepted (the kernel caps the backlog at net.core.somaxconn).", valueName: "n"))
     var maxConnections: Int = 4096
 
     @Option(help: ArgumentHelp("Event loop threads (default: one per core). Changes to the table are serialized, so a write-heavy daemon on few cores may do better with 1; long runs of pipelined adds (bulk loads) go to one more thread, the table writer.", valueName: "n"))
@@ -396,7 +396,9 @@ struct Routerd: AsyncParsableCommand {
             services.append(.init(service: Application(
                 router: api.router(),
                 server: server,
-                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "routerd"),
+                // The listen backlog follows --max-connections, as the socket's does.
+                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "routerd",
+                                                        backlog: max(maxConnections, 128)),
                 logger: httpLogger)))
             reloader = TokenReloader(api: api, path: httpTokens, logger: logger)
         }

@@ -113,6 +113,63 @@ struct HTTPAPITests {
         #expect(admin.status == 200, "an admin may delete another owner's route")
     }
 
+    @Test(.enabled(if: curl != nil, "needs curl")) func theAPIAnswersAsTheSocketDoes() throws {
+        let s = try Server(tokens: tokens)
+        defer { _ = try? s.stop() }
+        _ = try s.call("POST", "/routes", token: alice, body: #"{"key":"alices","tunnel":"t1"}"#)
+        // The scheme of Authorization is case-insensitive (RFC 9110 §11.1).
+        for scheme in ["bearer", "BEARER", "Bearer "] {
+            let r = try s.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: \(scheme) \(alice)", s.base + "/routes"])
+            #expect(r.stdout == "200", "\(scheme): \(r.stdout)")
+        }
+        // Another owner's routes: forbidden, as on the socket, not one's own routes instead.
+        let other = try s.call("GET", "/routes?owner=alice", token: bob)
+        #expect(other.status == 403 && other.body["error"]?["code"] == .string("forbidden"), "\(other)")
+        #expect(try s.call("GET", "/routes?owner=bob", token: bob).status == 200)
+        let admin = try s.call("GET", "/routes?owner=alice", token: ops)
+        #expect(admin.body["routes"]?[0]?["key"] == .string("alices.example.com"), "an admin lists anyone's: \(admin)")
+    }
+
+    @Test func requestsHTTPItselfRefusesGetTheJSONErrorObject() throws {
+        let s = try Server(tokens: tokens)
+        defer { _ = try? s.stop() }
+        let port = try #require(Int(s.base.split(separator: ":").last!))
+        func probe(_ raw: String) -> HTTPProbe.Result {
+            HTTPProbe.send([Array(raw.utf8)], to: .tcp(port: port), halfClose: false)
+        }
+        func code(_ response: HTTPProbe.Response?) -> JSONValue? {
+            guard let response else { return nil }
+            return (try? JSONParser.parse(String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .newlines)))?["error"]?["code"]
+        }
+        let huge = probe("GET /routes HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n")
+        #expect(huge.responses.first?.status == 431 && code(huge.responses.first) == .string("too_large"), "\(huge)")
+        let many = probe("GET /routes HTTP/1.1\r\nHost: x\r\n" + (0..<1000).map { "X-H\($0): v\r\n" }.joined() + "\r\n")
+        #expect(many.responses.first?.status == 431 && code(many.responses.first) == .string("too_large"), "\(many)")
+        let malformed = probe("GET /routes HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
+        #expect(malformed.responses.first?.status == 400 && code(malformed.responses.first) == .string("bad_request"), "\(malformed)")
+        // Pipelined after a good request: that one's answer first, then the refusal, then close.
+        let after = probe("GET /routes HTTP/1.1\r\nHost: x\r\n\r\nGET /routes HTTP/1.1\r\nno colon here\r\n\r\n")
+        #expect(after.responses.map(\.status) == [401, 400] && code(after.responses.last) == .string("bad_request") && after.closed, "\(after)")
+    }
+
+    @Test func theHTTPListenBacklogFollowsMaxConnections() throws {
+        let port = freeTCPPort()
+        let dir = makeTemporaryDirectory("http-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "alice \(alice)\n".write(toFile: dir + "/tokens", atomically: false, encoding: .utf8)
+        chmod(dir + "/tokens", 0o600)
+        let routerd = try RouterdProcess(["--http", "127.0.0.1:\(port)", "--http-tokens", dir + "/tokens", "--max-connections", "777"])
+        defer { _ = try? routerd.stop() }
+        // ss shows a listening socket's backlog as its Send-Q.
+        var line = ""
+        #expect(eventually {
+            line = (try? ChildProcess("/usr/bin/ss", ["-Hltn", "sport = :\(port)"], directory: dir).wait().stdout) ?? ""
+            return !line.isEmpty
+        })
+        let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+        #expect(columns.count >= 3 && columns[2] == "777", "ss: \(line)")
+    }
+
     @Test(.enabled(if: curl != nil, "needs curl")) func unknownPathsWrongMethodsAndHealthAnswerInJSON() throws {
         let s = try Server(tokens: tokens)
         defer { _ = try? s.stop() }

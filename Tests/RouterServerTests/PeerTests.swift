@@ -41,6 +41,8 @@ struct PeerTests {
                 #"{"id":5,"op":"add","key":"mine","tunnel":"mine","target":"10.0.0.1:80"}"#,
                 #"{"id":6,"op":"list"}"#,
                 #"{"id":7,"op":"add","key":"x.secret.example.com"}"#,
+                #"{"id":8,"op":"list","owner":"root"}"#,
+                #"{"id":9,"op":"list","owner":"nobody"}"#,
             ])
             #expect(replies.first?["hello"]?["principal"]?["admin"] == .bool(false))
             #expect(replies.first?["hello"]?["principal"]?["name"] == .string("nobody"))
@@ -55,6 +57,8 @@ struct PeerTests {
             #expect(reply(5)?.errorCode == "forbidden", "no --allow-target: users may not set targets")
             #expect(reply(7)?.errorCode == "conflict")
             #expect(reply(7)?["error"]?["message"]?.stringValue?.contains("admin-t") == false)
+            #expect(reply(8)?.errorCode == "forbidden", "another owner's list: \(String(describing: reply(8)))")
+            #expect(reply(9)?.ok == true, "one's own list by name")
             let listed = replies.filter { $0["id"] == .number(6) && $0["route"] != nil }
             #expect(listed.isEmpty, "nobody owns no routes")
             #expect(try admin.request(#"{"op":"lookup","host":"secret.example.com"}"#).result?["route"]?["target"] == .string("10.0.0.9:80"))

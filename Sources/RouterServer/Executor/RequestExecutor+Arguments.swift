@@ -47,12 +47,16 @@ extension RequestExecutor {
         try request.number("ttl").map { (value: Double) throws(RouteError) in try Self.duration(seconds: value, field: "ttl") }
     }
 
-    /// A list query from the `list` arguments.
-    package func listQuery(_ request: Request) throws(RouteError) -> RouteQuery {
+    /// A list query from the `list` arguments; a non-admin who names another owner is refused
+    /// (`forbidden`), as for `history` and `holds`.
+    package func listQuery(_ request: Request, as caller: Caller) throws(RouteError) -> RouteQuery {
         var query = RouteQuery()
         query.prefix = request.string("prefix")
         query.tunnel = try request.string("tunnel").map { (t: String) throws(RouteError) in try TunnelID(t) }
         query.owner = request.string("owner")
+        if let owner = query.owner, !caller.principal.isAdmin, owner != caller.principal.name {
+            throw .forbidden("only admins list another owner's routes (\(owner)); without owner you see your own")
+        }
         if let kind = request.string("kind") {
             guard let parsed = RouteKind(rawValue: kind) else {
                 throw .invalidArgument("kind must be host, wildcard or tcp, not '\(kind.prefix(20))'")

@@ -7,7 +7,7 @@ extension ConnectionHandler {
     static let listPageSize = 1000
 
     func list(_ request: Request) throws(RouteError) {
-        var query = try executor.listQuery(request)
+        var query = try executor.listQuery(request, as: caller)
         let remaining = query.limit
         query.limit = nil
         streamList(request, query: query, remaining: remaining, count: 0)
