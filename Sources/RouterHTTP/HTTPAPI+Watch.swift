@@ -1,5 +1,6 @@
 import DomainRouter
 import Hummingbird
+import NIOCore
 import RouterProtocol
 import RouterServer
 import ServiceLifecycle
@@ -9,8 +10,9 @@ import ServiceLifecycle
 /// (`from_revision`, or the `Last-Event-ID` a browser sends back, resumed after it), then one
 /// `sync` event, then live events; a comment every 15 s keeps proxies from closing an idle stream.
 /// History that is gone is `410 Gone` before the stream starts. A client that does not read is
-/// cut (`slow_consumer`) rather than silently skipping events; shutdown ends the stream with
-/// `unavailable`.
+/// cut (`slow_consumer`, within the socket's bounds: `--watcher-buffer`, `--watcher-buffer-bytes`;
+/// see `WatchFeed`) rather than silently skipping events; shutdown ends the stream with
+/// `unavailable`. HTTP watchers count in `stats` and `router_watchers` as the socket's do.
 extension HTTPAPI {
     /// What the stream carries: an event, a keep-alive, or why it ends.
     enum StreamItem: Sendable {
@@ -21,8 +23,11 @@ extension HTTPAPI {
 
     /// How long a stream may be idle before a keep-alive comment.
     static let heartbeat: Duration = .seconds(15)
-    /// Events a watcher may be behind before it is cut.
-    static let watchBuffer = 65_536
+    /// How long after a cut the connection is closed: the time a client that reads slowly has
+    /// to read what was being written and the `slow_consumer` error.
+    static let cutGrace: TimeAmount = .seconds(5)
+    /// The most items encoded into one write.
+    static let itemsPerWrite = 1024
 
     func watch(_ request: Request, _ context: APIRequestContext) throws -> Response {
         let caller = try caller(request, context)
@@ -42,46 +47,80 @@ extension HTTPAPI {
         }
         let filter = EventFilter(prefix: parsed.string("prefix"), tunnel: parsed.string("tunnel").flatMap { try? TunnelID($0) })
         let ndjson = request.headers[.accept]?.contains("application/x-ndjson") == true
-        let (stream, continuation) = AsyncStream.makeStream(of: StreamItem.self, bufferingPolicy: .bufferingOldest(Self.watchBuffer))
+        let watchers = self.watchers
+        let feed = WatchFeed(eventLimit: watchers.eventLimit, byteLimit: watchers.byteLimit)
+        let overflow = Wire.error(.overflow(capacity: watchers.eventLimit))
+        let channel = context.channel
+        let logger = caller.logger
         let handle: SubscriptionHandle
         do {
-            handle = try executor.watch(from: from, filter: filter, as: caller) { event in
+            handle = try executor.watch(from: from, filter: filter, as: caller) { (event: RouteEvent) -> Bool in
                 if event.kind == .reset {
-                    continuation.yield(.end(Wire.error(Wire.storeReset(at: event.revision))))
-                    continuation.finish()
+                    feed.end(with: .end(Wire.error(Wire.storeReset(at: event.revision))))
                     return false
                 }
-                if case .dropped = continuation.yield(.event(event)) {
-                    continuation.yield(.end(Wire.error(.overflow(capacity: Self.watchBuffer))))
-                    continuation.finish()
+                switch feed.push(event, overflow: overflow) {
+                case .queued:
+                    return true
+                case .ended:
+                    return false
+                case .cut:
+                    // As on the socket: counted, logged, the backlog dropped and its memory
+                    // returned at once. The error is the stream's last item; the connection
+                    // closes after a grace in which a client that reads again gets what was
+                    // being written, the error and the end of the body (a close right after
+                    // the body ends would drop what the kernel had no room for yet).
+                    watchers.cut()
+                    logger.notice("slow consumer disconnected", metadata: ["via": "http"])
+                    _ = channel.eventLoop.scheduleTask(in: Self.cutGrace) { channel.close(promise: nil) }
                     return false
                 }
-                return true
             }
         } catch {
-            continuation.finish()
             throw Failure(Wire.error(error))
         }
         let beat = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.heartbeat)
-                continuation.yield(.heartbeat)
+                feed.heartbeat()
             }
         }
         let viewer = caller.principal
         let body = ResponseBody { writer in
+            watchers.started()
             defer {
                 handle.cancel()
                 beat.cancel()
+                watchers.ended()
             }
             try await withGracefulShutdownHandler {
-                for await item in stream {
-                    try await writer.write(ByteBuffer(bytes: Self.frame(item, for: viewer, ndjson: ndjson)))
-                    if case .end = item { break }
+                streaming: while true {
+                    let items = await feed.next()
+                    if items.isEmpty { break }
+                    for start in stride(from: 0, to: items.count, by: Self.itemsPerWrite) {
+                        var bytes: [UInt8] = []
+                        var events = 0
+                        var estimated = 0
+                        var ended = false
+                        for item in items[start..<min(start + Self.itemsPerWrite, items.count)] {
+                            bytes += Self.frame(item, for: viewer, ndjson: ndjson)
+                            switch item {
+                            case .event(let event):
+                                events += 1
+                                estimated += WatchFeed.estimatedSize(event)
+                            case .end:
+                                ended = true
+                            case .heartbeat:
+                                break
+                            }
+                        }
+                        if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+                        feed.written(events: events, bytes: estimated)
+                        if ended { break streaming }
+                    }
                 }
             } onGracefulShutdown: {
-                continuation.yield(.end(ProtocolError(.unavailable, "the daemon is shutting down")))
-                continuation.finish()
+                feed.end(with: .end(ProtocolError(.unavailable, "the daemon is shutting down")))
             }
             try await writer.finish(nil)
         }

@@ -19,15 +19,19 @@ package final class HTTPAPI: Sendable {
     let logger: Logger
     /// The largest request body accepted.
     let maximumBody: Int
+    /// The bounds and counts watches share with the socket's.
+    let watchers: HTTPWatchers
     /// The daemon's socket connections and watchers now, for `/metrics`.
     let counts: @Sendable () -> (connections: Int, watchers: Int, http: Int)
     /// The daemon's `stats` object (`RouterServer.statsObject()`), for `GET /stats`.
     let stats: @Sendable () -> JSONValue
 
     package init(executor: RequestExecutor, tokens: HTTPTokens, logger: Logger, maximumBody: Int,
+                 watchers: HTTPWatchers = HTTPWatchers(eventLimit: 65_536, byteLimit: 32 << 20),
                  counts: @escaping @Sendable () -> (connections: Int, watchers: Int, http: Int) = { (0, 0, 0) },
                  stats: @escaping @Sendable () -> JSONValue) {
         self.executor = executor
+        self.watchers = watchers
         self.tokens = Mutex(tokens)
         self.logger = logger
         self.maximumBody = maximumBody
@@ -251,9 +255,35 @@ struct JSONErrorMiddleware: RouterMiddleware {
 package struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
     package var coreContext: CoreRequestContextStorage
     package let remoteAddress: SocketAddress?
+    /// The connection, for a watch to close when its client is cut.
+    let channel: any Channel
 
     package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
+    }
+}
+
+/// What the HTTP API's watches share with the daemon: the socket's bounds on a watcher's
+/// backlog, and the counts and memory its watchers take part in.
+package struct HTTPWatchers: Sendable {
+    /// `--watcher-buffer`: events a watcher may be behind (for 2 s; 16 times it at once).
+    package var eventLimit: Int
+    /// `--watcher-buffer-bytes`: the most memory one watcher's backlog may hold.
+    package var byteLimit: Int
+    /// A watch started streaming, or ended.
+    package var started: @Sendable () -> Void
+    package var ended: @Sendable () -> Void
+    /// A watcher was cut for not reading: count it, and return the memory its backlog held.
+    package var cut: @Sendable () -> Void
+
+    package init(eventLimit: Int, byteLimit: Int, started: @escaping @Sendable () -> Void = {},
+                 ended: @escaping @Sendable () -> Void = {}, cut: @escaping @Sendable () -> Void = {}) {
+        self.eventLimit = eventLimit
+        self.byteLimit = byteLimit
+        self.started = started
+        self.ended = ended
+        self.cut = cut
     }
 }

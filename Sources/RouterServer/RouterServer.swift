@@ -245,10 +245,12 @@ public final class RouterServer: Service, Sendable {
     }
 
     /// Megabytes went back to malloc at once (a slow consumer's backlog dropped).
-    func memoryFreed() { trimmer.freed() }
+    /// Megabytes were freed at once (a slow consumer's backlog): returns them to the system soon.
+    package func memoryFreed() { trimmer.freed() }
 
-    func watcherStarted() { state.withLock { $0.watchers += 1 } }
-    func watcherEnded() { state.withLock { $0.watchers -= 1 } }
+    /// A watch started streaming, or ended, on any front end (`stats`, `router_watchers`).
+    package func watcherStarted() { state.withLock { $0.watchers += 1 } }
+    package func watcherEnded() { state.withLock { $0.watchers -= 1 } }
 
     /// Open socket connections and watches streaming on them.
     package var counts: (connections: Int, watchers: Int) {

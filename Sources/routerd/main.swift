@@ -365,7 +365,18 @@ struct Routerd: AsyncParsableCommand {
                 fputs("routerd: \(error)\n", stderr)
                 throw ExitCode(1)
             }
-            let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine,
+            let watchers = HTTPWatchers(
+                eventLimit: server.configuration.watcherBuffer, byteLimit: server.configuration.watcherBufferBytes,
+                started: { [server] in server.watcherStarted() },
+                ended: { [server] in
+                    server.watcherEnded()
+                    server.memoryFreed()  // what its writes held, after a cut: given back once the connection is gone
+                },
+                cut: { [server] in
+                    server.executor.metrics.slowConsumerCut()
+                    server.memoryFreed()
+                })
+            let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine, watchers: watchers,
                               counts: { [server] in
                                   let (connections, watchers) = server.counts
                                   return (connections, watchers, server.httpConnectionCount)
