@@ -383,7 +383,7 @@ _routerctl_watch() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --from-revision --instance --prefix --tunnel)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --from-revision --instance --prefix --tunnel --count)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -421,6 +421,9 @@ _routerctl_watch() {
         return
         ;;
     '--tunnel')
+        return
+        ;;
+    '--count')
         return
         ;;
     esac

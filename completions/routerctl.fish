@@ -31,7 +31,7 @@ function __routerctl_parse_tokens -S
         case 'list'
             __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'prefix=' 'tunnel=' 'owner=' 'kind=' 'label=' 'limit=' 'held' 'version' 'h/help'
         case 'watch'
-            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'from-revision=' 'instance=' 'prefix=' 'tunnel=' 'version' 'h/help'
+            __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'from-revision=' 'instance=' 'prefix=' 'tunnel=' 'count=' 'version' 'h/help'
         case 'touch'
             __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'ttl=' 'version' 'h/help'
         case 'stats'
@@ -187,6 +187,7 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" instance' -l 'instance' -d 'The daemon instance --from-revision belongs to (from `ping -o json` or an earlier watch); a restarted daemon then answers compacted (status 70) instead of replaying another instance\'s revisions.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" prefix' -l 'prefix' -d 'Only keys starting with this.' -rfka '(__routerctl_custom_completion ---completion watch -- --prefix (count (__routerctl_tokens -pc)) (__routerctl_tokens -tC))'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" tunnel' -l 'tunnel' -d 'Only routes of this tunnel.' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" count' -l 'count' -d 'Exit 0 after this many changes (the replay\'s included; the sync marker does not count): a script\'s way to wait for a change.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl watch" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl touch" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF

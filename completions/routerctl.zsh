@@ -196,6 +196,7 @@ _routerctl_watch() {
         '--instance[The daemon instance --from-revision belongs to (from `ping -o json` or an earlier watch); a restarted daemon then answers compacted (status 70) instead of replaying another instance'\''s revisions.]:id:'
         '--prefix[Only keys starting with this.]:prefix:{__routerctl_custom_complete ---completion watch -- --prefix "${current_word_index}" "$(__routerctl_cursor_index_in_current_word)"}'
         '--tunnel[Only routes of this tunnel.]:id:'
+        '--count[Exit 0 after this many changes (the replay'\''s included; the sync marker does not count)\: a script'\''s way to wait for a change.]:n:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

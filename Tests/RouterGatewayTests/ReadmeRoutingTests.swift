@@ -12,17 +12,17 @@ struct ReadmeRoutingTests {
         let script = try readmeExample(under: "## Routing traffic")
             .replacingOccurrences(of: "8080", with: String(gatewayPort))
             .replacingOccurrences(of: "3000", with: String(sitePort))
-        #expect(script.contains("routergw --http"), "the section's first block is the example")
+        #expect(script.contains("routergw --follow gw.sock --http"), "the section's first block is the example")
         let dir = makeTemporaryDirectory("readme-gw-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = productsDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         // Its own process group: whatever the script started goes with it, even when it hangs.
-        let shell = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + script + "kill %1 %2 %3; wait"],
+        let shell = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + script],
                                      environment: ["PATH": path, "ROUTER_SOCKET": dir + "/r.sock"], directory: dir,
                                      ownProcessGroup: true)
         let run = shell.wait(timeout: 60)
         shell.signalGroup(SIGKILL)
-        let logs = ["routerd.log", "routergw.log"].map { (try? String(contentsOfFile: dir + "/" + $0, encoding: .utf8)) ?? "" }
+        let logs = ["gw.log", "routergw.log"].map { (try? String(contentsOfFile: dir + "/" + $0, encoding: .utf8)) ?? "" }
         #expect(run.status == 0, "\(run.stderr) \(logs)")
         #expect(run.stdout == "hello from app\n404 Not Found\n\nNo service is registered under this name.\n404\n", "\(run.stdout)")
     }

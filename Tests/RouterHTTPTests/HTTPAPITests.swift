@@ -352,11 +352,11 @@ struct HTTPAPITests {
     func readmesHTTPExampleRunsAsWritten() throws {
         let port = freeTCPPort()
         let script = try readmeExample(under: "## The HTTP API").replacingOccurrences(of: "8080", with: String(port))
-        #expect(script.contains("routerd --http"), "the section's first block is the example")
+        #expect(script.contains("routerd --socket api.sock --http"), "the section's first block is the example")
         let dir = makeTemporaryDirectory("readme-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = productsDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        let run = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + script + "kill %1; wait"],
+        let run = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + script],
                                    environment: ["PATH": path, "ROUTER_SOCKET": dir + "/r.sock"], directory: dir).wait(timeout: 60)
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n")

@@ -11,9 +11,10 @@ struct ReadmeExampleTests {
         let dir = makeTemporaryDirectory("readme-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = productsDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        // Whatever happens, the example's servers go: the daemons, the watch and Redis.
-        let cleanup = "trap 'kill %1 %2 %3 2>/dev/null; kill $(cat redis.pid) 2>/dev/null; wait' EXIT\n"
-        let run = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + cleanup + script + "sleep 0.5\n"],
+        // Whatever happens, the example's servers go: the daemons and Redis (the example stops them
+        // itself when it gets to its end).
+        let cleanup = "trap 'set +e; kill %1 %2 2>/dev/null; redis-cli -s \"$PWD/redis.sock\" shutdown nosave >/dev/null 2>&1; wait' EXIT\n"
+        let run = try ChildProcess("/bin/bash", ["-c", "set -e\ncd \(dir)\n" + cleanup + script],
                                    environment: ["PATH": path], directory: dir).wait(timeout: 60)
         #expect(run.status == 0, "\(run.stderr)")
         // The watch on b printed the add made on a; the lookup on b found it.

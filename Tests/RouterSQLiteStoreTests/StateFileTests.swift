@@ -442,7 +442,7 @@ struct StateFileTests {
 struct StateFileReadmeTests {
     @Test func theReadmeExampleRunsAsWritten() throws {
         let script = try readmeExample(under: "## Keeping routes across restarts")
-        #expect(script.contains("routerd --db state.db"), "the section's first block is the example")
+        #expect(script.contains("--db state.db"), "the section's first block is the example")
         let dir = makeTemporaryDirectory("readme-db-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = productsDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")

@@ -84,15 +84,37 @@ private func kernelPickedPort() -> Int {
 /// The first fenced code block after the README heading `heading` (e.g. "## The HTTP API"),
 /// for tests that replay README examples as written.
 public func readmeExample(under heading: String, file: String = #filePath) throws -> String {
+    guard let first = try readmeBlocks(under: heading, file: file).first else {
+        throw LaunchError("README.md's section '\(heading)' has no code block")
+    }
+    return first
+}
+
+/// Every fenced code block of the README section `heading` (up to the next heading of the same
+/// or a higher level), in order.
+public func readmeBlocks(under heading: String, file: String = #filePath) throws -> [String] {
     var folder = URL(fileURLWithPath: file).deletingLastPathComponent()
     while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("README.md").path), folder.path != "/" {
         folder.deleteLastPathComponent()
     }
     let readme = try String(contentsOfFile: folder.appendingPathComponent("README.md").path, encoding: .utf8)
-    guard let section = readme.range(of: heading) else { throw LaunchError("README.md has no section '\(heading)'") }
-    let rest = readme[section.upperBound...]
-    guard let open = rest.range(of: "```\n"), let close = rest[open.upperBound...].range(of: "```") else {
-        throw LaunchError("README.md's section '\(heading)' has no code block")
+    let level = heading.prefix { $0 == "#" }.count
+    var blocks: [String] = []
+    var inSection = false
+    var block: [Substring]?
+    for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
+        if block == nil, line.hasPrefix("#") {
+            let hashes = line.prefix { $0 == "#" }.count
+            if line == heading { inSection = true; continue }
+            if inSection, hashes <= level { break }
+        }
+        guard inSection else { continue }
+        if line.hasPrefix("```") {
+            if let open = block { blocks.append(open.joined(separator: "\n") + "\n"); block = nil } else { block = [] }
+        } else if block != nil {
+            block!.append(line)
+        }
     }
-    return String(rest[open.upperBound..<close.lowerBound])
+    guard !blocks.isEmpty else { throw LaunchError("README.md has no section '\(heading)', or it has no code block") }
+    return blocks
 }

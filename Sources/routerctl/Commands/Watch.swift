@@ -23,6 +23,7 @@ struct Watch: RouterCommand {
               routerctl watch --prefix api. -o json
               routerctl watch --from-revision 120
               routerctl watch --from-revision 120 --instance 5d4db46aa6c5be29
+              routerctl watch --prefix shop. --count 1 -q   # wait for a change
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -39,8 +40,12 @@ struct Watch: RouterCommand {
     @Option(help: ArgumentHelp("Only routes of this tunnel.", valueName: "id"))
     var tunnel: String?
 
+    @Option(help: ArgumentHelp("Exit 0 after this many changes (the replay's included; the sync marker does not count): a script's way to wait for a change.", valueName: "n"))
+    var count: Int?
+
     func validate() throws {
         if instance != nil && fromRevision == nil { throw ValidationError("--instance goes with --from-revision") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
     }
 
     func execute(in context: Context) throws(ClientError) -> Int32 {
@@ -64,6 +69,7 @@ struct Watch: RouterCommand {
         var widths = table
         widths.widths = [6, 6, 30, 20, 0]
         var cancelling = false
+        var changes = 0
         while true {
             let line: ReplyLine
             do {
@@ -84,6 +90,8 @@ struct Watch: RouterCommand {
             switch line {
             case .event(_, let event):
                 print(event, widths, in: context)
+                if event["type"]?.stringValue != "sync" { changes += 1 }
+                if let count, changes >= count { return ExitStatus.ok }
             case .success:
                 return ExitStatus.ok
             case .failure(_, let error):
