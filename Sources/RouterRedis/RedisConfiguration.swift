@@ -71,16 +71,37 @@ public struct RedisConfiguration: Hashable, Sendable {
             }
             rest = rest[..<slash]
         }
-        var host = rest
+        var host: Substring
+        var portText: Substring?
+        if rest.hasPrefix("[") {
+            // An IPv6 address: [ADDR] or [ADDR]:PORT.
+            guard let close = rest.firstIndex(of: "]") else {
+                throw .configuration("\(url) opens an IPv6 address with '[' but does not close it: use redis://[::1]:6379")
+            }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw .configuration("'\(after)' after the address in \(url) is not :PORT") }
+                portText = after.dropFirst()
+            }
+            guard host.contains(":") else { throw .configuration("'[\(host)]' in \(url) is not an IPv6 address") }
+        } else {
+            host = rest
+            if let colon = rest.lastIndex(of: ":") {
+                host = rest[..<colon]
+                portText = rest[rest.index(after: colon)...]
+            }
+            guard !host.contains(":"), !host.contains("["), !host.contains("]") else {
+                throw .configuration("the host in \(url) is not a name or an address: an IPv6 address goes in brackets, redis://[::1]:6379")
+            }
+        }
         var port = 6379
-        if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") {
-            guard let p = Int(rest[rest.index(after: colon)...]), (1...65535).contains(p) else {
+        if let portText {
+            guard let p = Int(portText), (1...65535).contains(p) else {
                 throw .configuration("the port in \(url) is not a number from 1 to 65535")
             }
             port = p
-            host = rest[..<colon]
         }
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
         guard !host.isEmpty else { throw .configuration("\(url) names no host") }
         endpoint = .tcp(host: String(host), port: port)
     }
@@ -90,7 +111,7 @@ public struct RedisConfiguration: Hashable, Sendable {
         let place: String
         switch endpoint {
         case .unix(let path): place = path
-        case .tcp(let host, let port): place = "\(host):\(port)"
+        case .tcp(let host, let port): place = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
         return database == 0 ? place : "\(place) db \(database)"
     }

@@ -34,7 +34,7 @@ public final class RedisConnection: Sendable {
                 channel = try await bootstrap.connect(host: host, port: port).get()
             }
         } catch {
-            throw .connection("cannot connect to \(configuration.description): \(error)")
+            throw .connection("cannot connect to \(configuration.description): \(Self.cause(error))")
         }
         let connection = RedisConnection(channel: channel)
         do {
@@ -230,5 +230,22 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     private func failAll(_ error: RedisError) {
         if failure == nil { failure = error }
         while let reply = waiting.popFirst() { reply.fail(error) }
+    }
+}
+
+extension RedisConnection {
+    /// What went wrong connecting, for a person: the system's words for the failure (SwiftNIO's
+    /// own descriptions name its internal calls and do not balance their parentheses).
+    static func cause(_ error: any Error) -> String {
+        if let failure = error as? NIOConnectionError {
+            if let dns = failure.dnsAAAAError ?? failure.dnsAError { return "cannot resolve the host (\(dns))" }
+            if let first = failure.connectionErrors.first { return cause(first.error) }
+            return "no address to connect to"
+        }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if error is ChannelError, case .connectTimeout(let after) = error as! ChannelError {
+            return "no answer within \(after.nanoseconds / 1_000_000) ms"
+        }
+        return "\(error)"
     }
 }

@@ -18,7 +18,8 @@ public final class ExpirySweeper: Service, Sendable {
     let loop: any EventLoop
     /// Called after the table's storage was released (the server then trims malloc).
     let released: @Sendable () -> Void
-    private let task = Mutex<RepeatedTask?>(nil)
+    /// The repeated sweep while it runs; `retired` once the loop is going away for good.
+    private let task = Mutex<(repeated: RepeatedTask?, retired: Bool)>((nil, false))
 
     init(executor: RequestExecutor, loop: any EventLoop, released: @escaping @Sendable () -> Void) {
         self.executor = executor
@@ -31,8 +32,8 @@ public final class ExpirySweeper: Service, Sendable {
         let executor = self.executor
         let released = self.released
         task.withLock { task in
-            guard task == nil else { return }
-            task = loop.scheduleRepeatedTask(initialDelay: Self.interval, delay: Self.interval) { _ in
+            guard task.repeated == nil, !task.retired else { return }
+            task.repeated = loop.scheduleRepeatedTask(initialDelay: Self.interval, delay: Self.interval) { _ in
                 executor.store.expire { executor.metrics.expired($0) }
                 if executor.table.releaseStorageIfEmpty() { released() }
             }
@@ -42,8 +43,18 @@ public final class ExpirySweeper: Service, Sendable {
     /// Stops sweeping.
     public func stop() {
         task.withLock { task in
-            task?.cancel()
-            task = nil
+            task.repeated?.cancel()
+            task.repeated = nil
+        }
+    }
+
+    /// Stops sweeping for good: the server's loops are about to shut down (it could not
+    /// start), so a `start` that comes later must not schedule on them.
+    func retire() {
+        task.withLock { task in
+            task.repeated?.cancel()
+            task.repeated = nil
+            task.retired = true
         }
     }
 

@@ -118,6 +118,9 @@ public final class RouterServer: Service, Sendable {
         do {
             try await bindAndServe()
         } catch {
+            // The sweeper (a service started beside this one) must not schedule on the loops
+            // once they are gone.
+            sweeper.retire()
             try? await tableWriter.shutdownGracefully()
             try? await group.shutdownGracefully()
             throw error

@@ -366,6 +366,42 @@ struct HTTPAPITests {
         #expect(lines.last?.hasPrefix("foo.localhost ") == true, "routerctl --url answers as on the socket")
     }
 
+    @Test func startUpFailuresNameTheFlagTheAddressAndTheCauseInOneLine() throws {
+        let dir = makeTemporaryDirectory("http-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tokens = dir + "/tokens"
+        try "alice \(alice)\n".write(toFile: tokens, atomically: false, encoding: .utf8)
+        chmod(tokens, 0o600)
+        func start(_ arguments: [String]) throws -> Finished {
+            try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock"] + arguments, directory: dir).wait(timeout: 20)
+        }
+        // A routerd already running, and a port another process holds.
+        let holder = try RouterdProcess([])
+        defer { _ = try? holder.stop() }
+        let taken = freeTCPPort()
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(taken).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(listener, 1)
+        let inUse = try start(["--http", "\(taken)", "--http-tokens", tokens])
+        #expect(inUse.status == 1 && inUse.stderr == "routerd: cannot listen on --http 127.0.0.1:\(taken): Address already in use: " +
+                "another process listens there; stop it or choose another port\n", "\(inUse.stderr)")
+        let foreign = try start(["--http", "192.0.2.1:\(taken)", "--http-tokens", tokens])
+        #expect(foreign.status == 1 && foreign.stderr.contains("--http 192.0.2.1:\(taken): Cannot assign requested address"), "\(foreign.stderr)")
+        let noCert = try start(["--http", "\(freeTCPPort())", "--http-tokens", tokens, "--http-tls-cert", dir + "/none.pem", "--http-tls-key", tokens])
+        #expect(noCert.status == 1 && noCert.stderr == "routerd: cannot read --http-tls-cert \(dir)/none.pem: No such file or directory\n", "\(noCert.stderr)")
+        let notCert = try start(["--http", "\(freeTCPPort())", "--http-tokens", tokens, "--http-tls-cert", tokens, "--http-tls-key", tokens])
+        #expect(notCert.status == 1 && notCert.stderr.contains("--http-tls-cert \(tokens) holds no PEM certificate"), "\(notCert.stderr)")
+        // The socket of another routerd: its own message, nothing from SwiftNIO before it.
+        let twice = try ChildProcess(productsDirectory + "/routerd", ["--socket", holder.socket], directory: dir).wait(timeout: 20)
+        #expect(twice.status == 1 && twice.stderr == "routerd: another routerd is already answering on \(holder.socket); stop it or choose another --socket\n",
+                "\(twice.stderr)")
+    }
+
     @Test func routerdRefusesATokenFileOthersMayReadOrAMalformedOne() throws {
         let dir = makeTemporaryDirectory("http-")
         defer { try? FileManager.default.removeItem(atPath: dir) }

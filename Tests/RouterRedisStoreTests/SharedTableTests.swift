@@ -332,12 +332,21 @@ struct StoreStartTests {
         let wrong = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", "redis+unix://\(redis.socket)"],
                                      directory: dir).wait(timeout: 20)
         #expect(wrong.status == 1, "\(wrong.stderr)")
-        #expect(wrong.stderr.contains("cannot open the route store") && wrong.stderr.contains(redis.socket), "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("cannot open --store redis+unix://") && wrong.stderr.contains(redis.socket), "\(wrong.stderr)")
         let absent = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", "redis+unix://\(dir)/none.sock"],
                                       directory: dir).wait(timeout: 20)
-        #expect(absent.status == 1 && absent.stderr.contains("none.sock"), "\(absent.stderr)")
+        #expect(absent.status == 1 && absent.stderr.contains("none.sock: No such file or directory"), "\(absent.stderr)")
+        // One line: the flag, the address, the cause; no SwiftNIO internals.
+        let refused = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", "redis://127.0.0.1:1"],
+                                       directory: dir).wait(timeout: 20)
+        #expect(refused.status == 1 && refused.stderr == "routerd: cannot open --store redis://127.0.0.1:1 (Redis at 127.0.0.1:1, prefix router): " +
+                "Redis connection: cannot connect to 127.0.0.1:1: Connection refused\n", "\(refused.stderr)")
         let url = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", "redis://u:pw@host:6379"],
                                    directory: dir).wait(timeout: 20)
         #expect(url.status == 64 && url.stderr.contains("ROUTER_REDIS_PASSWORD"), "\(url.stderr)")
+        for bad in ["redis://[::1", "redis://::1", "redis://[::1]x"] {
+            let r = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", bad], directory: dir).wait(timeout: 20)
+            #expect(r.status == 64 && r.stderr.contains("--store"), "\(bad): \(r.stderr)")
+        }
     }
 }

@@ -291,6 +291,18 @@ struct Routerd: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // What can be checked before anything starts is, so that the failure names its flag.
+        var problems: [String] = []
+        if let (host, port) = httpAddress, let problem = StartChecks.listenProblem(flag: "--http", host: host, port: port) {
+            problems.append(problem)
+        }
+        for (flag, path) in [("--http-tokens", httpTokens), ("--http-tls-cert", httpTLSCert), ("--http-tls-key", httpTLSKey)] {
+            if let path, let problem = StartChecks.unreadable(flag: flag, path: path) { problems.append(problem) }
+        }
+        if let first = problems.first {
+            fputs("routerd: \(first)\n", stderr)
+            throw ExitCode(1)
+        }
         var table = RouteTableConfiguration(baseDomains: domains.isEmpty ? ["localhost"] : domains)
         table.reservedLabels = Set(reserved.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty })
         table.randomLength = randomLength
@@ -326,7 +338,7 @@ struct Routerd: AsyncParsableCommand {
                     try await shared.open()
                 } catch {
                     await shared.stop()
-                    throw StartError("cannot open the route store (\(shared.location)): \(error)")
+                    throw StartError("cannot open --store \(store) (\(shared.location)): \(error)")
                 }
                 redisStore = shared
                 server = try RouterServer(configuration: configuration, store: shared, logger: logger)
@@ -396,7 +408,13 @@ struct Routerd: AsyncParsableCommand {
                     let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
                     server = try .tls(.http1(configuration: channel), tlsConfiguration: tls)
                 } catch {
-                    fputs("routerd: cannot use --http-tls-cert \(httpTLSCert) and --http-tls-key \(httpTLSKey): \(error)\n", stderr)
+                    let cause: String
+                    switch error as? NIOSSLError {
+                    case .failedToLoadCertificate?: cause = "--http-tls-cert \(httpTLSCert) holds no PEM certificate"
+                    case .failedToLoadPrivateKey?: cause = "--http-tls-key \(httpTLSKey) holds no PEM private key"
+                    default: cause = "\(error)"
+                    }
+                    fputs("routerd: cannot serve HTTPS with --http-tls-cert \(httpTLSCert) and --http-tls-key \(httpTLSKey): \(cause)\n", stderr)
                     throw ExitCode(1)
                 }
             } else if !["127.0.0.1", "::1", "localhost"].contains(host) {
@@ -422,6 +440,10 @@ struct Routerd: AsyncParsableCommand {
         defer { reloader?.stop() }
         do {
             try await group.run()
+        } catch let error as IOError {
+            // A listener that could not open after all (the checks above passed a moment before).
+            fputs("routerd: \(String(cString: strerror(error.errnoCode))) (\(error))\n", stderr)
+            throw ExitCode(1)
         } catch {
             fputs("routerd: \(error)\n", stderr)
             throw ExitCode(1)
