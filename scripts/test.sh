@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test job: installs what the tests need when missing, checks that the committed completions
 # and the embedded OpenAPI document are what the sources generate, builds with every target's
-# imports checked against its declared dependencies, runs the whole test suite, then checks the
-# HTTP API against its OpenAPI document (scripts/api-check.sh).
+# imports checked against its declared dependencies and no warning in the project's own sources,
+# runs the whole test suite, then checks the HTTP API against its OpenAPI document
+# (scripts/api-check.sh).
 # The first run builds everything from scratch (several minutes on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,12 @@ trap 'rm -f "$log"' EXIT
 swift build --build-tests --explicit-target-dependency-import-check error 2>&1 | tee "$log"
 if grep -q "without declaring it a dependency" "$log"; then
   echo "test: a target imports a module it does not declare in Package.swift (see above)" >&2
+  exit 1
+fi
+# The project's own sources build without a warning (a fresh clone compiles every file; an
+# incremental build checks the files it compiled).
+if grep -E "^$PWD/(Sources|Tests)/[^:]+:[0-9]+:[0-9]+: warning:" "$log"; then
+  echo "test: the build warns in the project's own sources (above); fix each warning" >&2
   exit 1
 fi
 swift test --skip-build "$@"

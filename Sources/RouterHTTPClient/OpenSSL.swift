@@ -117,7 +117,7 @@ final class OpenSSL: @unchecked Sendable {
             guard text.isEmpty else { continue }
             var buffer = [CChar](repeating: 0, count: 256)
             errErrorStringN(code, &buffer, buffer.count)
-            text = String(cString: buffer)
+            text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         return text.isEmpty ? "the TLS handshake failed" : text
     }

@@ -34,7 +34,7 @@ extension SQLiteStore {
         let rows = try Row.fetchAll(db, sql: """
             SELECT revision, at, kind, key, principal, peer, before, after FROM history \(filter)
             ORDER BY revision DESC LIMIT ?
-            """, arguments: StatementArguments(arguments) ?? [])
+            """, arguments: StatementArguments(arguments))
         var entries: [HistoryEntry] = []
         for row in rows.prefix(query.limit) {
             let revision: Int64 = row[0]

@@ -96,7 +96,7 @@ package final class SQLiteStore: DraftingStore, Service {
     /// the file. (The service group stops the services in reverse order: this one, first in
     /// it, last, once the server has answered what it read.)
     package func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 self.prune()
                 try? await Task.sleep(for: .seconds(60))

@@ -16,7 +16,7 @@ struct HTTPBenchmark {
     func run() throws {
         let dir = makeTemporaryDirectory("hb-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops \(token) admin\n".utf8),
+        _ = FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops \(token) admin\n".utf8),
                                        attributes: [.posixPermissions: 0o600])
         let port = freeTCPPort()
         let daemon = try RouterdProcess(["--http", String(port), "--http-tokens", dir + "/tokens", "--domain", "example.com",
@@ -156,7 +156,7 @@ struct HTTPBenchmark {
         guard FileManager.default.isExecutableFile(atPath: routerctl) else {
             throw BenchError(description: "no routerctl beside router-bench: run `swift build -c release` first")
         }
-        FileManager.default.createFile(atPath: directory + "/token", contents: Data("\(token)\n".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: directory + "/token", contents: Data("\(token)\n".utf8), attributes: [.posixPermissions: 0o600])
         let lookup = [routerctl, "--url", "http://127.0.0.1:\(port)", "--token-file", directory + "/token", "lookup", "k7.example.com"]
         let curlPath = "/usr/bin/curl"
         let curl = FileManager.default.isExecutableFile(atPath: curlPath)

@@ -52,10 +52,10 @@ struct AccessRulesTests {
     @Test func theTableKeepsRulesAndAnUpdateReplacesThem() throws {
         let table = try makeTable()
         let rules = try AccessRules(allow: ["10.0.0.0/8"], deny: ["10.1.0.0/16"])
-        try table.add(AddRequest(.key(try table.key("app")), tunnel: try TunnelID("t"), access: rules), as: alice)
+        _ = try table.add(AddRequest(.key(try table.key("app")), tunnel: try TunnelID("t"), access: rules), as: alice)
         #expect(table.lookup(host: "app.example.com")?.route.access == rules)
         #expect(table.lookup(host: "app.example.com")?.route.redacted(for: bob).access == AccessRules(), "other owners do not see them")
-        try table.add(AddRequest(.key(try table.key("app")), tunnel: try TunnelID("t")), as: alice)
+        _ = try table.add(AddRequest(.key(try table.key("app")), tunnel: try TunnelID("t")), as: alice)
         #expect(table.lookup(host: "app.example.com")?.route.access == AccessRules())
     }
 }

@@ -426,7 +426,7 @@ struct HTTPConnectionBoundsTests {
     /// routerd (the built binary) with the HTTP API on a free port; `extra` flags after.
     func start(_ extra: [String]) throws -> (RouterdProcess, Int, String) {
         let dir = makeTemporaryDirectory("bounds-")
-        FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops 0123456789abcdef0123 admin\n".utf8),
+        _ = FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops 0123456789abcdef0123 admin\n".utf8),
                                        attributes: [.posixPermissions: 0o600])
         let port = freeTCPPort()
         let daemon = try RouterdProcess(["--http", String(port), "--http-tokens", dir + "/tokens"] + extra)

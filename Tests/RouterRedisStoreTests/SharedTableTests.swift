@@ -138,7 +138,7 @@ struct SharedTableTests {
     func readyzSaysWhenTheStoreIsAway() throws {
         let dir = makeTemporaryDirectory("readyz-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops 0123456789abcdef0123 admin\n".utf8),
+        _ = FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops 0123456789abcdef0123 admin\n".utf8),
                                        attributes: [.posixPermissions: 0o600])
         let port = freeTCPPort()
         let store = try SharedStore(daemons: 1, arguments: ["--http", String(port), "--http-tokens", dir + "/tokens"])
@@ -299,7 +299,7 @@ struct StoreStartTests {
 
         let dir = makeTemporaryDirectory("pw-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/pw", contents: Data("s3cret\n".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: dir + "/pw", contents: Data("s3cret\n".utf8), attributes: [.posixPermissions: 0o600])
         let fromFile = try RouterdProcess(["--store", url, "--store-password-file", dir + "/pw"])
         #expect(try LineClient(path: fromFile.socket).request(#"{"id":1,"op":"add","key":"x","tunnel":"t"}"#)["ok"] == .bool(true))
         try fromFile.stop()
