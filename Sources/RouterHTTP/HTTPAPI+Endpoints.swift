@@ -276,7 +276,7 @@ extension HTTPAPI {
             let name = String(name)
             let text = String(value)
             if numbers.contains(name) {
-                guard let n = Int(text) else { throw Failure(.badRequest, "\(name) must be a whole number, not '\(text.prefix(20))'") }
+                guard let n = Int(text) else { throw Failure(.badRequest, "\(name) must be a whole number, not '\(text.clipped(20))'") }
                 fields.append((name, .number(n)))
             } else {
                 fields.append((name, .string(text)))

@@ -61,7 +61,7 @@ public struct HTTPTokens: Sendable {
                 throw HTTPTokensError("\(path) line \(number): expected PRINCIPAL TOKEN [admin], got \(words.count) words")
             }
             if words.count == 3 && words[2] != "admin" {
-                throw HTTPTokensError("\(path) line \(number): the third word may only be 'admin', not '\(words[2].prefix(20))'")
+                throw HTTPTokensError("\(path) line \(number): the third word may only be 'admin', not '\(words[2].clipped(20))'")
             }
             let name = String(words[0])
             guard name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {

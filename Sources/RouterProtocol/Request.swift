@@ -82,17 +82,17 @@ package struct Request: Sendable {
         }
         if let allowed, !allowed.contains(op) {
             return .failure(RequestFailure(id: id, error: ProtocolError(
-                .badRequest, "a batch may hold \(allowed.sorted().joined(separator: ", ")) operations, not '\(op.prefix(40))'")))
+                .badRequest, "a batch may hold \(allowed.sorted().joined(separator: ", ")) operations, not '\(op.clipped(40))'")))
         }
         guard let spec = Operations.byName[op] else {
             return .failure(RequestFailure(id: id, error: ProtocolError(
-                .unknownOp, "unknown op '\(op.prefix(40))'; known: \(Operations.all.map(\.name).joined(separator: ", "))",
+                .unknownOp, "unknown op '\(op.clipped(40))'; known: \(Operations.all.map(\.name).joined(separator: ", "))",
                 details: .object([("op", .string(String(op.prefix(100))))]))))
         }
         var arguments = RequestArguments()
         for (name, member) in members where name != "id" && name != "op" {
             guard let arg = spec.arguments.first(where: { $0.name == name }) else {
-                var message = "unknown field '\(name.prefix(40))' for \(op)"
+                var message = "unknown field '\(name.clipped(40))' for \(op)"
                 if let close = closest(name, among: spec.arguments.map(\.name)) { message += "; did you mean '\(close)'?" }
                 if !spec.arguments.isEmpty { message += " (fields: \(spec.arguments.map(\.name).joined(separator: ", ")))" }
                 return .failure(RequestFailure(id: id, error: ProtocolError(.badRequest, message, details: .object([("field", .string(String(name.prefix(100))))]))))

@@ -24,6 +24,17 @@ struct Routerctl: ParsableCommand {
             Data goes to stdout, errors to stderr with the daemon's message. -o json prints the \
             protocol's result (NDJSON for list and watch) and errors as JSON on stderr.
 
+            GLOBAL OPTIONS (every subcommand takes them, before or after its name):
+              --socket <path>        the daemon's socket
+              --url <url>            routerd's HTTP API instead of a socket
+              --token-file <path>    with --url: the bearer token (its first line)
+              --cacert <path>        with an https:// --url: the CA certificates to trust
+              -o, --output <format>  table, wide, json or name
+              -q, --quiet            nothing on success (errors still go to stderr)
+              --no-color             no colour, even on a terminal
+              --timeout <duration>   how long to wait for an answer (default: 10s)
+            `routerctl SUBCOMMAND --help` describes each in full.
+
             \(ExitStatus.summary)
 
             FILES:

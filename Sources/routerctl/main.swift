@@ -30,4 +30,12 @@ if GlobalOptions.isOnlyGlobalOptions(arguments) {
     Terminal.write(Routerctl.helpMessage() + "\n", to: 2)
     exit(ExitStatus.usage)
 }
+// `help NAME` for a name that is no subcommand is a usage error, not the overall help and 0.
+if arguments.first == "help", arguments.count > 1, !arguments[1].hasPrefix("-") {
+    let names = Routerctl.configuration.subcommands.map { $0._commandName }
+    if !names.contains(arguments[1]) {
+        Terminal.write("Error: no subcommand '\(arguments[1])'; the subcommands are \(names.joined(separator: ", "))\n", to: 2)
+        exit(ExitStatus.usage)
+    }
+}
 Routerctl.main(GlobalOptions.hoist(arguments))

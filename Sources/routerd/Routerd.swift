@@ -111,7 +111,7 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A watcher whose unread backlog stays above this many events for 2 s, or at once passes 16 times this (and at least 131,072), is sent slow_consumer and disconnected.", valueName: "n"))
     var watcherBuffer: Int = 4096
 
-    @Option(help: ArgumentHelp("A watcher whose unread backlog passes this many bytes is sent slow_consumer and disconnected at once: the most memory one watcher that does not read can hold (k, m and g suffixes; default 32m).", valueName: "bytes"))
+    @Option(help: ArgumentHelp("A watcher whose unread backlog passes this many bytes is sent slow_consumer and disconnected at once: the most memory one watcher that does not read can hold (k, m and g suffixes).", valueName: "bytes"))
     var watcherBufferBytes: String = "32m"
 
     /// `--watcher-buffer-bytes` in bytes, or nil when it does not parse.

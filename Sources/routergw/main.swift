@@ -12,6 +12,10 @@ struct Routergw: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "routergw",
         abstract: "Route HTTP, TLS and TCP traffic by routerd's table.",
+        usage: """
+            routergw [--follow <socket>] [--http <[host:]port>] [--tls <[host:]port>]
+                     [--tcp-address <address>] [<options>]
+            """,
         discussion: """
             routergw keeps a replica of routerd's route table (--follow: it lists every route, \
             then watches, reconnecting and resuming when routerd restarts; the listeners open \
@@ -33,6 +37,12 @@ struct Routergw: AsyncParsableCommand {
 
             SIGNALS:
               SIGINT, SIGTERM  close the listeners and exit 0
+
+            EXIT STATUS:
+              0   stopped by SIGINT or SIGTERM
+              1   a listener could not be opened (the port is taken, or below 1024
+                  without the privilege)
+              64  a bad command line, or no listener given
             """,
         version: ProductVersion.current)
 

@@ -19,6 +19,14 @@ struct AccessRulesTests {
         #expect(!rules.admits(address("2001:db9::1")))
     }
 
+    @Test func aBlockWithHostBitsIsKeptAsItsNetwork() throws {
+        #expect(try CIDR("10.0.0.1/8").description == "10.0.0.0/8")
+        #expect(try CIDR("192.168.77.200/20").description == "192.168.64.0/20")
+        #expect(try CIDR("fd00::1/8").description == "fd00::/8")
+        #expect(try CIDR("10.0.0.1").description == "10.0.0.1/32")
+        #expect(try CIDR("0.0.0.0/0").contains(IPAddress("203.0.113.9")!))
+    }
+
     @Test func denyWinsOverAllow() throws {
         let rules = try AccessRules(allow: ["10.0.0.0/8"], deny: ["10.1.0.0/16", "10.9.9.9"])
         #expect(rules.admits(address("10.2.0.1")))

@@ -254,12 +254,25 @@ struct StateFileTests {
         #expect(history[2].contains(#""type":"delete""#) && history[2].contains(#""v":"0""#), "\(history[2])")
     }
 
-    @Test func historyWithoutAStateFileIsRefusedSayingHowToGetOne() throws {
+    @Test func historyAndHeldNamesWithoutAStateFileAreRefusedAlikeSayingHowToGetThem() throws {
         let daemon = try RouterdProcess(["--log-level", "error"])
         defer { _ = try? daemon.stop() }
         let r = try ChildProcess(productsDirectory + "/routerctl", ["history"], environment: ["ROUTER_SOCKET": daemon.socket],
                                  directory: daemon.directory).wait(timeout: 30)
         #expect(r.status == 2 && r.stderr.contains("--db"), "\(r)")
+        let held = try ChildProcess(productsDirectory + "/routerctl", ["list", "--held"], environment: ["ROUTER_SOCKET": daemon.socket],
+                                    directory: daemon.directory).wait(timeout: 30)
+        #expect(held.status == 2 && held.stderr.contains("--db FILE --hold-released"), "\(held)")
+    }
+
+    @Test func anEmptyHistorySaysSo() throws {
+        let home = Home()
+        let daemon = try home.start()
+        defer { _ = try? daemon.stop() }
+        let empty = try home.routerctl(daemon, ["history"])
+        #expect(empty.status == 0 && empty.stdout.isEmpty && empty.stderr == "no changes recorded\n", "\(empty)")
+        let json = try home.routerctl(daemon, ["history", "-o", "json"])
+        #expect(json.status == 0 && json.stdout.isEmpty && json.stderr.isEmpty, "-o json prints nothing at all: \(json)")
     }
 
     @Test func oldHistoryIsPrunedByAgeAndByRows() throws {

@@ -105,6 +105,16 @@ struct CommandTests {
         #expect(asFile.stderr.contains("is a regular file, not a socket"), "\(asFile.stderr)")
     }
 
+    @Test func theShellSaysAConnectionFlagOnALineIsIgnoredAndItsHelpFitsIn80Columns() throws {
+        try withRouterd { d in
+            let r = d.run(["shell"], stdin: "help\n--socket /nowhere.sock ping\nping --timeout 2s\n")
+            #expect(r.status == 0, "the line's --socket is not used: \(r.stderr)")
+            #expect(r.stderr.contains("note: --socket is ignored inside the shell") && r.stderr.contains("note: --timeout is ignored"), "\(r.stderr)")
+            #expect(r.stdout.components(separatedBy: "pong from routerd").count == 3, "\(r.stdout)")
+            for line in r.stdout.split(separator: "\n") where !line.hasPrefix("pong") { #expect(line.count <= 80, "'\(line)' is \(line.count) columns") }
+        }
+    }
+
     @Test func everyExitCodeClass() throws {
         try withRouterd { d in
             #expect(d.run(["lookup", "nope.example.com"]).status == 1)
@@ -114,6 +124,8 @@ struct CommandTests {
             #expect(d.run(["add"]).status == 64)
             #expect(d.run(["add", "foo", "--ttl", "soon"]).status == 64)
             #expect(d.run(["frobnicate"]).status == 64)
+            let long = d.run(["add", String(repeating: "a", count: 50) + "." + String(repeating: "b", count: 300)])
+            #expect(long.status == 2 && long.stderr.contains("bbb…': the name is 351 octets long"), "a quoted name that is cut says so: \(long.stderr)")
             let twice = d.run(["add", "bar", "--label", "a=1", "--label", "a=2"])
             #expect(twice.status == 64 && twice.stderr.contains("--label a is given twice"), "\(twice.stderr)")
             #expect(d.run(["watch", "--from-revision", "99"]).status == 2, "out_of_range")

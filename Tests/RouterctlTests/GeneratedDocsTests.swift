@@ -119,6 +119,35 @@ struct GeneratedDocsTests {
         #expect(shown.stdout.contains("EXIT STATUS"))
     }
 
+    /// Every line `--help` prints fits in 80 columns, the USAGE line of every subcommand included
+    /// (the argument parser prints it on one line, however long).
+    @Test(arguments: ["routerd", "routerctl", "routergw"])
+    func everyHelpLineFitsIn80Columns(executable: String) throws {
+        let top = try Self.definition(of: executable)
+        let dir = makeTemporaryDirectory("rctl-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for command in [top] + top.subcommands {
+            let words = command.name == top.name ? ["--help"] : [command.name, "--help"]
+            let help = try ChildProcess(productsDirectory + "/" + executable, words, environment: ["COLUMNS": "80"], directory: dir).wait()
+            for line in help.stdout.split(separator: "\n") {
+                #expect(line.count <= 80, "\(executable) \(words.joined(separator: " ")): '\(line)' is \(line.count) columns")
+            }
+            // A default said by the text and again by the parser ("default 32m). (default: 32m)").
+            let flat = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let twice = try NSRegularExpression(pattern: #"default:? ([^ )]+)\)?\. \(default: \1\)"#)
+            #expect(twice.firstMatch(in: flat, range: NSRange(flat.startIndex..., in: flat)) == nil,
+                    "a default said twice: \(executable) \(words.joined(separator: " "))")
+        }
+    }
+
+    @Test func helpForANameThatIsNoSubcommandIsAUsageError() throws {
+        let dir = makeTemporaryDirectory("rctl-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try ChildProcess(productsDirectory + "/routerctl", ["help", "nosuch"], directory: dir).wait()
+        #expect(r.status == 64 && r.stderr.contains("no subcommand 'nosuch'"), "\(r.stderr)")
+        #expect(try ChildProcess(productsDirectory + "/routerctl", ["help", "add"], directory: dir).wait().status == 0)
+    }
+
     /// `--help` keeps every indented line of a discussion (lists, examples) whole at 80 columns:
     /// the argument parser wraps paragraphs at word boundaries but would break such a line
     /// and lose its indentation.

@@ -52,7 +52,7 @@ public struct AddRequest: Sendable {
         if labels.count > 64 { throw .invalidArgument("a route has at most 64 labels, not \(labels.count)") }
         for (key, value) in labels {
             guard (1...63).contains(key.utf8.count), key.utf8.allSatisfy(AddRequest.isLabelKeyByte) else {
-                throw .invalidArgument("label key '\(key.prefix(70))' must be 1-63 characters of letters, digits, '.', '_', '/' and '-'")
+                throw .invalidArgument("label key '\(key.clipped(70))' must be 1-63 characters of letters, digits, '.', '_', '/' and '-'")
             }
             guard value.utf8.count <= 256, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw .invalidArgument("label '\(key)' has a value longer than 256 bytes or with control characters")

@@ -139,7 +139,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .invalidName(let input, let why):
-            return "invalid name '\(input.prefix(80))': \(why)"
+            return "invalid name '\(input.clipped(80))': \(why)"
         case .invalidArgument(let message), .notFound(let message), .forbidden(let message),
              .outOfRange(let message), .reset(let message), .unavailable(let message):
             return message

@@ -27,6 +27,20 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// Whether the address is IPv6.
     public var isIPv6: Bool { bytes.count == 16 }
 
+    /// The address of the same family with only the first `length` bits of this one (the
+    /// network of a block).
+    func masked(to length: Int) -> IPAddress {
+        var copy = bytes
+        var remaining = length
+        for i in copy.indices {
+            let bits = min(8, max(0, remaining))
+            copy[i] &= UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
+            remaining -= 8
+        }
+        return IPAddress(bytes: copy)
+    }
+
+
     /// The text for a person: messages and logs.
     public var description: String {
         var buffer = [CChar](repeating: 0, count: 64)
@@ -45,7 +59,8 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
     /// How many leading bits are the network.
     public let prefixLength: Int
 
-    /// A block from `a.b.c.d/n` or `v6/n` (a bare address is /32 or /128).
+    /// A block from `a.b.c.d/n` or `v6/n` (a bare address is /32 or /128). Host bits are
+    /// cleared, as `ip route` does: `10.0.0.1/8` is the block `10.0.0.0/8`, and says so.
     public init(_ text: String) throws(RouteError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let address = IPAddress(String(parts[0])) else {
@@ -59,7 +74,7 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
             }
             length = n
         }
-        self.address = address
+        self.address = address.masked(to: length)
         self.prefixLength = length
     }
 

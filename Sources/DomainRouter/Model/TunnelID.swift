@@ -29,7 +29,7 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
             return
         }
         guard (1...128).contains(bytes.count) else {
-            throw .invalidArgument("tunnel id '\(rawValue.prefix(40))' must be 1 to 128 characters long")
+            throw .invalidArgument("tunnel id '\(rawValue.clipped(40))' must be 1 to 128 characters long")
         }
         for b in bytes {
             switch b {
@@ -37,7 +37,7 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
                 continue
             default:
                 throw .invalidArgument(
-                    "tunnel id '\(rawValue.prefix(40))' may contain only letters, digits, '.', '_' and '-'")
+                    "tunnel id '\(rawValue.clipped(40))' may contain only letters, digits, '.', '_' and '-'")
             }
         }
         self.init(unchecked: rawValue)

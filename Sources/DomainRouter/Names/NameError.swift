@@ -107,7 +107,7 @@ public struct NameError: Error, Hashable, Sendable, CustomStringConvertible {
         case .emptyLabel(let name):
             return "'\(name)' has an empty label (a leading dot or two dots in a row)"
         case .labelTooLong(let label, let length):
-            return "label '\(label.prefix(20))…' is \(length) octets long; a label has at most 63"
+            return "label '\(label.clipped(20))' is \(length) octets long; a label has at most 63"
         case .invalidCharacter(let label, let character):
             return "label '\(label)' contains '\(character)'; labels use only letters, digits and hyphens (RFC 1123)"
         case .hyphenAtEdge(let label):

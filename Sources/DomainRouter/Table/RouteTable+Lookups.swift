@@ -34,7 +34,7 @@ extension RouteTable {
         do {
             name = try HostNames.canonicalize(host, as: source, allowWildcard: false, validateIDN: false)
         } catch {
-            throw .notFound("no route for '\(host.prefix(80))': \(error)")
+            throw .notFound("no route for '\(host.clipped(80))': \(error)")
         }
         throw .notFound("no route for \(name)")
     }

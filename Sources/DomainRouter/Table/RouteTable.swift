@@ -44,7 +44,7 @@ public final class RouteTable: Sendable {
         switch prefixLength {
         case 4:
             guard let port = UInt16(rest), port > 0 else {
-                throw .invalidName(text, .invalidTCPKey(String(text.prefix(40))))
+                throw .invalidName(text, .invalidTCPKey(text.clipped(40)))
             }
             return .tcp(port)
         case 5, 7:

@@ -59,7 +59,7 @@ extension RequestExecutor {
         }
         if let kind = request.string("kind") {
             guard let parsed = RouteKind(rawValue: kind) else {
-                throw .invalidArgument("kind must be host, wildcard or tcp, not '\(kind.prefix(20))'")
+                throw .invalidArgument("kind must be host, wildcard or tcp, not '\(kind.clipped(20))'")
             }
             query.kind = parsed
         }
@@ -101,7 +101,7 @@ extension RequestExecutor {
             } else if let back = DurationText.parse(since), back > .zero {
                 query.since = Timestamp(millisecondsSinceEpoch: table.clock.now().millisecondsSinceEpoch - back.milliseconds)
             } else {
-                throw RouteError.invalidArgument("since is an RFC 3339 time such as 2026-12-01T10:00:00Z or a duration back from now such as 1h, not '\(since.prefix(40))'")
+                throw RouteError.invalidArgument("since is an RFC 3339 time such as 2026-12-01T10:00:00Z or a duration back from now such as 1h, not '\(since.clipped(40))'")
             }
         }
         if let before = request.integer("before") {

@@ -173,7 +173,7 @@ package final class RequestExecutor: Sendable {
             }
             owner = caller.principal.name
         }
-        return store.heldNames(prefix: prefix, owner: owner)
+        return try store.heldNames(prefix: prefix, owner: owner)
     }
 
     /// One page of routes in key order, as the caller may see them.

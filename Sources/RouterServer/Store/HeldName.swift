@@ -19,5 +19,8 @@ extension RouteStore {
     /// Stores without held names (memory, Redis) hold none.
     package func heldName(_ key: String) -> HeldName? { nil }
 
-    package func heldNames(prefix: String?, owner: String?) -> [HeldName] { [] }
+    /// ... and refuse to list them, saying where they live (as `history` does).
+    package func heldNames(prefix: String?, owner: String?) throws(RouteError) -> [HeldName] {
+        throw .invalidArgument("this routerd holds no names for their last owners: start it with --db FILE --hold-released DURATION to keep them")
+    }
 }

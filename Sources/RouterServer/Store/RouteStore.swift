@@ -64,8 +64,9 @@ package protocol RouteStore: Sendable {
     /// The name `key` if it is held for its last owner now (see `HeldName`).
     func heldName(_ key: String) -> HeldName?
 
-    /// The names held now, in key order: those starting with `prefix`, of `owner`.
-    func heldNames(prefix: String?, owner: String?) -> [HeldName]
+    /// The names held now, in key order: those starting with `prefix`, of `owner`. Stores
+    /// that hold none (memory, Redis) refuse, saying where held names live, as for history.
+    func heldNames(prefix: String?, owner: String?) throws(RouteError) -> [HeldName]
 
     /// What `stats`, `/readyz` and the greeting say of the store.
     var status: StoreStatus { get }

@@ -42,6 +42,7 @@ extension Lookup: BatchableCommand {
 struct Batch: RouterCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run many commands from stdin or a file, pipelined.",
+        usage: "routerctl batch [<options>] [--file <path>] [--atomic]",
         discussion: """
             One command per line, in any of three forms:
               - a routerctl command line with shell quoting: add foo --tunnel t1 --ttl 5m

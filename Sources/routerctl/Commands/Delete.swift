@@ -5,6 +5,7 @@ import RouterProtocol
 struct Delete: RouterCommand {
     static let configuration = CommandConfiguration(
         abstract: "Delete routes by key, or every route of a tunnel (uuid:ID).",
+        usage: "routerctl delete [<options>] <key> ... [--ignore-missing]",
         discussion: """
             Each KEY is deleted on its own (the requests are pipelined); the exit status is the \
             highest of them. A key that is not there exits 1 unless --ignore-missing.

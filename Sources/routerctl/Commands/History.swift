@@ -74,6 +74,11 @@ struct History: RouterCommand {
                 for row in rows { context.out(table.line(row)) }
             }
         } while before != nil && printed < limit
+        // Nothing at all would look like a hang or a failure: say so (not on stdout, which
+        // scripts read, and not for -o json/name, whose empty output is the answer).
+        if printed == 0, !context.quiet, context.format == .table || context.format == .wide {
+            context.terminal.err(base.isEmpty ? "no changes recorded" : "no changes recorded for that")
+        }
         return ExitStatus.ok
     }
 

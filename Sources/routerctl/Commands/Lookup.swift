@@ -5,6 +5,7 @@ import RouterProtocol
 struct Lookup: RouterCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find the route a key, a raw Host header value or an SNI name goes to.",
+        usage: "routerctl lookup [<options>] <host-or-key> [--sni]",
         discussion: """
             tcp:N, uuid:ID and *.wildcard arguments are looked up as keys, and so are a bare \
             label (foo: the name under the only base domain, as add, delete and touch read it) \

@@ -10,6 +10,7 @@ import RouterProtocol
 struct Ping: RouterCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that routerd answers; with --wait, retry until it does.",
+        usage: "routerctl ping [<options>] [--wait <duration>]",
         discussion: """
             For start-up scripts: `routerctl ping --wait 10s` returns 0 as soon as the daemon \
             answers, or 69 when it still does not after 10 seconds.
@@ -29,7 +30,8 @@ struct Ping: RouterCommand {
         while true {
             do {
                 let started = ContinuousClock.now
-                let client = try global.connect(timeout: global.timeout.value)
+                // In the shell, over the shell's connection (a line's own --socket is not used there).
+                let client = context.inShell ? try context.connection() : try global.connect(timeout: global.timeout.value)
                 try client.call("ping")
                 let took = ContinuousClock.now - started
                 let hello = try client.greeting
@@ -39,7 +41,7 @@ struct Ping: RouterCommand {
                                           ("instance", .string(hello.instance)), ("revision", .number(hello.revision))]))
                 } else {
                     let ms = Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1000
-                    context.out("pong from \(hello.server) \(hello.version) at \(global.address) " +
+                    context.out("pong from \(hello.server) \(hello.version) at \(client.path) " +
                                 "(instance \(hello.instance), revision \(hello.revision), \(Int(ms * 10) / 10 == 0 ? "<0.1" : String(Double(Int(ms * 10)) / 10)) ms)")
                 }
                 return ExitStatus.ok

@@ -10,6 +10,7 @@ import RouterProtocol
 struct Stats: RouterCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show route counts, revision, connections, watchers, uptime, memory and the store.",
+        usage: "routerctl stats [<options>]",
         discussion: """
             EXAMPLES:
               routerctl stats

@@ -5,6 +5,7 @@ import RouterProtocol
 struct Touch: RouterCommand {
     static let configuration = CommandConfiguration(
         abstract: "Renew a route's expiry (or every route of a tunnel's, with uuid:ID).",
+        usage: "routerctl touch [<options>] <key> [--ttl <duration>]",
         discussion: """
             Without --ttl each route keeps its own TTL, counted again from now.
 

@@ -10,6 +10,7 @@ import RouterProtocol
 struct Shell: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The interactive shell: the same commands and flags, one connection, history and completion.",
+        usage: "routerctl shell [<options>]",
         discussion: """
             On a terminal (also `routerctl` with no arguments) the shell reads lines with GNU \
             readline: Tab completes command names, the current command's flags and live route \
@@ -183,6 +184,14 @@ final class ShellSession {
             terminal.err("error: '\(first)' does not run inside the shell")
             return ExitStatus.usage
         }
+        // Every command of the shell goes over the shell's one connection: say so when a line
+        // names another, rather than ignore it silently.
+        let connectionFlags = ["--socket", "--url", "--token-file", "--cacert", "--timeout"]
+        if let given = words.first(where: { word in connectionFlags.contains { word == $0 || word.hasPrefix($0 + "=") } }) {
+            let flag = given.split(separator: "=").first.map(String.init) ?? given
+            terminal.err(terminal.paint("note:", .yellow, stderr: true) +
+                " \(flag) is ignored inside the shell: every command uses the shell's connection (\(path)); start routerctl with \(flag) to use another")
+        }
         let context = Context(options: routerCommand.global, inShell: true,
                               connector: { () throws(ClientError) -> RouterClient in try self.connection() },
                               onConnectionLost: { self.dropConnection() })
@@ -200,7 +209,20 @@ final class ShellSession {
         terminal.out("Commands (help CMD for one; the same flags as on the command line):")
         for sub in Routerctl.configuration.subcommands where sub != Shell.self {
             let name = sub._commandName
-            terminal.out("  " + name + String(repeating: " ", count: max(1, 8 - name.count)) + sub.configuration.abstract)
+            // Each abstract wrapped at 80 columns, under its own indentation.
+            var line = "  " + name + String(repeating: " ", count: max(1, 8 - name.count))
+            let indent = String(repeating: " ", count: line.count)
+            var first = true
+            for word in sub.configuration.abstract.split(separator: " ") {
+                if !first, line.count + 1 + word.count > 80 {
+                    terminal.out(line)
+                    line = indent + word
+                } else {
+                    line += (first ? "" : " ") + word
+                }
+                first = false
+            }
+            terminal.out(line)
         }
         terminal.out("  exit    leave the shell (or Ctrl-D); Ctrl-C stops a running watch")
     }
