@@ -155,7 +155,7 @@ struct RedisClientTests {
     @Test(arguments: [
         ("redis://localhost:6380/2", "localhost:6380 db 2"),
         ("redis://alice@10.0.0.1", "10.0.0.1:6379"),
-        ("redis://[::1]:7000", "::1:7000"),
+        ("redis://[::1]:7000", "[::1]:7000"),
         ("redis+unix:///run/redis/redis.sock?db=1", "/run/redis/redis.sock db 1"),
     ])
     func urlsName(_ input: (String, String)) throws {
