@@ -62,8 +62,22 @@ final class Context {
             terminal.err(JSONWriter.encode(error.object))
         } else {
             terminal.err(terminal.paint("error:", .red, stderr: true) + " " + prefix + error.description)
+            if let hint = tokenHint(error) { terminal.err(terminal.paint("hint:", .yellow, stderr: true) + " " + hint) }
         }
         return ExitStatus.of(error)
+    }
+
+    /// What to do about a refused token, in routerctl's terms rather than HTTP's: which
+    /// option or variable gives one, or that the file given is routerd's own token list.
+    func tokenHint(_ error: ClientError) -> String? {
+        guard options.httpURL != nil, error.daemonError?.code == .unauthorized else { return nil }
+        guard let token = try? options.bearerToken() else {
+            return "routerctl sent no token: give --token-file FILE (a file of mode 600 whose first line is the token) or set ROUTER_TOKEN"
+        }
+        if token.contains(" "), let file = options.tokenFile {
+            return "\(file) looks like routerd's --http-tokens file (PRINCIPAL TOKEN lines); --token-file wants a file that holds just the token"
+        }
+        return nil
     }
 
     /// Runs a command body, turning client errors into printed messages and exit statuses.

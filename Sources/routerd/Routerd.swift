@@ -428,6 +428,10 @@ struct Routerd: AsyncParsableCommand {
                 // The listen backlog follows --max-connections, as the socket's does.
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "routerd",
                                                         backlog: max(maxConnections, 128)),
+                onServerRunning: { [logger, scheme = httpTLSCert == nil ? "http" : "https"] channel in
+                    let address = channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? "\(host):\(port)"
+                    logger.notice("HTTP API listening on \(scheme)://\(address)", metadata: ["http": "\(address)"])
+                },
                 logger: httpLogger)))
             reloader = TokenReloader(api: api, path: httpTokens, logger: logger)
         }

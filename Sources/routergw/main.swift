@@ -29,7 +29,7 @@ struct Routergw: AsyncParsableCommand {
             502 (tunnel offline), a target that refuses is 502, one that does not answer within \
             --upstream-timeout is 504; a client whose address the route's allow and deny blocks \
             refuse gets 403, or a reset. HTTP requests get X-Forwarded-For, X-Forwarded-Proto and \
-            X-Forwarded-Host; one log line at info says each request's key, status, bytes and \
+            X-Forwarded-Host; one log line at info says each request's host, key, status, bytes and \
             time.
 
             routergw must see every route's target: run it as routerd's user, as root, or as a \

@@ -98,7 +98,8 @@ struct AccessLogTests {
                 let lines = stderr().split(separator: "\n").filter { $0.hasSuffix("[RouterGateway] http") }
                 let get = lines.first { $0.contains("method=GET ms=") && $0.contains("key=app.example.com") && $0.contains("status=200") }
                 #expect(get?.contains(" info routergw: bytes=") == true, "\(lines)")
-                #expect(lines.contains { $0.contains("key=- method=DELETE") && $0.contains("status=404") && $0.contains("bytes=") }, "\(lines)")
+                #expect(lines.contains { $0.contains("host=nothing.example.com key=- method=DELETE") && $0.contains("status=404") && $0.contains("bytes=") },
+                        "a miss names the host it was asked for: \(lines)")
             } else {
                 _ = try stack.gateway.stop()
                 #expect(!stack.gateway.process.stderr.contains("[RouterGateway] http"))

@@ -159,7 +159,6 @@ struct HTTPAPITests {
         try "alice \(alice)\n".write(toFile: dir + "/tokens", atomically: false, encoding: .utf8)
         chmod(dir + "/tokens", 0o600)
         let routerd = try RouterdProcess(["--http", "127.0.0.1:\(port)", "--http-tokens", dir + "/tokens", "--max-connections", "777"])
-        defer { _ = try? routerd.stop() }
         // ss shows a listening socket's backlog as its Send-Q.
         var line = ""
         #expect(eventually {
@@ -168,6 +167,9 @@ struct HTTPAPITests {
         })
         let columns = line.split(separator: " ", omittingEmptySubsequences: true)
         #expect(columns.count >= 3 && columns[2] == "777", "ss: \(line)")
+        // The start-up log names the HTTP listener as it names the socket.
+        let log = try routerd.stop().stderr
+        #expect(log.contains("HTTP API listening on http://127.0.0.1:\(port)"), "\(log)")
     }
 
     @Test(.enabled(if: curl != nil, "needs curl")) func unknownPathsWrongMethodsAndHealthAnswerInJSON() throws {

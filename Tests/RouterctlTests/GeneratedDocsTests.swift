@@ -117,6 +117,11 @@ struct GeneratedDocsTests {
         #expect(shown.status == 0)
         #expect(shown.stderr.isEmpty, "\(page): \(shown.stderr)")
         #expect(shown.stdout.contains("EXIT STATUS"))
+        for line in shown.stdout.split(separator: "\n") where line.count > 80 {
+            Issue.record("\(page): a line of \(line.count) columns at MANWIDTH=80: \(line)")
+        }
+        // A quoted term's closing quote right after it, not after the words that follow.
+        #expect(!shown.stdout.contains("’’"), "\(page): a quote closed twice")
     }
 
     /// Every line `--help` prints fits in 80 columns, the USAGE line of every subcommand included

@@ -109,7 +109,10 @@ import Testing
     @Test func aMissingWrongOrRevokedTokenExits77() throws {
         try Self.withRemote { remote in
             let none = remote.run(["list"], token: nil)
-            #expect(none.status == 77 && none.stderr.contains("Authorization"), "\(none)")
+            #expect(none.status == 77 && none.stderr.contains("hint: routerctl sent no token: give --token-file FILE"), "\(none)")
+            // routerd's own token list given as the token file: said so.
+            let own = remote.run(["--token-file", remote.tokens, "list"], token: nil)
+            #expect(own.status == 77 && own.stderr.contains("looks like routerd's --http-tokens file"), "\(own)")
             let wrong = remote.run(["list", "-o", "json"], token: "not-a-token-at-all-0123")
             #expect(wrong.status == 77 && wrong.stderr.contains(#""code":"unauthorized""#), "\(wrong)")
             #expect(remote.run(["list"], token: Self.bobToken).status == 0)

@@ -3,10 +3,10 @@ import Glibc
 #endif
 import NIOCore
 
-/// The HTTP listener's access log: one line per request (key, method, status, bytes, ms) on
-/// standard error, in the same form as routergw's other log lines (swift-log's stream
-/// handler), e.g. `2026-12-05T10:00:00+0000 info routergw: bytes=3 key=app.example.com
-/// method=GET ms=0.41 status=200 [RouterGateway] http`.
+/// The HTTP listener's access log: one line per request (host asked for, route key, method,
+/// status, bytes, ms) on standard error, in the same form as routergw's other log lines
+/// (swift-log's stream handler), e.g. `2026-12-05T10:00:00+0000 info routergw: bytes=3
+/// host=app.example.com key=app.example.com method=GET ms=0.41 status=200 [RouterGateway] http`.
 ///
 /// Written beside swift-log rather than through it because it is on every request's path:
 /// a line is formatted into a buffer with no metadata dictionary, and the lines of one event
@@ -25,12 +25,34 @@ final class AccessLog {
         buffer.reserveCapacity(16 * 1024)
     }
 
+    /// A Host header value as the log may carry it: lower case, at most 255 bytes, and any byte
+    /// outside a host name's (letters, digits, `.-_:[]`) as `?`, so that a hostile header cannot
+    /// forge a field or a line.
+    static func loggable(_ host: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(min(host.utf8.count, 255))
+        for byte in host.utf8.prefix(255) {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+                out.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                out.append(byte + 32)
+            default:
+                out.append(UInt8(ascii: "?"))
+            }
+        }
+        return out.isEmpty ? "-" : String(decoding: out, as: UTF8.self)
+    }
+
     /// Adds one request's line; it is written at the end of this event loop iteration.
-    func record(key: String, method: String, status: Int, bytes: Int, started: NIODeadline) {
+    func record(key: String, host: String, method: String, status: Int, bytes: Int, started: NIODeadline) {
         let micros = Int((NIODeadline.now() - started).nanoseconds / 1_000)
         appendStamp()
         buffer += " info routergw: bytes=".utf8
         append(bytes)
+        buffer += " host=".utf8
+        buffer += host.utf8
         buffer += " key=".utf8
         buffer += key.utf8
         buffer += " method=".utf8

@@ -24,6 +24,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// One request on its way through.
     struct Exchange {
         var key: String
+        /// The name the request asked for (its Host, canonical), for the access log: a miss
+        /// has no key but was asked for something.
+        var host = "-"
         var method: HTTPMethod
         var version: HTTPVersion
         var keepAlive: Bool
@@ -279,6 +282,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let hasBody = framing != .none && framing != .length(0)
         do {
             host = try RequestRules.host(of: head)
+            exchange.host = AccessLog.loggable(host)
             target = try RequestRules.originTarget(of: head, host: host)
         } catch {
             return refuse(&exchange, error.status, error.message, hasBody: hasBody)
@@ -703,7 +707,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func logAccess(_ exchange: Exchange, status: Int) {
-        accessLog?.record(key: exchange.key, method: exchange.method.rawValue, status: status, bytes: exchange.bytes,
-                          started: exchange.started)
+        accessLog?.record(key: exchange.key, host: exchange.host, method: exchange.method.rawValue, status: status,
+                          bytes: exchange.bytes, started: exchange.started)
     }
 }
