@@ -21,17 +21,20 @@ package final class HTTPAPI: Sendable {
     let maximumBody: Int
     /// The bounds and counts watches share with the socket's.
     let watchers: HTTPWatchers
+    /// Whether changes are lines in the log (`--audit-log`).
+    let auditsChanges: Bool
     /// The daemon's socket connections and watchers now, for `/metrics`.
     let counts: @Sendable () -> (connections: Int, watchers: Int, http: Int)
     /// The daemon's `stats` object (`RouterServer.statsObject()`), for `GET /stats`.
     let stats: @Sendable () -> JSONValue
 
     package init(executor: RequestExecutor, tokens: HTTPTokens, logger: Logger, maximumBody: Int,
-                 watchers: HTTPWatchers = HTTPWatchers(eventLimit: 65_536, byteLimit: 32 << 20),
+                 watchers: HTTPWatchers = HTTPWatchers(eventLimit: 65_536, byteLimit: 32 << 20), auditsChanges: Bool = true,
                  counts: @escaping @Sendable () -> (connections: Int, watchers: Int, http: Int) = { (0, 0, 0) },
                  stats: @escaping @Sendable () -> JSONValue) {
         self.executor = executor
         self.watchers = watchers
+        self.auditsChanges = auditsChanges
         self.tokens = Mutex(tokens)
         self.logger = logger
         self.maximumBody = maximumBody
@@ -198,7 +201,8 @@ package final class HTTPAPI: Sendable {
         logger[metadataKey: "peer"] = "\(principal)"
         logger[metadataKey: "via"] = "http"
         let from = context.remoteAddress.map { " from \($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
-        return Caller(principal: principal, session: 0, logger: logger, transport: .http, peer: "token \(principal.name)\(from)")
+        return Caller(principal: principal, session: 0, logger: logger, transport: .http, peer: "token \(principal.name)\(from)",
+                      audits: auditsChanges)
     }
 
     /// A path segment with its percent-escapes decoded (`%2A.foo.example.com` is

@@ -158,7 +158,8 @@ public final class RouterServer: Service, Sendable {
         let table = self.table
         // The audit trail's removals that no request made: TTLs and sessions' grace running out.
         let auditLogger = logger
-        let audit = try? table.subscribe { event in
+        let audits = configuration.auditChanges
+        let audit = !audits ? nil : try? table.subscribe { event in
             if event.kind == .expire, let route = event.route {
                 auditLogger.notice("expire", metadata: [
                     "key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)",

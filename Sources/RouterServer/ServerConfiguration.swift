@@ -27,6 +27,10 @@ public struct ServerConfiguration: Sendable {
     /// Event loop threads serving connections (nil: one per core). Changes to the table are
     /// serialized, so a write-heavy daemon on few cores may do better with fewer threads.
     public var threads: Int?
+    /// Whether every change is a line in the log at `notice` (add, update, delete, expire, with
+    /// who and from where): the audit trail. Off (`--audit-log none`) when `--db`'s change
+    /// history records them anyway and the log's growth matters more.
+    public var auditChanges: Bool = true
 
     public init(
         socketPath: String,

@@ -194,9 +194,18 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp("Write the log to this file (appended; created mode 0640) instead of standard error; SIGHUP opens it again, for logrotate.", valueName: "path"))
+    var logFile: String?
+
+    @Option(help: ArgumentHelp("changes: every add, update, delete and expire is a line in the log at notice (the audit trail); none: they are left out (with --db, its history records every change).", valueName: "changes|none"))
+    var auditLog: String = "changes"
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard ["changes", "none"].contains(auditLog) else {
+            throw ValidationError("--audit-log is changes or none, not '\(auditLog)'")
         }
         guard DurationText.parse(grace) != nil else {
             throw ValidationError("--grace '\(grace)' is not a duration such as 500ms, 5s, 2m or 1h30m")
@@ -286,6 +295,12 @@ struct Routerd: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel)!
+        if let logFile {
+            do { try LogFile.redirectStandardError(to: logFile) } catch {
+                fputs("routerd: \(error)\n", stderr)
+                throw ExitCode(1)
+            }
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -312,7 +327,7 @@ struct Routerd: AsyncParsableCommand {
         } catch {
             throw ValidationError("--allow-target: \(error)")
         }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             socketPath: socket,
             socketMode: UInt32(socketMode.hasPrefix("0o") ? String(socketMode.dropFirst(2)) : socketMode, radix: 8)!,
             socketGroup: socketGroup,
@@ -324,6 +339,7 @@ struct Routerd: AsyncParsableCommand {
             watcherBufferBytes: watcherBufferByteCount!,
             table: table,
             threads: threads)
+        configuration.auditChanges = auditLog == "changes"
         let logger = Logger(label: "routerd")
         let server: RouterServer
         var redisStore: RedisStore?
@@ -368,7 +384,7 @@ struct Routerd: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.sweeper), .init(service: server)]
         if let redisStore { services.insert(.init(service: redisStore), at: 0) }
         if let stateStore { services.insert(.init(service: stateStore), at: 0) }
-        var reloader: TokenReloader?
+        let hangup = Hangup(logFile: logFile, logger: logger)
         if let (host, port) = httpAddress, let httpTokens {
             let tokens: HTTPTokens
             do {
@@ -389,6 +405,7 @@ struct Routerd: AsyncParsableCommand {
                     server.memoryFreed()
                 })
             let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine, watchers: watchers,
+                              auditsChanges: auditLog == "changes",
                               counts: { [server] in
                                   let (connections, watchers) = server.counts
                                   return (connections, watchers, server.httpConnectionCount)
@@ -433,7 +450,7 @@ struct Routerd: AsyncParsableCommand {
                     logger.notice("HTTP API listening on \(scheme)://\(address)", metadata: ["http": "\(address)"])
                 },
                 logger: httpLogger)))
-            reloader = TokenReloader(api: api, path: httpTokens, logger: logger)
+            hangup.reloadTokens(into: api, from: httpTokens)
         }
         var groupLogger = logger
         groupLogger.logLevel = .warning
@@ -441,7 +458,10 @@ struct Routerd: AsyncParsableCommand {
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: groupLogger))
-        defer { reloader?.stop() }
+        defer { hangup.stop() }
+        if auditLog == "none" && db == nil {
+            logger.warning("--audit-log none without --db: changes are recorded nowhere")
+        }
         do {
             try await group.run()
         } catch let error as IOError {
@@ -471,28 +491,4 @@ extension String {
     func trimmingSpaces() -> String {
         String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
-}
-
-/// Reads the HTTP tokens again on SIGHUP, so that a revoked token stops working without a
-/// restart; a file that no longer reads keeps the tokens in force and says why.
-final class TokenReloader {
-    private let source: any DispatchSourceSignal
-
-    init(api: HTTPAPI, path: String, logger: Logger) {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler {
-            do {
-                let fresh = try HTTPTokens(path: path)
-                api.reload(fresh)
-                logger.notice("SIGHUP: read \(fresh.count) HTTP tokens from \(path)")
-            } catch {
-                logger.error("SIGHUP: \(error); the tokens read before stay in force")
-            }
-        }
-        source.resume()
-        self.source = source
-    }
-
-    func stop() { source.cancel() }
 }

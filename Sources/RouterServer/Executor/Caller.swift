@@ -15,15 +15,17 @@ package struct Caller: Sendable {
     /// socket, `token alice from 10.0.0.5:51234` over HTTP; empty when unknown.
     package var peer: String
     /// Whether change lines (notice) reach the log: decided once per caller, since building
-    /// their metadata for a logger that drops them cost more than the add's reply.
+    /// their metadata for a logger that drops them cost more than the add's reply. `audits`
+    /// false (`--audit-log none`) leaves them out whatever the level.
     package let auditsChanges: Bool
 
-    package init(principal: Principal, session: UInt64, logger: Logger, transport: RouterMetrics.Transport = .socket, peer: String = "") {
+    package init(principal: Principal, session: UInt64, logger: Logger, transport: RouterMetrics.Transport = .socket, peer: String = "",
+                 audits: Bool = true) {
         self.principal = principal
         self.session = session
         self.logger = logger
         self.transport = transport
         self.peer = peer
-        auditsChanges = logger.logLevel <= .notice
+        auditsChanges = audits && logger.logLevel <= .notice
     }
 }

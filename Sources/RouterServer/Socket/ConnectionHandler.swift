@@ -88,7 +88,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let principal = server.principals.principal(uid: uid)
         logger[metadataKey: "peer"] = "\(principal)"
         caller = Caller(principal: principal, session: id, logger: logger,
-                        peer: credentials.map { "uid \($0.uid) pid \($0.pid)" } ?? "")
+                        peer: credentials.map { "uid \($0.uid) pid \($0.pid)" } ?? "", audits: server.configuration.auditChanges)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
         let connection = RouterServer.Connection(channel: channel) {
