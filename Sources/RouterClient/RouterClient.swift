@@ -177,6 +177,21 @@ public final class RouterClient {
         }
     }
 
+    /// Reads and drops lines up to the final line of the last request sent, not heeding
+    /// `isInterrupted`: after a `call` was interrupted (Ctrl-C during a long `list`), the
+    /// connection is in step again and takes further requests, instead of being given up with
+    /// whatever its session holds.
+    public func discardUntilLastReply() throws(ClientError) {
+        let last = JSONValue.number(String(nextID - 1))
+        let saved = isInterrupted
+        isInterrupted = { false }
+        defer { isInterrupted = saved }
+        while true {
+            let line = try read()
+            if line.id == last, line.isFinal { return }
+        }
+    }
+
     /// Sends a request without waiting; returns the id it was given.
     @discardableResult
     public func send(_ op: String, _ arguments: [(String, JSONValue)] = []) throws(ClientError) -> Int64 {

@@ -169,6 +169,33 @@ struct ShellTests {
         }
     }
 
+    @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func ctrlCStopsALongListAndKeepsTheConnectionAndItsSessionRoutes() throws {
+        try withRouterd { d in
+            // Enough routes that printing them to the terminal takes a while.
+            let lines = (0..<200_000).map { "add r\($0) --tunnel t1" }.joined(separator: "\n")
+            #expect(d.run(["batch"], stdin: lines, timeout: 120).status == 0)
+            let t = try TmuxTerminal(routerctl, environment: environment(d))
+            defer { t.close() }
+            #expect(t.waitFor("Ctrl-D leaves"))
+            try t.type("add mine --tunnel s1 --ttl 1h --session")
+            try t.press("Enter")
+            #expect(t.waitForPrompt(), "\(t.screen())")
+            #expect(d.run(["lookup", "mine"]).status == 0, "the shell's session route is there")
+            try t.type("list")
+            try t.press("Enter")
+            #expect(t.waitFor("r1"), "\(t.screen())")
+            try t.press("C-c")
+            #expect(t.waitFor("interrupted: ", timeout: 60), "\(t.screen())")
+            #expect(t.waitForPrompt(timeout: 60))
+            #expect(!t.lastLine.contains("not connected"), "the prompt tells the truth: \(t.lastLine)")
+            try t.type("ping")
+            try t.press("Enter")
+            #expect(t.waitFor("pong from routerd"), "\(t.screen())")
+            // The connection was kept, and with it the session's route.
+            #expect(d.run(["lookup", "mine"]).status == 0, "the session route outlived the Ctrl-C")
+        }
+    }
+
     @Test(.enabled(if: tmuxPath != nil, "needs tmux")) func ctrlCAbandonsATypedLineAndCtrlDExitsZero() throws {
         try withRouterd { d in
             let t = try TmuxTerminal(routerctl, environment: environment(d))

@@ -76,9 +76,19 @@ struct List: RouterCommand {
             let want = min(pageSize, (limit ?? Int.max) - printed)
             args.append(("limit", .number(want)))
             var page: [JSONValue] = []
-            let (_, result) = try client.call("list", args) { (line: ReplyLine) throws(ClientError) -> Bool in
-                if case .route(_, let route) = line { page.append(route) }
-                return true
+            let result: JSONValue
+            do {
+                result = try client.call("list", args) { (line: ReplyLine) throws(ClientError) -> Bool in
+                    if case .route(_, let route) = line { page.append(route) }
+                    return true
+                }.result
+            } catch .interrupted where context.inShell {
+                // Ctrl-C in the shell: the rest of this page is read and dropped, so that the
+                // shell's connection (and the session routes it holds) stays.
+                try client.discardUntilLastReply()
+                Interrupt.reset()
+                context.terminal.err("interrupted: \(printed) routes shown; the connection is kept")
+                return ExitStatus.interrupted
             }
             printed += page.count
             after = result["next"]?.stringValue
