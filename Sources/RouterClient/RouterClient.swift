@@ -216,6 +216,37 @@ public final class RouterClient {
         return try ReplyLine(value, text: text)
     }
 
+    /// Reads the next line, skipping the work of reading a success's `result` when the caller
+    /// has no use for it: a line `{"id":N,"ok":true,…` is `.success` with an empty result
+    /// and revision 0, read from its first bytes alone (routerd writes `id` and `ok` first).
+    /// Anything else is read in full, as `read` does. For pipelined writers (`batch`) that
+    /// print nothing for a success.
+    public func readIgnoringResults() throws(ClientError) -> ReplyLine {
+        let text = try readText()
+        if let id = Self.successID(text) { return .success(id: .number(id), revision: 0, result: .object([])) }
+        let value: JSONValue
+        do { value = try JSONParser.parse(text) } catch { throw .malformedReply(text) }
+        return try ReplyLine(value, text: text)
+    }
+
+    /// The id of a line that starts `{"id":DIGITS,"ok":true,`, or nil.
+    static func successID(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            // {"id":
+            let open: [UInt8] = [0x7B, 0x22, 0x69, 0x64, 0x22, 0x3A]
+            // ,"ok":true,
+            let ok: [UInt8] = [0x2C, 0x22, 0x6F, 0x6B, 0x22, 0x3A, 0x74, 0x72, 0x75, 0x65, 0x2C]
+            guard bytes.count > open.count + ok.count, bytes.starts(with: open) else { return nil }
+            var i = open.count
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+            let digits = i - open.count
+            guard digits > 0, digits <= 18, bytes[open.count] != 0x30 || digits == 1,
+                  bytes.count - i >= ok.count, bytes[i..<(i + ok.count)].elementsEqual(ok) else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[open.count..<i]), as: UTF8.self)
+        }
+    }
+
     /// False once the daemon has closed the connection (checked without blocking), so that
     /// a long-lived client such as a shell can reconnect before sending its next request.
     public var isAlive: Bool { transport.isAlive }

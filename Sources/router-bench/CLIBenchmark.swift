@@ -39,7 +39,27 @@ struct CLIBenchmark {
             ours.append(ms)
             if let redis { theirs.append(Self.time(redis.get).0) }
         }
+        // routerctl batch against the same adds sent raw over one pipelined connection.
+        var batches: [Double] = []
+        var raws: [Double] = []
+        let lines = 100_000
+        let dir = makeTemporaryDirectory("clib-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for round in 0..<3 {
+            let file = dir + "/batch\(round).txt"
+            var text = ""
+            text.reserveCapacity(lines * 30)
+            for i in 0..<lines { text += "add b\(round)-\(i) --tunnel t1\n" }
+            try text.write(toFile: file, atomically: false, encoding: .utf8)
+            let (ms, status) = Self.time([routerctl, "--socket", path, "batch", "--file", file, "-q"])
+            guard status == 0 else { throw BenchError(description: "routerctl batch exited \(status)") }
+            batches.append(ms)
+            raws.append(try SocketBenchmark().bulkAdd(path: path, count: lines, prefix: "raw\(round)-") * 1000)
+        }
         await daemon.stop()
+        let batchMedian = median(batches), rawMedian = median(raws)
+        print("routerctl batch, \(lines) add lines    median \(fmt(batchMedian)) ms   the same adds raw, one pipelined connection: " +
+              "\(fmt(rawMedian)) ms   ratio \(fmt(batchMedian / rawMedian)) (target ≤ 1.3)")
         let ourMedian = median(ours)
         let line = "routerctl lookup (one process)     median \(fmt(ourMedian)) ms   p90 \(fmt(ours.sorted()[ours.count * 9 / 10])) ms"
         if theirs.isEmpty {
@@ -48,7 +68,8 @@ struct CLIBenchmark {
             let redisMedian = median(theirs)
             print(line + "   redis-cli GET median \(fmt(redisMedian)) ms   ratio \(fmt(ourMedian / redisMedian)) (target ≤ 2)")
         }
-        print(#"{"bench":"cli","routerctl_lookup_ms":\#(fmt(ourMedian, 3)),"redis_cli_get_ms":\#(theirs.isEmpty ? "null" : fmt(median(theirs), 3))}"#)
+        print(#"{"bench":"cli","routerctl_lookup_ms":\#(fmt(ourMedian, 3)),"redis_cli_get_ms":\#(theirs.isEmpty ? "null" : fmt(median(theirs), 3)),"#
+              + #""batch_100k_ms":\#(fmt(batchMedian, 1)),"raw_100k_ms":\#(fmt(rawMedian, 1)),"batch_ratio":\#(fmt(batchMedian / rawMedian, 3))}"#)
     }
 }
 

@@ -136,6 +136,8 @@ extension GlobalOptions {
         var i = 0
         while i < arguments.count {
             let word = arguments[i]
+            // Not an option at all (a subcommand, a key): nothing to look up.
+            guard word.utf8.first == UInt8(ascii: "-") else { break }
             let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
             if valued.contains(word), i + 1 < arguments.count {
                 i += 2

@@ -178,23 +178,37 @@ struct Batch: RouterCommand {
         var status = ExitStatus.ok
         var ok = 0
         var failed = 0
-        // Lines by their sequence among the lines read; replies name their line's sequence.
-        var outcomes: [Int: LineOutcome] = [:]
-        var inFlight: [JSONValue: Int] = [:]
+        // The settings every line consults, read once (they are property wrappers).
+        let format = context.format
+        let quiet = context.quiet
+        let window = self.window
+        // Lines by their sequence among the lines read (outcomes[0] is line `nextToReport`),
+        // and the requests in flight in the order sent: routerd answers a connection's
+        // requests in order, so a reply is the first in flight's (looked for further on only
+        // if it is not).
+        var outcomes: [LineOutcome] = []
+        var outcomesStart = 0
+        var inFlight: [(id: Int64, sequence: Int)] = []
+        var inFlightStart = 0
         var nextSequence = 0
         var nextToReport = 0
         var nextID: Int64 = 1
         // Failures go out in line order: a line's once it and every line before it are done
         // (an unreadable line is done at once, but waits for the replies of earlier lines).
         func reportFinished() {
-            while let outcome = outcomes[nextToReport], outcome.left == 0 {
-                outcomes[nextToReport] = nil
+            while outcomesStart < outcomes.count, outcomes[outcomesStart].left == 0 {
+                let outcome = outcomes[outcomesStart]
+                outcomesStart += 1
                 nextToReport += 1
+                if outcomesStart >= 4096 {
+                    outcomes.removeFirst(outcomesStart)
+                    outcomesStart = 0
+                }
                 if outcome.failures.isEmpty { ok += 1; continue }
                 failed += 1
                 for failure in outcome.failures {
                     status = max(status, failure.status)
-                    if context.format == .json {
+                    if format == .json {
                         context.terminal.err(JSONWriter.encode(.object([("line", .number(outcome.number)), ("error", failure.object)])))
                     } else {
                         context.terminal.err("line \(outcome.number): \(failure.message)")
@@ -202,36 +216,56 @@ struct Batch: RouterCommand {
                 }
             }
         }
+        // A success prints nothing unless -o json or -o name asks for its result.
+        let needsResults = !quiet && (format == .json || format == .name)
         func receive() throws(ClientError) {
-            let reply = try client.read()
-            guard reply.isFinal, let sequence = inFlight.removeValue(forKey: reply.id), var outcome = outcomes[sequence] else { return }
-            outcome.left -= 1
+            let reply = needsResults ? try client.read() : try client.readIgnoringResults()
+            guard reply.isFinal, inFlightStart < inFlight.count else { return }
+            var at = inFlightStart
+            if reply.id != .number(String(inFlight[at].id)) {
+                guard let found = (inFlightStart..<inFlight.count).first(where: { reply.id == .number(String(inFlight[$0].id)) }) else { return }
+                at = found
+            }
+            let sequence = inFlight[at].sequence
+            if at == inFlightStart {
+                inFlightStart += 1
+                if inFlightStart >= 4096 {
+                    inFlight.removeFirst(inFlightStart)
+                    inFlightStart = 0
+                }
+            } else {
+                inFlight.remove(at: at)
+            }
+            let index = sequence - nextToReport + outcomesStart
+            guard index >= outcomesStart, index < outcomes.count else { return }
             switch reply {
             case .success(_, _, let result):
-                if !context.quiet {
-                    switch context.format {
+                if !quiet {
+                    switch format {
                     case .json: context.json(result)
                     case .name: if let key = result["route"]?["key"]?.stringValue { context.out(key) }
                     default: break
                     }
                 }
             case .failure(_, let error):
-                if !(outcome.tolerates && error.code == .notFound) {
-                    outcome.failures.append((error.message, error.object, ExitStatus.of(error.codeText)))
+                if !(outcomes[index].tolerates && error.code == .notFound) {
+                    outcomes[index].failures.append((error.message, error.object, ExitStatus.of(error.codeText)))
                 }
             default:
                 break
             }
-            outcomes[sequence] = outcome
+            outcomes[index].left -= 1
             reportFinished()
         }
         var pending: [UInt8] = []
         func send(_ request: [(String, JSONValue)], sequence: Int) {
-            let id = JSONValue.number(String(nextID)); nextID += 1
-            inFlight[id] = sequence
+            let id = nextID
+            nextID += 1
+            inFlight.append((id, sequence))
             var w = JSONWriter()
-            w.write(.object([("id", id)] + request))
-            pending += w.bytes + [0x0A]
+            w.write(.object([("id", .number(String(id)))] + request))
+            pending += w.bytes
+            pending.append(0x0A)
         }
         try lines(input) { (number, line) throws(ClientError) in
             let sequence = nextSequence
@@ -239,28 +273,29 @@ struct Batch: RouterCommand {
             switch Self.parse(line) {
             case .invalid(let message, let code):
                 let object = JSONValue.object([("code", .string("bad_request")), ("message", .string(message)), ("details", .object([]))])
-                outcomes[sequence] = LineOutcome(number: number, left: 0, tolerates: false, failures: [(message, object, code)])
+                outcomes.append(LineOutcome(number: number, left: 0, tolerates: false, failures: [(message, object, code)]))
                 reportFinished()
                 return
             case .raw(let request):
                 guard case .object(let members) = request else {
-                    outcomes[sequence] = LineOutcome(number: number, left: 0, tolerates: false)
+                    outcomes.append(LineOutcome(number: number, left: 0, tolerates: false))
                     return
                 }
-                outcomes[sequence] = LineOutcome(number: number, left: 1, tolerates: false)
+                outcomes.append(LineOutcome(number: number, left: 1, tolerates: false))
                 send(members, sequence: sequence)
             case .requests(let requests, let tolerates):
-                outcomes[sequence] = LineOutcome(number: number, left: requests.count, tolerates: tolerates)
+                outcomes.append(LineOutcome(number: number, left: requests.count, tolerates: tolerates))
                 for r in requests { send([("op", .string(r.op))] + r.arguments, sequence: sequence) }
+                if requests.isEmpty { reportFinished() }
             }
-            if pending.count >= 16_384 || inFlight.count >= window {
+            if pending.count >= 16_384 || inFlight.count - inFlightStart >= window {
                 try client.write(pending)
                 pending.removeAll(keepingCapacity: true)
-                while inFlight.count >= window || client.hasBufferedLine { try receive() }
+                while inFlight.count - inFlightStart >= window || client.hasBufferedLine { try receive() }
             }
         }
         if !pending.isEmpty { try client.write(pending) }
-        while !inFlight.isEmpty { try receive() }
+        while inFlightStart < inFlight.count { try receive() }
         reportFinished()
         context.terminal.err("\(ok) ok, \(failed) failed")
         return status

@@ -28,8 +28,9 @@ enum BatchLineReader {
     static func read(_ words: [String]) -> (requests: [(op: String, arguments: [(String, JSONValue)])], toleratesMissing: Bool)? {
         guard let command = words.first, let spec = specs[command] else { return nil }
         var positionals: [String] = []
-        var values: [String: [String]] = [:]
-        var flags: Set<String> = []
+        // A handful of options a line: small arrays searched in order beat hashing.
+        var values: [(name: String, value: String)] = []
+        var flags: [String] = []
         var i = 1
         var onlyPositionals = false
         while i < words.count {
@@ -42,9 +43,9 @@ enum BatchLineReader {
             if word == "--" { onlyPositionals = true; continue }
             var name = word
             var inline: String?
-            if let eq = word.firstIndex(of: "="), word.hasPrefix("--") {
+            if word.hasPrefix("--"), let eq = word.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 name = String(word[..<eq])
-                inline = String(word[word.index(after: eq)...])
+                inline = String(word[word.utf8.index(after: eq)...])
             }
             if spec.values.contains(name) || globalValues.contains(name) {
                 let value: String
@@ -55,16 +56,16 @@ enum BatchLineReader {
                     value = words[i]
                     i += 1
                 }
-                if values[name] != nil && name != "--label" { return nil }
-                values[name, default: []].append(value)
+                if name != "--label", values.contains(where: { $0.name == name }) { return nil }
+                values.append((name, value))
             } else if (spec.flags.contains(name) || globalFlags.contains(name)) && inline == nil {
-                flags.insert(name)
+                flags.append(name)
             } else {
                 return nil
             }
         }
         guard spec.positionals.contains(positionals.count) else { return nil }
-        func one(_ name: String) -> String? { values[name]?.first }
+        func one(_ name: String) -> String? { values.first { $0.name == name }?.value }
         var ttl: DurationArgument?
         if let text = one("--ttl") {
             guard let parsed = DurationArgument(argument: text) else { return nil }
@@ -76,7 +77,7 @@ enum BatchLineReader {
         case "add":
             let random = flags.contains("--random")
             guard random != !positionals.isEmpty, one("--domain") == nil || random else { return nil }
-            let labels = values["--label"] ?? []
+            let labels = values.filter { $0.name == "--label" }.map(\.value)
             guard (try? parseLabels(labels)) != nil else { return nil }
             return ([("add", Add.requestArguments(
                 key: positionals.first, random: random, domain: one("--domain"), tunnel: one("--tunnel"),
