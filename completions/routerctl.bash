@@ -173,13 +173,13 @@ _routerctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    add|delete|lookup|list|watch|touch|stats|history|ping|shell|batch|help)
+    add|set|delete|lookup|list|watch|touch|stats|history|ping|shell|batch|help)
         # Offer subcommand argument completions
         "_routerctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'add delete lookup list watch touch stats history ping shell batch help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'add set delete lookup list watch touch stats history ping shell batch help' -- "${cur}"))
         ;;
     esac
 }
@@ -237,6 +237,60 @@ _routerctl_add() {
         return
         ;;
     '--owner')
+        return
+        ;;
+    esac
+}
+
+_routerctl_set() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --no-color --no-target --no-labels --no-allow --no-deny --version -h --help)
+    repeating_options=(--label --allow --deny)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --target)
+    __routerctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '-o'|'--output')
+        __routerctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''name'
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--target')
+        return
+        ;;
+    '--label')
+        return
+        ;;
+    '--allow')
+        return
+        ;;
+    '--deny')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __routerctl_add_completions -W "$(__routerctl_custom_complete ---completion set -- positional@0 "${COMP_CWORD}" "$(__routerctl_cursor_index_in_current_word)")"
         return
         ;;
     esac

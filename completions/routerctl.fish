@@ -24,6 +24,8 @@ function __routerctl_parse_tokens -S
         switch $unparsed_tokens[1]
         case 'add'
             __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'random' 'domain=' 'tunnel=' 'target=' 'ttl=' 'session' 'replace' 'label=+' 'allow=+' 'deny=+' 'owner=' 'version' 'h/help'
+        case 'set'
+            __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'target=' 'no-target' 'label=+' 'no-labels' 'allow=+' 'no-allow' 'deny=+' 'no-deny' 'version' 'h/help'
         case 'delete'
             __routerctl_parse_subcommand -r 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'ignore-missing' 'version' 'h/help'
         case 'lookup'
@@ -102,6 +104,7 @@ complete -c 'routerctl' -f
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'add' -d 'Add a route: a custom name, a random subdomain, a TCP port, or a wildcard.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'set' -d 'Change a route\'s target, labels or access rules in place.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'delete' -d 'Delete routes by key, or every route of a tunnel (uuid:ID).'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'lookup' -d 'Find the route a key, a raw Host header value or an SNI name goes to.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'list' -d 'List routes in key order, streamed a page at a time.'
@@ -134,6 +137,25 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" owner' -l 'owner' -d 'Admins: record this owner instead of yourself.' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl add" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" o output' -s 'o' -l 'output' -d 'Output format: table, wide (more columns), json (the protocol\'s result; NDJSON for list and watch) or name (keys only).' -rfka 'table wide json name'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl set" -eq 1' -fka '(__routerctl_custom_completion ---completion set -- positional@0 (count (__routerctl_tokens -pc)) (__routerctl_tokens -tC))'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" target' -l 'target' -d 'Where the gateway forwards: host:port, [v6]:port or unix:/path.' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" no-target' -l 'no-target' -d 'Take the target away (the tunnel is offline: gateways answer 502).'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set"' -l 'label' -d 'A label k=v; repeat for several. The route\'s labels become exactly these.' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" no-labels' -l 'no-labels' -d 'Remove every label.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set"' -l 'allow' -d 'An address block that may connect; repeat for several. Replaces the allow list.' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" no-allow' -l 'no-allow' -d 'Empty the allow list (everyone not denied may connect).'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set"' -l 'deny' -d 'An address block refused; repeat for several. Replaces the deny list.' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" no-deny' -l 'no-deny' -d 'Empty the deny list.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" version' -l 'version' -d 'Show the version.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl set" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" o output' -s 'o' -l 'output' -d 'Output format: table, wide (more columns), json (the protocol\'s result; NDJSON for list and watch) or name (keys only).' -rfka 'table wide json name'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl delete" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'

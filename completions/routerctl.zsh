@@ -51,6 +51,7 @@ _routerctl() {
     command)
         local -ar subcommands=(
             'add:Add a route: a custom name, a random subdomain, a TCP port, or a wildcard.'
+            'set:Change a route'\''s target, labels or access rules in place.'
             'delete:Delete routes by key, or every route of a tunnel (uuid:ID).'
             'lookup:Find the route a key, a raw Host header value or an SNI name goes to.'
             'list:List routes in key order, streamed a page at a time.'
@@ -67,7 +68,7 @@ _routerctl() {
         ;;
     arg)
         case "${words[1]}" in
-        add|delete|lookup|list|watch|touch|stats|history|ping|shell|batch|help)
+        add|set|delete|lookup|list|watch|touch|stats|history|ping|shell|batch|help)
             "_routerctl_${words[1]}" && ret=0
             ;;
         esac
@@ -101,6 +102,35 @@ _routerctl_add() {
         '*--allow[Only clients in this address block may connect through a gateway\: 10.0.0.0/8, 2001\:db8\:\:/32 (repeatable).]:cidr:'
         '*--deny[Clients in this address block may not, even when allowed (repeatable).]:cidr:'
         '--owner[Admins\: record this owner instead of yourself.]:user:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_routerctl_set() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'name')
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
+        '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
+        '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
+        '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
+        '--timeout[How long to wait for routerd to answer (watch waits for ever once started).]:duration:'
+        '--url[Talk to routerd'\''s HTTP API at this URL (http\://HOST\:PORT or https\://…) instead of a socket (default\: $ROUTER_URL when --socket is not given).]:url:'
+        '--token-file[With --url\: read the bearer token from this file (default\: $ROUTER_TOKEN).]:path:_files'
+        '--cacert[With an https\:// --url\: trust the server certificates this PEM file holds (default\: the system'\''s trust store).]:path:_files'
+        ':key:{__routerctl_custom_complete ---completion set -- positional@0 "${current_word_index}" "$(__routerctl_cursor_index_in_current_word)"}'
+        '--target[Where the gateway forwards\: host\:port, \[v6\]\:port or unix\:/path.]:host\:port:'
+        '--no-target[Take the target away (the tunnel is offline\: gateways answer 502).]'
+        '*--label[A label k=v; repeat for several. The route'\''s labels become exactly these.]:k=v:'
+        '--no-labels[Remove every label.]'
+        '*--allow[An address block that may connect; repeat for several. Replaces the allow list.]:cidr:'
+        '--no-allow[Empty the allow list (everyone not denied may connect).]'
+        '*--deny[An address block refused; repeat for several. Replaces the deny list.]:cidr:'
+        '--no-deny[Empty the deny list.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -89,6 +89,22 @@ extension HTTPAPI {
         }
     }
 
+    /// `PATCH /routes/{key}`: the socket's `update`, its fields in the body.
+    func update(_ request: Request, _ context: APIRequestContext, key text: String) async throws -> Response {
+        let caller = try caller(request, context)
+        let key = try key(text)
+        let parsed = try protocolRequest(.update, [("key", .string(text))] + (try await bodyObject(request)).filter { $0.0 != "key" })
+        let change: RouteChange
+        do { change = try executor.routeChange(parsed) } catch { throw Failure(Wire.error(error)) }
+        let result = await withCheckedContinuation { done in
+            executor.update(key, change, as: caller) { done.resume(returning: $0) }
+        }
+        switch result {
+        case .success(let route): return Self.json(.object([("route", Wire.route(route, for: caller.principal))]))
+        case .failure(let error): throw Failure(Wire.error(error))
+        }
+    }
+
     func touch(_ request: Request, _ context: APIRequestContext, key text: String) async throws -> Response {
         let caller = try caller(request, context)
         let key = try key(text)

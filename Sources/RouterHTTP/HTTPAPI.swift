@@ -63,7 +63,7 @@ package final class HTTPAPI: Sendable {
     /// Every path the API serves and the methods it takes there (what the router registers, and
     /// what a test compares with docs/openapi.json).
     package static let endpoints: [(path: String, methods: [HTTPRequest.Method])] = [
-        ("/routes", [.get, .post]), ("/routes/:key", [.get, .delete]), ("/routes/:key/touch", [.post]),
+        ("/routes", [.get, .post]), ("/routes/:key", [.get, .patch, .delete]), ("/routes/:key/touch", [.post]),
         ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/stats", [.get]), ("/history", [.get]), ("/holds", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
         ("/metrics", [.get]), ("/openapi.json", [.get]),
     ]
@@ -103,6 +103,9 @@ package final class HTTPAPI: Sendable {
         }
         router.delete("/routes/:key") { request, context in
             await api.respond { try await api.delete(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+        }
+        router.patch("/routes/:key") { request, context in
+            await api.respond { try await api.update(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
         }
         router.post("/routes/:key/touch") { request, context in
             await api.respond { try await api.touch(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }

@@ -243,6 +243,53 @@ extension HTTPAPI {
           }
         }
       },
+      "patch": {
+        "operationId": "updateRoute",
+        "summary": "Change a route's target, labels or access rules in place (the socket's update): same key, tunnel, owner, session and expiry; one update event.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/UpdateRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Changed: {route}.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RouteResult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/400"
+          },
+          "401": {
+            "$ref": "#/components/responses/401"
+          },
+          "403": {
+            "$ref": "#/components/responses/403"
+          },
+          "404": {
+            "$ref": "#/components/responses/404"
+          },
+          "413": {
+            "$ref": "#/components/responses/413"
+          },
+          "422": {
+            "$ref": "#/components/responses/422"
+          },
+          "503": {
+            "$ref": "#/components/responses/503"
+          }
+        }
+      },
       "delete": {
         "operationId": "deleteRoute",
         "summary": "Delete a route, or every route of a tunnel (uuid:ID).",
@@ -1065,6 +1112,43 @@ extension HTTPAPI {
           }
         },
         "additionalProperties": false
+      },
+      "UpdateRequest": {
+        "type": "object",
+        "description": "At least one field; what is not given stays.",
+        "properties": {
+          "target": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "host:port, [v6]:port or unix:/path; null takes the target away."
+          },
+          "labels": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "allow": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "maxItems": 64,
+            "description": "Client address blocks a gateway lets through, such as 10.0.0.0/8 or 2001:db8::/32; none: everyone."
+          },
+          "deny": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "maxItems": 64,
+            "description": "Client address blocks a gateway refuses, even when allowed."
+          }
+        },
+        "additionalProperties": false,
+        "minProperties": 1
       },
       "RouteResult": {
         "type": "object",

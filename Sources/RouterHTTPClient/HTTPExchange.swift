@@ -30,7 +30,7 @@ struct HTTPExchange {
 
     /// The request methods the API's calls use.
     enum Method: String {
-        case GET, POST, DELETE
+        case GET, POST, PATCH, DELETE
     }
 
     var id: RequestID?
@@ -55,6 +55,9 @@ struct HTTPExchange {
         case .delete:
             guard let key = request.string("key") else { return .failure(ProtocolError(.badRequest, "delete needs key")) }
             return exchange(.DELETE, "/routes/" + pathEscaped(key))
+        case .update:
+            guard let key = request.string("key") else { return .failure(ProtocolError(.badRequest, "update needs key")) }
+            return exchange(.PATCH, "/routes/" + pathEscaped(key), body: fields.filter { $0.0 != "key" })
         case .touch:
             guard let key = request.string("key") else { return .failure(ProtocolError(.badRequest, "touch needs key")) }
             return exchange(.POST, "/routes/" + pathEscaped(key) + "/touch", body: fields.filter { $0.0 != "key" })

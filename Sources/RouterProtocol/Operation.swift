@@ -9,6 +9,8 @@ public enum ArgumentType: String, Sendable {
     case stringList = "string_array"
     /// A string or an integer (a request id).
     case id
+    /// A string, or null to clear the field.
+    case optionalString = "string_or_null"
 }
 
 /// An argument of an operation.
@@ -41,7 +43,7 @@ fileprivate func arg(_ name: String, _ type: ArgumentType, required: Bool = fals
 /// The operations of protocol v1: dispatch, validation, `describe`, help and completion all
 /// read them from here.
 public enum Operation: String, CaseIterable, Hashable, Sendable {
-    case hello, ping, add, delete, lookup, list, watch, cancel, touch, batch, stats, history, holds, describe
+    case hello, ping, add, update, delete, lookup, list, watch, cancel, touch, batch, stats, history, holds, describe
 
     /// The operation's arguments (their types, which are required) and help text.
     public var spec: OperationSpec {
@@ -98,6 +100,14 @@ public enum Operation: String, CaseIterable, Hashable, Sendable {
         case .cancel:
             return OperationSpec(name: "cancel", summary: "end a watch", arguments: [
                 arg("watch", .id, required: true, "the id of the watch request"),
+            ])
+        case .update:
+            return OperationSpec(name: "update", summary: "change a route's target, labels or access rules in place (same tunnel, same expiry)", arguments: [
+                arg("key", .string, required: true, "the route's key"),
+                arg("target", .optionalString, "host:port, [v6]:port or unix:/path; null takes the target away"),
+                arg("labels", .stringMap, "every label the route is to have (the old ones go)"),
+                arg("allow", .stringList, "the address blocks that may connect (replaces the old list)"),
+                arg("deny", .stringList, "the address blocks refused (replaces the old list)"),
             ])
         case .touch:
             return OperationSpec(name: "touch", summary: "renew a route's (or a tunnel's routes') expiry", arguments: [

@@ -110,7 +110,8 @@ package struct Request: Sendable {
 
     static func typeProblem(_ value: JSONValue, _ arg: ArgumentSpec) -> String? {
         switch (arg.type, value) {
-        case (.string, .string), (.boolean, .bool), (.number, .number), (.array, .array):
+        case (.string, .string), (.boolean, .bool), (.number, .number), (.array, .array),
+             (.optionalString, .string), (.optionalString, .null):
             return nil
         case (.integer, .number):
             return value.integerValue == nil ? "an integer" : nil
@@ -121,6 +122,7 @@ package struct Request: Sendable {
         case (.stringList, .array(let elements)):
             return elements.allSatisfy({ $0.stringValue != nil }) ? nil : "an array of strings"
         case (.stringList, _): return "an array of strings"
+        case (.optionalString, _): return "a string or null"
         case (.string, _): return "a string"
         case (.boolean, _): return "a boolean"
         case (.number, _): return "a number"

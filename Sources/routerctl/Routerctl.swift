@@ -55,7 +55,7 @@ struct Routerctl: ParsableCommand {
               ROUTERCTL_HISTFILE  the shell's history (~/.routerctl_history)
             """,
         version: routerctlVersion,
-        subcommands: [Add.self, Delete.self, Lookup.self, List.self, Watch.self, Touch.self,
+        subcommands: [Add.self, SetCommand.self, Delete.self, Lookup.self, List.self, Watch.self, Touch.self,
                       Stats.self, History.self, Ping.self, Shell.self, Batch.self])
 }
 

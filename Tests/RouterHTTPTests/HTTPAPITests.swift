@@ -98,6 +98,13 @@ struct HTTPAPITests {
         #expect(conflict.status == 409 && conflict.body["error"]?["code"] == .string("conflict"))
         let forbidden = try s.call("DELETE", "/routes/taken.example.com", token: bob)
         #expect(forbidden.status == 403 && forbidden.body["error"]?["code"] == .string("forbidden"))
+        let notYours = try s.call("PATCH", "/routes/taken.example.com", token: bob, body: #"{"labels":{"a":"b"}}"#)
+        #expect(notYours.status == 403 && notYours.body["error"]?["code"] == .string("forbidden"), "\(notYours)")
+        let patched = try s.call("PATCH", "/routes/taken.example.com", token: alice, body: #"{"labels":{"a":"b"},"target":null}"#)
+        #expect(patched.status == 200 && patched.body["route"]?["labels"]?["a"] == .string("b") && patched.body["route"]?["tunnel"] == .string("t1"),
+                "\(patched)")
+        let nothing = try s.call("PATCH", "/routes/taken.example.com", token: alice, body: "{}")
+        #expect(nothing.status == 400, "\(nothing)")
         let invalid = try s.call("POST", "/routes", token: alice, body: #"{"key":"bad_name"}"#)
         #expect(invalid.status == 422 && invalid.body["error"]?["code"] == .string("invalid_name"))
         let typo = try s.call("POST", "/routes", token: alice, body: #"{"key":"x","tll":30}"#)

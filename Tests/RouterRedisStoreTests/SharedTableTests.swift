@@ -22,6 +22,12 @@ struct SharedTableTests {
         #expect(lookup["result"]?["route"]?["target"] == .string("127.0.0.1:8080"))
         let refused = try b.request(#"{"id":4,"op":"add","key":"foo","tunnel":"t2"}"#)
         #expect(refused["error"]?["code"] == .string("conflict"))
+        // An update through B is committed once and served by A.
+        let updated = try b.request(#"{"id":5,"op":"update","key":"foo","target":"127.0.0.1:9090","labels":{"env":"prod"}}"#)
+        #expect(updated["ok"] == .bool(true) && updated["result"]?["route"]?["tunnel"] == .string("t1"), "\(updated)")
+        #expect(try eventually {
+            try a.request(#"{"id":6,"op":"lookup","key":"foo"}"#)["result"]?["route"]?["target"] == .string("127.0.0.1:9090")
+        })
     }
 
     @Test func aDaemonReadsItsOwnWrites() throws {

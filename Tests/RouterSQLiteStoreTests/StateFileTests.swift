@@ -300,6 +300,20 @@ struct StateFileTests {
         #expect(second.status == 1 && second.stderr.contains("in use by another routerd (pid \(first.process.pid))"), "\(second.stderr)")
     }
 
+    @Test func anUpdateIsCommittedToTheFileWithItsHistory() throws {
+        let home = Home()
+        let first = try home.start()
+        #expect(try home.routerctl(first, ["add", "shop", "--tunnel", "t1", "--target", "10.0.0.1:80", "--ttl", "1h", "-q"]).status == 0)
+        #expect(try home.routerctl(first, ["set", "shop", "--target", "10.0.0.2:80", "--label", "env=prod", "-q"]).status == 0)
+        try first.stop()
+        let second = try home.start()
+        defer { _ = try? second.stop() }
+        let route = try home.routerctl(second, ["lookup", "shop", "-o", "json"]).stdout
+        #expect(route.contains(#""target":"10.0.0.2:80""#) && route.contains(#""env":"prod""#) && route.contains(#""tunnel":"t1""#), "\(route)")
+        let history = try home.routerctl(second, ["history", "shop", "-o", "json"]).stdout
+        #expect(history.split(separator: "\n").first?.contains(#""type":"update""#) == true, "\(history)")
+    }
+
     @Test func aStateFileNamedThroughALinkIsLockedAllTheSame() throws {
         let home = Home()
         let first = try home.start()

@@ -7,6 +7,8 @@ package enum DraftStep: Sendable {
     case delete(RouteKey, Principal)
     /// `RouteTable.touch(_:ttl:as:)`.
     case touch(RouteKey, ttl: Duration?, Principal)
+    /// `RouteTable.update(_:_:as:)`.
+    case update(RouteKey, RouteChange, Principal)
     /// All or nothing (as `RouteTable.apply(_:as:)`).
     case batch([BatchOperation], Principal)
     /// Whatever is due: TTLs run out and ended sessions past their grace.
@@ -23,6 +25,7 @@ package enum DraftOutcome: Sendable {
     case added([Result<AddResult, RouteError>])
     case deleted(Result<[Route], RouteError>)
     case touched(Result<[Route], RouteError>)
+    case updated(Result<Route, RouteError>)
     case batch(Result<[BatchOutcome], BatchFailure>)
     case expired(Int)
     case moved(Int)

@@ -82,6 +82,11 @@ extension TableState {
                 if let ttl { try AddRequest.validate(ttl: ttl) }
                 return try touch(key, ttl: ttl, principal: principal, now: now)
             })
+        case .update(let key, let change, let principal):
+            return .updated(Result { () throws(RouteError) in
+                try change.validate()
+                return try update(key, change, principal: principal, now: now)
+            })
         case .batch(let operations, let principal):
             return .batch(Result { () throws(BatchFailure) in
                 try draftBatch(try table.validated(operations), principal: principal, now: now)

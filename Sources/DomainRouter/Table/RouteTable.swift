@@ -163,6 +163,17 @@ public final class RouteTable: Sendable {
 
     /// Renews a route's (or a tunnel's routes') expiry by `ttl`, or by each route's own TTL.
     @discardableResult
+    /// Changes a route's target, labels or access rules in place (see `RouteChange`): one
+    /// `update` event, the same tunnel and expiry. Throws `notFound`, `forbidden` (another
+    /// owner's route, or a target outside the ranges users may set) or `invalidArgument`.
+    public func update(_ key: RouteKey, _ change: RouteChange, as principal: Principal) throws(RouteError) -> Route {
+        try change.validate()
+        let now = self.now
+        return try state.write { (s: inout TableState) throws(RouteError) -> Route in
+            try s.update(key, change, principal: principal, now: now)
+        }
+    }
+
     public func touch(_ key: RouteKey, ttl: Duration? = nil, as principal: Principal) throws(RouteError) -> [Route] {
         if let ttl { try AddRequest.validate(ttl: ttl) }
         let now = self.now

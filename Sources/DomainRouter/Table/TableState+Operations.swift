@@ -30,15 +30,7 @@ extension TableState {
                 }
             }
         }
-        if let target = request.target, !principal.isAdmin {
-            guard let ip = target.ipAddress, config.allowedTargets.contains(where: { $0.contains(ip) }) else {
-                if config.allowedTargets.isEmpty {
-                    throw .forbidden("only an admin may set a target (no --allow-target ranges are configured)")
-                }
-                let ranges = config.allowedTargets.map(\.description).joined(separator: ", ")
-                throw .forbidden("target \(target) is outside the ranges users may point to (\(ranges))")
-            }
-        }
+        if let target = request.target, !principal.isAdmin { try checkTarget(target) }
         let ownerID = knownOwner(ownerName)
         let key: RouteKey
         switch request.name {
@@ -194,6 +186,17 @@ extension TableState {
         return AddResult(route: route, created: true, revision: revision)
     }
 
+    /// A user's target must lie in the configured ranges (`--allow-target`).
+    func checkTarget(_ target: RouteTarget) throws(RouteError) {
+        guard let ip = target.ipAddress, config.allowedTargets.contains(where: { $0.contains(ip) }) else {
+            if config.allowedTargets.isEmpty {
+                throw .forbidden("only an admin may set a target (no --allow-target ranges are configured)")
+            }
+            let ranges = config.allowedTargets.map(\.description).joined(separator: ", ")
+            throw .forbidden("target \(target) is outside the ranges users may point to (\(ranges))")
+        }
+    }
+
     /// Same owner, same tunnel: the request's values replace the route's (an `update`).
     mutating func refresh(_ s: UInt32, with request: AddRequest, now: Int64) -> AddResult {
         if undo != nil { noteUndo(routeKey(s), before: route(s)) }
@@ -267,6 +270,30 @@ extension TableState {
             publish(RouteEvent(kind: .update, revision: revision, key: route.key, route: route))
             return route
         }
+    }
+
+    /// Changes a route's target, labels or access rules in place: one `update` event, the same
+    /// key, tunnel, owner, session and expiry. Its owner (or an admin) only; a user's new target
+    /// must lie in the ranges users may point to, as for an add.
+    mutating func update(_ key: RouteKey, _ change: RouteChange, principal: Principal, now: Int64) throws(RouteError) -> Route {
+        expireDue(now: now)
+        if case .tunnel = key { throw .invalidArgument("update changes one route: give its key, not a tunnel") }
+        let s = try matchingSlots(for: key, principal: principal, verb: "update")[0]
+        if case .some(.some(let target)) = change.target, !principal.isAdmin {
+            try checkTarget(target)
+        }
+        if undo != nil { noteUndo(routeKey(s), before: route(s)) }
+        let current = route(s)
+        let revision = nextRevision()
+        var access = current.access
+        if let allow = change.allow { access.allow = allow }
+        if let deny = change.deny { access.deny = deny }
+        setTargetAndLabels(s, target: change.target ?? current.target, labels: change.labels ?? current.labels, access: access)
+        slots[Int(s)].updatedAt = now
+        slots[Int(s)].modRevision = revision
+        let route = route(s)
+        publish(RouteEvent(kind: .update, revision: revision, key: route.key, route: route))
+        return route
     }
 
     // MARK: Sessions

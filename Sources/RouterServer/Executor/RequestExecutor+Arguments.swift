@@ -42,6 +42,25 @@ extension RequestExecutor {
         }
     }
 
+    /// What an `update` changes, from its arguments (`target: null` takes the target away).
+    package func routeChange(_ request: Request) throws(RouteError) -> RouteChange {
+        var change = RouteChange()
+        if let target = request.arguments["target"] {
+            change.target = .some(try target.stringValue.map { (t: String) throws(RouteError) in try RouteTarget(parsing: t) })
+        }
+        if case .object(let members)? = request.arguments["labels"] {
+            var labels: [String: String] = [:]
+            for (name, value) in members { labels[name] = value.stringValue ?? "" }
+            change.labels = labels
+        }
+        for name in ["allow", "deny"] {
+            guard case .array(let blocks)? = request.arguments[name] else { continue }
+            let parsed = try blocks.map { (block: JSONValue) throws(RouteError) in try CIDR(block.stringValue ?? "") }
+            if name == "allow" { change.allow = parsed } else { change.deny = parsed }
+        }
+        return change
+    }
+
     /// A touch's `ttl`, when given.
     package func touchTTL(_ request: Request) throws(RouteError) -> Duration? {
         try request.number("ttl").map { (value: Double) throws(RouteError) in try Self.duration(seconds: value, field: "ttl") }

@@ -60,6 +60,20 @@ package final class RequestExecutor: Sendable {
         }
     }
 
+    /// Changes a route's target, labels or access rules in place; completes with the route.
+    package func update(_ key: RouteKey, _ change: RouteChange, as caller: Caller,
+                        completion: @escaping @Sendable (Result<Route, RouteError>) -> Void) {
+        let metrics = self.metrics
+        store.update(key, change, as: caller.principal, peer: caller.peer) { result in
+            Self.log(result, op: "update", caller) { route in
+                guard caller.auditsChanges else { return }
+                caller.logger.notice("update", metadata: ["key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)"])
+            }
+            metrics.count(.update, result, caller)
+            completion(result)
+        }
+    }
+
     /// Renews a route's (or a tunnel's routes') expiry; completes with the routes renewed.
     package func touch(_ key: RouteKey, ttl: Duration?, as caller: Caller,
                        completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void) {

@@ -64,6 +64,17 @@ extension ConnectionHandler {
         }
     }
 
+    func update(_ request: Request) throws(RouteError) {
+        let key = try executor.key(request.string("key")!)
+        let change = try executor.routeChange(request)
+        perform({ executor.update(key, change, as: caller, completion: $0) }) { handler, result in
+            switch result {
+            case .success(let route): handler.succeed(request, .object([("route", Wire.route(route, for: handler.principal))]))
+            case .failure(let error): handler.refuse(request.id, Wire.error(error))
+            }
+        }
+    }
+
     func history(_ request: Request) throws(RouteError) {
         let query = try executor.historyQuery(request)
         perform({ executor.history(query, as: caller, completion: $0) }) { handler, result in

@@ -284,6 +284,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .watch: try watch(request)
         case .cancel: try cancel(request)
         case .touch: try translating { () throws(RouteError) in try touch(request) }
+        case .update: try translating { () throws(RouteError) in try update(request) }
         case .batch: try batch(request)
         case .stats: stats(request)
         case .history: try translating { () throws(RouteError) in try history(request) }

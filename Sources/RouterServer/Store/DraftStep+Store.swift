@@ -21,6 +21,7 @@ extension DraftStep {
         case .add(let requests, _): return .added(Array(repeating: .failure(error), count: requests.count))
         case .delete: return .deleted(.failure(error))
         case .touch: return .touched(.failure(error))
+        case .update: return .updated(.failure(error))
         case .batch: return .batch(.failure(BatchFailure(index: 0, error: error)))
         case .expireDue, .expireSessions: return .expired(0)
         case .moveSession: return .failed(error)

@@ -32,6 +32,13 @@ extension DraftingStore {
         }
     }
 
+    package func update(_ key: RouteKey, _ change: RouteChange, as principal: Principal, peer: String,
+                        completion: @escaping @Sendable (Result<Route, RouteError>) -> Void) {
+        enqueue([.update(key, change, principal)], principal: principal.name, peer: peer) { outcomes in
+            if case .updated(let result) = outcomes[0] { completion(result) }
+        }
+    }
+
     package func apply(_ operations: [BatchOperation], as principal: Principal, peer: String,
                        completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
         enqueue([.batch(operations, principal)], principal: principal.name, peer: peer) { outcomes in

@@ -24,6 +24,11 @@ package struct MemoryStore: RouteStore {
         completion(Result { () throws(RouteError) in try table.touch(key, ttl: ttl, as: principal) })
     }
 
+    package func update(_ key: RouteKey, _ change: RouteChange, as principal: Principal, peer: String,
+                        completion: @escaping @Sendable (Result<Route, RouteError>) -> Void) {
+        completion(Result { () throws(RouteError) in try table.update(key, change, as: principal) })
+    }
+
     package func apply(_ operations: [BatchOperation], as principal: Principal, peer: String,
                        completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void) {
         completion(Result { () throws(BatchFailure) in try table.apply(operations, as: principal) })

@@ -30,6 +30,10 @@ package protocol RouteStore: Sendable {
     func touch(_ key: RouteKey, ttl: Duration?, as principal: Principal, peer: String,
                completion: @escaping @Sendable (Result<[Route], RouteError>) -> Void)
 
+    /// Changes a route's target, labels or access rules in place, and completes with the route.
+    func update(_ key: RouteKey, _ change: RouteChange, as principal: Principal, peer: String,
+                completion: @escaping @Sendable (Result<Route, RouteError>) -> Void)
+
     /// Applies every operation or none (an atomic batch).
     func apply(_ operations: [BatchOperation], as principal: Principal, peer: String,
                completion: @escaping @Sendable (Result<[BatchOutcome], BatchFailure>) -> Void)
