@@ -25,24 +25,22 @@ final class AccessLog {
         buffer.reserveCapacity(16 * 1024)
     }
 
-    /// A Host header value as the log may carry it: lower case, at most 255 bytes, and any byte
-    /// outside a host name's (letters, digits, `.-_:[]`) as `?`, so that a hostile header cannot
-    /// forge a field or a line.
-    static func loggable(_ host: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(min(host.utf8.count, 255))
+    /// Appends a Host header value as the log may carry it: lower case, at most 255 bytes, and
+    /// any byte outside a host name's (letters, digits, `.-_:[]`) as `?`, so that a hostile
+    /// header cannot forge a field or a line; `-` when there is none.
+    private func appendHost(_ host: String) {
+        guard !host.isEmpty else { return buffer.append(UInt8(ascii: "-")) }
         for byte in host.utf8.prefix(255) {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                  UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
-                out.append(byte)
+                buffer.append(byte)
             case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                out.append(byte + 32)
+                buffer.append(byte + 32)
             default:
-                out.append(UInt8(ascii: "?"))
+                buffer.append(UInt8(ascii: "?"))
             }
         }
-        return out.isEmpty ? "-" : String(decoding: out, as: UTF8.self)
     }
 
     /// Adds one request's line; it is written at the end of this event loop iteration.
@@ -52,7 +50,7 @@ final class AccessLog {
         buffer += " info routergw: bytes=".utf8
         append(bytes)
         buffer += " host=".utf8
-        buffer += host.utf8
+        appendHost(host)
         buffer += " key=".utf8
         buffer += key.utf8
         buffer += " method=".utf8

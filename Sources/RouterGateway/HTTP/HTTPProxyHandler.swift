@@ -24,8 +24,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// One request on its way through.
     struct Exchange {
         var key: String
-        /// The name the request asked for (its Host, canonical), for the access log: a miss
-        /// has no key but was asked for something.
+        /// The name the request asked for (its Host as sent), for the access log, which
+        /// makes it safe to print: a miss has no key but was asked for something.
         var host = "-"
         var method: HTTPMethod
         var version: HTTPVersion
@@ -282,7 +282,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let hasBody = framing != .none && framing != .length(0)
         do {
             host = try RequestRules.host(of: head)
-            exchange.host = AccessLog.loggable(host)
+            exchange.host = host
             target = try RequestRules.originTarget(of: head, host: host)
         } catch {
             return refuse(&exchange, error.status, error.message, hasBody: hasBody)
