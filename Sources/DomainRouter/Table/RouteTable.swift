@@ -161,11 +161,10 @@ public final class RouteTable: Sendable {
         }
     }
 
-    /// Renews a route's (or a tunnel's routes') expiry by `ttl`, or by each route's own TTL.
-    @discardableResult
     /// Changes a route's target, labels or access rules in place (see `RouteChange`): one
     /// `update` event, the same tunnel and expiry. Throws `notFound`, `forbidden` (another
-    /// owner's route, or a target outside the ranges users may set) or `invalidArgument`.
+    /// owner's route, or a target outside the ranges users may set) or `badRequest`.
+    @discardableResult
     public func update(_ key: RouteKey, _ change: RouteChange, as principal: Principal) throws(RouteError) -> Route {
         try change.validate()
         let now = self.now
@@ -174,6 +173,8 @@ public final class RouteTable: Sendable {
         }
     }
 
+    /// Renews a route's (or a tunnel's routes') expiry by `ttl`, or by each route's own TTL.
+    @discardableResult
     public func touch(_ key: RouteKey, ttl: Duration? = nil, as principal: Principal) throws(RouteError) -> [Route] {
         if let ttl { try AddRequest.validate(ttl: ttl) }
         let now = self.now
