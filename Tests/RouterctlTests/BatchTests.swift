@@ -140,6 +140,30 @@ struct BatchCommandTests {
         }
     }
 
+    @Test func plainLinesWrittenAsBytesAgreeWithTheParser() throws {
+        func parsed(_ line: String) throws -> JSONValue {
+            guard case .requests(let requests, false) = Batch.parse(line), requests.count == 1 else {
+                throw LaunchError("'\(line)' did not parse to one request")
+            }
+            return .object([("id", .number("7")), ("op", .string(requests[0].op))] + requests[0].arguments)
+        }
+        for line in ["add foo", "add foo --tunnel t1", "add foo --target 10.0.0.1:80 --tunnel t1", "add  tcp:49000\t--tunnel  t-2 ",
+                     "add *.apps.example.com --tunnel t1 --target [::1]:80", "delete foo.example.com", "delete uuid:t1", "add tcp:auto"] {
+            var bytes: [UInt8] = []
+            #expect(BatchPlainLine.encode(line, id: 7, into: &bytes), "'\(line)' is plain")
+            #expect(bytes.last == 0x0A)
+            let written = try JSONParser.parse(String(decoding: bytes.dropLast(), as: UTF8.self))
+            #expect(written == (try parsed(line)), "\(line): \(String(decoding: bytes, as: UTF8.self))")
+        }
+        // Everything else goes to the parser, untouched.
+        for line in ["add", "add -x", "add foo --tunnel", "add foo --tunnel t1 --tunnel t2", "add foo --ttl 5m", "add 'foo'", "add foo --tunnel=t1",
+                     "delete a b", "delete foo --ignore-missing", "touch foo", "lookup foo", "routerctl add foo", "add foo # x",
+                     "add fóo", "add foo\u{01}", "add foo --tunnel -t", "add foo --label a=b", #"add fo\o"#, "add a b c d e f g"] {
+            var bytes: [UInt8] = []
+            #expect(!BatchPlainLine.encode(line, id: 1, into: &bytes) && bytes.isEmpty, "'\(line)' is left to the parser")
+        }
+    }
+
     @Test func shellWordsFollowPOSIXQuoting() throws {
         #expect(try ShellWords.split(#"add foo --label 'a=b c' --target "x\"y" back\ slash # comment"#)
                 == ["add", "foo", "--label", "a=b c", "--target", #"x"y"#, "back slash"])

@@ -270,23 +270,29 @@ struct Batch: RouterCommand {
         try lines(input) { (number, line) throws(ClientError) in
             let sequence = nextSequence
             nextSequence += 1
-            switch Self.parse(line) {
-            case .invalid(let message, let code):
-                let object = JSONValue.object([("code", .string("bad_request")), ("message", .string(message)), ("details", .object([]))])
-                outcomes.append(LineOutcome(number: number, left: 0, tolerates: false, failures: [(message, object, code)]))
-                reportFinished()
-                return
-            case .raw(let request):
-                guard case .object(let members) = request else {
-                    outcomes.append(LineOutcome(number: number, left: 0, tolerates: false))
-                    return
-                }
+            if BatchPlainLine.encode(line, id: nextID, into: &pending) {
+                inFlight.append((nextID, sequence))
+                nextID += 1
                 outcomes.append(LineOutcome(number: number, left: 1, tolerates: false))
-                send(members, sequence: sequence)
-            case .requests(let requests, let tolerates):
-                outcomes.append(LineOutcome(number: number, left: requests.count, tolerates: tolerates))
-                for r in requests { send([("op", .string(r.op))] + r.arguments, sequence: sequence) }
-                if requests.isEmpty { reportFinished() }
+            } else {
+                switch Self.parse(line) {
+                case .invalid(let message, let code):
+                    let object = JSONValue.object([("code", .string("bad_request")), ("message", .string(message)), ("details", .object([]))])
+                    outcomes.append(LineOutcome(number: number, left: 0, tolerates: false, failures: [(message, object, code)]))
+                    reportFinished()
+                    return
+                case .raw(let request):
+                    guard case .object(let members) = request else {
+                        outcomes.append(LineOutcome(number: number, left: 0, tolerates: false))
+                        return
+                    }
+                    outcomes.append(LineOutcome(number: number, left: 1, tolerates: false))
+                    send(members, sequence: sequence)
+                case .requests(let requests, let tolerates):
+                    outcomes.append(LineOutcome(number: number, left: requests.count, tolerates: tolerates))
+                    for r in requests { send([("op", .string(r.op))] + r.arguments, sequence: sequence) }
+                    if requests.isEmpty { reportFinished() }
+                }
             }
             if pending.count >= 16_384 || inFlight.count - inFlightStart >= window {
                 try client.write(pending)
