@@ -32,6 +32,22 @@ final class WatchFeed: Sendable {
         var aboveSince: ContinuousClock.Instant?
         var ended = false
         var waiter: CheckedContinuation<[Item], Never>?
+
+        /// Queues `item`; when the body waits for items, takes it off with everything queued.
+        mutating func append(_ item: Item) -> Wakeup? {
+            items.append(item)
+            guard let parked = waiter else { return nil }
+            waiter = nil
+            return Wakeup(waiter: parked, items: Array(items.drain()))
+        }
+    }
+
+    /// The waiting body and what to wake it with: taken under the lock, resumed outside it.
+    private struct Wakeup {
+        let waiter: CheckedContinuation<[Item], Never>
+        let items: [Item]
+
+        func resume() { waiter.resume(returning: items) }
     }
 
     private let state = Mutex(State())
@@ -48,8 +64,8 @@ final class WatchFeed: Sendable {
     /// Queues an event; cuts the watcher when this one puts it over its bounds.
     func push(_ event: RouteEvent, overflow: ProtocolError) -> Pushed {
         let size = Self.estimatedSize(event)
-        let (pushed, waiter, items) = state.withLock { s -> (Pushed, CheckedContinuation<[Item], Never>?, [Item]) in
-            guard !s.ended else { return (.ended, nil, []) }
+        let (pushed, wakeup) = state.withLock { s -> (Pushed, Wakeup?) in
+            guard !s.ended else { return (.ended, nil) }
             s.events += 1
             s.bytes += size
             var over = s.events > max(eventLimit * 16, 131_072) || s.bytes > byteLimit
@@ -62,43 +78,31 @@ final class WatchFeed: Sendable {
                 s.events = 0
                 s.bytes = 0
                 s.ended = true
-                s.items.append(.end(overflow))
-                let waiter = s.waiter
-                s.waiter = nil
-                return (.cut, waiter, waiter == nil ? [] : Array(s.items.drain()))
+                return (.cut, s.append(.end(overflow)))
             }
-            s.items.append(.event(event))
-            let waiter = s.waiter
-            s.waiter = nil
-            return (.queued, waiter, waiter == nil ? [] : Array(s.items.drain()))
+            return (.queued, s.append(.event(event)))
         }
-        waiter?.resume(returning: items)
+        wakeup?.resume()
         return pushed
     }
 
     /// Queues a keep-alive comment (unless the feed ended).
     func heartbeat() {
-        let (waiter, items) = state.withLock { s -> (CheckedContinuation<[Item], Never>?, [Item]) in
-            guard !s.ended else { return (nil, []) }
-            s.items.append(.heartbeat)
-            let waiter = s.waiter
-            s.waiter = nil
-            return (waiter, waiter == nil ? [] : Array(s.items.drain()))
+        let wakeup = state.withLock { s -> Wakeup? in
+            guard !s.ended else { return nil }
+            return s.append(.heartbeat)
         }
-        waiter?.resume(returning: items)
+        wakeup?.resume()
     }
 
     /// Ends the feed with `item` last (store reset, shutdown); nothing is queued after it.
     func end(with item: Item) {
-        let (waiter, items) = state.withLock { s -> (CheckedContinuation<[Item], Never>?, [Item]) in
-            guard !s.ended else { return (nil, []) }
+        let wakeup = state.withLock { s -> Wakeup? in
+            guard !s.ended else { return nil }
             s.ended = true
-            s.items.append(item)
-            let waiter = s.waiter
-            s.waiter = nil
-            return (waiter, waiter == nil ? [] : Array(s.items.drain()))
+            return s.append(item)
         }
-        waiter?.resume(returning: items)
+        wakeup?.resume()
     }
 
     /// Everything queued, waiting while nothing is; empty once the feed has ended and every

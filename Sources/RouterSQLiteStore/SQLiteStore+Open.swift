@@ -154,10 +154,7 @@ extension SQLiteStore {
     /// SQLite's `quick_check`: every page of every table and index read and checked.
     private static func check(_ db: Database, path: String) throws {
         let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
-        guard check == ["ok"] else {
-            throw StateFileError("the state file \(path) fails SQLite's integrity check (\(check.prefix(3).joined(separator: "; "))): " +
-                                 "move it aside to start with an empty table, or restore a backup")
-        }
+        guard check == ["ok"] else { throw StateFileInspection.failedCheck(path, check) }
     }
 
     static func damaged(_ path: String, _ error: any Error) -> StateFileError {

@@ -54,12 +54,15 @@ enum StateFileInspection {
                                      "give routerd another --db")
             }
             let check = try strings(db, "PRAGMA quick_check", path)
-            guard check == ["ok"] else {
-                throw StateFileError("the state file \(path) fails SQLite's integrity check (\(check.prefix(3).joined(separator: "; "))): " +
-                                     "move it aside to start with an empty table, or restore a backup")
-            }
+            guard check == ["ok"] else { throw failedCheck(path, check) }
             return .stateFile(checked: true)
         }
+    }
+
+    /// What `quick_check` found wrong, and what to do.
+    static func failedCheck(_ path: String, _ check: [String]) -> StateFileError {
+        StateFileError("the state file \(path) fails SQLite's integrity check (\(check.prefix(3).joined(separator: "; "))): " +
+                       "move it aside to start with an empty table, or restore a backup")
     }
 
     static func newer(_ path: String, _ version: Int) -> StateFileError {

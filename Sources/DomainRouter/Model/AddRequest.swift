@@ -49,6 +49,15 @@ public struct AddRequest: Sendable {
     /// Checks labels and TTL; the table calls this before taking its lock.
     func validate() throws(RouteError) {
         if let ttl { try AddRequest.validate(ttl: ttl) }
+        try AddRequest.validate(labels: labels)
+        try AddRequest.validate(access: access)
+        if let owner, owner.isEmpty || owner.utf8.count > 128 {
+            throw .invalidArgument("owner must be 1 to 128 characters")
+        }
+    }
+
+    /// At most 64 labels, keys of 1-63 label-key bytes, values of at most 256 bytes.
+    static func validate(labels: [String: String]) throws(RouteError) {
         if labels.count > 64 { throw .invalidArgument("a route has at most 64 labels, not \(labels.count)") }
         for (key, value) in labels {
             guard (1...63).contains(key.utf8.count), key.utf8.allSatisfy(AddRequest.isLabelKeyByte) else {
@@ -58,11 +67,12 @@ public struct AddRequest: Sendable {
                 throw .invalidArgument("label '\(key)' has a value longer than 256 bytes or with control characters")
             }
         }
+    }
+
+    /// At most `AccessRules.maximumBlocks` blocks in each list.
+    static func validate(access: AccessRules) throws(RouteError) {
         for (name, list) in [("allow", access.allow), ("deny", access.deny)] where list.count > AccessRules.maximumBlocks {
             throw .invalidArgument("\(name) holds at most \(AccessRules.maximumBlocks) address blocks, not \(list.count)")
-        }
-        if let owner, owner.isEmpty || owner.utf8.count > 128 {
-            throw .invalidArgument("owner must be 1 to 128 characters")
         }
     }
 

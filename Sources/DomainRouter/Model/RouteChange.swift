@@ -23,8 +23,7 @@ public struct RouteChange: Sendable, Hashable {
     /// Checks the new values as an add checks them.
     func validate() throws(RouteError) {
         guard !isEmpty else { throw .invalidArgument("update changes target, labels, allow or deny: give at least one") }
-        var check = AddRequest(.tcpAuto, labels: labels ?? [:], access: AccessRules(allow: allow ?? [], deny: deny ?? []))
-        check.ttl = nil
-        try check.validate()
+        if let labels { try AddRequest.validate(labels: labels) }
+        try AddRequest.validate(access: AccessRules(allow: allow ?? [], deny: deny ?? []))
     }
 }
