@@ -262,6 +262,6 @@ public final class RouterClient {
     }
 
     private func readText() throws(ClientError) -> String {
-        try transport.readLine(until: timeout.map { ContinuousClock.now + $0 }, timeout: timeout, isInterrupted: isInterrupted)
+        try transport.readLine(timeout: timeout, isInterrupted: isInterrupted)
     }
 }

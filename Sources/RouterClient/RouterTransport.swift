@@ -13,11 +13,11 @@ public protocol RouterTransport: AnyObject {
     var greetsFirst: Bool { get }
     /// Sends complete request lines, each ending in `\n`.
     func write(_ bytes: [UInt8]) throws(ClientError)
-    /// The next reply line without its line end. Waits until `deadline` (nil: for ever), then
-    /// throws `timedOut(after: timeout)`; checks `isInterrupted` at least every quarter second
-    /// and throws `interrupted` when it returns true.
-    func readLine(until deadline: ContinuousClock.Instant?, timeout: Duration?,
-                  isInterrupted: () -> Bool) throws(ClientError) -> String
+    /// The next reply line without its line end. A line already here is returned at once;
+    /// otherwise it waits up to `timeout` (nil: for ever), then throws `timedOut(after:)`;
+    /// checks `isInterrupted` at least every quarter second and throws `interrupted` when it
+    /// returns true.
+    func readLine(timeout: Duration?, isInterrupted: () -> Bool) throws(ClientError) -> String
     /// False once the other side has gone, checked without waiting.
     var isAlive: Bool { get }
     /// Whether a whole reply line is already here (so `readLine` will not wait).

@@ -8,12 +8,12 @@ import RouterProtocol
 // The transport has methods named like these calls; these spell out the C functions.
 #if canImport(Glibc)
 private func systemClose(_ fd: Int32) { _ = Glibc.close(fd) }
-private func systemSend(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Glibc.send(fd, p, n, Int32(MSG_NOSIGNAL)) }
-private func systemRecv(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Glibc.recv(fd, p, n, 0) }
+private func systemSendNow(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Glibc.send(fd, p, n, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+private func systemRecv(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int, _ flags: Int32) -> Int { Glibc.recv(fd, p, n, flags) }
 #else
 private func systemClose(_ fd: Int32) { _ = Darwin.close(fd) }
-private func systemSend(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Darwin.send(fd, p, n, 0) }
-private func systemRecv(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Darwin.recv(fd, p, n, 0) }
+private func systemSendNow(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Darwin.send(fd, p, n, MSG_DONTWAIT) }
+private func systemRecv(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int, _ flags: Int32) -> Int { Darwin.recv(fd, p, n, flags) }
 #endif
 
 /// routerd's Unix socket: protocol lines as they are, over a blocking socket and `poll`.
@@ -26,6 +26,9 @@ public final class SocketTransport: RouterTransport {
     private var fd: Int32
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Bytes before this index (from `start`) hold no `\n`, unless `lineEnd` names one.
+    private var scanned = 0
+    private var lineEnd: Int?
 
     /// Why a connect to `path` was refused, by what is there: a directory or a regular file is
     /// named as such; a socket nothing listens on is a stale one.
@@ -65,16 +68,48 @@ public final class SocketTransport: RouterTransport {
         fd = -1
     }
 
+    /// Sends `bytes` in full. While the socket has no room, replies that arrive are taken into
+    /// the read buffer (for `readLine`): a client that pipelines far ahead of its reads never
+    /// waits on a daemon that is itself waiting for its replies to be read.
     public func write(_ bytes: [UInt8]) throws(ClientError) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { systemSend(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
+            let n = bytes[offset...].withUnsafeBytes { systemSendNow(fd, $0.baseAddress, $0.count) }
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            switch errno {
+            case EINTR:
+                continue
+            case EAGAIN, EWOULDBLOCK:
+                var p = pollfd(fd: fd, events: Int16(POLLOUT | POLLIN), revents: 0)
+                if poll(&p, 1, -1) < 0 && errno != EINTR { throw .connectionClosed }
+                if p.revents & Int16(POLLIN) != 0, try receiveAvailable() == 0 { throw .connectionClosed }
+            default:
                 throw .connectionClosed
             }
-            offset += n
         }
+    }
+
+    /// Appends what the socket holds now to the read buffer; returns the byte count: 0 at the
+    /// end of the stream, -1 when nothing is there yet.
+    private func receiveAvailable() throws(ClientError) -> Int {
+        if start > 65536 {
+            buffer.removeFirst(start)
+            scanned -= start
+            lineEnd = lineEnd.map { $0 - start }
+            start = 0
+        }
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: 65536))
+        let n = buffer.withUnsafeMutableBytes { systemRecv(fd, $0.baseAddress! + old, 65536, Int32(MSG_DONTWAIT)) }
+        buffer.removeLast(65536 - max(n, 0))
+        if n < 0 {
+            if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { return -1 }
+            throw .connectionClosed
+        }
+        return n
     }
 
     public var isAlive: Bool {
@@ -87,30 +122,34 @@ public final class SocketTransport: RouterTransport {
     }
 
     public var hasBufferedLine: Bool {
-        buffer[start...].contains(0x0A)
+        bufferedLineEnd() != nil
     }
 
-    public func readLine(until deadline: ContinuousClock.Instant?, timeout: Duration?,
-                         isInterrupted: () -> Bool) throws(ClientError) -> String {
+    /// Where the first buffered line ends (its `\n`), remembered until that line is read so
+    /// that asking before each read does not scan the line twice.
+    private func bufferedLineEnd() -> Int? {
+        if let lineEnd { return lineEnd }
+        lineEnd = buffer[scanned...].firstIndex(of: 0x0A)
+        scanned = lineEnd ?? buffer.count
+        return lineEnd
+    }
+
+    public func readLine(timeout: Duration?, isInterrupted: () -> Bool) throws(ClientError) -> String {
+        var deadline: ContinuousClock.Instant?
         while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+            if let newline = bufferedLineEnd() {
                 var end = newline
                 if end > start && buffer[end - 1] == 0x0D { end -= 1 }
                 let text = String(decoding: buffer[start..<end], as: UTF8.self)
                 start = newline + 1
-                if start == buffer.count { buffer.removeAll(keepingCapacity: true); start = 0 }
+                scanned = start
+                lineEnd = nil
+                if start == buffer.count { buffer.removeAll(keepingCapacity: true); start = 0; scanned = 0 }
                 return text
             }
-            if start > 65536 { buffer.removeFirst(start); start = 0 }
+            if deadline == nil, let timeout { deadline = ContinuousClock.now + timeout }
             try waitReadable(until: deadline, timeout: timeout, isInterrupted: isInterrupted)
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = chunk.withUnsafeMutableBytes { systemRecv(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw .connectionClosed
-            }
-            if n == 0 { throw .connectionClosed }
-            buffer += chunk[..<n]
+            if try receiveAvailable() == 0 { throw .connectionClosed }
         }
     }
 

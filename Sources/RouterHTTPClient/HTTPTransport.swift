@@ -145,8 +145,8 @@ public final class HTTPTransport: RouterTransport {
 
     // MARK: Reading
 
-    public func readLine(until deadline: ContinuousClock.Instant?, timeout: Duration?,
-                         isInterrupted: () -> Bool) throws(ClientError) -> String {
+    public func readLine(timeout: Duration?, isInterrupted: () -> Bool) throws(ClientError) -> String {
+        var deadline: ContinuousClock.Instant?
         while true {
             if linesStart < lines.count {
                 let line = lines[linesStart]
@@ -159,9 +159,11 @@ public final class HTTPTransport: RouterTransport {
             if linesStart < lines.count { continue }
             if isInterrupted() { throw .interrupted }
             var wait = 250
-            if let deadline {
-                let left = deadline - ContinuousClock.now
-                if left <= .zero { throw .timedOut(after: timeout ?? .zero) }
+            if let timeout {
+                let end = deadline ?? ContinuousClock.now + timeout
+                deadline = end
+                let left = end - ContinuousClock.now
+                if left <= .zero { throw .timedOut(after: timeout) }
                 wait = min(wait, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1)
             }
             if running != nil {

@@ -115,6 +115,29 @@ struct BatchCommandTests {
         }
     }
 
+    @Test func repliesFarLargerThanTheSocketBufferDoNotStallTheWriter() throws {
+        try withRouterd { d in
+            // Each lookup's reply carries 40 labels (about 2 KB): thousands in flight are
+            // megabytes, far beyond a Unix socket's buffer, taken while the requests go out.
+            let labels = (0..<40).flatMap { ["--label", "key\($0)=\(String(repeating: "v", count: 30))"] }
+            #expect(d.run(["add", "big", "--tunnel", "t1"] + labels).status == 0)
+            let lines = String(repeating: "lookup big.example.com\n", count: 6_000)
+            let r = d.run(["batch", "-o", "json"], stdin: lines, timeout: 120)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("6000 ok, 0 failed"))
+            #expect(r.stdout.split(separator: "\n").count == 6_000)
+        }
+    }
+
+    @Test func crlfLinesAndWhitespaceOnlyLinesReadAsPlainOnes() throws {
+        try withRouterd { d in
+            let r = d.run(["batch"], stdin: "add a --tunnel t1\r\n\r\n \t\n\u{00A0}\nadd 'b' --tunnel t1\r\n# note\r\n")
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("2 ok, 0 failed"), "\(r.stderr)")
+            #expect(d.run(["list", "-o", "name"]).stdout == "a.example.com\nb.example.com\n")
+        }
+    }
+
     @Test func fastReaderAgreesWithTheArgumentParser() throws {
         let lines = [
             "add foo", "add foo --tunnel t1 --target 10.0.0.1:80 --ttl 1h30m --label a=b --label c=d=e",

@@ -51,8 +51,8 @@ struct Batch: RouterCommand {
               - a route line as `routerctl list -o json` prints it, which is added
                 again (key, tunnel, target, labels, ttl, owner).
 
-            Blank lines and # comments are skipped. Requests are pipelined, so 100,000 adds take \
-            seconds. Failures are reported in line order on stderr, each with its line number \
+            Blank lines and # comments are skipped. Requests are pipelined, thousands in flight, so a batch \
+            goes at the daemon's pace. Failures are reported in line order on stderr, each with its line number \
             and the daemon's error, then `N ok, M failed`. A line that does not parse is that \
             line's failure (status 2); the exit status is the highest of any line.
 
@@ -76,7 +76,7 @@ struct Batch: RouterCommand {
     var atomic = false
 
     @Option(help: .hidden)
-    var window = 256
+    var window = 4096
 
     /// One line turned into requests, or why it could not be.
     enum Parsed {
@@ -101,19 +101,35 @@ struct Batch: RouterCommand {
         return atomic ? try runAtomic(input, context) : try runPipelined(input, context)
     }
 
-    /// Reads lines with their numbers, skipping blanks and comments.
-    func lines(_ input: UnsafeMutablePointer<FILE>, _ body: (Int, String) throws(ClientError) -> Void) throws(ClientError) {
+    /// Reads lines with their numbers, skipping blanks and comments, and hands each over as
+    /// its bytes (leading blanks and the line end removed; valid only during the call).
+    func lineBytes(_ input: UnsafeMutablePointer<FILE>,
+                   _ body: (Int, UnsafeBufferPointer<UInt8>) throws(ClientError) -> Void) throws(ClientError) {
         var number = 0
         var raw: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(raw) }
-        while getline(&raw, &capacity, input) >= 0 {
+        while true {
+            let length = getline(&raw, &capacity, input)
+            guard length >= 0, let raw else { return }
             number += 1
-            let line = String(cString: raw!)
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.isEmpty || trimmed.first == "#" || trimmed.allSatisfy(\.isWhitespace) { continue }
-            try body(number, String(trimmed.hasSuffix("\n") ? trimmed.dropLast() : trimmed))
+            let all = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: length)
+            var from = 0, to = length
+            while from < to, all[from] == 0x20 || all[from] == 0x09 { from += 1 }
+            if to > from, all[to - 1] == 0x0A { to -= 1 }
+            if to > from, all[to - 1] == 0x0D { to -= 1 }
+            // Blank (nothing but whitespace left) or a comment.
+            if from == to || all[from] == UInt8(ascii: "#") { continue }
+            let rest = UnsafeBufferPointer(rebasing: all[from..<to])
+            if rest.allSatisfy({ $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }) { continue }
+            if rest.contains(where: { $0 >= 0x80 }), String(decoding: rest, as: UTF8.self).allSatisfy(\.isWhitespace) { continue }
+            try body(number, UnsafeBufferPointer(rebasing: all[from..<to]))
         }
+    }
+
+    /// `lineBytes` with each line as a string.
+    func lines(_ input: UnsafeMutablePointer<FILE>, _ body: (Int, String) throws(ClientError) -> Void) throws(ClientError) {
+        try lineBytes(input) { (number, bytes) throws(ClientError) in try body(number, String(decoding: bytes, as: UTF8.self)) }
     }
 
     static let commandNames = Set(Routerctl.configuration.subcommands.map { $0._commandName })
@@ -267,15 +283,15 @@ struct Batch: RouterCommand {
             pending += w.bytes
             pending.append(0x0A)
         }
-        try lines(input) { (number, line) throws(ClientError) in
+        try lineBytes(input) { (number, bytes) throws(ClientError) in
             let sequence = nextSequence
             nextSequence += 1
-            if BatchPlainLine.encode(line, id: nextID, into: &pending) {
+            if BatchPlainLine.encode(bytes, id: nextID, into: &pending) {
                 inFlight.append((nextID, sequence))
                 nextID += 1
                 outcomes.append(LineOutcome(number: number, left: 1, tolerates: false))
             } else {
-                switch Self.parse(line) {
+                switch Self.parse(String(decoding: bytes, as: UTF8.self)) {
                 case .invalid(let message, let code):
                     let object = JSONValue.object([("code", .string("bad_request")), ("message", .string(message)), ("details", .object([]))])
                     outcomes.append(LineOutcome(number: number, left: 0, tolerates: false, failures: [(message, object, code)]))

@@ -9,39 +9,44 @@ enum BatchPlainLine {
     /// appended) when the line is not one of the plain forms.
     static func encode(_ line: String, id: Int64, into out: inout [UInt8]) -> Bool {
         var line = line
-        return line.withUTF8 { bytes -> Bool in
-            // At most six words, as byte ranges.
-            var words: [Range<Int>] = []
-            words.reserveCapacity(6)
+        return line.withUTF8 { encode($0, id: id, into: &out) }
+    }
+
+    /// `encode` for a line's bytes (without its line end).
+    static func encode(_ bytes: UnsafeBufferPointer<UInt8>, id: Int64, into out: inout [UInt8]) -> Bool {
+        // At most six words, as byte ranges, kept on the stack.
+        withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 6) { storage -> Bool in
+            var count = 0
+            func append(_ range: Range<Int>) { storage[count] = range; count += 1 }
             var start = -1
             for i in 0..<bytes.count {
                 let b = bytes[i]
                 if b == 0x20 || b == 0x09 {
-                    if start >= 0 { words.append(start..<i); start = -1 }
+                    if start >= 0 { append(start..<i); start = -1 }
                     continue
                 }
                 // Printable ASCII but for the quotes, backslash, `#` and `=`.
                 guard b > 0x20, b < 0x7F, b != 0x22, b != 0x27, b != 0x5C, b != 0x23, b != 0x3D else { return false }
                 if start < 0 {
-                    guard words.count < 6 else { return false }
+                    guard count < 6 else { return false }
                     start = i
                 }
             }
-            if start >= 0 { words.append(start..<bytes.count) }
-            func word(_ n: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[words[n]]) }
+            if start >= 0 { append(start..<bytes.count) }
+            func word(_ n: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[storage[n]]) }
             func equals(_ n: Int, _ text: StaticString) -> Bool {
                 let w = word(n)
                 return w.count == text.utf8CodeUnitCount && w.elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
             }
-            guard words.count >= 2, word(1).first != UInt8(ascii: "-") else { return false }
+            guard count >= 2, word(1).first != UInt8(ascii: "-") else { return false }
             var tunnel: Int?
             var target: Int?
             if equals(0, "delete") {
-                guard words.count == 2 else { return false }
+                guard count == 2 else { return false }
             } else if equals(0, "add") {
                 var n = 2
-                while n < words.count {
-                    guard n + 1 < words.count, word(n + 1).first != UInt8(ascii: "-") else { return false }
+                while n < count {
+                    guard n + 1 < count, word(n + 1).first != UInt8(ascii: "-") else { return false }
                     if equals(n, "--tunnel"), tunnel == nil {
                         tunnel = n + 1
                     } else if equals(n, "--target"), target == nil {
