@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "DomainRouter", targets: ["DomainRouter"]),
         .library(name: "RouterProtocol", targets: ["RouterProtocol"]),
+        .library(name: "RouterEngine", targets: ["RouterEngine"]),
         .library(name: "RouterServer", targets: ["RouterServer"]),
         .library(name: "RouterClient", targets: ["RouterClient"]),
         .library(name: "RouterHTTPClient", targets: ["RouterHTTPClient"]),
@@ -50,16 +51,28 @@ let package = Package(
         .target(name: "RouterProtocol"),
         // The daemon's engine: SwiftNIO Unix socket server, sessions, auth, watch fan-out.
         .target(
-            name: "RouterServer",
+            name: "RouterEngine",
             dependencies: [
                 "DomainRouter",
                 "RouterProtocol",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(
+            name: "RouterServer",
+            dependencies: [
+                "DomainRouter",
+                "RouterProtocol",
+                "RouterEngine",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The HTTP API (Hummingbird 2): the same executor as the socket, behind bearer tokens.
@@ -68,7 +81,7 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                "RouterServer", "RouterProtocol", "DomainRouter",
+                "RouterEngine", "RouterProtocol", "DomainRouter",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,7 +104,7 @@ let package = Package(
         .target(
             name: "RouterRedisStore",
             dependencies: [
-                "DomainRouter", "RouterProtocol", "RouterRedis", "RouterServer",
+                "DomainRouter", "RouterProtocol", "RouterRedis", "RouterEngine",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,7 +117,7 @@ let package = Package(
         .target(
             name: "RouterSQLiteStore",
             dependencies: [
-                "DomainRouter", "RouterProtocol", "RouterServer",
+                "DomainRouter", "RouterProtocol", "RouterEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,6 +142,7 @@ let package = Package(
             name: "routerd",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
+                "RouterEngine",
                 "RouterServer",
                 "RouterRedis",
                 "RouterRedisStore",
@@ -173,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "router-bench",
             dependencies: [
-                "DomainRouter", "RouterProtocol", "RouterServer", "RouterTestSupport",
+                "DomainRouter", "RouterProtocol", "RouterEngine", "RouterServer", "RouterTestSupport",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -183,7 +197,7 @@ let package = Package(
         .target(
             name: "RouterTestSupport",
             dependencies: [
-                "RouterServer", "RouterProtocol", "DomainRouter",
+                "RouterEngine", "RouterServer", "RouterProtocol", "DomainRouter",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -203,7 +217,7 @@ let package = Package(
         .testTarget(
             name: "RouterServerTests",
             dependencies: [
-                "RouterServer", "RouterProtocol", "DomainRouter", "RouterTestSupport",
+                "RouterEngine", "RouterServer", "RouterProtocol", "DomainRouter", "RouterTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -220,7 +234,7 @@ let package = Package(
         .testTarget(
             name: "RouterRedisStoreTests",
             dependencies: [
-                "DomainRouter", "RouterProtocol", "RouterRedis", "RouterRedisStore", "RouterServer", "RouterTestSupport", "routerd",
+                "DomainRouter", "RouterProtocol", "RouterRedis", "RouterRedisStore", "RouterEngine", "RouterTestSupport", "routerd",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -236,7 +250,7 @@ let package = Package(
         .testTarget(
             name: "RouterSQLiteStoreTests",
             dependencies: [
-                "DomainRouter", "RouterProtocol", "RouterServer", "RouterSQLiteStore", "RouterTestSupport", "routerd",
+                "DomainRouter", "RouterProtocol", "RouterEngine", "RouterSQLiteStore", "RouterTestSupport", "routerd",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             resources: [.copy("Fixtures")]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test job: installs what the tests need when missing, checks that the committed completions
-# and the embedded OpenAPI document are what the sources generate, builds with every target's
+# and the embedded OpenAPI document are what the sources generate and that the module graph
+# depends only inward (scripts/check-layers.py), builds with every target's
 # imports checked against its declared dependencies and no warning in the project's own sources,
 # runs the whole test suite, then checks the HTTP API against its OpenAPI document
 # (scripts/api-check.sh).
@@ -9,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-packages.sh test
 scripts/generate-docs.sh --check
+# The module graph of docs/architecture.md: front ends and stores depend on the engine, not on
+# each other.
+swift package dump-package | scripts/check-layers.py
 # SwiftPM reports an undeclared import as an error but builds on; stop here when it does.
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -1,7 +1,7 @@
 import DomainRouter
 import Hummingbird
+import RouterEngine
 import RouterProtocol
-import RouterServer
 
 /// The endpoints: each reads its request into the executor's typed call and writes the result
 /// as the protocol's JSON.

@@ -1,8 +1,8 @@
 import DomainRouter
 import Hummingbird
 import NIOCore
+import RouterEngine
 import RouterProtocol
-import RouterServer
 import ServiceLifecycle
 
 /// `GET /watch`: the change stream, as server-sent events (`text/event-stream`, the default) or,

@@ -2,8 +2,8 @@ import DomainRouter
 import Hummingbird
 import Logging
 import NIOCore
+import RouterEngine
 import RouterProtocol
-import RouterServer
 import Synchronization
 
 /// The HTTP API (docs/http.md): the product document's REST endpoints in front of the same

@@ -1,5 +1,5 @@
 import DomainRouter
-import RouterServer
+import RouterEngine
 import RouterRedis
 
 /// The replica: loading the table from Redis, and following its log.

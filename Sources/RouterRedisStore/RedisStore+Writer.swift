@@ -1,7 +1,7 @@
-import Synchronization
 import DomainRouter
-import RouterServer
+import RouterEngine
 import RouterRedis
+import Synchronization
 
 /// The writer: changes queue up and one task commits them in runs, each run one draft and
 /// one script call.

@@ -3,8 +3,8 @@ import DomainRouter
 import Logging
 import NIOCore
 import NIOPosix
+import RouterEngine
 import RouterRedis
-import RouterServer
 import ServiceLifecycle
 import Synchronization
 

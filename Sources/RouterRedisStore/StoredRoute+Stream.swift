@@ -1,5 +1,5 @@
 import DomainRouter
-import RouterServer
+import RouterEngine
 
 extension StoredRoute {
     /// The change a stream entry records: `[id, [field, value, …]]` with fields `k` (the event's

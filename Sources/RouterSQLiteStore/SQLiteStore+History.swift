@@ -1,6 +1,6 @@
 import DomainRouter
 import GRDB
-import RouterServer
+import RouterEngine
 
 /// Reading the change history: on one of GRDB's reader connections (WAL lets them read while
 /// the writer commits), never on the caller's thread.

@@ -5,7 +5,7 @@ import Dispatch
 import DomainRouter
 import GRDB
 import Logging
-import RouterServer
+import RouterEngine
 import Synchronization
 
 /// Opening a state file: the lock, the checks, the schema, and loading the table.

@@ -1,7 +1,7 @@
 import DomainRouter
 import GRDB
+import RouterEngine
 import RouterProtocol
-import RouterServer
 
 /// The writer: changes queue up; GRDB's writer queue takes all that waits (up to
 /// `commitLimit` changes), drafts it, writes its events and history in one transaction, and

@@ -5,7 +5,7 @@ import Dispatch
 import DomainRouter
 import GRDB
 import Logging
-import RouterServer
+import RouterEngine
 import ServiceLifecycle
 import Synchronization
 

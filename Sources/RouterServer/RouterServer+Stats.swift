@@ -1,3 +1,4 @@
+import RouterEngine
 import RouterProtocol
 
 extension RouterServer {

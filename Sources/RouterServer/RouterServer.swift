@@ -2,6 +2,7 @@ import DomainRouter
 import Logging
 import NIOCore
 import NIOPosix
+import RouterEngine
 import RouterProtocol
 import ServiceLifecycle
 import Synchronization

@@ -1,4 +1,5 @@
 import Foundation
+import RouterEngine
 import RouterServer
 import RouterTestSupport
 

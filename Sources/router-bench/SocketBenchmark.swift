@@ -5,6 +5,7 @@ import Dispatch
 import DomainRouter
 import Foundation
 import Logging
+import RouterEngine
 import RouterProtocol
 import RouterServer
 import RouterTestSupport

@@ -2,6 +2,7 @@
 @preconcurrency import Glibc
 #endif
 import Foundation
+import RouterEngine
 import RouterProtocol
 import RouterTestSupport
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DomainRouter
 import Logging
+import RouterEngine
 import RouterServer
 
 /// Monotonic time for benchmarks.

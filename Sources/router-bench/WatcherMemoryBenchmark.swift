@@ -1,4 +1,5 @@
 import Foundation
+import RouterEngine
 import RouterProtocol
 import RouterTestSupport
 

@@ -4,9 +4,10 @@ import DomainRouter
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import Logging
 import NIOCore
 import NIOSSL
-import Logging
+import RouterEngine
 import RouterHTTP
 import RouterProtocol
 import RouterRedis

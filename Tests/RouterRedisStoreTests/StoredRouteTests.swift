@@ -1,7 +1,7 @@
 import DomainRouter
-@testable import RouterRedisStore
-import RouterServer
+import RouterEngine
 import Testing
+@testable import RouterRedisStore
 
 @Suite("The stored form of routes")
 struct StoredRouteTests {

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
+import RouterEngine
 import RouterProtocol
-import Synchronization
 import RouterTestSupport
+import Synchronization
 import Testing
 @testable import RouterServer
 

@@ -1,11 +1,12 @@
 import Dispatch
+import DomainRouter
 import Foundation
 import Glibc
+import RouterEngine
 import RouterProtocol
 import RouterTestSupport
 import Testing
 @testable import RouterServer
-import DomainRouter
 
 /// Long runs of pipelined adds go to the server's table writer thread while the connection's
 /// event loop reads on; these check that order, sessions and shutdown are what they were.

@@ -1,6 +1,7 @@
 import DomainRouter
 import NIOCore
 import NIOEmbedded
+import RouterEngine
 import RouterProtocol
 import RouterTestSupport
 import Testing

@@ -1,7 +1,8 @@
-@testable import DomainRouter
+import RouterEngine
 import RouterProtocol
 import RouterTestSupport
 import Testing
+@testable import DomainRouter
 @testable import RouterServer
 
 /// Routes are written straight into reserved memory (`Wire.writeRoute`): the reserved size must

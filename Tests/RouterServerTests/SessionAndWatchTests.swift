@@ -1,7 +1,8 @@
 import Foundation
-import Synchronization
+import RouterEngine
 import RouterProtocol
 import RouterTestSupport
+import Synchronization
 import Testing
 @testable import RouterServer
 

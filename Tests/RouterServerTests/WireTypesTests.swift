@@ -1,5 +1,6 @@
 import DomainRouter
 import Foundation
+import RouterEngine
 import RouterProtocol
 import RouterTestSupport
 import Testing

@@ -1,6 +1,7 @@
 import DomainRouter
 import Foundation
 import Logging
+import RouterEngine
 import RouterProtocol
 import RouterServer
 

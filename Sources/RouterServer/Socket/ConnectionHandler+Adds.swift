@@ -1,6 +1,7 @@
 import DomainRouter
 import NIOCore
 import NIOPosix
+import RouterEngine
 import RouterProtocol
 
 // Consecutive adds of a burst of pipelined requests run together, one call to the executor (and

@@ -1,5 +1,6 @@
 import DomainRouter
 import NIOCore
+import RouterEngine
 import RouterProtocol
 
 extension ConnectionHandler {

@@ -1,5 +1,6 @@
 import DomainRouter
 import NIOCore
+import RouterEngine
 import RouterProtocol
 
 /// The requests other than `add`, `list` and `watch`: each turned into a typed request for the

@@ -1,4 +1,5 @@
 import NIOCore
+import RouterEngine
 import RouterProtocol
 
 // Replies are gathered into one buffer per read burst (pipelined requests then cost one socket

@@ -7,6 +7,7 @@ import DequeModule
 import DomainRouter
 import Logging
 import NIOCore
+import RouterEngine
 import RouterProtocol
 
 /// One socket connection: the transport in front of the `RequestExecutor`. It reads the peer's

@@ -1,4 +1,5 @@
 import NIOCore
+import RouterEngine
 import RouterProtocol
 
 /// What the decoder hands the connection: a line, or the news that one was too long.

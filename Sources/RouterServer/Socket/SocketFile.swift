@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RouterEngine
 import RouterProtocol
 
 /// The socket file's life: refuse a path another daemon answers on, clear a stale one, create

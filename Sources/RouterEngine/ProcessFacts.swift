@@ -7,7 +7,7 @@ import Darwin
 /// Facts about this process and its randomness that the server reports or hands out.
 package enum ProcessFacts {
     /// Resident memory of this process, from /proc/self/statm.
-    static func residentBytes() -> Int {
+    package static func residentBytes() -> Int {
         let fd = open("/proc/self/statm", O_RDONLY)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }

@@ -21,7 +21,7 @@ public final class ExpirySweeper: Service, Sendable {
     /// The repeated sweep while it runs; `retired` once the loop is going away for good.
     private let task = Mutex<(repeated: RepeatedTask?, retired: Bool)>((nil, false))
 
-    init(executor: RequestExecutor, loop: any EventLoop, released: @escaping @Sendable () -> Void) {
+    package init(executor: RequestExecutor, loop: any EventLoop, released: @escaping @Sendable () -> Void) {
         self.executor = executor
         self.loop = loop
         self.released = released
@@ -50,7 +50,7 @@ public final class ExpirySweeper: Service, Sendable {
 
     /// Stops sweeping for good: the server's loops are about to shut down (it could not
     /// start), so a `start` that comes later must not schedule on them.
-    func retire() {
+    package func retire() {
         task.withLock { task in
             task.repeated?.cancel()
             task.repeated = nil
