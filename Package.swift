@@ -257,7 +257,11 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterHTTPTests",
-            dependencies: ["RouterHTTP", "RouterProtocol", "RouterTestSupport", "routerd"]
+            dependencies: [
+                "RouterHTTP", "RouterEngine", "RouterServer", "RouterProtocol", "RouterTestSupport", "routerd",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "RouterClientTests",

@@ -23,6 +23,23 @@ extension Wire {
         }
     }
 
+    /// A batch's results, one an operation in order: `{ok: true, result}` or
+    /// `{ok: false, error}` (an operation that could not be read has the error that says why).
+    package static func batchResults(_ operations: [Result<BatchOperation, RouteError>], _ outcomes: [Result<BatchOutcome, RouteError>],
+                                     for viewer: Principal) -> JSONValue {
+        .object([("results", .array(zip(operations, outcomes).map { operation, outcome -> JSONValue in
+            switch (operation, outcome) {
+            case (.success(let op), .success(let done)):
+                return .object([("ok", .bool(true)), ("result", batchResult(done, of: op, for: viewer))])
+            case (_, .failure(let error)):
+                return .object([("ok", .bool(false)), ("error", Wire.error(error).object)])
+            case (.failure(let error), .success):
+                // The executor never runs an operation that could not be read.
+                preconditionFailure("a batch operation that could not be read succeeded: \(error)")
+            }
+        }))])
+    }
+
     /// An atomic batch's refusal: the failing operation's error, its message starting
     /// `ops[N] (op):`, and `details.index` (which routerctl turns back into a line number).
     package static func indexed(_ error: ProtocolError, index: Int, op: String) -> ProtocolError {

@@ -46,18 +46,14 @@ extension HTTPAPI {
 
     // MARK: Routes
 
-    func add(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let caller = try caller(request, context)
+    func add(_ request: Request, _ context: APIRequestContext, as caller: Caller) async throws -> Response {
         let fields = try await bodyObject(request)
         let parsed = try protocolRequest(.add, fields)
         if parsed.arguments["session"] != nil {
             throw Failure(.badRequest, "session is not for HTTP: a request has no connection to bind a route to; give it a ttl and touch it")
         }
         let add: AddRequest
-        do { add = try executor.addRequest(AddArguments(parsed), session: 0) } catch {
-            executor.refused(code: error.code.rawValue, message: error.description, op: "add", as: caller)
-            throw Failure(Wire.error(error))
-        }
+        do { add = try executor.addRequest(AddArguments(parsed), session: 0) } catch { throw Failure(Wire.error(error)) }
         let results = await withCheckedContinuation { done in
             executor.add([add], as: caller) { done.resume(returning: $0) }
         }
@@ -68,30 +64,27 @@ extension HTTPAPI {
             return Self.json(.object([("route", Wire.route(added.route, for: caller.principal))]),
                              status: added.created ? .created : .ok, headers: headers)
         case .failure(let error):
-            throw Failure(Wire.error(error))
+            throw Failure(decided: Wire.error(error))
         }
     }
 
-    func get(_ request: Request, _ context: APIRequestContext, key text: String) throws -> Response {
-        let caller = try caller(request, context)
+    func get(_ request: Request, _ context: APIRequestContext, key text: String, as caller: Caller) throws -> Response {
         return try answer(.key(text), as: caller)
     }
 
-    func delete(_ request: Request, _ context: APIRequestContext, key text: String) async throws -> Response {
-        let caller = try caller(request, context)
+    func delete(_ request: Request, _ context: APIRequestContext, key text: String, as caller: Caller) async throws -> Response {
         let key = try key(text)
         let result = await withCheckedContinuation { done in
             executor.delete(key, as: caller) { done.resume(returning: $0) }
         }
         switch result {
         case .success(let removed): return Self.json(.object([("deleted", .number(removed.count))]))
-        case .failure(let error): throw Failure(Wire.error(error))
+        case .failure(let error): throw Failure(decided: Wire.error(error))
         }
     }
 
     /// `PATCH /routes/{key}`: the socket's `update`, its fields in the body.
-    func update(_ request: Request, _ context: APIRequestContext, key text: String) async throws -> Response {
-        let caller = try caller(request, context)
+    func update(_ request: Request, _ context: APIRequestContext, key text: String, as caller: Caller) async throws -> Response {
         let key = try key(text)
         let parsed = try protocolRequest(.update, [("key", .string(text))] + (try await bodyObject(request)).filter { $0.0 != "key" })
         let change: RouteChange
@@ -101,12 +94,11 @@ extension HTTPAPI {
         }
         switch result {
         case .success(let route): return Self.json(.object([("route", Wire.route(route, for: caller.principal))]))
-        case .failure(let error): throw Failure(Wire.error(error))
+        case .failure(let error): throw Failure(decided: Wire.error(error))
         }
     }
 
-    func touch(_ request: Request, _ context: APIRequestContext, key text: String) async throws -> Response {
-        let caller = try caller(request, context)
+    func touch(_ request: Request, _ context: APIRequestContext, key text: String, as caller: Caller) async throws -> Response {
         let key = try key(text)
         let parsed = try protocolRequest(.touch, [("key", .string(text))] + (try await bodyObject(request)).filter { $0.0 != "key" })
         let ttl: Duration?
@@ -121,15 +113,14 @@ extension HTTPAPI {
             }
             return Self.json(.object([("route", Wire.route(routes[0], for: caller.principal))]))
         case .failure(let error):
-            throw Failure(Wire.error(error))
+            throw Failure(decided: Wire.error(error))
         }
     }
 
     /// One page of routes: `{routes, next, revision}`; with `Accept: application/x-ndjson`, every
     /// matching route (up to `limit`) as one line each, a page at a time, so that memory stays
     /// flat for a million routes.
-    func list(_ request: Request, _ context: APIRequestContext) throws -> Response {
-        let caller = try caller(request, context)
+    func list(_ request: Request, _ context: APIRequestContext, as caller: Caller) throws -> Response {
         let parsed = try protocolRequest(.list, try Self.query(request, numbers: ["limit"]))
         var query: RouteQuery
         do { query = try executor.listQuery(parsed, as: caller) } catch { throw Failure(Wire.error(error)) }
@@ -175,8 +166,7 @@ extension HTTPAPI {
     static let pageSize = 1000
 
     /// The gateway's question: which route a raw Host or SNI value (or a key) goes to.
-    func lookup(_ request: Request, _ context: APIRequestContext) throws -> Response {
-        let caller = try caller(request, context)
+    func lookup(_ request: Request, _ context: APIRequestContext, as caller: Caller) throws -> Response {
         let parameters = try Self.query(request, numbers: [])
         let given = parameters.filter { ["host", "sni", "key"].contains($0.0) }
         guard given.count == 1, parameters.count == 1, let value = given[0].1.stringValue else {
@@ -198,68 +188,25 @@ extension HTTPAPI {
                 return Self.json(Wire.tunnel(info, for: caller.principal))
             }
         } catch {
-            throw Failure(Wire.error(error))
+            throw Failure(decided: Wire.error(error))
         }
     }
 
-    func batch(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let caller = try caller(request, context)
+    func batch(_ request: Request, _ context: APIRequestContext, as caller: Caller) async throws -> Response {
         let parsed = try protocolRequest(.batch, try await bodyObject(request))
-        guard case .array(let items)? = parsed.arguments["ops"] else { throw Failure(.badRequest, "batch needs ops") }
-        var operations: [RouterProtocol.Request] = []
-        for (index, item) in items.enumerated() {
-            switch RouterProtocol.Request.validate(item, allowed: ["add", "delete", "touch"]) {
-            case .success(let op) where op.id == nil && op.arguments["session"] == nil:
-                operations.append(op)
-            case .success:
-                throw Failure(.badRequest, "ops[\(index)]: operations in a batch carry no id and no session")
-            case .failure(let failure):
-                throw Failure(.badRequest, "ops[\(index)]: " + failure.error.message)
-            }
+        let prepared: PreparedBatch
+        do { prepared = try executor.prepareBatch(parsed, allowsSession: false, session: 0) } catch { throw Failure(error) }
+        let result = await withCheckedContinuation { done in
+            executor.run(prepared, as: caller) { done.resume(returning: $0) }
         }
-        if parsed.bool("atomic") {
-            var typed: [BatchOperation] = []
-            for (index, op) in operations.enumerated() {
-                do { typed.append(try executor.batchOperation(op, session: 0)) } catch {
-                    throw Failure(Wire.indexed(Wire.error(error), index: index, op: op.op))
-                }
-            }
-            let result = await withCheckedContinuation { done in
-                executor.apply(typed, as: caller) { done.resume(returning: $0) }
-            }
-            switch result {
-            case .success(let outcomes):
-                let results = zip(typed, outcomes).map { Wire.batchResult($0.1, of: $0.0, for: caller.principal) }
-                return Self.json(.object([("results", .array(results))]))
-            case .failure(let failure):
-                throw Failure(Wire.indexed(Wire.error(failure.error), index: failure.index, op: operations[failure.index].op))
-            }
+        switch result {
+        case .success(let value): return Self.json(value)
+        case .failure(let error): throw Failure(decided: error)
         }
-        var typed: [Result<BatchOperation, RouteError>] = []
-        for op in operations {
-            typed.append(Result { () throws(RouteError) in try executor.batchOperation(op, session: 0) })
-        }
-        let outcomes = await withCheckedContinuation { done in
-            executor.batch(typed, as: caller) { done.resume(returning: $0) }
-        }
-        return Self.json(.object([("results", .array(zip(typed, outcomes).map { operation, outcome in
-            switch (operation, outcome) {
-            case (.success(let op), .success(let done)):
-                return .object([("ok", .bool(true)), ("result", Wire.batchResult(done, of: op, for: caller.principal))])
-            case (.failure, .success):
-                return .object([("ok", .bool(false)), ("error", .object([("code", .string("internal")), ("message", .string("an operation that could not be read succeeded")), ("details", .object([]))]))])
-            case (_, .failure(let error)):
-                let e = Wire.error(error)
-                return .object([("ok", .bool(false)), ("error", .object([
-                    ("code", .string(e.code.rawValue)), ("message", .string(e.message)), ("details", e.details ?? .object([])),
-                ]))])
-            }
-        }))]))
     }
 
     /// `GET /history`: a page of recorded changes, newest first (`routerd --db`).
-    func history(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let caller = try caller(request, context)
+    func history(_ request: Request, _ context: APIRequestContext, as caller: Caller) async throws -> Response {
         let parsed = try protocolRequest(.history, try Self.query(request, numbers: ["before", "limit"]))
         let query: HistoryQuery
         do { query = try executor.historyQuery(parsed) } catch { throw Failure(Wire.error(error)) }
@@ -268,13 +215,12 @@ extension HTTPAPI {
         }
         switch result {
         case .success(let page): return Self.json(Wire.history(page, for: caller.principal))
-        case .failure(let error): throw Failure(Wire.error(error))
+        case .failure(let error): throw Failure(decided: Wire.error(error))
         }
     }
 
     /// `GET /holds`: the names held for their last owners (`routerd --db --hold-released`).
-    func holds(_ request: Request, _ context: APIRequestContext) throws -> Response {
-        let caller = try caller(request, context)
+    func holds(_ request: Request, _ context: APIRequestContext, as caller: Caller) throws -> Response {
         let parsed = try protocolRequest(.holds, try Self.query(request, numbers: []))
         do {
             return Self.json(Wire.held(try executor.heldNames(prefix: parsed.string("prefix"), owner: parsed.string("owner"), as: caller)))

@@ -29,8 +29,7 @@ extension HTTPAPI {
     /// The most items encoded into one write.
     static let itemsPerWrite = 1024
 
-    func watch(_ request: Request, _ context: APIRequestContext) throws -> Response {
-        let caller = try caller(request, context)
+    func watch(_ request: Request, _ context: APIRequestContext, as caller: Caller) throws -> Response {
         var fields = try Self.query(request, numbers: ["from_revision"])
         if !fields.contains(where: { $0.0 == "from_revision" }), let last = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value, let seen = Int(last) {
             fields.append(("from_revision", .number(seen + 1)))
@@ -140,9 +139,7 @@ extension HTTPAPI {
             let id = event.kind == .sync ? "" : "id: \(event.revision)\n"
             return Array("\(id)event: \(event.kind.rawValue)\ndata: \(json)\n\n".utf8)
         case .end(let error):
-            let json = JSONWriter.encode(.object([
-                ("code", .string(error.code.rawValue)), ("message", .string(error.message)), ("details", error.details ?? .object([])),
-            ]))
+            let json = JSONWriter.encode(error.object)
             return Array((ndjson ? "{\"error\":\(json)}\n" : "event: error\ndata: \(json)\n\n").utf8)
         }
     }

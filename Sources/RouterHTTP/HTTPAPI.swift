@@ -96,31 +96,26 @@ package final class HTTPAPI: Sendable {
                                                        httpConnections: http)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
-        router.post("/routes") { request, context in await api.respond { try await api.add(request, context) } }
-        router.get("/routes") { request, context in await api.respond { try api.list(request, context) } }
+        router.post("/routes") { request, context in await api.respond(.add, request, context) { try await api.add(request, context, as: $0) } }
+        router.get("/routes") { request, context in await api.respond(.list, request, context) { try api.list(request, context, as: $0) } }
         router.get("/routes/:key") { request, context in
-            await api.respond { try api.get(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+            await api.respond(.lookup, request, context) { try api.get(request, context, key: HTTPAPI.key(context), as: $0) }
         }
         router.delete("/routes/:key") { request, context in
-            await api.respond { try await api.delete(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+            await api.respond(.delete, request, context) { try await api.delete(request, context, key: HTTPAPI.key(context), as: $0) }
         }
         router.patch("/routes/:key") { request, context in
-            await api.respond { try await api.update(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+            await api.respond(.update, request, context) { try await api.update(request, context, key: HTTPAPI.key(context), as: $0) }
         }
         router.post("/routes/:key/touch") { request, context in
-            await api.respond { try await api.touch(request, context, key: HTTPAPI.percentDecoded(context.parameters.get("key") ?? "")) }
+            await api.respond(.touch, request, context) { try await api.touch(request, context, key: HTTPAPI.key(context), as: $0) }
         }
-        router.get("/lookup") { request, context in await api.respond { try api.lookup(request, context) } }
-        router.post("/batch") { request, context in await api.respond { try await api.batch(request, context) } }
-        router.get("/watch") { request, context in await api.respond { try api.watch(request, context) } }
-        router.get("/history") { request, context in await api.respond { try await api.history(request, context) } }
-        router.get("/holds") { request, context in await api.respond { try api.holds(request, context) } }
-        router.get("/stats") { request, context in
-            await api.respond {
-                _ = try api.caller(request, context)
-                return HTTPAPI.json(api.stats())
-            }
-        }
+        router.get("/lookup") { request, context in await api.respond(.lookup, request, context) { try api.lookup(request, context, as: $0) } }
+        router.post("/batch") { request, context in await api.respond(.batch, request, context) { try await api.batch(request, context, as: $0) } }
+        router.get("/watch") { request, context in await api.respond(.watch, request, context) { try api.watch(request, context, as: $0) } }
+        router.get("/history") { request, context in await api.respond(.history, request, context) { try await api.history(request, context, as: $0) } }
+        router.get("/holds") { request, context in await api.respond(.holds, request, context) { try api.holds(request, context, as: $0) } }
+        router.get("/stats") { request, context in await api.respond(.stats, request, context) { _ in HTTPAPI.json(api.stats()) } }
         return router
     }
 
@@ -130,9 +125,18 @@ package final class HTTPAPI: Sendable {
     /// maps to (docs/http.md).
     struct Failure: Error {
         var error: ProtocolError
+        /// Decided by the executor, which has audited and counted it; otherwise the front
+        /// end's own refusal (a malformed body, a bad argument), audited and counted as such.
+        var decided = false
 
         init(_ error: ProtocolError) { self.error = error }
+        init(decided error: ProtocolError) { (self.error, self.decided) = (error, true) }
         init(_ code: ErrorCode, _ message: String) { self.error = ProtocolError(code, message) }
+    }
+
+    /// The `:key` path segment, its percent-escapes decoded.
+    static func key(_ context: APIRequestContext) -> String {
+        percentDecoded(context.parameters.get("key") ?? "")
     }
 
     static func status(for code: ErrorCode) -> HTTPResponse.Status {
@@ -150,28 +154,47 @@ package final class HTTPAPI: Sendable {
         }
     }
 
-    /// Runs an endpoint, turning its failure into the error response.
-    func respond(_ body: () async throws -> Response) async -> Response {
+    /// Runs the endpoint for `op` as the caller the request's token names, turning a failure
+    /// into the error response. Every refusal is in the audit trail and the metrics once, as
+    /// on the socket: the executor's by the executor, the rest (no valid token, a malformed
+    /// body, a bad argument) here.
+    func respond(_ op: Operation, _ request: Request, _ context: APIRequestContext,
+                 _ body: (Caller) async throws -> Response) async -> Response {
+        let caller: Caller
         do {
-            return try await body()
+            caller = try self.caller(request, context)
+        } catch {
+            let from = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+            logger.info("refused", metadata: ["op": "\(op.rawValue)", "code": "\(error.error.code.rawValue)", "reason": "\(error.error.message)",
+                                              "via": "http", "from": "\(from)"])
+            executor.metrics.count(op, code: error.error.code.rawValue, transport: .http)
+            return Self.response(for: error)
+        }
+        do {
+            return try await body(caller)
         } catch let failure as Failure {
-            var headers: HTTPFields = [.contentType: "application/json"]
-            if failure.error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-            if failure.error.code == .unavailable { headers[.retryAfter] = "1" }
-            return Self.json(Self.errorObject(failure.error), status: Self.status(for: failure.error.code), headers: headers)
+            if !failure.decided {
+                executor.refused(code: failure.error.code.rawValue, message: failure.error.message, op: op.rawValue, as: caller)
+            }
+            return Self.response(for: failure)
         } catch {
             logger.error("HTTP API: \(error)")
-            return Self.json(.object([("error", .object([("code", .string("internal")), ("message", .string("\(error)")), ("details", .object([]))]))]),
-                             status: .internalServerError)
+            return Self.json(Self.errorObject(ProtocolError(.internal, "\(error)")), status: .internalServerError)
         }
+    }
+
+    /// A failure's response: the error object under its status, with `WWW-Authenticate` for
+    /// `unauthorized` and `Retry-After` for `unavailable`.
+    static func response(for failure: Failure) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if failure.error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if failure.error.code == .unavailable { headers[.retryAfter] = "1" }
+        return json(errorObject(failure.error), status: status(for: failure.error.code), headers: headers)
     }
 
     /// `{"error":{code,message,details}}`.
     static func errorObject(_ error: ProtocolError) -> JSONValue {
-        .object([("error", .object([
-            ("code", .string(error.code.rawValue)), ("message", .string(error.message)),
-            ("details", error.details ?? .object([])),
-        ]))])
+        .object([("error", error.object)])
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [.contentType: "application/json"]) -> Response {

@@ -66,7 +66,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         guard refusing else { return context.fireChannelRead(data) }
         guard case .head = part else { return }
-        answerAndClose(context: context, status: .serviceUnavailable, code: "unavailable",
+        answerAndClose(context: context, status: .serviceUnavailable, code: .unavailable,
                        message: "routerd is at --max-connections; try again shortly", retryAfter: true)
     }
 
@@ -96,22 +96,18 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func answer(_ parse: HTTPParserError, context: ChannelHandlerContext) {
         if parse == .headerOverflow {
-            answerAndClose(context: context, status: .requestHeaderFieldsTooLarge, code: "too_large",
+            answerAndClose(context: context, status: .requestHeaderFieldsTooLarge, code: .tooLarge,
                            message: "the request's header fields are too large or too many (at most 80 KiB in all and 1,000 fields)")
         } else {
-            answerAndClose(context: context, status: .badRequest, code: "bad_request",
+            answerAndClose(context: context, status: .badRequest, code: .badRequest,
                            message: "the request is not valid HTTP/1.1 (\(parse)); the connection is closed")
         }
     }
 
     /// Writes the API's JSON error object under `status`, then closes the connection.
-    private func answerAndClose(context: ChannelHandlerContext, status: HTTPResponse.Status, code: String,
+    private func answerAndClose(context: ChannelHandlerContext, status: HTTPResponse.Status, code: ErrorCode,
                                 message: String, retryAfter: Bool = false) {
-        let body = JSONWriter.encode(.object([("error", .object([
-            ("code", .string(code)),
-            ("message", .string(message)),
-            ("details", .object([])),
-        ]))])) + "\n"
+        let body = JSONWriter.encode(.object([("error", ProtocolError(code, message).object)])) + "\n"
         var head = HTTPResponse(status: status)
         head.headerFields[.contentType] = "application/json"
         if retryAfter { head.headerFields[.retryAfter] = "1" }

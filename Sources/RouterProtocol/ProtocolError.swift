@@ -14,6 +14,13 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
         self.details = details
     }
 
+    /// The protocol's error object, `{code, message, details}` (details `{}` when there are
+    /// none): the one shape every front end sends a refusal in — a reply's `error`, an HTTP
+    /// error body's, a batch operation's, a watch's end.
+    public var object: JSONValue {
+        .object([("code", .string(code.rawValue)), ("message", .string(message)), ("details", details ?? .object([]))])
+    }
+
     /// The text for a person: messages and logs.
     public var description: String { "\(code.rawValue): \(message)" }
 }

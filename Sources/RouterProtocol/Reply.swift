@@ -31,8 +31,7 @@ package enum Reply {
     package static func failure(_ id: RequestID?, _ error: ProtocolError) -> [UInt8] {
         line(.object([
             ("id", idValue(id)), ("ok", .bool(false)),
-            ("error", .object([("code", .string(error.code.rawValue)), ("message", .string(error.message)),
-                               ("details", error.details ?? .object([]))])),
+            ("error", error.object),
         ]))
     }
 

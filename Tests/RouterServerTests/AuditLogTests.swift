@@ -7,43 +7,6 @@ import Synchronization
 import Testing
 @testable import RouterServer
 
-/// Keeps every line logged through its loggers, for tests of what the daemon logs.
-final class LogRecorder: Sendable {
-    struct Line: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    private let lines = Mutex<[Line]>([])
-
-    var all: [Line] { lines.withLock { $0 } }
-
-    func logger(level: Logger.Level) -> Logger {
-        var logger = Logger(label: "test") { _ in Handler(recorder: self) }
-        logger.logLevel = level
-        return logger
-    }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            let line = Line(level: event.level, message: event.message.description,
-                            metadata: all.mapValues { "\($0)" })
-            recorder.lines.withLock { $0.append(line) }
-        }
-    }
-}
-
 /// The audit trail: one line per connection, per change and per refused request, none per
 /// successful lookup, whichever thread ran the change.
 @Suite("The daemon's log", .serialized)

@@ -145,69 +145,15 @@ extension ConnectionHandler {
 
     // MARK: Batch
 
-    static let batchOperations: Set<String> = [Operation.add.rawValue, Operation.delete.rawValue, Operation.touch.rawValue]
-
     /// Runs a batch: with `atomic`, all or nothing; otherwise one operation after another, each
-    /// with its own result or error.
+    /// with its own result or error (the executor reads and shapes it for every front end).
     func batch(_ request: Request) throws(ProtocolError) {
-        guard case .array(let items)? = request.arguments["ops"] else { return }
-        var requests: [Request] = []
-        requests.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
-            switch Request.validate(item, allowed: Self.batchOperations) {
-            case .success(let op) where op.id == nil:
-                requests.append(op)
-            case .success:
-                throw ProtocolError(.badRequest, "ops[\(index)]: operations in a batch carry no id",
-                                    details: .object([("index", .number(index))]))
-            case .failure(let failure):
-                var error = failure.error
-                error.message = "ops[\(index)]: " + error.message
-                error.details = .object([("index", .number(index))])
-                throw error
+        let prepared = try executor.prepareBatch(request, allowsSession: true, session: id)
+        perform({ executor.run(prepared, as: caller, completion: $0) }) { handler, result in
+            switch result {
+            case .success(let value): handler.succeed(request, value)
+            case .failure(let error): handler.refuse(request.id, error)
             }
-        }
-        let names = requests.map(\.op)
-        if request.bool("atomic") {
-            var operations: [BatchOperation] = []
-            for (index, op) in requests.enumerated() {
-                do throws(RouteError) {
-                    operations.append(try executor.batchOperation(op, session: id))
-                } catch {
-                    throw Wire.indexed(Wire.error(error), index: index, op: op.op)
-                }
-            }
-            perform({ executor.apply(operations, as: caller, completion: $0) }) { handler, result in
-                switch result {
-                case .success(let outcomes):
-                    let results = zip(operations, outcomes).map { Wire.batchResult($0.1, of: $0.0, for: handler.principal) }
-                    handler.succeed(request, .object([("results", .array(results))]))
-                case .failure(let failure):
-                    handler.refuse(request.id, Wire.indexed(Wire.error(failure.error), index: failure.index, op: names[failure.index]))
-                }
-            }
-            return
-        }
-        var operations: [Result<BatchOperation, RouteError>] = []
-        for op in requests {
-            operations.append(Result { () throws(RouteError) in try executor.batchOperation(op, session: id) })
-        }
-        perform({ executor.batch(operations, as: caller, completion: $0) }) { handler, outcomes in
-            var results: [JSONValue] = []
-            for (operation, outcome) in zip(operations, outcomes) {
-                switch (operation, outcome) {
-                case (.success(let op), .success(let done)):
-                    results.append(.object([("ok", .bool(true)), ("result", Wire.batchResult(done, of: op, for: handler.principal))]))
-                case (_, .failure(let error)):
-                    let e = Wire.error(error)
-                    results.append(.object([("ok", .bool(false)), ("error", .object([
-                        ("code", .string(e.code.rawValue)), ("message", .string(e.message)), ("details", e.details ?? .object([])),
-                    ]))]))
-                case (.failure, .success):
-                    break // an operation that could not be read never succeeds
-                }
-            }
-            handler.succeed(request, .object([("results", .array(results))]))
         }
     }
 }

@@ -293,7 +293,7 @@ struct Batch: RouterCommand {
             } else {
                 switch Self.parse(String(decoding: bytes, as: UTF8.self)) {
                 case .invalid(let message, let code):
-                    let object = JSONValue.object([("code", .string("bad_request")), ("message", .string(message)), ("details", .object([]))])
+                    let object = ProtocolError(.badRequest, message).object
                     outcomes.append(LineOutcome(number: number, left: 0, tolerates: false, failures: [(message, object, code)]))
                     reportFinished()
                     return
