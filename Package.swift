@@ -157,6 +157,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The data plane: a replica of routerd's table and the HTTP, TLS and TCP listeners
@@ -213,6 +214,10 @@ let package = Package(
         .testTarget(
             name: "RouterProtocolTests",
             dependencies: ["RouterProtocol"]
+        ),
+        .testTarget(
+            name: "RouterEngineTests",
+            dependencies: ["RouterEngine", "DomainRouter"]
         ),
         .testTarget(
             name: "RouterServerTests",

@@ -1,56 +1,49 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import Logging
 import RouterHTTP
-import Synchronization
+import ServiceLifecycle
+import UnixSignals
 
-/// What SIGHUP does to a running routerd: opens `--log-file` again (logrotate moves the file,
-/// then signals; the log goes on in a new file at the same path) and reads `--http-tokens`
-/// again (a revoked token stops working without a restart). A file that cannot be read or
-/// opened keeps what is in force and says why; nothing else is reloaded.
-final class Hangup {
-    private let source: any DispatchSourceSignal
-    private let tokens = TokenSource()
+/// What SIGHUP does to a running routerd, as a `Service`: opens `--log-file` again (logrotate
+/// moves the file, then signals; the log goes on in a new file at the same path) and reads
+/// `--http-tokens` again (a revoked token stops working without a restart). A file that cannot
+/// be read or opened keeps what is in force and says why; nothing else is reloaded. It ends
+/// with the group's graceful shutdown.
+struct Hangup: Service {
+    /// SIGHUP, trapped before any service started.
+    let signals: UnixSignalsSequence
+    let logFile: String?
+    /// The HTTP API and its token file, when it is served.
+    let api: (HTTPAPI, tokens: String)?
+    let logger: Logger
 
-    /// Where SIGHUP reads tokens from, once the HTTP API is set up.
-    private final class TokenSource: Sendable {
-        let value = Mutex<(api: HTTPAPI, path: String)?>(nil)
+    func run() async {
+        for await _ in signals.cancelOnGracefulShutdown() {
+            reload()
+        }
     }
 
-    init(logFile: String?, logger: Logger) {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        self.source = source
-        source.setEventHandler { [tokens] in
-            if let logFile {
-                do {
-                    try LogFile.redirectStandardError(to: logFile)
-                    logger.notice("SIGHUP: log file opened again", metadata: ["log_file": "\(logFile)"])
-                } catch {
-                    logger.error("SIGHUP: \(error); the log goes on where it was")
-                }
-            }
-            if let (api, path) = tokens.value.withLock({ $0 }) {
-                do {
-                    let fresh = try HTTPTokens(path: path)
-                    api.reload(fresh)
-                    logger.notice("SIGHUP: read \(fresh.count) HTTP tokens from \(path)")
-                } catch {
-                    logger.error("SIGHUP: \(error); the tokens read before stay in force")
-                }
+    func reload() {
+        if let logFile {
+            do {
+                try LogFile.redirectStandardError(to: logFile)
+                logger.notice("SIGHUP: log file opened again", metadata: ["log_file": "\(logFile)"])
+            } catch {
+                logger.error("SIGHUP: \(error); the log goes on where it was")
             }
         }
-        source.resume()
+        if let (api, path) = api {
+            do {
+                let fresh = try HTTPTokens(path: path)
+                api.reload(fresh)
+                logger.notice("SIGHUP: read \(fresh.count) HTTP tokens from \(path)")
+            } catch {
+                logger.error("SIGHUP: \(error); the tokens read before stay in force")
+            }
+        }
     }
-
-    /// From now on SIGHUP also reads the HTTP API's tokens from `path` into `api`.
-    func reloadTokens(into api: HTTPAPI, from path: String) {
-        tokens.value.withLock { $0 = (api, path) }
-    }
-
-    func stop() { source.cancel() }
 }
 
 /// `--log-file`: standard error itself is pointed at the file, so that every line the log

@@ -15,6 +15,7 @@ import RouterRedisStore
 import RouterSQLiteStore
 import RouterServer
 import ServiceLifecycle
+import UnixSignals
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -95,10 +96,10 @@ struct Routerd: AsyncParsableCommand {
     var randomLength: Int = 10
 
     @Option(help: ArgumentHelp("Ports users may claim and tcp:auto picks from.", valueName: "low-high"))
-    var tcpPorts: String = "49000-49999"
+    var tcpPorts = PortRange(49000...49999)
 
     @Option(help: ArgumentHelp("How long a closed connection's session routes live on: 500ms, 5s, 2m, 1h30m.", valueName: "duration"))
-    var grace: String = "5s"
+    var grace = DurationArgument(.seconds(5), as: "5s")
 
     @Option(help: ArgumentHelp("The longest request line in bytes.", valueName: "bytes"))
     var maxLine: Int = 64 * 1024
@@ -113,28 +114,14 @@ struct Routerd: AsyncParsableCommand {
     var watcherBuffer: Int = 4096
 
     @Option(help: ArgumentHelp("A watcher whose unread backlog passes this many bytes is sent slow_consumer and disconnected at once: the most memory one watcher that does not read can hold (k, m and g suffixes).", valueName: "bytes"))
-    var watcherBufferBytes: String = "32m"
+    var watcherBufferBytes = ByteSize(32 << 20, as: "32m")
 
-    /// `--watcher-buffer-bytes` in bytes, or nil when it does not parse.
-    var watcherBufferByteCount: Int? {
-        let text = watcherBufferBytes.lowercased()
-        let scale: Int
-        switch text.last {
-        case "k": scale = 1 << 10
-        case "m": scale = 1 << 20
-        case "g": scale = 1 << 30
-        default: scale = 1
-        }
-        guard let number = Int(scale == 1 ? text : String(text.dropLast())), number >= 1,
-              number <= Int.max / scale else { return nil }
-        return number * scale
-    }
 
     @Option(help: ArgumentHelp("Members of this group are admins (besides root and routerd's own user).", valueName: "group"))
     var adminGroup: String?
 
     @Option(help: ArgumentHelp("The socket file's mode, in octal.", valueName: "mode"))
-    var socketMode: String = "0660"
+    var socketMode = OctalMode(0o660, as: "0660")
 
     @Option(help: ArgumentHelp("The socket file's group.", valueName: "group"))
     var socketGroup: String?
@@ -143,7 +130,7 @@ struct Routerd: AsyncParsableCommand {
     var allowTargets: [String] = []
 
     @Option(name: .customLong("http"), help: ArgumentHelp("Serve the HTTP API (docs/http.md) on this port, on 127.0.0.1 unless a host is given. Needs --http-tokens.", valueName: "[host:]port"))
-    var http: String?
+    var http: ListenAddress?
 
     @Option(name: .customLong("http-tokens"), help: ArgumentHelp("The HTTP API's bearer tokens: one a line, PRINCIPAL TOKEN [admin]; # comments. Not readable by group or others. SIGHUP reads it again.", valueName: "file"))
     var httpTokens: String?
@@ -155,15 +142,11 @@ struct Routerd: AsyncParsableCommand {
     var httpTLSKey: String?
 
     @Option(help: ArgumentHelp("An HTTP connection that has not sent a whole request head this long after it opened (a client trickling its headers, or sending nothing) is closed.", valueName: "duration"))
-    var httpHeaderTimeout: String = "10s"
+    var httpHeaderTimeout = DurationArgument(.seconds(10), as: "10s")
 
     @Option(help: ArgumentHelp("A kept-alive HTTP connection with no request this long after its last response is closed (also the most a request head may take on it). Watches stream on.", valueName: "duration"))
-    var httpIdleTimeout: String = "60s"
+    var httpIdleTimeout = DurationArgument(.seconds(60), as: "60s")
 
-    /// `--http` as a host and port, or nil when it does not parse.
-    var httpAddress: (host: String, port: Int)? {
-        http.flatMap { ListenAddressText.parse($0, defaultHost: "127.0.0.1") }
-    }
 
     @Option(name: .customLong("store"), help: ArgumentHelp("Keep the table in Redis, shared by every routerd on the same Redis and --store-prefix: redis://[USER@]HOST:PORT[/DB] or redis+unix:///PATH[?db=N]. The password comes from $ROUTER_REDIS_PASSWORD or --store-password-file. Default: the table lives in this process's memory.", valueName: "url"))
     var store: String?
@@ -180,57 +163,43 @@ struct Routerd: AsyncParsableCommand {
     @Option(name: .customLong("db"), help: ArgumentHelp("Keep the table and its change history in this SQLite state file (created mode 0600, WAL), so that a restart keeps every route, the revisions and the daemon's identity. A change is answered once it is in the file. Not with --store. Default: the table lives in this process's memory.", valueName: "path"), completion: .file())
     var db: String?
 
-    @Option(help: ArgumentHelp("With --db: normal (an answered change survives routerd's death) or full (it also survives the machine's: each commit is synced to disk).", valueName: "level"))
-    var sync: String = "normal"
+    @Option(help: ArgumentHelp("With --db, what an answered change survives: routerd's death (normal), or also the machine's, each commit synced to disk (full).", valueName: "level"))
+    var sync = SyncLevel.normal
 
     @Option(help: ArgumentHelp("With --db: how long the change history keeps a change (30d, 12h, …).", valueName: "duration"))
-    var historyRetention: String = "30d"
+    var historyRetention = DurationArgument(.seconds(30 * 86_400), as: "30d")
 
     @Option(help: ArgumentHelp("With --db: the most changes the history keeps (the oldest go first).", valueName: "n"))
     var historyRows: Int = 10_000_000
 
     @Option(help: ArgumentHelp("With --db: when a route lapses (its TTL runs out, or its session's grace), keep its name this long for its owner, who gets it back with a plain add; anyone else but an admin gets conflict. 0 keeps nothing.", valueName: "duration"))
-    var holdReleased: String = "0"
+    var holdReleased = DurationArgument(.zero, as: "0")
 
-    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
-    var logLevel: String = "info"
+    @Option(help: ArgumentHelp("How much the log says.", valueName: "level"))
+    var logLevel = LogLevel(.info)
 
     @Option(help: ArgumentHelp("Write the log to this file (appended; created mode 0640) instead of standard error; SIGHUP opens it again, for logrotate.", valueName: "path"))
     var logFile: String?
 
-    @Option(help: ArgumentHelp("changes: every add, update, delete and expire is a line in the log at notice (the audit trail); none: they are left out (with --db, its history records every change).", valueName: "changes|none"))
-    var auditLog: String = "changes"
+    @Option(help: ArgumentHelp("Whether every add, update, delete and expire is a line in the log at notice, the audit trail (changes), or none is (with --db, its history records every change).", valueName: "changes|none"))
+    var auditLog = AuditLog.changes
 
+    /// The rules between flags (each value was checked as it was read).
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
-        guard ["changes", "none"].contains(auditLog) else {
-            throw ValidationError("--audit-log is changes or none, not '\(auditLog)'")
-        }
-        guard DurationText.parse(grace) != nil else {
-            throw ValidationError("--grace '\(grace)' is not a duration such as 500ms, 5s, 2m or 1h30m")
-        }
-        guard UInt32(socketMode.hasPrefix("0o") ? String(socketMode.dropFirst(2)) : socketMode, radix: 8).map({ $0 <= 0o777 }) == true else {
-            throw ValidationError("--socket-mode '\(socketMode)' is not an octal mode such as 0660")
-        }
-        guard ports() != nil else {
-            throw ValidationError("--tcp-ports '\(tcpPorts)' is not a range such as 49000-49999 (1-65535)")
-        }
         guard maxLine >= 256 else { throw ValidationError("--max-line must be at least 256 bytes") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256") }
         guard watcherBuffer >= 1 else { throw ValidationError("--watcher-buffer must be at least 1") }
+        guard watcherBufferBytes.bytes >= 64 * 1024 else {
+            throw ValidationError("--watcher-buffer-bytes '\(watcherBufferBytes)' is under 64k: give a size such as 32m")
+        }
         if http != nil {
-            guard httpAddress != nil else { throw ValidationError("--http '\(http!)' is not [host:]port, such as 8080 or 0.0.0.0:8080") }
             guard httpTokens != nil else { throw ValidationError("--http needs --http-tokens FILE: the API takes only bearer tokens") }
         } else if httpTokens != nil || httpTLSCert != nil || httpTLSKey != nil {
             throw ValidationError("--http-tokens, --http-tls-cert and --http-tls-key go with --http")
         }
-        for (flag, text) in [("--http-header-timeout", httpHeaderTimeout), ("--http-idle-timeout", httpIdleTimeout)] {
-            guard let d = DurationText.parse(text), d > .zero else {
-                throw ValidationError("\(flag) '\(text)' is not a duration such as 500ms, 10s or 2m")
-            }
+        for (flag, value) in [("--http-header-timeout", httpHeaderTimeout), ("--http-idle-timeout", httpIdleTimeout)] where value.duration <= .zero {
+            throw ValidationError("\(flag) must be longer than 0, such as 500ms, 10s or 2m")
         }
         guard (httpTLSCert == nil) == (httpTLSKey == nil) else {
             throw ValidationError("--http-tls-cert and --http-tls-key go together")
@@ -245,15 +214,11 @@ struct Routerd: AsyncParsableCommand {
         } else if storePasswordFile != nil || storePrefix != "router" || storeLogLength != 65536 {
             throw ValidationError("--store-prefix, --store-password-file and --store-log-length go with --store")
         }
-        if db == nil && (sync != "normal" || historyRetention != "30d" || historyRows != 10_000_000 || holdReleased != "0") {
+        if db == nil && (sync != .normal || historyRetention.description != "30d" || historyRows != 10_000_000 || holdReleased.duration != .zero) {
             throw ValidationError("--sync, --history-retention, --history-rows and --hold-released go with --db")
         }
-        guard holdReleased == "0" || DurationText.parse(holdReleased) != nil else {
-            throw ValidationError("--hold-released takes a duration such as 1h or 7d (0: off), not '\(holdReleased)'")
-        }
-        guard SQLiteStore.Sync(rawValue: sync) != nil else { throw ValidationError("--sync is normal or full, not '\(sync)'") }
-        guard let retention = DurationText.parse(historyRetention), retention > .zero else {
-            throw ValidationError("--history-retention takes a duration such as 30d or 12h, not '\(historyRetention)'")
+        guard historyRetention.duration > .zero else {
+            throw ValidationError("--history-retention must be longer than 0, such as 30d or 12h")
         }
         guard historyRows >= 1000 else { throw ValidationError("--history-rows must be at least 1000") }
         guard (100...65536).contains(storeLogLength) else {
@@ -261,9 +226,6 @@ struct Routerd: AsyncParsableCommand {
         }
         guard !storePrefix.isEmpty, storePrefix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "{") && $0 != UInt8(ascii: "}") }) else {
             throw ValidationError("--store-prefix '\(storePrefix)' must be printable ASCII without spaces or braces")
-        }
-        guard let bytes = watcherBufferByteCount, bytes >= 64 * 1024 else {
-            throw ValidationError("--watcher-buffer-bytes '\(watcherBufferBytes)' is not a size of at least 64k, such as 32m")
         }
     }
 
@@ -284,18 +246,8 @@ struct Routerd: AsyncParsableCommand {
         return text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
     }
 
-    static func milliseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
-    }
-
-    func ports() -> ClosedRange<UInt16>? {
-        let parts = tcpPorts.split(separator: "-")
-        guard parts.count == 2, let low = UInt16(parts[0]), let high = UInt16(parts[1]), low >= 1, low <= high else { return nil }
-        return low...high
-    }
-
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel)!
+        let level = logLevel.level
         if let logFile {
             do { try LogFile.redirectStandardError(to: logFile) } catch {
                 fputs("routerd: \(error)\n", stderr)
@@ -307,166 +259,34 @@ struct Routerd: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        // What can be checked before anything starts is, so that the failure names its flag.
-        var problems: [String] = []
-        if let (host, port) = httpAddress, let problem = StartChecks.listenProblem(flag: "--http", host: host, port: port) {
-            problems.append(problem)
-        }
-        for (flag, path) in [("--http-tokens", httpTokens), ("--http-tls-cert", httpTLSCert), ("--http-tls-key", httpTLSKey)] {
-            if let path, let problem = StartChecks.unreadable(flag: flag, path: path) { problems.append(problem) }
-        }
-        if let first = problems.first {
-            fputs("routerd: \(first)\n", stderr)
-            throw ExitCode(1)
-        }
-        var table = RouteTableConfiguration(baseDomains: domains.isEmpty ? ["localhost"] : domains)
-        table.reservedLabels = Set(reserved.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty })
-        table.randomLength = randomLength
-        table.tcpPorts = ports()!
-        do {
-            table.allowedTargets = try allowTargets.map { (cidr: String) throws(RouteError) in try CIDR(cidr) }
-        } catch {
-            throw ValidationError("--allow-target: \(error)")
-        }
-        var configuration = ServerConfiguration(
-            socketPath: socket,
-            socketMode: UInt32(socketMode.hasPrefix("0o") ? String(socketMode.dropFirst(2)) : socketMode, radix: 8)!,
-            socketGroup: socketGroup,
-            adminGroup: adminGroup,
-            maximumLineLength: maxLine,
-            maximumConnections: maxConnections,
-            grace: DurationText.parse(grace)!,
-            watcherBuffer: watcherBuffer,
-            watcherBufferBytes: watcherBufferByteCount!,
-            table: table,
-            threads: threads)
-        configuration.auditChanges = auditLog == "changes"
         let logger = Logger(label: "routerd")
-        let server: RouterServer
-        var redisStore: RedisStore?
-        var stateStore: SQLiteStore?
+        // SIGHUP is trapped before any service starts, so that one sent as soon as the socket
+        // answers reloads rather than ends the daemon.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let services: [ServiceGroupConfiguration.ServiceConfiguration]
         do {
-            if let store {
-                let table = try RouterServer.makeTable(configuration)
-                let redis = try RedisConfiguration(url: store, password: try redisPassword())
-                let shared = RedisStore(table: table, redis: redis, prefix: storePrefix, grace: configuration.grace,
-                                        logLength: storeLogLength, logger: logger)
-                do {
-                    try await shared.open()
-                } catch {
-                    await shared.stop()
-                    throw StartError("cannot open --store \(store) (\(shared.location)): \(error)")
-                }
-                redisStore = shared
-                server = try RouterServer(configuration: configuration, store: shared, logger: logger)
-            } else if let db {
-                let table = try RouterServer.makeTable(configuration)
-                let retention = HistoryRetention(age: DurationText.parse(historyRetention)!, rows: historyRows)
-                let store: SQLiteStore
-                do {
-                    store = try SQLiteStore.open(path: db, table: table, sync: SQLiteStore.Sync(rawValue: sync)!, grace: configuration.grace,
-                                                 retention: retention, holdReleased: DurationText.parse(holdReleased) ?? .zero, logger: logger)
-                } catch {
-                    throw StartError("\(error)")
-                }
-                stateStore = store
-                server = try RouterServer(configuration: configuration, store: store, logger: logger)
-            } else {
-                server = try RouterServer(configuration: configuration, logger: logger)
-            }
+            services = try await wire(logger: logger, hangups: hangups)
         } catch {
             fputs("routerd: \(error)\n", stderr)
             throw ExitCode(1)
+        }
+        if auditLog == .none && db == nil {
+            logger.warning("--audit-log none without --db: changes are recorded nowhere")
         }
         // The group traps SIGTERM and SIGINT before any service starts (so a signal sent as
         // soon as the socket answers is not lost) and shuts the services down gracefully: the
         // server answers what it has read, ends watches with `unavailable` and removes its
         // socket. The server logs its "listening" line once the socket answers.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.sweeper), .init(service: server)]
-        if let redisStore { services.insert(.init(service: redisStore), at: 0) }
-        if let stateStore { services.insert(.init(service: stateStore), at: 0) }
-        let hangup = Hangup(logFile: logFile, logger: logger)
-        if let (host, port) = httpAddress, let httpTokens {
-            let tokens: HTTPTokens
-            do {
-                tokens = try HTTPTokens(path: httpTokens)
-            } catch {
-                fputs("routerd: \(error)\n", stderr)
-                throw ExitCode(1)
-            }
-            let watchers = HTTPWatchers(
-                eventLimit: server.configuration.watcherBuffer, byteLimit: server.configuration.watcherBufferBytes,
-                started: { [server] in server.watcherStarted() },
-                ended: { [server] in
-                    server.watcherEnded()
-                    server.memoryFreed()  // what its writes held, after a cut: given back once the connection is gone
-                },
-                cut: { [server] in
-                    server.executor.metrics.slowConsumerCut()
-                    server.memoryFreed()
-                })
-            let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine, watchers: watchers,
-                              auditsChanges: auditLog == "changes",
-                              counts: { [server] in
-                                  let (connections, watchers) = server.counts
-                                  return (connections, watchers, server.httpConnectionCount)
-                              },
-                              stats: { [server] in server.statsObject() })
-            let headerTimeout = TimeAmount.milliseconds(Self.milliseconds(DurationText.parse(httpHeaderTimeout)!))
-            let channel = HTTP1Channel.Configuration(
-                additionalChannelHandlers: [HTTPAPI.connectionGuard(headerTimeout: headerTimeout,
-                                                                    admit: { [server] in server.httpConnectionOpened() },
-                                                                    release: { [server] in server.httpConnectionClosed() })],
-                idleTimeout: .milliseconds(Self.milliseconds(DurationText.parse(httpIdleTimeout)!)))
-            var server: HTTPServerBuilder = .http1(configuration: channel)
-            if let httpTLSCert, let httpTLSKey {
-                do {
-                    let chain = try NIOSSLCertificate.fromPEMFile(httpTLSCert)
-                    let key = try NIOSSLPrivateKey(file: httpTLSKey, format: .pem)
-                    let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-                    server = try .tls(.http1(configuration: channel), tlsConfiguration: tls)
-                } catch {
-                    let cause: String
-                    switch error as? NIOSSLError {
-                    case .failedToLoadCertificate?: cause = "--http-tls-cert \(httpTLSCert) holds no PEM certificate"
-                    case .failedToLoadPrivateKey?: cause = "--http-tls-key \(httpTLSKey) holds no PEM private key"
-                    default: cause = "\(error)"
-                    }
-                    fputs("routerd: cannot serve HTTPS with --http-tls-cert \(httpTLSCert) and --http-tls-key \(httpTLSKey): \(cause)\n", stderr)
-                    throw ExitCode(1)
-                }
-            } else if !["127.0.0.1", "::1", "localhost"].contains(host) {
-                logger.warning("the HTTP API listens on \(host):\(port) without TLS: tokens and routes cross the network in the clear (--http-tls-cert, --http-tls-key)")
-            }
-            var httpLogger = logger
-            httpLogger.logLevel = max(level, .notice)
-            services.append(.init(service: Application(
-                router: api.router(),
-                server: server,
-                // The listen backlog follows --max-connections, as the socket's does.
-                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "routerd",
-                                                        backlog: max(maxConnections, 128)),
-                onServerRunning: { [logger, scheme = httpTLSCert == nil ? "http" : "https"] channel in
-                    let address = channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? "\(host):\(port)"
-                    logger.notice("HTTP API listening on \(scheme)://\(address)", metadata: ["http": "\(address)"])
-                },
-                logger: httpLogger)))
-            hangup.reloadTokens(into: api, from: httpTokens)
-        }
         var groupLogger = logger
         groupLogger.logLevel = .warning
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: groupLogger))
-        defer { hangup.stop() }
-        if auditLog == "none" && db == nil {
-            logger.warning("--audit-log none without --db: changes are recorded nowhere")
-        }
         do {
             try await group.run()
         } catch let error as IOError {
-            // A listener that could not open after all (the checks above passed a moment before).
+            // A listener that could not open after all (the checks passed a moment before).
             fputs("routerd: \(String(cString: strerror(error.errnoCode))) (\(error))\n", stderr)
             throw ExitCode(1)
         } catch {

@@ -37,6 +37,38 @@ struct ProcessTests {
         }
     }
 
+    @Test func aSIGHUPSentAsSoonAsTheSocketExistsDoesNotStopRouterd() throws {
+        // SIGHUP is trapped before any service starts: one sent as soon as the socket exists
+        // reloads (the log file here) and the daemon serves on.
+        let dir = makeTemporaryDirectory("rctl-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/r.sock"
+        let daemon = try ChildProcess(productsDirectory + "/routerd", ["--socket", socket, "--log-file", dir + "/log"], directory: dir)
+        #expect(eventually { FileManager.default.fileExists(atPath: socket) }, "\(daemon.stderr)")
+        daemon.signal(SIGHUP)
+        #expect(eventually { ((try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? "").contains("SIGHUP: log file opened again") })
+        let ping = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--socket", socket], directory: dir).wait()
+        #expect(ping.status == 0, "\(ping.stderr)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(timeout: 10).status == 0)
+    }
+
+    @Test(arguments: [
+        ("--grace", "5x", "--grace <duration>"), ("--tcp-ports", "9-1", "--tcp-ports <low-high>"),
+        ("--watcher-buffer-bytes", "lots", "--watcher-buffer-bytes <bytes>"), ("--socket-mode", "0999", "--socket-mode <mode>"),
+        ("--http", "host:port", "--http <[host:]port>"), ("--log-level", "loud", "--log-level <level>"),
+        ("--audit-log", "some", "--audit-log <changes|none>"), ("--sync", "always", "--sync <level>"),
+        ("--hold-released", "soon", "--hold-released <duration>"),
+    ])
+    func aFlagValueThatDoesNotParseIsRefusedNamingTheFlag(flag: String, value: String, named: String) throws {
+        let dir = makeTemporaryDirectory("rctl-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", flag, value], directory: dir).wait()
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr.contains("The value '\(value)' is invalid for '\(named)'"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/r.sock"), "nothing started")
+    }
+
     @Test func bothExecutablesPrintTheOneProductVersion() throws {
         let dir = makeTemporaryDirectory("rctl-")
         defer { try? FileManager.default.removeItem(atPath: dir) }

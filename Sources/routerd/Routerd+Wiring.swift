@@ -1,0 +1,141 @@
+import DomainRouter
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import RouterEngine
+import RouterHTTP
+import RouterRedis
+import RouterRedisStore
+import RouterSQLiteStore
+import RouterServer
+import ServiceLifecycle
+import UnixSignals
+
+/// How routerd's parts are put together from its flags: the table, the store (memory, the
+/// state file or Redis), the socket server and its sweeper, the HTTP API, the SIGHUP reloads —
+/// each a `Service` of the group `run()` starts.
+extension Routerd {
+    /// The services to run, in start order; throws `StartError` naming the flag and the cause
+    /// when a part cannot be set up.
+    func wire(logger: Logger, hangups: UnixSignalsSequence) async throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        try checkBeforeStart()
+        let configuration = try serverConfiguration()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let server: RouterServer
+        if let store {
+            let table = try RouterServer.makeTable(configuration)
+            let redis = try RedisConfiguration(url: store, password: try redisPassword())
+            let shared = RedisStore(table: table, redis: redis, prefix: storePrefix, grace: configuration.grace,
+                                    logLength: storeLogLength, logger: logger)
+            do {
+                try await shared.open()
+            } catch {
+                await shared.stop()
+                throw StartError("cannot open --store \(store) (\(shared.location)): \(error)")
+            }
+            services.append(.init(service: shared))
+            server = try RouterServer(configuration: configuration, store: shared, logger: logger)
+        } else if let db {
+            let table = try RouterServer.makeTable(configuration)
+            let retention = HistoryRetention(age: historyRetention.duration, rows: historyRows)
+            let state: SQLiteStore
+            do {
+                state = try SQLiteStore.open(path: db, table: table, sync: sync.sqlite, grace: configuration.grace,
+                                             retention: retention, holdReleased: holdReleased.duration, logger: logger)
+            } catch {
+                throw StartError("\(error)")
+            }
+            services.append(.init(service: state))
+            server = try RouterServer(configuration: configuration, store: state, logger: logger)
+        } else {
+            server = try RouterServer(configuration: configuration, logger: logger)
+        }
+        services += [.init(service: server.sweeper), .init(service: server)]
+        var api: (HTTPAPI, tokens: String)?
+        if let http, let httpTokens {
+            let (application, served) = try httpAPI(at: http, tokens: httpTokens, server: server, logger: logger)
+            services.append(.init(service: application))
+            api = (served, httpTokens)
+        }
+        services.append(.init(service: Hangup(signals: hangups, logFile: logFile, api: api, logger: logger)))
+        return services
+    }
+
+    /// What can be checked before anything starts is, so that the failure names its flag.
+    func checkBeforeStart() throws(StartError) {
+        if let http, let problem = StartChecks.listenProblem(flag: "--http", host: http.host, port: http.port) {
+            throw StartError(problem)
+        }
+        for (flag, path) in [("--http-tokens", httpTokens), ("--http-tls-cert", httpTLSCert), ("--http-tls-key", httpTLSKey)] {
+            if let path, let problem = StartChecks.unreadable(flag: flag, path: path) { throw StartError(problem) }
+        }
+    }
+
+    /// The HTTP API on `address` as a Hummingbird `Application` (a Service), over the socket
+    /// server's executor, with TLS when --http-tls-cert is given.
+    func httpAPI(at address: ListenAddress, tokens path: String, server: RouterServer,
+                 logger: Logger) throws(StartError) -> (any Service, HTTPAPI) {
+        let tokens: HTTPTokens
+        do { tokens = try HTTPTokens(path: path) } catch { throw StartError("\(error)") }
+        let watchers = HTTPWatchers(
+            eventLimit: server.configuration.watcherBuffer, byteLimit: server.configuration.watcherBufferBytes,
+            started: { [server] in server.watcherStarted() },
+            ended: { [server] in
+                server.watcherEnded()
+                server.memoryFreed()  // what its writes held, after a cut: given back once the connection is gone
+            },
+            cut: { [server] in
+                server.executor.metrics.slowConsumerCut()
+                server.memoryFreed()
+            })
+        let api = HTTPAPI(executor: server.executor, tokens: tokens, logger: logger, maximumBody: maxLine, watchers: watchers,
+                          auditsChanges: auditLog == .changes,
+                          counts: { [server] in
+                              let (connections, watchers) = server.counts
+                              return (connections, watchers, server.httpConnectionCount)
+                          },
+                          stats: { [server] in server.statsObject() })
+        let channel = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [HTTPAPI.connectionGuard(headerTimeout: .milliseconds(httpHeaderTimeout.milliseconds),
+                                                                admit: { [server] in server.httpConnectionOpened() },
+                                                                release: { [server] in server.httpConnectionClosed() })],
+            idleTimeout: .milliseconds(httpIdleTimeout.milliseconds))
+        var builder: HTTPServerBuilder = .http1(configuration: channel)
+        if let httpTLSCert, let httpTLSKey {
+            do {
+                let chain = try NIOSSLCertificate.fromPEMFile(httpTLSCert)
+                let key = try NIOSSLPrivateKey(file: httpTLSKey, format: .pem)
+                let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+                builder = try .tls(.http1(configuration: channel), tlsConfiguration: tls)
+            } catch {
+                let cause: String
+                switch error as? NIOSSLError {
+                case .failedToLoadCertificate?: cause = "--http-tls-cert \(httpTLSCert) holds no PEM certificate"
+                case .failedToLoadPrivateKey?: cause = "--http-tls-key \(httpTLSKey) holds no PEM private key"
+                default: cause = "\(error)"
+                }
+                throw StartError("cannot serve HTTPS with --http-tls-cert \(httpTLSCert) and --http-tls-key \(httpTLSKey): \(cause)")
+            }
+        } else if !["127.0.0.1", "::1", "localhost"].contains(address.host) {
+            logger.warning("the HTTP API listens on \(address) without TLS: tokens and routes cross the network in the clear (--http-tls-cert, --http-tls-key)")
+        }
+        var httpLogger = logger
+        httpLogger.logLevel = max(logLevel.level, .notice)
+        let (host, port) = (address.host, address.port)
+        let application = Application(
+            router: api.router(),
+            server: builder,
+            // The listen backlog follows --max-connections, as the socket's does.
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "routerd",
+                                                    backlog: max(maxConnections, 128)),
+            onServerRunning: { [logger, scheme = httpTLSCert == nil ? "http" : "https"] channel in
+                let bound = channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? "\(host):\(port)"
+                logger.notice("HTTP API listening on \(scheme)://\(bound)", metadata: ["http": "\(bound)"])
+            },
+            logger: httpLogger)
+        return (application, api)
+    }
+}
