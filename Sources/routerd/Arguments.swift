@@ -73,13 +73,14 @@ struct PortRange: ExpressibleByArgument, CustomStringConvertible, Sendable {
     var defaultValueDescription: String { description }
 }
 
-/// A TCP address to listen on: `PORT` (on 127.0.0.1), `HOST:PORT` or `[IPv6]:PORT`.
+/// A TCP address to listen on: `PORT` (on 127.0.0.1), `HOST:PORT` or `[IPv6]:PORT`; port 0
+/// asks the kernel for a free one (the "listening on" line names it).
 struct ListenAddress: ExpressibleByArgument, CustomStringConvertible, Sendable {
     let host: String
     let port: Int
 
     init?(argument: String) {
-        guard let (host, port) = ListenAddressText.parse(argument, defaultHost: "127.0.0.1") else { return nil }
+        guard let (host, port) = ListenAddressText.parse(argument, defaultHost: "127.0.0.1", allowingZero: true) else { return nil }
         (self.host, self.port) = (host, port)
     }
 

@@ -129,7 +129,7 @@ struct Routerd: AsyncParsableCommand {
     @Option(name: .customLong("allow-target"), help: ArgumentHelp("A CIDR block users' targets may point into; repeat for several.", valueName: "cidr"))
     var allowTargets: [String] = []
 
-    @Option(name: .customLong("http"), help: ArgumentHelp("Serve the HTTP API (docs/http.md) on this port, on 127.0.0.1 unless a host is given. Needs --http-tokens.", valueName: "[host:]port"))
+    @Option(name: .customLong("http"), help: ArgumentHelp("Serve the HTTP API (docs/http.md) on this port, on 127.0.0.1 unless a host is given (port 0: one the kernel picks, named in the log). Needs --http-tokens.", valueName: "[host:]port"))
     var http: ListenAddress?
 
     @Option(name: .customLong("http-tokens"), help: ArgumentHelp("The HTTP API's bearer tokens: one a line, PRINCIPAL TOKEN [admin]; # comments. Not readable by group or others. SIGHUP reads it again.", valueName: "file"))

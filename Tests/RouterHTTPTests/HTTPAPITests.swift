@@ -23,10 +23,9 @@ struct HTTPAPITests {
             tokens = dir + "/tokens"
             try text.write(toFile: tokens, atomically: false, encoding: .utf8)
             chmod(tokens, 0o600)
-            let port = freeTCPPort()
-            base = "http://127.0.0.1:\(port)"
             routerd = try RouterdProcess(["--domain", "example.com", "--log-level", "notice",
-                                          "--http", "127.0.0.1:\(port)", "--http-tokens", tokens])
+                                          "--http", "127.0.0.1:0", "--http-tokens", tokens])
+            base = "http://127.0.0.1:\(try routerd.httpPort())"
             #expect(eventually { (try? self.curl(["-s", "-o", "/dev/null", base + "/routes"]))?.status == 0 })
         }
 
@@ -160,12 +159,12 @@ struct HTTPAPITests {
     }
 
     @Test func theHTTPListenBacklogFollowsMaxConnections() throws {
-        let port = freeTCPPort()
         let dir = makeTemporaryDirectory("http-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "alice \(alice)\n".write(toFile: dir + "/tokens", atomically: false, encoding: .utf8)
         chmod(dir + "/tokens", 0o600)
-        let routerd = try RouterdProcess(["--http", "127.0.0.1:\(port)", "--http-tokens", dir + "/tokens", "--max-connections", "777"])
+        let routerd = try RouterdProcess(["--http", "127.0.0.1:0", "--http-tokens", dir + "/tokens", "--max-connections", "777"])
+        let port = try routerd.httpPort()
         // ss shows a listening socket's backlog as its Send-Q.
         var line = ""
         #expect(eventually {
@@ -335,10 +334,10 @@ struct HTTPAPITests {
         try makeTestCertificate(in: dir)
         try "alice \(alice)\n".write(toFile: dir + "/tokens", atomically: false, encoding: .utf8)
         chmod(dir + "/tokens", 0o600)
-        let port = freeTCPPort()
-        let routerd = try RouterdProcess(["--domain", "example.com", "--http", "127.0.0.1:\(port)", "--http-tokens", dir + "/tokens",
+        let routerd = try RouterdProcess(["--domain", "example.com", "--http", "127.0.0.1:0", "--http-tokens", dir + "/tokens",
                                           "--http-tls-cert", dir + "/cert.pem", "--http-tls-key", dir + "/key.pem"])
         defer { _ = try? routerd.stop() }
+        let port = try routerd.httpPort()
         let url = "https://127.0.0.1:\(port)"
         var answer = Finished(status: -1, stdout: "", stderr: "")
         #expect(eventually {
@@ -351,7 +350,7 @@ struct HTTPAPITests {
         #expect(untrusted.status != 0, "a client that does not trust the certificate is refused")
         let plain = try ChildProcess(Self.curl!, ["-s", "http://127.0.0.1:\(port)/healthz"], directory: dir).wait(timeout: 20)
         #expect(!plain.stdout.contains("serving"), "plain HTTP is not served on the TLS port")
-        let missing = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/other.sock", "--http", "\(freeTCPPort())",
+        let missing = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/other.sock", "--http", "0",
                                                                         "--http-tokens", dir + "/tokens", "--http-tls-cert", dir + "/none.pem",
                                                                         "--http-tls-key", dir + "/key.pem"], directory: dir).wait(timeout: 20)
         #expect(missing.status == 1 && missing.stderr.contains("--http-tls-cert"), "\(missing.stderr)")
@@ -387,23 +386,25 @@ struct HTTPAPITests {
         // A routerd already running, and a port another process holds.
         let holder = try RouterdProcess([])
         defer { _ = try? holder.stop() }
-        let taken = freeTCPPort()
+        // Port 0: the kernel picks one, read back once bound.
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(listener) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(taken).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
         listen(listener, 1)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let taken = Int(UInt16(bigEndian: address.sin_port))
         let inUse = try start(["--http", "\(taken)", "--http-tokens", tokens])
         #expect(inUse.status == 1 && inUse.stderr == "routerd: cannot listen on --http 127.0.0.1:\(taken): Address already in use: " +
                 "another process listens there; stop it or choose another port\n", "\(inUse.stderr)")
         let foreign = try start(["--http", "192.0.2.1:\(taken)", "--http-tokens", tokens])
         #expect(foreign.status == 1 && foreign.stderr.contains("--http 192.0.2.1:\(taken): Cannot assign requested address"), "\(foreign.stderr)")
-        let noCert = try start(["--http", "\(freeTCPPort())", "--http-tokens", tokens, "--http-tls-cert", dir + "/none.pem", "--http-tls-key", tokens])
+        let noCert = try start(["--http", "0", "--http-tokens", tokens, "--http-tls-cert", dir + "/none.pem", "--http-tls-key", tokens])
         #expect(noCert.status == 1 && noCert.stderr == "routerd: cannot read --http-tls-cert \(dir)/none.pem: No such file or directory\n", "\(noCert.stderr)")
-        let notCert = try start(["--http", "\(freeTCPPort())", "--http-tokens", tokens, "--http-tls-cert", tokens, "--http-tls-key", tokens])
+        let notCert = try start(["--http", "0", "--http-tokens", tokens, "--http-tls-cert", tokens, "--http-tls-key", tokens])
         #expect(notCert.status == 1 && notCert.stderr.contains("--http-tls-cert \(tokens) holds no PEM certificate"), "\(notCert.stderr)")
         // The socket of another routerd: its own message, nothing from SwiftNIO before it.
         let twice = try ChildProcess(productsDirectory + "/routerd", ["--socket", holder.socket], directory: dir).wait(timeout: 20)
@@ -417,12 +418,12 @@ struct HTTPAPITests {
         let path = dir + "/tokens"
         try "alice \(alice)\n".write(toFile: path, atomically: false, encoding: .utf8)
         chmod(path, 0o640)
-        let open = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--http", "\(freeTCPPort())", "--http-tokens", path],
+        let open = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--http", "0", "--http-tokens", path],
                                     directory: dir).wait(timeout: 20)
         #expect(open.status == 1 && open.stderr.contains("readable by group or others"), "\(open.stderr)")
         try "alice\n".write(toFile: path, atomically: false, encoding: .utf8)
         chmod(path, 0o600)
-        let malformed = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--http", "\(freeTCPPort())", "--http-tokens", path],
+        let malformed = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--http", "0", "--http-tokens", path],
                                          directory: dir).wait(timeout: 20)
         #expect(malformed.status == 1 && malformed.stderr.contains("line 1"), "\(malformed.stderr)")
         let noTokens = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--http", "8080"], directory: dir).wait(timeout: 20)
@@ -437,15 +438,8 @@ struct HTTPConnectionBoundsTests {
         let dir = makeTemporaryDirectory("bounds-")
         _ = FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops 0123456789abcdef0123 admin\n".utf8),
                                        attributes: [.posixPermissions: 0o600])
-        let port = freeTCPPort()
-        let daemon = try RouterdProcess(["--http", String(port), "--http-tokens", dir + "/tokens"] + extra)
-        #expect(eventually {
-            let probe = HTTPConnectionBoundsTests.connect(port)
-            if probe >= 0 { close(probe) }
-            return probe >= 0
-        })
-        usleep(100_000) // the probe's close reaches routerd
-        return (daemon, port, dir)
+        let daemon = try RouterdProcess(["--http", "0", "--http-tokens", dir + "/tokens"] + extra)
+        return (daemon, try daemon.httpPort(), dir)
     }
 
     static func connect(_ port: Int) -> Int32 { connectTCP(port: port) }

@@ -12,15 +12,16 @@ struct SlowWatcherTests {
     /// A routerd with the HTTP API and small watcher bounds.
     final class Daemon {
         let routerd: RouterdProcess
-        let port = freeTCPPort()
+        let port: Int
         let directory = makeTemporaryDirectory("slowwatch-")
 
         init(token: String) throws {
             try "ops \(token) admin\n".write(toFile: directory + "/tokens", atomically: false, encoding: .utf8)
             chmod(directory + "/tokens", 0o600)
             routerd = try RouterdProcess(["--domain", "example.com", "--log-level", "notice",
-                                          "--http", "127.0.0.1:\(port)", "--http-tokens", directory + "/tokens",
+                                          "--http", "127.0.0.1:0", "--http-tokens", directory + "/tokens",
                                           "--watcher-buffer", "64", "--watcher-buffer-bytes", "256k"])
+            port = try routerd.httpPort()
         }
 
         deinit {

@@ -146,8 +146,8 @@ struct SharedTableTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = FileManager.default.createFile(atPath: dir + "/tokens", contents: Data("ops 0123456789abcdef0123 admin\n".utf8),
                                        attributes: [.posixPermissions: 0o600])
-        let port = freeTCPPort()
-        let store = try SharedStore(daemons: 1, arguments: ["--http", String(port), "--http-tokens", dir + "/tokens"])
+        let store = try SharedStore(daemons: 1, arguments: ["--http", "0", "--http-tokens", dir + "/tokens", "--log-level", "notice"])
+        let port = try store.daemons[0].httpPort()
         func readyz() throws -> (Int, String) {
             let run = try ChildProcess("/usr/bin/curl", ["-s", "-o", "-", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/readyz"],
                                        directory: dir).wait(timeout: 20)

@@ -204,9 +204,9 @@ struct StateFileTests {
         try "alice alice-token-0123456789ab\nbob bob-token-0123456789abcd\nops ops-token-0123456789abcd admin\n"
             .write(toFile: tokens, atomically: false, encoding: .utf8)
         chmod(tokens, 0o600)
-        let port = freeTCPPort()
-        let daemon = try home.start(["--http", "127.0.0.1:\(port)", "--http-tokens", tokens])
+        let daemon = try home.start(["--http", "127.0.0.1:0", "--http-tokens", tokens, "--log-level", "notice"])
         defer { _ = try? daemon.stop() }
+        let port = try daemon.httpPort()
         let token = ["alice": "alice-token-0123456789ab", "bob": "bob-token-0123456789abcd", "ops": "ops-token-0123456789abcd"]
         func as_(_ who: String, _ arguments: [String]) throws -> Finished {
             try home.routerctl(daemon, arguments, environment: ["ROUTER_URL": "http://127.0.0.1:\(port)", "ROUTER_TOKEN": token[who]!])
@@ -490,7 +490,7 @@ struct HeldNameTests {
     /// (an admin), and routerctl as each of them.
     final class Setup {
         let home = StateFileTests.Home()
-        let port = freeTCPPort()
+        var port = 0
         let tokens: String
         var daemon: RouterdProcess!
         let token = ["alice": "alice-token-0123456789ab", "bob": "bob-token-0123456789abcd", "ops": "ops-token-0123456789abcd"]
@@ -503,7 +503,8 @@ struct HeldNameTests {
         }
 
         func start(hold: String) throws {
-            daemon = try home.start(["--hold-released", hold, "--http", "127.0.0.1:\(port)", "--http-tokens", tokens])
+            daemon = try home.start(["--hold-released", hold, "--http", "127.0.0.1:0", "--http-tokens", tokens, "--log-level", "notice"])
+            port = try daemon.httpPort()
         }
 
         func run(_ who: String, _ line: String) throws -> Finished {

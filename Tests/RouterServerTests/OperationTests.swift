@@ -220,8 +220,12 @@ struct ConnectionLimitTests {
             // Hold the only event loop, so nothing is accepted during the burst: every connect
             // must find room in the listen backlog.
             let loop = daemon.server.group.next()
-            let held = loop.submit { usleep(1_500_000) }
-            usleep(100_000)
+            let running = DispatchSemaphore(value: 0)
+            let held = loop.submit {
+                running.signal()
+                usleep(1_500_000)
+            }
+            running.wait()
             var descriptors: [Int32] = []
             defer { descriptors.forEach { Glibc.close($0) } }
             var refused = 0

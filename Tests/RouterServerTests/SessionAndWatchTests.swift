@@ -25,7 +25,7 @@ struct SessionAndWatchTests {
             let closedAt = Date()
             holder.close()
             let checker = try daemon.connect()
-            usleep(300_000)
+            #expect(eventually { daemon.server.counts.connections == 2 }, "the daemon has seen the holder go")
             #expect(try checker.request(#"{"op":"lookup","host":"s1.example.com"}"#).ok, "gone before the grace")
             let first = try watcher.readJSON(timeout: 10)
             let second = try watcher.readJSON(timeout: 10)
@@ -44,12 +44,12 @@ struct SessionAndWatchTests {
             let token = try #require(first.greeting["session"]?["resume_token"]?.stringValue)
             #expect(try first.request(#"{"op":"add","key":"mine","session":true}"#).ok)
             first.close()
-            usleep(200_000)
+            #expect(eventually { daemon.server.counts.connections == 0 }, "the daemon has seen the first connection go")
             let second = try daemon.connect()
             let hello = try second.request(#"{"id":1,"op":"hello","resume":"\#(token)"}"#)
             #expect(hello.result?["resumed"] == .number(1))
             second.close()
-            usleep(200_000)
+            #expect(eventually { daemon.server.counts.connections == 0 }, "the daemon has seen the second connection go")
             // The second connection's own grace applies now; the first token is spent.
             let third = try daemon.connect()
             #expect(try third.request(#"{"id":2,"op":"hello","resume":"\#(token)"}"#).errorCode == "not_found")
@@ -57,11 +57,8 @@ struct SessionAndWatchTests {
         }
     }
 
-    @Test func aKilledClientProcessLosesItsSessionRoutesAfterTheGrace() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/socat") else {
-            print("skipped: socat is not installed (.ci/run installs it)")
-            return
-        }
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/socat"), "needs socat (.ci/run installs it)"))
+    func aKilledClientProcessLosesItsSessionRoutesAfterTheGrace() async throws {
         try await withDaemon({ $0.grace = .milliseconds(800) }) { daemon in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
@@ -77,7 +74,7 @@ struct SessionAndWatchTests {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let killedAt = Date()
-            usleep(300_000)
+            #expect(eventually { daemon.server.counts.connections == 1 }, "the daemon has seen the killed client go")
             #expect(try checker.request(#"{"op":"lookup","host":"killed.example.com"}"#).ok, "gone before the grace")
             #expect(eventually(timeout: 10) { (try? checker.request(#"{"op":"lookup","host":"killed.example.com"}"#).errorCode) == "not_found" })
             #expect(Date().timeIntervalSince(killedAt) >= 0.7)

@@ -32,6 +32,21 @@ public final class RouterdProcess {
         }
     }
 
+    /// The HTTP API's port, read from routerd's `HTTP API listening on` line (at notice):
+    /// start it with `--http 0` (or `HOST:0`) and the kernel picks a free port, with no race
+    /// between finding a port free and binding it.
+    public func httpPort() throws -> Int {
+        var port: Int?
+        try process.waitUntil("routerd should log where its HTTP API listens") {
+            guard let line = process.stderr.split(separator: "\n").first(where: { $0.contains("HTTP API listening on ") }),
+                  let url = line.split(separator: " ").first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") }),
+                  let colon = url.lastIndex(of: ":") else { return false }
+            port = Int(url[url.index(after: colon)...])
+            return port != nil
+        }
+        return port ?? 0
+    }
+
     deinit {
         if !stopped { _ = try? stop() }
     }

@@ -237,7 +237,6 @@ struct CommandTests {
                 var size: Int32 = 0
                 return ioctl(reader, UInt(FIONREAD), &size) == 0 && size >= 65_536
             })
-            usleep(200_000)
             list.signal(SIGINT)
             let r = list.wait(timeout: 5)
             #expect(r.status == 130, "\(r.stderr)")
@@ -354,7 +353,7 @@ struct CommandTests {
     @Test func watchAndTouchPrintTablesForPeople() throws {
         try withRouterd { d in
             let watch = try d.start(["watch"])
-            usleep(300_000)
+            #expect(eventually { d.run(["stats", "-o", "json"]).stdout.contains("\"watchers\":1") }, "the watch is subscribed")
             d.run(["add", "foo", "--tunnel", "t1", "--ttl", "1m"])
             let touched = d.run(["touch", "foo", "--ttl", "2m"])
             #expect(touched.stdout.split(separator: "\n").first?.hasPrefix("KEY") == true)
