@@ -1,0 +1,225 @@
+import DomainRouter
+import NIOCore
+import NIOHTTP1
+
+// The client side of an exchange: each request part as it arrives, the route and framing
+// decided once at the head, the target's connection taken from the pool or opened, and what
+// of the request is kept to send again on a fresh connection.
+extension HTTPProxyHandler {
+    func handle(_ part: HTTPServerRequestPart) {
+        guard let context else { return }
+        switch part {
+        case .head(let head):
+            stopTimer()
+            requestOpen = true
+            start(head, context: context)
+        case .body(let bytes):
+            switch phase {
+            case .connecting(let exchange, var buffered):
+                buffered.append(.body(.byteBuffer(bytes)))
+                phase = .connecting(exchange, buffered: buffered)
+            case .forwarding:
+                guard let upstream else { return }
+                keepForReplay(.body(.byteBuffer(bytes)), bytes: bytes.readableBytes)
+                upstream.channel.write(HTTPClientRequestPart.body(.byteBuffer(bytes)), promise: nil)
+                if !upstream.channel.isWritable { holdReads = true }
+            case .idle, .refused, .closing:
+                break
+            }
+        case .end(let trailers):
+            requestOpen = false
+            switch phase {
+            case .connecting(var exchange, var buffered):
+                buffered.append(.end(trailers))
+                exchange.requestEnded = true
+                phase = .connecting(exchange, buffered: buffered)
+            case .forwarding(var exchange):
+                exchange.requestEnded = true
+                phase = .forwarding(exchange)
+                keepForReplay(.end(trailers), bytes: 0)
+                upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+                if !exchange.responseStarted { armTimer(gateway.configuration.upstreamTimeout, context: context) }
+            case .refused:
+                phase = .idle
+                armTimer(gateway.configuration.idleTimeout, context: context)
+            case .idle, .closing:
+                break
+            }
+        }
+    }
+
+    /// The decoder failed: the request in progress is cut short, or, between requests, the
+    /// client gets a 400 once every request before it is answered. The connection then closes.
+    func malformed() {
+        guard let context else { return }
+        let message = "The request is not valid HTTP/1.1."
+        if requestOpen {
+            requestOpen = false
+            switch phase {
+            case .connecting(var exchange, _), .forwarding(var exchange):
+                exchange.keepAlive = false
+                if exchange.responseStarted {
+                    dropUpstream()
+                    logAccess(exchange, status: exchange.status)
+                    phase = .closing
+                    context.close(promise: nil)
+                } else {
+                    respondWithError(&exchange, .badRequest, message, context: context)
+                }
+                return
+            case .refused, .idle, .closing:
+                break
+            }
+        }
+        var exchange = Exchange(key: "-", method: .GET, version: .http1_1, keepAlive: false, started: .now())
+        answer(&exchange, .badRequest, message, closeAtOnce: true)
+    }
+
+    /// The client has sent all it will: once nothing is in progress, the connection closes.
+    func inputEnded() {
+        guard let context else { return }
+        if requestOpen { return malformed() }
+        phase = .closing
+        context.close(promise: nil)
+    }
+
+    func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var exchange = Exchange(key: "-", method: head.method, version: head.version,
+                                keepAlive: head.isKeepAlive, started: .now())
+        let framing: BodyFraming
+        let host: String
+        let target: String
+        do {
+            framing = try RequestRules.framing(of: head)
+        } catch {
+            return answer(&exchange, error.status, error.message, closeAtOnce: error.closesAtOnce)
+        }
+        let hasBody = framing != .none && framing != .length(0)
+        do {
+            host = try RequestRules.host(of: head)
+            exchange.host = host
+            target = try RequestRules.originTarget(of: head, host: host)
+        } catch {
+            return refuse(&exchange, error.status, error.message, hasBody: hasBody)
+        }
+        guard let found = gateway.table.lookup(host: host) else {
+            return refuse(&exchange, .notFound, "No service is registered under this name.", hasBody: hasBody)
+        }
+        exchange.key = found.route.key
+        // The connection's own address: never a header the client wrote.
+        if !found.route.access.isEmpty, !(context.peerIP.map(found.route.access.admits) ?? false) {
+            return refuse(&exchange, .forbidden, "Your address may not reach this service.", hasBody: hasBody)
+        }
+        exchange.upgrade = HTTPForwarding.upgrade(of: head) != nil
+        guard let routeTarget = found.route.target else {
+            return refuse(&exchange, .badGateway, "The tunnel for this name is offline.", hasBody: hasBody)
+        }
+        let forwarded = HTTPForwarding.upstreamHead(head, target: target, framing: framing, host: host,
+                                                    clientIP: clientIP(context), scheme: "http")
+        replay = nil
+        if let link = pool?.take(routeTarget) {
+            link.handler?.downstream = self
+            upstream = link
+            phase = .forwarding(exchange)
+            if Self.idempotent(head.method) {
+                replay = []
+                replayBytes = 0
+                keepForReplay(.head(forwarded), bytes: 0)
+            }
+            send([.head(forwarded)], to: link, context: context)
+            return
+        }
+        connect(to: routeTarget, exchange: exchange, sending: [.head(forwarded)], context: context)
+    }
+
+    /// The client's address as X-Forwarded-For gives it, worked out once a connection.
+    func clientIP(_ context: ChannelHandlerContext) -> String? {
+        if case .some(let known) = cachedClientIP { return known }
+        let ip = context.channel.remoteAddress?.ipAddress
+        cachedClientIP = .some(ip)
+        return ip
+    }
+
+    /// Methods whose request may be sent twice (RFC 9110 §9.2.2).
+    static func idempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: true
+        default: false
+        }
+    }
+
+    func keepForReplay(_ part: HTTPClientRequestPart, bytes: Int) {
+        guard replay != nil else { return }
+        replayBytes += bytes
+        if replayBytes > Self.replayLimit { replay = nil } else { replay!.append(part) }
+    }
+
+    /// Opens a fresh connection to `target` for the request in progress; `parts` go first,
+    /// and what of the request arrives meanwhile waits with them.
+    func connect(to routeTarget: RouteTarget, exchange: Exchange, sending parts: [HTTPClientRequestPart],
+                         context: ChannelHandlerContext) {
+        dropUpstream()
+        phase = .connecting(exchange, buffered: parts)
+        holdReads = true
+        let pool = self.pool
+        let handler = UpstreamHandler(downstream: self, pool: pool)
+        // The target's channel is made on this event loop, so its initializer runs here too.
+        let bound = NIOLoopBound(handler, eventLoop: context.eventLoop)
+        Upstream.connect(to: routeTarget, on: context.eventLoop, timeout: gateway.configuration.upstreamTimeout) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                // Framing is written by the gateway (RequestRules, HTTPForwarding), not
+                // guessed by the encoder from the method. Bytes a target sends right after
+                // its 101 belong to the new protocol: keep them. No outbound header
+                // validation: every field sent is one RequestDecoder accepted from the
+                // client (no CR, LF or NUL) or one the gateway writes (addresses, the Host
+                // the decoder accepted, framing it computed).
+                var encoder = HTTPRequestEncoder.Configuration()
+                encoder.automaticallySetFramingHeaders = false
+                try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                                                         enableOutboundHeaderValidation: false,
+                                                                         encoderConfiguration: encoder)
+                try channel.pipeline.syncOperations.addHandler(bound.value)
+            }
+        }.assumeIsolated().whenComplete { result in
+            self.connected(result, target: routeTarget, handler: handler)
+        }
+    }
+
+    func connected(_ result: Result<any Channel, any Error>, target: RouteTarget, handler: UpstreamHandler) {
+        guard let context, case .connecting(var exchange, let buffered) = phase else {
+            if case .success(let channel) = result { channel.close(promise: nil) }
+            return
+        }
+        switch result {
+        case .success(let channel) where channel.isActive:
+            let link = UpstreamLink(target: target, channel: channel, handler: handler)
+            handler.link = link
+            upstream = link
+            phase = .forwarding(exchange)
+            send(buffered, to: link, context: context)
+        case .success:
+            phase = .forwarding(exchange)
+            respondWithError(&exchange, .badGateway, "The service closed the connection without answering.", context: context)
+        case .failure(let error):
+            var timedOut = false
+            if case ChannelError.connectTimeout = error { timedOut = true }
+            phase = .forwarding(exchange)
+            respondWithError(&exchange, timedOut ? .gatewayTimeout : .badGateway,
+                             timedOut ? "The service did not answer in time." : "The service refused the connection.",
+                             context: context)
+        }
+        drain()
+    }
+
+    func send(_ parts: [HTTPClientRequestPart], to link: UpstreamLink, context: ChannelHandlerContext) {
+        for part in parts { link.channel.write(part, promise: nil) }
+        link.channel.flush()
+        holdReads = !link.channel.isWritable
+        if !holdReads { resumeReading(context) }
+        // The target's time to answer runs from the end of the request: a long upload is
+        // not a slow target.
+        if case .forwarding(let exchange) = phase, exchange.requestEnded {
+            armTimer(gateway.configuration.upstreamTimeout, context: context)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+// After a 101 (WebSocket): both connections stop speaking HTTP and carry bytes untouched.
+extension HTTPProxyHandler {
+    /// After a 101: both connections stop speaking HTTP and carry the new protocol's bytes
+    /// (WebSocket frames) untouched, each HTTP handler removed, a splice in their place.
+    func switchToSplice(_ link: UpstreamLink, exchange: Exchange, context: ChannelHandlerContext) {
+        stopTimer()
+        let gateway = self.gateway
+        let started = exchange.started
+        let (near, far) = SpliceHandler.pair { fromClient, fromTarget in
+            let ms = Double((NIODeadline.now() - started).nanoseconds) / 1e6
+            gateway.logger.info("upgraded", metadata: [
+                "key": "\(exchange.key)", "bytes_in": "\(fromClient)", "bytes_out": "\(fromTarget)",
+                "ms": "\((ms * 100).rounded() / 100)",
+            ])
+        }
+        do {
+            let client = context.pipeline.syncOperations
+            try client.addHandler(near)
+            let target = link.channel.pipeline.syncOperations
+            try target.addHandler(far)
+            // Handlers after a decoder go first: the decoder passes on, as it leaves, the bytes
+            // it holds past the switch, and the splice must be next in line for them.
+            if let handler = link.handler { target.removeHandler(handler, promise: nil) }
+            if let validator = try? target.handler(type: NIOHTTPRequestHeadersValidator.self) {
+                target.removeHandler(validator, promise: nil)
+            }
+            try target.removeHandler(target.handler(type: HTTPRequestEncoder.self), promise: nil)
+            try target.removeHandler(target.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
+            client.removeHandler(self, promise: nil)
+            if let validator = try? client.handler(type: NIOHTTPResponseHeadersValidator.self) {
+                client.removeHandler(validator, promise: nil)
+            }
+            try client.removeHandler(client.handler(type: HTTPResponseEncoder.self), promise: nil)
+            try client.removeHandler(client.handler(type: ByteToMessageHandler<RequestDecoder>.self), promise: nil)
+            context.channel.read()
+            link.channel.read()
+        } catch {
+            gateway.logger.error("cannot switch \(exchange.key) to the upgraded protocol: \(error)")
+            link.channel.close(promise: nil)
+            context.close(promise: nil)
+        }
+    }
+}
