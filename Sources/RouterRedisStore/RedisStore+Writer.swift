@@ -3,47 +3,14 @@ import RouterEngine
 import RouterRedis
 import Synchronization
 
-/// The writer: changes queue up and one task commits them in runs, each run one draft and
-/// one script call.
+/// The writer: changes queue in the `DraftWriter`, whose loop (in `run()`) commits them in
+/// runs, each run one draft and one script call.
 extension RedisStore {
     /// Queues steps that must go in one draft; `completion` gets their outcomes in order.
     /// (Redis keeps no history: who made a change is in the daemons' audit lines.)
     package func enqueue(_ steps: [DraftStep], principal: String = "", peer: String = "",
                          completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
-        let collected = OutcomeCollector(count: steps.count, completion: completion)
-        let start = state.withLock { s -> Bool in
-            for (i, step) in steps.enumerated() {
-                s.pending.append(Pending(step: step) { collected.set(i, $0) })
-            }
-            guard !s.writing else { return false }
-            s.writing = true
-            return true
-        }
-        if start { Task { await writeLoop() } }
-    }
-
-    func writeLoop() async {
-        while let run = nextRun() {
-            await commit(run)
-        }
-    }
-
-    /// The next run of queued changes (up to about `commitLimit` adds), or nil when none is
-    /// left, in which case the writer stops.
-    func nextRun() -> [Pending]? {
-        state.withLock { s -> [Pending]? in
-            guard !s.pending.isEmpty else {
-                s.writing = false
-                return nil
-            }
-            var run: [Pending] = []
-            var size = 0
-            while let next = s.pending.first, run.isEmpty || size + next.step.size <= Self.commitLimit {
-                run.append(s.pending.removeFirst())
-                size += next.step.size
-            }
-            return run
-        }
+        writer.enqueue(steps, principal: principal, peer: peer, completion: completion)
     }
 
     /// Drafts a run, commits it, and completes it; drafts again on a newer table while other

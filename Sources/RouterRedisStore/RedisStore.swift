@@ -40,6 +40,8 @@ package final class RedisStore: DraftingStore, Service, Sendable {
     /// How long a session's routes outlive their closed connection (or their lapsed daemon).
     let grace: Duration
     let state = Mutex(State())
+    /// The one writer: changes queue here, and `run()` commits them in runs.
+    let writer = DraftWriter(limit: RedisStore.commitLimit)
 
     /// How long a lease lasts unrenewed, and how often it is renewed.
     static let leaseLength: Duration = .seconds(5)
@@ -56,8 +58,6 @@ package final class RedisStore: DraftingStore, Service, Sendable {
     struct State {
         var storeID = ""
         var node: UInt64 = 0
-        var pending = Deque<Pending>()
-        var writing = false
         var expiring = false
         var available = false
         var problem: String?
@@ -84,10 +84,7 @@ package final class RedisStore: DraftingStore, Service, Sendable {
     }
 
     /// A change waiting for the writer, and what to do with its outcome.
-    struct Pending {
-        var step: DraftStep
-        var complete: @Sendable (DraftOutcome) -> Void
-    }
+    typealias Pending = DraftWriter.Pending
 
     /// A store for `table` on the Redis `redis` under `prefix`. Nothing is read until `open()`.
     /// `logLength` (default: the table's history) is about how many changes the log keeps.
@@ -119,13 +116,19 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         ])
     }
 
-    /// Follows the store's log and renews the lease until graceful shutdown.
+    /// Runs the writer, follows the store's log and renews the lease until graceful shutdown;
+    /// then commits what was queued and gives the lease up.
     package func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.follow() }
-                group.addTask { await self.keepLease() }
+        await withTaskGroup(of: Void.self) { writing in
+            writing.addTask { await self.writer.run { await self.commit($0) } }
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.follow() }
+                    group.addTask { await self.keepLease() }
+                }
             }
+            writer.finish()
+            await writing.waitForAll()
         }
         await stop()
     }

@@ -3,48 +3,14 @@ import GRDB
 import RouterEngine
 import RouterProtocol
 
-/// The writer: changes queue up; GRDB's writer queue takes all that waits (up to
-/// `commitLimit` changes), drafts it, writes its events and history in one transaction, and
-/// only after the commit applies them to the table and answers.
+/// The writer: changes queue in the `DraftWriter`; its loop (in `run()`) takes each run (up to
+/// `commitLimit` changes) onto GRDB's writer connection, drafts it, writes its events and
+/// history in one transaction, and only after the commit applies them to the table and answers.
 extension SQLiteStore {
     /// Queues steps that must go in one draft; `completion` gets their outcomes in order.
     package func enqueue(_ steps: [DraftStep], principal: String, peer: String,
-                 completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
-        let collected = OutcomeCollector(count: steps.count, completion: completion)
-        let start = state.withLock { s -> Bool in
-            for (i, step) in steps.enumerated() {
-                s.pending.append(Pending(step: step, principal: principal, peer: peer) { collected.set(i, $0) })
-            }
-            guard !s.writing else { return false }
-            s.writing = true
-            return true
-        }
-        guard start else { return }
-        pool.asyncWriteWithoutTransaction { db in
-            while let run = self.nextRun() {
-                self.commit(run, in: db)
-            }
-        }
-    }
-
-    /// The next run of queued changes, or nil when none is left (the writer then stops).
-    func nextRun() -> [Pending]? {
-        state.withLock { s -> [Pending]? in
-            guard !s.pending.isEmpty else {
-                s.writing = false
-                return nil
-            }
-            var size = 0
-            var count = 0
-            for pending in s.pending {
-                if count > 0 && size + pending.step.size > Self.commitLimit { break }
-                size += pending.step.size
-                count += 1
-            }
-            let run = Array(s.pending[..<count])
-            s.pending.removeFirst(count)
-            return run
-        }
+                         completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
+        writer.enqueue(steps, principal: principal, peer: peer, completion: completion)
     }
 
     func commit(_ run: [Pending], in db: Database) {

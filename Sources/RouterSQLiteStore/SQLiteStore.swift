@@ -37,16 +37,9 @@ package final class SQLiteStore: DraftingStore, Service {
     /// Where this run's session numbers start: above every session the file's routes name.
     package let sessionBase: UInt64
 
-    struct Pending {
-        var step: DraftStep
-        var principal: String
-        var peer: String
-        var complete: @Sendable (DraftOutcome) -> Void
-    }
+    typealias Pending = DraftWriter.Pending
 
     struct State {
-        var pending: [Pending] = []
-        var writing = false
         var expiring = false
         var problem: String?
         var stopping = false
@@ -63,6 +56,8 @@ package final class SQLiteStore: DraftingStore, Service {
     }
 
     let state = Mutex(State())
+    /// The one writer: changes queue here, and `run()` commits them in runs.
+    let writer = DraftWriter(limit: SQLiteStore.commitLimit)
 
     /// Where committed runs are answered (a serial queue: in commit order), beside the writer.
     let answers = DispatchQueue(label: "routerd-state-answers")
@@ -92,20 +87,31 @@ package final class SQLiteStore: DraftingStore, Service {
 
     // MARK: Service
 
-    /// Prunes the history now and then until shutdown, then lets the writer finish and closes
-    /// the file. (The service group stops the services in reverse order: this one, first in
-    /// it, last, once the server has answered what it read.)
+    /// Runs the writer, and prunes the history now and then, until shutdown; then lets the
+    /// writer commit what was queued and closes the file. (The service group stops the
+    /// services in reverse order: this one, first in it, last, once the server has answered
+    /// what it read.)
     package func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                self.prune()
-                try? await Task.sleep(for: .seconds(60))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await self.writer.run { run in
+                    do {
+                        try await self.pool.writeWithoutTransaction { db in self.commit(run, in: db) }
+                    } catch {
+                        self.fail(run, .unavailable("the state file \(self.path) could not be written: \(error); nothing was changed"))
+                    }
+                }
             }
-        }
-        state.withLock { $0.stopping = true }
-        // Changes already queued are written before the file closes.
-        while state.withLock({ $0.writing || !$0.pending.isEmpty }) {
-            try? await Task.sleep(for: .milliseconds(5))
+            await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    self.prune()
+                    try? await Task.sleep(for: .seconds(60))
+                }
+            }
+            state.withLock { $0.stopping = true }
+            // Changes already queued are written before the file closes.
+            writer.finish()
+            await group.waitForAll()
         }
         answers.sync {}
         checkpoints.sync {}

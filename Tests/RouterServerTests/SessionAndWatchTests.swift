@@ -26,7 +26,9 @@ struct SessionAndWatchTests {
             holder.close()
             let checker = try daemon.connect()
             #expect(eventually { daemon.server.counts.connections == 2 }, "the daemon has seen the holder go")
-            #expect(try checker.request(#"{"op":"lookup","host":"s1.example.com"}"#).ok, "gone before the grace")
+            // Still there, unless this machine stalled past most of the grace since the close.
+            let present = try checker.request(#"{"op":"lookup","host":"s1.example.com"}"#).ok
+            #expect(present || Date().timeIntervalSince(closedAt) >= 0.6, "gone before the grace")
             let first = try watcher.readJSON(timeout: 10)
             let second = try watcher.readJSON(timeout: 10)
             let elapsed = Date().timeIntervalSince(closedAt)
@@ -71,11 +73,13 @@ struct SessionAndWatchTests {
             input.fileHandleForWriting.write(Data(#"{"id":1,"op":"add","key":"killed","session":true}"#.utf8 + [0x0A]))
             let checker = try daemon.connect()
             #expect(eventually { (try? checker.request(#"{"op":"lookup","host":"killed.example.com"}"#).ok) == true })
+            let killedAt = Date()
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            let killedAt = Date()
             #expect(eventually { daemon.server.counts.connections == 1 }, "the daemon has seen the killed client go")
-            #expect(try checker.request(#"{"op":"lookup","host":"killed.example.com"}"#).ok, "gone before the grace")
+            // Still there, unless this machine stalled past most of the grace since the kill.
+            let present = try checker.request(#"{"op":"lookup","host":"killed.example.com"}"#).ok
+            #expect(present || Date().timeIntervalSince(killedAt) >= 0.6, "gone before the grace")
             #expect(eventually(timeout: 10) { (try? checker.request(#"{"op":"lookup","host":"killed.example.com"}"#).errorCode) == "not_found" })
             #expect(Date().timeIntervalSince(killedAt) >= 0.7)
         }
