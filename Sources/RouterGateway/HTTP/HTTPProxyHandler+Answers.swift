@@ -8,7 +8,7 @@ extension HTTPProxyHandler {
     /// request with a body closes the connection after the answer; one without keeps it.
     func refuse(_ exchange: inout Exchange, _ status: HTTPResponseStatus, _ message: String, hasBody: Bool) {
         if hasBody { exchange.keepAlive = false }
-        phase = .refused
+        state.refused()
         answer(&exchange, status, message, closeAtOnce: false)
     }
 
@@ -19,9 +19,7 @@ extension HTTPProxyHandler {
         guard let context else { return }
         if closeAtOnce {
             exchange.keepAlive = false
-            requestOpen = false
-            phase = .closing
-            queue.removeAll()
+            state.closing()
         }
         exchange.status = Int(status.code)
         let body = page(status, message)
@@ -38,7 +36,7 @@ extension HTTPProxyHandler {
         dropUpstream()
         stopTimer()
         exchange.keepAlive = exchange.keepAlive && exchange.requestEnded
-        phase = exchange.requestEnded ? .idle : .refused
+        state.answered(requestEnded: exchange.requestEnded)
         if exchange.keepAlive { armTimer(gateway.configuration.idleTimeout, context: context) }
         answer(&exchange, status, message, closeAtOnce: false)
         holdReads = false
@@ -82,10 +80,7 @@ extension HTTPProxyHandler {
     /// closes at once.
     func closeAfterLastWrite(context: ChannelHandlerContext, linger: Bool = true) {
         dropUpstream()
-        phase = .closing
-        let linger = linger || !queue.isEmpty || requestOpen
-        queue.removeAll()
-        requestOpen = false
+        let linger = state.closing() || linger
         let written = lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
         written.assumeIsolated().whenComplete { _ in
             context.close(mode: linger ? .output : .all, promise: nil)

@@ -11,38 +11,24 @@ extension HTTPProxyHandler {
         switch part {
         case .head(let head):
             stopTimer()
-            requestOpen = true
+            state.headArrived()
             start(head, context: context)
         case .body(let bytes):
-            switch phase {
-            case .connecting(let exchange, var buffered):
-                buffered.append(.body(.byteBuffer(bytes)))
-                phase = .connecting(exchange, buffered: buffered)
-            case .forwarding:
-                guard let upstream else { return }
-                keepForReplay(.body(.byteBuffer(bytes)), bytes: bytes.readableBytes)
-                upstream.channel.write(HTTPClientRequestPart.body(.byteBuffer(bytes)), promise: nil)
-                if !upstream.channel.isWritable { holdReads = true }
-            case .idle, .refused, .closing:
-                break
-            }
+            let part = HTTPClientRequestPart.body(.byteBuffer(bytes))
+            guard state.bodyArrived(part) == .forward, let upstream else { return }
+            keepForReplay(part, bytes: bytes.readableBytes)
+            upstream.channel.write(part, promise: nil)
+            if !upstream.channel.isWritable { holdReads = true }
         case .end(let trailers):
-            requestOpen = false
-            switch phase {
-            case .connecting(var exchange, var buffered):
-                buffered.append(.end(trailers))
-                exchange.requestEnded = true
-                phase = .connecting(exchange, buffered: buffered)
-            case .forwarding(var exchange):
-                exchange.requestEnded = true
-                phase = .forwarding(exchange)
-                keepForReplay(.end(trailers), bytes: 0)
-                upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
-                if !exchange.responseStarted { armTimer(gateway.configuration.upstreamTimeout, context: context) }
-            case .refused:
-                phase = .idle
+            let part = HTTPClientRequestPart.end(trailers)
+            switch state.endArrived(part) {
+            case .forward(let awaitingResponse):
+                keepForReplay(part, bytes: 0)
+                upstream?.channel.writeAndFlush(part, promise: nil)
+                if awaitingResponse { armTimer(gateway.configuration.upstreamTimeout, context: context) }
+            case .refusalRead:
                 armTimer(gateway.configuration.idleTimeout, context: context)
-            case .idle, .closing:
+            case .buffered, .ignore:
                 break
             }
         }
@@ -51,36 +37,31 @@ extension HTTPProxyHandler {
     /// The decoder failed: the request in progress is cut short, or, between requests, the
     /// client gets a 400 once every request before it is answered. The connection then closes.
     func malformed() {
+        perform(state.malformed())
+    }
+
+    func perform(_ action: HTTPProxyState.MalformedAction) {
         guard let context else { return }
         let message = "The request is not valid HTTP/1.1."
-        if requestOpen {
-            requestOpen = false
-            switch phase {
-            case .connecting(var exchange, _), .forwarding(var exchange):
-                exchange.keepAlive = false
-                if exchange.responseStarted {
-                    dropUpstream()
-                    logAccess(exchange, status: exchange.status)
-                    phase = .closing
-                    context.close(promise: nil)
-                } else {
-                    respondWithError(&exchange, .badRequest, message, context: context)
-                }
-                return
-            case .refused, .idle, .closing:
-                break
-            }
+        switch action {
+        case .cut(let exchange):
+            dropUpstream()
+            logAccess(exchange, status: exchange.status)
+            context.close(promise: nil)
+        case .answerError(var exchange):
+            respondWithError(&exchange, .badRequest, message, context: context)
+        case .answerAndClose:
+            var exchange = Exchange(key: "-", method: .GET, version: .http1_1, keepAlive: false, started: .now())
+            answer(&exchange, .badRequest, message, closeAtOnce: true)
         }
-        var exchange = Exchange(key: "-", method: .GET, version: .http1_1, keepAlive: false, started: .now())
-        answer(&exchange, .badRequest, message, closeAtOnce: true)
     }
 
     /// The client has sent all it will: once nothing is in progress, the connection closes.
     func inputEnded() {
-        guard let context else { return }
-        if requestOpen { return malformed() }
-        phase = .closing
-        context.close(promise: nil)
+        switch state.inputEnded() {
+        case .malformed(let action): perform(action)
+        case .close: context?.close(promise: nil)
+        }
     }
 
     func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -120,7 +101,7 @@ extension HTTPProxyHandler {
         if let link = pool?.take(routeTarget) {
             link.handler?.downstream = self
             upstream = link
-            phase = .forwarding(exchange)
+            state.forwarding(exchange)
             if Self.idempotent(head.method) {
                 replay = []
                 replayBytes = 0
@@ -159,7 +140,7 @@ extension HTTPProxyHandler {
     func connect(to routeTarget: RouteTarget, exchange: Exchange, sending parts: [HTTPClientRequestPart],
                          context: ChannelHandlerContext) {
         dropUpstream()
-        phase = .connecting(exchange, buffered: parts)
+        state.connecting(exchange, sending: parts)
         holdReads = true
         let pool = self.pool
         let handler = UpstreamHandler(downstream: self, pool: pool)
@@ -186,25 +167,23 @@ extension HTTPProxyHandler {
     }
 
     func connected(_ result: Result<any Channel, any Error>, target: RouteTarget, handler: UpstreamHandler) {
-        guard let context, case .connecting(var exchange, let buffered) = phase else {
+        guard let context, case let (exchange, buffered)? = state.connected() else {
             if case .success(let channel) = result { channel.close(promise: nil) }
             return
         }
+        var answered = exchange
         switch result {
         case .success(let channel) where channel.isActive:
             let link = UpstreamLink(target: target, channel: channel, handler: handler)
             handler.link = link
             upstream = link
-            phase = .forwarding(exchange)
             send(buffered, to: link, context: context)
         case .success:
-            phase = .forwarding(exchange)
-            respondWithError(&exchange, .badGateway, "The service closed the connection without answering.", context: context)
+            respondWithError(&answered, .badGateway, "The service closed the connection without answering.", context: context)
         case .failure(let error):
             var timedOut = false
             if case ChannelError.connectTimeout = error { timedOut = true }
-            phase = .forwarding(exchange)
-            respondWithError(&exchange, timedOut ? .gatewayTimeout : .badGateway,
+            respondWithError(&answered, timedOut ? .gatewayTimeout : .badGateway,
                              timedOut ? "The service did not answer in time." : "The service refused the connection.",
                              context: context)
         }
@@ -218,7 +197,7 @@ extension HTTPProxyHandler {
         if !holdReads { resumeReading(context) }
         // The target's time to answer runs from the end of the request: a long upload is
         // not a slow target.
-        if case .forwarding(let exchange) = phase, exchange.requestEnded {
+        if case .forwarding(let exchange) = state.phase, exchange.requestEnded {
             armTimer(gateway.configuration.upstreamTimeout, context: context)
         }
     }

@@ -39,14 +39,13 @@ extension HTTPProxyHandler {
 
     func timerFired() {
         guard let context else { return }
-        switch phase {
-        case .forwarding(var exchange) where !exchange.responseStarted:
+        switch state.timerFired() {
+        case .gatewayTimeout(var exchange):
             respondWithError(&exchange, .gatewayTimeout, "The service did not answer in time.", context: context)
             drain()
-        case .idle, .closing:
-            phase = .closing
+        case .close:
             context.close(promise: nil)
-        case .forwarding, .connecting, .refused:
+        case .ignore:
             break
         }
     }

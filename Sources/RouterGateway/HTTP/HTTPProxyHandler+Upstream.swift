@@ -6,7 +6,7 @@ import NIOHTTP1
 // closed (the request sent again, once), back-pressure.
 extension HTTPProxyHandler {
     func upstreamRead(_ part: HTTPClientResponsePart) {
-        guard let context, case .forwarding(var exchange) = phase else { return }
+        guard let context, case .forwarding(var exchange) = state.phase else { return }
         switch part {
         case .head(let head):
             guard head.status != .continue else { return }
@@ -33,7 +33,7 @@ extension HTTPProxyHandler {
             writeEnd(trailers, closing: exchange.status == 101 || !(exchange.requestEnded && exchange.keepAlive), context: context)
             logAccess(exchange, status: exchange.status)
             if exchange.status == 101, let upstream {
-                phase = .idle
+                state.idle()
                 self.upstream = nil
                 return switchToSplice(upstream, exchange: exchange, context: context)
             }
@@ -49,11 +49,11 @@ extension HTTPProxyHandler {
             guard exchange.requestEnded, exchange.keepAlive else {
                 return closeAfterLastWrite(context: context, linger: !exchange.requestEnded)
             }
-            phase = .idle
+            state.idle()
             armTimer(gateway.configuration.idleTimeout, context: context)
             return drain()
         }
-        phase = .forwarding(exchange)
+        state.update(exchange)
     }
 
     /// Forgets the target's connection, then closes it (its close calls back into this
@@ -74,24 +74,21 @@ extension HTTPProxyHandler {
         guard upstream === link else { return }
         upstream = nil
         guard let context else { return }
-        switch phase {
-        case .forwarding(let exchange) where !exchange.responseStarted && replay != nil:
+        switch state.upstreamClosed(canSendAgain: replay != nil) {
+        case .sendAgain(let exchange):
             // A pooled connection the target had closed before it took this request: the
             // same request once more, on a fresh connection.
-            let parts = replay!
+            let parts = replay ?? []
             replay = nil
             gateway.logger.debug("a pooled connection to \(link.target) was closed; sending again on a new one")
             connect(to: link.target, exchange: exchange, sending: parts, context: context)
-        case .forwarding(var exchange):
-            if exchange.responseStarted {
-                logAccess(exchange, status: exchange.status)
-                phase = .closing
-                context.close(promise: nil)
-            } else {
-                respondWithError(&exchange, .badGateway, "The service closed the connection without answering.", context: context)
-                drain()
-            }
-        case .connecting, .idle, .refused, .closing:
+        case .cut(let exchange):
+            logAccess(exchange, status: exchange.status)
+            context.close(promise: nil)
+        case .badGateway(var exchange):
+            respondWithError(&exchange, .badGateway, "The service closed the connection without answering.", context: context)
+            drain()
+        case .ignore:
             break
         }
     }

@@ -7,7 +7,7 @@ import NIOHTTP1
 /// through the replica, forwards it to the route's target and streams the response back.
 ///
 /// Requests are served one at a time, in order: what a client pipelines behind the request in
-/// progress waits in `queue` (reading stops while it holds anything), and so do a parse error
+/// progress waits its turn in `state` (reading stops while anything waits), and so do a parse error
 /// and the end of the client's input, so that every request before them is answered first
 /// (RFC 9112 §9.3.2). Nothing of a request goes upstream before `RequestRules` has decided its
 /// framing, and the head sent carries framing the gateway wrote. A connection to a target whose
@@ -21,58 +21,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// One request on its way through.
-    struct Exchange {
-        var key: String
-        /// The name the request asked for (its Host as sent), for the access log, which
-        /// makes it safe to print: a miss has no key but was asked for something.
-        var host = "-"
-        var method: HTTPMethod
-        var version: HTTPVersion
-        var keepAlive: Bool
-        var started: NIODeadline
-        var requestEnded = false
-        var responseStarted = false
-        var status = 0
-        var bytes = 0
-        /// The request asked to switch protocols (WebSocket); a 101 turns the exchange into
-        /// a byte splice.
-        var upgrade = false
-    }
-
-    enum Phase {
-        /// Waiting for the next request head.
-        case idle
-        /// Connecting to the target; the request's parts wait in `buffered`.
-        case connecting(Exchange, buffered: [HTTPClientRequestPart])
-        /// The target has the request head; the rest streams as it comes, then the response.
-        case forwarding(Exchange)
-        /// Answered by the gateway itself, the connection kept: the rest of the request is
-        /// read and dropped, then the next request is served.
-        case refused
-        /// The last answer is written and the output closed; what the client still sends is
-        /// dropped until it closes too (a lingering close, so that it reads the answer rather
-        /// than a reset), or the linger time passes.
-        case closing
-    }
-
-    /// What arrives from the client, in order.
-    enum Inbound {
-        case part(HTTPServerRequestPart)
-        /// The decoder could not parse what followed.
-        case malformed
-        /// The client closed its side: no more requests.
-        case inputClosed
-    }
+    typealias Exchange = HTTPProxyState.Exchange
 
     /// How long a closing connection waits for the client to close its side.
     static let linger = TimeAmount.seconds(2)
 
     let gateway: GatewayContext
-    var phase = Phase.idle
-    /// Between a request's head and its end: its parts are the current exchange's.
-    var requestOpen = false
-    var queue = CircularBuffer<Inbound>()
+    /// The exchange's phase, the open request and what waits its turn: decided there, done here.
+    var state = HTTPProxyState()
     var draining = false
     var context: ChannelHandlerContext?
     var upstream: UpstreamLink?
@@ -118,16 +74,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimer()
-        let phase = self.phase
-        self.phase = .closing
-        queue.removeAll()
+        let exchange = state.inactive()
         dropUpstream()
-        if case .forwarding(let exchange) = phase { logAccess(exchange, status: exchange.responseStarted ? exchange.status : 499) }
+        if let exchange { logAccess(exchange, status: exchange.responseStarted ? exchange.status : 499) }
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        queue.append(.part(unwrapInboundIn(data)))
+        state.arrived(.part(unwrapInboundIn(data)))
         drain()
     }
 
@@ -142,62 +96,53 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        queue.append(.malformed)
+        state.arrived(.malformed)
         drain()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
-            queue.append(.inputClosed)
+            state.arrived(.inputClosed)
             drain()
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// Handles what waits in `queue` while the exchange in progress can take it: parts of the
-    /// open request, or anything once no exchange is in progress. Re-entered calls (an answer
-    /// written here can end an exchange) leave the work to the outer loop.
+    /// Handles what waits its turn while the exchange in progress can take it (the state
+    /// says which). Re-entered calls (an answer written here can end an exchange) leave the
+    /// work to the outer loop.
     func drain() {
         guard !draining else { return }
         draining = true
         defer { draining = false }
-        while let next = queue.first {
-            if case .closing = phase {
+        loop: while true {
+            switch state.next() {
+            case .handle(.part(let part)): handle(part)
+            case .handle(.malformed): malformed()
+            case .handle(.inputClosed): inputEnded()
+            case .closeAfterLastWrite:
                 // Lingering: the client closing its side ends the wait, once the answer is out.
-                if queue.contains(where: { if case .inputClosed = $0 { true } else { false } }), let context {
+                if let context {
                     let written = lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
                     written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
                 }
-                queue.removeAll()
-                break
-            }
-            // While a request is open, everything that arrives is about it (its parts, a parse
-            // error in its body, the client leaving mid-request); otherwise it waits its turn.
-            guard requestOpen || isIdle else { break }
-            queue.removeFirst()
-            switch next {
-            case .part(let part): handle(part)
-            case .malformed: malformed()
-            case .inputClosed: inputEnded()
+                break loop
+            case .wait:
+                break loop
             }
         }
-        if queue.isEmpty, let context { resumeReading(context) }
-    }
-
-    var isIdle: Bool {
-        if case .idle = phase { return !requestOpen }
-        return false
+        if state.nothingWaiting, let context { resumeReading(context) }
     }
 
     // MARK: Reads
 
     /// Reads only while the target takes the body and nothing waits in the queue.
     func read(context: ChannelHandlerContext) {
-        if holdReads || !queue.isEmpty { pendingRead = true } else { context.read() }
+        if holdReads || !state.nothingWaiting { pendingRead = true } else { context.read() }
     }
 
     func resumeReading(_ context: ChannelHandlerContext) {
-        guard pendingRead, !holdReads, queue.isEmpty else { return }
+        guard pendingRead, !holdReads, state.nothingWaiting else { return }
         pendingRead = false
         context.read()
     }
