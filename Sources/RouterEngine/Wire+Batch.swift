@@ -10,6 +10,28 @@ extension Wire {
             : .object([("route", route(routes[0], for: viewer))])
     }
 
+    /// A lookup's answer, `{route, match, via}`, as a value (`writeLookup` writes the same
+    /// bytes straight into a buffer, for the socket's hot path).
+    package static func lookup(_ result: LookupResult, for viewer: Principal) -> JSONValue {
+        var w = JSONWriter(capacity: 420)
+        w.write(maximumLength: lookupMaximumLength(result)) { writeLookup(result, for: viewer, to: &$0) }
+        return .raw(w.bytes)
+    }
+
+    /// The most bytes `writeLookup` writes for `result`.
+    package static func lookupMaximumLength(_ result: LookupResult) -> Int {
+        maximumLength(of: result.route) + JSONOutput.maximumLength(ofString: result.via) + 48
+    }
+
+    /// Writes `{route, match, via}` for `result` as `viewer` may see the route.
+    package static func writeLookup(_ result: LookupResult, for viewer: Principal, to out: inout JSONOutput) {
+        out.literal("{\"route\":")
+        writeRoute(result.route, for: viewer, to: &out)
+        out.literal(result.match == .exact ? ",\"match\":\"exact\",\"via\":" : ",\"match\":\"wildcard\",\"via\":")
+        out.string(result.via)
+        out.byte(UInt8(ascii: "}"))
+    }
+
     /// One batch operation's result: what the operation would have answered on its own.
     package static func batchResult(_ outcome: BatchOutcome, of operation: BatchOperation, for viewer: Principal) -> JSONValue {
         switch outcome {

@@ -108,10 +108,7 @@ extension HTTPAPI {
         }
         switch result {
         case .success(let routes):
-            if key.kind == nil {
-                return Self.json(.object([("routes", .array(routes.map { Wire.route($0, for: caller.principal) }))]))
-            }
-            return Self.json(.object([("route", Wire.route(routes[0], for: caller.principal))]))
+            return Self.json(Wire.touchResult(routes, tunnel: key.kind == nil, for: caller.principal))
         case .failure(let error):
             throw Failure(decided: Wire.error(error))
         }
@@ -181,9 +178,7 @@ extension HTTPAPI {
         do {
             switch try executor.lookup(query, as: caller) {
             case .route(let found):
-                return Self.json(.object([("route", Wire.route(found.route, for: caller.principal)),
-                                          ("match", .string(found.match == .exact ? "exact" : "wildcard")),
-                                          ("via", .string(found.via))]))
+                return Self.json(Wire.lookup(found, for: caller.principal))
             case .tunnel(let info):
                 return Self.json(Wire.tunnel(info, for: caller.principal))
             }

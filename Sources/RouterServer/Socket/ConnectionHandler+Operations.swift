@@ -122,19 +122,11 @@ extension ConnectionHandler {
     func writeLookup(_ request: Request, _ result: LookupResult) {
         let revision = table.revision
         let viewer = principal
-        let length = Reply.maximumSuccessHeadLength(request.id) + Wire.maximumLength(of: result.route)
-            + JSONOutput.maximumLength(ofString: result.via) + 64
+        let length = Reply.maximumSuccessHeadLength(request.id) + Wire.lookupMaximumLength(result) + 8
         writeReply(maximumLength: length) { out in
             Reply.writeSuccessHead(request.id, revision: revision, to: &out)
-            out.literal("{\"route\":")
-            Wire.writeRoute(result.route, for: viewer, to: &out)
-            if result.match == .exact {
-                out.literal(",\"match\":\"exact\",\"via\":")
-            } else {
-                out.literal(",\"match\":\"wildcard\",\"via\":")
-            }
-            out.string(result.via)
-            out.literal("}}\n")
+            Wire.writeLookup(result, for: viewer, to: &out)
+            out.literal("}\n")
         }
     }
 
