@@ -10,9 +10,11 @@ import RouterTestSupport
 import Testing
 
 /// The HTTP API in process (HummingbirdTesting's router mode: no socket, no port) over an
-/// in-process daemon's executor: every refusal is audited and counted once, as the socket's are.
-@Suite("HTTP API refusals, in process")
-struct HTTPRefusalAuditTests {
+/// in-process daemon's executor, where a real socket is not the point: every refusal audited
+/// and counted once as the socket's are, the answers' shapes, the framework's own answers.
+/// (HTTPAPITests drives a real routerd with curl: TLS, SIGHUP, streams, connection bounds.)
+@Suite("HTTP API in process")
+struct HTTPAPIInProcessTests {
     static let alice = String(repeating: "a", count: 24)
 
     /// The API over a fresh daemon, its log lines kept in `recorder`.
@@ -33,6 +35,15 @@ struct HTTPRefusalAuditTests {
     }
 
     static var auth: HTTPFields { [.authorization: "Bearer \(alice)", .contentType: "application/json"] }
+
+    /// A request's status, JSON body (null when empty) and headers.
+    static func call(_ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ path: String,
+                     authorized: Bool = true, body: String? = nil) async throws -> (HTTPResponse.Status, JSONValue, HTTPFields) {
+        let response = try await client.execute(uri: path, method: method, headers: authorized ? auth : [:],
+                                                body: body.map { ByteBuffer(string: $0) })
+        let text = String(buffer: response.body).trimmingCharacters(in: .newlines)
+        return (response.status, text.isEmpty ? .null : try JSONParser.parse(text), response.headers)
+    }
 
     /// `router_operations_total` for `op` and `code` over HTTP, from the exposition.
     static func count(_ daemon: InProcessDaemon, op: String, code: String) -> Int {
@@ -90,6 +101,57 @@ struct HTTPRefusalAuditTests {
             let socket = try c.readJSON()
             #expect(http["results"]?[1] == socket["result"]?["results"]?[1], "one shape for an operation's error: \(http) vs \(socket)")
             #expect(http["results"]?[0]?["ok"] == .bool(true) && socket["result"]?["results"]?[0]?["ok"] == .bool(true))
+        }
+    }
+
+    @Test func unknownPathsWrongMethodsAndHealthAnswerInJSON() async throws {
+        try await withAPI { client, _, _ in
+            let health = try await Self.call(client, .get, "/healthz", authorized: false)
+            #expect(health.0 == .ok && health.1["status"] == .string("serving"), "open without a token: \(health.1)")
+            let ready = try await Self.call(client, .get, "/readyz", authorized: false)
+            #expect(ready.0 == .ok && ready.1["store"]?["kind"] == .string("memory"), "\(ready.1)")
+            let unknown = try await Self.call(client, .get, "/nowhere")
+            #expect(unknown.0 == .notFound && unknown.1["error"]?["code"] == .string("not_found"), "\(unknown.1)")
+            let wrong = try await Self.call(client, .put, "/routes", body: "{}")
+            #expect(wrong.0 == .methodNotAllowed && wrong.2[.allow] == "GET, POST", "\(wrong.2)")
+            #expect(wrong.1["error"]?["message"]?.stringValue?.contains("/routes takes GET, POST") == true)
+        }
+    }
+
+    @Test func theOpenAPIDocumentIsServedAsCommittedAndNamesEveryEndpoint() async throws {
+        try await withAPI { client, _, _ in
+            let served = try await Self.call(client, .get, "/openapi.json", authorized: false)
+            #expect(served.0 == .ok)
+            let committed = try JSONParser.parse(String(
+                contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent().appendingPathComponent("docs/openapi.json").path, encoding: .utf8))
+            #expect(served.1 == committed, "GET /openapi.json serves docs/openapi.json")
+            guard case .object(let paths)? = committed["paths"] else {
+                Issue.record("the document has no paths")
+                return
+            }
+            var documented: [String: Set<String>] = [:]
+            for (path, item) in paths {
+                guard case .object(let members) = item else { continue }
+                let methods = members.map(\.0).filter { ["get", "put", "post", "delete", "patch", "head", "options", "trace"].contains($0) }
+                documented[path.replacingOccurrences(of: "{key}", with: ":key")] = Set(methods.map { $0.uppercased() })
+            }
+            var registered: [String: Set<String>] = [:]
+            for (path, methods) in HTTPAPI.endpoints { registered[path] = Set(methods.map(\.rawValue)) }
+            #expect(documented == registered, "docs/openapi.json and the registered endpoints differ")
+        }
+    }
+
+    @Test func anAtomicBatchAppliesAllOrNothing() async throws {
+        try await withAPI { client, _, _ in
+            let failing = try await Self.call(client, .post, "/batch",
+                                              body: #"{"atomic":true,"ops":[{"op":"add","key":"a","tunnel":"t"},{"op":"add","key":"bad_name"}]}"#)
+            #expect(failing.0 == .unprocessableContent, "\(failing.1)")
+            #expect(failing.1["error"]?["message"]?.stringValue?.contains("nothing was applied") == true)
+            #expect(try await Self.call(client, .get, "/routes/a.example.com").0 == .notFound)
+            let ok = try await Self.call(client, .post, "/batch",
+                                         body: #"{"atomic":true,"ops":[{"op":"add","key":"a","tunnel":"t"},{"op":"add","key":"b","tunnel":"t"}]}"#)
+            #expect(ok.0 == .ok && ok.1["results"]?[1]?["route"]?["key"] == .string("b.example.com"), "\(ok.1)")
         }
     }
 }
