@@ -42,6 +42,8 @@ package final class RedisStore: DraftingStore, Service, Sendable {
     let state = Mutex(State())
     /// The one writer: changes queue here, and `run()` commits them in runs.
     let writer = DraftWriter(limit: RedisStore.commitLimit)
+    /// Resume tickets to write and claim, in order (`serveSessions`).
+    let sessions = AsyncStream.makeStream(of: SessionRequest.self)
 
     /// How long a lease lasts unrenewed, and how often it is renewed.
     static let leaseLength: Duration = .seconds(5)
@@ -116,11 +118,13 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         ])
     }
 
-    /// Runs the writer, follows the store's log and renews the lease until graceful shutdown;
-    /// then commits what was queued and gives the lease up.
+    /// Runs the writer and the resume tickets, follows the store's log and renews the lease
+    /// until graceful shutdown; then commits what was queued, answers the tickets asked for,
+    /// and gives the lease up.
     package func run() async throws {
         await withTaskGroup(of: Void.self) { writing in
             writing.addTask { await self.writer.run { await self.commit($0) } }
+            writing.addTask { await self.serveSessions() }
             await cancelWhenGracefulShutdown {
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await self.follow() }
@@ -128,6 +132,7 @@ package final class RedisStore: DraftingStore, Service, Sendable {
                 }
             }
             writer.finish()
+            sessions.continuation.finish()
             await writing.waitForAll()
         }
         await stop()
@@ -150,27 +155,42 @@ package final class RedisStore: DraftingStore, Service, Sendable {
 
     package func offerSession(token: String, session: UInt64, uid: UInt32, grace: Duration) {
         guard table.holdsRoutes(session: session) else { return }
-        let key = keys.ticket(token)
-        let ms = String(max(1, grace.milliseconds))
-        Task { [client] in
-            _ = try? await client.command(["SET", key, "\(session) \(uid)", "PX", ms])
-        }
+        let ms = max(1, grace.milliseconds)
+        sessions.continuation.yield(.offer(key: keys.ticket(token), value: "\(session) \(uid)", milliseconds: ms))
     }
 
     package func claimSession(token: String, uid: UInt32,
                               completion: @escaping @Sendable (Result<UInt64?, RouteError>) -> Void) {
-        let key = keys.ticket(token)
-        let location = self.location
-        Task { [client] in
-            do {
-                let reply = try await client.evaluate(RedisScripts.claim, keys: [key], arguments: [String(uid)])
-                if reply.integer == -1 {
-                    completion(.failure(.forbidden("that session belongs to another user")))
-                } else {
-                    completion(.success(reply.string.flatMap { UInt64($0) }))
+        let request = SessionRequest.claim(key: keys.ticket(token), uid: uid, completion: completion)
+        if case .terminated = sessions.continuation.yield(request) {
+            completion(.failure(.unavailable("routerd is stopping; the session was not resumed")))
+        }
+    }
+
+    /// A resume ticket to write, or one to claim: done in order by `serveSessions`, in `run()`.
+    enum SessionRequest: Sendable {
+        case offer(key: String, value: String, milliseconds: Int64)
+        case claim(key: String, uid: UInt32, completion: @Sendable (Result<UInt64?, RouteError>) -> Void)
+    }
+
+    /// Writes and claims resume tickets until `run()` finishes the stream at shutdown, then
+    /// the ones already asked for.
+    func serveSessions() async {
+        for await request in sessions.stream {
+            switch request {
+            case .offer(let key, let value, let ms):
+                _ = try? await client.command(["SET", key, value, "PX", String(ms)])
+            case .claim(let key, let uid, let completion):
+                do {
+                    let reply = try await client.evaluate(RedisScripts.claim, keys: [key], arguments: [String(uid)])
+                    if reply.integer == -1 {
+                        completion(.failure(.forbidden("that session belongs to another user")))
+                    } else {
+                        completion(.success(reply.string.flatMap { UInt64($0) }))
+                    }
+                } catch {
+                    completion(.failure(.unavailable("the route store (\(location)) did not answer: \(error); the session was not resumed")))
                 }
-            } catch {
-                completion(.failure(.unavailable("the route store (\(location)) did not answer: \(error); the session was not resumed")))
             }
         }
     }
