@@ -432,16 +432,22 @@ struct HTTPConnectionBoundsTests {
     @Test func httpConnectionsCountTowardMaxConnections() throws {
         let (daemon, port, dir) = try start(["--max-connections", "2"])
         defer { _ = try? daemon.stop(); try? FileManager.default.removeItem(atPath: dir) }
-        // Two kept-alive HTTP connections hold the two places.
-        let held = (0..<2).map { _ in Self.connect(port) }
+        // Two kept-alive HTTP connections hold the two places. The launcher's check of the
+        // socket may still be counted a moment, and then one of them is refused instead: hold
+        // two fresh ones until both are served.
+        var held: [Int32] = []
         defer { held.forEach { close($0) } }
-        for fd in held {
-            _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".withCString { write(fd, $0, strlen($0)) }
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            #expect(poll(&poller, 1, 5000) > 0)
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            #expect(String(decoding: chunk[..<max(0, read(fd, &chunk, chunk.count))], as: UTF8.self).hasPrefix("HTTP/1.1 200"))
-        }
+        #expect(eventually {
+            held.forEach { close($0) }
+            held = (0..<2).map { _ in Self.connect(port) }
+            return held.allSatisfy { fd in
+                _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".withCString { write(fd, $0, strlen($0)) }
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 5000) > 0 else { return false }
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                return String(decoding: chunk[..<max(0, read(fd, &chunk, chunk.count))], as: UTF8.self).hasPrefix("HTTP/1.1 200")
+            }
+        }, "two kept-alive connections are served")
         let third = Self.connect(port)
         defer { close(third) }
         _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".withCString { write(third, $0, strlen($0)) }
