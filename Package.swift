@@ -49,7 +49,8 @@ let package = Package(
         ),
         // NDJSON wire messages, JSON codec and line framing, shared by daemon and clients.
         .target(name: "RouterProtocol"),
-        // The daemon's engine: SwiftNIO Unix socket server, sessions, auth, watch fan-out.
+        // What every front end and store shares: the executor, the store seam and the drafting
+        // writer, the wire shape of results and errors, metrics.
         .target(
             name: "RouterEngine",
             dependencies: [

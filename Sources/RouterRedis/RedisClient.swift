@@ -131,6 +131,31 @@ public actor RedisClient {
         throw .reply("NOSCRIPT the script could not be loaded")
     }
 
+    /// Sends `script` by its SHA1 (loading it first when this client has not) without waiting
+    /// for its reply, which `reply(to:of:)` waits for. Redis answers a connection's commands in
+    /// order, so several calls may be under way at once; they run in the order they were sent.
+    public func submit(_ script: RedisScript, keys: [String], arguments: [String]) async throws(RedisError) -> RedisPendingReply {
+        let sha = try await load(script, again: false)
+        let connection = try await connected()
+        var words = ["EVALSHA", sha, String(keys.count)]
+        words.reserveCapacity(3 + keys.count + arguments.count)
+        words += keys
+        words += arguments
+        return RedisPendingReply(future: connection.send(words), connection: connection)
+    }
+
+    /// The reply to a call sent by `submit`; an error reply throws `RedisError.reply`, and a
+    /// `NOSCRIPT` one (Redis restarted, or its scripts flushed) makes the next call load
+    /// `script` again.
+    public func reply(to pending: RedisPendingReply, of script: RedisScript) async throws(RedisError) -> RESPValue {
+        let reply = try await awaitReply(pending.future, on: pending.connection, timeout: nil)
+        if case .error(let message) = reply {
+            if message.hasPrefix("NOSCRIPT") { loaded[script.source] = nil }
+            throw .reply(message)
+        }
+        return reply
+    }
+
     private func load(_ script: RedisScript, again: Bool) async throws(RedisError) -> String {
         if !again, let sha = loaded[script.source] { return sha }
         guard let sha = try await command(["SCRIPT", "LOAD", script.source]).string else {
@@ -150,4 +175,10 @@ public actor RedisClient {
         connection?.close()
         connection = nil
     }
+}
+
+/// A command sent by `RedisClient.submit` whose reply has not been read yet.
+public struct RedisPendingReply: Sendable {
+    let future: EventLoopFuture<RESPValue>
+    let connection: RedisConnection
 }

@@ -10,6 +10,9 @@ struct RedisKeys: Sendable {
     let routes: String
     /// Stream: one entry per change, its id the revision (`R-0`), trimmed to about the history.
     let log: String
+    /// The token of the last change committed (`node.sequence`): a draft made on a change still
+    /// under way commits only after it.
+    let last: String
     /// Counter handing each daemon its node number (session numbers are the node's).
     let nodes: String
     /// Hash: node number → lease expiry (milliseconds since the epoch).
@@ -25,6 +28,7 @@ struct RedisKeys: Sendable {
         revision = tag + ":rev"
         routes = tag + ":routes"
         log = tag + ":log"
+        last = tag + ":last"
         nodes = tag + ":nodes"
         leases = tag + ":leases"
     }

@@ -15,24 +15,29 @@ enum RedisScripts {
         """)
 
     /// Commits a drafted change, but only onto the table it was drafted against: the store is
-    /// still the one the daemon loaded (same id) and still at the draft's base revision. Then
-    /// each event is applied to the routes hash and appended to the log, its stream id its
-    /// revision, and the revision counter moves to the last one. Every rule of the change was
+    /// still the one the daemon loaded (same id) and still at the draft's base revision, and —
+    /// for a draft made on a change of this daemon's still under way — that change was the
+    /// last one committed (its token is in `last`; a revision alone could have been reached by
+    /// another daemon's change of the same size). Then each event is applied to the routes
+    /// hash and appended to the log, its stream id its revision, the revision counter moves to
+    /// the last one, and this change's token becomes `last`. Every rule of the change was
     /// checked by the draft against the table at that revision, so the compare makes the
     /// whole change atomic against every other daemon's: exactly one of two racing drafts
     /// commits, and the other is drafted again on the newer table. The routes hash gets each
     /// key's last state in a few multi-field calls, and the log is trimmed once.
     ///
-    /// KEYS: id, revision, routes, log. ARGV: store id, base revision, log length, then
-    /// triples (event kind, route key, stored route).
+    /// KEYS: id, revision, routes, log, last. ARGV: store id, base revision, log length, this
+    /// change's token, the token of the change it was drafted on ('' for none), then triples
+    /// (event kind, route key, stored route).
     /// Returns `{1, revision}` committed; `{0, revision}` the base is stale; `{-1, 0}` the
     /// store is not the one loaded (flushed or replaced).
     static let commit = RedisScript("""
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1, 0} end
         local rev = tonumber(redis.call('GET', KEYS[2]) or '0')
         if rev ~= tonumber(ARGV[2]) then return {0, rev} end
+        if ARGV[5] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[5] then return {0, rev} end
         local final, order = {}, {}
-        for i = 4, #ARGV, 3 do
+        for i = 6, #ARGV, 3 do
           rev = rev + 1
           local kind, key = ARGV[i], ARGV[i + 1]
           if final[key] == nil then order[#order + 1] = key end
@@ -53,6 +58,7 @@ enum RedisScripts {
         for j = 1, #dels, 1000 do redis.call('HDEL', KEYS[3], unpack(dels, j, math.min(j + 999, #dels))) end
         redis.call('XTRIM', KEYS[4], 'MAXLEN', '~', ARGV[3])
         redis.call('SET', KEYS[2], rev)
+        redis.call('SET', KEYS[5], ARGV[4])
         return {1, rev}
         """)
 

@@ -124,7 +124,7 @@ extension RedisStore {
                     continue
                 }
                 let events = try Self.events(fromStreams: reply, after: table.revision,
-                                             own: state.withLock { $0.ownCommit })
+                                             own: state.withLock { $0.ownCommits })
                 markContact(revision: events.last?.revision)
                 if case .gap = table.replicate(events) { try await catchUp() }
             } catch is CancellationError {
@@ -149,7 +149,7 @@ extension RedisStore {
     /// An entry that is one of this daemon's own changes being committed (the same revision,
     /// kind and stored route) is taken from the draft rather than parsed again.
     static func events(fromEntries reply: RESPValue, after: UInt64 = 0,
-                       own: OwnCommit? = nil) throws(StoreFormatError) -> [RouteEvent] {
+                       own commits: [OwnCommit] = []) throws(StoreFormatError) -> [RouteEvent] {
         var events: [RouteEvent] = []
         for entry in reply.elements ?? [] {
             guard let parts = entry.elements, parts.count == 2, let id = parts[0].string else {
@@ -157,7 +157,7 @@ extension RedisStore {
             }
             if let dash = id.firstIndex(of: "-"), let revision = UInt64(id[..<dash]) {
                 if revision <= after { continue }
-                if let own, revision > own.base, revision <= own.base + UInt64(own.events.count) {
+                if let own = commits.first(where: { revision > $0.base && revision <= $0.base + UInt64($0.events.count) }) {
                     let i = Int(revision - own.base - 1)
                     let flat = parts[1].elements ?? []
                     if flat.count == 4, flat[1].string == own.events[i].kind.rawValue, flat[3].string == own.records[i] {
@@ -177,7 +177,7 @@ extension RedisStore {
     }
 
     /// The events of an `XREAD` reply of one stream: `[[name, entries]]`.
-    static func events(fromStreams reply: RESPValue, after: UInt64, own: OwnCommit?) throws(StoreFormatError) -> [RouteEvent] {
+    static func events(fromStreams reply: RESPValue, after: UInt64, own: [OwnCommit]) throws(StoreFormatError) -> [RouteEvent] {
         guard let streams = reply.elements, let first = streams.first?.elements, first.count == 2 else {
             throw StoreFormatError("an XREAD reply is not [[stream, entries]]")
         }

@@ -73,20 +73,28 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         /// stays unseen for a whole lease and the grace.
         var missingSince: [UInt64: Int64] = [:]
         var stopping = false
-        /// The change this daemon is committing, for the follower to recognise in the log.
-        var ownCommit: OwnCommit?
+        /// The changes this daemon is committing, oldest first, for the follower to recognise
+        /// in the log.
+        var ownCommits: [OwnCommit] = []
+        /// Script calls made: the last part of each one's token.
+        var commits: UInt64 = 0
+        /// A commit found the store flushed or replaced: the writer's recovery loads it anew.
+        var replaced = false
+        /// A commit found the store ahead of its draft: the writer's recovery catches up.
+        var behind = false
     }
 
-    /// A change being committed: its events from the revision after `base`, and their stored
-    /// routes as sent.
+    /// A change being committed: its token, its events from the revision after `base`, and
+    /// their stored routes as sent.
     struct OwnCommit: Sendable {
+        var token: String
         var base: UInt64
         var events: [RouteEvent]
         var records: [String]
     }
 
     /// A change waiting for the writer, and what to do with its outcome.
-    typealias Pending = DraftWriter.Pending
+    package typealias Pending = DraftWriter.Pending
 
     /// A store for `table` on the Redis `redis` under `prefix`. Nothing is read until `open()`.
     /// `logLength` (default: the table's history) is about how many changes the log keeps.
@@ -123,7 +131,7 @@ package final class RedisStore: DraftingStore, Service, Sendable {
     /// and gives the lease up.
     package func run() async throws {
         await withTaskGroup(of: Void.self) { writing in
-            writing.addTask { await self.writer.run { await self.commit($0) } }
+            writing.addTask { await self.writer.run(self) }
             writing.addTask { await self.serveSessions() }
             await cancelWhenGracefulShutdown {
                 await withTaskGroup(of: Void.self) { group in

@@ -2,26 +2,76 @@ import DomainRouter
 import GRDB
 import RouterEngine
 import RouterProtocol
+import Synchronization
 
-/// The writer: changes queue in the `DraftWriter`; its loop (in `run()`) takes each run (up to
-/// `commitLimit` changes) onto GRDB's writer connection, drafts it, writes its events and
-/// history in one transaction, and only after the commit applies them to the table and answers.
-extension SQLiteStore {
+/// The writer: changes queue in the `DraftWriter`; its loop (in `run()`) drafts each run (up to
+/// `commitLimit` changes) on the table, and GRDB's writer connection writes its events and
+/// history in one transaction; only after the commit are they applied to the table and
+/// answered. While one run's transaction runs, the writer drafts the next on it.
+extension SQLiteStore: DraftCommitter {
     /// Queues steps that must go in one draft; `completion` gets their outcomes in order.
     package func enqueue(_ steps: [DraftStep], principal: String, peer: String,
                          completion: @escaping @Sendable ([DraftOutcome]) -> Void) {
         writer.enqueue(steps, principal: principal, peer: peer, completion: completion)
     }
 
-    func commit(_ run: [Pending], in db: Database) {
-        let now = table.clock.now()
-        let (steps, refusals) = withoutHeldNames(run.map(\.step), now: now)
-        var draft = table.draft(steps)
+    package var location: String { "the state file \(path)" }
+
+    package func draft(_ run: [Pending], after pending: [RouteEvent]) -> Draft? {
+        let (steps, refusals) = withoutHeldNames(run.map(\.step), now: table.clock.now(), after: pending)
+        var draft = table.draft(steps, after: pending)
         for (index, refusal) in refusals { draft.outcomes[index] = refusal.outcome(draft.outcomes[index]) }
-        guard !draft.events.isEmpty else {
-            return finish(run, draft.outcomes)
+        return draft
+    }
+
+    package func submit(_ draft: Draft, of run: [Pending], after pending: [RouteEvent],
+                        following previous: Commit?) async -> Commit {
+        // What each key held before this run's changes to it, for the history: the table's
+        // route, unless a run still being written changed it. Looked up here, where the table
+        // stands still, and only for keys a change replaces or removes (a bulk load has none).
+        var before: [String: Route?] = [:]
+        if draft.events.contains(where: { $0.kind != .add }) {
+            var replaced = Set(draft.events.lazy.filter { $0.kind != .add }.map(\.key))
+            for event in pending.reversed() where replaced.contains(event.key) {
+                before[event.key] = .some((event.kind == .add || event.kind == .update) ? event.route : nil)
+                replaced.remove(event.key)
+            }
+            for key in replaced {
+                if let kind = draft.events.first(where: { $0.key == key })?.route?.kind {
+                    before[key] = .some(table.stored(key: key, kind: kind))
+                }
+            }
         }
-        let at = now.millisecondsSinceEpoch
+        let commit = Commit()
+        let rows = RunRows(draft, of: run, before: before)
+        pool.asyncWriteWithoutTransaction { db in
+            // Drafted on a run that did not commit: void.
+            if let previous, !previous.committed {
+                return commit.settle(.stale)
+            }
+            commit.settle(self.write(rows, in: db))
+        }
+        return commit
+    }
+
+    package func outcome(of commit: Commit) async -> CommitOutcome {
+        await commit.settled()
+    }
+
+    /// Nothing to catch up with: this daemon is the file's only writer.
+    package func recover() async {}
+
+    /// Answers a run on the answering queue, so that the writer goes on to the next run while
+    /// the replies are written; runs are answered in the order they were committed.
+    package func answer(_ run: [Pending], _ outcomes: [DraftOutcome]) {
+        answers.async {
+            for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
+        }
+    }
+
+    /// Writes a drafted run's routes and history in one transaction, on the writer connection.
+    func write(_ rows: RunRows, in db: Database) -> CommitOutcome {
+        let at = table.clock.now().millisecondsSinceEpoch
         var released: [String: HeldName] = [:]
         var reclaimed: [String] = []
         do {
@@ -30,103 +80,76 @@ extension SQLiteStore {
                 let remove = try BoundStatement("DELETE FROM routes WHERE key = ?", in: db)
                 let hold = try BoundStatement("INSERT OR REPLACE INTO holds (key, owner, until) VALUES (?, ?, ?)", in: db)
                 let unhold = try BoundStatement("DELETE FROM holds WHERE key = ?", in: db)
+                // The holds as the runs written before this one left them.
                 let held = state.withLock { $0.holds }
                 let record = try BoundStatement("""
                     INSERT INTO history (revision, at, kind, key, owner, tunnel, principal, peer, before, after)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, in: db)
-                // What each key held before this run's changes to it: the table (still at the
-                // draft's base) for the first, the run's own previous change after that.
-                // Only keys that a later change of the run replaces or removes are looked up (a
-                // bulk load of new routes has none).
-                let replaced = Set(draft.events.lazy.filter { $0.kind != .add }.map(\.key))
-                var latest: [String: Route?] = [:]
-                var step = 0
                 let until = at + holdReleased.milliseconds
-                // One event's text, bound without copies: the key, its stored route after and
-                // before, and who made it.
-                var row = JSONWriter(capacity: 1024)
-                for (index, event) in draft.events.enumerated() {
-                    while step < draft.stepEnds.count - 1 && index >= draft.stepEnds[step] { step += 1 }
-                    guard let route = event.route else { continue }
-                    let before: Route? = event.kind == .add ? nil : (latest[event.key] ?? table.stored(key: event.key, kind: route.kind))
-                    let after: Route? = (event.kind == .add || event.kind == .update) ? route : nil
-                    if !replaced.isEmpty && replaced.contains(event.key) { latest[event.key] = .some(after) }
-                    row.removeAll()
-                    let key = row.span { $0.append(event.key) }
-                    let kind = row.span { $0.append(event.kind.rawValue) }
-                    let owner = row.span { $0.append(route.owner) }
-                    let tunnel = row.span { out in
-                        out.appendReserved(TunnelID.maximumLength) { raw in
-                            route.tunnel.writeText(to: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                        }
-                    }
-                    let principal = row.span { $0.append(run[step].principal) }
-                    let peer = row.span { $0.append(run[step].peer) }
-                    let stored = after.map { after in row.span { StoredRoute.write(after, to: &$0) } }
-                    let previous = before.map { before in row.span { StoredRoute.write(before, to: &$0) } }
-                    // A route that lapsed (TTL, or its session's grace) leaves its name held for
-                    // its owner (a delete keeps nothing); a route added under a held name ends the hold.
-                    let holds = after == nil && event.kind == .expire && holdReleased > .zero
-                    let reclaims = after != nil && (held[event.key] != nil || released[event.key] != nil)
-                    try row.bytes.withUnsafeBufferPointer { bytes in
-                        func text(_ span: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[span]) }
-                        if let stored {
-                            upsert.bind(1, text(key))
+                try rows.bytes.withUnsafeBufferPointer { bytes in
+                    func text(_ span: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[span]) }
+                    for row in rows.rows {
+                        // A route that lapsed (TTL, or its session's grace) leaves its name held
+                        // for its owner (a delete keeps nothing); a route added under a held name
+                        // ends the hold.
+                        let holds = row.stored == nil && row.kind == .expire && holdReleased > .zero
+                        let reclaims = row.stored != nil && (held[row.key] != nil || released[row.key] != nil)
+                        if let stored = row.stored {
+                            upsert.bind(1, text(row.keyText))
                             upsert.bind(2, text(stored))
                             try upsert.run()
                             if reclaims {
-                                unhold.bind(1, text(key))
+                                unhold.bind(1, text(row.keyText))
                                 try unhold.run()
                             }
                         } else {
-                            remove.bind(1, text(key))
+                            remove.bind(1, text(row.keyText))
                             try remove.run()
                             if holds {
-                                hold.bind(1, text(key))
-                                hold.bind(2, text(owner))
+                                hold.bind(1, text(row.keyText))
+                                hold.bind(2, text(row.ownerText))
                                 hold.bind(3, until)
                                 try hold.run()
                             }
                         }
-                        record.bind(1, Int64(event.revision))
+                        record.bind(1, row.revision)
                         record.bind(2, at)
-                        record.bind(3, text(kind))
-                        record.bind(4, text(key))
-                        record.bind(5, text(owner))
-                        record.bind(6, text(tunnel))
-                        record.bind(7, text(principal))
-                        record.bind(8, text(peer))
-                        if let previous { record.bind(9, text(previous)) } else { record.bindNull(9) }
-                        if let stored { record.bind(10, text(stored)) } else { record.bindNull(10) }
+                        record.bind(3, text(row.kindText))
+                        record.bind(4, text(row.keyText))
+                        record.bind(5, text(row.ownerText))
+                        record.bind(6, text(row.tunnel))
+                        record.bind(7, text(row.principal))
+                        record.bind(8, text(row.peer))
+                        if let previous = row.previous { record.bind(9, text(previous)) } else { record.bindNull(9) }
+                        if let stored = row.stored { record.bind(10, text(stored)) } else { record.bindNull(10) }
                         try record.run()
-                    }
-                    if reclaims {
-                        reclaimed.append(event.key)
-                        released[event.key] = nil
-                    }
-                    if holds {
-                        released[event.key] = HeldName(key: event.key, owner: route.owner,
-                                                       until: Timestamp(millisecondsSinceEpoch: until))
+                        if reclaims {
+                            reclaimed.append(row.key)
+                            released[row.key] = nil
+                        }
+                        if holds {
+                            released[row.key] = HeldName(key: row.key, owner: row.owner,
+                                                         until: Timestamp(millisecondsSinceEpoch: until))
+                        }
                     }
                 }
                 try db.execute(sql: "UPDATE meta SET value = ? WHERE name = 'revision'",
-                               arguments: [String(draft.events.last!.revision)])
+                               arguments: [String(rows.revision)])
                 return .commit
             }
         } catch {
             let problem = "the state file \(path) could not be written: \(error)"
             state.withLock { $0.problem = problem }
             logger.error("state file write failed", metadata: ["db": "\(path)", "error": "\(error)"])
-            return fail(run, .unavailable(problem + "; nothing was changed"))
+            return .failed(.unavailable(problem + "; nothing was changed"))
         }
         state.withLock { s in
             s.problem = nil
             for key in reclaimed { s.holds[key] = nil }
             for (key, name) in released { s.holds[key] = name }
         }
-        _ = table.replicate(draft.events)
-        finish(run, draft.outcomes)
+        return .committed
     }
 
     /// What a step refused for held names answers instead of what its draft said.
@@ -153,21 +176,38 @@ extension SQLiteStore {
     }
 
     /// `steps` with the adds of names held for another owner taken out (a non-admin's; an
-    /// admin may take a held name), and what those steps answer instead.
-    func withoutHeldNames(_ steps: [DraftStep], now: Timestamp) -> ([DraftStep], [Int: HeldRefusal]) {
+    /// admin may take a held name), and what those steps answer instead. `pending` are the
+    /// events of runs still being written: their expiries hold names, their adds end holds.
+    func withoutHeldNames(_ steps: [DraftStep], now: Timestamp, after pending: [RouteEvent] = []) -> ([DraftStep], [Int: HeldRefusal]) {
         guard holdReleased > .zero else { return (steps, [:]) }
-        let holds = state.withLock { $0.holds }
+        var holds = state.withLock { $0.holds }
         let table = self.table
         let hold = holdReleased.milliseconds
+        var decided: Set<String> = []
+        for event in pending {
+            decided.insert(event.key)
+            switch event.kind {
+            case .expire:
+                if let route = event.route {
+                    holds[event.key] = HeldName(key: event.key, owner: route.owner,
+                                                until: Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + hold))
+                }
+            case .add, .update:
+                holds[event.key] = nil
+            default:
+                break
+            }
+        }
         func refusal(_ request: AddRequest, _ principal: Principal) -> RouteError? {
             guard case .key(let key) = request.name, let kind = key.kind else { return nil }
             let text = key.description
             if let held = holds[text], held.until > now, held.owner != principal.name {
                 return .conflict(.held(text, until: held.until, owner: nil))
             }
-            // A route whose TTL ran out a moment ago, not yet swept: its name is as good as held.
-            if let route = table.stored(key: text, kind: kind), let expires = route.expiresAt, expires <= now,
-               route.owner != principal.name {
+            // A route whose TTL ran out a moment ago, not yet swept: its name is as good as held
+            // (unless a run being written changed it since).
+            if !decided.contains(text), let route = table.stored(key: text, kind: kind), let expires = route.expiresAt,
+               expires <= now, route.owner != principal.name {
                 return .conflict(.held(text, until: Timestamp(millisecondsSinceEpoch: expires.millisecondsSinceEpoch + hold), owner: nil))
             }
             return nil
@@ -201,20 +241,6 @@ extension SQLiteStore {
         return (steps, refusals)
     }
 
-    /// Answers a run on the answering queue, so that the writer goes on to the next run while
-    /// the replies are written; runs are answered in the order they were committed.
-    func finish(_ run: [Pending], _ outcomes: [DraftOutcome]) {
-        answers.async {
-            for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
-        }
-    }
-
-    func fail(_ run: [Pending], _ error: RouteError) {
-        answers.async {
-            for pending in run { pending.complete(pending.step.failure(error)) }
-        }
-    }
-
     /// Drops history older than the retention, and all but its newest rows.
     func prune() {
         let now = table.clock.now()
@@ -245,11 +271,40 @@ extension SQLiteStore {
     }
 }
 
-extension JSONWriter {
-    /// Where the bytes `body` appends lie in `bytes`.
-    mutating func span(_ body: (inout JSONWriter) -> Void) -> Range<Int> {
-        let start = bytes.count
-        body(&self)
-        return start..<bytes.count
+
+extension SQLiteStore {
+    /// A run's transaction, queued on GRDB's writer: settled once when it has run.
+    package final class Commit: Sendable {
+        private let state = Mutex<(outcome: CommitOutcome?, waiter: CheckedContinuation<CommitOutcome, Never>?)>((nil, nil))
+
+        /// Whether it ran and committed. (Read by the next run's transaction, which GRDB runs
+        /// after this one.)
+        var committed: Bool {
+            state.withLock { s in
+                if case .committed? = s.outcome { return true }
+                return false
+            }
+        }
+
+        func settle(_ outcome: CommitOutcome) {
+            let waiter = state.withLock { s in
+                s.outcome = outcome
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume(returning: outcome)
+        }
+
+        /// Waits until it has run.
+        func settled() async -> CommitOutcome {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { s -> CommitOutcome? in
+                    if let outcome = s.outcome { return outcome }
+                    s.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
     }
 }

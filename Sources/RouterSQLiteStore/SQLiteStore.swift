@@ -37,7 +37,7 @@ package final class SQLiteStore: DraftingStore, Service {
     /// Where this run's session numbers start: above every session the file's routes name.
     package let sessionBase: UInt64
 
-    typealias Pending = DraftWriter.Pending
+    package typealias Pending = DraftWriter.Pending
 
     struct State {
         var expiring = false
@@ -94,13 +94,7 @@ package final class SQLiteStore: DraftingStore, Service {
     package func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await self.writer.run { run in
-                    do {
-                        try await self.pool.writeWithoutTransaction { db in self.commit(run, in: db) }
-                    } catch {
-                        self.fail(run, .unavailable("the state file \(self.path) could not be written: \(error); nothing was changed"))
-                    }
-                }
+                await self.writer.run(self)
             }
             await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {

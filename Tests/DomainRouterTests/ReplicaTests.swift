@@ -55,6 +55,52 @@ struct ReplicaTests {
         #expect(try replica.events(from: 3) == direct.events(from: 3))
     }
 
+    @Test func draftAfterPendingEventsSeesThemAndLeavesTheTableAsItWas() throws {
+        let table = try makeTable()
+        try table.add("old", tunnel: "t0", as: alice)
+        let before = table.list(as: root).routes
+        let first = table.draft([
+            .add([try request(table, "new", tunnel: "t1")], alice),
+            .delete(try table.key("old"), alice),
+        ])
+        // Drafted while the first is still committing: it sees "new" taken and "old" free.
+        let second = table.draft([
+            .add([try request(table, "new", tunnel: "t2"), try request(table, "old", tunnel: "t2")], bob),
+        ], after: first.events)
+        #expect(second.base == first.events.last!.revision)
+        #expect(second.events.map(\.revision) == [first.events.last!.revision + 1])
+        guard case .added(let results) = second.outcomes[0] else {
+            Issue.record("an add step answers added: \(second.outcomes[0])")
+            return
+        }
+        #expect(throws: RouteError.self) { try results[0].get() }
+        #expect(try results[1].get().route.key == "old.example.com")
+        #expect(table.list(as: root).routes == before)
+        #expect(table.revision == 1)
+
+        // Committed in order, the two equal the same changes made one after the other.
+        #expect(table.replicate(first.events + second.events) == .applied(revision: 4))
+        let direct = try makeTable()
+        try direct.add("old", tunnel: "t0", as: alice)
+        try direct.add("new", tunnel: "t1", as: alice)
+        try direct.delete(try direct.key("old"), as: alice)
+        try direct.add("old", tunnel: "t2", as: bob)
+        #expect(table.list(as: root).routes.map(\.key) == direct.list(as: root).routes.map(\.key))
+        #expect(table.list(as: root).routes.map(\.tunnel) == direct.list(as: root).routes.map(\.tunnel))
+    }
+
+    @Test func draftAfterEventsTheTableAlreadyHasSkipsThem() throws {
+        let table = try makeTable()
+        let first = table.draft([.add([try request(table, "a", tunnel: "t1")], alice)])
+        // The first committed and was applied (a follower saw it) before the second drafts.
+        #expect(table.replicate(first.events) == .applied(revision: 1))
+        let second = table.draft([.add([try request(table, "b", tunnel: "t1")], alice)], after: first.events)
+        #expect(second.base == 1)
+        #expect(second.events.map(\.revision) == [2])
+        #expect(table.revision == 1)
+        #expect(table.lookup(host: "a.example.com") != nil)
+    }
+
     @Test func failedBatchInADraftUndoesOnlyItself() throws {
         let table = try makeTable()
         try table.add("taken", tunnel: "bobs", as: bob)

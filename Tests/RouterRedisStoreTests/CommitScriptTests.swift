@@ -7,26 +7,51 @@ import Testing
 /// The commit script on its own, against a real redis-server.
 @Suite("The commit script")
 struct CommitScriptTests {
-    @Test func eachKeyEndsAsItsLastChangeAndEveryChangeIsLogged() async throws {
-        let redis = try RedisServerProcess()
-        defer { redis.stop() }
+    /// A client of `redis` holding store "store1" under prefix "t", and the commit script's keys.
+    static func store(on redis: RedisServerProcess) async throws -> (RedisClient, RedisKeys, [String]) {
         let client = RedisClient(configuration: RedisConfiguration(endpoint: .unix(path: redis.socket)),
                                  group: MultiThreadedEventLoopGroup.singleton)
         let keys = RedisKeys(prefix: "t")
         try await client.command(["SET", keys.id, "store1"])
-        let script = [keys.id, keys.revision, keys.routes, keys.log]
+        return (client, keys, [keys.id, keys.revision, keys.routes, keys.log, keys.last])
+    }
+
+    @Test func eachKeyEndsAsItsLastChangeAndEveryChangeIsLogged() async throws {
+        let redis = try RedisServerProcess()
+        defer { redis.stop() }
+        let (client, keys, script) = try await Self.store(on: redis)
         let changes = ["add", "x", "X1", "delete", "x", "X1", "add", "y", "Y1", "update", "y", "Y2", "add", "x", "X2", "expire", "y", "Y2"]
-        let committed = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", "0", "100"] + changes)
+        let committed = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", "0", "100", "1.1", ""] + changes)
         #expect(committed.elements?.map(\.integer) == [1, 6])
         #expect(try await client.command(["HGETALL", keys.routes]).elements?.compactMap(\.string) == ["x", "X2"])
         let log = try await client.command(["XRANGE", keys.log, "-", "+"]).elements ?? []
         #expect(log.compactMap { $0.elements?.first?.string } == ["1-0", "2-0", "3-0", "4-0", "5-0", "6-0"])
         // A draft on a stale base, or against another store, commits nothing.
-        let stale = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", "5", "100", "add", "z", "Z"])
+        let stale = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", "5", "100", "1.2", "", "add", "z", "Z"])
         #expect(stale.elements?.map(\.integer) == [0, 6])
-        let other = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store2", "6", "100", "add", "z", "Z"])
+        let other = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store2", "6", "100", "1.3", "", "add", "z", "Z"])
         #expect(other.elements?.first?.integer == -1)
         #expect(try await client.command(["HEXISTS", keys.routes, "z"]).integer == 0)
+        await client.close()
+    }
+
+    @Test func aDraftMadeOnAChangeUnderWayCommitsOnlyRightAfterIt() async throws {
+        let redis = try RedisServerProcess()
+        defer { redis.stop() }
+        let (client, keys, script) = try await Self.store(on: redis)
+        // Node 1 sends a change and, behind it, one drafted on it; both commit, in order.
+        let first = try await client.submit(RedisScripts.commit, keys: script, arguments: ["store1", "0", "100", "1.1", "", "add", "a", "A"])
+        let second = try await client.submit(RedisScripts.commit, keys: script, arguments: ["store1", "1", "100", "1.2", "1.1", "add", "b", "B"])
+        #expect(try await client.reply(to: first, of: RedisScripts.commit).elements?.map(\.integer) == [1, 1])
+        #expect(try await client.reply(to: second, of: RedisScripts.commit).elements?.map(\.integer) == [1, 2])
+        #expect(try await client.command(["GET", keys.last]).string == "1.2")
+        // Node 1's next change is stale (node 2 committed a change of the same size first), and
+        // the one drafted on it must not commit, although the revision is the one it expects.
+        let stale = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", "1", "100", "1.3", "", "add", "c", "C"])
+        #expect(stale.elements?.map(\.integer) == [0, 2])
+        let onStale = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", "2", "100", "1.4", "1.3", "add", "d", "D"])
+        #expect(onStale.elements?.map(\.integer) == [0, 2])
+        #expect(try await client.command(["HKEYS", keys.routes]).elements?.compactMap(\.string).sorted() == ["a", "b"])
         await client.close()
     }
 

@@ -254,6 +254,48 @@ struct StateFileTests {
         #expect(history[2].contains(#""type":"delete""#) && history[2].contains(#""v":"0""#), "\(history[2])")
     }
 
+    @Test func concurrentChangesToOneKeyEachRecordTheRouteTheOneBeforeLeft() async throws {
+        // Two clients update one key while a third loads routes in bulk: the writer drafts runs
+        // on runs still being written, and each history row's `before` must still be the
+        // `after` of the change before it, and the file's route the last one's.
+        let home = Home()
+        let daemon = try home.start()
+        defer { _ = try? daemon.stop() }
+        try home.routerctl(daemon, ["add", "k", "--tunnel", "t1", "--label", "n=start"])
+        let socket = daemon.socket
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let bulk = try LineClient(path: socket)
+                var lines = ""
+                for i in 0..<20_000 { lines += #"{"op":"add","key":"bulk\#(i)","tunnel":"t2"}"# + "\n" }
+                try bulk.sendRaw(Array(lines.utf8))
+                for _ in 0..<20_000 { _ = try bulk.readLine(timeout: 60) }
+            }
+            for writer in ["a", "b"] {
+                group.addTask {
+                    let client = try LineClient(path: socket)
+                    for i in 0..<150 {
+                        let reply = try client.request(#"{"op":"update","key":"k","labels":{"n":"\#(writer)\#(i)"}}"#)
+                        #expect(reply["ok"] == .bool(true), "\(reply)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let queue = try DatabaseQueue(path: home.db)
+        let (rows, stored) = try queue.read { db in
+            (try Row.fetchAll(db, sql: "SELECT before, after FROM history WHERE key = 'k.example.com' ORDER BY revision"),
+             try String.fetchOne(db, sql: "SELECT record FROM routes WHERE key = 'k.example.com'"))
+        }
+        try #require(rows.count == 301, "one add and 300 updates: \(rows.count)")
+        for i in 1..<rows.count {
+            let before: String? = rows[i]["before"]
+            let after: String? = rows[i - 1]["after"]
+            #expect(before == after, "change \(i) records a before that is not what change \(i - 1) left")
+        }
+        #expect(stored == rows.last?["after"])
+    }
+
     @Test func historyAndHeldNamesWithoutAStateFileAreRefusedAlikeSayingHowToGetThem() throws {
         let daemon = try RouterdProcess(["--log-level", "error"])
         defer { _ = try? daemon.stop() }

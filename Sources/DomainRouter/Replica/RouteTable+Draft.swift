@@ -5,13 +5,25 @@ extension RouteTable {
     /// the draft's events there, to be committed only if the table there is still at the
     /// draft's base revision, and then applies them here with `replicate(_:)`. The rules of
     /// every change thus live in one place: the operations of this table.
-    package func draft(_ steps: [DraftStep]) -> Draft {
+    ///
+    /// `pending` are events of earlier drafts still being committed (revisions from the
+    /// table's next, in order; those the table already has are skipped): the draft is worked
+    /// out on the table as it will be once they are, its base their last revision. It is
+    /// good only if they do commit; a store must not commit it otherwise.
+    package func draft(_ steps: [DraftStep], after pending: [RouteEvent] = []) -> Draft {
         let now = self.now
         return state.write { s in
-            let base = s.revision
+            let committed = s.revision
             // Sessions in their grace, whose ending a draft's expiry forgets; put back after.
             let ending = s.endingSessions.map { ($0, s.sessions[$0]?.endsAt) }
             s.undo = []
+            // A gap (the table moved on under the pending events) leaves them unapplied: the
+            // draft is then stale, and its store refuses it.
+            for event in pending where event.revision > s.revision {
+                guard event.revision == s.revision &+ 1 else { break }
+                s.replayForDraft(event)
+            }
+            let base = s.revision
             s.deferredEvents = []
             var outcomes: [DraftOutcome] = []
             outcomes.reserveCapacity(steps.count)
@@ -25,7 +37,7 @@ extension RouteTable {
             s.deferredEvents = nil
             s.rollback(to: 0)
             s.undo = nil
-            s.revision = base
+            s.revision = committed
             for (id, ends) in ending {
                 s.sessions[id, default: SessionRecord()].endsAt = ends
                 s.endingSessions.insert(id)

@@ -16,6 +16,18 @@ extension TableState {
         publish(event)
     }
 
+    /// Applies an event as `replicate(_:)` does, inside a draft: noted in the undo log, so the
+    /// draft's rollback takes it out again, and published to nobody.
+    mutating func replayForDraft(_ event: RouteEvent) {
+        if let after = event.route, let key = routeKey(of: after) {
+            let s = findSlot(key)
+            noteUndo(key, before: s.map { route($0) })
+            if let s { detach(s) }
+            if event.kind == .add || event.kind == .update { restore(after) }
+        }
+        revision = event.revision
+    }
+
     /// Empties the table and loads `routes` as they are, at `revision`, with `history` as the
     /// events a watch may replay. Every subscriber is ended with `reason` first.
     mutating func load(_ routes: [Route], revision: UInt64, history events: [RouteEvent], reason: RouteError) {

@@ -5,9 +5,17 @@ import Synchronization
 /// The one writer of a store that drafts changes and commits them elsewhere (the state file,
 /// Redis). Changes queue here from any thread (`enqueue`); one loop, run by the store's
 /// `Service.run` (`run(_:)`), takes them in runs of up to `limit` changes, in the order they
-/// were queued, and hands each run to the store's commit, one at a time. The commit drafts the
-/// run on the table, writes it, applies it and completes every change of the run exactly once
-/// (`DraftStep.failure` answers a run that could not be written).
+/// were queued, drafts each run on the table and hands it to the store to commit, and once
+/// the store has committed it applies its events to the table and answers every change of the
+/// run exactly once.
+///
+/// **Pipelined**: while a run commits, the next is drafted on the table as it will be once the
+/// committing run's events are in (`RouteTable.draft(_:after:)`) and handed to the store too,
+/// which must commit it only if the run before it commits. Runs are answered in order. When a
+/// commit does not go through, every run drafted after it is void: the store says so (stale),
+/// the writer lets the ones under way finish, asks the store to bring the table up to date
+/// (`DraftCommitter.recover()`), and drafts the stale runs again, in their order, before
+/// anything queued after them.
 ///
 /// No task is started per write: a change that arrives while the loop waits wakes it, and one
 /// that arrives while it commits is taken by the next run. `finish()` (graceful shutdown)
@@ -62,13 +70,71 @@ package final class DraftWriter: Sendable {
     /// Changes queued and not yet taken by a run.
     package var waiting: Int { state.withLock { $0.pending.count } }
 
-    /// Commits runs until `finish()` has been called and everything queued before it is
-    /// committed. `commit` gets each run in order and completes every change in it.
-    package func run(_ commit: ([Pending]) async -> Void) async {
-        for await _ in wakeups {
-            while let run = nextRun() { await commit(run) }
+    /// A run on its way: drafted, and (unless its draft changes nothing) handed to the store.
+    private struct InFlight<Commit> {
+        var run: Run
+        var draft: Draft
+        var commit: Commit?
+    }
+
+    /// Queued changes taken together, and how often they were drafted and found stale.
+    private struct Run {
+        var changes: [Pending]
+        var attempts = 0
+    }
+
+    /// Commits runs through `committer` until `finish()` has been called and everything queued
+    /// before it is committed. At most `depth` runs are under way at once (one committing, the
+    /// next drafted on it); a run found stale `attempts` times is refused with `unavailable`.
+    package func run<Committer: DraftCommitter>(_ committer: Committer, depth: Int = 2, attempts: Int = 64) async {
+        var flight = Deque<InFlight<Committer.Commit>>()
+        var redo = Deque<Run>()
+        var wakes = wakeups.makeAsyncIterator()
+        // A run under way did not commit: those after it are void, and the table is brought up
+        // to date before anything is drafted again.
+        var broken = false
+        while true {
+            while flight.count < depth, !broken, let run = redo.popFirst() ?? nextRun().map({ Run(changes: $0) }) {
+                var pending: [RouteEvent] = []
+                for entry in flight { pending += entry.draft.events }
+                guard let draft = committer.draft(run.changes, after: pending) else { continue }
+                var entry = InFlight<Committer.Commit>(run: run, draft: draft, commit: nil)
+                if !draft.events.isEmpty {
+                    let previous = flight.last(where: { $0.commit != nil })?.commit
+                    entry.commit = await committer.submit(draft, of: run.changes, after: pending, following: previous)
+                }
+                flight.append(entry)
+            }
+            guard let oldest = flight.popFirst() else {
+                if !redo.isEmpty || waiting > 0 { continue }
+                if await wakes.next() == nil, waiting == 0 { return }
+                continue
+            }
+            // A draft that changes nothing stands if every run before it committed.
+            let outcome = if let commit = oldest.commit { await committer.outcome(of: commit) } else { broken ? CommitOutcome.stale : .committed }
+            switch outcome {
+            case .committed:
+                if case .gap = committer.table.replicate(oldest.draft.events) { broken = true }
+                committer.answer(oldest.run.changes, oldest.draft.outcomes)
+            case .stale:
+                broken = true
+                var again = oldest.run
+                again.attempts += 1
+                if again.attempts < attempts {
+                    redo.append(again)
+                } else {
+                    let error = RouteError.unavailable("the route store (\(committer.location)) kept changing under this change (\(again.attempts) drafts); nothing was changed: try again")
+                    committer.answer(again.changes, again.changes.map { $0.step.failure(error) })
+                }
+            case .failed(let error):
+                broken = true
+                committer.answer(oldest.run.changes, oldest.run.changes.map { $0.step.failure(error) })
+            }
+            if flight.isEmpty && broken {
+                await committer.recover()
+                broken = false
+            }
         }
-        while let run = nextRun() { await commit(run) }
     }
 
     /// No more changes are taken: `run` commits what is queued, then returns.
@@ -90,4 +156,48 @@ package final class DraftWriter: Sendable {
             return run
         }
     }
+}
+
+/// What a store does with the runs its `DraftWriter` takes, in order: drafts each on its table,
+/// starts its commit, and reports how the commit went.
+package protocol DraftCommitter: Sendable {
+    /// A run's commit under way in the store.
+    associatedtype Commit: Sendable
+
+    /// The table the store drafts on and the writer applies committed runs to.
+    var table: RouteTable { get }
+    /// The store, as messages name it ("the state file /var/lib/…").
+    var location: String { get }
+
+    /// Drafts `run` on the table as it will be once `pending` (the events of runs still under
+    /// way, in order) are committed; or answers the run at once and returns nil (a store known
+    /// to be unreachable refuses it without a round trip).
+    func draft(_ run: [DraftWriter.Pending], after pending: [RouteEvent]) -> Draft?
+
+    /// Starts committing `draft` (of `run`, drafted after `pending`) and returns without waiting
+    /// for the store. `previous` is the commit under way that `draft` was drafted on: the store
+    /// must commit `draft` only if `previous` commits, and say `.stale` otherwise.
+    func submit(_ draft: Draft, of run: [DraftWriter.Pending], after pending: [RouteEvent],
+                following previous: Commit?) async -> Commit
+
+    /// How a submitted commit went, once the store says.
+    func outcome(of commit: Commit) async -> CommitOutcome
+
+    /// After a commit that did not go through and before anything is drafted again: brings the
+    /// table up to date with the store (another writer's changes, a store loaded anew).
+    func recover() async
+
+    /// Answers each change of a run, in order: what its draft said once committed, or why not.
+    func answer(_ run: [DraftWriter.Pending], _ outcomes: [DraftOutcome])
+}
+
+/// How a run's commit went.
+package enum CommitOutcome: Sendable {
+    /// In the store: the writer applies its events and answers it.
+    case committed
+    /// The store moved on under the draft (another writer's change, or a run before it that
+    /// did not commit): nothing was written; drafted again once the table is up to date.
+    case stale
+    /// Not written, for `error`, with which every change of the run is answered.
+    case failed(RouteError)
 }

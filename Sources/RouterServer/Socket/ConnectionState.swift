@@ -23,8 +23,10 @@ struct ConnectionState {
     /// A frame that is not an add waits at the head of the queue until every run is answered.
     private(set) var waitingForRuns = false
 
-    /// Runs of adds the table writer may hold for one connection at once.
-    static let submittedRunLimit = 8
+    /// Runs of adds the table writer may hold for one connection at once: 8,192 adds, two of a
+    /// drafting store's commits, so that one connection's bulk load keeps its writer drafting
+    /// the next commit while one is written.
+    static let submittedRunLimit = 64
     /// Frames held behind runs of adds beyond which the socket is not read until the runs catch
     /// up. The table writer finishes without the client's help, so this never waits on a
     /// client that does not read (replies it leaves unread are buffered, as in Redis).
