@@ -9,6 +9,8 @@ Each library target belongs to one layer, and depends only on the layers it may:
   front     RouterServer (the Unix socket), RouterHTTP: on the engine and the core
   store     RouterRedisStore, RouterSQLiteStore: on the engine, the core and the clients
   gateway   RouterGateway: on the core and the clients
+  process   ConfigFile, ServiceNotify: what a daemon process needs around its work (its
+            configuration file, systemd's notify protocol): on no target of this package
 
 So a front end never imports another front end or a store, and a store never imports a front
 end or another store; executables, tests and the test support target wire them together.
@@ -28,6 +30,7 @@ LAYERS = {
     "RouterServer": "front", "RouterHTTP": "front",
     "RouterRedisStore": "store", "RouterSQLiteStore": "store",
     "RouterGateway": "gateway",
+    "ConfigFile": "process", "ServiceNotify": "process",
 }
 MAY_USE = {
     "core": {"core"},
@@ -36,6 +39,7 @@ MAY_USE = {
     "front": {"core", "engine"},
     "store": {"core", "engine", "clients"},
     "gateway": {"core", "clients"},
+    "process": set(),
 }
 # Not layered: they assemble the layers.
 FREE = {"executable", "test", "system"}

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The data plane: the listeners of `routergw` over a route table (a replica kept by a
 /// `RouteFollower`, or any table a Swift program embeds). HTTP requests are routed by Host,
@@ -12,6 +13,8 @@ public final class Gateway: Service, Sendable {
     private let context: GatewayContext
     private let group: any EventLoopGroup
     private let ready: @Sendable () async -> Void
+    /// Whether the listeners are open (nil: not yet), and who waits to hear it.
+    private let listening = Mutex<(open: Bool?, waiters: [CheckedContinuation<Bool, Never>])>((nil, []))
 
     /// A gateway serving `table` on the listeners `configuration` names, on `group`'s loops,
     /// once `ready` returns (a follower's `loaded`: no listener answers from an empty replica).
@@ -28,7 +31,10 @@ public final class Gateway: Service, Sendable {
     public func run() async throws {
         let configuration = context.configuration
         await cancelWhenGracefulShutdown { await self.ready() }
-        guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
+        guard !Task.isCancelled, !Task.isShuttingDownGracefully else {
+            settleListening(false)
+            return
+        }
         var listeners: [any Channel] = []
         var tcp: TCPPortListeners?
         do {
@@ -62,14 +68,39 @@ public final class Gateway: Service, Sendable {
                 context.logger.notice("tcp routes listen on \(host)", metadata: ["address": "\(host)"])
             }
         } catch {
+            settleListening(false)
             for channel in listeners { try? await channel.close() }
             throw error
         }
+        settleListening(true)
         try? await gracefulShutdown()
+        settleListening(false)
         for channel in listeners { try? await channel.close() }
         context.closeIdleConnectionsAndFlushLogs()
         try? await tcp?.stop().get()
         context.logger.notice("gateway stopped")
+    }
+
+    /// Waits until every listener is open (true), or the gateway failed to open them or
+    /// stopped first (false): when a service manager may be told routergw is ready.
+    public func waitUntilListening() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let now = listening.withLock { state -> Bool? in
+                if let open = state.open { return open }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
+
+    private func settleListening(_ open: Bool) {
+        let waiters = listening.withLock { state in
+            if state.open == nil || !open { state.open = open }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: open) }
     }
 
     private func bind(_ address: GatewayConfiguration.Address, name: String,

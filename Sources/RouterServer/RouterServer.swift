@@ -56,6 +56,10 @@ public final class RouterServer: Service, Sendable {
         var watchers = 0
         var audit: SubscriptionHandle?
         var stopping = false
+        /// Binding the socket failed.
+        var failed = false
+        /// Callers of `waitUntilListening` before the socket answered.
+        var listenWaiters: [CheckedContinuation<Bool, Never>] = []
     }
 
     /// What the server keeps of a live connection, to end it on shutdown.
@@ -119,6 +123,7 @@ public final class RouterServer: Service, Sendable {
         do {
             try await bindAndServe()
         } catch {
+            settleListening(false)
             // The sweeper (a service started beside this one) must not schedule on the loops
             // once they are gone.
             sweeper.retire()
@@ -178,6 +183,7 @@ public final class RouterServer: Service, Sendable {
             "socket": "\(path)", "domains": "\(table.configuration.baseDomains.joined(separator: ","))",
             "instance": "\(instance)",
         ])
+        settleListening(true)
     }
 
     /// Stops accepting, ends watches with `unavailable`, closes connections, removes the socket.
@@ -186,6 +192,7 @@ public final class RouterServer: Service, Sendable {
             s.stopping = true
             return (s.serverChannel, Array(s.connections.values), s.socketInode, s.audit)
         }
+        settleListening(false)
         audit?.cancel()
         try? await channel?.close().get()
         for connection in connections { connection.shutdown() }
@@ -195,6 +202,30 @@ public final class RouterServer: Service, Sendable {
         try? await tableWriter.shutdownGracefully()
         try? await group.shutdownGracefully()
         logger.info("stopped")
+    }
+
+    /// Waits until the socket answers (true), or the server failed to start or stopped first
+    /// (false): when a service manager may be told the daemon is ready.
+    public func waitUntilListening() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { s -> Bool? in
+                if s.serverChannel != nil { return true }
+                if s.stopping || s.failed { return false }
+                s.listenWaiters.append(continuation)
+                return nil
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
+
+    /// Answers everyone waiting in `waitUntilListening`.
+    func settleListening(_ listening: Bool) {
+        let waiters = state.withLock { s in
+            if !listening { s.failed = true }
+            defer { s.listenWaiters = [] }
+            return s.listenWaiters
+        }
+        for waiter in waiters { waiter.resume(returning: listening) }
     }
 
     /// Waits until the listening socket closes.

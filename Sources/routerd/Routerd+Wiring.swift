@@ -1,3 +1,4 @@
+import ConfigFile
 import DomainRouter
 import Hummingbird
 import HummingbirdCore
@@ -12,6 +13,7 @@ import RouterRedisStore
 import RouterSQLiteStore
 import RouterServer
 import ServiceLifecycle
+import ServiceNotify
 import UnixSignals
 
 /// How routerd's parts are put together from its flags: the table, the store (memory, the
@@ -20,7 +22,8 @@ import UnixSignals
 extension Routerd {
     /// The services to run, in start order; throws `StartError` naming the flag and the cause
     /// when a part cannot be set up.
-    func wire(logger: Logger, hangups: UnixSignalsSequence) async throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    func wire(logger: Logger, hangups: UnixSignalsSequence, levels: LogLevelSwitch,
+              notifier: SystemdNotifier?) async throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         try checkBeforeStart()
         let configuration = try serverConfiguration()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -54,13 +57,34 @@ extension Routerd {
             server = try RouterServer(configuration: configuration, logger: logger)
         }
         services += [.init(service: server.sweeper), .init(service: server)]
-        var api: (HTTPAPI, tokens: String)?
+        var api: HTTPAPI?
         if let http, let httpTokens {
             let (application, served) = try httpAPI(at: http, tokens: httpTokens, server: server, logger: logger)
             services.append(.init(service: application))
-            api = (served, httpTokens)
+            api = served
         }
-        services.append(.init(service: Hangup(signals: hangups, logFile: logFile, api: api, logger: logger)))
+        // The file was read and checked before the flags were parsed; read again here for the
+        // reloads to compare with (a file changed in between is what the next SIGHUP reads).
+        let file: (file: ConfigFile, commandLine: [String])?
+        if let config {
+            do {
+                file = (try ConfigFile.read(config, keys: Self.configKeys), Array(CommandLine.arguments.dropFirst()))
+            } catch {
+                throw StartError("--config: \(error)")
+            }
+        } else {
+            file = nil
+        }
+        let settings = Hangup.Settings(logLevel: logLevel.level, logFile: logFile, httpTokens: httpTokens)
+        services.append(.init(service: Hangup(signals: hangups, running: settings, config: file, api: api,
+                                              levels: levels, notifier: notifier, logger: logger)))
+        // Last, so that graceful shutdown reaches it first: STOPPING=1 before anything stops.
+        if let notifier {
+            let status = "serving \(configuration.table.baseDomains.joined(separator: ", ")) on \(configuration.socketPath)"
+            services.append(.init(service: SystemdNotifyService(notifier: notifier, status: status, logger: logger) {
+                await server.waitUntilListening()
+            }))
+        }
         return services
     }
 

@@ -6,6 +6,7 @@ import RouterProtocol
 import RouterRedis
 import RouterServer
 import ServiceLifecycle
+import ServiceNotify
 import UnixSignals
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -40,9 +41,19 @@ struct Routerd: AsyncParsableCommand {
               failure  {"id":1,"ok":false,"error":{"code":"conflict",...}}
               stream   {"id":1,"route":{...}} (list), {"id":1,"event":{...}} (watch)
 
+            CONFIGURATION FILE (--config FILE, YAML): one key a flag, without its dashes:
+              domain: [example.com, example.net]
+              grace: 30s
+            A flag on the command line overrides its key. --check-config FILE checks a file \
+            and prints each problem as FILE:LINE:COLUMN: what. On SIGHUP, log-level, log-file \
+            and http-tokens apply at once; other changed keys wait for a restart (logged), and \
+            a file with a problem keeps the running configuration.
+
             SIGNALS:
               SIGINT, SIGTERM  stop accepting, end each watch with unavailable,
                                answer what was read, remove the socket file, exit 0
+              SIGHUP           read --config again, reopen --log-file, read
+                               --http-tokens again
 
             FILES:
               /run/routerd/routerd.sock        the default socket for root
@@ -52,6 +63,8 @@ struct Routerd: AsyncParsableCommand {
             ENVIRONMENT:
               ROUTER_SOCKET          the socket path when --socket is not given
               ROUTER_REDIS_PASSWORD  the Redis password for --store
+              NOTIFY_SOCKET          systemd's (Type=notify): READY=1 once the socket
+                                     answers, RELOADING=1, STOPPING=1, WATCHDOG=1
 
             EXIT STATUS:
               0   stopped by SIGINT or SIGTERM
@@ -59,6 +72,7 @@ struct Routerd: AsyncParsableCommand {
                   is too long or not a socket, an unknown group, a --store that
                   cannot be opened, a --db in use, damaged or too new
               64  a bad command line
+              65  a bad configuration file (--config, --check-config)
 
             EXAMPLES:
               routerd
@@ -66,9 +80,17 @@ struct Routerd: AsyncParsableCommand {
               routerd --socket-group gateway --admin-group gateway
               routerd --db /var/lib/routerd/state.db --hold-released 1h
               routerd --store redis://10.0.0.9:6379 --store-prefix prod
+              routerd --config /etc/routerd/routerd.yaml
+              routerd --check-config /etc/routerd/routerd.yaml
             """,
         version: RouterServer.version
     )
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("Read settings from this YAML file: one key a flag, named as the flag without its dashes ('grace: 30s', 'domain: [example.com, example.net]'). A flag given on the command line overrides its key. SIGHUP reads the file again.", valueName: "file"), completion: .file(extensions: ["yaml", "yml"]))
+    var config: String?
+
+    @Option(name: .customLong("check-config"), help: ArgumentHelp("Check this configuration file as routerd would start with it and exit: 0 and 'FILE: OK', or each problem as FILE:LINE:COLUMN: what, and 65.", valueName: "file"), completion: .file(extensions: ["yaml", "yml"]))
+    var checkConfig: String?
 
     @Option(name: .customLong("socket"), help: ArgumentHelp(
         "The Unix socket to listen on (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).",
@@ -245,18 +267,16 @@ struct Routerd: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let levels = LogLevelSwitch(level)
+        LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, shared: levels) }
         let logger = Logger(label: "routerd")
         // SIGHUP is trapped before any service starts, so that one sent as soon as the socket
         // answers reloads rather than ends the daemon.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let services: [ServiceGroupConfiguration.ServiceConfiguration]
         do {
-            services = try await wire(logger: logger, hangups: hangups)
+            services = try await wire(logger: logger, hangups: hangups, levels: levels,
+                                      notifier: SystemdNotifier.fromProcessEnvironment())
         } catch {
             fputs("routerd: \(error)\n", stderr)
             throw ExitCode(1)

@@ -6,6 +6,7 @@ import NIOPosix
 import RouterGateway
 import RouterProtocol
 import ServiceLifecycle
+import ServiceNotify
 
 @main
 struct Routergw: AsyncParsableCommand {
@@ -138,8 +139,16 @@ struct Routergw: AsyncParsableCommand {
                               ready: { await follower.loaded() })
         var groupLogger = logger
         groupLogger.logLevel = .warning
+        var parts: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: follower), .init(service: gateway)]
+        // Under systemd (Type=notify): READY=1 once the listeners are open, STOPPING=1 first at
+        // shutdown (the group stops its services last-first), WATCHDOG=1 when asked for.
+        if let notifier = SystemdNotifier.fromProcessEnvironment() {
+            parts.append(.init(service: SystemdNotifyService(notifier: notifier, status: "routing for \(follow ?? DefaultSocket.path)", logger: logger) {
+                await gateway.waitUntilListening()
+            }))
+        }
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: follower), .init(service: gateway)],
+            services: parts,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: groupLogger))
         do {

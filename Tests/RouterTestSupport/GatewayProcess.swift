@@ -14,12 +14,12 @@ public final class GatewayProcess {
     /// Starts `routergw --follow SOCKET --http 127.0.0.1:0 --tls 127.0.0.1:0 --tcp-address
     /// 127.0.0.1` and `arguments`; the ports are the ones the kernel gave it, read from its log
     /// (no other process can take them between a pick and a bind).
-    public init(following socket: String, _ arguments: [String] = []) throws {
+    public init(following socket: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws {
         directory = makeTemporaryDirectory("gw-")
         process = try ChildProcess(productsDirectory + "/routergw",
                                    ["--follow", socket, "--http", "127.0.0.1:0", "--tls", "127.0.0.1:0",
                                     "--tcp-address", "127.0.0.1"] + arguments,
-                                   directory: directory)
+                                   environment: environment, directory: directory)
         let process = self.process
         do {
             try process.waitUntil("routergw should follow routerd and listen") {

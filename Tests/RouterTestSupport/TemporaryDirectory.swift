@@ -81,6 +81,15 @@ private func kernelPickedPort() -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
+/// The path of `relative` in the repository (the folder holding README.md above this file).
+public func repositoryFile(_ relative: String, file: String = #filePath) -> String {
+    var folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("README.md").path), folder.path != "/" {
+        folder.deleteLastPathComponent()
+    }
+    return folder.appendingPathComponent(relative).path
+}
+
 /// The first fenced code block after the README heading `heading` (e.g. "## The HTTP API"),
 /// for tests that replay README examples as written.
 public func readmeExample(under heading: String, file: String = #filePath) throws -> String {
@@ -93,11 +102,7 @@ public func readmeExample(under heading: String, file: String = #filePath) throw
 /// Every fenced code block of the README section `heading` (up to the next heading of the same
 /// or a higher level), in order.
 public func readmeBlocks(under heading: String, file: String = #filePath) throws -> [String] {
-    var folder = URL(fileURLWithPath: file).deletingLastPathComponent()
-    while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("README.md").path), folder.path != "/" {
-        folder.deleteLastPathComponent()
-    }
-    let readme = try String(contentsOfFile: folder.appendingPathComponent("README.md").path, encoding: .utf8)
+    let readme = try String(contentsOfFile: repositoryFile("README.md", file: file), encoding: .utf8)
     let level = heading.prefix { $0 == "#" }.count
     var blocks: [String] = []
     var inSection = false
