@@ -162,6 +162,13 @@ package enum Wire {
         } else if let (input, _) = e.invalidName {
             details.append(("name", .string(String(input.prefix(300)))))
         }
+        if let q = e.quota {
+            details.append(("namespace", .string(q.namespace)))
+            if let member = q.member { details.append(("member", .string(member))) }
+            details.append(("limit", .string(q.limit)))
+            details.append(("quota", .number(Double(q.quota))))
+            details.append(("use", q.use.map { .number(Double($0)) } ?? .null))
+        }
         return ProtocolError(ErrorCode(rawValue: e.code.rawValue), e.description, details: details.isEmpty ? nil : .object(details))
     }
 

@@ -143,7 +143,7 @@ package final class HTTPAPI: Sendable {
         switch code {
         case .notFound: return .notFound
         case .conflict: return .conflict
-        case .forbidden, .reserved: return .forbidden
+        case .forbidden, .reserved, .quotaExceeded: return .forbidden
         case .invalidName, .outOfRange: return .unprocessableContent
         case .tooLarge: return .contentTooLarge
         case .compacted: return .gone

@@ -858,7 +858,7 @@ extension HTTPAPI {
         }
       },
       "403": {
-        "description": "forbidden or reserved: not the principal's to change, or a label kept for admins.",
+        "description": "forbidden, reserved or quota_exceeded: not the principal's to change, a label kept for admins, or a namespace's quota used up.",
         "content": {
           "application/json": {
             "schema": {

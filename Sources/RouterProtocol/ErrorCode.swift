@@ -30,6 +30,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let forbidden = ErrorCode(rawValue: "forbidden")
     /// Outside what is available (table).
     public static let outOfRange = ErrorCode(rawValue: "out_of_range")
+    /// A namespace's quota (or a member's in it) is used up (table).
+    public static let quotaExceeded = ErrorCode(rawValue: "quota_exceeded")
     /// History that is gone (table).
     public static let compacted = ErrorCode(rawValue: "compacted")
     /// A line over the daemon's limit.
@@ -47,7 +49,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// Every code this version of the protocol defines.
     public static let allCases: [ErrorCode] = [
         .badRequest, .unknownOp, .invalidName, .notFound, .conflict, .reserved, .forbidden, .outOfRange,
-        .compacted, .tooLarge, .slowConsumer, .unavailable, .internal,
+        .quotaExceeded, .compacted, .tooLarge, .slowConsumer, .unavailable, .internal,
     ]
 
     /// Whether this version of the protocol defines the code.

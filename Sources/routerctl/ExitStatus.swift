@@ -11,6 +11,8 @@ enum ExitStatus {
     static let refused: Int32 = 2
     /// `conflict`: the name is taken.
     static let conflict: Int32 = 3
+    /// `quota_exceeded`: a namespace's quota, or the caller's in it, is used up.
+    static let quotaExceeded: Int32 = 4
     /// Bad command line (EX_USAGE).
     static let usage: Int32 = 64
     /// The daemon is unreachable, `unavailable` (shutting down), or did not answer within
@@ -28,6 +30,7 @@ enum ExitStatus {
         switch ErrorCode(rawValue: code) {
         case .notFound: return notFound
         case .conflict: return conflict
+        case .quotaExceeded: return quotaExceeded
         case .invalidName, .outOfRange, .badRequest, .unknownOp, .tooLarge: return refused
         case .forbidden, .reserved, .unauthorized: return noPermission
         case .unavailable: return unavailable
@@ -53,6 +56,8 @@ enum ExitStatus {
           2   refused: invalid_name, out_of_range, bad_request,
               unknown_op, too_large
           3   conflict: the name is taken
+          4   quota_exceeded: a namespace's quota (or yours in it) is used
+              up
           64  usage: a bad command line
           69  unavailable: routerd unreachable, shutting down, or silent
               past --timeout

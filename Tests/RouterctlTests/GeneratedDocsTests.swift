@@ -101,7 +101,7 @@ struct GeneratedDocsTests {
 
     @Test func routerctlsPageListsEveryExitStatus() throws {
         let text = try String(contentsOfFile: "\(Self.root)/man/routerctl.1", encoding: .utf8)
-        for status in [ExitStatus.ok, ExitStatus.notFound, ExitStatus.refused, ExitStatus.conflict, ExitStatus.usage,
+        for status in [ExitStatus.ok, ExitStatus.notFound, ExitStatus.refused, ExitStatus.conflict, ExitStatus.quotaExceeded, ExitStatus.usage,
                        ExitStatus.unavailable, ExitStatus.software, ExitStatus.noPermission, ExitStatus.interrupted] {
             #expect(text.contains("\n.It \(status)\n"), "EXIT STATUS lists \(status)")
         }

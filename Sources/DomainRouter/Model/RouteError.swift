@@ -32,11 +32,13 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let slowConsumer = Code(rawValue: "slow_consumer")
         /// The store that decides changes cannot be reached; nothing was changed. Try again.
         public static let unavailable = Code(rawValue: "unavailable")
+        /// The change would take a namespace, or one of its members, past a quota; see `quota`.
+        public static let quotaExceeded = Code(rawValue: "quota_exceeded")
 
         /// Every code the table gives.
         public static let allCases: [Code] = [
             .invalidName, .badRequest, .notFound, .conflict, .reserved, .forbidden, .outOfRange, .compacted, .slowConsumer,
-            .unavailable,
+            .unavailable, .quotaExceeded,
         ]
 
         /// The text for a person: messages and logs.
@@ -56,6 +58,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         case overflow(capacity: Int)
         case reset(String)
         case unavailable(String)
+        case quotaExceeded(QuotaExceeded)
     }
 
     package let kind: Kind
@@ -87,6 +90,8 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func reset(_ message: String) -> RouteError { RouteError(.reset(message)) }
     /// The store that decides changes is out of reach; the message names it. Nothing changed.
     public static func unavailable(_ message: String) -> RouteError { RouteError(.unavailable(message)) }
+    /// The change would take a namespace (or a member in it) past one of its quotas.
+    public static func quotaExceeded(_ quota: QuotaExceeded) -> RouteError { RouteError(.quotaExceeded(quota)) }
 
     /// The stable code of the refusal.
     public var code: Code {
@@ -101,7 +106,14 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
         case .compacted, .reset: return .compacted
         case .overflow: return .slowConsumer
         case .unavailable: return .unavailable
+        case .quotaExceeded: return .quotaExceeded
         }
+    }
+
+    /// For `quota_exceeded`: the namespace, the limit and the use.
+    public var quota: QuotaExceeded? {
+        if case .quotaExceeded(let q) = kind { return q }
+        return nil
     }
 
     /// For `conflict`: what the add collided with.
@@ -151,6 +163,33 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
             return "the history asked for is compacted; the oldest revision still available is \(oldest)"
         case .overflow(let capacity):
             return "the subscriber fell \(capacity) events behind and was dropped; resubscribe from the last revision seen"
+        case .quotaExceeded(let quota):
+            return quota.description
+        }
+    }
+}
+
+/// A quota a change would pass: which namespace (and member), which limit, and how much is used.
+public struct QuotaExceeded: Hashable, Sendable, CustomStringConvertible {
+    /// Which limit: `routes`, `tcp_ports` or `ttl`.
+    public var limit: String
+    public var namespace: String
+    /// For a member's quota, the member; nil for the namespace's own.
+    public var member: String?
+    /// The quota (for `ttl`, in seconds).
+    public var quota: Int
+    /// What is held now (for `ttl`, the TTL asked for, in seconds; nil: no TTL).
+    public var use: Int?
+
+    public var description: String {
+        let whose = member.map { "\($0)'s quota in namespace \(namespace)" } ?? "namespace \(namespace)'s quota"
+        switch limit {
+        case "ttl":
+            let asked = use.map { "a TTL of \($0)s" } ?? "no TTL (a route that never lapses)"
+            return "\(asked) is past \(whose): the longest TTL is \(quota)s; add with --ttl \(quota)s or less"
+        default:
+            let what = limit == "tcp_ports" ? "TCP ports" : "routes"
+            return "\(whose) of \(quota) \(what) is used up (\(use ?? 0) held): delete one first, or ask an admin to raise it"
         }
     }
 }

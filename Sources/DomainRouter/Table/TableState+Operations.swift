@@ -33,14 +33,24 @@ extension TableState {
         if let target = request.target, !principal.isAdmin { try checkTarget(target) }
         let ownerID = knownOwner(ownerName)
         let key: RouteKey
+        // In a team namespace, names above and below each other are the team's to share.
+        var sharedWithTeam = false
         switch request.name {
         case .key(let k):
-            try checkKey(k, principal: principal)
+            // A key in a namespace follows the namespace's rules instead of the base domains'.
+            if try checkNamespace(k, principal: principal, owner: ownerName, ttl: request.ttl, existing: findSlot(k)) == nil {
+                try checkKey(k, principal: principal)
+            }
             key = k
+            if teamShared(k, principal: principal) { sharedWithTeam = true }
         case .random(let domain):
-            key = try drawRandomName(under: domain, owner: ownerID, principal: principal)
+            // Under the caller's namespace when it has one (and no domain is asked for).
+            key = try drawRandomName(under: domain, home: domain == nil ? homeDomain(of: principal) : nil,
+                                     owner: ownerID, principal: principal)
+            _ = try checkNamespace(key, principal: principal, owner: ownerName, ttl: request.ttl, existing: nil)
         case .tcpAuto:
-            key = try drawPort()
+            key = try drawPort(in: homePorts(of: principal) ?? config.tcpPorts)
+            _ = try checkNamespace(key, principal: principal, owner: ownerName, ttl: request.ttl, existing: nil)
         }
         if let s = findSlot(key) {
             let holder = tunnels[Int(slots[Int(s)].tunnel)]
@@ -52,12 +62,13 @@ extension TableState {
                 throw .conflict(Conflict(key: key.description, relation: .same, heldKey: key.description,
                                          holder: visible, isOwn: isOwn))
             }
-            guard principal.isAdmin || owners[Int(holder.owner)] == principal.name else {
+            guard principal.isAdmin || owners[Int(holder.owner)] == principal.name
+                    || mayActInNamespace(on: s, principal: principal, manage: true) else {
                 throw .forbidden("\(key) belongs to another owner; only that owner or an admin may replace it")
             }
             return replace(s, tunnel: tunnelID, owner: ownerName, with: request, now: now)
         }
-        if !principal.isAdmin, let conflict = subtreeConflict(key, owner: ownerID, principal: principal) {
+        if !principal.isAdmin, !sharedWithTeam, let conflict = subtreeConflict(key, owner: ownerID, principal: principal) {
             throw .conflict(conflict)
         }
         return create(key, tunnel: tunnelID, owner: ownerName, with: request, now: now, newTunnel: drawn)
@@ -110,9 +121,12 @@ extension TableState {
         }
     }
 
-    mutating func drawRandomName(under domain: String?, owner: UInt32?, principal: Principal) throws(RouteError) -> RouteKey {
+    mutating func drawRandomName(under domain: String?, home: String? = nil, owner: UInt32?,
+                                 principal: Principal) throws(RouteError) -> RouteKey {
         let base: String
-        if let domain {
+        if let home {
+            base = home
+        } else if let domain {
             guard config.baseDomains.contains(domain) else {
                 throw .invalidArgument("\(domain) is not a base domain (\(config.baseDomains.joined(separator: ", ")))")
             }
@@ -144,9 +158,9 @@ extension TableState {
         throw .outOfRange("no free name after \(config.randomAttempts) random draws of \(config.randomLength) characters under \(base); raise the random length")
     }
 
-    func drawPort() throws(RouteError) -> RouteKey {
-        let low = Int(config.tcpPorts.lowerBound)
-        let size = Int(config.tcpPorts.upperBound) - low + 1
+    func drawPort(in range: ClosedRange<UInt16>) throws(RouteError) -> RouteKey {
+        let low = Int(range.lowerBound)
+        let size = Int(range.upperBound) - low + 1
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<8 {
             let port = UInt16(low + Int.random(in: 0..<size, using: &rng))
@@ -157,7 +171,7 @@ extension TableState {
             let port = UInt16(low + (start + i) % size)
             if findSlot(.tcp(port)) == nil { return .tcp(port) }
         }
-        throw .outOfRange("every TCP port in \(config.tcpPorts.lowerBound)-\(config.tcpPorts.upperBound) is taken")
+        throw .outOfRange("every TCP port in \(range.lowerBound)-\(range.upperBound) is taken")
     }
 
     mutating func create(_ key: RouteKey, tunnel id: TunnelID, owner ownerName: String,
@@ -242,7 +256,9 @@ extension TableState {
             return members(of: t, now: .min)
         }
         guard let s = findSlot(key) else { throw .notFound("no route for \(key)") }
-        guard principal.isAdmin || ownerName(of: s) == principal.name else {
+        // In a team namespace, any member renews a route; its admins delete and change them.
+        guard principal.isAdmin || ownerName(of: s) == principal.name
+                || mayActInNamespace(on: s, principal: principal, manage: verb != "touch") else {
             throw .forbidden("\(key) belongs to another owner; only that owner or an admin may \(verb) it")
         }
         return [s]
@@ -326,18 +342,27 @@ extension TableState {
     func list(_ query: RouteQuery, principal: Principal, now: Int64) -> RoutePage {
         let limit = max(1, query.limit ?? Int.max)
         let ownerName = principal.isAdmin ? query.owner : principal.name
+        // A team namespace's members see each other's routes in it (an owner asked for
+        // narrows to that owner's, as for an admin).
+        let teams = principal.isAdmin ? [] : teamNamespaces(of: principal)
         var ownerID: UInt32?
         if let ownerName {
-            guard let id = ownerIDs[ownerName] else { return RoutePage(routes: [], next: nil, revision: revision) }
-            ownerID = id
+            let id = ownerIDs[ownerName]
+            guard id != nil || !teams.isEmpty else { return RoutePage(routes: [], next: nil, revision: revision) }
+            ownerID = id ?? UInt32.max
         }
+        // (Without a team, a user's owner filter is theirs whatever they ask, as before.)
+        let asked = principal.isAdmin || query.owner == nil || teams.isEmpty ? nil : ownerIDs[query.owner!] ?? UInt32.max
         var routes: [Route] = []
         var more = false
         func consider(_ s: UInt32) -> Bool {
             let slot = slots[Int(s)]
             guard slot.live, slot.expiresAt > now else { return true }
             if let kind = query.kind, slot.kind != kind { return true }
-            if let ownerID, slot.owner != ownerID { return true }
+            if let ownerID, slot.owner != ownerID {
+                guard !teams.isEmpty, let place = namespacePlace(routeKey(s)), teams.contains(place.index) else { return true }
+            }
+            if let asked, slot.owner != asked { return true }
             if !query.labels.isEmpty {
                 let routeLabels = slot.flags & Slot.hasLabels == 0 ? [:] : labels[s] ?? [:]
                 for (k, v) in query.labels where routeLabels[k] != v { return true }
@@ -405,5 +430,19 @@ extension TableState {
             tunnels: tunnelIndex.count, revision: revision, oldestRevision: oldestRevision,
             subscribers: subscribers.values.filter { !$0.ended.load(ordering: .relaxed) }.count,
             sessions: sessions.count)
+    }
+}
+
+extension TableState {
+    /// Whether `key` lies in a team namespace `principal` belongs to.
+    func teamShared(_ key: RouteKey, principal: Principal) -> Bool {
+        guard let policy = namespaces, let place = namespacePlace(key) else { return false }
+        return policy.namespaces[place.index].kind == .team && policy.isMember(principal.name, of: place.index)
+    }
+
+    /// The team namespaces `principal` belongs to (indexes).
+    func teamNamespaces(of principal: Principal) -> Set<Int> {
+        guard let policy = namespaces else { return [] }
+        return Set(policy.memberships(of: principal.name).filter { policy.namespaces[$0].kind == .team })
     }
 }

@@ -122,6 +122,7 @@ extension TableState {
     }
 
     mutating func addTally(_ key: RouteKey, owner: UInt32) {
+        if namespaces != nil { countInNamespace(key, owner: owner, by: 1) }
         for name in tallyNames(for: key) {
             let k = String(name)
             if ownersBelow[k] == nil { ownersBelow[k] = OwnerTally(owner: owner) } else { ownersBelow[k]!.add(owner) }
@@ -129,6 +130,7 @@ extension TableState {
     }
 
     mutating func removeTally(_ key: RouteKey, owner: UInt32) {
+        if namespaces != nil { countInNamespace(key, owner: owner, by: -1) }
         for name in tallyNames(for: key) {
             let k = String(name)
             if ownersBelow[k]?.remove(owner) == false { ownersBelow[k] = nil }

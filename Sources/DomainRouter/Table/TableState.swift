@@ -42,6 +42,9 @@ struct TableState: ~Copyable {
     var undo: [UndoEntry]?
     var subscribers: [UInt64: Subscriber] = [:]
     var nextSubscriber: UInt64 = 1
+    /// The namespaces in force (nil: none), and what each holds, in their order.
+    var namespaces: NamespacePolicy?
+    var namespaceUse: [NamespaceUse] = []
     var hostCount = 0
     var wildcardCount = 0
     var tcpCount = 0

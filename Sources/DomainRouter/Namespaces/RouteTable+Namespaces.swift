@@ -1,0 +1,40 @@
+/// Namespaces on a table: put in force at start and again on each reload.
+extension RouteTable {
+    /// Puts `policy` in force (nil: none) for every later change. Nothing already in the table
+    /// is removed: a route a new policy puts over a quota or outside every namespace stays, and
+    /// adds are checked against the policy from now on.
+    public func setNamespaces(_ policy: NamespacePolicy?) {
+        state.write { $0.setNamespaces(policy) }
+    }
+
+    /// What each namespace in force holds, in the policy's order.
+    public func namespaceUse() -> [NamespaceReport] {
+        state.read { s in
+            guard let policy = s.namespaces else { return [] }
+            return policy.namespaces.enumerated().map { index, namespace in
+                let use = s.namespaceUse[index]
+                var members: [String: Int] = [:]
+                for (owner, held) in use.byOwner { members[s.owners[Int(owner)]] = held.routes }
+                return NamespaceReport(namespace: namespace, routes: use.routes, tcpPorts: use.tcpPorts, routesByOwner: members)
+            }
+        }
+    }
+}
+
+/// What one namespace holds, against its quotas.
+public struct NamespaceReport: Sendable, Hashable {
+    public var namespace: Namespace
+    public var routes: Int
+    public var tcpPorts: Int
+    /// Routes each owner holds in it.
+    public var routesByOwner: [String: Int]
+
+    /// Whether it holds more than a quota allows (a reload lowered it): nothing is removed,
+    /// but adds are refused until it is back under.
+    public var isOverQuota: Bool {
+        if let limit = namespace.quota.routes, routes > limit { return true }
+        if let limit = namespace.quota.tcpPorts, tcpPorts > limit { return true }
+        if let limit = namespace.memberQuota.routes, routesByOwner.values.contains(where: { $0 > limit }) { return true }
+        return false
+    }
+}
