@@ -18,6 +18,8 @@ public struct ConfigFile: Sendable, Equatable {
         public var key: String
         public var values: [String]
         public var line: Int
+        /// A structured key's value.
+        public var node: ConfigNode? = nil
     }
 
     /// Where the file was read from.
@@ -86,6 +88,10 @@ public struct ConfigFile: Sendable, Equatable {
                 problems.append(ConfigProblem(path: path, at: keyNode.mark, message: "unknown key '\(name)'\(hint)"))
                 continue
             }
+            if key.structured {
+                entries.append(Entry(key: name, values: [], line: line, node: ConfigNode(valueNode)))
+                continue
+            }
             var values: [String] = []
             switch valueNode {
             case .scalar(let scalar):
@@ -133,7 +139,7 @@ public struct ConfigFile: Sendable, Equatable {
     public func arguments(overriddenBy commandLine: [String]) -> [String] {
         let given = ConfigFile.flagsGiven(in: commandLine)
         var arguments: [String] = []
-        for entry in entries where !given.contains(entry.key) {
+        for entry in entries where !given.contains(entry.key) && entry.node == nil {
             for value in entry.values {
                 // `--key=` would read as a missing value: an empty one goes as a word of its own.
                 arguments += value.isEmpty ? ["--\(entry.key)", ""] : ["--\(entry.key)=\(value)"]
@@ -164,5 +170,26 @@ public struct ConfigFile: Sendable, Equatable {
             rest = rest[range.upperBound...]
         }
         return nil
+    }
+}
+
+extension ConfigNode {
+    /// The node of a YAML node (aliases resolved by the composer).
+    init(_ node: Node) {
+        let line = node.mark?.line ?? 0
+        let column = node.mark?.column ?? 0
+        switch node {
+        case .scalar(let scalar):
+            self.init(value: .scalar(scalar.string), line: line, column: column)
+        case .sequence(let sequence):
+            self.init(value: .list(sequence.map(ConfigNode.init)), line: line, column: column)
+        case .mapping(let mapping):
+            let pairs = mapping.map { key, value in
+                Pair(key: key.scalar?.string ?? "", line: key.mark?.line ?? 0, column: key.mark?.column ?? 0, value: ConfigNode(value))
+            }
+            self.init(value: .map(pairs), line: line, column: column)
+        default:
+            self.init(value: .scalar(""), line: line, column: column)
+        }
     }
 }

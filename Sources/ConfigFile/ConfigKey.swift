@@ -16,6 +16,9 @@ public struct ConfigKey: Sendable {
     public var reload: Reload
     /// Why a value is not good (completing "'VALUE' …"), or nil when it is.
     public var check: @Sendable (String) -> String?
+    /// A key that is no flag: its value (any YAML) is kept as a `ConfigNode` for its reader,
+    /// and not turned into command-line arguments.
+    public var structured: Bool = false
 
     public init(_ name: String, repeatable: Bool = false, reload: Reload = .restart,
                 check: @escaping @Sendable (String) -> String? = { _ in nil }) {
@@ -25,9 +28,21 @@ public struct ConfigKey: Sendable {
         self.check = check
     }
 
+    /// A key whose value is a structure (a list or mapping) rather than a flag's value.
+    public static func structured(_ name: String, reload: Reload = .restart) -> ConfigKey {
+        var key = ConfigKey(name, reload: reload)
+        key.structured = true
+        return key
+    }
+
     /// The key in `keys` nearest to a misspelt `name` (at most two edits away), for a hint.
     static func nearest(to name: String, in keys: [ConfigKey]) -> String? {
-        let candidates = keys.map { ($0.name, distance(name, $0.name)) }.filter { $0.1 <= 2 }
+        nearest(to: name, among: keys.map(\.name))
+    }
+
+    /// The word in `names` nearest to a misspelt `name` (at most two edits away), for a hint.
+    public static func nearest(to name: String, among names: [String]) -> String? {
+        let candidates = names.map { ($0, distance(name, $0)) }.filter { $0.1 <= 2 }
         return candidates.min { $0.1 < $1.1 }?.0
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ConfigFile
+import DomainRouter
 import Logging
 import RouterHTTP
 import ServiceLifecycle
@@ -24,6 +25,8 @@ struct Hangup: Service {
     let config: (file: ConfigFile, commandLine: [String])?
     /// The HTTP API, when it is served.
     let api: HTTPAPI?
+    /// The table whose namespaces a reload replaces.
+    let table: RouteTable
     let levels: LogLevelSwitch
     let notifier: SystemdNotifier?
     let logger: Logger
@@ -58,8 +61,10 @@ struct Hangup: Service {
     func reloadConfig(_ current: ConfigFile, commandLine: [String], settings: Settings) -> (Settings, ConfigFile)? {
         let fresh: ConfigFile
         let parsed: Routerd
+        let namespaces: NamespacePolicy?
         do {
             fresh = try ConfigFile.read(current.path, keys: Routerd.configKeys)
+            namespaces = try Routerd.namespaces(in: fresh)
         } catch {
             for problem in error.problems { logger.error("SIGHUP: \(problem)") }
             logger.error("SIGHUP: \(current.path) has \(error.problems.count) problem\(error.problems.count == 1 ? "" : "s"); the running configuration stays")
@@ -90,6 +95,10 @@ struct Hangup: Service {
             next.httpTokens = parsed.httpTokens
         } else if parsed.httpTokens != settings.httpTokens {
             logger.warning("SIGHUP: http-tokens changed, but the HTTP API is not served: it starts with --http at the next start")
+        }
+        if current["namespaces"]?.node != fresh["namespaces"]?.node {
+            table.setNamespaces(namespaces)
+            logger.notice("SIGHUP: namespaces in force: \(namespaces.map { $0.namespaces.map(\.name).joined(separator: ", ") } ?? "none")")
         }
         if next.logLevel != settings.logLevel {
             levels.level = next.logLevel

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConfigFile
+import DomainRouter
 
 /// The keys of routerd's configuration file (`--config`): one for every flag but `--config` and
 /// `--check-config`, each value checked by the flag's own parser. `GeneratedDocsTests` holds
@@ -39,7 +40,19 @@ extension Routerd {
         ConfigKey("log-level", reload: .live, check: valid(LogLevel.self, "a level: \(LogLevel.allValueStrings.joined(separator: ", "))")),
         ConfigKey("log-file", reload: .live),
         ConfigKey("audit-log", check: valid(AuditLog.self, "changes or none")),
+        // No flag: the namespaces, their members and quotas (NamespaceConfig).
+        .structured("namespaces", reload: .live),
     ]
+
+    /// The group database every namespace check asks (one for the process).
+    static let groups = UnixGroups()
+
+    /// The namespaces `file` describes (nil: it has none); throws each problem with its line.
+    static func namespaces(in file: ConfigFile) throws(ConfigProblems) -> NamespacePolicy? {
+        guard let node = file["namespaces"]?.node else { return nil }
+        let groups = Self.groups
+        return try NamespaceConfig.policy(from: node, path: file.path) { groups.of($0) }
+    }
 
     /// A check by `T`'s parser: the flag's own.
     static func valid<T: ExpressibleByArgument>(_: T.Type, _ what: String) -> @Sendable (String) -> String? {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConfigFile
+import DomainRouter
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -21,6 +22,7 @@ extension Routerd {
         if let path = optionValue("config", in: commandLine) {
             do {
                 file = try ConfigFile.read(path, keys: configKeys)
+                _ = try namespaces(in: file!)
                 arguments = file!.arguments(overriddenBy: commandLine) + commandLine
             } catch {
                 fputs(error.problems.map { "routerd: \($0)\n" }.joined(), stderr)
@@ -49,8 +51,10 @@ extension Routerd {
     /// of `commandLine`): each value, then the rules between flags.
     static func checkConfig(_ path: String, commandLine: [String]) -> Int32 {
         let file: ConfigFile
+        let policy: NamespacePolicy?
         do {
             file = try ConfigFile.read(path, keys: configKeys)
+            policy = try namespaces(in: file)
         } catch {
             fputs(error.problems.map { "\($0)\n" }.joined(), stderr)
             return configFileError
@@ -62,7 +66,8 @@ extension Routerd {
             fputs("\(problem)\n", stderr)
             return configFileError
         }
-        print("\(path): OK (\(file.entries.count) key\(file.entries.count == 1 ? "" : "s"))")
+        let namespaces = policy.map { ", \($0.namespaces.count) namespace\($0.namespaces.count == 1 ? "" : "s")" } ?? ""
+        print("\(path): OK (\(file.entries.count) key\(file.entries.count == 1 ? "" : "s")\(namespaces))")
         return 0
     }
 

@@ -26,6 +26,18 @@ extension Routerd {
               notifier: SystemdNotifier?) async throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         try checkBeforeStart()
         let configuration = try serverConfiguration()
+        // The file was read and checked before the flags were parsed; read again here for the
+        // reloads to compare with (a file changed in between is what the next SIGHUP reads).
+        let file: (file: ConfigFile, commandLine: [String])?
+        if let config {
+            do {
+                file = (try ConfigFile.read(config, keys: Self.configKeys), Array(CommandLine.arguments.dropFirst()))
+            } catch {
+                throw StartError("--config: \(error)")
+            }
+        } else {
+            file = nil
+        }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let server: RouterServer
         if let store {
@@ -56,6 +68,16 @@ extension Routerd {
         } else {
             server = try RouterServer(configuration: configuration, logger: logger)
         }
+        if let file = file?.file {
+            do {
+                if let policy = try Self.namespaces(in: file) {
+                    server.table.setNamespaces(policy)
+                    logger.notice("namespaces in force: \(policy.namespaces.map(\.name).joined(separator: ", "))")
+                }
+            } catch {
+                throw StartError("--config: \(error)")
+            }
+        }
         services += [.init(service: server.sweeper), .init(service: server)]
         var api: HTTPAPI?
         if let http, let httpTokens {
@@ -63,20 +85,8 @@ extension Routerd {
             services.append(.init(service: application))
             api = served
         }
-        // The file was read and checked before the flags were parsed; read again here for the
-        // reloads to compare with (a file changed in between is what the next SIGHUP reads).
-        let file: (file: ConfigFile, commandLine: [String])?
-        if let config {
-            do {
-                file = (try ConfigFile.read(config, keys: Self.configKeys), Array(CommandLine.arguments.dropFirst()))
-            } catch {
-                throw StartError("--config: \(error)")
-            }
-        } else {
-            file = nil
-        }
         let settings = Hangup.Settings(logLevel: logLevel.level, logFile: logFile, httpTokens: httpTokens)
-        services.append(.init(service: Hangup(signals: hangups, running: settings, config: file, api: api,
+        services.append(.init(service: Hangup(signals: hangups, running: settings, config: file, api: api, table: server.table,
                                               levels: levels, notifier: notifier, logger: logger)))
         // Last, so that graceful shutdown reaches it first: STOPPING=1 before anything stops.
         if let notifier {

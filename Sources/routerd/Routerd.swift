@@ -44,10 +44,12 @@ struct Routerd: AsyncParsableCommand {
             CONFIGURATION FILE (--config FILE, YAML): one key a flag, without its dashes:
               domain: [example.com, example.net]
               grace: 30s
-            A flag on the command line overrides its key. --check-config FILE checks a file \
-            and prints each problem as FILE:LINE:COLUMN: what. On SIGHUP, log-level, log-file \
-            and http-tokens apply at once; other changed keys wait for a restart (logged), and \
-            a file with a problem keeps the running configuration.
+            A flag on the command line overrides its key. One key is no flag: 'namespaces', \
+            teams and per-user subtrees with quotas (routerd(8), README). --check-config FILE \
+            checks a file and prints each problem as FILE:LINE:COLUMN: what. On SIGHUP, \
+            log-level, log-file, http-tokens and namespaces apply at once; other changed keys \
+            wait for a restart (logged), and a file with a problem keeps the running \
+            configuration.
 
             SIGNALS:
               SIGINT, SIGTERM  stop accepting, end each watch with unavailable,

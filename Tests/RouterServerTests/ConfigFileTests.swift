@@ -84,6 +84,57 @@ struct ConfigFileTests {
         #expect(missing.status == 65 && missing.stderr.contains("cannot read the configuration file: No such file or directory"), "\(missing)")
     }
 
+    @Test func checkConfigReadsNamespacesAndNamesEachProblemWithItsLine() throws {
+        let folder = Folder()
+        let good = try folder.write("ns.yaml", """
+            domain: example.com
+            namespaces:
+              - name: web
+                domains: [web.example.com]
+                tcp-ports: 41000-41009
+                members: {users: [alice], groups: [webdev], tokens: [ci-bot]}
+                admins: [alice]
+                quota: {routes: 100, tcp-ports: 5, longest-ttl: 24h}
+                member-quota: {routes: 10}
+              - name: home
+                kind: user
+                template: "{user}.users.example.com"
+                members: {groups: [staff]}
+            """)
+        let checked = try folder.routerd(["--check-config", good])
+        #expect(checked.status == 0 && checked.stdout == "\(good): OK (2 keys, 2 namespaces)\n", "\(checked)")
+        let bad = try folder.write("nsbad.yaml", """
+            namespaces:
+              - name: web
+                kind: teem
+                domians: [web.example.com]
+              - name: a
+                domains: [a.example.com]
+                quota: {routes: many, cows: 1}
+              - name: u
+                kind: user
+            """)
+        let refused = try folder.routerd(["--check-config", bad])
+        #expect(refused.status == 65)
+        #expect(refused.stderr.split(separator: "\n").map(String.init) == [
+            "\(bad):4:5: namespaces: unknown field 'domians' (did you mean 'domains'?); a namespace has name, kind, domains, template, tcp-ports, members, admins, quota, member-quota",
+            "\(bad):3:11: namespace web: kind is team or user",
+            "\(bad):7:21: namespace a: quota: routes is a whole number, not 'many'",
+            "\(bad):7:27: namespace a: quota: 'cows' is not a quota; quotas are routes, tcp-ports, longest-ttl",
+            "\(bad):8:5: namespace u: a user namespace needs a template such as '{user}.users.example.com'",
+        ], "\(refused.stderr)")
+        let overlap = try folder.write("overlap.yaml", "namespaces:\n  - name: a\n    domains: [a.example.com]\n  - name: b\n    domains: [x.a.example.com]\n")
+        let clash = try folder.routerd(["--check-config", overlap])
+        #expect(clash.status == 65 && clash.stderr == "\(overlap):4:5: namespaces: namespace 'b' owns x.a.example.com, which overlaps a.example.com of namespace 'a': namespaces never overlap\n", "\(clash)")
+    }
+
+    @Test func readmesNamespacesExampleChecksOK() throws {
+        let folder = Folder()
+        let example = try folder.write("readme.yaml", try readmeExample(under: "## Namespaces and quotas"))
+        let checked = try folder.routerd(["--check-config", example])
+        #expect(checked.status == 0 && checked.stdout.hasSuffix("OK (2 keys, 2 namespaces)\n"), "\(checked)")
+    }
+
     @Test func everyFlagHasAKey() throws {
         // routerd's own list of its flags, against a file giving each of them: no key unknown.
         let folder = Folder()

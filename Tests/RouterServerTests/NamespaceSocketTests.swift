@@ -1,0 +1,132 @@
+import Foundation
+import RouterProtocol
+import RouterTestSupport
+import Testing
+
+/// Namespaces end to end: real Unix users and a group made for the test, each driving
+/// routerctl as themselves against one routerd whose configuration file holds the namespaces.
+@Suite("Namespaces over the socket, as real users", .serialized)
+struct NamespaceSocketTests {
+    static let canMakeUsers = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd")
+        && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser")
+
+    /// Users and groups made for one test, removed when it ends.
+    final class Accounts {
+        let tag = String(UInt32.random(in: 0..<UInt32.max), radix: 36)
+        private(set) var users: [String] = []
+        private(set) var groups: [String] = []
+
+        func group(_ name: String) throws -> String {
+            let group = "dr\(tag)\(name)"
+            try run("/usr/sbin/groupadd", [group])
+            groups.append(group)
+            return group
+        }
+
+        func user(_ name: String, groups: [String] = []) throws -> String {
+            let user = "dr\(tag)\(name)"
+            try run("/usr/sbin/useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin"]
+                    + (groups.isEmpty ? [] : ["--groups", groups.joined(separator: ",")]) + [user])
+            users.append(user)
+            return user
+        }
+
+        func run(_ tool: String, _ arguments: [String]) throws {
+            let folder = makeTemporaryDirectory("acct-")
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let done = try ChildProcess(tool, arguments, directory: folder).wait(timeout: 30)
+            guard done.status == 0 else { throw LaunchError("\(tool) \(arguments): \(done.stderr)") }
+        }
+
+        deinit {
+            for user in users { try? run("/usr/sbin/userdel", [user]) }
+            for group in groups { try? run("/usr/sbin/groupdel", [group]) }
+        }
+    }
+
+    /// routerd on a socket every user may reach, with `config` as its configuration file.
+    final class Daemon {
+        let folder = makeTemporaryDirectory("ns-")
+        let config: String
+        let daemon: RouterdProcess
+
+        init(config text: String) throws {
+            chmod(folder, 0o755)
+            config = folder + "/routerd.yaml"
+            try text.write(toFile: config, atomically: true, encoding: .utf8)
+            daemon = try RouterdProcess(["--config", config, "--socket-mode", "0666"], socket: folder + "/r.sock")
+        }
+
+        deinit {
+            _ = try? daemon.stop()
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+
+        /// routerctl run as `user`.
+        func routerctl(_ user: String, _ arguments: [String]) throws -> Finished {
+            try ChildProcess("/usr/sbin/runuser", ["-u", user, "--", productsDirectory + "/routerctl", "--socket", daemon.socket] + arguments,
+                             environment: ["NO_COLOR": "1"], directory: folder).wait(timeout: 30)
+        }
+    }
+
+    @Test(.enabled(if: canMakeUsers, "needs root, useradd and runuser"))
+    func teamSharingUserIsolationQuotasAndTcpAutoAsRealUsers() throws {
+        let accounts = Accounts()
+        let web = try accounts.group("web")
+        let staff = try accounts.group("staff")
+        let alice = try accounts.user("alice")
+        let bob = try accounts.user("bob", groups: [web])
+        let carol = try accounts.user("carol", groups: [staff])
+        let routerd = try Daemon(config: """
+            domain: example.com
+            namespaces:
+              - name: web
+                domains: [web.example.com]
+                tcp-ports: 41000-41009
+                members: {users: [\(alice)], groups: [\(web)]}
+                quota: {routes: 3}
+              - name: home
+                kind: user
+                template: "{user}.users.example.com"
+                members: {groups: [\(staff)]}
+            """)
+        // The team: alice by name, bob by group; carol is no member.
+        #expect(try routerd.routerctl(alice, ["add", "app.web.example.com", "--tunnel", "ta"]).status == 0)
+        let outsider = try routerd.routerctl(carol, ["add", "x.web.example.com", "--tunnel", "tc"])
+        #expect(outsider.status == 77 && outsider.stderr.contains("namespace web, which \(carol) is not a member of"), "\(outsider)")
+        // bob sees alice's route in the team, and may renew it.
+        #expect(try routerd.routerctl(bob, ["list", "-o", "name"]).stdout == "app.web.example.com\n")
+        #expect(try routerd.routerctl(bob, ["touch", "app.web.example.com", "--ttl", "1h"]).status == 0)
+        // tcp:auto draws from the namespace's range.
+        let port = try routerd.routerctl(bob, ["add", "tcp:auto", "--tunnel", "tb", "-o", "name"])
+        #expect(port.status == 0 && port.stdout.hasPrefix("tcp:4100"), "\(port)")
+        // The namespace's quota of 3: the third route fits, the fourth is refused with exit 4.
+        #expect(try routerd.routerctl(alice, ["add", "two.web.example.com", "--tunnel", "ta"]).status == 0)
+        let over = try routerd.routerctl(alice, ["add", "three.web.example.com", "--tunnel", "ta", "-o", "json"])
+        #expect(over.status == 4, "\(over)")
+        #expect(over.stderr.contains(#""code":"quota_exceeded""#) && over.stderr.contains(#""namespace":"web""#)
+                && over.stderr.contains(#""limit":"routes""#) && over.stderr.contains(#""quota":3"#) && over.stderr.contains(#""use":3"#),
+                "\(over.stderr)")
+        // The user namespace: carol's own subtree, nobody else's.
+        #expect(try routerd.routerctl(carol, ["add", "app.\(carol).users.example.com", "--tunnel", "tc"]).status == 0)
+        let theirs = try routerd.routerctl(carol, ["add", "x.\(alice).users.example.com", "--tunnel", "tc"])
+        #expect(theirs.status == 77 && theirs.stderr.contains("\(alice)'s subtree"), "\(theirs)")
+        #expect(try routerd.routerctl(alice, ["add", "y.\(alice).users.example.com", "--tunnel", "ta"]).status == 77)
+        #expect(try routerd.routerctl(alice, ["list", "-o", "name"]).stdout.contains("app.\(carol)") == false)
+
+        // A reload raises the quota: the fourth route fits now.
+        try (try String(contentsOfFile: routerd.config, encoding: .utf8)).replacingOccurrences(of: "routes: 3", with: "routes: 4")
+            .write(toFile: routerd.config, atomically: true, encoding: .utf8)
+        routerd.daemon.process.signal(SIGHUP)
+        #expect(eventually { routerd.daemon.process.stderr.contains("SIGHUP: namespaces in force: web, home") },
+                "\(routerd.daemon.process.stderr)")
+        #expect(try routerd.routerctl(alice, ["add", "three.web.example.com", "--tunnel", "ta"]).status == 0)
+        // A broken namespaces key keeps everything as it was.
+        try "domain: example.com\nnamespaces:\n  - name: web\n    domains: [web.example.com]\n    quota: {routes: lots}\n"
+            .write(toFile: routerd.config, atomically: true, encoding: .utf8)
+        routerd.daemon.process.signal(SIGHUP)
+        #expect(eventually { routerd.daemon.process.stderr.contains("routes is a whole number, not 'lots'") })
+        #expect(try routerd.routerctl(carol, ["add", "again.\(carol).users.example.com", "--tunnel", "tc"]).status == 0,
+                "the home namespace is still in force")
+    }
+}
