@@ -206,3 +206,37 @@ package enum Wire {
         ])
     }
 }
+
+extension Wire {
+    /// The namespaces a caller may see, as `stats` answers them: each one's rules, members,
+    /// quotas and what it holds against them.
+    package static func namespaces(_ reports: [NamespaceReport]) -> JSONValue {
+        func names(_ set: Set<String>) -> JSONValue { .array(set.sorted().map { .string($0) }) }
+        func quota(_ q: Namespace.Quota) -> JSONValue {
+            var fields: [(String, JSONValue)] = []
+            if let routes = q.routes { fields.append(("routes", .number(Double(routes)))) }
+            if let ports = q.tcpPorts { fields.append(("tcp_ports", .number(Double(ports)))) }
+            if let ttl = q.longestTTL { fields.append(("longest_ttl", .number(Double(ttl.components.seconds)))) }
+            return .object(fields)
+        }
+        return .array(reports.map { report in
+            let n = report.namespace
+            return .object([
+                ("name", .string(n.name)),
+                ("kind", .string(n.kind.rawValue)),
+                ("domains", .array(n.kind == .user ? ["{user}." + n.domains[0]].map { .string($0) } : n.domains.map { .string($0) })),
+                ("tcp_ports", n.tcpPorts.map { .string("\($0.lowerBound)-\($0.upperBound)") } ?? .null),
+                ("members", .object([("users", names(n.users)), ("groups", names(n.groups))])),
+                ("admins", names(n.admins)),
+                ("quota", quota(n.quota)),
+                ("member_quota", quota(n.memberQuota)),
+                ("use", .object([
+                    ("routes", .number(Double(report.routes))),
+                    ("tcp_ports", .number(Double(report.tcpPorts))),
+                    ("by_owner", .object(report.routesByOwner.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
+                ])),
+                ("over_quota", .bool(report.isOverQuota)),
+            ])
+        })
+    }
+}

@@ -25,13 +25,14 @@ package final class HTTPAPI: Sendable {
     let auditsChanges: Bool
     /// The daemon's socket connections and watchers now, for `/metrics`.
     let counts: @Sendable () -> (connections: Int, watchers: Int, http: Int)
-    /// The daemon's `stats` object (`RouterServer.statsObject()`), for `GET /stats`.
-    let stats: @Sendable () -> JSONValue
+    /// The daemon's `stats` object as a principal sees it (`RouterServer.statsObject(for:)`),
+    /// for `GET /stats`.
+    let stats: @Sendable (Principal) -> JSONValue
 
     package init(executor: RequestExecutor, tokens: HTTPTokens, logger: Logger, maximumBody: Int,
                  watchers: HTTPWatchers = HTTPWatchers(eventLimit: 65_536, byteLimit: 32 << 20), auditsChanges: Bool = true,
                  counts: @escaping @Sendable () -> (connections: Int, watchers: Int, http: Int) = { (0, 0, 0) },
-                 stats: @escaping @Sendable () -> JSONValue) {
+                 stats: @escaping @Sendable (Principal) -> JSONValue) {
         self.executor = executor
         self.watchers = watchers
         self.auditsChanges = auditsChanges
@@ -115,7 +116,7 @@ package final class HTTPAPI: Sendable {
         router.get("/watch") { request, context in await api.respond(.watch, request, context) { try api.watch(request, context, as: $0) } }
         router.get("/history") { request, context in await api.respond(.history, request, context) { try await api.history(request, context, as: $0) } }
         router.get("/holds") { request, context in await api.respond(.holds, request, context) { try api.holds(request, context, as: $0) } }
-        router.get("/stats") { request, context in await api.respond(.stats, request, context) { _ in HTTPAPI.json(api.stats()) } }
+        router.get("/stats") { request, context in await api.respond(.stats, request, context) { caller in HTTPAPI.json(api.stats(caller.principal)) } }
         return router
     }
 

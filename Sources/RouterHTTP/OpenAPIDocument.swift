@@ -1605,6 +1605,13 @@ extension HTTPAPI {
           },
           "store": {
             "type": "object"
+          },
+          "namespaces": {
+            "type": "array",
+            "description": "The namespaces the caller belongs to (admins: all), with their use against their quotas; empty without namespaces.",
+            "items": {
+              "$ref": "#/components/schemas/Namespace"
+            }
           }
         }
       },
@@ -1665,6 +1672,138 @@ extension HTTPAPI {
                 "type": "object"
               }
             }
+          }
+        }
+      },
+      "Namespace": {
+        "type": "object",
+        "required": [
+          "name",
+          "kind",
+          "domains",
+          "tcp_ports",
+          "members",
+          "admins",
+          "quota",
+          "member_quota",
+          "use",
+          "over_quota"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "team",
+              "user"
+            ]
+          },
+          "domains": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "a team's subtrees; a user namespace's template, {user}.PARENT"
+          },
+          "tcp_ports": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "LOW-HIGH"
+          },
+          "members": {
+            "type": "object",
+            "required": [
+              "users",
+              "groups"
+            ],
+            "properties": {
+              "users": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              },
+              "groups": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "admins": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "quota": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+              "routes": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "tcp_ports": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "longest_ttl": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "seconds"
+              }
+            }
+          },
+          "member_quota": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+              "routes": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "tcp_ports": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "longest_ttl": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "seconds"
+              }
+            }
+          },
+          "use": {
+            "type": "object",
+            "required": [
+              "routes",
+              "tcp_ports",
+              "by_owner"
+            ],
+            "properties": {
+              "routes": {
+                "type": "integer"
+              },
+              "tcp_ports": {
+                "type": "integer"
+              },
+              "by_owner": {
+                "type": "object",
+                "additionalProperties": {
+                  "type": "integer"
+                }
+              }
+            }
+          },
+          "over_quota": {
+            "type": "boolean",
+            "description": "a reload lowered a quota below what is held"
           }
         }
       }

@@ -307,13 +307,75 @@ public struct WireStats: Codable, Hashable, Sendable {
     public var maxLine: Int?
     /// The `store` field.
     public var store: WireStore?
+    /// The `namespaces` field: those the caller belongs to (an admin: all), with their use
+    /// (absent from older daemons).
+    public var namespaces: [WireNamespace]?
 
     enum CodingKeys: String, CodingKey {
-        case routes, tunnels, revision, connections, watchers, sessions, server, version, instance, store
+        case routes, tunnels, revision, connections, watchers, sessions, server, version, instance, store, namespaces
         case oldestRevision = "oldest_revision"
         case httpConnections = "http_connections"
         case uptimeS = "uptime_s"
         case rssBytes = "rss_bytes"
         case maxLine = "max_line"
+    }
+}
+
+/// A namespace as `stats` shows it: its rules, members, quotas and use.
+public struct WireNamespace: Codable, Hashable, Sendable {
+    /// Limits; absent: none.
+    public struct Quota: Codable, Hashable, Sendable {
+        public var routes: Int?
+        public var tcpPorts: Int?
+        /// Seconds.
+        public var longestTTL: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case routes
+            case tcpPorts = "tcp_ports"
+            case longestTTL = "longest_ttl"
+        }
+    }
+
+    /// Who belongs: principal names and Unix groups.
+    public struct Members: Codable, Hashable, Sendable {
+        public var users: [String]
+        public var groups: [String]
+    }
+
+    /// What it holds.
+    public struct Use: Codable, Hashable, Sendable {
+        public var routes: Int
+        public var tcpPorts: Int
+        /// Routes each owner holds in it.
+        public var byOwner: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case routes
+            case tcpPorts = "tcp_ports"
+            case byOwner = "by_owner"
+        }
+    }
+
+    public var name: String
+    /// `team` or `user`.
+    public var kind: String
+    /// A team's subtrees; a user namespace's template, `{user}.PARENT`.
+    public var domains: [String]
+    /// `LOW-HIGH`, or none.
+    public var tcpPorts: String?
+    public var members: Members
+    public var admins: [String]
+    public var quota: Quota
+    public var memberQuota: Quota
+    public var use: Use
+    /// A reload lowered a quota below what is held.
+    public var overQuota: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, domains, members, admins, quota, use
+        case tcpPorts = "tcp_ports"
+        case memberQuota = "member_quota"
+        case overQuota = "over_quota"
     }
 }

@@ -1,3 +1,4 @@
+import DomainRouter
 import RouterEngine
 import RouterProtocol
 
@@ -5,8 +6,8 @@ extension RouterServer {
     /// What `stats` answers on the socket and `GET /stats` over HTTP: route counts, revisions,
     /// connections, watchers, uptime, memory and the store, with who the daemon is (`server`,
     /// `version`, `instance`) and its longest accepted line (`max_line`), which is also the
-    /// longest HTTP body.
-    package func statsObject() -> JSONValue {
+    /// longest HTTP body. `namespaces` lists those `principal` may see (an admin: all).
+    package func statsObject(for principal: Principal = .admin("routerd")) -> JSONValue {
         let stats = executor.stats()
         let (connections, watchers) = counts
         return .object([
@@ -28,6 +29,7 @@ extension RouterServer {
             ("instance", .string(executor.instance)),
             ("max_line", .number(configuration.maximumLineLength)),
             ("store", Wire.store(executor.store.status, tableRevision: stats.revision, full: true)),
+            ("namespaces", Wire.namespaces(table.namespaceUse(for: principal))),
         ])
     }
 }

@@ -131,7 +131,7 @@ extension Routerd {
                               let (connections, watchers) = server.counts
                               return (connections, watchers, server.httpConnectionCount)
                           },
-                          stats: { [server] in server.statsObject() })
+                          stats: { [server] in server.statsObject(for: $0) })
         let channel = HTTP1Channel.Configuration(
             additionalChannelHandlers: [HTTPAPI.connectionGuard(headerTimeout: .milliseconds(httpHeaderTimeout.milliseconds),
                                                                 admit: { [server] in server.httpConnectionOpened() },

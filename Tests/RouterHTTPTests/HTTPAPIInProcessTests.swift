@@ -23,7 +23,7 @@ struct HTTPAPIInProcessTests {
         let daemon = try await InProcessDaemon.start(logger: recorder.logger(level: .info))
         let server = daemon.server
         let api = HTTPAPI(executor: server.executor, tokens: try HTTPTokens(text: "alice \(Self.alice)\n"),
-                          logger: recorder.logger(level: .info), maximumBody: 65_536, stats: { server.statsObject() })
+                          logger: recorder.logger(level: .info), maximumBody: 65_536, stats: { server.statsObject(for: $0) })
         let app = Application(router: api.router())
         do {
             try await app.test(.router) { client in try await body(client, daemon, recorder) }

@@ -107,6 +107,18 @@ struct NamespaceSocketTests {
         #expect(over.stderr.contains(#""code":"quota_exceeded""#) && over.stderr.contains(#""namespace":"web""#)
                 && over.stderr.contains(#""limit":"routes""#) && over.stderr.contains(#""quota":3"#) && over.stderr.contains(#""use":3"#),
                 "\(over.stderr)")
+        // Each sees the namespaces they belong to, with the use against the quota; root all.
+        let shown = try routerd.routerctl(alice, ["namespaces"])
+        #expect(shown.status == 0 && shown.stdout.split(separator: "\n").count == 2, "\(shown)")
+        #expect(shown.stdout.contains("web") && shown.stdout.contains("team") && shown.stdout.contains("3/3")
+                && shown.stdout.contains("@\(web)") && !shown.stdout.contains("home"), "\(shown.stdout)")
+        let json = try routerd.routerctl(carol, ["namespaces", "-o", "json"])
+        #expect(json.stdout.contains(#""name":"home""#) && json.stdout.contains(#""{user}.users.example.com""#)
+                && !json.stdout.contains(#""name":"web""#), "\(json.stdout)")
+        let all = try ChildProcess(productsDirectory + "/routerctl", ["--socket", routerd.daemon.socket, "namespaces", "-o", "name"],
+                                   directory: routerd.folder).wait(timeout: 30)
+        #expect(all.stdout.contains("web") && all.stdout.contains("home"), "an admin sees every namespace: \(all)")
+
         // The user namespace: carol's own subtree, nobody else's.
         #expect(try routerd.routerctl(carol, ["add", "app.\(carol).users.example.com", "--tunnel", "tc"]).status == 0)
         let theirs = try routerd.routerctl(carol, ["add", "x.\(alice).users.example.com", "--tunnel", "tc"])
@@ -121,6 +133,16 @@ struct NamespaceSocketTests {
         #expect(eventually { routerd.daemon.process.stderr.contains("SIGHUP: namespaces in force: web, home") },
                 "\(routerd.daemon.process.stderr)")
         #expect(try routerd.routerctl(alice, ["add", "three.web.example.com", "--tunnel", "ta"]).status == 0)
+        // A reload lowers it below what is held: nothing is removed, adds are refused, and
+        // `routerctl namespaces` flags it.
+        try (try String(contentsOfFile: routerd.config, encoding: .utf8)).replacingOccurrences(of: "routes: 4", with: "routes: 2")
+            .write(toFile: routerd.config, atomically: true, encoding: .utf8)
+        routerd.daemon.process.signal(SIGHUP)
+        #expect(eventually { routerd.daemon.process.stderr.components(separatedBy: "SIGHUP: namespaces in force").count == 3 })
+        let lowered = try routerd.routerctl(alice, ["namespaces"])
+        #expect(lowered.stdout.contains("4/2") && lowered.stdout.contains("OVER QUOTA"), "\(lowered.stdout)")
+        #expect(try routerd.routerctl(alice, ["add", "four.web.example.com", "--tunnel", "ta"]).status == 4)
+        #expect(try routerd.routerctl(bob, ["list", "-o", "name"]).stdout.split(separator: "\n").count == 4, "nothing was removed")
         // A broken namespaces key keeps everything as it was.
         try "domain: example.com\nnamespaces:\n  - name: web\n    domains: [web.example.com]\n    quota: {routes: lots}\n"
             .write(toFile: routerd.config, atomically: true, encoding: .utf8)

@@ -7,11 +7,13 @@ extension RouteTable {
         state.write { $0.setNamespaces(policy) }
     }
 
-    /// What each namespace in force holds, in the policy's order.
-    public func namespaceUse() -> [NamespaceReport] {
+    /// What each namespace in force holds, in the policy's order: all of them for an admin (or
+    /// with no principal), those `principal` belongs to for anyone else.
+    public func namespaceUse(for principal: Principal? = nil) -> [NamespaceReport] {
         state.read { s in
             guard let policy = s.namespaces else { return [] }
-            return policy.namespaces.enumerated().map { index, namespace in
+            return policy.namespaces.enumerated().compactMap { index, namespace -> NamespaceReport? in
+                if let principal, !principal.isAdmin, !policy.isMember(principal.name, of: index) { return nil }
                 let use = s.namespaceUse[index]
                 var members: [String: Int] = [:]
                 for (owner, held) in use.byOwner { members[s.owners[Int(owner)]] = held.routes }

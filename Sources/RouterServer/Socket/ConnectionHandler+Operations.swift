@@ -131,7 +131,7 @@ extension ConnectionHandler {
     }
 
     func stats(_ request: Request) {
-        let stats = server.statsObject()
+        let stats = server.statsObject(for: principal)
         succeed(request, stats, revision: stats["revision"]?.integerValue.map { UInt64(max(0, $0)) } ?? table.revision)
     }
 
