@@ -1742,42 +1742,10 @@ extension HTTPAPI {
             }
           },
           "quota": {
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-              "routes": {
-                "type": "integer",
-                "minimum": 0
-              },
-              "tcp_ports": {
-                "type": "integer",
-                "minimum": 0
-              },
-              "longest_ttl": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "seconds"
-              }
-            }
+            "$ref": "#/components/schemas/Quota"
           },
           "member_quota": {
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-              "routes": {
-                "type": "integer",
-                "minimum": 0
-              },
-              "tcp_ports": {
-                "type": "integer",
-                "minimum": 0
-              },
-              "longest_ttl": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "seconds"
-              }
-            }
+            "$ref": "#/components/schemas/Quota"
           },
           "use": {
             "type": "object",
@@ -1804,6 +1772,25 @@ extension HTTPAPI {
           "over_quota": {
             "type": "boolean",
             "description": "a reload lowered a quota below what is held"
+          }
+        }
+      },
+      "Quota": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "routes": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "tcp_ports": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "longest_ttl": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "seconds"
           }
         }
       }
