@@ -40,8 +40,9 @@ extension HTTPAPI {
         }
     }
 
-    func key(_ text: String) throws(Failure) -> RouteKey {
-        do { return try executor.key(text) } catch { throw Failure(Wire.error(error)) }
+    /// A path's key as `caller` writes it (a bare label under their namespace, if they have one).
+    func key(_ text: String, for caller: Caller) throws(Failure) -> RouteKey {
+        do { return try executor.key(text, for: caller.principal) } catch { throw Failure(Wire.error(error)) }
     }
 
     // MARK: Routes
@@ -53,7 +54,7 @@ extension HTTPAPI {
             throw Failure(.badRequest, "session is not for HTTP: a request has no connection to bind a route to; give it a ttl and touch it")
         }
         let add: AddRequest
-        do { add = try executor.addRequest(AddArguments(parsed), session: 0) } catch { throw Failure(Wire.error(error)) }
+        do { add = try executor.addRequest(AddArguments(parsed), session: 0, for: caller.principal) } catch { throw Failure(Wire.error(error)) }
         let results = await withCheckedContinuation { done in
             executor.add([add], as: caller) { done.resume(returning: $0) }
         }
@@ -73,7 +74,7 @@ extension HTTPAPI {
     }
 
     func delete(_ request: Request, _ context: APIRequestContext, key text: String, as caller: Caller) async throws -> Response {
-        let key = try key(text)
+        let key = try key(text, for: caller)
         let result = await withCheckedContinuation { done in
             executor.delete(key, as: caller) { done.resume(returning: $0) }
         }
@@ -85,7 +86,7 @@ extension HTTPAPI {
 
     /// `PATCH /routes/{key}`: the socket's `update`, its fields in the body.
     func update(_ request: Request, _ context: APIRequestContext, key text: String, as caller: Caller) async throws -> Response {
-        let key = try key(text)
+        let key = try key(text, for: caller)
         let parsed = try protocolRequest(.update, [("key", .string(text))] + (try await bodyObject(request)).filter { $0.0 != "key" })
         let change: RouteChange
         do { change = try executor.routeChange(parsed) } catch { throw Failure(Wire.error(error)) }
@@ -99,7 +100,7 @@ extension HTTPAPI {
     }
 
     func touch(_ request: Request, _ context: APIRequestContext, key text: String, as caller: Caller) async throws -> Response {
-        let key = try key(text)
+        let key = try key(text, for: caller)
         let parsed = try protocolRequest(.touch, [("key", .string(text))] + (try await bodyObject(request)).filter { $0.0 != "key" })
         let ttl: Duration?
         do { ttl = try executor.touchTTL(parsed) } catch { throw Failure(Wire.error(error)) }
@@ -190,7 +191,7 @@ extension HTTPAPI {
     func batch(_ request: Request, _ context: APIRequestContext, as caller: Caller) async throws -> Response {
         let parsed = try protocolRequest(.batch, try await bodyObject(request))
         let prepared: PreparedBatch
-        do { prepared = try executor.prepareBatch(parsed, allowsSession: false, session: 0) } catch { throw Failure(error) }
+        do { prepared = try executor.prepareBatch(parsed, allowsSession: false, session: 0, for: caller.principal) } catch { throw Failure(error) }
         let result = await withCheckedContinuation { done in
             executor.run(prepared, as: caller) { done.resume(returning: $0) }
         }

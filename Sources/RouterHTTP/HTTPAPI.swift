@@ -94,7 +94,7 @@ package final class HTTPAPI: Sendable {
         router.get("/metrics") { _, _ in
             let (connections, watchers, http) = api.counts()
             let text = api.executor.metrics.exposition(stats: api.executor.stats(), watchers: watchers, connections: connections,
-                                                       httpConnections: http)
+                                                       httpConnections: http, namespaces: api.executor.table.namespaceUse())
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
         router.post("/routes") { request, context in await api.respond(.add, request, context) { try await api.add(request, context, as: $0) } }

@@ -99,6 +99,24 @@ struct NamespaceTests {
         #expect(random.route.key.hasSuffix(".carol.users.example.com"), "\(random.route.key)")
     }
 
+    @Test func aBareLabelGoesUnderTheCallersOnlyNamespace() throws {
+        let table = try table(makePolicy())
+        #expect(try table.key("app", for: bob) == .host("app.web.example.com"))
+        #expect(try table.key("app", for: NamespaceTests.carol) == .host("app.carol.users.example.com"))
+        // No namespace (or an admin): under the only base domain, as before.
+        #expect(try table.key("app", for: .user("dave")) == .host("app.example.com"))
+        #expect(try table.key("app", for: root) == .host("app.example.com"))
+        // Anything but a bare label is taken as written.
+        #expect(try table.key("app.example.com", for: bob) == .host("app.example.com"))
+        #expect(try table.key("tcp:41000", for: bob) == .tcp(41000))
+        // A member of two namespaces: no single home, so the base domain.
+        table.setNamespaces(try NamespacePolicy([
+            Namespace(name: "a", kind: .team, domains: ["a.example.com"], users: ["bob"]),
+            Namespace(name: "b", kind: .team, domains: ["b.example.com"], users: ["bob"]),
+        ]))
+        #expect(try table.key("app", for: bob) == .host("app.example.com"))
+    }
+
     @Test func eachQuotaHoldsAtItsLimitAndRefusesOnePastItNamingItAndTheUse() throws {
         let table = try table(makePolicy(quota: Namespace.Quota(routes: 4, tcpPorts: 1), memberQuota: Namespace.Quota(routes: 2)))
         try table.add("a.web.example.com", tunnel: "t-bob", as: bob)

@@ -97,6 +97,10 @@ struct NamespaceSocketTests {
         // bob sees alice's route in the team, and may renew it.
         #expect(try routerd.routerctl(bob, ["list", "-o", "name"]).stdout == "app.web.example.com\n")
         #expect(try routerd.routerctl(bob, ["touch", "app.web.example.com", "--ttl", "1h"]).status == 0)
+        // A bare label goes under the caller's only namespace.
+        let bare = try routerd.routerctl(alice, ["add", "bare", "--tunnel", "ta", "-o", "name"])
+        #expect(bare.status == 0 && bare.stdout == "bare.web.example.com\n", "\(bare)")
+        #expect(try routerd.routerctl(alice, ["delete", "bare"]).status == 0)
         // tcp:auto draws from the namespace's range.
         let port = try routerd.routerctl(bob, ["add", "tcp:auto", "--tunnel", "tb", "-o", "name"])
         #expect(port.status == 0 && port.stdout.hasPrefix("tcp:4100"), "\(port)")

@@ -181,6 +181,14 @@ public struct QuotaExceeded: Hashable, Sendable, CustomStringConvertible {
     /// What is held now (for `ttl`, the TTL asked for, in seconds; nil: no TTL).
     public var use: Int?
 
+    public init(limit: String, namespace: String, member: String?, quota: Int, use: Int?) {
+        self.limit = limit
+        self.namespace = namespace
+        self.member = member
+        self.quota = quota
+        self.use = use
+    }
+
     public var description: String {
         let whose = member.map { "\($0)'s quota in namespace \(namespace)" } ?? "namespace \(namespace)'s quota"
         switch limit {

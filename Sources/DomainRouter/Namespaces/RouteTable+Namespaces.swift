@@ -7,6 +7,17 @@ extension RouteTable {
         state.write { $0.setNamespaces(policy) }
     }
 
+    /// `key(_:)` as `principal` writes it: a bare label goes under the principal's namespace
+    /// when they belong to exactly one (a user namespace: their own subtree), else under the
+    /// only base domain as for anyone.
+    public func key(_ text: String, for principal: Principal) throws(RouteError) -> RouteKey {
+        if !principal.isAdmin, !text.isEmpty, !text.utf8.contains(UInt8(ascii: ".")), !text.utf8.contains(UInt8(ascii: ":")),
+           !text.hasPrefix("*"), let home = state.read({ $0.namespaces == nil ? nil : $0.homeDomain(of: principal) }) {
+            return try key(text + "." + home)
+        }
+        return try key(text)
+    }
+
     /// What each namespace in force holds, in the policy's order: all of them for an admin (or
     /// with no principal), those `principal` belongs to for anyone else.
     public func namespaceUse(for principal: Principal? = nil) -> [NamespaceReport] {

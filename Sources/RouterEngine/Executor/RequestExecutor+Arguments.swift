@@ -4,20 +4,23 @@ import RouterProtocol
 /// Typed requests from the protocol's arguments, shared by every front end that speaks the
 /// protocol's field names (the socket's JSON lines, the HTTP API's JSON bodies).
 extension RequestExecutor {
-    /// A key as a person writes it (`foo`, `foo.example.com`, `*.foo…`, `tcp:N`, `uuid:ID`).
-    package func key(_ text: String) throws(RouteError) -> RouteKey {
-        try table.key(text)
+    /// A key as a person writes it (`foo`, `foo.example.com`, `*.foo…`, `tcp:N`, `uuid:ID`); a
+    /// bare label `principal` writes goes under their namespace when they have one.
+    package func key(_ text: String, for principal: Principal? = nil) throws(RouteError) -> RouteKey {
+        if let principal { return try table.key(text, for: principal) }
+        return try table.key(text)
     }
 
-    /// An add request from its arguments; `session` binds it when `session: true` is given.
-    package func addRequest(_ a: AddArguments, session: UInt64) throws(RouteError) -> AddRequest {
+    /// An add request from its arguments, as `principal` (if known) writes them; `session`
+    /// binds it when `session: true` is given.
+    package func addRequest(_ a: AddArguments, session: UInt64, for principal: Principal? = nil) throws(RouteError) -> AddRequest {
         let name: AddRequest.Name
         if a.random {
             guard a.key == nil else { throw .invalidArgument("give either key or random, not both") }
             name = .random(domain: a.domain)
         } else if let key = a.key {
             guard a.domain == nil else { throw .invalidArgument("domain goes with random: true") }
-            name = key == "tcp:auto" ? .tcpAuto : .key(try table.key(key))
+            name = key == "tcp:auto" ? .tcpAuto : .key(try self.key(key, for: principal))
         } else {
             throw .invalidArgument("add needs a key (or random: true)")
         }
@@ -34,11 +37,11 @@ extension RequestExecutor {
     }
 
     /// A batch operation (`add`, `delete` or `touch`) from its validated request.
-    package func batchOperation(_ op: Request, session: UInt64) throws(RouteError) -> BatchOperation {
+    package func batchOperation(_ op: Request, session: UInt64, for principal: Principal? = nil) throws(RouteError) -> BatchOperation {
         switch op.op {
-        case "add": return .add(try addRequest(AddArguments(op), session: session))
-        case "delete": return .delete(try key(op.string("key")!))
-        default: return .touch(try key(op.string("key")!), ttl: try touchTTL(op))
+        case "add": return .add(try addRequest(AddArguments(op), session: session, for: principal))
+        case "delete": return .delete(try key(op.string("key")!, for: principal))
+        default: return .touch(try key(op.string("key")!, for: principal), ttl: try touchTTL(op))
         }
     }
 

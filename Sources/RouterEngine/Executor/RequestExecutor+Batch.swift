@@ -53,6 +53,7 @@ extension RequestExecutor {
             case .failure(let failure):
                 Self.logRefusal(code: failure.error.code.rawValue, message: failure.error.description, op: "batch", caller)
                 metrics.count(.batch, code: failure.error.code.rawValue, transport: caller.transport)
+                if let quota = failure.error.quota { metrics.refused(quota) }
             }
             completion(result)
         }
@@ -73,7 +74,8 @@ extension RequestExecutor {
     /// routes to, without `session`); a refusal names the operation's index in its message
     /// (`ops[N]: …`) and in `details.index`. An atomic batch's operation that cannot be typed
     /// refuses the whole batch here, before anything reaches the store.
-    package func prepareBatch(_ request: Request, allowsSession: Bool, session: UInt64) throws(ProtocolError) -> PreparedBatch {
+    package func prepareBatch(_ request: Request, allowsSession: Bool, session: UInt64,
+                              for principal: Principal? = nil) throws(ProtocolError) -> PreparedBatch {
         guard case .array(let items)? = request.arguments["ops"] else {
             throw ProtocolError(.badRequest, "batch needs ops, an array of operations")
         }
@@ -94,13 +96,13 @@ extension RequestExecutor {
             }
         }
         guard request.bool("atomic") else {
-            return .each(requests.map { op in Result { () throws(RouteError) in try batchOperation(op, session: session) } })
+            return .each(requests.map { op in Result { () throws(RouteError) in try batchOperation(op, session: session, for: principal) } })
         }
         var operations: [BatchOperation] = []
         operations.reserveCapacity(requests.count)
         for (index, op) in requests.enumerated() {
             do throws(RouteError) {
-                operations.append(try batchOperation(op, session: session))
+                operations.append(try batchOperation(op, session: session, for: principal))
             } catch {
                 throw Wire.indexed(Wire.error(error), index: index, op: op.op)
             }

@@ -42,6 +42,7 @@ package final class RequestExecutor: Sendable {
                 case .failure(let error):
                     Self.logRefusal(code: error.code.rawValue, message: error.description, op: "add", caller)
                     metrics.count(.add, code: error.code.rawValue, transport: caller.transport)
+                    if let quota = error.quota { metrics.refused(quota) }
                 }
             }
             metrics.count(.add, code: "ok", transport: caller.transport, times: added)

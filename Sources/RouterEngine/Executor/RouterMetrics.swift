@@ -1,6 +1,7 @@
 import DomainRouter
 import Prometheus
 import RouterProtocol
+import Synchronization
 
 /// The daemon's Prometheus metrics (swift-prometheus), counted where the operations run (the
 /// executor) and read by any front end that exposes them (the HTTP API's `GET /metrics`).
@@ -26,6 +27,9 @@ package final class RouterMetrics: Sendable {
     private let watchers: Gauge
     private let connections: Gauge
     private let httpConnections: Gauge
+    /// Each namespace's gauges (routes, TCP ports, route quota), by namespace: made as
+    /// namespaces appear, dropped when a reload removes one.
+    private let namespaceGauges = Mutex<[String: [Gauge]]>([:])
 
     package init() {
         let registry = PrometheusCollectorRegistry()
@@ -111,7 +115,9 @@ package final class RouterMetrics: Sendable {
     package func expired(_ count: Int) { if count > 0 { expired.increment(by: Int64(count)) } }
 
     /// The metrics in Prometheus's text format, with the gauges read now.
-    package func exposition(stats: TableStats, watchers: Int, connections: Int, httpConnections: Int = 0) -> [UInt8] {
+    package func exposition(stats: TableStats, watchers: Int, connections: Int, httpConnections: Int = 0,
+                            namespaces: [NamespaceReport] = []) -> [UInt8] {
+        setNamespaces(namespaces)
         routes[RouteKind.allCases.firstIndex(of: .host)!].set(Double(stats.hosts))
         routes[RouteKind.allCases.firstIndex(of: .wildcard)!].set(Double(stats.wildcards))
         routes[RouteKind.allCases.firstIndex(of: .tcp)!].set(Double(stats.tcp))
@@ -128,7 +134,41 @@ extension RouterMetrics {
     func count<T>(_ op: Operation, _ result: Result<T, RouteError>, _ caller: Caller) {
         switch result {
         case .success: count(op, code: "ok", transport: caller.transport)
-        case .failure(let error): count(op, code: error.code.rawValue, transport: caller.transport)
+        case .failure(let error):
+            count(op, code: error.code.rawValue, transport: caller.transport)
+            if let quota = error.quota { refused(quota) }
+        }
+    }
+
+    /// Counts an add refused for a namespace's quota, by namespace and limit.
+    package func refused(_ quota: QuotaExceeded) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "router", metricName: "namespace_refusals", unitName: "total",
+            helpText: "Adds refused with quota_exceeded, by namespace and limit (routes, tcp_ports, ttl)."),
+                             labels: [("namespace", quota.namespace), ("limit", quota.limit)]).increment()
+    }
+
+    /// Sets each namespace's gauges: routes and TCP ports held, and the route quota (-1: none).
+    func setNamespaces(_ reports: [NamespaceReport]) {
+        namespaceGauges.withLock { gauges in
+            let names = Set(reports.map(\.namespace.name))
+            for (name, old) in gauges where !names.contains(name) {
+                for gauge in old { registry.unregisterGauge(gauge) }
+                gauges[name] = nil
+            }
+            for report in reports {
+                let name = report.namespace.name
+                let set = gauges[name] ?? [("namespace_routes", "Routes held in a namespace."),
+                                           ("namespace_tcp_ports", "tcp:N routes held in a namespace."),
+                                           ("namespace_quota_routes", "A namespace's route quota (-1: none).")].map { metric, help in
+                    registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "router", metricName: metric, unitName: "", helpText: help),
+                                       labels: [("namespace", name)])
+                }
+                gauges[name] = set
+                set[0].set(Double(report.routes))
+                set[1].set(Double(report.tcpPorts))
+                set[2].set(Double(report.namespace.quota.routes ?? -1))
+            }
         }
     }
 }

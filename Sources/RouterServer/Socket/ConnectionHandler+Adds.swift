@@ -21,7 +21,7 @@ extension ConnectionHandler {
     /// An add read from the wire: queued, or answered in its place when it cannot be made.
     func handleAdd(_ id: RequestID?, _ arguments: AddArguments, _ frame: InboundFrame) {
         do throws(RouteError) {
-            queueAdd(id, try executor.addRequest(arguments, session: self.id))
+            queueAdd(id, try executor.addRequest(arguments, session: self.id, for: principal))
         } catch {
             if waitsForRuns(frame) { return }
             flushAdds()

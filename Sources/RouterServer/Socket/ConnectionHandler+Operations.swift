@@ -45,7 +45,7 @@ extension ConnectionHandler {
     }
 
     func delete(_ request: Request) throws(RouteError) {
-        let key = try executor.key(request.string("key")!)
+        let key = try executor.key(request.string("key")!, for: principal)
         perform({ executor.delete(key, as: caller, completion: $0) }) { handler, result in
             switch result {
             case .success(let removed): handler.succeed(request, .object([("deleted", .number(removed.count))]))
@@ -55,7 +55,7 @@ extension ConnectionHandler {
     }
 
     func touch(_ request: Request) throws(RouteError) {
-        let key = try executor.key(request.string("key")!)
+        let key = try executor.key(request.string("key")!, for: principal)
         let ttl = try executor.touchTTL(request)
         perform({ executor.touch(key, ttl: ttl, as: caller, completion: $0) }) { handler, result in
             switch result {
@@ -66,7 +66,7 @@ extension ConnectionHandler {
     }
 
     func update(_ request: Request) throws(RouteError) {
-        let key = try executor.key(request.string("key")!)
+        let key = try executor.key(request.string("key")!, for: principal)
         let change = try executor.routeChange(request)
         perform({ executor.update(key, change, as: caller, completion: $0) }) { handler, result in
             switch result {
@@ -140,7 +140,7 @@ extension ConnectionHandler {
     /// Runs a batch: with `atomic`, all or nothing; otherwise one operation after another, each
     /// with its own result or error (the executor reads and shapes it for every front end).
     func batch(_ request: Request) throws(ProtocolError) {
-        let prepared = try executor.prepareBatch(request, allowsSession: true, session: id)
+        let prepared = try executor.prepareBatch(request, allowsSession: true, session: id, for: principal)
         perform({ executor.run(prepared, as: caller, completion: $0) }) { handler, result in
             switch result {
             case .success(let value): handler.succeed(request, value)

@@ -278,7 +278,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         switch operation {
         case .hello: try hello(request)
         case .ping: succeed(request, .object([]))
-        case .add: try translating { () throws(RouteError) in queueAdd(request.id, try executor.addRequest(AddArguments(request), session: id)) }
+        case .add: try translating { () throws(RouteError) in queueAdd(request.id, try executor.addRequest(AddArguments(request), session: id, for: principal)) }
         case .delete: try translating { () throws(RouteError) in try delete(request) }
         case .lookup: try lookup(request)
         case .list: try translating { () throws(RouteError) in try list(request) }
