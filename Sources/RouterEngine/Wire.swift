@@ -15,9 +15,11 @@ package enum Wire {
     /// A route as protocol JSON, written directly (routes are in most replies; building them
     /// as `JSONValue` trees cost a dozen allocations each). `WireTypesTests` checks the shape
     /// against the Codable `WireRoute`.
-    package static func route(_ r: Route, for principal: Principal) -> JSONValue {
+    /// `shared`: the caller sees it in full although another owner holds it (a teammate's,
+    /// `RoutePage.shared`).
+    package static func route(_ r: Route, for principal: Principal, shared: Bool = false) -> JSONValue {
         var w = JSONWriter(capacity: 360)
-        w.write(maximumLength: maximumLength(of: r)) { writeRoute(r, for: principal, to: &$0) }
+        w.write(maximumLength: maximumLength(of: r)) { writeRoute(r, for: principal, shared: shared, to: &$0) }
         return .raw(w.bytes)
     }
 
@@ -36,8 +38,8 @@ package enum Wire {
     /// Writes a route's JSON, as `principal` may see it (another owner's target and labels
     /// hidden from non-admins), straight into reserved memory. `WireTypesTests` checks the
     /// shape against the Codable `WireRoute`.
-    package static func writeRoute(_ v: Route, for principal: Principal, to out: inout JSONOutput) {
-        let visible = v.isVisible(to: principal)
+    package static func writeRoute(_ v: Route, for principal: Principal, shared: Bool = false, to out: inout JSONOutput) {
+        let visible = shared || v.isVisible(to: principal)
         out.literal("{\"key\":")
         out.string(v.key)
         out.literal(",\"kind\":\"")

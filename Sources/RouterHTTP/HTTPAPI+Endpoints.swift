@@ -128,7 +128,7 @@ extension HTTPAPI {
         query.limit = min(query.limit ?? Self.pageSize, Self.pageSize)
         let page = executor.list(query, as: caller)
         return Self.json(.object([
-            ("routes", .array(page.routes.map { Wire.route($0, for: caller.principal) })),
+            ("routes", .array(page.routes.map { Wire.route($0, for: caller.principal, shared: page.shared.contains($0.key)) })),
             ("next", page.next.map { .string($0) } ?? .null),
             ("revision", .number(page.revision)),
         ]))
@@ -146,7 +146,7 @@ extension HTTPAPI {
                 lines.reserveCapacity(page.routes.count * 400)
                 for route in page.routes {
                     var w = JSONWriter()
-                    w.write(.object([("route", Wire.route(route, for: caller.principal))]))
+                    w.write(.object([("route", Wire.route(route, for: caller.principal, shared: page.shared.contains(route.key)))]))
                     lines += w.bytes
                     lines.append(0x0A)
                 }

@@ -71,8 +71,9 @@ struct NamespaceTests {
         let table = try table(makePolicy())
         try table.add("a.web.example.com", tunnel: "t-bob", as: bob, ttl: .seconds(60))
         try table.add("mine", tunnel: "t-bob", as: bob)
-        let seen = table.list(as: alice).routes.map(\.key)
-        #expect(seen == ["a.web.example.com"], "a teammate's route in the namespace, not bob's others: \(seen)")
+        let page = table.list(as: alice)
+        #expect(page.routes.map(\.key) == ["a.web.example.com"], "a teammate's route in the namespace, not bob's others: \(page)")
+        #expect(page.shared == ["a.web.example.com"], "shown in full to a teammate")
         #expect(table.list(as: NamespaceTests.carol).routes.isEmpty)
         _ = try table.touch(try table.key("a.web.example.com"), ttl: .seconds(120), as: alice)
         // alice administers web: she may delete bob's route there; a plain member may not.

@@ -96,6 +96,11 @@ struct NamespaceSocketTests {
         #expect(outsider.status == 77 && outsider.stderr.contains("namespace web, which \(carol) is not a member of"), "\(outsider)")
         // bob sees alice's route in the team, and may renew it.
         #expect(try routerd.routerctl(bob, ["list", "-o", "name"]).stdout == "app.web.example.com\n")
+        #expect(try routerd.routerctl(alice, ["set", "app.web.example.com", "--label", "env=prod"]).status == 0)
+        let detail = try routerd.routerctl(bob, ["list", "-o", "json"])
+        #expect(detail.stdout.contains(#""env":"prod""#), "a teammate sees the labels: \(detail.stdout)")
+        #expect(!(try routerd.routerctl(carol, ["lookup", "app.web.example.com", "-o", "json"]).stdout.contains("prod")),
+                "an outsider does not")
         #expect(try routerd.routerctl(bob, ["touch", "app.web.example.com", "--ttl", "1h"]).status == 0)
         // A bare label goes under the caller's only namespace.
         let bare = try routerd.routerctl(alice, ["add", "bare", "--tunnel", "ta", "-o", "name"])

@@ -36,4 +36,8 @@ public struct RoutePage: Hashable, Sendable {
     public var next: String?
     /// The revision the page was read at.
     public var revision: UInt64
+    /// Keys of the page's routes the caller sees in full although another owner holds them:
+    /// routes of a team namespace the caller belongs to (its members see each other's targets
+    /// and labels).
+    public var shared: Set<String> = []
 }

@@ -354,13 +354,16 @@ extension TableState {
         // (Without a team, a user's owner filter is theirs whatever they ask, as before.)
         let asked = principal.isAdmin || query.owner == nil || teams.isEmpty ? nil : ownerIDs[query.owner!] ?? UInt32.max
         var routes: [Route] = []
+        var shared: Set<String> = []
         var more = false
         func consider(_ s: UInt32) -> Bool {
             let slot = slots[Int(s)]
             guard slot.live, slot.expiresAt > now else { return true }
             if let kind = query.kind, slot.kind != kind { return true }
+            var teammates = false
             if let ownerID, slot.owner != ownerID {
                 guard !teams.isEmpty, let place = namespacePlace(routeKey(s)), teams.contains(place.index) else { return true }
+                teammates = true
             }
             if let asked, slot.owner != asked { return true }
             if !query.labels.isEmpty {
@@ -371,7 +374,9 @@ extension TableState {
                 more = true
                 return false
             }
-            routes.append(route(s))
+            let found = route(s)
+            if teammates { shared.insert(found.key) }
+            routes.append(found)
             return true
         }
         func hasPrefix(_ s: UInt32, _ prefix: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -407,7 +412,7 @@ extension TableState {
                 }
             }
         }
-        return RoutePage(routes: routes, next: more ? routes.last?.key : nil, revision: revision)
+        return RoutePage(routes: routes, next: more ? routes.last?.key : nil, revision: revision, shared: shared)
     }
 
     func events(from requested: UInt64) throws(RouteError) -> [RouteEvent] {

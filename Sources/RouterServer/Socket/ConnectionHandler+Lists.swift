@@ -20,7 +20,9 @@ extension ConnectionHandler {
         var query = query
         query.limit = min(remaining ?? Self.listPageSize, Self.listPageSize)
         let page = executor.list(query, as: caller)
-        for route in page.routes { write(Reply.item(request.id, route: Wire.route(route, for: principal))) }
+        for route in page.routes {
+            write(Reply.item(request.id, route: Wire.route(route, for: principal, shared: page.shared.contains(route.key))))
+        }
         let total = count + page.routes.count
         let left = remaining.map { $0 - page.routes.count }
         if let next = page.next, left.map({ $0 > 0 }) ?? true, let context {
