@@ -192,6 +192,10 @@ package enum Wire {
             members.append(("behind", .number(revision > tableRevision ? revision - tableRevision : 0)))
         }
         if let ms = status.lastContactMilliseconds { members.append(("last_contact_ms", .number(Int(ms)))) }
+        if let digest = status.configDigest {
+            members.append(("config_digest", .string(digest)))
+            members.append(("config_mismatch", .array(status.configMismatch.map { .string($0) })))
+        }
         return .object(members)
     }
 

@@ -51,10 +51,12 @@ package final class HTTPAPI: Sendable {
         let status = executor.store.status
         let store = Wire.store(status, tableRevision: executor.table.revision, full: true)
         let silent = status.lastContactMilliseconds.map { $0 > 3000 } ?? false
-        guard status.available, !silent else {
+        guard status.available, !silent, status.configMismatch.isEmpty else {
             var headers: HTTPFields = [.contentType: "application/json"]
             headers[.retryAfter] = "1"
-            let why = status.problem ?? "no word from the store for \(status.lastContactMilliseconds ?? 0) ms"
+            let mismatch = "daemons on this store enforce other namespaces (\(status.configMismatch.joined(separator: ", "))): give them the same configuration file"
+            let why = !status.configMismatch.isEmpty && status.available && !silent ? mismatch
+                : status.problem ?? "no word from the store for \(status.lastContactMilliseconds ?? 0) ms"
             return HTTPAPI.json(.object([("status", .string("unavailable")), ("reason", .string(why)), ("store", store)]),
                                 status: .serviceUnavailable, headers: headers)
         }

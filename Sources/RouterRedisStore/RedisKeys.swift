@@ -17,6 +17,8 @@ struct RedisKeys: Sendable {
     let nodes: String
     /// Hash: node number → lease expiry (milliseconds since the epoch).
     let leases: String
+    /// Hash: node number → the digest of the namespaces it enforces.
+    let digests: String
 
     /// A closed session's resume ticket (`session uid`), lasting the grace.
     func ticket(_ token: String) -> String { "{\(prefix)}:ticket:" + token }
@@ -31,5 +33,6 @@ struct RedisKeys: Sendable {
         last = tag + ":last"
         nodes = tag + ":nodes"
         leases = tag + ":leases"
+        digests = tag + ":digests"
     }
 }

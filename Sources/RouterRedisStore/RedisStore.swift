@@ -82,6 +82,10 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         var replaced = false
         /// A commit found the store ahead of its draft: the writer's recovery catches up.
         var behind = false
+        /// The digest of the namespaces this daemon enforces (nil: not published yet).
+        var configDigest: String?
+        /// Live daemons enforcing other namespaces, as last read (`node N: DIGEST`).
+        var configMismatch: [String] = []
     }
 
     /// A change being committed: its token, its events from the revision after `base`, and
@@ -229,9 +233,12 @@ package final class RedisStore: DraftingStore, Service, Sendable {
 
     package var status: StoreStatus {
         state.withLock { s in
-            StoreStatus(kind: "redis", id: s.storeID, location: location, available: s.available,
-                        problem: s.problem, storeRevision: s.storeRevision,
-                        lastContactMilliseconds: s.lastContact.map { (ContinuousClock.now - $0).milliseconds })
+            var status = StoreStatus(kind: "redis", id: s.storeID, location: location, available: s.available,
+                                     problem: s.problem, storeRevision: s.storeRevision,
+                                     lastContactMilliseconds: s.lastContact.map { (ContinuousClock.now - $0).milliseconds })
+            status.configDigest = s.configDigest
+            status.configMismatch = s.configMismatch
+            return status
         }
     }
 
@@ -262,6 +269,36 @@ package final class RedisStore: DraftingStore, Service, Sendable {
             if let n = flat[i].integer, let t = flat[i + 1].integer { leases[UInt64(n)] = t }
         }
         state.withLock { $0.leases = leases }
+        try await compareDigests(node: node, now: now, leases: leases)
+    }
+
+    package func publishConfigDigest(_ digest: String) {
+        state.withLock { $0.configDigest = digest }
+    }
+
+    /// Writes this daemon's namespaces digest and compares the live daemons' (those whose lease
+    /// has not lapsed): daemons on one store must enforce the same namespaces.
+    func compareDigests(node: UInt64, now: Int64, leases: [UInt64: Int64]) async throws {
+        guard let digest = state.withLock({ $0.configDigest }) else { return }
+        let replies = try await client.pipeline([["HSET", keys.digests, String(node), digest], ["HGETALL", keys.digests]])
+        let flat = replies.count > 1 ? replies[1].elements ?? [] : []
+        var mismatch: [String] = []
+        for i in stride(from: 0, to: flat.count - 1, by: 2) {
+            guard let text = flat[i].string, let other = UInt64(text), other != node, let theirs = flat[i + 1].string,
+                  theirs != digest, let lease = leases[other], lease >= now else { continue }
+            mismatch.append("node \(other): \(theirs)")
+        }
+        let before = state.withLock { s in
+            defer { s.configMismatch = mismatch.sorted() }
+            return s.configMismatch
+        }
+        if before.isEmpty && !mismatch.isEmpty {
+            logger.error("daemons on this store enforce other namespaces", metadata: [
+                "store": "\(location)", "digest": "\(digest)", "others": "\(mismatch.sorted().joined(separator: ", "))",
+            ])
+        } else if !before.isEmpty && mismatch.isEmpty {
+            logger.notice("every daemon on this store enforces the same namespaces now", metadata: ["digest": "\(digest)"])
+        }
     }
 
     /// Sessions of other daemons whose lease lapsed more than the grace ago, or whose lease

@@ -27,6 +27,8 @@ struct Hangup: Service {
     let api: HTTPAPI?
     /// The table whose namespaces a reload replaces.
     let table: RouteTable
+    /// Tells the store the digest of the namespaces now in force.
+    let publishDigest: @Sendable (String) -> Void
     let levels: LogLevelSwitch
     let notifier: SystemdNotifier?
     let logger: Logger
@@ -98,7 +100,10 @@ struct Hangup: Service {
         }
         if current["namespaces"]?.node != fresh["namespaces"]?.node {
             table.setNamespaces(namespaces)
-            logger.notice("SIGHUP: namespaces in force: \(namespaces.map { $0.namespaces.map(\.name).joined(separator: ", ") } ?? "none")")
+            let digest = namespaces?.digest ?? NamespacePolicy.noneDigest
+            publishDigest(digest)
+            logger.notice("SIGHUP: namespaces in force: \(namespaces.map { $0.namespaces.map(\.name).joined(separator: ", ") } ?? "none")",
+                          metadata: ["digest": "\(digest)"])
         }
         if next.logLevel != settings.logLevel {
             levels.level = next.logLevel

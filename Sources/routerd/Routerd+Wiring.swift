@@ -68,16 +68,20 @@ extension Routerd {
         } else {
             server = try RouterServer(configuration: configuration, logger: logger)
         }
+        var digest = NamespacePolicy.noneDigest
         if let file = file?.file {
             do {
                 if let policy = try Self.namespaces(in: file) {
                     server.table.setNamespaces(policy)
-                    logger.notice("namespaces in force: \(policy.namespaces.map(\.name).joined(separator: ", "))")
+                    digest = policy.digest
+                    logger.notice("namespaces in force: \(policy.namespaces.map(\.name).joined(separator: ", "))", metadata: ["digest": "\(digest)"])
                 }
             } catch {
                 throw StartError("--config: \(error)")
             }
         }
+        // Daemons sharing a store compare what they enforce (a store of one ignores it).
+        server.executor.store.publishConfigDigest(digest)
         services += [.init(service: server.sweeper), .init(service: server)]
         var api: HTTPAPI?
         if let http, let httpTokens {
@@ -86,7 +90,9 @@ extension Routerd {
             api = served
         }
         let settings = Hangup.Settings(logLevel: logLevel.level, logFile: logFile, httpTokens: httpTokens)
+        let store = server.executor.store
         services.append(.init(service: Hangup(signals: hangups, running: settings, config: file, api: api, table: server.table,
+                                              publishDigest: { store.publishConfigDigest($0) },
                                               levels: levels, notifier: notifier, logger: logger)))
         // Last, so that graceful shutdown reaches it first: STOPPING=1 before anything stops.
         if let notifier {

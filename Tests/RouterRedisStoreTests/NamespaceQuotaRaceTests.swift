@@ -51,4 +51,37 @@ struct NamespaceQuotaRaceTests {
             }, "daemon \(index)")
         }
     }
+
+    @Test func daemonsEnforcingOtherNamespacesSaySoAndAreNotReadyUntilTheyAgree() throws {
+        let folder = makeTemporaryDirectory("nsdigest-")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let tokens = folder + "/tokens"
+        try "ops ops-token-0123456789abcdef admin\n".write(toFile: tokens, atomically: true, encoding: .utf8)
+        chmod(tokens, 0o600)
+        let team = "namespaces:\n  - name: web\n    domains: [web.example.com]\n    quota: {routes: 10}\n"
+        try team.write(toFile: folder + "/a.yaml", atomically: true, encoding: .utf8)
+        try team.replacingOccurrences(of: "10", with: "20").write(toFile: folder + "/b.yaml", atomically: true, encoding: .utf8)
+        let http = ["--http", "0", "--http-tokens", tokens, "--log-level", "notice"]
+        let store = try SharedStore(daemons: 1, arguments: ["--config", folder + "/a.yaml"] + http)
+        let b = try RouterdProcess(["--store", "redis+unix://\(store.redis.socket)", "--domain", "example.com",
+                                    "--config", folder + "/b.yaml"] + http)
+        defer { _ = try? b.stop() }
+        let port = try store.daemons[0].httpPort()
+        func mismatch(_ client: LineClient) throws -> [JSONValue] {
+            guard case .array(let others)? = try client.request(#"{"id":1,"op":"stats"}"#)["result"]?["store"]?["config_mismatch"] else { return [] }
+            return others
+        }
+        func readyz() throws -> Finished {
+            try ChildProcess("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/readyz"], directory: folder).wait(timeout: 30)
+        }
+        let a = try store.connect(0)
+        #expect(try eventually { try !mismatch(a).isEmpty }, "A sees B enforce other namespaces")
+        let refused = try readyz()
+        #expect(refused.stdout.hasSuffix("\n503") && refused.stdout.contains("enforce other namespaces"), "\(refused.stdout)")
+        // B is given A's file and reloads: both agree, A is ready again.
+        try team.write(toFile: folder + "/b.yaml", atomically: true, encoding: .utf8)
+        b.process.signal(SIGHUP)
+        #expect(try eventually { try mismatch(a).isEmpty }, "the mismatch clears once B reloads")
+        #expect(try eventually { try readyz().stdout.hasSuffix("\n200") })
+    }
 }

@@ -99,3 +99,36 @@ public struct NamespacePolicy: Sendable {
         namespaces.indices.filter { isMember(principal, of: $0) }
     }
 }
+
+extension NamespacePolicy {
+    /// A digest of the namespaces' rules (not of who holds what): equal on two daemons exactly
+    /// when they enforce the same namespaces, whatever order or spelling their files use. Daemons
+    /// sharing a store compare it. FNV-1a over a canonical text: it tells configurations apart,
+    /// it is no security check.
+    public var digest: String {
+        var text = ""
+        for n in namespaces.sorted(by: { $0.name < $1.name }) {
+            func quota(_ q: Namespace.Quota) -> String {
+                "\(q.routes.map(String.init) ?? "-"),\(q.tcpPorts.map(String.init) ?? "-"),\(q.longestTTL.map { "\($0.components.seconds)" } ?? "-")"
+            }
+            text += [n.name, n.kind.rawValue, n.domains.joined(separator: ","),
+                     n.tcpPorts.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "-",
+                     n.users.sorted().joined(separator: ","), n.groups.sorted().joined(separator: ","),
+                     n.admins.sorted().joined(separator: ","), quota(n.quota), quota(n.memberQuota)].joined(separator: "|") + "\n"
+        }
+        return Self.fnv1a(text)
+    }
+
+    /// The digest of no namespaces at all.
+    public static let noneDigest = fnv1a("")
+
+    static func fnv1a(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -75,12 +75,20 @@ package protocol RouteStore: Sendable {
     /// What `stats`, `/readyz` and the greeting say of the store.
     var status: StoreStatus { get }
 
+    /// The digest of the namespaces this daemon enforces (`NamespacePolicy.digest`), for a
+    /// store shared by several daemons to compare; others ignore it.
+    func publishConfigDigest(_ digest: String)
+
     /// Where this daemon's session numbers start: sessions of several daemons sharing one
     /// store must not collide. 0 for a store of one daemon.
     var sessionBase: UInt64 { get }
 }
 
 /// The state of a daemon's store, as `stats` and the readiness check report it.
+extension RouteStore {
+    package func publishConfigDigest(_ digest: String) {}
+}
+
 package struct StoreStatus: Sendable {
     /// `memory` or `redis`.
     package var kind: String
@@ -97,6 +105,11 @@ package struct StoreStatus: Sendable {
     package var storeRevision: UInt64?
     /// Milliseconds since the replica last heard from the store.
     package var lastContactMilliseconds: Int64?
+    /// The digest of the namespaces this daemon enforces, on a shared store.
+    package var configDigest: String?
+    /// The live daemons on the store that enforce other namespaces (`node N: DIGEST`): until
+    /// there are none, `/readyz` fails.
+    package var configMismatch: [String] = []
 
     package init(kind: String, id: String? = nil, location: String? = nil, available: Bool = true,
                  problem: String? = nil, storeRevision: UInt64? = nil, lastContactMilliseconds: Int64? = nil) {
