@@ -384,7 +384,7 @@ _routerctl_list() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --held --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --prefix --tunnel --owner --kind --label --limit)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --prefix --tunnel --owner --kind --label -n --namespace --limit)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -425,6 +425,9 @@ _routerctl_list() {
         return
         ;;
     '--label')
+        return
+        ;;
+    '-n'|'--namespace')
         return
         ;;
     '--limit')

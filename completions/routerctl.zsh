@@ -201,6 +201,7 @@ _routerctl_list() {
         '--owner[Routes of this owner (admins).]:user:'
         '--kind[host, wildcard or tcp.]:kind:'
         '--label[Routes with this label (k=v).]:k=v:'
+        '(-n --namespace)'{-n,--namespace}'[Routes in this namespace (routerctl namespaces lists yours).]:name:'
         '--limit[At most this many routes.]:n:'
         '--held[List the names held for their last owners instead of routes (routerd --db --hold-released)\: key, owner, and until when.]'
         '--version[Show the version.]'

@@ -149,6 +149,14 @@ extension HTTPAPI {
             "description": "k=v: routes with this label."
           },
           {
+            "name": "namespace",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "Routes in this namespace (of routerd's configuration file)."
+          },
+          {
             "name": "after",
             "in": "query",
             "schema": {

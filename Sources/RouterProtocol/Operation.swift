@@ -87,6 +87,7 @@ public enum Operation: String, CaseIterable, Hashable, Sendable {
                 arg("owner", .string, "routes of this owner (admins)"),
                 arg("kind", .string, "host, wildcard or tcp"),
                 arg("label", .string, "k=v: routes with this label"),
+                arg("namespace", .string, "routes in this namespace (of routerd's configuration file)"),
                 arg("after", .string, "start after this key (the previous page's next)"),
                 arg("limit", .integer, "at most this many routes"),
             ])

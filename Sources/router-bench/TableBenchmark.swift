@@ -117,6 +117,11 @@ struct TableBenchmark {
         for key in removeKeys { _ = try? table.delete(key, as: admin) }
         let removesPerSecond = Double(removeKeys.count) / MonotonicTime.seconds(since: removeStart)
 
+        // Adds by a user (not an admin) under a name in a namespace with quotas, against the
+        // same adds with no namespaces: fresh tables, alternated, medians of three rounds.
+        let (plainAdds, namespaceAdds) = try namespaceAddRates(count: min(100_000, routes))
+        let namespaceRatio = median(namespaceAdds) / median(plainAdds)
+
         print("")
         print("                                  ns/op (p50)   ratio to [String: Int]")
         print("baseline [String: Int] hit      \(pad(fmt(baselineNs, 1), 12))   1.00")
@@ -129,12 +134,15 @@ struct TableBenchmark {
         print("lookups/s, 2 threads: \(fmt(twoThreadRate, 0))  (\(fmt(twoThreadRate / oneThreadRate))× one thread)")
         print("adds/s:    \(fmt(addsPerSecond, 0))")
         print("removes/s: \(fmt(removesPerSecond, 0))")
+        print("user adds/s, no namespaces vs in a namespace with quotas: \(fmt(median(plainAdds), 0)) vs \(fmt(median(namespaceAdds), 0)): \(fmt(namespaceRatio))  (goal ≥ 0.91: at most 10% more a add)")
         print("bytes/route: \(fmt(bytesPerRoute, 1))  (target ≤ 250)")
         let json = """
             {"bench":"table","routes":\(loaded),"lookup_ns_p50":\(fmt(hitNs, 1)),"baseline_ns_p50":\(fmt(baselineNs, 1)),\
             "lookup_ratio":\(fmt(hitRatio, 3)),"miss_ns_p50":\(fmt(missNs, 1)),"wildcard_ns_p50":\(fmt(wildcardNs, 1)),\
             "wildcard_ratio":\(fmt(wildcardRatio, 3)),"two_thread_lookups_per_s":\(fmt(twoThreadRate, 0)),\
-            "adds_per_s":\(fmt(addsPerSecond, 0)),"removes_per_s":\(fmt(removesPerSecond, 0)),"bytes_per_route":\(fmt(bytesPerRoute, 1))}
+            "adds_per_s":\(fmt(addsPerSecond, 0)),"removes_per_s":\(fmt(removesPerSecond, 0)),"bytes_per_route":\(fmt(bytesPerRoute, 1)),\
+            "user_adds_per_s":\(fmt(median(plainAdds), 0)),"namespace_adds_per_s":\(fmt(median(namespaceAdds), 0)),\
+            "namespace_add_ratio":\(fmt(namespaceRatio, 3))}
             """
         print(json)
     }
@@ -198,5 +206,37 @@ struct TableBenchmark {
             samples.append(Double(halves[0].count + halves[1].count) / MonotonicTime.seconds(since: start))
         }
         return median(samples)
+    }
+
+    /// Adds per second by the user `alice` of `count` names under team.example.com on fresh
+    /// tables, three rounds each: with no namespaces, and with team.example.com a team
+    /// namespace she belongs to (a group among its members, quotas of routes, TCP ports and TTL).
+    func namespaceAddRates(count: Int) throws -> (plain: [Double], namespaced: [Double]) {
+        let alice = Principal.user("alice")
+        var rng = SplitMix(state: 11)
+        let labels = (0..<count).map { _ in TableBenchmark.label(&rng) }
+        let requests = try labels.map { label in
+            AddRequest(.key(.host(label + ".team.example.com")), tunnel: try TunnelID("t-alice"), ttl: .seconds(3600))
+        }
+        let policy = try NamespacePolicy([
+            Namespace(name: "team", kind: .team, domains: ["team.example.com"], users: ["alice"], groups: ["staff"],
+                      quota: Namespace.Quota(routes: 10_000_000, tcpPorts: 100, longestTTL: .seconds(86_400)),
+                      memberQuota: Namespace.Quota(routes: 10_000_000)),
+            Namespace(name: "home", kind: .user, domains: ["users.example.com"], groups: ["staff"]),
+        ], groupsOf: { _ in ["staff"] })
+        var plain: [Double] = []
+        var namespaced: [Double] = []
+        for _ in 0..<3 {
+            for withNamespaces in [false, true] {
+                let table = try RouteTable(configuration: RouteTableConfiguration(baseDomains: ["example.com"]))
+                if withNamespaces { table.setNamespaces(policy) }
+                let start = MonotonicTime.now()
+                for request in requests { _ = try? table.add(request, as: alice) }
+                let rate = Double(count) / MonotonicTime.seconds(since: start)
+                precondition(table.stats().total == count, "every add went in")
+                if withNamespaces { namespaced.append(rate) } else { plain.append(rate) }
+            }
+        }
+        return (plain, namespaced)
     }
 }

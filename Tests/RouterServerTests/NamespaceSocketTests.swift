@@ -96,6 +96,8 @@ struct NamespaceSocketTests {
         #expect(outsider.status == 77 && outsider.stderr.contains("namespace web, which \(carol) is not a member of"), "\(outsider)")
         // bob sees alice's route in the team, and may renew it.
         #expect(try routerd.routerctl(bob, ["list", "-o", "name"]).stdout == "app.web.example.com\n")
+        #expect(try routerd.routerctl(bob, ["list", "-n", "web", "-o", "name"]).stdout == "app.web.example.com\n")
+        #expect(try routerd.routerctl(bob, ["list", "--namespace", "home", "-o", "name"]).stdout == "")
         #expect(try routerd.routerctl(alice, ["set", "app.web.example.com", "--label", "env=prod"]).status == 0)
         let detail = try routerd.routerctl(bob, ["list", "-o", "json"])
         #expect(detail.stdout.contains(#""env":"prod""#), "a teammate sees the labels: \(detail.stdout)")

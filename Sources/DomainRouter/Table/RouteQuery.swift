@@ -14,6 +14,8 @@ public struct RouteQuery: Hashable, Sendable {
     public var after: String?
     /// At most this many routes; nil for all.
     public var limit: Int?
+    /// Routes in this namespace (its domains and ports); one the table does not have lists none.
+    public var namespace: String?
 
     /// A query; nil fields match everything.
     public init(prefix: String? = nil, tunnel: TunnelID? = nil, owner: String? = nil, kind: RouteKind? = nil,

@@ -353,6 +353,13 @@ extension TableState {
         }
         // (Without a team, a user's owner filter is theirs whatever they ask, as before.)
         let asked = principal.isAdmin || query.owner == nil || teams.isEmpty ? nil : ownerIDs[query.owner!] ?? UInt32.max
+        var inNamespace: Int?
+        if let name = query.namespace {
+            guard let index = namespaces?.namespaces.firstIndex(where: { $0.name == name }) else {
+                return RoutePage(routes: [], next: nil, revision: revision)
+            }
+            inNamespace = index
+        }
         var routes: [Route] = []
         var shared: Set<String> = []
         var more = false
@@ -360,6 +367,7 @@ extension TableState {
             let slot = slots[Int(s)]
             guard slot.live, slot.expiresAt > now else { return true }
             if let kind = query.kind, slot.kind != kind { return true }
+            if let inNamespace, namespacePlace(routeKey(s))?.index != inNamespace { return true }
             var teammates = false
             if let ownerID, slot.owner != ownerID {
                 guard !teams.isEmpty, let place = namespacePlace(routeKey(s)), teams.contains(place.index) else { return true }

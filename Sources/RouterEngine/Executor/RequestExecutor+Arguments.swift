@@ -90,6 +90,7 @@ extension RequestExecutor {
             guard parts.count == 2 else { throw .invalidArgument("label filter must look like key=value") }
             query.labels = [String(parts[0]): String(parts[1])]
         }
+        query.namespace = request.string("namespace")
         query.after = request.string("after")
         if let limit = request.integer("limit") {
             guard limit >= 1 else { throw .invalidArgument("limit must be at least 1") }

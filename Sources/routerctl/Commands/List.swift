@@ -36,6 +36,9 @@ struct List: RouterCommand {
     @Option(help: ArgumentHelp("Routes with this label (k=v).", valueName: "k=v"))
     var label: String?
 
+    @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Routes in this namespace (routerctl namespaces lists yours).", valueName: "name"))
+    var namespace: String?
+
     @Option(help: ArgumentHelp("At most this many routes.", valueName: "n"))
     var limit: Int?
 
@@ -51,7 +54,7 @@ struct List: RouterCommand {
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if pageSize < 1 { throw ValidationError("--page-size must be at least 1") }
-        if held && (tunnel != nil || kind != nil || label != nil || limit != nil) {
+        if held && (tunnel != nil || kind != nil || label != nil || limit != nil || namespace != nil) {
             throw ValidationError("--held takes --prefix and --owner only")
         }
     }
@@ -64,6 +67,7 @@ struct List: RouterCommand {
         if let owner { base.append(("owner", .string(owner))) }
         if let kind { base.append(("kind", .string(kind))) }
         if let label { base.append(("label", .string(label))) }
+        if let namespace { base.append(("namespace", .string(namespace))) }
         let client = try context.connection()
         let wide = context.format == .wide
         var table = TextTable(headers: RouteText.headers(wide: wide))
