@@ -281,7 +281,7 @@ let package = Package(
         .testTarget(
             name: "RouterHTTPTests",
             dependencies: [
-                "RouterHTTP", "RouterEngine", "RouterServer", "RouterProtocol", "RouterTestSupport", "routerd",
+                "RouterHTTP", "RouterEngine", "RouterServer", "RouterProtocol", "RouterTestSupport", "routerd", "DomainRouter",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,3 +1,4 @@
+import DomainRouter
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -52,6 +53,30 @@ struct HTTPAPIInProcessTests {
                           as: UTF8.self)
         let prefix = #"router_operations_total{op="\#(op)",code="\#(code)",transport="http"} "#
         return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) } ?? 0
+    }
+
+    @Test func aTokenPrincipalPastANamespaceQuotaGets403WithTheDetailsAndStatsShowsTheUse() async throws {
+        try await withAPI { client, daemon, _ in
+            daemon.server.table.setNamespaces(try NamespacePolicy([
+                Namespace(name: "web", kind: .team, domains: ["web.example.com"], users: ["alice"],
+                          memberQuota: Namespace.Quota(routes: 1)),
+            ]))
+            let (added, _, _) = try await Self.call(client, .post, "/routes", body: #"{"key":"app","tunnel":"t1"}"#)
+            #expect(added == .created)
+            let (status, body, _) = try await Self.call(client, .post, "/routes", body: #"{"key":"two.web.example.com","tunnel":"t1"}"#)
+            #expect(status == .forbidden)
+            #expect(body["error"]?["code"] == .string("quota_exceeded"), "\(body)")
+            #expect(body["error"]?["details"]?["namespace"] == .string("web") && body["error"]?["details"]?["member"] == .string("alice")
+                    && body["error"]?["details"]?["quota"]?.integerValue == 1 && body["error"]?["details"]?["use"]?.integerValue == 1, "\(body)")
+            // The bare label went under alice's namespace; stats shows the use as alice sees it.
+            #expect(try await Self.call(client, .get, "/routes/app.web.example.com").0 == .ok)
+            let (_, stats, _) = try await Self.call(client, .get, "/stats")
+            guard case .array(let namespaces)? = stats["namespaces"] else {
+                Issue.record("stats has namespaces: \(stats)")
+                return
+            }
+            #expect(namespaces.count == 1 && namespaces[0]["use"]?["routes"]?.integerValue == 1, "\(namespaces)")
+        }
     }
 
     @Test func theFrontEndsOwnRefusalsAreAuditedAndCountedOnce() async throws {
