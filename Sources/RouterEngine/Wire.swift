@@ -222,6 +222,7 @@ extension Wire {
             var fields: [(String, JSONValue)] = []
             if let routes = q.routes { fields.append(("routes", .number(Double(routes)))) }
             if let ports = q.tcpPorts { fields.append(("tcp_ports", .number(Double(ports)))) }
+            if let sessions = q.sessionRoutes { fields.append(("session_routes", .number(Double(sessions)))) }
             if let ttl = q.longestTTL { fields.append(("longest_ttl", .number(Double(ttl.components.seconds)))) }
             return .object(fields)
         }
@@ -239,6 +240,7 @@ extension Wire {
                 ("use", .object([
                     ("routes", .number(Double(report.routes))),
                     ("tcp_ports", .number(Double(report.tcpPorts))),
+                    ("session_routes", .number(Double(report.sessionRoutes))),
                     ("by_owner", .object(report.routesByOwner.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
                 ])),
                 ("over_quota", .bool(report.isOverQuota)),

@@ -1769,6 +1769,9 @@ extension HTTPAPI {
               "tcp_ports": {
                 "type": "integer"
               },
+              "session_routes": {
+                "type": "integer"
+              },
               "by_owner": {
                 "type": "object",
                 "additionalProperties": {
@@ -1792,6 +1795,10 @@ extension HTTPAPI {
             "minimum": 0
           },
           "tcp_ports": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "session_routes": {
             "type": "integer",
             "minimum": 0
           },

@@ -327,12 +327,14 @@ public struct WireNamespace: Codable, Hashable, Sendable {
     public struct Quota: Codable, Hashable, Sendable {
         public var routes: Int?
         public var tcpPorts: Int?
+        public var sessionRoutes: Int?
         /// Seconds.
         public var longestTTL: Int?
 
         enum CodingKeys: String, CodingKey {
             case routes
             case tcpPorts = "tcp_ports"
+            case sessionRoutes = "session_routes"
             case longestTTL = "longest_ttl"
         }
     }
@@ -347,12 +349,15 @@ public struct WireNamespace: Codable, Hashable, Sendable {
     public struct Use: Codable, Hashable, Sendable {
         public var routes: Int
         public var tcpPorts: Int
+        /// Routes bound to a session (absent from older daemons).
+        public var sessionRoutes: Int?
         /// Routes each owner holds in it.
         public var byOwner: [String: Int]
 
         enum CodingKeys: String, CodingKey {
             case routes
             case tcpPorts = "tcp_ports"
+            case sessionRoutes = "session_routes"
             case byOwner = "by_owner"
         }
     }

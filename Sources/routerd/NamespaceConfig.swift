@@ -10,7 +10,7 @@ import DomainRouter
 ///         tcp-ports: 41000-41099
 ///         members: {users: [alice], groups: [webdev], tokens: [ci-bot]}
 ///         admins: [alice]
-///         quota: {routes: 100, tcp-ports: 10, longest-ttl: 24h}
+///         quota: {routes: 100, tcp-ports: 10, session-routes: 50, longest-ttl: 24h}
 ///         member-quota: {routes: 20}
 ///       - name: home
 ///         kind: user
@@ -20,7 +20,7 @@ import DomainRouter
 /// Every problem is named with its line; namespaces that overlap are refused.
 enum NamespaceConfig {
     static let fields = ["name", "kind", "domains", "template", "tcp-ports", "members", "admins", "quota", "member-quota"]
-    static let quotaFields = ["routes", "tcp-ports", "longest-ttl"]
+    static let quotaFields = ["routes", "tcp-ports", "session-routes", "longest-ttl"]
     static let memberFields = ["users", "groups", "tokens"]
 
     /// The policy the node describes, with `groupsOf` for group membership.
@@ -150,18 +150,22 @@ enum NamespaceConfig {
             var quota = Namespace.Quota()
             guard let node else { return quota }
             guard let pairs = node.pairs else {
-                fail(node, "\(what) is a mapping: {routes: N, tcp-ports: N, longest-ttl: 24h}")
+                fail(node, "\(what) is a mapping: {routes: N, tcp-ports: N, session-routes: N, longest-ttl: 24h}")
                 return quota
             }
             for pair in pairs {
                 let value = pair.value.scalar ?? ""
                 switch pair.key {
-                case "routes", "tcp-ports":
+                case "routes", "tcp-ports", "session-routes":
                     guard let n = Int(value), n >= 0 else {
                         fail(pair.value, "\(what): \(pair.key) is a whole number, not '\(value)'")
                         continue
                     }
-                    if pair.key == "routes" { quota.routes = n } else { quota.tcpPorts = n }
+                    switch pair.key {
+                    case "routes": quota.routes = n
+                    case "tcp-ports": quota.tcpPorts = n
+                    default: quota.sessionRoutes = n
+                    }
                 case "longest-ttl":
                     guard let duration = DurationArgument(argument: value)?.duration, duration > .zero else {
                         fail(pair.value, "\(what): longest-ttl is a duration such as 24h, not '\(value)'")

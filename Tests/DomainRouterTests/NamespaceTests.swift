@@ -157,6 +157,30 @@ struct NamespaceTests {
         try table.add("y.web.example.com", tunnel: "t-bob", as: bob)
     }
 
+    @Test func sessionRoutesHaveAQuotaOfTheirOwn() throws {
+        let table = try table(makePolicy(quota: Namespace.Quota(sessionRoutes: 2)))
+        func add(_ name: String, session: UInt64?) throws {
+            _ = try table.add(AddRequest(.key(try table.key(name)), tunnel: try TunnelID("t-bob"), session: session), as: bob)
+        }
+        try add("a.web.example.com", session: 7)
+        try add("b.web.example.com", session: 7)
+        try add("c.web.example.com", session: nil)  // not a session route: not counted
+        do {
+            try add("d.web.example.com", session: 7)
+            Issue.record("a third session route passes the quota of 2")
+        } catch let error as RouteError {
+            #expect(error.quota == QuotaExceeded(limit: "session_routes", namespace: "web", member: nil, quota: 2, use: 2))
+            #expect("\(error)".contains("quota of 2 session routes is used up"), "\(error)")
+        }
+        // Refreshing one already bound does not count; binding the plain one would.
+        try add("a.web.example.com", session: 7)
+        #expect(code { try add("c.web.example.com", session: 7) } == .quotaExceeded)
+        // The session's end (no grace) frees both.
+        table.endSession(7, grace: .zero)
+        try add("d.web.example.com", session: 8)
+        #expect(table.namespaceUse().first?.sessionRoutes == 1)
+    }
+
     @Test func theLongestTTLIsAQuotaToo() throws {
         let table = try table(makePolicy(memberQuota: Namespace.Quota(longestTTL: .seconds(3600))))
         try table.add("a.web.example.com", tunnel: "t-bob", as: bob, ttl: .seconds(3600))

@@ -120,7 +120,7 @@ struct ConfigFileTests {
             "\(bad):4:5: namespaces: unknown field 'domians' (did you mean 'domains'?); a namespace has name, kind, domains, template, tcp-ports, members, admins, quota, member-quota",
             "\(bad):3:11: namespace web: kind is team or user",
             "\(bad):7:21: namespace a: quota: routes is a whole number, not 'many'",
-            "\(bad):7:27: namespace a: quota: 'cows' is not a quota; quotas are routes, tcp-ports, longest-ttl",
+            "\(bad):7:27: namespace a: quota: 'cows' is not a quota; quotas are routes, tcp-ports, session-routes, longest-ttl",
             "\(bad):8:5: namespace u: a user namespace needs a template such as '{user}.users.example.com'",
         ], "\(refused.stderr)")
         let overlap = try folder.write("overlap.yaml", "namespaces:\n  - name: a\n    domains: [a.example.com]\n  - name: b\n    domains: [x.a.example.com]\n")

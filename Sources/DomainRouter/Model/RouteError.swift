@@ -171,7 +171,7 @@ public struct RouteError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// A quota a change would pass: which namespace (and member), which limit, and how much is used.
 public struct QuotaExceeded: Hashable, Sendable, CustomStringConvertible {
-    /// Which limit: `routes`, `tcp_ports` or `ttl`.
+    /// Which limit: `routes`, `tcp_ports`, `session_routes` or `ttl`.
     public var limit: String
     public var namespace: String
     /// For a member's quota, the member; nil for the namespace's own.
@@ -196,7 +196,7 @@ public struct QuotaExceeded: Hashable, Sendable, CustomStringConvertible {
             let asked = use.map { "a TTL of \($0)s" } ?? "no TTL (a route that never lapses)"
             return "\(asked) is past \(whose): the longest TTL is \(quota)s; add with --ttl \(quota)s or less"
         default:
-            let what = limit == "tcp_ports" ? "TCP ports" : "routes"
+            let what = limit == "tcp_ports" ? "TCP ports" : limit == "session_routes" ? "session routes" : "routes"
             return "\(whose) of \(quota) \(what) is used up (\(use ?? 0) held): delete one first, or ask an admin to raise it"
         }
     }

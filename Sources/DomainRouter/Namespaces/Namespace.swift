@@ -18,17 +18,20 @@ public struct Namespace: Sendable, Hashable {
         public var routes: Int?
         /// `tcp:N` routes.
         public var tcpPorts: Int?
+        /// Routes bound to a session (`session: true`).
+        public var sessionRoutes: Int?
         /// The longest TTL a route may have; with a limit, a route must have a TTL.
         public var longestTTL: Duration?
 
-        public init(routes: Int? = nil, tcpPorts: Int? = nil, longestTTL: Duration? = nil) {
+        public init(routes: Int? = nil, tcpPorts: Int? = nil, sessionRoutes: Int? = nil, longestTTL: Duration? = nil) {
             self.routes = routes
             self.tcpPorts = tcpPorts
+            self.sessionRoutes = sessionRoutes
             self.longestTTL = longestTTL
         }
 
         /// Whether any limit is set.
-        public var isEmpty: Bool { routes == nil && tcpPorts == nil && longestTTL == nil }
+        public var isEmpty: Bool { routes == nil && tcpPorts == nil && sessionRoutes == nil && longestTTL == nil }
     }
 
     public var name: String

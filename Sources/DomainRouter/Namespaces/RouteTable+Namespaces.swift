@@ -28,7 +28,8 @@ extension RouteTable {
                 let use = s.namespaceUse[index]
                 var members: [String: Int] = [:]
                 for (owner, held) in use.byOwner { members[s.owners[Int(owner)]] = held.routes }
-                return NamespaceReport(namespace: namespace, routes: use.routes, tcpPorts: use.tcpPorts, routesByOwner: members)
+                return NamespaceReport(namespace: namespace, routes: use.routes, tcpPorts: use.tcpPorts,
+                                       sessionRoutes: use.sessionRoutes, routesByOwner: members)
             }
         }
     }
@@ -39,6 +40,8 @@ public struct NamespaceReport: Sendable, Hashable {
     public var namespace: Namespace
     public var routes: Int
     public var tcpPorts: Int
+    /// Routes bound to a session.
+    public var sessionRoutes: Int
     /// Routes each owner holds in it.
     public var routesByOwner: [String: Int]
 
@@ -47,6 +50,7 @@ public struct NamespaceReport: Sendable, Hashable {
     public var isOverQuota: Bool {
         if let limit = namespace.quota.routes, routes > limit { return true }
         if let limit = namespace.quota.tcpPorts, tcpPorts > limit { return true }
+        if let limit = namespace.quota.sessionRoutes, sessionRoutes > limit { return true }
         if let limit = namespace.memberQuota.routes, routesByOwner.values.contains(where: { $0 > limit }) { return true }
         return false
     }

@@ -5,7 +5,9 @@ extension TableState {
     struct NamespaceUse {
         var routes = 0
         var tcpPorts = 0
+        var sessionRoutes = 0
         var byOwner: [UInt32: (routes: Int, tcpPorts: Int)] = [:]
+        var sessionRoutesByOwner: [UInt32: Int] = [:]
     }
 
     /// The namespace `key` lies in, if any: a host or wildcard by its name, `tcp:N` by the port
@@ -32,6 +34,15 @@ extension TableState {
         namespaceUse[place.index].byOwner[owner] = mine.routes == 0 ? nil : mine
     }
 
+    /// Counts slot `s` in (1) or out (-1) of its namespace's session routes.
+    mutating func countSessionRoute(_ s: UInt32, by delta: Int) {
+        guard let place = namespacePlace(routeKey(s)) else { return }
+        let owner = slots[Int(s)].owner
+        namespaceUse[place.index].sessionRoutes += delta
+        let mine = (namespaceUse[place.index].sessionRoutesByOwner[owner] ?? 0) + delta
+        namespaceUse[place.index].sessionRoutesByOwner[owner] = mine == 0 ? nil : mine
+    }
+
     /// Puts `policy` in force (nil: none) and counts what each namespace holds now. Routes it
     /// puts over a quota or outside every namespace stay; later adds are checked against it.
     mutating func setNamespaces(_ policy: NamespacePolicy?) {
@@ -40,6 +51,7 @@ extension TableState {
         guard policy != nil else { return }
         for s in 0..<UInt32(slots.count) where slots[Int(s)].live {
             countInNamespace(routeKey(s), owner: slots[Int(s)].owner, by: 1)
+            if slots[Int(s)].session != 0 { countSessionRoute(s, by: 1) }
         }
     }
 
@@ -50,7 +62,7 @@ extension TableState {
     /// base-domain rules then do not apply: a namespace may own any domain). `existing` is the
     /// route the add would replace or refresh.
     func checkNamespace(_ key: RouteKey, principal: Principal, owner: String, ttl: Duration?,
-                        existing: UInt32?) throws(RouteError) -> Bool? {
+                        session: Bool = false, existing: UInt32?) throws(RouteError) -> Bool? {
         guard let policy = namespaces, !principal.isAdmin, let place = namespacePlace(key) else { return nil }
         let namespace = policy.namespaces[place.index]
         let who = principal.name
@@ -85,13 +97,20 @@ extension TableState {
         let isTCP = if case .tcp = key { true } else { false }
         let use = namespaceUse[place.index]
         let mine = ownerID.flatMap { use.byOwner[$0] } ?? (0, 0)
-        func check(_ quota: Namespace.Quota, member: String?, routes: Int, tcpPorts: Int, growing: Bool) throws(RouteError) {
+        // A session route is one more unless the route it refreshes is bound already.
+        let newSession = session && (existing.map { slots[Int($0)].session == 0 } ?? true)
+        let mySessions = ownerID.flatMap { use.sessionRoutesByOwner[$0] } ?? 0
+        func check(_ quota: Namespace.Quota, member: String?, routes: Int, tcpPorts: Int, sessions: Int,
+                   growing: Bool) throws(RouteError) {
             if let longest = quota.longestTTL {
                 let limit = Int(longest.components.seconds)
                 guard let ttl, ttl <= longest else {
                     throw .quotaExceeded(QuotaExceeded(limit: "ttl", namespace: namespace.name, member: member, quota: limit,
                                                        use: ttl.map { Int($0.components.seconds) }))
                 }
+            }
+            if newSession, let limit = quota.sessionRoutes, sessions + 1 > limit {
+                throw .quotaExceeded(QuotaExceeded(limit: "session_routes", namespace: namespace.name, member: member, quota: limit, use: sessions))
             }
             guard growing else { return }
             if let limit = quota.routes, routes + 1 > limit {
@@ -101,8 +120,8 @@ extension TableState {
                 throw .quotaExceeded(QuotaExceeded(limit: "tcp_ports", namespace: namespace.name, member: member, quota: limit, use: tcpPorts))
             }
         }
-        try check(namespace.quota, member: nil, routes: use.routes, tcpPorts: use.tcpPorts, growing: grows)
-        try check(namespace.memberQuota, member: who, routes: mine.routes, tcpPorts: mine.tcpPorts, growing: !keeps)
+        try check(namespace.quota, member: nil, routes: use.routes, tcpPorts: use.tcpPorts, sessions: use.sessionRoutes, growing: grows)
+        try check(namespace.memberQuota, member: who, routes: mine.routes, tcpPorts: mine.tcpPorts, sessions: mySessions, growing: !keeps)
         return true
     }
 

@@ -212,6 +212,9 @@ extension TableState {
     mutating func bindSession(_ s: UInt32, to session: UInt64) {
         let old = slots[Int(s)].session
         guard old != session else { return }
+        if namespaces != nil, (old == 0) != (session == 0) {
+            countSessionRoute(s, by: session == 0 ? -1 : 1)
+        }
         if old != 0 { sessions[old]?.slots.remove(s) }
         slots[Int(s)].session = session
         if session != 0 { sessions[session, default: SessionRecord()].slots.insert(s) }
@@ -235,6 +238,7 @@ extension TableState {
         let slot = slots[Int(s)]
         removeIndexes(s)
         removeTally(routeKey(s), owner: slot.owner)
+        if slot.session != 0, namespaces != nil { countSessionRoute(s, by: -1) }
         if slot.session != 0, sessions[slot.session] != nil {
             sessions[slot.session]!.slots.remove(s)
             // A record exists for routes to bind to: forget it with its last route (unless

@@ -38,7 +38,7 @@ extension TableState {
         switch request.name {
         case .key(let k):
             // A key in a namespace follows the namespace's rules instead of the base domains'.
-            if try checkNamespace(k, principal: principal, owner: ownerName, ttl: request.ttl, existing: findSlot(k)) == nil {
+            if try checkNamespace(k, principal: principal, owner: ownerName, ttl: request.ttl, session: request.session != nil, existing: findSlot(k)) == nil {
                 try checkKey(k, principal: principal)
             }
             key = k
@@ -47,10 +47,10 @@ extension TableState {
             // Under the caller's namespace when it has one (and no domain is asked for).
             key = try drawRandomName(under: domain, home: domain == nil ? homeDomain(of: principal) : nil,
                                      owner: ownerID, principal: principal)
-            _ = try checkNamespace(key, principal: principal, owner: ownerName, ttl: request.ttl, existing: nil)
+            _ = try checkNamespace(key, principal: principal, owner: ownerName, ttl: request.ttl, session: request.session != nil, existing: nil)
         case .tcpAuto:
             key = try drawPort(in: homePorts(of: principal) ?? config.tcpPorts)
-            _ = try checkNamespace(key, principal: principal, owner: ownerName, ttl: request.ttl, existing: nil)
+            _ = try checkNamespace(key, principal: principal, owner: ownerName, ttl: request.ttl, session: request.session != nil, existing: nil)
         }
         if let s = findSlot(key) {
             let holder = tunnels[Int(slots[Int(s)].tunnel)]
