@@ -36,10 +36,10 @@ extension SQLiteStore: DraftCommitter {
                 before[event.key] = .some((event.kind == .add || event.kind == .update) ? event.route : nil)
                 replaced.remove(event.key)
             }
-            for key in replaced {
-                if let kind = draft.events.first(where: { $0.key == key })?.route?.kind {
-                    before[key] = .some(table.stored(key: key, kind: kind))
-                }
+            // The rest from the table, each key once (one pass: a run may expire thousands).
+            for event in draft.events where replaced.contains(event.key) {
+                if let kind = event.route?.kind { before[event.key] = .some(table.stored(key: event.key, kind: kind)) }
+                replaced.remove(event.key)
             }
         }
         let commit = Commit()

@@ -11,8 +11,9 @@ import UnixSignals
 
 /// What SIGHUP does to a running routerd, as a `Service`. With `--config`, the file is read
 /// again: a file with any problem keeps the running configuration whole and logs each problem;
-/// a good one applies what can change while running (`log-level`, `log-file`, `http-tokens`)
-/// and names every other key it changed as needing a restart, keeping its running value. Then,
+/// a good one applies what can change while running (`log-level`, `log-file`, `http-tokens`,
+/// `namespaces`) and names every other key it changed as needing a restart, keeping its running
+/// value. Then,
 /// file or not, `--log-file` is opened again (logrotate moves the file, then signals) and the
 /// HTTP tokens are read again (a revoked token stops working). systemd hears RELOADING=1 before
 /// and READY=1 after. It ends with the group's graceful shutdown.
