@@ -428,6 +428,7 @@ _routerctl_list() {
         return
         ;;
     '-n'|'--namespace')
+        __routerctl_add_completions -W "$(__routerctl_custom_complete ---completion list -- --namespace "${COMP_CWORD}" "$(__routerctl_cursor_index_in_current_word)")"
         return
         ;;
     '--limit')
@@ -440,7 +441,7 @@ _routerctl_watch() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --no-color --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --from-revision --instance --prefix --tunnel --count)
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert --from-revision --instance --prefix --tunnel -n --namespace --count)
     __routerctl_offer_flags_options 0
 
     # Offer option value completions
@@ -478,6 +479,10 @@ _routerctl_watch() {
         return
         ;;
     '--tunnel')
+        return
+        ;;
+    '-n'|'--namespace')
+        __routerctl_add_completions -W "$(__routerctl_custom_complete ---completion watch -- --namespace "${COMP_CWORD}" "$(__routerctl_cursor_index_in_current_word)")"
         return
         ;;
     '--count')

@@ -5,14 +5,14 @@ import RouterProtocol
 /// them (the socket and the HTTP API alike).
 extension Wire {
     /// `{route}` for a key, `{routes}` for a tunnel's (`uuid:`) touch.
-    package static func touchResult(_ routes: [Route], tunnel: Bool, for viewer: Principal) -> JSONValue {
+    package static func touchResult(_ routes: [Route], tunnel: Bool, for viewer: Viewer) -> JSONValue {
         tunnel ? .object([("routes", .array(routes.map { route($0, for: viewer) }))])
             : .object([("route", route(routes[0], for: viewer))])
     }
 
     /// A lookup's answer, `{route, match, via}`, as a value (`writeLookup` writes the same
     /// bytes straight into a buffer, for the socket's hot path).
-    package static func lookup(_ result: LookupResult, for viewer: Principal) -> JSONValue {
+    package static func lookup(_ result: LookupResult, for viewer: Viewer) -> JSONValue {
         var w = JSONWriter(capacity: 420)
         w.write(maximumLength: lookupMaximumLength(result)) { writeLookup(result, for: viewer, to: &$0) }
         return .raw(w.bytes)
@@ -24,7 +24,7 @@ extension Wire {
     }
 
     /// Writes `{route, match, via}` for `result` as `viewer` may see the route.
-    package static func writeLookup(_ result: LookupResult, for viewer: Principal, to out: inout JSONOutput) {
+    package static func writeLookup(_ result: LookupResult, for viewer: Viewer, to out: inout JSONOutput) {
         out.literal("{\"route\":")
         writeRoute(result.route, for: viewer, to: &out)
         out.literal(result.match == .exact ? ",\"match\":\"exact\",\"via\":" : ",\"match\":\"wildcard\",\"via\":")
@@ -33,7 +33,7 @@ extension Wire {
     }
 
     /// One batch operation's result: what the operation would have answered on its own.
-    package static func batchResult(_ outcome: BatchOutcome, of operation: BatchOperation, for viewer: Principal) -> JSONValue {
+    package static func batchResult(_ outcome: BatchOutcome, of operation: BatchOperation, for viewer: Viewer) -> JSONValue {
         switch outcome {
         case .added(let result):
             return .object([("route", route(result.route, for: viewer))])
@@ -48,7 +48,7 @@ extension Wire {
     /// A batch's results, one an operation in order: `{ok: true, result}` or
     /// `{ok: false, error}` (an operation that could not be read has the error that says why).
     package static func batchResults(_ operations: [Result<BatchOperation, RouteError>], _ outcomes: [Result<BatchOutcome, RouteError>],
-                                     for viewer: Principal) -> JSONValue {
+                                     for viewer: Viewer) -> JSONValue {
         .object([("results", .array(zip(operations, outcomes).map { operation, outcome -> JSONValue in
             switch (operation, outcome) {
             case (.success(let op), .success(let done)):
@@ -77,7 +77,7 @@ extension Wire {
 extension Wire {
     /// A page of history: `{entries, next}`, each entry `{revision, at, type, key, principal,
     /// peer, before, after}` with the routes as `viewer` may see them.
-    package static func history(_ page: HistoryPage, for viewer: Principal) -> JSONValue {
+    package static func history(_ page: HistoryPage, for viewer: Viewer) -> JSONValue {
         .object([
             ("entries", .array(page.entries.map { entry in
                 .object([

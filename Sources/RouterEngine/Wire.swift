@@ -15,11 +15,9 @@ package enum Wire {
     /// A route as protocol JSON, written directly (routes are in most replies; building them
     /// as `JSONValue` trees cost a dozen allocations each). `WireTypesTests` checks the shape
     /// against the Codable `WireRoute`.
-    /// `shared`: the caller sees it in full although another owner holds it (a teammate's,
-    /// `RoutePage.shared`).
-    package static func route(_ r: Route, for principal: Principal, shared: Bool = false) -> JSONValue {
+    package static func route(_ r: Route, for viewer: Viewer) -> JSONValue {
         var w = JSONWriter(capacity: 360)
-        w.write(maximumLength: maximumLength(of: r)) { writeRoute(r, for: principal, shared: shared, to: &$0) }
+        w.write(maximumLength: maximumLength(of: r)) { writeRoute(r, for: viewer, to: &$0) }
         return .raw(w.bytes)
     }
 
@@ -35,11 +33,11 @@ package enum Wire {
         return n
     }
 
-    /// Writes a route's JSON, as `principal` may see it (another owner's target and labels
-    /// hidden from non-admins), straight into reserved memory. `WireTypesTests` checks the
+    /// Writes a route's JSON, as `viewer` may see it (another owner's target, labels and access
+    /// rules left out unless it is shared with them), straight into reserved memory. `WireTypesTests` checks the
     /// shape against the Codable `WireRoute`.
-    package static func writeRoute(_ v: Route, for principal: Principal, shared: Bool = false, to out: inout JSONOutput) {
-        let visible = shared || v.isVisible(to: principal)
+    package static func writeRoute(_ v: Route, for viewer: Viewer, to out: inout JSONOutput) {
+        let visible = viewer.seesInFull(v)
         out.literal("{\"key\":")
         out.string(v.key)
         out.literal(",\"kind\":\"")
@@ -126,7 +124,7 @@ package enum Wire {
         out.byte(UInt8(ascii: "\""))
     }
 
-    package static func event(_ e: RouteEvent, for principal: Principal) -> JSONValue {
+    package static func event(_ e: RouteEvent, for viewer: Viewer) -> JSONValue {
         if e.kind == .sync {
             return .object([("type", .string("sync")), ("revision", .number(e.revision))])
         }
@@ -134,7 +132,7 @@ package enum Wire {
             ("type", .string(e.kind.rawValue)),
             ("revision", .number(e.revision)),
             ("key", .string(e.key)),
-            ("route", e.route.map { route($0, for: principal) } ?? .null),
+            ("route", e.route.map { route($0, for: viewer) } ?? .null),
         ])
     }
 
@@ -199,16 +197,15 @@ package enum Wire {
         return .object(members)
     }
 
-    /// A tunnel and its routes (`lookup` of a `uuid:` key): its own owner and admins see the
-    /// routes' targets and labels.
-    package static func tunnel(_ info: TunnelInfo, for principal: Principal) -> JSONValue {
-        let visible = principal.isAdmin || info.owner == principal.name
+    /// A tunnel and its routes (`lookup` of a `uuid:` key): its own owner, admins and those it
+    /// is shared with see the routes' targets and labels.
+    package static func tunnel(_ info: TunnelInfo, for viewer: Viewer) -> JSONValue {
         return .object([
             ("tunnel", .object([
                 ("id", .string(info.id.rawValue)), ("owner", .string(info.owner)),
                 ("routes", .number(info.routes.count)), ("expires_at", timestamp(info.expiresAt)),
             ])),
-            ("routes", .array(info.routes.map { route($0, for: visible ? .admin("") : principal) })),
+            ("routes", .array(info.routes.map { route($0, for: viewer) })),
         ])
     }
 }

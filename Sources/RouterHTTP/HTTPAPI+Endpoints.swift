@@ -62,7 +62,7 @@ extension HTTPAPI {
         case .success(let added):
             var headers: HTTPFields = [.contentType: "application/json"]
             headers[.location] = "/routes/" + Self.pathEscaped(added.route.key)
-            return Self.json(.object([("route", Wire.route(added.route, for: caller.principal))]),
+            return Self.json(.object([("route", Wire.route(added.route, for: Viewer(caller.principal)))]),
                              status: added.created ? .created : .ok, headers: headers)
         case .failure(let error):
             throw Failure(decided: Wire.error(error))
@@ -94,7 +94,7 @@ extension HTTPAPI {
             executor.update(key, change, as: caller) { done.resume(returning: $0) }
         }
         switch result {
-        case .success(let route): return Self.json(.object([("route", Wire.route(route, for: caller.principal))]))
+        case .success(let route): return Self.json(.object([("route", Wire.route(route, for: executor.viewer(caller)))]))
         case .failure(let error): throw Failure(decided: Wire.error(error))
         }
     }
@@ -109,7 +109,7 @@ extension HTTPAPI {
         }
         switch result {
         case .success(let routes):
-            return Self.json(Wire.touchResult(routes, tunnel: key.kind == nil, for: caller.principal))
+            return Self.json(Wire.touchResult(routes, tunnel: key.kind == nil, for: executor.viewer(caller)))
         case .failure(let error):
             throw Failure(decided: Wire.error(error))
         }
@@ -127,8 +127,9 @@ extension HTTPAPI {
         }
         query.limit = min(query.limit ?? Self.pageSize, Self.pageSize)
         let page = executor.list(query, as: caller)
+        let viewer = executor.viewer(caller)
         return Self.json(.object([
-            ("routes", .array(page.routes.map { Wire.route($0, for: caller.principal, shared: page.shared.contains($0.key)) })),
+            ("routes", .array(page.routes.map { Wire.route($0, for: viewer) })),
             ("next", page.next.map { .string($0) } ?? .null),
             ("revision", .number(page.revision)),
         ]))
@@ -136,6 +137,7 @@ extension HTTPAPI {
 
     func streamList(_ query: RouteQuery, as caller: Caller) -> Response {
         let executor = self.executor
+        let viewer = executor.viewer(caller)
         let body = ResponseBody { writer in
             var query = query
             var remaining = query.limit
@@ -146,7 +148,7 @@ extension HTTPAPI {
                 lines.reserveCapacity(page.routes.count * 400)
                 for route in page.routes {
                     var w = JSONWriter()
-                    w.write(.object([("route", Wire.route(route, for: caller.principal, shared: page.shared.contains(route.key)))]))
+                    w.write(.object([("route", Wire.route(route, for: viewer))]))
                     lines += w.bytes
                     lines.append(0x0A)
                 }
@@ -179,9 +181,9 @@ extension HTTPAPI {
         do {
             switch try executor.lookup(query, as: caller) {
             case .route(let found):
-                return Self.json(Wire.lookup(found, for: caller.principal))
+                return Self.json(Wire.lookup(found, for: executor.viewer(caller)))
             case .tunnel(let info):
-                return Self.json(Wire.tunnel(info, for: caller.principal))
+                return Self.json(Wire.tunnel(info, for: executor.viewer(caller)))
             }
         } catch {
             throw Failure(decided: Wire.error(error))
@@ -210,7 +212,7 @@ extension HTTPAPI {
             executor.history(query, as: caller) { done.resume(returning: $0) }
         }
         switch result {
-        case .success(let page): return Self.json(Wire.history(page, for: caller.principal))
+        case .success(let page): return Self.json(Wire.history(page, for: executor.viewer(caller)))
         case .failure(let error): throw Failure(decided: Wire.error(error))
         }
     }

@@ -44,7 +44,8 @@ extension HTTPAPI {
             }
             from = UInt64(revision)
         }
-        let filter = EventFilter(prefix: parsed.string("prefix"), tunnel: parsed.string("tunnel").flatMap { try? TunnelID($0) })
+        let filter: EventFilter
+        do { filter = try executor.watchFilter(parsed, as: caller) } catch { throw Failure(Wire.error(error)) }
         let ndjson = request.headers[.accept]?.contains("application/x-ndjson") == true
         let watchers = self.watchers
         let feed = WatchFeed(eventLimit: watchers.eventLimit, byteLimit: watchers.byteLimit)
@@ -84,7 +85,7 @@ extension HTTPAPI {
                 feed.heartbeat()
             }
         }
-        let viewer = caller.principal
+        let viewer = Viewer(caller.principal, sharing: filter.shared)
         let body = ResponseBody { writer in
             watchers.started()
             defer {
@@ -128,7 +129,7 @@ extension HTTPAPI {
     }
 
     /// One item as the stream writes it.
-    static func frame(_ item: StreamItem, for viewer: Principal, ndjson: Bool) -> [UInt8] {
+    static func frame(_ item: StreamItem, for viewer: Viewer, ndjson: Bool) -> [UInt8] {
         switch item {
         case .heartbeat:
             return ndjson ? [] : Array(": heartbeat\n\n".utf8)

@@ -154,7 +154,7 @@ extension HTTPAPI {
             "schema": {
               "type": "string"
             },
-            "description": "Routes in this namespace (of routerd's configuration file)."
+            "description": "Routes in this namespace (of routerd's configuration file): 404 for one not in force, 403 for one the caller does not belong to."
           },
           {
             "name": "after",
@@ -195,6 +195,12 @@ extension HTTPAPI {
           },
           "401": {
             "$ref": "#/components/responses/401"
+          },
+          "403": {
+            "$ref": "#/components/responses/403"
+          },
+          "404": {
+            "$ref": "#/components/responses/404"
           },
           "422": {
             "$ref": "#/components/responses/422"
@@ -242,6 +248,9 @@ extension HTTPAPI {
           },
           "401": {
             "$ref": "#/components/responses/401"
+          },
+          "403": {
+            "$ref": "#/components/responses/403"
           },
           "404": {
             "$ref": "#/components/responses/404"
@@ -456,6 +465,9 @@ extension HTTPAPI {
           "401": {
             "$ref": "#/components/responses/401"
           },
+          "403": {
+            "$ref": "#/components/responses/403"
+          },
           "404": {
             "$ref": "#/components/responses/404"
           },
@@ -520,7 +532,7 @@ extension HTTPAPI {
     "/watch": {
       "get": {
         "operationId": "watch",
-        "summary": "Stream changes: server-sent events, or NDJSON with Accept: application/x-ndjson.",
+        "summary": "Stream changes: server-sent events, or NDJSON with Accept: application/x-ndjson. A non-admin gets the changes to their own routes and to those of the team namespaces they belong to and the namespaces they administer.",
         "parameters": [
           {
             "name": "from_revision",
@@ -554,6 +566,14 @@ extension HTTPAPI {
             }
           },
           {
+            "name": "namespace",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "Changes in this namespace (of routerd's configuration file): 404 for one not in force, 403 for one the caller does not belong to."
+          },
+          {
             "name": "Last-Event-ID",
             "in": "header",
             "schema": {
@@ -584,6 +604,12 @@ extension HTTPAPI {
           "401": {
             "$ref": "#/components/responses/401"
           },
+          "403": {
+            "$ref": "#/components/responses/403"
+          },
+          "404": {
+            "$ref": "#/components/responses/404"
+          },
           "410": {
             "$ref": "#/components/responses/410"
           }
@@ -593,7 +619,7 @@ extension HTTPAPI {
     "/history": {
       "get": {
         "operationId": "history",
-        "summary": "Recorded changes, newest first, a page at a time (routerd --db; other routerd answer 400). A non-admin sees the changes to their own routes only.",
+        "summary": "Recorded changes, newest first, a page at a time (routerd --db; other routerd answer 400). A non-admin sees the changes to their own routes and to keys in the team namespaces they belong to and the namespaces they administer.",
         "parameters": [
           {
             "name": "key",

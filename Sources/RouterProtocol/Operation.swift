@@ -97,6 +97,7 @@ public enum Operation: String, CaseIterable, Hashable, Sendable {
                 arg("instance", .string, "the daemon instance from_revision belongs to"),
                 arg("prefix", .string, "keys starting with this"),
                 arg("tunnel", .string, "routes of this tunnel"),
+                arg("namespace", .string, "changes in this namespace (of routerd's configuration file)"),
             ])
         case .cancel:
             return OperationSpec(name: "cancel", summary: "end a watch", arguments: [

@@ -25,7 +25,23 @@ extension SQLiteStore {
         var conditions: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
         if let key = query.key { conditions.append("key = ?"); arguments.append(key) }
-        if let owner = query.owner { conditions.append("owner = ?"); arguments.append(owner) }
+        if let owner = query.owner {
+            // The owner's changes, and with a shared area, the changes to keys in it.
+            var either = ["owner = ?"]
+            arguments.append(owner)
+            for domain in query.shared?.domains ?? [] {
+                either.append("key = ?")
+                arguments.append(domain)
+                either.append(#"key LIKE ? ESCAPE '\'"#)
+                arguments.append("%." + Self.likeEscaped(domain))
+            }
+            for ports in query.shared?.ports ?? [] {
+                either.append("(substr(key, 1, 4) = 'tcp:' AND CAST(substr(key, 5) AS INTEGER) BETWEEN ? AND ?)")
+                arguments.append(Int(ports.lowerBound))
+                arguments.append(Int(ports.upperBound))
+            }
+            conditions.append(either.count == 1 ? either[0] : "(" + either.joined(separator: " OR ") + ")")
+        }
         if let tunnel = query.tunnel { conditions.append("tunnel = ?"); arguments.append(tunnel) }
         if let before = query.before { conditions.append("revision < ?"); arguments.append(Int64(clamping: before)) }
         if let since = query.since { conditions.append("at >= ?"); arguments.append(since.millisecondsSinceEpoch) }
@@ -49,5 +65,15 @@ extension SQLiteStore {
                 principal: row[4], peer: row[5], before: try before.map(StoredRoute.decode), after: try after.map(StoredRoute.decode)))
         }
         return HistoryPage(entries: entries, next: rows.count > query.limit ? entries.last?.revision : nil)
+    }
+
+    /// `text` for a LIKE pattern with `\` as its escape: `%`, `_` and `\` match only themselves.
+    static func likeEscaped(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            if c == "%" || c == "_" || c == "\\" { out.append("\\") }
+            out.append(c)
+        }
+        return out
     }
 }

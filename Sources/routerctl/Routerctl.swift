@@ -62,6 +62,21 @@ struct Routerctl: ParsableCommand {
 /// Completes route keys from the daemon the line names (`--socket`, `--url` with
 /// `--token-file`, or the environment's default); nothing, silently, when none answers quickly.
 @Sendable func routeKeyCompletion(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+    guard let client = completionClient(words) else { return [] }
+    return liveKeys(prefix: prefix, client: client).keys
+}
+
+/// Completes the names of the namespaces the caller belongs to (an admin: all), from the
+/// daemon the line names; nothing, silently, when none answers quickly.
+@Sendable func namespaceCompletion(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+    guard let client = completionClient(words), let stats = try? client.call("stats").result,
+          case .array(let namespaces)? = stats["namespaces"] else { return [] }
+    return namespaces.compactMap { $0["name"]?.stringValue }.filter { $0.hasPrefix(prefix) }
+}
+
+/// A connection to the daemon a command line being completed names (`--socket`, `--url` with
+/// `--token-file`, or the environment's default), with a short timeout.
+func completionClient(_ words: [String]) -> RouterClient? {
     func value(_ name: String) -> String? {
         if let i = words.firstIndex(of: name), i + 1 < words.count { return words[i + 1] }
         return words.last { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
@@ -70,9 +85,8 @@ struct Routerctl: ParsableCommand {
     for name in ["--socket", "--url", "--token-file", "--cacert"] {
         if let given = value(name) { arguments += [name, given] }
     }
-    guard let options = try? GlobalOptions.parse(arguments + ["--timeout", "500ms"]),
-          let client = try? options.connect(timeout: .milliseconds(500)) else { return [] }
-    return liveKeys(prefix: prefix, client: client).keys
+    guard let options = try? GlobalOptions.parse(arguments + ["--timeout", "500ms"]) else { return nil }
+    return try? options.connect(timeout: .milliseconds(500))
 }
 
 /// At most this many route keys are offered for completion.

@@ -229,4 +229,48 @@ struct NamespaceTests {
         table.setNamespaces(nil)
         try table.add("d.web.example.com", tunnel: "t-carol", as: NamespaceTests.carol)
     }
+
+    @Test func whatACallerMayLookAtFollowsTheirNamespacesWhetherOrNotAnythingIsRouted() throws {
+        let table = try table(makePolicy())
+        let dave = Principal.user("dave")
+        // A team's members and admins look anywhere in it; others nowhere in it.
+        for key in ["app.web.example.com", "nothing.team.example.org", "tcp:41005"] {
+            #expect(code { try table.checkVisible(try table.key(key), to: bob) } == nil, "\(key)")
+            #expect(code { try table.checkVisible(try table.key(key), to: dave) } == .forbidden, "\(key)")
+        }
+        // A user namespace's member: their own subtree only.
+        #expect(code { try table.checkVisible(try table.key("x.carol.users.example.com"), to: NamespaceTests.carol) } == nil)
+        #expect(code { try table.checkVisible(try table.key("x.erin.users.example.com"), to: NamespaceTests.carol) } == .forbidden)
+        #expect(code { try table.checkVisible(try table.key("users.example.com"), to: NamespaceTests.carol) } == .forbidden)
+        // Host header values are read as a gateway reads them.
+        #expect(code { try table.checkVisible(host: "APP.Web.Example.com:443", source: .hostHeader, to: dave) } == .forbidden)
+        // Outside every namespace, and for admins, nothing is closed.
+        #expect(code { try table.checkVisible(try table.key("free.example.com"), to: dave) } == nil)
+        #expect(code { try table.checkVisible(try table.key("app.web.example.com"), to: root) } == nil)
+        // What is shared in full: a team's domains and ports with its members; nothing with a
+        // user namespace's members; nothing with admins, who see everything anyway.
+        let shared = table.sharedArea(for: bob)
+        #expect(shared == NamespaceArea(domains: ["web.example.com", "team.example.org"], ports: [41000...41009]))
+        #expect(shared?.contains(key: "*.web.example.com") == true && shared?.contains(key: "tcp:41009") == true
+                && shared?.contains(key: "xweb.example.com") == false && shared?.contains(key: "tcp:41010") == false)
+        #expect(table.sharedArea(for: NamespaceTests.carol) == nil && table.sharedArea(for: root) == nil)
+        #expect(code { _ = try table.area(ofNamespace: "web", for: dave) } == .forbidden)
+        #expect(code { _ = try table.area(ofNamespace: "nosuch", for: root) } == .notFound)
+    }
+
+    @Test func theDigestTellsEveryRuleApartButNotOrderOrSpelling() throws {
+        func digest(_ quota: Namespace.Quota = Namespace.Quota(), _ order: Bool = true) throws -> String {
+            var namespaces = [
+                Namespace(name: "web", kind: .team, domains: ["Web.Example.com"], users: ["bob"], quota: quota),
+                Namespace(name: "home", kind: .user, domains: ["users.example.com"], groups: ["staff"]),
+            ]
+            if !order { namespaces.reverse() }
+            return try NamespacePolicy(namespaces).digest
+        }
+        #expect(try digest() == digest(Namespace.Quota(), false))
+        let quotas = [Namespace.Quota(routes: 1), Namespace.Quota(tcpPorts: 1), Namespace.Quota(sessionRoutes: 1),
+                      Namespace.Quota(longestTTL: .seconds(60))]
+        let digests = try Set(quotas.map { try digest($0) } + [digest()])
+        #expect(digests.count == quotas.count + 1, "each quota changes the digest")
+    }
 }

@@ -60,6 +60,7 @@ struct HTTPAPIInProcessTests {
             daemon.server.table.setNamespaces(try NamespacePolicy([
                 Namespace(name: "web", kind: .team, domains: ["web.example.com"], users: ["alice"],
                           memberQuota: Namespace.Quota(routes: 1)),
+                Namespace(name: "ops", kind: .team, domains: ["ops.example.com"], users: ["oscar"]),
             ]))
             let (added, _, _) = try await Self.call(client, .post, "/routes", body: #"{"key":"app","tunnel":"t1"}"#)
             #expect(added == .created)
@@ -76,6 +77,13 @@ struct HTTPAPIInProcessTests {
                 return
             }
             #expect(namespaces.count == 1 && namespaces[0]["use"]?["routes"]?.integerValue == 1, "\(namespaces)")
+            // Another namespace is closed to alice: its names (routed or not), its list and its
+            // watch are 403; a namespace not in force is 404.
+            let (lookup, refusal, _) = try await Self.call(client, .get, "/routes/x.ops.example.com")
+            #expect(lookup == .forbidden && refusal["error"]?["message"]?.stringValue?.contains("namespace ops") == true, "\(refusal)")
+            #expect(try await Self.call(client, .get, "/routes?namespace=ops").0 == .forbidden)
+            #expect(try await Self.call(client, .get, "/watch?namespace=ops").0 == .forbidden)
+            #expect(try await Self.call(client, .get, "/watch?namespace=nosuch").0 == .notFound)
         }
     }
 

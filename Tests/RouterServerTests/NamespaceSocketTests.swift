@@ -50,11 +50,14 @@ struct NamespaceSocketTests {
         let config: String
         let daemon: RouterdProcess
 
-        init(config text: String) throws {
+        /// `arguments` may name files in the daemon's folder as `@/NAME`.
+        init(config text: String, arguments: [String] = []) throws {
+            let folder = self.folder
+            let arguments = arguments.map { $0.hasPrefix("@/") ? folder + $0.dropFirst() : $0 }
             chmod(folder, 0o755)
             config = folder + "/routerd.yaml"
             try text.write(toFile: config, atomically: true, encoding: .utf8)
-            daemon = try RouterdProcess(["--config", config, "--socket-mode", "0666"], socket: folder + "/r.sock")
+            daemon = try RouterdProcess(["--config", config, "--socket-mode", "0666"] + arguments, socket: folder + "/r.sock")
         }
 
         deinit {
@@ -64,8 +67,13 @@ struct NamespaceSocketTests {
 
         /// routerctl run as `user`.
         func routerctl(_ user: String, _ arguments: [String]) throws -> Finished {
+            try start(user, arguments).wait(timeout: 30)
+        }
+
+        /// routerctl started as `user`, not waited for.
+        func start(_ user: String, _ arguments: [String]) throws -> ChildProcess {
             try ChildProcess("/usr/sbin/runuser", ["-u", user, "--", productsDirectory + "/routerctl", "--socket", daemon.socket] + arguments,
-                             environment: ["NO_COLOR": "1"], directory: folder).wait(timeout: 30)
+                             environment: ["NO_COLOR": "1"], directory: folder)
         }
     }
 
@@ -97,7 +105,8 @@ struct NamespaceSocketTests {
         // bob sees alice's route in the team, and may renew it.
         #expect(try routerd.routerctl(bob, ["list", "-o", "name"]).stdout == "app.web.example.com\n")
         #expect(try routerd.routerctl(bob, ["list", "-n", "web", "-o", "name"]).stdout == "app.web.example.com\n")
-        #expect(try routerd.routerctl(bob, ["list", "--namespace", "home", "-o", "name"]).stdout == "")
+        let notMine = try routerd.routerctl(bob, ["list", "--namespace", "home", "-o", "name"])
+        #expect(notMine.status == 77 && notMine.stderr.contains("not a member of namespace home"), "\(notMine)")
         #expect(try routerd.routerctl(alice, ["set", "app.web.example.com", "--label", "env=prod"]).status == 0)
         let detail = try routerd.routerctl(bob, ["list", "-o", "json"])
         #expect(detail.stdout.contains(#""env":"prod""#), "a teammate sees the labels: \(detail.stdout)")
@@ -161,5 +170,77 @@ struct NamespaceSocketTests {
         #expect(eventually { routerd.daemon.process.stderr.contains("routes is a whole number, not 'lots'") })
         #expect(try routerd.routerctl(carol, ["add", "again.\(carol).users.example.com", "--tunnel", "tc"]).status == 0,
                 "the home namespace is still in force")
+    }
+
+    @Test(.enabled(if: canMakeUsers, "needs root, useradd and runuser"))
+    func lookupsWatchesAndHistoryShowACallerOnlyWhatTheirNamespacesShare() throws {
+        let accounts = Accounts()
+        let web = try accounts.group("web")
+        let staff = try accounts.group("staff")
+        let alice = try accounts.user("alice")
+        let bob = try accounts.user("bob", groups: [web])
+        let carol = try accounts.user("carol", groups: [staff])
+        let dave = try accounts.user("dave", groups: [staff])
+        let routerd = try Daemon(config: """
+            domain: example.com
+            namespaces:
+              - name: web
+                domains: [web.example.com]
+                members: {users: [\(alice)], groups: [\(web)]}
+              - name: home
+                kind: user
+                template: "{user}.users.example.com"
+                members: {groups: [\(staff)]}
+            """, arguments: ["--db", "@/state.db", "--allow-target", "127.0.0.0/8"])
+        #expect(try routerd.routerctl(alice, ["add", "app.web.example.com", "--tunnel", "ta", "--target", "127.0.0.1:8080",
+                                              "--label", "env=prod"]).status == 0)
+        #expect(try routerd.routerctl(carol, ["add", "app.\(carol).users.example.com", "--tunnel", "tc", "--target", "127.0.0.1:9090"]).status == 0)
+        #expect(try routerd.routerctl(dave, ["add", "free.example.com", "--tunnel", "td", "--target", "127.0.0.1:7070"]).status == 0)
+
+        // Lookups: a teammate sees the route in full; a non-member is refused whether or not
+        // the name is routed, by key and as a Host header alike.
+        let teammate = try routerd.routerctl(bob, ["lookup", "app.web.example.com", "-o", "json"])
+        #expect(teammate.status == 0 && teammate.stdout.contains("127.0.0.1:8080") && teammate.stdout.contains(#""env":"prod""#), "\(teammate)")
+        for name in ["app.web.example.com", "nothing.web.example.com", "APP.Web.Example.com:443"] {
+            let outsider = try routerd.routerctl(carol, ["lookup", name])
+            #expect(outsider.status == 77 && outsider.stderr.contains("namespace web, which \(carol) is not a member of"), "\(name): \(outsider)")
+        }
+        let neighbour = try routerd.routerctl(dave, ["lookup", "app.\(carol).users.example.com"])
+        #expect(neighbour.status == 77 && neighbour.stderr.contains("\(carol)'s subtree"), "\(neighbour)")
+        #expect(try routerd.routerctl(carol, ["lookup", "app.\(carol).users.example.com", "-o", "json"]).stdout.contains("127.0.0.1:9090"))
+        // Outside every namespace, the old rule: anyone looks up, another owner's target is hidden.
+        let free = try routerd.routerctl(carol, ["lookup", "free.example.com", "-o", "json"])
+        #expect(free.status == 0 && !free.stdout.contains("7070"), "\(free)")
+        // A tunnel's routes in a namespace part the caller may not see are left out.
+        let tunnel = try routerd.routerctl(dave, ["lookup", "uuid:tc", "-o", "json"])
+        #expect(tunnel.status == 0 && !tunnel.stdout.contains("app.\(carol)"), "\(tunnel)")
+
+        // Watches: bob sees his team's changes in full and nothing of carol's subtree.
+        let watch = try routerd.start(bob, ["watch", "--count", "1", "-o", "json"])
+        try watch.waitUntil("bob's watch is live") { watch.stdout.contains(#""type":"sync""#) }
+        #expect(try routerd.routerctl(carol, ["add", "x.\(carol).users.example.com", "--tunnel", "tc"]).status == 0)
+        #expect(try routerd.routerctl(alice, ["set", "app.web.example.com", "--target", "127.0.0.1:8081"]).status == 0)
+        let seen = watch.wait(timeout: 30)
+        #expect(seen.status == 0 && seen.stdout.contains("app.web.example.com") && seen.stdout.contains("127.0.0.1:8081")
+                && !seen.stdout.contains(carol), "\(seen)")
+        // watch -n: narrowed to one namespace; one the caller does not belong to is refused.
+        let narrowed = try routerd.start(alice, ["watch", "-n", "web", "--count", "1", "-o", "json"])
+        try narrowed.waitUntil("alice's watch is live") { narrowed.stdout.contains(#""type":"sync""#) }
+        #expect(try routerd.routerctl(alice, ["add", "elsewhere.example.com", "--tunnel", "ta"]).status == 0)
+        #expect(try routerd.routerctl(bob, ["add", "b.web.example.com", "--tunnel", "tb"]).status == 0)
+        let inWeb = narrowed.wait(timeout: 30)
+        #expect(inWeb.status == 0 && inWeb.stdout.contains("b.web.example.com") && !inWeb.stdout.contains("elsewhere"), "\(inWeb)")
+        let refused = try routerd.routerctl(carol, ["watch", "-n", "web", "--count", "1"])
+        #expect(refused.status == 77 && refused.stderr.contains("not a member of namespace web"), "\(refused)")
+        let unknown = try routerd.routerctl(alice, ["watch", "--namespace", "nosuch", "--count", "1"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no namespace 'nosuch'"), "\(unknown)")
+
+        // History: bob sees the changes alice made in the team, with their targets; carol's
+        // and dave's stay theirs.
+        let history = try routerd.routerctl(bob, ["history", "-o", "json"])
+        #expect(history.status == 0 && history.stdout.contains("127.0.0.1:8081") && history.stdout.contains("b.web.example.com")
+                && !history.stdout.contains(carol) && !history.stdout.contains("free.example.com"), "\(history)")
+        let hers = try routerd.routerctl(carol, ["history", "-o", "json"])
+        #expect(hers.status == 0 && hers.stdout.contains("app.\(carol)") && !hers.stdout.contains("web.example.com"), "\(hers)")
     }
 }

@@ -24,7 +24,7 @@ struct RouteJSONTests {
                                target: .unixSocket(path: "/" + String(repeating: "s", count: 100)),
                                tunnel: String(repeating: "t", count: 128))
         for viewer in [Principal.admin("root"), .user("mallory")] {
-            guard case .raw(let bytes) = Wire.route(r, for: viewer) else { Issue.record("not raw"); continue }
+            guard case .raw(let bytes) = Wire.route(r, for: Viewer(viewer)) else { Issue.record("not raw"); continue }
             #expect(bytes.count <= Wire.maximumLength(of: r))
             let back = try JSONParser.parse(String(decoding: bytes, as: UTF8.self))
             #expect(back["owner"] == .string(nasty))

@@ -38,14 +38,22 @@ public struct EventFilter: Hashable, Sendable {
     public var prefix: String?
     /// Routes of this tunnel.
     public var tunnel: TunnelID?
-    /// Routes of this owner (the server sets it for non-admin watchers).
+    /// Routes of this owner (the server sets it for non-admin watchers), and with `shared`,
+    /// routes whose keys lie there too (a team's routes its members see).
     public var owner: String?
+    /// Beside `owner`'s routes, routes whose keys lie here, whoever owns them.
+    public var shared: NamespaceArea?
+    /// Keys in this area only (`watch --namespace`: what one namespace owns).
+    public var area: NamespaceArea?
 
     /// A filter; nil fields match everything.
-    public init(prefix: String? = nil, tunnel: TunnelID? = nil, owner: String? = nil) {
+    public init(prefix: String? = nil, tunnel: TunnelID? = nil, owner: String? = nil,
+                shared: NamespaceArea? = nil, area: NamespaceArea? = nil) {
         self.prefix = prefix
         self.tunnel = tunnel
         self.owner = owner
+        self.shared = shared
+        self.area = area
     }
 
     /// Whether `event` passes the filter (a `sync` or `reset` marker always does).
@@ -53,7 +61,8 @@ public struct EventFilter: Hashable, Sendable {
         if event.kind == .sync || event.kind == .reset { return true }
         if let prefix, !event.key.utf8.starts(with: prefix.utf8) { return false }
         if let tunnel, event.route?.tunnel != tunnel { return false }
-        if let owner, event.route?.owner != owner { return false }
+        if let area, !area.contains(key: event.key) { return false }
+        if let owner, event.route?.owner != owner, !(shared?.contains(key: event.key) ?? false) { return false }
         return true
     }
 }

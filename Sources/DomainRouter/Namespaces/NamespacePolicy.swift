@@ -109,7 +109,8 @@ extension NamespacePolicy {
         var text = ""
         for n in namespaces.sorted(by: { $0.name < $1.name }) {
             func quota(_ q: Namespace.Quota) -> String {
-                "\(q.routes.map(String.init) ?? "-"),\(q.tcpPorts.map(String.init) ?? "-"),\(q.longestTTL.map { "\($0.components.seconds)" } ?? "-")"
+                "\(q.routes.map(String.init) ?? "-"),\(q.tcpPorts.map(String.init) ?? "-"),\(q.longestTTL.map { "\($0.components.seconds)" } ?? "-"),"
+                    + (q.sessionRoutes.map(String.init) ?? "-")
             }
             text += [n.name, n.kind.rawValue, n.domains.joined(separator: ","),
                      n.tcpPorts.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "-",

@@ -18,6 +18,60 @@ extension RouteTable {
         return try key(text)
     }
 
+    /// What `principal` sees in full beyond their own routes: the team namespaces they belong
+    /// to and those they administer. Nil for an admin (who sees everything) and when nothing is
+    /// shared with them.
+    public func sharedArea(for principal: Principal) -> NamespaceArea? {
+        guard !principal.isAdmin else { return nil }
+        return state.read { s -> NamespaceArea? in
+            guard let policy = s.namespaces else { return nil }
+            let area = s.sharedNamespaces(of: principal).sorted().reduce(NamespaceArea()) { $0.union(policy.namespaces[$1].area) }
+            return area.isEmpty ? nil : area
+        }
+    }
+
+    /// What namespace `name` owns, for narrowing a list or a watch to it: `not_found` when no
+    /// namespace in force has that name, `forbidden` when `principal` (not an admin) is not
+    /// a member.
+    public func area(ofNamespace name: String, for principal: Principal) throws(RouteError) -> NamespaceArea {
+        try state.read { (s: borrowing TableState) throws(RouteError) -> NamespaceArea in
+            guard let policy = s.namespaces, let index = policy.namespaces.firstIndex(where: { $0.name == name }) else {
+                throw .notFound("no namespace '\(name.clipped(80))' is in force (routerctl namespaces lists those you belong to)")
+            }
+            if !principal.isAdmin, !policy.isMember(principal.name, of: index) {
+                throw .forbidden("\(principal.name) is not a member of namespace \(name)")
+            }
+            return policy.namespaces[index].area
+        }
+    }
+
+    /// Throws `forbidden` when `key` lies where `principal` may not look: in a namespace they do
+    /// not belong to, or in another member's subtree of a user namespace. The answer is the
+    /// same whether or not anything is routed there.
+    public func checkVisible(_ key: RouteKey, to principal: Principal) throws(RouteError) {
+        guard !principal.isAdmin else { return }
+        try state.read { (s: borrowing TableState) throws(RouteError) in
+            guard s.namespaces != nil else { return }
+            try s.checkVisible(key, to: principal)
+        }
+    }
+
+    /// `checkVisible(_:to:)` for a raw Host header value or SNI name; a value that is no name
+    /// passes (its lookup fails on its own).
+    public func checkVisible(host: String, source: NameSource, to principal: Principal) throws(RouteError) {
+        guard !principal.isAdmin, state.read({ $0.namespaces != nil }),
+              let name = try? HostNames.canonicalize(host, as: source, allowWildcard: false, validateIDN: false) else { return }
+        try checkVisible(.host(name), to: principal)
+    }
+
+    /// The namespace `key` lies in, if any: how refusals are counted by namespace.
+    public func namespace(of key: RouteKey) -> String? {
+        state.read { s in
+            guard let policy = s.namespaces, let place = s.namespacePlace(key) else { return nil }
+            return policy.namespaces[place.index].name
+        }
+    }
+
     /// What each namespace in force holds, in the policy's order: all of them for an admin (or
     /// with no principal), those `principal` belongs to for anyone else.
     public func namespaceUse(for principal: Principal? = nil) -> [NamespaceReport] {

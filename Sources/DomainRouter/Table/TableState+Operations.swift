@@ -342,9 +342,9 @@ extension TableState {
     func list(_ query: RouteQuery, principal: Principal, now: Int64) -> RoutePage {
         let limit = max(1, query.limit ?? Int.max)
         let ownerName = principal.isAdmin ? query.owner : principal.name
-        // A team namespace's members see each other's routes in it (an owner asked for
-        // narrows to that owner's, as for an admin).
-        let teams = principal.isAdmin ? [] : teamNamespaces(of: principal)
+        // A team namespace's members (and a namespace's admins) see each other's routes in it
+        // (an owner asked for narrows to that owner's, as for an admin).
+        let teams = sharedNamespaces(of: principal)
         var ownerID: UInt32?
         if let ownerName {
             let id = ownerIDs[ownerName]
@@ -451,11 +451,5 @@ extension TableState {
     func teamShared(_ key: RouteKey, principal: Principal) -> Bool {
         guard let policy = namespaces, let place = namespacePlace(key) else { return false }
         return policy.namespaces[place.index].kind == .team && policy.isMember(principal.name, of: place.index)
-    }
-
-    /// The team namespaces `principal` belongs to (indexes).
-    func teamNamespaces(of principal: Principal) -> Set<Int> {
-        guard let policy = namespaces else { return [] }
-        return Set(policy.memberships(of: principal.name).filter { policy.namespaces[$0].kind == .team })
     }
 }

@@ -69,8 +69,8 @@ extension RequestExecutor {
         try request.number("ttl").map { (value: Double) throws(RouteError) in try Self.duration(seconds: value, field: "ttl") }
     }
 
-    /// A list query from the `list` arguments; a non-admin who names another owner is refused
-    /// (`forbidden`), as for `history` and `holds`.
+    /// A list query from the `list` arguments; a non-admin who names another owner, or a
+    /// namespace they do not belong to, is refused (`forbidden`), as for `history` and `holds`.
     package func listQuery(_ request: Request, as caller: Caller) throws(RouteError) -> RouteQuery {
         var query = RouteQuery()
         query.prefix = request.string("prefix")
@@ -90,13 +90,33 @@ extension RequestExecutor {
             guard parts.count == 2 else { throw .invalidArgument("label filter must look like key=value") }
             query.labels = [String(parts[0]): String(parts[1])]
         }
-        query.namespace = request.string("namespace")
+        if let namespace = request.string("namespace") {
+            // One that is not in force, or (for a non-admin) not theirs, is refused, not empty.
+            _ = try table.area(ofNamespace: namespace, for: caller.principal)
+            query.namespace = namespace
+        }
         query.after = request.string("after")
         if let limit = request.integer("limit") {
             guard limit >= 1 else { throw .invalidArgument("limit must be at least 1") }
             query.limit = Int(min(limit, Int64(Int.max)))
         }
         return query
+    }
+
+    /// A watch's filter from the `watch` arguments (`prefix`, `tunnel`, `namespace`), narrowed
+    /// to what the caller may see: a non-admin gets their own routes' changes and those in the
+    /// namespaces shared with them (their teams', and those they administer).
+    package func watchFilter(_ request: Request, as caller: Caller) throws(RouteError) -> EventFilter {
+        var filter = EventFilter(prefix: request.string("prefix"))
+        filter.tunnel = try request.string("tunnel").map { (t: String) throws(RouteError) in try TunnelID(t) }
+        if let namespace = request.string("namespace") {
+            filter.area = try table.area(ofNamespace: namespace, for: caller.principal)
+        }
+        if !caller.principal.isAdmin {
+            filter.owner = caller.principal.name
+            filter.shared = table.sharedArea(for: caller.principal)
+        }
+        return filter
     }
 
     /// Seconds as the protocol gives them: above 0, at most 366 days, rounded up to the millisecond.
@@ -107,7 +127,8 @@ extension RequestExecutor {
         return .milliseconds(Int64((value * 1000).rounded(.up)))
     }
 
-    /// The history question a `history` request asks.
+    /// The history question a `history` request asks (`history(_:as:)` narrows it to what the
+    /// caller may see).
     package func historyQuery(_ request: Request) throws(RouteError) -> HistoryQuery {
         var query = HistoryQuery(key: nil, owner: request.string("owner"), tunnel: request.string("tunnel"))
         if let text = request.string("key") {

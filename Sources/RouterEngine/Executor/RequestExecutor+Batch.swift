@@ -53,7 +53,7 @@ extension RequestExecutor {
             case .failure(let failure):
                 Self.logRefusal(code: failure.error.code.rawValue, message: failure.error.description, op: "batch", caller)
                 metrics.count(.batch, code: failure.error.code.rawValue, transport: caller.transport)
-                if let quota = failure.error.quota { metrics.refused(quota) }
+                self.countInNamespace(failure.error, operations[failure.index].key)
             }
             completion(result)
         }
@@ -117,7 +117,7 @@ extension RequestExecutor {
     /// result, or the failing operation's refusal (`Wire.indexed`) with nothing applied.
     package func run(_ batch: PreparedBatch, as caller: Caller,
                      completion: @escaping @Sendable (Result<JSONValue, ProtocolError>) -> Void) {
-        let viewer = caller.principal
+        let viewer = self.viewer(caller)
         switch batch {
         case .atomic(let operations, let names):
             apply(operations, as: caller) { result in

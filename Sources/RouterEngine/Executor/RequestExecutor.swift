@@ -34,7 +34,7 @@ package final class RequestExecutor: Sendable {
         let metrics = self.metrics
         store.add(requests, as: caller.principal, peer: caller.peer) { results in
             var added = 0
-            for result in results {
+            for (index, result) in results.enumerated() {
                 switch result {
                 case .success(let done):
                     Self.logAdd(done, caller)
@@ -42,7 +42,7 @@ package final class RequestExecutor: Sendable {
                 case .failure(let error):
                     Self.logRefusal(code: error.code.rawValue, message: error.description, op: "add", caller)
                     metrics.count(.add, code: error.code.rawValue, transport: caller.transport)
-                    if let quota = error.quota { metrics.refused(quota) }
+                    self.countInNamespace(error, requests[index].name.key)
                 }
             }
             metrics.count(.add, code: "ok", transport: caller.transport, times: added)
@@ -57,6 +57,7 @@ package final class RequestExecutor: Sendable {
         store.delete(key, as: caller.principal, peer: caller.peer) { result in
             Self.log(result, op: "delete", caller) { Self.logDelete($0, caller) }
             metrics.count(.delete, result, caller)
+            if case .failure(let error) = result { self.countInNamespace(error, key) }
             completion(result)
         }
     }
@@ -71,6 +72,7 @@ package final class RequestExecutor: Sendable {
                 caller.logger.notice("update", metadata: ["key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)"])
             }
             metrics.count(.update, result, caller)
+            if case .failure(let error) = result { self.countInNamespace(error, key) }
             completion(result)
         }
     }
@@ -82,6 +84,7 @@ package final class RequestExecutor: Sendable {
         store.touch(key, ttl: ttl, as: caller.principal, peer: caller.peer) { result in
             Self.log(result, op: "touch", caller) { _ in }
             metrics.count(.touch, result, caller)
+            if case .failure(let error) = result { self.countInNamespace(error, key) }
             completion(result)
         }
     }
@@ -126,6 +129,7 @@ package final class RequestExecutor: Sendable {
     package func route(forHost value: String, sni: Bool, as caller: Caller, tally: inout RouterMetrics.LookupTally) throws(RouteError) -> LookupResult {
         try tallied(&tally) { () throws(RouteError) in
             do throws(RouteError) {
+                if !caller.principal.isAdmin { try table.checkVisible(host: value, source: sni ? .sni : .hostHeader, to: caller.principal) }
                 return try table.resolve(host: value, source: sni ? .sni : .hostHeader)
             } catch {
                 Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
@@ -156,12 +160,30 @@ package final class RequestExecutor: Sendable {
         do throws(RouteError) {
             switch query {
             case .host(let value):
+                try table.checkVisible(host: value, source: .hostHeader, to: caller.principal)
                 return .route(try table.resolve(host: value, source: .hostHeader))
             case .sni(let value):
+                try table.checkVisible(host: value, source: .sni, to: caller.principal)
                 return .route(try table.resolve(host: value, source: .sni))
             case .key(let text):
                 let key = try table.key(text)
-                if case .tunnel(let tunnel) = key { return .tunnel(try table.tunnel(tunnel)) }
+                if case .tunnel(let tunnel) = key {
+                    var info = try table.tunnel(tunnel)
+                    // Its routes in namespace parts the caller may not look at are left out.
+                    if !caller.principal.isAdmin, info.owner != caller.principal.name {
+                        info.routes.removeAll { route in
+                            guard let key = try? table.key(route.key) else { return false }
+                            return (try? table.checkVisible(key, to: caller.principal)) == nil
+                        }
+                    }
+                    return .tunnel(info)
+                }
+                do throws(RouteError) {
+                    try table.checkVisible(key, to: caller.principal)
+                } catch {
+                    countInNamespace(error, key)
+                    throw error
+                }
                 do throws(RouteError) {
                     return .route(try table.lookup(key: key))
                 } catch {
@@ -176,6 +198,13 @@ package final class RequestExecutor: Sendable {
             Self.logRefusal(code: error.code.rawValue, message: error.description, op: "lookup", caller)
             throw error
         }
+    }
+
+    /// What `caller` sees in full beyond their own routes: the namespaces shared with them
+    /// (nil: an admin, who sees everything in full, or nothing shared). Front ends pass it to
+    /// `Wire` with what they answer.
+    package func sharedArea(for caller: Caller) -> NamespaceArea? {
+        caller.principal.isAdmin ? nil : table.sharedArea(for: caller.principal)
     }
 
     /// The names held for their last owners now (`routerd --hold-released`), as the caller may
@@ -196,18 +225,20 @@ package final class RequestExecutor: Sendable {
         table.list(query, as: caller.principal)
     }
 
-    /// Subscribes to changes from `revision` (inclusive; nil: from now), as the caller may see them.
+    /// Subscribes to changes from `revision` (inclusive; nil: from now) that pass `filter`
+    /// (`watchFilter(_:as:)` narrows it to what the caller may see).
     package func watch(from revision: UInt64?, filter: EventFilter, as caller: Caller,
                        deliver: @escaping @Sendable (RouteEvent) -> Bool) throws(RouteError) -> SubscriptionHandle {
-        var filter = filter
-        if !caller.principal.isAdmin { filter.owner = caller.principal.name }
+        precondition(caller.principal.isAdmin || filter.owner == caller.principal.name,
+                     "a non-admin's watch filter is narrowed by watchFilter(_:as:)")
         return try table.subscribe(from: revision, filter: filter, deliver: deliver)
     }
 
     package func stats() -> TableStats { table.stats() }
 
     /// A page of the change history, as the caller may see it: a non-admin sees the changes to
-    /// their own routes only.
+    /// their own routes and to keys in the namespaces shared with them (their teams', those
+    /// they administer).
     package func history(_ query: HistoryQuery, as caller: Caller,
                          completion: @escaping @Sendable (Result<HistoryPage, RouteError>) -> Void) {
         var query = query
@@ -218,6 +249,7 @@ package final class RequestExecutor: Sendable {
                 return completion(.failure(error))
             }
             query.owner = caller.principal.name
+            query.shared = table.sharedArea(for: caller.principal)
         }
         store.history(query) { result in
             if case .failure(let error) = result {
@@ -262,6 +294,13 @@ package final class RequestExecutor: Sendable {
 
     // MARK: The audit trail
 
+    /// Counts a refusal in the namespace of `key` (or the namespace whose quota it names): how
+    /// `router_namespace_refusals_total` sees refused writes and lookups refused for a namespace.
+    func countInNamespace(_ error: RouteError, _ key: RouteKey?) {
+        guard let namespace = error.quota?.namespace ?? key.flatMap({ table.namespace(of: $0) }) else { return }
+        metrics.refused(error, in: namespace)
+    }
+
     /// Logs a refusal that a front end made itself (a malformed line, an unknown op), in the
     /// same words as the executor's own.
     package func refused(code: String, message: String, op: String?, as caller: Caller) {
@@ -291,6 +330,24 @@ package final class RequestExecutor: Sendable {
         guard caller.auditsChanges else { return }
         for route in removed {
             caller.logger.notice("delete", metadata: ["key": "\(route.key)", "tunnel": "\(route.tunnel)", "owner": "\(route.owner)"])
+        }
+    }
+}
+
+extension AddRequest.Name {
+    /// The key asked for; nil for a name drawn by the table (random, `tcp:auto`).
+    var key: RouteKey? {
+        if case .key(let key) = self { return key }
+        return nil
+    }
+}
+
+extension BatchOperation {
+    /// The key the operation acts on; nil for an add whose name the table draws.
+    var key: RouteKey? {
+        switch self {
+        case .add(let request): return request.name.key
+        case .delete(let key), .touch(let key, _): return key
         }
     }
 }

@@ -134,17 +134,20 @@ extension RouterMetrics {
     func count<T>(_ op: Operation, _ result: Result<T, RouteError>, _ caller: Caller) {
         switch result {
         case .success: count(op, code: "ok", transport: caller.transport)
-        case .failure(let error):
-            count(op, code: error.code.rawValue, transport: caller.transport)
-            if let quota = error.quota { refused(quota) }
+        case .failure(let error): count(op, code: error.code.rawValue, transport: caller.transport)
         }
     }
 
-    /// Counts an add refused for a namespace's quota, by namespace and limit.
-    package func refused(_ quota: QuotaExceeded) {
+    /// Counts a refusal in `namespace` by its code, and a `quota_exceeded` by its limit too.
+    package func refused(_ error: RouteError, in namespace: String) {
         registry.makeCounter(descriptor: MetricNameDescriptor(
             namespace: "router", metricName: "namespace_refusals", unitName: "total",
-            helpText: "Adds refused with quota_exceeded, by namespace and limit (routes, tcp_ports, ttl)."),
+            helpText: "Operations refused on keys in a namespace (and adds past its quotas), by namespace and code."),
+                             labels: [("namespace", namespace), ("code", error.code.rawValue)]).increment()
+        guard let quota = error.quota else { return }
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "router", metricName: "namespace_quota_refusals", unitName: "total",
+            helpText: "Adds refused with quota_exceeded, by namespace and limit (routes, tcp_ports, session_routes, ttl)."),
                              labels: [("namespace", quota.namespace), ("limit", quota.limit)]).increment()
     }
 

@@ -5,8 +5,11 @@ import DomainRouter
 package struct HistoryQuery: Sendable, Hashable {
     /// Changes to this key (exactly).
     package var key: String?
-    /// Changes to routes of this owner (before or after the change).
+    /// Changes to routes of this owner (before or after the change), and with `shared`, changes
+    /// to keys there too.
     package var owner: String?
+    /// Beside `owner`'s, changes to keys in this area, whoever owns them (a team's routes).
+    package var shared: NamespaceArea?
     /// Changes to routes of this tunnel.
     package var tunnel: String?
     /// Changes at or after this time.

@@ -69,6 +69,8 @@ extension ConnectionHandler {
         state.runSubmitted()
         let executor = self.executor
         let caller = self.caller
+        // The routes an add answers with are the caller's own (or an admin's to see).
+        let viewer = Viewer(caller.principal)
         let allocator = context!.channel.allocator
         let loop = context!.eventLoop
         let loopBound = NIOLoopBound(self, eventLoop: loop)
@@ -76,7 +78,7 @@ extension ConnectionHandler {
             executor.add(run, as: caller) { results in
                 var replies = allocator.buffer(capacity: results.count * Self.typicalReplyLength)
                 for i in results.indices {
-                    Self.writeReply(ids[i], results[i], for: caller.principal, to: &replies)
+                    Self.writeReply(ids[i], results[i], for: viewer, to: &replies)
                 }
                 let answered = replies
                 loop.execute { loopBound.value.runAnswered(answered) }
@@ -109,7 +111,7 @@ extension ConnectionHandler {
             switch results[i] {
             case .success:
                 if reserveOutbound(Self.maximumReplyLength(id, results[i])) {
-                    Self.writeReply(id, results[i], for: principal, to: &outbound!)
+                    Self.writeReply(id, results[i], for: Viewer(principal), to: &outbound!)
                 }
             case .failure(let error):
                 refuse(id, Wire.error(error))
@@ -125,7 +127,7 @@ extension ConnectionHandler {
     }
 
     /// Writes one add's reply line, as `viewer` may see it.
-    static func writeReply(_ id: RequestID?, _ result: Result<AddResult, RouteError>, for viewer: Principal,
+    static func writeReply(_ id: RequestID?, _ result: Result<AddResult, RouteError>, for viewer: Viewer,
                            to buffer: inout ByteBuffer) {
         switch result {
         case .success(let added):

@@ -20,8 +20,9 @@ extension ConnectionHandler {
         var query = query
         query.limit = min(remaining ?? Self.listPageSize, Self.listPageSize)
         let page = executor.list(query, as: caller)
+        let viewer = self.viewer
         for route in page.routes {
-            write(Reply.item(request.id, route: Wire.route(route, for: principal, shared: page.shared.contains(route.key))))
+            write(Reply.item(request.id, route: Wire.route(route, for: viewer)))
         }
         let total = count + page.routes.count
         let left = remaining.map { $0 - page.routes.count }

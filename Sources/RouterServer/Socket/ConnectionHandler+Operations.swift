@@ -59,7 +59,7 @@ extension ConnectionHandler {
         let ttl = try executor.touchTTL(request)
         perform({ executor.touch(key, ttl: ttl, as: caller, completion: $0) }) { handler, result in
             switch result {
-            case .success(let routes): handler.succeed(request, Wire.touchResult(routes, tunnel: key.kind == nil, for: handler.principal))
+            case .success(let routes): handler.succeed(request, Wire.touchResult(routes, tunnel: key.kind == nil, for: handler.viewer))
             case .failure(let error): handler.refuse(request.id, Wire.error(error))
             }
         }
@@ -70,7 +70,7 @@ extension ConnectionHandler {
         let change = try executor.routeChange(request)
         perform({ executor.update(key, change, as: caller, completion: $0) }) { handler, result in
             switch result {
-            case .success(let route): handler.succeed(request, .object([("route", Wire.route(route, for: handler.principal))]))
+            case .success(let route): handler.succeed(request, .object([("route", Wire.route(route, for: handler.viewer))]))
             case .failure(let error): handler.refuse(request.id, Wire.error(error))
             }
         }
@@ -80,7 +80,7 @@ extension ConnectionHandler {
         let query = try executor.historyQuery(request)
         perform({ executor.history(query, as: caller, completion: $0) }) { handler, result in
             switch result {
-            case .success(let page): handler.succeed(request, Wire.history(page, for: handler.principal))
+            case .success(let page): handler.succeed(request, Wire.history(page, for: handler.viewer))
             case .failure(let error): handler.refuse(request.id, Wire.error(error))
             }
         }
@@ -112,7 +112,7 @@ extension ConnectionHandler {
         }
         switch answer {
         case .tunnel(let info):
-            succeed(request, Wire.tunnel(info, for: principal))
+            succeed(request, Wire.tunnel(info, for: viewer))
         case .route(let result):
             writeLookup(request, result)
         }
@@ -121,7 +121,7 @@ extension ConnectionHandler {
     /// Writes a lookup's reply straight into the outbound buffer.
     func writeLookup(_ request: Request, _ result: LookupResult) {
         let revision = table.revision
-        let viewer = principal
+        let viewer = self.viewer
         let length = Reply.maximumSuccessHeadLength(request.id) + Wire.lookupMaximumLength(result) + 8
         writeReply(maximumLength: length) { out in
             Reply.writeSuccessHead(request.id, revision: revision, to: &out)

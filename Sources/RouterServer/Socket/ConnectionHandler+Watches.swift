@@ -18,9 +18,8 @@ extension ConnectionHandler {
             }
             from = UInt64(revision)
         }
-        let filter = EventFilter(
-            prefix: request.string("prefix"),
-            tunnel: request.string("tunnel").flatMap { try? TunnelID($0) })
+        let filter: EventFilter
+        do { filter = try executor.watchFilter(request, as: caller) } catch { throw Wire.error(error) }
         guard let context else { return }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
@@ -36,7 +35,7 @@ extension ConnectionHandler {
         } catch {
             throw Wire.error(error)
         }
-        watches[request.id] = Watch(handle: handle, ended: false)
+        watches[request.id] = Watch(handle: handle, ended: false, viewer: Viewer(principal, sharing: filter.shared))
         server.watcherStarted()
     }
 
@@ -51,7 +50,7 @@ extension ConnectionHandler {
             scheduleFlush()
             return
         }
-        let line = Reply.event(watchID, event: Wire.event(event, for: principal))
+        let line = Reply.event(watchID, event: Wire.event(event, for: watch.viewer))
         guard reserveOutbound(line.count) else { return }
         outbound!.writeBytes(line)
         backlog.unsentEvents += 1

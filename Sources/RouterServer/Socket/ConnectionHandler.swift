@@ -50,6 +50,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     struct Watch {
         var handle: SubscriptionHandle
         var ended: Bool
+        /// Whom its events are written for: fixed when it starts, like its filter.
+        var viewer: Viewer
     }
 
     init(server: RouterServer, id: UInt64) {
@@ -64,6 +66,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     var principal: Principal { caller.principal }
+    /// The caller as answers are written for them (with the namespaces shared with them now).
+    var viewer: Viewer { executor.viewer(caller) }
     var table: RouteTable { executor.table }
 
     // MARK: Channel events

@@ -9,7 +9,8 @@ struct History: RouterCommand {
             Needs a routerd started with --db (its state file keeps every change: the time, the \
             revision, the principal, the peer, and the route before and after). Prints REV, \
             TIME (UTC), TYPE, KEY, BY (principal and peer), TUNNEL and TARGET; -o json prints \
-            one change a line with both routes. Users see the changes to their own routes only.
+            one change a line with both routes. Users see the changes to their own routes, and \
+            with namespaces those to their teams' routes (routerctl namespaces).
 
             EXAMPLES:
               routerctl history shop.example.com

@@ -8,7 +8,8 @@ struct List: RouterCommand {
         discussion: """
             Prints an aligned table (key, tunnel, target, owner, expires; -o wide adds kind, \
             session, revisions and labels). Routes stream from the daemon a page at a time, so a \
-            million routes never sit in memory at once. Users see only their own routes. \
+            million routes never sit in memory at once. Users see only their own routes, and with \
+            namespaces their teams' (routerctl namespaces). \
             -o json prints one route object per line (NDJSON), which `routerctl batch` reads back \
             to register the same routes again.
 
@@ -36,7 +37,8 @@ struct List: RouterCommand {
     @Option(help: ArgumentHelp("Routes with this label (k=v).", valueName: "k=v"))
     var label: String?
 
-    @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Routes in this namespace (routerctl namespaces lists yours).", valueName: "name"))
+    @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Routes in this namespace (routerctl namespaces lists yours).", valueName: "name"),
+            completion: .custom(namespaceCompletion))
     var namespace: String?
 
     @Option(help: ArgumentHelp("At most this many routes.", valueName: "n"))

@@ -13,7 +13,9 @@ struct Lookup: RouterCommand {
             header value (case, spaces around it, a port and a \
             trailing dot are dealt with as a gateway would; ASCII only, as on the wire), or as a \
             TLS SNI name with --sni. Shows the route and why it matched: exact, or which \
-            wildcard. A miss says so and exits 1.
+            wildcard. A miss says so and exits 1. Another owner's target and labels show to \
+            admins and teammates only; a name in a namespace you do not belong to is refused \
+            (status 77) whether or not it is routed.
 
             EXAMPLES:
               routerctl lookup 'FOO.Example.COM:8443'

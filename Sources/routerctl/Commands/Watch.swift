@@ -16,11 +16,14 @@ struct Watch: RouterCommand {
             (inclusive), then the stream goes live; `-o json` prints each event object, including \
             the `sync` marker that says the replay is done. Ctrl-C ends the watch with status 0 \
             (in the shell: back to the prompt). A watch that falls too far behind is cut off by \
-            the daemon (slow_consumer, status 70) rather than silently missing events.
+            the daemon (slow_consumer, status 70) rather than silently missing events. A user \
+            sees the changes to their own routes and, with namespaces, to the routes of their \
+            teams (routerctl namespaces); -n narrows the watch to one namespace.
 
             EXAMPLES:
               routerctl watch
               routerctl watch --prefix api. -o json
+              routerctl watch -n web
               routerctl watch --from-revision 120
               routerctl watch --from-revision 120 --instance 5d4db46aa6c5be29
               routerctl watch --prefix shop. --count 1 -q   # wait for a change
@@ -39,6 +42,10 @@ struct Watch: RouterCommand {
 
     @Option(help: ArgumentHelp("Only routes of this tunnel.", valueName: "id"))
     var tunnel: String?
+
+    @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Only changes in this namespace (routerctl namespaces lists yours).", valueName: "name"),
+            completion: .custom(namespaceCompletion))
+    var namespace: String?
 
     @Option(help: ArgumentHelp("Exit 0 after this many changes (the replay's included; the sync marker does not count): a script's way to wait for a change.", valueName: "n"))
     var count: Int?
@@ -60,6 +67,7 @@ struct Watch: RouterCommand {
         }
         if let prefix { args.append(("prefix", .string(prefix))) }
         if let tunnel { args.append(("tunnel", .string(tunnel))) }
+        if let namespace { args.append(("namespace", .string(namespace))) }
         let id = try client.send("watch", args)
         let watchID = JSONValue.number(String(id))
         let saved = client.timeout
