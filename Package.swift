@@ -50,6 +50,9 @@ let package = Package(
         ),
         // NDJSON wire messages, JSON codec and line framing, shared by daemon and clients.
         .target(name: "RouterProtocol"),
+        // The DNS wire format by hand (no Swift DNS library is reachable): messages, names with
+        // compression, EDNS(0). No I/O.
+        .target(name: "DNSWire"),
         // What every front end and store shares: the executor, the store seam and the drafting
         // writer, the wire shape of results and errors, metrics.
         .target(
@@ -232,6 +235,10 @@ let package = Package(
         .testTarget(
             name: "RouterProtocolTests",
             dependencies: ["RouterProtocol"]
+        ),
+        .testTarget(
+            name: "DNSWireTests",
+            dependencies: ["DNSWire"]
         ),
         .testTarget(
             name: "RouterEngineTests",

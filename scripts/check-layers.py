@@ -3,7 +3,7 @@
 
 Each library target belongs to one layer, and depends only on the layers it may:
 
-  core      DomainRouter (and its C part CIDNA), RouterProtocol: on nothing but the core
+  core      DomainRouter (and its C part CIDNA), RouterProtocol, DNSWire: on nothing but the core
   clients   RouterRedis, RouterClient, RouterHTTPClient: on the core and other clients
   engine    RouterEngine: on the core
   front     RouterServer (the Unix socket), RouterHTTP: on the engine and the core
@@ -24,7 +24,7 @@ import json
 import sys
 
 LAYERS = {
-    "CIDNA": "core", "DomainRouter": "core", "RouterProtocol": "core",
+    "CIDNA": "core", "DomainRouter": "core", "RouterProtocol": "core", "DNSWire": "core",
     "RouterRedis": "clients", "RouterClient": "clients", "RouterHTTPClient": "clients",
     "RouterEngine": "engine",
     "RouterServer": "front", "RouterHTTP": "front",
