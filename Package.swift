@@ -80,6 +80,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // DNS from the table: authoritative answers over UDP and TCP (a read-only front end).
+        .target(
+            name: "RouterDNS",
+            dependencies: [
+                "DNSWire", "DomainRouter", "RouterEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The HTTP API (Hummingbird 2): the same executor as the socket, behind bearer tokens.
         .target(
             name: "RouterHTTP",
@@ -146,6 +157,7 @@ let package = Package(
         .executableTarget(
             name: "routerd",
             dependencies: [
+                "RouterDNS", "DNSWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 "RouterEngine",
                 "RouterServer",
@@ -239,6 +251,12 @@ let package = Package(
         .testTarget(
             name: "DNSWireTests",
             dependencies: ["DNSWire"]
+        ),
+        .testTarget(
+            name: "RouterDNSTests",
+            dependencies: [
+                "RouterDNS", "DNSWire", "DomainRouter", "RouterEngine", "RouterTestSupport", "routerd", "routerctl",
+            ]
         ),
         .testTarget(
             name: "RouterEngineTests",

@@ -6,7 +6,7 @@ Each library target belongs to one layer, and depends only on the layers it may:
   core      DomainRouter (and its C part CIDNA), RouterProtocol, DNSWire: on nothing but the core
   clients   RouterRedis, RouterClient, RouterHTTPClient: on the core and other clients
   engine    RouterEngine: on the core
-  front     RouterServer (the Unix socket), RouterHTTP: on the engine and the core
+  front     RouterServer (the Unix socket), RouterHTTP, RouterDNS: on the engine and the core
   store     RouterRedisStore, RouterSQLiteStore: on the engine, the core and the clients
   gateway   RouterGateway: on the core and the clients
   process   ConfigFile, ServiceNotify: what a daemon process needs around its work (its
@@ -27,7 +27,7 @@ LAYERS = {
     "CIDNA": "core", "DomainRouter": "core", "RouterProtocol": "core", "DNSWire": "core",
     "RouterRedis": "clients", "RouterClient": "clients", "RouterHTTPClient": "clients",
     "RouterEngine": "engine",
-    "RouterServer": "front", "RouterHTTP": "front",
+    "RouterServer": "front", "RouterHTTP": "front", "RouterDNS": "front",
     "RouterRedisStore": "store", "RouterSQLiteStore": "store",
     "RouterGateway": "gateway",
     "ConfigFile": "process", "ServiceNotify": "process",

@@ -9,7 +9,8 @@
 #                                       python3-venv (scripts/api-check.sh installs its PyPI tools
 #                                       into a virtual environment), haproxy (the reference proxy
 #                                       of routergw's request-smuggling tests), iproute2 (ss shows a
-#                                       listening socket's backlog)
+#                                       listening socket's backlog), bind9-dnsutils (dig asks
+#                                       routerd's DNS in its tests)
 #   scripts/install-packages.sh bench   the build's, plus haproxy, wrk and nginx-light (router-bench
 #                                       gateway: HAProxy beside routergw, nginx behind both)
 # Runs apt-get through sudo when not root. Needs a Debian-like system with apt-get.
@@ -18,7 +19,7 @@ set -euo pipefail
 packages=(libicu-dev libreadline-dev libsqlite3-dev)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(socat tmux man-db redis-server curl openssl python3-venv haproxy iproute2) ;;
+  test) packages+=(socat tmux man-db redis-server curl openssl python3-venv haproxy iproute2 bind9-dnsutils) ;;
   bench) packages+=(haproxy wrk nginx-light) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 64 ;;
 esac

@@ -184,11 +184,8 @@ extension RedisStore {
         return try events(fromEntries: first[1], after: after, own: own)
     }
 
-    /// A new store id: 16 random hex digits.
+    /// A new store id: when the store began, then random (`ProcessFacts.sequenceID`).
     static func freshID() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let n = rng.next() as UInt64
-        let hex = String(n, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        ProcessFacts.sequenceID()
     }
 }

@@ -238,6 +238,6 @@ extension SQLiteStore {
     }
 
     static func freshInstance() -> String {
-        ProcessFacts.randomHex(bytes: 8)
+        ProcessFacts.sequenceID()
     }
 }

@@ -91,7 +91,7 @@ public final class RouterServer: Service, Sendable {
         self.configuration = configuration
         table = store.table
         principals = try Principals(adminGroup: configuration.adminGroup)
-        instance = store.status.id ?? ProcessFacts.randomHex(bytes: 8)
+        instance = store.status.id ?? ProcessFacts.sequenceID()
         executor = RequestExecutor(store: store, instance: instance)
         state.withLock { $0.nextConnection = store.sessionBase + 1 }
         self.logger = logger

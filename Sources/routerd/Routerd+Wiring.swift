@@ -1,4 +1,5 @@
 import ConfigFile
+import DNSWire
 import DomainRouter
 import Hummingbird
 import HummingbirdCore
@@ -6,6 +7,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import RouterDNS
 import RouterEngine
 import RouterHTTP
 import RouterRedis
@@ -89,6 +91,15 @@ extension Routerd {
             services.append(.init(service: application))
             api = served
         }
+        if let dns {
+            let zones: DNSZones
+            do { zones = try dnsZonesConfiguration() } catch { throw StartError("--dns: \(error)") }
+            let executor = server.executor
+            let authority = DNSAuthority(zones: zones, table: server.table, instance: { executor.instance }, metrics: executor.metrics)
+            let dnsServer = DNSServer(authority: authority, host: dns.host, port: dns.port, logger: logger)
+            do { _ = try await dnsServer.bind() } catch { throw StartError("cannot serve DNS on --dns \(dns): \(error)") }
+            services.append(.init(service: dnsServer))
+        }
         let settings = Hangup.Settings(logLevel: logLevel.level, logFile: logFile, httpTokens: httpTokens)
         let store = server.executor.store
         services.append(.init(service: Hangup(signals: hangups, running: settings, config: file, api: api, table: server.table,
@@ -104,9 +115,24 @@ extension Routerd {
         return services
     }
 
+    /// The zones `--dns` answers for, from the `--dns-*` flags (the base domains when no
+    /// `--dns-zone` is given).
+    func dnsZonesConfiguration() throws(DNSError) -> DNSZones {
+        let zones = dnsZones.isEmpty ? (domains.isEmpty ? ["localhost"] : domains) : dnsZones
+        let nameservers = dnsNameservers.map { text -> (name: String, addresses: [String]) in
+            guard let eq = text.firstIndex(of: "=") else { return (text, []) }
+            return (String(text[..<eq]), text[text.index(after: eq)...].split(separator: ",").map(String.init))
+        }
+        return try DNSZones(zones: zones, nameservers: nameservers, hostmaster: dnsHostmaster, addresses: dnsAddresses,
+                            ttl: UInt32(dnsTtl.duration.components.seconds), negativeTTL: UInt32(dnsNegativeTtl.duration.components.seconds))
+    }
+
     /// What can be checked before anything starts is, so that the failure names its flag.
     func checkBeforeStart() throws(StartError) {
         if let http, let problem = StartChecks.listenProblem(flag: "--http", host: http.host, port: http.port) {
+            throw StartError(problem)
+        }
+        if let dns, let problem = StartChecks.listenProblem(flag: "--dns", host: dns.host, port: dns.port) {
             throw StartError(problem)
         }
         for (flag, path) in [("--http-tokens", httpTokens), ("--http-tls-cert", httpTLSCert), ("--http-tls-key", httpTLSKey)] {

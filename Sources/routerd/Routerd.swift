@@ -163,6 +163,27 @@ struct Routerd: AsyncParsableCommand {
     var httpIdleTimeout = DurationArgument(.seconds(60), as: "60s")
 
 
+    @Option(name: .customLong("dns"), help: ArgumentHelp("Answer DNS for the zones (UDP and TCP) on this port, on 127.0.0.1 unless a host is given (port 0: one the kernel picks, named in the log): a name resolves exactly while it is routed. Needs --dns-address and --dns-ns.", valueName: "[host:]port"))
+    var dns: ListenAddress?
+
+    @Option(name: .customLong("dns-zone"), help: ArgumentHelp("A zone to answer for; repeat for several. Default: the base domains (--domain). Names in no zone are REFUSED.", valueName: "name"))
+    var dnsZones: [String] = []
+
+    @Option(name: .customLong("dns-address"), help: ArgumentHelp("An address every routed name resolves to (A or AAAA): the gateway's; repeat for several.", valueName: "ip"))
+    var dnsAddresses: [String] = []
+
+    @Option(name: .customLong("dns-ns"), help: ArgumentHelp("A name server of the zones (their NS records; the first is the SOA's primary); repeat for several. One inside a zone needs its addresses: NAME=IP[,IP].", valueName: "name[=ip,...]"))
+    var dnsNameservers: [String] = []
+
+    @Option(help: ArgumentHelp("The SOA's contact, as hostmaster@example.com. Default: hostmaster@ZONE.", valueName: "email"))
+    var dnsHostmaster: String?
+
+    @Option(help: ArgumentHelp("The TTL of A, AAAA and NS answers: how long a cache may still resolve a deleted route.", valueName: "duration"))
+    var dnsTtl = DurationArgument(.seconds(30), as: "30s")
+
+    @Option(help: ArgumentHelp("The SOA minimum and its TTL: how long a cache keeps \"no such name\" (RFC 2308), so how soon a new route resolves everywhere.", valueName: "duration"))
+    var dnsNegativeTtl = DurationArgument(.seconds(30), as: "30s")
+
     @Option(name: .customLong("store"), help: ArgumentHelp("Keep the table in Redis, shared by every routerd on the same Redis and --store-prefix: redis://[USER@]HOST:PORT[/DB] or redis+unix:///PATH[?db=N]. The password comes from $ROUTER_REDIS_PASSWORD or --store-password-file. Default: the table lives in this process's memory.", valueName: "url"))
     var store: String?
 
@@ -218,6 +239,18 @@ struct Routerd: AsyncParsableCommand {
         }
         guard (httpTLSCert == nil) == (httpTLSKey == nil) else {
             throw ValidationError("--http-tls-cert and --http-tls-key go together")
+        }
+        if dns != nil {
+            guard !dnsAddresses.isEmpty else { throw ValidationError("--dns needs --dns-address IP: the address routed names resolve to (the gateway's)") }
+            guard !dnsNameservers.isEmpty else { throw ValidationError("--dns needs --dns-ns NAME: the zones' name server, for their NS and SOA records") }
+            for (flag, value) in [("--dns-ttl", dnsTtl), ("--dns-negative-ttl", dnsNegativeTtl)]
+            where value.duration < .seconds(1) || value.duration > .seconds(86_400 * 7) {
+                throw ValidationError("\(flag) must be between 1s and 7d, such as 30s")
+            }
+            do { _ = try dnsZonesConfiguration() } catch { throw ValidationError("--dns: \(error)") }
+        } else if !dnsZones.isEmpty || !dnsAddresses.isEmpty || !dnsNameservers.isEmpty || dnsHostmaster != nil
+                    || dnsTtl.description != "30s" || dnsNegativeTtl.description != "30s" {
+            throw ValidationError("--dns-zone, --dns-address, --dns-ns, --dns-hostmaster, --dns-ttl and --dns-negative-ttl go with --dns")
         }
         if let store {
             do {

@@ -47,6 +47,20 @@ public final class RouterdProcess {
         return port ?? 0
     }
 
+    /// The DNS port, read from routerd's `DNS listening on HOST:PORT` line: start it with
+    /// `--dns 127.0.0.1:0` and the kernel picks the port.
+    public func dnsPort() throws -> Int {
+        var port: Int?
+        try process.waitUntil("routerd should log where it answers DNS") {
+            guard let line = process.stderr.split(separator: "\n").first(where: { $0.contains("DNS listening on ") }),
+                  let address = line.split(separator: " ").last(where: { $0.contains(":") && $0.first?.isNumber == true || $0.hasPrefix("[") }),
+                  let colon = address.lastIndex(of: ":") else { return false }
+            port = Int(address[address.index(after: colon)...])
+            return port != nil
+        }
+        return port ?? 0
+    }
+
     deinit {
         if !stopped { _ = try? stop() }
     }

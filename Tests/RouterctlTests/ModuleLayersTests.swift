@@ -50,8 +50,8 @@ struct ModuleLayersTests {
 
     @Test(.enabled(if: python, "needs python3"))
     func aNewLibraryTargetMustBeGivenALayer() throws {
-        let r = try check(Self.package + [("RouterDNS", "regular", ["RouterEngine"])])
+        let r = try check(Self.package + [("RouterQUIC", "regular", ["RouterEngine"])])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("RouterDNS: a library target with no layer"), "\(r.stderr)")
+        #expect(r.stderr.contains("RouterQUIC: a library target with no layer"), "\(r.stderr)")
     }
 }

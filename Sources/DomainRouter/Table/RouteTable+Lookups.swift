@@ -82,4 +82,11 @@ extension RouteTable {
     public var revision: UInt64 {
         state.read { $0.revision }
     }
+
+    /// Whether any route lies strictly below the canonical name `name` (a wildcard `*.N` lies
+    /// below `N`), live or lapsed but not yet swept: how a DNS server tells an empty
+    /// non-terminal (NODATA) from a name that does not exist (NXDOMAIN).
+    public func hasRoutes(below name: String) -> Bool {
+        state.read { $0.hasRoutes(below: name) }
+    }
 }

@@ -123,6 +123,7 @@ extension TableState {
 
     mutating func addTally(_ key: RouteKey, owner: UInt32) {
         if namespaces != nil { countInNamespace(key, owner: owner, by: 1) }
+        if let base = baseIndex(below: key) { routesBelowBase[base] += 1 }
         for name in tallyNames(for: key) {
             let k = String(name)
             if ownersBelow[k] == nil { ownersBelow[k] = OwnerTally(owner: owner) } else { ownersBelow[k]!.add(owner) }
@@ -131,9 +132,36 @@ extension TableState {
 
     mutating func removeTally(_ key: RouteKey, owner: UInt32) {
         if namespaces != nil { countInNamespace(key, owner: owner, by: -1) }
+        if let base = baseIndex(below: key) { routesBelowBase[base] -= 1 }
         for name in tallyNames(for: key) {
             let k = String(name)
             if ownersBelow[k]?.remove(owner) == false { ownersBelow[k] = nil }
         }
+    }
+
+    /// The base domain `key` lies strictly below (a wildcard `*.B` lies below `B`), by index.
+    func baseIndex(below key: RouteKey) -> Int? {
+        switch key {
+        case .host(let name):
+            return config.baseDomains.firstIndex { (TableState.baseStart(of: name, under: $0) ?? 0) > 0 }
+        case .wildcard(let parent):
+            return config.baseDomains.firstIndex { TableState.baseStart(of: parent, under: $0) != nil }
+        default:
+            return nil
+        }
+    }
+
+    /// Whether any route lies strictly below `name` (a wildcard `*.N` lies below `N`): whether
+    /// `name` exists in DNS as an empty non-terminal when it is not routed itself (RFC 8020).
+    func hasRoutes(below name: String) -> Bool {
+        if ownersBelow[name] != nil { return true }
+        // Tallies stop above each base domain's floor: a base domain at or below `name` says
+        // for itself.
+        for (i, base) in config.baseDomains.enumerated() {
+            guard let start = TableState.baseStart(of: base, under: name) else { continue }
+            if routesBelowBase[i] > 0 { return true }
+            if start > 0, findSlot(.host(base)) != nil { return true }
+        }
+        return false
     }
 }

@@ -31,6 +31,9 @@ struct TableState: ~Copyable {
     var recentOwner: (name: String, id: UInt32)?
     /// For each name, the owners of the routes below it (see TableState+Ownership).
     var ownersBelow: [String: OwnerTally] = [:]
+    /// For each base domain (in `config.baseDomains`' order), how many routes lie strictly
+    /// below it: the one count `ownersBelow` does not keep (its tallies stop above the floor).
+    var routesBelowBase: [Int]
     var sessions: [UInt64: SessionRecord] = [:]
     var endingSessions: Set<UInt64> = []
     var deadlines = Heap<Deadline>()
@@ -51,6 +54,7 @@ struct TableState: ~Copyable {
 
     init(config: RouteTableConfiguration) {
         self.config = config
+        routesBelowBase = Array(repeating: 0, count: config.baseDomains.count)
         // The ring fills to its limit once and stays there: reserve it now rather than copying it
         // at each doubling (the pages are not touched, so not resident, until events arrive).
         history.reserveCapacity(config.historyLimit)

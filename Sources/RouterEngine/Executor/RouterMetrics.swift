@@ -30,6 +30,8 @@ package final class RouterMetrics: Sendable {
     /// Each namespace's gauges (routes, TCP ports, route quota), by namespace: made as
     /// namespaces appear, dropped when a reload removes one.
     private let namespaceGauges = Mutex<[String: [Gauge]]>([:])
+    /// DNS query counters by type, code and transport, made on first use.
+    private let dnsCounters = Mutex<[String: Counter]>([:])
 
     package init() {
         let registry = PrometheusCollectorRegistry()
@@ -149,6 +151,22 @@ extension RouterMetrics {
             namespace: "router", metricName: "namespace_quota_refusals", unitName: "total",
             helpText: "Adds refused with quota_exceeded, by namespace and limit (routes, tcp_ports, session_routes, ttl)."),
                              labels: [("namespace", quota.namespace), ("limit", quota.limit)]).increment()
+    }
+
+    /// Counts a DNS query by its type (`A`, …, `other`), the response code sent (`NOERROR`,
+    /// `NXDOMAIN`, …, or `dropped`) and the transport (`udp`, `tcp`).
+    package func dnsQuery(type: String, code: String, transport: String) {
+        let key = type + "|" + code + "|" + transport
+        if let counter = dnsCounters.withLock({ $0[key] }) {
+            counter.increment()
+            return
+        }
+        let counter = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "router", metricName: "dns_queries", unitName: "total",
+            helpText: "DNS queries answered (or dropped), by query type, response code and transport."),
+                                           labels: [("type", type), ("rcode", code), ("transport", transport)])
+        dnsCounters.withLock { $0[key] = counter }
+        counter.increment()
     }
 
     /// Sets each namespace's gauges: routes and TCP ports held, and the route quota (-1: none).
