@@ -10,7 +10,8 @@
 #                                       into a virtual environment), haproxy (the reference proxy
 #                                       of routergw's request-smuggling tests), iproute2 (ss shows a
 #                                       listening socket's backlog), bind9-dnsutils (dig asks
-#                                       routerd's DNS in its tests)
+#                                       routerd's DNS in its tests) and bind9 (named, routerd's
+#                                       secondary in the transfer tests)
 #   scripts/install-packages.sh bench   the build's, plus haproxy, wrk and nginx-light (router-bench
 #                                       gateway: HAProxy beside routergw, nginx behind both)
 # Runs apt-get through sudo when not root. Needs a Debian-like system with apt-get.
@@ -19,7 +20,7 @@ set -euo pipefail
 packages=(libicu-dev libreadline-dev libsqlite3-dev)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(socat tmux man-db redis-server curl openssl python3-venv haproxy iproute2 bind9-dnsutils) ;;
+  test) packages+=(socat tmux man-db redis-server curl openssl python3-venv haproxy iproute2 bind9-dnsutils bind9) ;;
   bench) packages+=(haproxy wrk nginx-light) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 64 ;;
 esac

@@ -47,6 +47,28 @@ extension DNSMessage {
         }
     }
 
+    /// Where the message's last record starts, and that record, when it is the last of the
+    /// additional section and of `type` (TSIG, RFC 8945 §5.1: always last): what a signature
+    /// covers is the bytes before it, with the additional count one less.
+    public static func lastRecord(of bytes: [UInt8], type: DNSType) throws(DNSError) -> (offset: Int, record: DNSRecord)? {
+        var reader = DNSReader(bytes)
+        let header = try readHeader(&reader)
+        guard header.ar > 0 else { return nil }
+        for _ in 0..<header.qd {
+            _ = try reader.name()
+            _ = try reader.u16()
+            _ = try reader.u16()
+        }
+        let records = Int(header.an) + Int(header.ns) + Int(header.ar)
+        var last: (Int, DNSRecord)?
+        for _ in 0..<records {
+            let offset = reader.offset
+            last = (offset, try reader.record())
+        }
+        guard reader.atEnd, let (offset, record) = last, record.type == type else { return nil }
+        return (offset, record)
+    }
+
     /// The header alone: how a server answers FORMERR to a message it cannot read further.
     public static func header(of bytes: [UInt8]) -> (id: UInt16, flags: UInt16)? {
         guard bytes.count >= 12 else { return nil }

@@ -1,4 +1,5 @@
 import DNSWire
+import DomainRouter
 import Logging
 import NIOCore
 import NIOPosix
@@ -88,9 +89,12 @@ private final class UDPHandler: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
-        guard let answer = authority.respond(to: bytes, over: .udp) else { return }
-        let out = context.channel.allocator.buffer(bytes: answer)
-        context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: out)), promise: nil)
+        let from = envelope.remoteAddress.ipAddress.flatMap(IPAddress.init)
+        for answer in authority.respond(to: bytes, over: .udp, from: from) {
+            let out = context.channel.allocator.buffer(bytes: answer)
+            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: out)), promise: nil)
+        }
+        context.flush()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -121,11 +125,14 @@ private final class TCPHandler: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = Array(unwrapInboundIn(data).readableBytesView)
-        guard let answer = authority.respond(to: bytes, over: .tcp) else { return }
-        var out = context.channel.allocator.buffer(capacity: answer.count + 2)
-        out.writeInteger(UInt16(answer.count))
-        out.writeBytes(answer)
-        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        let from = context.channel.remoteAddress?.ipAddress.flatMap(IPAddress.init)
+        for answer in authority.respond(to: bytes, over: .tcp, from: from) {
+            var out = context.channel.allocator.buffer(capacity: answer.count + 2)
+            out.writeInteger(UInt16(answer.count))
+            out.writeBytes(answer)
+            context.write(wrapOutboundOut(out), promise: nil)
+        }
+        context.flush()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

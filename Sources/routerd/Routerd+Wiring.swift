@@ -95,10 +95,40 @@ extension Routerd {
             let zones: DNSZones
             do { zones = try dnsZonesConfiguration() } catch { throw StartError("--dns: \(error)") }
             let executor = server.executor
-            let authority = DNSAuthority(zones: zones, table: server.table, instance: { executor.instance }, metrics: executor.metrics)
+            var keys: [TSIGKey] = []
+            if let dnsTsigKeys {
+                do {
+                    keys = try TSIGKeyFile.parse(try String(contentsOfFile: dnsTsigKeys, encoding: .utf8))
+                } catch {
+                    throw StartError("--dns-tsig-keys \(dnsTsigKeys): \(error)")
+                }
+                guard !keys.isEmpty else { throw StartError("--dns-tsig-keys \(dnsTsigKeys) holds no key") }
+            }
+            // Transfers and NOTIFY need the zones as a secondary holds them, kept as routes change.
+            var follower: DNSZoneFollower?
+            if !dnsNotify.isEmpty || !dnsTransferAllow.isEmpty {
+                let made = DNSZoneFollower(table: server.table, zones: zones, instance: { executor.instance }, logger: logger)
+                made.rebuild()
+                services.append(.init(service: made))
+                follower = made
+            }
+            let authority = DNSAuthority(zones: zones, table: server.table, instance: { executor.instance }, metrics: executor.metrics,
+                                         follower: follower, transferAllowed: dnsTransferAllow.compactMap { try? CIDR($0) }, keys: keys)
             let dnsServer = DNSServer(authority: authority, host: dns.host, port: dns.port, logger: logger)
             do { _ = try await dnsServer.bind() } catch { throw StartError("cannot serve DNS on --dns \(dns): \(error)") }
             services.append(.init(service: dnsServer))
+            if !dnsNotify.isEmpty, let follower {
+                var targets: [SocketAddress] = []
+                for text in dnsNotify {
+                    guard let (host, port) = DNSTarget.parse(text), let address = try? SocketAddress(ipAddress: host, port: port) else {
+                        throw StartError("--dns-notify '\(text)' is not an address such as 192.0.2.53 or [2001:db8::53]:5353")
+                    }
+                    targets.append(address)
+                }
+                let notifier = DNSNotifier(targets: targets, key: keys.first, authority: authority, logger: logger)
+                follower.onChange { notifier.changed($0) }
+                services.append(.init(service: notifier))
+            }
         }
         let settings = Hangup.Settings(logLevel: logLevel.level, logFile: logFile, httpTokens: httpTokens)
         let store = server.executor.store
@@ -133,6 +163,9 @@ extension Routerd {
             throw StartError(problem)
         }
         if let dns, let problem = StartChecks.listenProblem(flag: "--dns", host: dns.host, port: dns.port) {
+            throw StartError(problem)
+        }
+        if let dnsTsigKeys, let problem = StartChecks.secretProblem(flag: "--dns-tsig-keys", path: dnsTsigKeys) {
             throw StartError(problem)
         }
         for (flag, path) in [("--http-tokens", httpTokens), ("--http-tls-cert", httpTLSCert), ("--http-tls-key", httpTLSKey)] {

@@ -175,6 +175,15 @@ struct Routerd: AsyncParsableCommand {
     @Option(name: .customLong("dns-ns"), help: ArgumentHelp("A name server of the zones (their NS records; the first is the SOA's primary); repeat for several. One inside a zone needs its addresses: NAME=IP[,IP].", valueName: "name[=ip,...]"))
     var dnsNameservers: [String] = []
 
+    @Option(name: .customLong("dns-notify"), help: ArgumentHelp("A secondary to send NOTIFY to when a zone changes (port 53 unless given); repeat for several. It transfers the zone from --dns.", valueName: "ip[:port]"))
+    var dnsNotify: [String] = []
+
+    @Option(name: .customLong("dns-transfer-allow"), help: ArgumentHelp("Addresses that may transfer the zones (AXFR, IXFR over TCP); repeat for several. With --dns-tsig-keys, only when signed with one of its keys.", valueName: "cidr"))
+    var dnsTransferAllow: [String] = []
+
+    @Option(name: .customLong("dns-tsig-keys"), help: ArgumentHelp("TSIG keys (HMAC-SHA256) in BIND's format, as tsig-keygen writes them: transfers must be signed with one; NOTIFY is signed with the first. Not readable by group or others.", valueName: "file"))
+    var dnsTsigKeys: String?
+
     @Option(help: ArgumentHelp("The SOA's contact, as hostmaster@example.com. Default: hostmaster@ZONE.", valueName: "email"))
     var dnsHostmaster: String?
 
@@ -248,9 +257,16 @@ struct Routerd: AsyncParsableCommand {
                 throw ValidationError("\(flag) must be between 1s and 7d, such as 30s")
             }
             do { _ = try dnsZonesConfiguration() } catch { throw ValidationError("--dns: \(error)") }
+            for text in dnsTransferAllow {
+                do { _ = try CIDR(text) } catch { throw ValidationError("--dns-transfer-allow: \(error)") }
+            }
+            for text in dnsNotify where DNSTarget.parse(text) == nil {
+                throw ValidationError("--dns-notify '\(text)' is not an address such as 192.0.2.53 or [2001:db8::53]:5353")
+            }
         } else if !dnsZones.isEmpty || !dnsAddresses.isEmpty || !dnsNameservers.isEmpty || dnsHostmaster != nil
-                    || dnsTtl.description != "30s" || dnsNegativeTtl.description != "30s" {
-            throw ValidationError("--dns-zone, --dns-address, --dns-ns, --dns-hostmaster, --dns-ttl and --dns-negative-ttl go with --dns")
+                    || dnsTtl.description != "30s" || dnsNegativeTtl.description != "30s" || !dnsNotify.isEmpty
+                    || !dnsTransferAllow.isEmpty || dnsTsigKeys != nil {
+            throw ValidationError("the --dns-* flags go with --dns")
         }
         if let store {
             do {

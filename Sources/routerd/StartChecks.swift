@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import DomainRouter
 import NIOCore
+import RouterProtocol
 
 /// Checks made before routerd starts anything, so that a listener or file it cannot use is
 /// refused in one line naming the flag, the address or path, and the cause — rather than as a
@@ -43,5 +45,27 @@ enum StartChecks {
             return nil
         }
         return "cannot read \(flag) \(path): \(String(cString: strerror(errno)))"
+    }
+
+    /// Why `flag`'s file of secrets `path` may not be used (unreadable, or readable by group or
+    /// others), or nil when it may.
+    static func secretProblem(flag: String, path: String) -> String? {
+        if let problem = unreadable(flag: flag, path: path) { return problem }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "cannot read \(flag) \(path): \(String(cString: strerror(errno)))" }
+        guard info.st_mode & 0o077 == 0 else {
+            return "\(flag) \(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 it"
+        }
+        return nil
+    }
+}
+
+/// A DNS peer's address as the flags give it: `IP`, `IP:PORT` or `[IPv6]:PORT` (port 53 when
+/// none is given).
+enum DNSTarget {
+    static func parse(_ text: String) -> (host: String, port: Int)? {
+        if IPAddress(text) != nil { return (text, 53) }
+        guard let (host, port) = ListenAddressText.parse(text, defaultHost: "", allowingZero: false), IPAddress(host) != nil else { return nil }
+        return (host, port)
     }
 }

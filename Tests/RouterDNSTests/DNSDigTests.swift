@@ -8,8 +8,7 @@ import Testing
 /// (scripts/install-packages.sh test installs it).
 @Suite("DNS answered by routerd, asked with dig", .serialized)
 struct DNSDigTests {
-    static let dig = "/usr/bin/dig"
-    static let hasDig = FileManager.default.isExecutableFile(atPath: dig)
+    static let hasDig = Dig.isInstalled
 
     /// routerd serving example.com's DNS on a port of its own choosing.
     final class Daemon {
@@ -25,20 +24,9 @@ struct DNSDigTests {
 
         deinit { _ = try? daemon.stop() }
 
-        /// dig's answer: status, and the answer section's records as `name ttl class type data`.
-        func dig(_ arguments: [String]) throws -> (status: String, answers: [String], output: String) {
-            let done = try ChildProcess(DNSDigTests.dig, ["@127.0.0.1", "-p", "\(port)", "+norec", "+time=5", "+tries=1"] + arguments,
-                                        directory: NSTemporaryDirectory()).wait(timeout: 30)
-            let lines = done.stdout.split(separator: "\n").map(String.init)
-            let status = lines.first { $0.contains("status: ") }.flatMap { $0.split(separator: "status: ").last?.split(separator: ",").first }
-            var answers: [String] = []
-            var inAnswer = false
-            for line in lines {
-                if line.hasPrefix(";; ANSWER SECTION") { inAnswer = true; continue }
-                if inAnswer && (line.isEmpty || line.hasPrefix(";;")) { inAnswer = false }
-                if inAnswer { answers.append(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")) }
-            }
-            return (status.map(String.init) ?? "none", answers, done.stdout + done.stderr)
+        /// dig's answer at routerd's port.
+        func dig(_ arguments: [String]) throws -> Dig.Answer {
+            try Dig.ask(port: port, arguments)
         }
 
         func routerctl(_ arguments: [String]) throws -> Finished {

@@ -89,4 +89,25 @@ extension RouteTable {
     public func hasRoutes(below name: String) -> Bool {
         state.read { $0.hasRoutes(below: name) }
     }
+
+    /// Whether a live route is registered under exactly `key` (a host key matches its own
+    /// route only, not a wildcard's).
+    public func contains(_ key: RouteKey) -> Bool {
+        let now = self.now
+        return state.read { s in s.findSlot(key).map { !s.isExpired($0, now: now) } ?? false }
+    }
+
+    /// The keys of every host and wildcard route, in key order: a full scan, for what must see
+    /// the whole table (a DNS zone's content).
+    public func allHostKeys() -> [String] {
+        var keys: [String] = []
+        var query = RouteQuery()
+        query.limit = 10_000
+        while true {
+            let page = list(query, as: .admin("routerd"))
+            for route in page.routes where route.kind != .tcp { keys.append(route.key) }
+            guard let next = page.next else { return keys }
+            query.after = next
+        }
+    }
 }
