@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "RouterDNS",
             dependencies: [
-                "DNSWire", "DomainRouter", "RouterEngine",
+                "DNSWire", "DomainRouter", "RouterEngine", "RouterProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -173,13 +173,13 @@ _routerctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    add|set|delete|lookup|list|watch|touch|stats|namespaces|history|ping|shell|batch|help)
+    add|set|delete|lookup|list|watch|touch|stats|namespaces|history|dns|ping|shell|batch|help)
         # Offer subcommand argument completions
         "_routerctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'add set delete lookup list watch touch stats namespaces history ping shell batch help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'add set delete lookup list watch touch stats namespaces history dns ping shell batch help' -- "${cur}"))
         ;;
     esac
 }
@@ -653,6 +653,48 @@ _routerctl_history() {
     case "${positional_number}" in
     1)
         __routerctl_add_completions -W "$(__routerctl_custom_complete ---completion history -- positional@0 "${COMP_CWORD}" "$(__routerctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_routerctl_dns() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --no-color --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket -o --output --timeout --url --token-file --cacert)
+    __routerctl_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '-o'|'--output')
+        __routerctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''name'
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--url')
+        return
+        ;;
+    '--token-file')
+        __routerctl_add_completions -f
+        return
+        ;;
+    '--cacert')
+        __routerctl_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __routerctl_add_completions -W "$(__routerctl_custom_complete ---completion dns -- positional@0 "${COMP_CWORD}" "$(__routerctl_cursor_index_in_current_word)")"
         return
         ;;
     esac

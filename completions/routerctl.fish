@@ -42,6 +42,8 @@ function __routerctl_parse_tokens -S
             __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'version' 'h/help'
         case 'history'
             __routerctl_parse_subcommand 1 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'owner=' 'tunnel=' 'since=' 'limit=' 'version' 'h/help'
+        case 'dns'
+            __routerctl_parse_subcommand 2 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'version' 'h/help'
         case 'ping'
             __routerctl_parse_subcommand 0 'socket=' 'o/output=' 'q/quiet' 'no-color' 'timeout=' 'url=' 'token-file=' 'cacert=' 'wait=' 'version' 'h/help'
         case 'shell'
@@ -115,6 +117,7 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional 
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'stats' -d 'Show route counts, revision, connections, watchers, uptime, memory and the store.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'namespaces' -d 'Show the namespaces you belong to (admins: all), with their use against their quotas.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'history' -d 'Show recorded changes, newest first: who changed a route, when, from where.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'dns' -d 'Show what routerd\'s DNS answers for a name, and why.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'ping' -d 'Check that routerd answers; with --wait, retry until it does.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'shell' -d 'The interactive shell: the same commands and flags, one connection, history and completion.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl" -eq 1' -fa 'batch' -d 'Run many commands from stdin or a file, pipelined.'
@@ -264,6 +267,17 @@ complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_op
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" limit' -l 'limit' -d 'At most this many changes (100 when not given).' -rfka ''
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" version' -l 'version' -d 'Show the version.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl history" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" o output' -s 'o' -l 'output' -d 'Output format: table, wide (more columns), json (the protocol\'s result; NDJSON for list and watch) or name (keys only).' -rfka 'table wide json name'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" no-color' -l 'no-color' -d 'No colour, even on a terminal (NO_COLOR set in the environment does the same).'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" timeout' -l 'timeout' -d 'How long to wait for routerd to answer (watch waits for ever once started).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" url' -l 'url' -d 'Talk to routerd\'s HTTP API at this URL (http://HOST:PORT or https://…) instead of a socket (default: $ROUTER_URL when --socket is not given).' -rfka ''
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" token-file' -l 'token-file' -d 'With --url: read the bearer token from this file (default: $ROUTER_TOKEN).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" cacert' -l 'cacert' -d 'With an https:// --url: trust the server certificates this PEM file holds (default: the system\'s trust store).' -rF
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_positional "routerctl dns" -eq 1' -fka '(__routerctl_custom_completion ---completion dns -- positional@0 (count (__routerctl_tokens -pc)) (__routerctl_tokens -tC))'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" version' -l 'version' -d 'Show the version.'
+complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl dns" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" socket' -l 'socket' -d 'The daemon\'s socket (default: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).' -rF
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" o output' -s 'o' -l 'output' -d 'Output format: table, wide (more columns), json (the protocol\'s result; NDJSON for list and watch) or name (keys only).' -rfka 'table wide json name'
 complete -c 'routerctl' -n '__routerctl_should_offer_completions_for_flags_or_options "routerctl ping" q quiet' -s 'q' -l 'quiet' -d 'Print nothing on success (errors still go to stderr).'

@@ -60,6 +60,7 @@ _routerctl() {
             'stats:Show route counts, revision, connections, watchers, uptime, memory and the store.'
             'namespaces:Show the namespaces you belong to (admins: all), with their use against their quotas.'
             'history:Show recorded changes, newest first: who changed a route, when, from where.'
+            'dns:Show what routerd'\''s DNS answers for a name, and why.'
             'ping:Check that routerd answers; with --wait, retry until it does.'
             'shell:The interactive shell: the same commands and flags, one connection, history and completion.'
             'batch:Run many commands from stdin or a file, pipelined.'
@@ -69,7 +70,7 @@ _routerctl() {
         ;;
     arg)
         case "${words[1]}" in
-        add|set|delete|lookup|list|watch|touch|stats|namespaces|history|ping|shell|batch|help)
+        add|set|delete|lookup|list|watch|touch|stats|namespaces|history|dns|ping|shell|batch|help)
             "_routerctl_${words[1]}" && ret=0
             ;;
         esac
@@ -317,6 +318,28 @@ _routerctl_history() {
         '--tunnel[Changes to this tunnel'\''s routes.]:id:'
         '--since[Changes in this last while (1h, 2d, …).]:duration:'
         '--limit[At most this many changes (100 when not given).]:n:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_routerctl_dns() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'name')
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s socket (default\: $ROUTER_SOCKET, else /run/routerd/routerd.sock for root, else $XDG_RUNTIME_DIR/routerd.sock, else /tmp/routerd-UID/routerd.sock).]:path:_files'
+        '(-o --output)'{-o,--output}'[Output format\: table, wide (more columns), json (the protocol'\''s result; NDJSON for list and watch) or name (keys only).]:format:{__routerctl_complete "${___output[@]}"}'
+        '(-q --quiet)'{-q,--quiet}'[Print nothing on success (errors still go to stderr).]'
+        '--no-color[No colour, even on a terminal (NO_COLOR set in the environment does the same).]'
+        '--timeout[How long to wait for routerd to answer (watch waits for ever once started).]:duration:'
+        '--url[Talk to routerd'\''s HTTP API at this URL (http\://HOST\:PORT or https\://…) instead of a socket (default\: $ROUTER_URL when --socket is not given).]:url:'
+        '--token-file[With --url\: read the bearer token from this file (default\: $ROUTER_TOKEN).]:path:_files'
+        '--cacert[With an https\:// --url\: trust the server certificates this PEM file holds (default\: the system'\''s trust store).]:path:_files'
+        ':name:{__routerctl_custom_complete ---completion dns -- positional@0 "${current_word_index}" "$(__routerctl_cursor_index_in_current_word)"}'
+        ':type:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

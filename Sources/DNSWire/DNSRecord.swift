@@ -161,3 +161,24 @@ public enum DNSRecordData: Hashable, Sendable {
         }
     }
 }
+
+extension DNSRecord: CustomStringConvertible {
+    /// The record in zone-file form, as dig prints it: `app.example.com. 30 IN A 192.0.2.10`.
+    public var description: String {
+        let owner = name.isRoot ? "." : "\(name)."
+        let rclass = recordClass == .internet ? "IN" : "CLASS\(recordClass.rawValue)"
+        let text: String
+        switch data {
+        case .a(let v4): text = v4.description
+        case .aaaa(let v6): text = v6.description
+        case .ns(let target), .cname(let target): text = target.isRoot ? "." : "\(target)."
+        case .soa(let soa):
+            text = "\(soa.primary). \(soa.mailbox). \(soa.serial) \(soa.refresh) \(soa.retry) \(soa.expire) \(soa.minimum)"
+        case .txt(let strings):
+            text = strings.map { "\"" + String(decoding: $0, as: UTF8.self) + "\"" }.joined(separator: " ")
+        case .opaque(let bytes):
+            text = "\\# \(bytes.count) " + bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        }
+        return "\(owner) \(ttl) \(rclass) \(type) \(text)"
+    }
+}

@@ -227,6 +227,16 @@ extension HTTPAPI {
         }
     }
 
+    /// `GET /dns?name=&type=`: what routerd's DNS answers for a name, and why.
+    func dns(_ request: Request, _ context: APIRequestContext, as caller: Caller) throws -> Response {
+        let parsed = try protocolRequest(.dns, try Self.query(request, numbers: []))
+        do {
+            return Self.json(try executor.explainDNS(name: parsed.string("name")!, type: parsed.string("type"), as: caller))
+        } catch {
+            throw Failure(Wire.error(error))
+        }
+    }
+
     // MARK: Helpers
 
     /// The query parameters as protocol fields: `numbers` are sent as JSON numbers.

@@ -67,7 +67,7 @@ package final class HTTPAPI: Sendable {
     /// what a test compares with docs/openapi.json).
     package static let endpoints: [(path: String, methods: [HTTPRequest.Method])] = [
         ("/routes", [.get, .post]), ("/routes/:key", [.get, .patch, .delete]), ("/routes/:key/touch", [.post]),
-        ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/stats", [.get]), ("/history", [.get]), ("/holds", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
+        ("/lookup", [.get]), ("/batch", [.post]), ("/watch", [.get]), ("/stats", [.get]), ("/history", [.get]), ("/holds", [.get]), ("/dns", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
         ("/metrics", [.get]), ("/openapi.json", [.get]),
     ]
 
@@ -118,6 +118,7 @@ package final class HTTPAPI: Sendable {
         router.get("/watch") { request, context in await api.respond(.watch, request, context) { try api.watch(request, context, as: $0) } }
         router.get("/history") { request, context in await api.respond(.history, request, context) { try await api.history(request, context, as: $0) } }
         router.get("/holds") { request, context in await api.respond(.holds, request, context) { try api.holds(request, context, as: $0) } }
+        router.get("/dns") { request, context in await api.respond(.dns, request, context) { try api.dns(request, context, as: $0) } }
         router.get("/stats") { request, context in await api.respond(.stats, request, context) { caller in HTTPAPI.json(api.stats(caller.principal)) } }
         return router
     }

@@ -747,6 +747,52 @@ extension HTTPAPI {
         }
       }
     },
+    "/dns": {
+      "get": {
+        "operationId": "dns",
+        "summary": "What routerd's DNS answers for a name, and why (routerd --dns; other routerd answer 400).",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string"
+            },
+            "description": "The name asked."
+          },
+          {
+            "name": "type",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "The record type asked (default A): AAAA, TXT, SOA, NS, ANY, TYPEnn…"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The answer and its reason.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DNSAnswer"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/400"
+          },
+          "401": {
+            "$ref": "#/components/responses/401"
+          },
+          "403": {
+            "$ref": "#/components/responses/403"
+          }
+        }
+      }
+    },
     "/stats": {
       "get": {
         "operationId": "stats",
@@ -1832,6 +1878,82 @@ extension HTTPAPI {
             "type": "integer",
             "minimum": 1,
             "description": "seconds"
+          }
+        }
+      },
+      "DNSAnswer": {
+        "type": "object",
+        "required": [
+          "name",
+          "type",
+          "zone",
+          "resolution",
+          "rcode",
+          "answers",
+          "authority",
+          "serial"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "type": {
+            "type": "string",
+            "description": "The type asked, as a mnemonic (A, AAAA) or TYPEnn."
+          },
+          "zone": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The zone that holds the name; null when none does."
+          },
+          "resolution": {
+            "type": "string",
+            "enum": [
+              "routed",
+              "nameserver",
+              "apex",
+              "empty_non_terminal",
+              "nonexistent",
+              "outside"
+            ]
+          },
+          "via": {
+            "type": "string",
+            "description": "For routed: the key that routes it (the name, or a wildcard)."
+          },
+          "match": {
+            "type": "string",
+            "enum": [
+              "exact",
+              "wildcard"
+            ]
+          },
+          "rcode": {
+            "type": "string",
+            "description": "NOERROR, NXDOMAIN, REFUSED, …"
+          },
+          "answers": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "The answer's records in zone-file form."
+          },
+          "authority": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "The SOA of a negative answer."
+          },
+          "serial": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "description": "The zone's SOA serial."
           }
         }
       }

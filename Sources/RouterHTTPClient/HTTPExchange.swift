@@ -79,6 +79,8 @@ struct HTTPExchange {
             return exchange(.GET, "/history" + queryString(textFields(fields)))
         case .holds:
             return exchange(.GET, "/holds" + queryString(textFields(fields)))
+        case .dns:
+            return exchange(.GET, "/dns" + queryString(textFields(fields)))
         case .hello:
             if request.arguments["resume"] != nil {
                 return .failure(ProtocolError(.badRequest, "resume is for the socket: the HTTP API has no sessions (give routes a ttl and touch them)"))

@@ -43,7 +43,7 @@ fileprivate func arg(_ name: String, _ type: ArgumentType, required: Bool = fals
 /// The operations of protocol v1: dispatch, validation, `describe`, help and completion all
 /// read them from here.
 public enum Operation: String, CaseIterable, Hashable, Sendable {
-    case hello, ping, add, update, delete, lookup, list, watch, cancel, touch, batch, stats, history, holds, describe
+    case hello, ping, add, update, delete, lookup, list, watch, cancel, touch, batch, stats, history, holds, dns, describe
 
     /// The operation's arguments (their types, which are required) and help text.
     public var spec: OperationSpec {
@@ -136,6 +136,11 @@ public enum Operation: String, CaseIterable, Hashable, Sendable {
             return OperationSpec(name: "holds", summary: "names held for their last owners (routerd --db --hold-released)", arguments: [
                 arg("prefix", .string, "names starting with this"),
                 arg("owner", .string, "names held for this owner (admins; others see their own only)"),
+            ])
+        case .dns:
+            return OperationSpec(name: "dns", summary: "what routerd's DNS answers for a name, and why (routerd --dns)", arguments: [
+                arg("name", .string, required: true, "the name asked, such as app.example.com"),
+                arg("type", .string, "the record type asked (default A): AAAA, TXT, SOA, NS, ANY, TYPEnn…"),
             ])
         case .describe:
             return OperationSpec(name: "describe", summary: "the operations and their arguments", arguments: [])

@@ -56,7 +56,7 @@ struct Routerctl: ParsableCommand {
             """,
         version: routerctlVersion,
         subcommands: [Add.self, SetCommand.self, Delete.self, Lookup.self, List.self, Watch.self, Touch.self,
-                      Stats.self, Namespaces.self, History.self, Ping.self, Shell.self, Batch.self])
+                      Stats.self, Namespaces.self, History.self, DNS.self, Ping.self, Shell.self, Batch.self])
 }
 
 /// Completes route keys from the daemon the line names (`--socket`, `--url` with

@@ -92,6 +92,31 @@ struct DNSDigTests {
         #expect(try dns.dig(["+bufsize=1232", "big.example.com", "A"]).answers.count == 41)
     }
 
+    @Test(.enabled(if: hasDig, "needs dig (bind9-dnsutils)"))
+    func routerctlDNSSaysWhatDigGetsAndWhy() throws {
+        let dns = try Daemon()
+        #expect(try dns.routerctl(["add", "*.wild.example.com", "--tunnel", "t1"]).status == 0)
+        let cases: [(name: String, why: String, status: Int32)] = [
+            ("x.y.wild.example.com", "routed by the wildcard *.wild.example.com", 0),
+            ("wild.example.com", "not routed, but routes lie below it", 0),
+            ("nope.example.com", "nothing is routed at or below it", 1),
+            ("example.org", "in none of the zones", 1),
+        ]
+        for (name, why, status) in cases {
+            let told = try dns.routerctl(["dns", name])
+            let dug = try dns.dig([name, "A"])
+            #expect(told.status == status && told.stdout.contains(why) && told.stdout.contains(": \(dug.status),"), "\(name): \(told) vs \(dug.status)")
+            for record in dug.answers { #expect(told.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }.contains(record)) }
+        }
+        let json = try dns.routerctl(["dns", "example.com", "SOA", "-o", "json"])
+        #expect(json.stdout.contains(#""resolution":"apex""#) && json.stdout.contains(#""rcode":"NOERROR""#), "\(json)")
+        let notServed = try RouterdProcess([])
+        let refused = try ChildProcess(productsDirectory + "/routerctl", ["--socket", notServed.socket, "dns", "app.localhost"],
+                                       directory: NSTemporaryDirectory()).wait(timeout: 30)
+        #expect(refused.status == 2 && refused.stderr.contains("does not serve DNS"), "\(refused)")
+        _ = try notServed.stop()
+    }
+
     /// Mutated packets over UDP and TCP: routerd answers FORMERR or stays silent, and keeps
     /// answering everyone else.
     @Test(.enabled(if: hasDig, "needs dig (bind9-dnsutils)"))

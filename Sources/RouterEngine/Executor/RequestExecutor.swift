@@ -1,6 +1,7 @@
 import DomainRouter
 import Logging
 import RouterProtocol
+import Synchronization
 
 /// The operations of the protocol, written once and knowing nothing of any transport: the
 /// socket handler (and every later front end) turns its lines or requests into typed requests,
@@ -16,6 +17,8 @@ package final class RequestExecutor: Sendable {
     private let ownInstance: String
     /// What the operations count and time.
     package let metrics: RouterMetrics
+    /// routerd's DNS, when it serves one (`serveDNS`): what the `dns` operation asks.
+    let dnsExplainer = Mutex<(any DNSExplaining)?>(nil)
 
     package init(store: any RouteStore, instance: String, metrics: RouterMetrics = RouterMetrics()) {
         self.store = store

@@ -293,6 +293,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .batch: try batch(request)
         case .stats: stats(request)
         case .history: try translating { () throws(RouteError) in try history(request) }
+        case .dns:
+            try translating { () throws(RouteError) in
+                succeed(request, try executor.explainDNS(name: request.string("name")!, type: request.string("type"), as: caller))
+            }
         case .holds:
             try translating { () throws(RouteError) in
                 let held = try executor.heldNames(prefix: request.string("prefix"), owner: request.string("owner"), as: caller)
