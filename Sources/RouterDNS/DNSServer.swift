@@ -12,6 +12,8 @@ import Synchronization
 /// a `Service`: binds in `run()`, closes at graceful shutdown.
 package final class DNSServer: Service, Sendable {
     package let authority: DNSAuthority
+    /// UDP answers per second per client network; nil: no limit.
+    let rateLimiter: DNSRateLimiter?
     let host: String
     let port: Int
     let logger: Logger
@@ -20,8 +22,10 @@ package final class DNSServer: Service, Sendable {
     private let bound = Mutex<(udp: Channel?, tcp: Channel?)>((nil, nil))
     private let boundPort = Mutex<Int?>(nil)
 
-    package init(authority: DNSAuthority, host: String, port: Int, idleTimeout: TimeAmount = .seconds(10), logger: Logger) {
+    package init(authority: DNSAuthority, host: String, port: Int, rateLimit: Int? = nil, idleTimeout: TimeAmount = .seconds(10),
+                 logger: Logger) {
         self.authority = authority
+        self.rateLimiter = rateLimit.map { DNSRateLimiter(rate: $0) }
         self.host = host
         self.port = port
         self.idleTimeout = idleTimeout
@@ -33,13 +37,14 @@ package final class DNSServer: Service, Sendable {
     package func bind() async throws -> Int {
         let group = MultiThreadedEventLoopGroup.singleton
         let authority = self.authority
+        let limiter = rateLimiter
         var attempts = 0
         while true {
             attempts += 1
             let udp = try await DatagramBootstrap(group: group)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPHandler(authority: authority)) }
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPHandler(authority: authority, limiter: limiter)) }
                 }
                 .bind(host: host, port: port).get()
             let chosen = udp.localAddress?.port ?? port
@@ -83,14 +88,35 @@ private final class UDPHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
     let authority: DNSAuthority
+    let limiter: DNSRateLimiter?
 
-    init(authority: DNSAuthority) { self.authority = authority }
+    init(authority: DNSAuthority, limiter: DNSRateLimiter?) {
+        self.authority = authority
+        self.limiter = limiter
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
         let from = envelope.remoteAddress.ipAddress.flatMap(IPAddress.init)
-        for answer in authority.respond(to: bytes, over: .udp, from: from) {
+        for var answer in authority.respond(to: bytes, over: .udp, from: from) {
+            if let limiter, let from {
+                switch limiter.admit(from) {
+                case .send: break
+                case .drop:
+                    authority.metrics?.dnsQuery(type: "-", code: "rate_limited", transport: "udp")
+                    continue
+                case .slip:
+                    // Empty and truncated: a resolver at that address asks again over TCP.
+                    guard var cut = try? DNSMessage(parsing: answer) else { continue }
+                    cut.isTruncated = true
+                    cut.answers = []
+                    cut.authority = []
+                    cut.additional = []
+                    answer = (try? cut.bytes()) ?? []
+                    authority.metrics?.dnsQuery(type: "-", code: "rate_limited", transport: "udp")
+                }
+            }
             let out = context.channel.allocator.buffer(bytes: answer)
             context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: out)), promise: nil)
         }

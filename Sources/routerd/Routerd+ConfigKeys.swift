@@ -32,6 +32,7 @@ extension Routerd {
         ConfigKey("dns-zone", repeatable: true),
         ConfigKey("dns-address", repeatable: true),
         ConfigKey("dns-ns", repeatable: true),
+        ConfigKey("dns-rate-limit", check: valid(Int.self, "a whole number of answers a second")),
         ConfigKey("dns-notify", repeatable: true),
         ConfigKey("dns-transfer-allow", repeatable: true),
         ConfigKey("dns-tsig-keys"),

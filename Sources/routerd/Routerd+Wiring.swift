@@ -115,7 +115,7 @@ extension Routerd {
             let authority = DNSAuthority(zones: zones, table: server.table, instance: { executor.instance }, metrics: executor.metrics,
                                          follower: follower, transferAllowed: dnsTransferAllow.compactMap { try? CIDR($0) }, keys: keys)
             executor.serveDNS(authority)
-            let dnsServer = DNSServer(authority: authority, host: dns.host, port: dns.port, logger: logger)
+            let dnsServer = DNSServer(authority: authority, host: dns.host, port: dns.port, rateLimit: dnsRateLimit, logger: logger)
             do { _ = try await dnsServer.bind() } catch { throw StartError("cannot serve DNS on --dns \(dns): \(error)") }
             services.append(.init(service: dnsServer))
             if !dnsNotify.isEmpty, let follower {

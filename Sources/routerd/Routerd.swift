@@ -175,6 +175,9 @@ struct Routerd: AsyncParsableCommand {
     @Option(name: .customLong("dns-ns"), help: ArgumentHelp("A name server of the zones (their NS records; the first is the SOA's primary); repeat for several. One inside a zone needs its addresses: NAME=IP[,IP].", valueName: "name[=ip,...]"))
     var dnsNameservers: [String] = []
 
+    @Option(name: .customLong("dns-rate-limit"), help: ArgumentHelp("At most this many UDP answers a second to one client network (IPv4 /24, IPv6 /56); past it every second answer goes out empty and truncated (the client retries over TCP) and the rest are dropped, so routerd cannot be used to flood a forged address. Default: no limit.", valueName: "n"))
+    var dnsRateLimit: Int?
+
     @Option(name: .customLong("dns-notify"), help: ArgumentHelp("A secondary to send NOTIFY to when a zone changes (port 53 unless given); repeat for several. It transfers the zone from --dns.", valueName: "ip[:port]"))
     var dnsNotify: [String] = []
 
@@ -257,6 +260,7 @@ struct Routerd: AsyncParsableCommand {
                 throw ValidationError("\(flag) must be between 1s and 7d, such as 30s")
             }
             do { _ = try dnsZonesConfiguration() } catch { throw ValidationError("--dns: \(error)") }
+            if let dnsRateLimit, dnsRateLimit < 1 { throw ValidationError("--dns-rate-limit must be at least 1 answer a second") }
             for text in dnsTransferAllow {
                 do { _ = try CIDR(text) } catch { throw ValidationError("--dns-transfer-allow: \(error)") }
             }
@@ -265,7 +269,7 @@ struct Routerd: AsyncParsableCommand {
             }
         } else if !dnsZones.isEmpty || !dnsAddresses.isEmpty || !dnsNameservers.isEmpty || dnsHostmaster != nil
                     || dnsTtl.description != "30s" || dnsNegativeTtl.description != "30s" || !dnsNotify.isEmpty
-                    || !dnsTransferAllow.isEmpty || dnsTsigKeys != nil {
+                    || !dnsTransferAllow.isEmpty || dnsTsigKeys != nil || dnsRateLimit != nil {
             throw ValidationError("the --dns-* flags go with --dns")
         }
         if let store {

@@ -1,6 +1,7 @@
 import DNSWire
 import DomainRouter
 import RouterEngine
+import Synchronization
 import Testing
 @testable import RouterDNS
 
@@ -98,5 +99,18 @@ struct DNSAuthorityTests {
         #expect(formErr.id == 0xABCD && formErr.responseCode == .formatError && formErr.isResponse)
         #expect(authority.respond(to: [0xAB, 0xCD, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0], over: .udp).isEmpty)
         #expect(authority.respond(to: [0xAB], over: .udp).isEmpty)
+    }
+
+    @Test func theRateLimitLetsABurstThroughThenSlipsEverySecondAnswerAndRefills() throws {
+        let clock = Mutex<UInt64>(0)
+        let limiter = DNSRateLimiter(rate: 3) { clock.withLock { $0 } }
+        let client = try #require(IPAddress("198.51.100.7"))
+        let neighbour = try #require(IPAddress("198.51.100.200"))
+        let other = try #require(IPAddress("203.0.113.1"))
+        #expect((0..<3).map { _ in limiter.admit(client) } == [.send, .send, .send])
+        #expect((0..<4).map { _ in limiter.admit(neighbour) } == [.slip, .drop, .slip, .drop], "one /24, one budget")
+        #expect(limiter.admit(other) == .send, "another network has its own")
+        clock.withLock { $0 = 1_000_000_000 }
+        #expect((0..<4).map { _ in limiter.admit(client) } == [.send, .send, .send, .slip], "a second later, the rate again")
     }
 }

@@ -117,6 +117,40 @@ struct DNSDigTests {
         _ = try notServed.stop()
     }
 
+    @Test(.enabled(if: hasDig, "needs dig (bind9-dnsutils)"))
+    func aFloodToOneClientIsCutToItsRateWhileTCPAnswers() throws {
+        let dns = try Daemon(["--dns-rate-limit", "5"])
+        #expect(try dns.routerctl(["add", "app.example.com", "--tunnel", "t1"]).status == 0)
+        let query = try DNSMessage(id: 9, questions: [DNSQuestion(name: try DNSName("app.example.com"), type: .a)]).bytes()
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(dns.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: 0, tv_usec: 300_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let started = Date()
+        for _ in 0..<100 {
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, query, query.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        var full = 0
+        var truncated = 0
+        while true {
+            var reply = [UInt8](repeating: 0, count: 2048)
+            let n = recv(fd, &reply, reply.count, 0)
+            guard n > 0, let answer = try? DNSMessage(parsing: Array(reply.prefix(n))) else { break }
+            if answer.isTruncated { truncated += 1 } else { full += 1 }
+        }
+        // The burst (5), plus what refilled while the 100 went out: far from 100.
+        #expect(full >= 5 && Double(full) <= 5 + 5 * (elapsed + 0.5), "\(full) full answers in \(elapsed) s")
+        #expect(truncated > 20 && truncated < 60, "about every second answer past the rate slips out truncated: \(truncated)")
+        #expect(try dns.dig(["+tcp", "app.example.com", "A"]).answers.count == 1, "TCP is not limited")
+    }
+
     /// Mutated packets over UDP and TCP: routerd answers FORMERR or stays silent, and keeps
     /// answering everyone else.
     @Test(.enabled(if: hasDig, "needs dig (bind9-dnsutils)"))
