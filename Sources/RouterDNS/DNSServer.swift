@@ -129,7 +129,7 @@ private final class UDPHandler: ChannelInboundHandler, Sendable {
 }
 
 /// RFC 1035 §4.2.2: each TCP message is preceded by its length, two bytes.
-private struct LengthPrefixDecoder: ByteToMessageDecoder {
+struct LengthPrefixDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {

@@ -34,8 +34,9 @@ package final class DNSZoneFollower: Service, Sendable {
     let instance: @Sendable () -> String
     let logger: Logger
     private let zones: Mutex<[Zone]>
-    /// Called after each change with the zones (apexes) whose serial moved: NOTIFY's cue.
-    private let onChange: Mutex<(@Sendable ([String]) -> Void)?> = Mutex(nil)
+    /// Called after each change with the zones (apexes) whose serial moved: NOTIFY's and
+    /// UPDATE's cue.
+    private let observers = Mutex<[@Sendable ([String]) -> Void]>([])
     private let ready = Mutex<Bool>(false)
 
     package init(table: RouteTable, zones: DNSZones, instance: @escaping @Sendable () -> String, logger: Logger) {
@@ -46,9 +47,9 @@ package final class DNSZoneFollower: Service, Sendable {
         self.zones = Mutex(zoneApexes.map { Zone(apex: $0) })
     }
 
-    /// Sets what is called when zones change (NOTIFY).
+    /// Adds what is called when zones change (NOTIFY, UPDATE).
     package func onChange(_ body: @escaping @Sendable ([String]) -> Void) {
-        onChange.withLock { $0 = body }
+        observers.withLock { $0.append(body) }
     }
 
     func serialNow() -> UInt32 {
@@ -112,7 +113,9 @@ package final class DNSZoneFollower: Service, Sendable {
                 moved.append(apex)
             }
         }
-        if !moved.isEmpty, let notify = onChange.withLock({ $0 }) { notify(moved) }
+        if !moved.isEmpty {
+            for observe in observers.withLock({ $0 }) { observe(moved) }
+        }
     }
 
     /// The zone's serial and owners now (for AXFR), sorted; nil for a zone not served.

@@ -106,7 +106,7 @@ extension Routerd {
             }
             // Transfers and NOTIFY need the zones as a secondary holds them, kept as routes change.
             var follower: DNSZoneFollower?
-            if !dnsNotify.isEmpty || !dnsTransferAllow.isEmpty {
+            if !dnsNotify.isEmpty || !dnsTransferAllow.isEmpty || dnsUpdate != nil {
                 let made = DNSZoneFollower(table: server.table, zones: zones, instance: { executor.instance }, logger: logger)
                 made.rebuild()
                 services.append(.init(service: made))
@@ -118,6 +118,16 @@ extension Routerd {
             let dnsServer = DNSServer(authority: authority, host: dns.host, port: dns.port, rateLimit: dnsRateLimit, logger: logger)
             do { _ = try await dnsServer.bind() } catch { throw StartError("cannot serve DNS on --dns \(dns): \(error)") }
             services.append(.init(service: dnsServer))
+            if let dnsUpdate, let follower {
+                guard let (host, port) = DNSTarget.parse(dnsUpdate), let address = try? SocketAddress(ipAddress: host, port: port) else {
+                    throw StartError("--dns-update '\(dnsUpdate)' is not an address such as 192.0.2.53 or 192.0.2.53:5353")
+                }
+                let zone = try dnsUpdateZone.map { (text: String) throws(StartError) -> DNSName in
+                    do { return try DNSName(text) } catch { throw StartError("--dns-update-zone: \(error)") }
+                } ?? (try? DNSName(dnsZones.first ?? domains.first ?? "localhost")) ?? zones.zones[0]
+                services.append(.init(service: DNSUpdater(server: address, zone: zone, key: keys.first, owner: dnsUpdateOwner,
+                                                          authority: authority, follower: follower, logger: logger)))
+            }
             if !dnsNotify.isEmpty, let follower {
                 var targets: [SocketAddress] = []
                 for text in dnsNotify {

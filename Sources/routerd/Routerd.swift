@@ -1,4 +1,5 @@
 import ArgumentParser
+import DNSWire
 import DomainRouter
 import Logging
 import NIOCore
@@ -178,6 +179,15 @@ struct Routerd: AsyncParsableCommand {
     @Option(name: .customLong("dns-rate-limit"), help: ArgumentHelp("At most this many UDP answers a second to one client network (IPv4 /24, IPv6 /56); past it every second answer goes out empty and truncated (the client retries over TCP) and the rest are dropped, so routerd cannot be used to flood a forged address. Default: no limit.", valueName: "n"))
     var dnsRateLimit: Int?
 
+    @Option(name: .customLong("dns-update"), help: ArgumentHelp("Keep --dns-update-zone on this primary in step by RFC 2136 UPDATE (signed with the first --dns-tsig-keys key), port 53 unless given; routerd marks the names it creates with a TXT record and touches no other.", valueName: "ip[:port]"))
+    var dnsUpdate: String?
+
+    @Option(name: .customLong("dns-update-zone"), help: ArgumentHelp("The zone --dns-update keeps: one of the zones routerd answers for. Default: the first --dns-zone (or --domain).", valueName: "name"))
+    var dnsUpdateZone: String?
+
+    @Option(name: .customLong("dns-update-owner"), help: ArgumentHelp("The owner id in the TXT mark of the names this routerd creates (heritage=routerd,routerd/owner=ID), so that several routerd can share a zone.", valueName: "id"))
+    var dnsUpdateOwner = "routerd"
+
     @Option(name: .customLong("dns-notify"), help: ArgumentHelp("A secondary to send NOTIFY to when a zone changes (port 53 unless given); repeat for several. It transfers the zone from --dns.", valueName: "ip[:port]"))
     var dnsNotify: [String] = []
 
@@ -264,12 +274,26 @@ struct Routerd: AsyncParsableCommand {
             for text in dnsTransferAllow {
                 do { _ = try CIDR(text) } catch { throw ValidationError("--dns-transfer-allow: \(error)") }
             }
+            if let dnsUpdate, DNSTarget.parse(dnsUpdate) == nil {
+                throw ValidationError("--dns-update '\(dnsUpdate)' is not an address such as 192.0.2.53 or 192.0.2.53:5353")
+            }
+            if dnsUpdate == nil && (dnsUpdateZone != nil || dnsUpdateOwner != "routerd") {
+                throw ValidationError("--dns-update-zone and --dns-update-owner go with --dns-update")
+            }
+            if let dnsUpdateZone, let zones = try? dnsZonesConfiguration(),
+               !zones.zones.contains(where: { $0 == (try? DNSName(dnsUpdateZone))?.lowercased() }) {
+                throw ValidationError("--dns-update-zone \(dnsUpdateZone) is not one of the zones routerd answers for (--dns-zone)")
+            }
+            guard !dnsUpdateOwner.isEmpty, dnsUpdateOwner.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: "\"") }) else {
+                throw ValidationError("--dns-update-owner must be printable ASCII without spaces, commas or quotes")
+            }
             for text in dnsNotify where DNSTarget.parse(text) == nil {
                 throw ValidationError("--dns-notify '\(text)' is not an address such as 192.0.2.53 or [2001:db8::53]:5353")
             }
         } else if !dnsZones.isEmpty || !dnsAddresses.isEmpty || !dnsNameservers.isEmpty || dnsHostmaster != nil
                     || dnsTtl.description != "30s" || dnsNegativeTtl.description != "30s" || !dnsNotify.isEmpty
-                    || !dnsTransferAllow.isEmpty || dnsTsigKeys != nil || dnsRateLimit != nil {
+                    || !dnsTransferAllow.isEmpty || dnsTsigKeys != nil || dnsRateLimit != nil || dnsUpdate != nil
+                    || dnsUpdateZone != nil || dnsUpdateOwner != "routerd" {
             throw ValidationError("the --dns-* flags go with --dns")
         }
         if let store {
