@@ -13,7 +13,8 @@
 #                                       routerd's DNS in its tests) and bind9 (named, routerd's
 #                                       secondary in the transfer tests)
 #   scripts/install-packages.sh bench   the build's, plus haproxy, wrk and nginx-light (router-bench
-#                                       gateway: HAProxy beside routergw, nginx behind both)
+#                                       gateway: HAProxy beside routergw, nginx behind both), and
+#                                       dnsperf, nsd, bind9 and bind9-dnsutils (router-bench dns)
 # Runs apt-get through sudo when not root. Needs a Debian-like system with apt-get.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ packages=(libicu-dev libreadline-dev libsqlite3-dev)
 case "${1:-build}" in
   build) ;;
   test) packages+=(socat tmux man-db redis-server curl openssl python3-venv haproxy iproute2 bind9-dnsutils bind9) ;;
-  bench) packages+=(haproxy wrk nginx-light) ;;
+  bench) packages+=(haproxy wrk nginx-light dnsperf nsd bind9 bind9-dnsutils) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 64 ;;
 esac
 

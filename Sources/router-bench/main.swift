@@ -14,6 +14,7 @@ let usage = """
            router-bench http [--seconds N]
            router-bench persist [--rounds N] [--routes N]
            router-bench gateway [--seconds N] [--rounds N] [--routes N] [--propagations N]
+           router-bench dns [--seconds N] [--rounds N] [--names N] [--propagations N]
 
       table   load N routes (default 1,000,000) and measure lookups, adds, removes and memory
               against a [String: Int] baseline; the last line is one JSON object
@@ -33,6 +34,8 @@ let usage = """
       gateway routergw (access log on and off) beside HAProxy 2.6 routing the same names by a
               map to nginx, under wrk with kept and closed connections: requests/s, p99, CPU
               per request; add-to-first-200 propagation (scripts/install-packages.sh bench)
+      dns     routerd's DNS beside NSD serving the same names from a zone file under dnsperf;
+              add-to-answer on a BIND 9 secondary (NOTIFY, IXFR) (scripts/install-packages.sh bench)
     """
 
 func option(_ name: String, default value: Int) -> Int {
@@ -70,6 +73,13 @@ do {
         var bench = PersistBenchmark()
         bench.rounds = option("--rounds", default: bench.rounds)
         bench.routes = option("--routes", default: bench.routes)
+        try bench.run()
+    case "dns":
+        var bench = DNSBenchmark()
+        bench.seconds = option("--seconds", default: bench.seconds)
+        bench.rounds = option("--rounds", default: bench.rounds)
+        bench.names = option("--names", default: bench.names)
+        bench.propagations = option("--propagations", default: bench.propagations)
         try bench.run()
     case "gateway":
         var bench = GatewayBenchmark()

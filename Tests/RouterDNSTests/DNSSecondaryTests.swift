@@ -8,33 +8,15 @@ import Testing
 /// (scripts/install-packages.sh test installs bind9 and bind9-dnsutils).
 @Suite("BIND 9 as a secondary of routerd", .serialized)
 struct DNSSecondaryTests {
-    static let named = "/usr/sbin/named"
-    static let canRun = FileManager.default.isExecutableFile(atPath: named) && Dig.isInstalled
+    static let canRun = NamedProcess.isInstalled && Dig.isInstalled
     static let secret = "c2VjcmV0LWZvci1yb3V0ZXJkLXRlc3RzLTMyLWJ5dGVzISE="
 
-    /// named on a loopback port of its own, secondary for example.com from routerd.
-    final class Secondary {
-        let folder = makeTemporaryDirectory("named-")
-        let process: ChildProcess
-        let port: Int
+    /// named as secondary for example.com from routerd at `primaryPort`.
+    static func secondary(of primaryPort: Int, port: Int) throws -> NamedProcess {
+        try NamedProcess(port: port) { folder in
+            NamedProcess.options(folder: folder, port: port) + """
 
-        init(primaryPort: Int, port: Int, secret: String = DNSSecondaryTests.secret) throws {
-            self.port = port
-            let config = """
-                options {
-                    directory "\(folder)";
-                    pid-file "\(folder)/named.pid";
-                    session-keyfile "\(folder)/session.key";
-                    listen-on port \(port) { 127.0.0.1; };
-                    listen-on-v6 { none; };
-                    recursion no;
-                    dnssec-validation no;
-                    notify no;
-                    allow-query { any; };
-                    minimal-responses yes;
-                };
-                controls { };
-                key "routerd" { algorithm hmac-sha256; secret "\(secret)"; };
+                key "routerd" { algorithm hmac-sha256; secret "\(DNSSecondaryTests.secret)"; };
                 zone "example.com" {
                     type secondary;
                     primaries port \(primaryPort) { 127.0.0.1 key routerd; };
@@ -42,18 +24,6 @@ struct DNSSecondaryTests {
                     allow-notify { 127.0.0.1; };
                 };
                 """
-            try config.write(toFile: folder + "/named.conf", atomically: true, encoding: .utf8)
-            process = try ChildProcess(DNSSecondaryTests.named, ["-g", "-c", folder + "/named.conf", "-n", "1"], directory: folder)
-            try process.waitUntil("named should start on port \(port)", timeout: 30) {
-                if process.poll() != nil { return true }
-                return process.stderr.contains("running")
-            }
-            guard process.poll() == nil else { throw LaunchError("named did not start: \(process.stderr.suffix(2000))") }
-        }
-
-        deinit {
-            _ = try? process.terminate("named")
-            try? FileManager.default.removeItem(atPath: folder)
         }
     }
 
@@ -96,13 +66,13 @@ struct DNSSecondaryTests {
     }
 
     /// Starts the pair on free ports: named's is drawn and tried again if taken.
-    static func startPair() throws -> (Primary, Secondary) {
+    static func startPair() throws -> (Primary, NamedProcess) {
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = Int.random(in: 20_000...60_000)
             let primary = try Primary(notify: port)
             do {
-                return (primary, try Secondary(primaryPort: primary.port, port: port))
+                return (primary, try secondary(of: primary.port, port: port))
             } catch {
                 lastError = error
             }

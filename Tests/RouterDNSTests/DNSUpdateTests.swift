@@ -7,40 +7,24 @@ import Testing
 /// restart reconciles. Skipped where named or dig is missing.
 @Suite("RFC 2136 updates to BIND 9 as the primary", .serialized)
 struct DNSUpdateTests {
-    static let named = "/usr/sbin/named"
-    static let canRun = FileManager.default.isExecutableFile(atPath: named) && Dig.isInstalled
+    static let canRun = NamedProcess.isInstalled && Dig.isInstalled
     static let secret = "dXBkYXRlLXNlY3JldC1mb3Itcm91dGVyZC10ZXN0cyEhIQ=="
 
     /// named as the primary of example.com, updatable with the key, holding a record made by
     /// hand (manual), a name server, and a record an earlier routerd left (stale).
-    final class Primary {
-        let folder = makeTemporaryDirectory("primary-named-")
-        let process: ChildProcess
-        let port: Int
+    static func startPrimary() throws -> NamedProcess {
+        let zone = """
+            $TTL 300
+            @       IN SOA ns1.example.com. hostmaster.example.com. 1 300 60 1209600 30
+            @       IN NS  ns1.example.com.
+            ns1     IN A   192.0.2.53
+            manual  IN A   198.51.100.99
+            stale   IN A   192.0.2.10
+            stale   IN TXT "heritage=routerd,routerd/owner=routerd"
+            """
+        return try NamedProcess.start(files: ["example.com.db": zone]) { folder, port in
+            NamedProcess.options(folder: folder, port: port) + """
 
-        init(port: Int) throws {
-            self.port = port
-            try """
-                $TTL 300
-                @       IN SOA ns1.example.com. hostmaster.example.com. 1 300 60 1209600 30
-                @       IN NS  ns1.example.com.
-                ns1     IN A   192.0.2.53
-                manual  IN A   198.51.100.99
-                stale   IN A   192.0.2.10
-                stale   IN TXT "heritage=routerd,routerd/owner=routerd"
-                """.write(toFile: folder + "/example.com.db", atomically: true, encoding: .utf8)
-            try """
-                options {
-                    directory "\(folder)";
-                    pid-file "\(folder)/named.pid";
-                    session-keyfile "\(folder)/session.key";
-                    listen-on port \(port) { 127.0.0.1; };
-                    listen-on-v6 { none; };
-                    recursion no;
-                    dnssec-validation no;
-                    notify no;
-                };
-                controls { };
                 key "routerd" { algorithm hmac-sha256; secret "\(DNSUpdateTests.secret)"; };
                 zone "example.com" {
                     type primary;
@@ -48,33 +32,15 @@ struct DNSUpdateTests {
                     allow-update { key routerd; };
                     allow-transfer { key routerd; };
                 };
-                """.write(toFile: folder + "/named.conf", atomically: true, encoding: .utf8)
-            process = try ChildProcess(DNSUpdateTests.named, ["-g", "-c", folder + "/named.conf", "-n", "1"], directory: folder)
-            try process.waitUntil("named should start on port \(port)", timeout: 30) {
-                process.poll() != nil || process.stderr.contains("running")
-            }
-            guard process.poll() == nil else { throw LaunchError("named did not start: \(process.stderr.suffix(2000))") }
-        }
-
-        deinit {
-            _ = try? process.terminate("named")
-            try? FileManager.default.removeItem(atPath: folder)
-        }
-
-        func ask(_ name: String, _ type: String = "A") throws -> Dig.Answer {
-            try Dig.ask(port: port, [name, type], foldCase: true)
+                """
         }
     }
 
-    static func startPrimary() throws -> Primary {
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            do { return try Primary(port: Int.random(in: 20_000...60_000)) } catch { lastError = error }
-        }
-        throw lastError ?? LaunchError("named did not start")
+    static func ask(_ primary: NamedProcess, _ name: String, _ type: String = "A") throws -> Dig.Answer {
+        try Dig.ask(port: primary.port, [name, type], foldCase: true)
     }
 
-    static func routerd(updating primary: Primary, folder: String) throws -> RouterdProcess {
+    static func routerd(updating primary: NamedProcess, folder: String) throws -> RouterdProcess {
         let keys = folder + "/tsig.key"
         try "key \"routerd\" { algorithm hmac-sha256; secret \"\(secret)\"; };\n".write(toFile: keys, atomically: true, encoding: .utf8)
         chmod(keys, 0o600)
@@ -93,30 +59,30 @@ struct DNSUpdateTests {
             try ChildProcess(productsDirectory + "/routerctl", ["--socket", routerd.socket] + arguments, directory: folder).wait(timeout: 30)
         }
         // Start-up reconciles: the stale record routerd made goes; the hand-made one stays.
-        #expect(eventually(timeout: 30) { (try? primary.ask("stale.example.com").status) == "NXDOMAIN" },
+        #expect(eventually(timeout: 30) { (try? Self.ask(primary, "stale.example.com").status) == "NXDOMAIN" },
                 "\(routerd.process.stderr.suffix(2000))")
-        #expect(try primary.ask("manual.example.com").answers == ["manual.example.com. 300 in a 198.51.100.99"])
+        #expect(try Self.ask(primary, "manual.example.com").answers == ["manual.example.com. 300 in a 198.51.100.99"])
         // Routes come and go on the primary, with their mark.
         #expect(try routerctl(["add", "app.example.com", "--tunnel", "t1"]).status == 0)
         #expect(try routerctl(["add", "*.wild.example.com", "--tunnel", "t1"]).status == 0)
-        #expect(eventually(timeout: 30) { (try? primary.ask("app.example.com").answers) == ["app.example.com. 30 in a 192.0.2.10"] })
-        #expect(eventually(timeout: 30) { (try? primary.ask("x.wild.example.com").answers) == ["x.wild.example.com. 30 in a 192.0.2.10"] })
-        #expect(try primary.ask("app.example.com", "TXT").answers == [#"app.example.com. 30 in txt "heritage=routerd,routerd/owner=routerd""#])
+        #expect(eventually(timeout: 30) { (try? Self.ask(primary, "app.example.com").answers) == ["app.example.com. 30 in a 192.0.2.10"] })
+        #expect(eventually(timeout: 30) { (try? Self.ask(primary, "x.wild.example.com").answers) == ["x.wild.example.com. 30 in a 192.0.2.10"] })
+        #expect(try Self.ask(primary, "app.example.com", "TXT").answers == [#"app.example.com. 30 in txt "heritage=routerd,routerd/owner=routerd""#])
         // A routed name that has records routerd did not create is left alone.
         #expect(try routerctl(["add", "manual.example.com", "--tunnel", "t1"]).status == 0)
         #expect(try routerctl(["delete", "app.example.com"]).status == 0)
-        #expect(eventually(timeout: 30) { (try? primary.ask("app.example.com").status) == "NXDOMAIN" })
-        #expect(try primary.ask("manual.example.com").answers == ["manual.example.com. 300 in a 198.51.100.99"])
+        #expect(eventually(timeout: 30) { (try? Self.ask(primary, "app.example.com").status) == "NXDOMAIN" })
+        #expect(try Self.ask(primary, "manual.example.com").answers == ["manual.example.com. 300 in a 198.51.100.99"])
         #expect(routerd.process.stderr.contains("manual.example.com is routed, but"), "\(routerd.process.stderr.suffix(2000))")
         // A restart with other routes reconciles: what the old one made and the new does not route goes.
         _ = try routerd.stop()
         routerd = try Self.routerd(updating: primary, folder: folder)
         #expect(try routerctl(["add", "web.example.com", "--tunnel", "t2"]).status == 0)
         #expect(eventually(timeout: 30) {
-            (try? primary.ask("x.wild.example.com").status) == "NXDOMAIN" && (try? primary.ask("web.example.com").answers.count) == 1
+            (try? Self.ask(primary, "x.wild.example.com").status) == "NXDOMAIN" && (try? Self.ask(primary, "web.example.com").answers.count) == 1
         }, "\(routerd.process.stderr.suffix(2000))")
-        #expect(try primary.ask("manual.example.com").answers == ["manual.example.com. 300 in a 198.51.100.99"])
-        #expect(try primary.ask("ns1.example.com").answers == ["ns1.example.com. 300 in a 192.0.2.53"])
+        #expect(try Self.ask(primary, "manual.example.com").answers == ["manual.example.com. 300 in a 198.51.100.99"])
+        #expect(try Self.ask(primary, "ns1.example.com").answers == ["ns1.example.com. 300 in a 192.0.2.53"])
         _ = try routerd.stop()
     }
 }
