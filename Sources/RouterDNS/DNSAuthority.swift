@@ -83,7 +83,7 @@ package final class DNSAuthority: Sendable {
     /// With a follower, the serial of the zone it holds: the one transfers hand out, so that a
     /// secondary that asks for the SOA and then transfers sees the same.
     package func serial(of zone: DNSName? = nil) -> UInt32 {
-        if let follower, let apex = zone?.hostName, let held = follower.snapshot(of: apex) { return held.serial }
+        if let follower, let apex = zone?.hostName, let held = follower.serial(of: apex) { return held }
         return DNSSerial.serial(sequence: instance(), revision: table.revision)
     }
 

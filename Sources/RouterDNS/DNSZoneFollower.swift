@@ -118,6 +118,11 @@ package final class DNSZoneFollower: Service, Sendable {
         }
     }
 
+    /// The zone's serial now; nil for a zone not served.
+    package func serial(of apex: String) -> UInt32? {
+        zones.withLock { zones in zones.first { $0.apex == apex }?.serial }
+    }
+
     /// The zone's serial and owners now (for AXFR), sorted; nil for a zone not served.
     package func snapshot(of apex: String) -> (serial: UInt32, owners: [String])? {
         zones.withLock { zones in

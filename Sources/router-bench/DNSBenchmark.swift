@@ -29,7 +29,7 @@ struct DNSBenchmark {
         chmod(dir + "/tsig.key", 0o600)
         let routerd = try RouterdProcess(["--domain", "example.com", "--dns", "127.0.0.1:0", "--dns-address", "192.0.2.10",
                                           "--dns-ns", "ns1.example.com=192.0.2.53", "--dns-notify", "127.0.0.1:\(secondaryPort)",
-                                          "--dns-transfer-allow", "127.0.0.1/32", "--dns-tsig-keys", dir + "/tsig.key", "--log-level", "warning"])
+                                          "--dns-transfer-allow", "127.0.0.1/32", "--dns-tsig-keys", dir + "/tsig.key", "--audit-log", "none"])
         defer { _ = try? routerd.stop() }
         let routerdPort = try routerd.dnsPort()
         let admin = try LineClient(path: routerd.socket)
@@ -57,6 +57,8 @@ struct DNSBenchmark {
                 pidfile: "\(dir)/nsd.pid"
                 server-count: 1
                 verbosity: 0
+                # NSD's response-rate limiting is on by default; routerd's is off by default.
+                rrl-ratelimit: 0
             remote-control:
                 control-enable: no
             zone:
@@ -129,6 +131,9 @@ struct DNSBenchmark {
         guard let line = run.stdout.split(separator: "\n").first(where: { $0.contains("Queries per second:") }),
               let value = line.split(separator: " ").last.flatMap({ Double($0) }) else {
             throw LaunchError("dnsperf against port \(port) printed no rate: \(run.stdout)\(run.stderr)")
+        }
+        if let lost = run.stdout.split(separator: "\n").first(where: { $0.contains("Queries lost:") }), !lost.contains(" 0 (") {
+            print("    (dnsperf: \(lost.trimmingCharacters(in: .whitespaces)))")
         }
         return value
     }

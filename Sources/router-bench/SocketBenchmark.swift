@@ -80,6 +80,8 @@ struct SocketBenchmark {
         let daemon = try await InProcessDaemon.start(logger: benchLogger) {
             $0.table.tcpPorts = 1...65535
             $0.threads = threads
+            // A user (nobody) connects too, for the namespace figure.
+            $0.socketMode = 0o666
         }
         let path = daemon.socketPath
         print("router-bench socket: routerd in this process on \(path); \(ProcessInfoLite.cpuCount) cores, \(threads.map(String.init) ?? "one per core") event loop threads; \(fmt(seconds, 1)) s per figure")
@@ -112,6 +114,7 @@ struct SocketBenchmark {
         let redisSetPipelined = try redis?.run(["-c", "50", "-P", "16", "-n", String(Int(1_000_000 * seconds)), "-t", "set", "-r", "1000000000"])
         let redisSetSameKey = try redis?.run(["-c", "50", "-P", "16", "-n", String(Int(2_000_000 * seconds)), "-t", "set"])
         let (expiryP50, expiryP99) = try expiryLatency(path: path, count: 200)
+        let namespaced = try namespaceAdds(daemon: daemon)
         await daemon.stop()
 
         func ratio(_ ours: Double, _ theirs: Double?) -> String { theirs.map { fmt(ours / $0, 3) } ?? "null" }
@@ -129,6 +132,11 @@ struct SocketBenchmark {
         show("pipelined (16 × 50 conns) lookup", pipelinedLookup, redisGetPipelined, target: "≥ 0.25")
         print("100,000 adds over one connection: \(fmt(bulk, 3)) s (target ≤ 0.5 s)")
         print("expiry latency, deadline to event: p50 \(fmt(expiryP50, 1)) ms, p99 \(fmt(expiryP99, 1)) ms")
+        if let (plain, quota) = namespaced {
+            print("user adds (16 × 50 conns, as nobody): no namespaces \(fmt(median(plain), 0)) ops/s, in a namespace with quotas \(fmt(median(quota), 0)) ops/s: ratio \(fmt(median(quota) / median(plain), 3))  (goal ≥ 0.91: at most 10% more an add)")
+        } else {
+            print("(not root, or no setpriv: no figure for adds by a user in a namespace)")
+        }
         if redis == nil { print("(redis-server or redis-benchmark not installed: no Redis figures)") }
         func number(_ v: Double?, _ digits: Int = 0) -> String { v.map { fmt($0, digits) } ?? "null" }
         print("""
@@ -139,8 +147,53 @@ struct SocketBenchmark {
             "redis_pipelined_set_ops":\(number(redisSetPipelined)),"redis_pipelined_get_ops":\(number(redisGetPipelined)),\
             "redis_pipelined_set_same_key_ops":\(number(redisSetSameKey)),"ratio_pipelined_add_same_key":\(ratio(pipelinedAdd, redisSetSameKey)),\
             "ratio_unpipelined_1":\(ratio(unpipelined1, redisGet1)),"ratio_unpipelined_50":\(ratio(unpipelined50, redisGet50)),\
-            "ratio_pipelined_add":\(ratio(pipelinedAdd, redisSetPipelined)),"ratio_pipelined_lookup":\(ratio(pipelinedLookup, redisGetPipelined))}
+            "ratio_pipelined_add":\(ratio(pipelinedAdd, redisSetPipelined)),"ratio_pipelined_lookup":\(ratio(pipelinedLookup, redisGetPipelined)),\
+            "user_adds_ops":\(number(namespaced.map { median($0.0) })),"namespace_adds_ops":\(number(namespaced.map { median($0.1) })),\
+            "namespace_add_ratio":\(namespaced.map { fmt(median($0.1) / median($0.0), 3) } ?? "null")}
             """)
+    }
+
+    /// Pipelined adds by a user (not an admin, whom namespaces do not check) under
+    /// team.example.com: with no namespaces, and with it a team namespace the user belongs to,
+    /// with route, TCP-port, session and TTL quotas for the namespace and each member. Three
+    /// rounds alternating. The load runs in a child router-bench as `nobody` (setpriv), since
+    /// the socket names its peer by uid; nil when this is not root or setpriv is missing.
+    func namespaceAdds(daemon: InProcessDaemon) throws -> (plain: [Double], quota: [Double])? {
+        let setpriv = "/usr/bin/setpriv"
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: setpriv) else { return nil }
+        let folder = (daemon.socketPath as NSString).deletingLastPathComponent
+        chmod(folder, 0o755)
+        let quota = Namespace.Quota(routes: 100_000_000, tcpPorts: 1000, sessionRoutes: 100_000_000, longestTTL: .seconds(86_400))
+        let policy = try NamespacePolicy([
+            Namespace(name: "team", kind: .team, domains: ["team.example.com"], users: ["nobody"], groups: ["staff"],
+                      quota: quota, memberQuota: quota),
+        ])
+        var plain: [Double] = []
+        var namespaced: [Double] = []
+        for round in 0..<3 {
+            for withNamespaces in [false, true] {
+                daemon.server.table.setNamespaces(withNamespaces ? policy : nil)
+                let prefix = "r\(round)\(withNamespaces ? "q" : "p")"
+                let child = try ChildProcess(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", CommandLine.arguments[0],
+                                                      "socket-user-adds", daemon.socketPath, String(seconds), prefix],
+                                             directory: "/").wait(timeout: seconds + 60)
+                guard child.status == 0, let rate = Double(child.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw LaunchError("the adds as nobody failed: \(child.stdout)\(child.stderr)")
+                }
+                if withNamespaces { namespaced.append(rate) } else { plain.append(rate) }
+            }
+        }
+        daemon.server.table.setNamespaces(nil)
+        return (plain, namespaced)
+    }
+
+    /// The child's side of `namespaceAdds`: pipelined adds under team.example.com, as whoever
+    /// runs it; prints the rate.
+    func userAdds(path: String, prefix: String) throws {
+        let rate = try rate(path: path, connections: 50, depth: 16) { connection, n in
+            Array(#"{"op":"add","key":"\#(prefix)-\#(connection)-\#(n).team.example.com","tunnel":"\#(prefix)-\#(connection)","ttl":3600}"#.utf8) + [0x0A]
+        }
+        print(fmt(rate, 0))
     }
 
     /// Requests per second over `connections` connections with `depth` requests in flight on each,

@@ -1,5 +1,6 @@
 // router-bench: benchmarks that print figures, each beside a baseline run in the same process.
 // Run release builds only: `swift run -c release router-bench table`.
+import RouterTestSupport
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -74,6 +75,12 @@ do {
         bench.rounds = option("--rounds", default: bench.rounds)
         bench.routes = option("--routes", default: bench.routes)
         try bench.run()
+    case "socket-user-adds":
+        // Internal: the user's side of `socket`'s namespace figure (PATH SECONDS PREFIX).
+        guard arguments.count == 4, let seconds = Double(arguments[2]) else { throw LaunchError("socket-user-adds PATH SECONDS PREFIX") }
+        var bench = SocketBenchmark()
+        bench.seconds = seconds
+        try bench.userAdds(path: arguments[1], prefix: arguments[3])
     case "dns":
         var bench = DNSBenchmark()
         bench.seconds = option("--seconds", default: bench.seconds)
