@@ -338,6 +338,11 @@ package enum DNSSerial {
         return start &+ UInt32(truncatingIfNeeded: revision)
     }
 
+    /// Whether serial `a` comes after `b` in RFC 1982 arithmetic (32 bits).
+    package static func isAfter(_ a: UInt32, _ b: UInt32) -> Bool {
+        a != b && (a &- b) < 0x8000_0000
+    }
+
     static func fnv1a(_ text: String) -> UInt32 {
         var hash: UInt32 = 2_166_136_261
         for byte in text.utf8 {

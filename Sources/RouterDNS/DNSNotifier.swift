@@ -18,12 +18,19 @@ package final class DNSNotifier: Service, Sendable {
     /// How long changes gather before a NOTIFY goes out.
     let gathering: Duration
     private let signal: (stream: AsyncStream<[String]>, continuation: AsyncStream<[String]>.Continuation)
-    private let waiting = Mutex<[UInt16: CheckedContinuation<Bool, Never>]>([:])
+    private let waiting = Mutex<[UInt16: CheckedContinuation<[UInt8]?, Never>]>([:])
+    /// Ask each secondary its serial first (`raiseSerial`): for an in-memory routerd, whose
+    /// revisions start again at each start.
+    let probeSerials: Bool
+    let follower: DNSZoneFollower?
     /// NOTIFYs answered, by secondary: what tests and `stats` read.
     private let answered = Mutex<Int>(0)
 
-    package init(targets: [SocketAddress], key: TSIGKey?, authority: DNSAuthority, gathering: Duration = .milliseconds(20), logger: Logger) {
+    package init(targets: [SocketAddress], key: TSIGKey?, authority: DNSAuthority, probeSerials: Bool = false,
+                 gathering: Duration = .milliseconds(20), logger: Logger) {
         self.targets = targets
+        self.probeSerials = probeSerials
+        self.follower = authority.follower
         self.key = key
         self.authority = authority
         self.gathering = gathering
@@ -43,6 +50,13 @@ package final class DNSNotifier: Service, Sendable {
             }
             .bind(host: targets.contains { $0.protocol == .inet6 } ? "::" : "0.0.0.0", port: 0).get()
         defer { channel.close(promise: nil) }
+        if probeSerials, let follower {
+            for apex in follower.zoneApexes {
+                for target in targets {
+                    if let theirs = await askSerial(of: apex, at: target, over: channel) { follower.raiseSerial(above: theirs) }
+                }
+            }
+        }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 var pending: Set<String> = []
@@ -65,6 +79,32 @@ package final class DNSNotifier: Service, Sendable {
         }
     }
 
+    /// The serial a secondary holds for the zone (its SOA, asked once, 2 s to answer); nil when
+    /// it does not answer with one.
+    func askSerial(of apex: String, at target: SocketAddress, over channel: Channel) async -> UInt32? {
+        guard let zone = try? DNSName(apex) else { return nil }
+        let id = UInt16.random(in: 0...UInt16.max)
+        guard var bytes = try? DNSMessage(id: id, questions: [DNSQuestion(name: zone, type: .soa)]).bytes() else { return nil }
+        if let key { bytes = TSIG.sign(bytes, key: key, time: authority.clock(), chain: .request).bytes }
+        let reply = await send(bytes, id: id, to: target, over: channel, waiting: .seconds(2))
+        guard let reply, let answer = try? DNSMessage(parsing: reply), answer.responseCode == .noError,
+              case .soa(let soa)? = answer.answers.first(where: { $0.type == .soa })?.data else { return nil }
+        return soa.serial
+    }
+
+    /// Sends `bytes` and waits up to `delay` for the answer with `id`.
+    func send(_ bytes: [UInt8], id: UInt16, to target: SocketAddress, over channel: Channel, waiting delay: Duration) async -> [UInt8]? {
+        await withCheckedContinuation { (done: CheckedContinuation<[UInt8]?, Never>) in
+            waiting.withLock { $0[id] = done }
+            let envelope = AddressedEnvelope(remoteAddress: target, data: channel.allocator.buffer(bytes: bytes))
+            channel.writeAndFlush(envelope, promise: nil)
+            // No answer within the delay: nothing.
+            channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000)) { [self] in
+                self.finish(id, reply: nil)
+            }
+        }
+    }
+
     /// Sends one NOTIFY until it is answered or five tries have gone unanswered.
     func notify(_ apex: String, to target: SocketAddress, over channel: Channel) async {
         guard let zone = try? DNSName(apex) else { return }
@@ -78,15 +118,9 @@ package final class DNSNotifier: Service, Sendable {
             message.answers = [authority.soa(of: zone)]
             guard var bytes = try? message.bytes() else { return }
             if let key { bytes = TSIG.sign(bytes, key: key, time: authority.clock(), chain: .request).bytes }
-            let acknowledged = await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
-                waiting.withLock { $0[id] = done }
-                let envelope = AddressedEnvelope(remoteAddress: target, data: channel.allocator.buffer(bytes: bytes))
-                channel.writeAndFlush(envelope, promise: nil)
-                // No answer within the delay: this try failed.
-                channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000)) { [self] in
-                    self.finish(id, acknowledged: false)
-                }
-            }
+            let reply = await send(bytes, id: id, to: target, over: channel, waiting: delay)
+            // An answer to the NOTIFY, without error.
+            let acknowledged = reply.map { DNSMessage.header(of: $0).map { ($0.flags >> 11) & 0xF == 4 && $0.flags & 0xF == 0 } ?? false } ?? false
             if acknowledged {
                 answered.withLock { $0 += 1 }
                 logger.info("DNS: NOTIFY for \(apex) answered by \(target)", metadata: ["serial": "\(authority.serial(of: zone))"])
@@ -98,8 +132,8 @@ package final class DNSNotifier: Service, Sendable {
         logger.warning("DNS: \(target) did not answer NOTIFY for \(apex) five times; it will find the change at the SOA's refresh")
     }
 
-    func finish(_ id: UInt16, acknowledged: Bool) {
-        waiting.withLock { $0.removeValue(forKey: id) }?.resume(returning: acknowledged)
+    func finish(_ id: UInt16, reply: [UInt8]?) {
+        waiting.withLock { $0.removeValue(forKey: id) }?.resume(returning: reply)
     }
 
     /// How many NOTIFYs secondaries have answered.
@@ -114,9 +148,8 @@ package final class DNSNotifier: Service, Sendable {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let bytes = Array(unwrapInboundIn(data).data.readableBytesView)
-            guard let header = DNSMessage.header(of: bytes), header.flags & 0x8000 != 0,
-                  (header.flags >> 11) & 0xF == UInt16(DNSOpcode.notify.rawValue) else { return }
-            notifier.finish(header.id, acknowledged: header.flags & 0xF == 0)
+            guard let header = DNSMessage.header(of: bytes), header.flags & 0x8000 != 0 else { return }
+            notifier.finish(header.id, reply: bytes)
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {}

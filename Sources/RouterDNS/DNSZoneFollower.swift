@@ -30,7 +30,7 @@ package final class DNSZoneFollower: Service, Sendable {
     static let journalLimit = 200_000
 
     let table: RouteTable
-    let zoneApexes: [String]
+    package let zoneApexes: [String]
     let instance: @Sendable () -> String
     let logger: Logger
     private let zones: Mutex<[Zone]>
@@ -38,6 +38,9 @@ package final class DNSZoneFollower: Service, Sendable {
     /// UPDATE's cue.
     private let observers = Mutex<[@Sendable ([String]) -> Void]>([])
     private let ready = Mutex<Bool>(false)
+    /// Added to every serial: set once at start when a secondary already holds a later serial
+    /// than this daemon's sequence would give (`raiseSerial(above:)`).
+    private let lift = Atomic<UInt32>(0)
 
     package init(table: RouteTable, zones: DNSZones, instance: @escaping @Sendable () -> String, logger: Logger) {
         self.table = table
@@ -53,7 +56,28 @@ package final class DNSZoneFollower: Service, Sendable {
     }
 
     func serialNow() -> UInt32 {
-        DNSSerial.serial(sequence: instance(), revision: table.revision)
+        DNSSerial.serial(sequence: instance(), revision: table.revision) &+ lift.load(ordering: .relaxed)
+    }
+
+    /// Makes every serial from now on follow `other` in RFC 1982 order, when it does not
+    /// already: a secondary holding a zone from an earlier in-memory routerd (whose revisions
+    /// ran further than the seconds between the two starts) must still see an increase. The
+    /// zones are stamped with the new serial at once and their journals start again (an IXFR
+    /// from before gets the whole zone), and observers hear of it (NOTIFY).
+    package func raiseSerial(above other: UInt32) {
+        let now = serialNow()
+        guard !DNSSerial.isAfter(now, other) else { return }
+        lift.wrappingAdd(other &- now &+ 1, ordering: .relaxed)
+        let serial = serialNow()
+        zones.withLock { zones in
+            for index in zones.indices {
+                zones[index].serial = serial
+                zones[index].journal = []
+                zones[index].journalNames = 0
+            }
+        }
+        logger.notice("DNS: a secondary holds serial \(other), later than this daemon's \(now); serials go on from \(serial)")
+        for observe in observers.withLock({ $0 }) { observe(zoneApexes) }
     }
 
     /// Builds every zone from the table as it is.

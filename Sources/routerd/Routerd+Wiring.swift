@@ -136,7 +136,10 @@ extension Routerd {
                     }
                     targets.append(address)
                 }
-                let notifier = DNSNotifier(targets: targets, key: keys.first, authority: authority, logger: logger)
+                // An in-memory routerd's revisions start again at each start: ask the secondaries
+                // which serial they hold, so that ours goes on above it.
+                let notifier = DNSNotifier(targets: targets, key: keys.first, authority: authority,
+                                           probeSerials: store == nil && db == nil, logger: logger)
                 follower.onChange { notifier.changed($0) }
                 services.append(.init(service: notifier))
             }

@@ -196,3 +196,31 @@ struct DNSDigTests {
         #expect(try dns.dig(["+tcp", "app.example.com", "A"]).answers.count == 1)
     }
 }
+
+/// Two routerd on one Redis store give the same SOA serial: it is the store's revision from
+/// the store's own start, not either daemon's.
+@Suite("DNS serials on a shared store")
+struct DNSSharedSerialTests {
+    static let canRun = Dig.isInstalled && RedisServerProcess.executable != nil
+
+    @Test(.enabled(if: canRun, "needs dig and redis-server"))
+    func everyDaemonOnOneStoreGivesTheSameSerial() throws {
+        let redis = try RedisServerProcess()
+        let arguments = ["--store", "redis+unix://\(redis.socket)", "--domain", "example.com", "--dns", "127.0.0.1:0",
+                         "--dns-address", "192.0.2.10", "--dns-ns", "ns1.example.com=192.0.2.53"]
+        let a = try RouterdProcess(arguments)
+        defer { _ = try? a.stop() }
+        let b = try RouterdProcess(arguments)
+        defer { _ = try? b.stop() }
+        let (portA, portB) = (try a.dnsPort(), try b.dnsPort())
+        for i in 0..<5 {
+            _ = try ChildProcess(productsDirectory + "/routerctl", ["--socket", a.socket, "add", "s\(i).example.com", "--tunnel", "t1"],
+                                 directory: NSTemporaryDirectory()).wait(timeout: 30)
+        }
+        func serial(_ port: Int) -> String? {
+            (try? Dig.ask(port: port, ["example.com", "SOA"]).answers.first)?.split(separator: " ").dropFirst(6).first.map(String.init)
+        }
+        #expect(eventually { serial(portA) != nil && serial(portA) == serial(portB) && (try? Dig.ask(port: portB, ["s4.example.com", "A"]).answers.count) == 1 },
+                "A \(serial(portA) ?? "-"), B \(serial(portB) ?? "-")")
+    }
+}

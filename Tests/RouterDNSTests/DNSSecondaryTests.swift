@@ -33,12 +33,13 @@ struct DNSSecondaryTests {
         let daemon: RouterdProcess
         let port: Int
 
-        init(notify: Int) throws {
+        /// `dnsPort`: 0 for one the kernel picks, or the port an earlier primary had.
+        init(notify: Int, dnsPort: Int = 0) throws {
             let keys = folder + "/tsig.key"
             try "key \"routerd\" {\n\talgorithm hmac-sha256;\n\tsecret \"\(DNSSecondaryTests.secret)\";\n};\n"
                 .write(toFile: keys, atomically: true, encoding: .utf8)
             chmod(keys, 0o600)
-            daemon = try RouterdProcess(["--domain", "example.com", "--dns", "127.0.0.1:0", "--dns-address", "192.0.2.10",
+            daemon = try RouterdProcess(["--domain", "example.com", "--dns", "127.0.0.1:\(dnsPort)", "--dns-address", "192.0.2.10",
                                          "--dns-ns", "ns1.example.com=192.0.2.53", "--dns-notify", "127.0.0.1:\(notify)",
                                          "--dns-transfer-allow", "127.0.0.1/32", "--dns-tsig-keys", keys, "--log-level", "info"])
             port = try daemon.dnsPort()
@@ -129,5 +130,25 @@ struct DNSSecondaryTests {
         let wrong = try Self.dig(primary.port, ["-y", "hmac-sha256:routerd:d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmc=", "example.com", "AXFR"])
         #expect(!wrong.output.contains("app.example.com.\t"), "\(wrong.output)")
         #expect(primary.daemon.process.stderr.contains("its TSIG signature does not check"), "\(primary.daemon.process.stderr.suffix(2000))")
+    }
+
+    /// An in-memory routerd starts its revisions again: restarted a few seconds after making
+    /// more changes than that, its sequence alone would give a serial below the secondary's.
+    /// It asks the secondary first and goes on above.
+    @Test(.enabled(if: canRun, "needs named (bind9) and dig (bind9-dnsutils)"))
+    func aRestartedInMemoryRoutedStillMovesTheSecondarysSerialForward() throws {
+        var (primary, secondary) = try Self.startPair()
+        let port = primary.port
+        for i in 0..<60 { _ = try primary.routerctl(["add", "n\(i).example.com", "--tunnel", "t1"]) }
+        #expect(eventually(timeout: 30) { Self.serial(secondary.port) != nil && Self.serial(secondary.port) == Self.serial(primary.port) })
+        let before = Self.serial(secondary.port).flatMap { UInt32($0) } ?? 0
+        _ = try primary.daemon.stop()
+        primary = try Primary(notify: secondary.port, dnsPort: port)
+        #expect(try primary.routerctl(["add", "after.example.com", "--tunnel", "t1"]).status == 0)
+        #expect(eventually(timeout: 30) { (try? Self.dig(secondary.port, ["after.example.com", "A"]).answers.count) == 1 },
+                "\(primary.daemon.process.stderr.suffix(2000))\n\(secondary.process.stderr.suffix(2000))")
+        let after = Self.serial(secondary.port).flatMap { UInt32($0) } ?? 0
+        #expect(after != before && (after &- before) < 0x8000_0000, "the serial went forward: \(before) → \(after)")
+        #expect(try Self.dig(secondary.port, ["n1.example.com", "A"]).status == "NXDOMAIN", "the old instance's routes are gone")
     }
 }
