@@ -217,17 +217,38 @@ package final class DNSUpdater: Service, Sendable {
             var answers = inbound.makeAsyncIterator()
             for message in messages {
                 var bytes = try message.bytes()
-                if let key { bytes = TSIG.sign(bytes, key: key, time: authority.clock(), chain: .request).bytes }
+                // The answers must be signed with the same key, each chained to the MAC before it
+                // (RFC 8945 §5.3): otherwise anyone on the path could answer for the primary.
+                var prior: [UInt8]?
+                if let key {
+                    let signed = TSIG.sign(bytes, key: key, time: authority.clock(), chain: .request)
+                    bytes = signed.bytes
+                    prior = signed.mac
+                }
                 var out = ByteBuffer()
                 out.writeInteger(UInt16(bytes.count))
                 out.writeBytes(bytes)
                 try await outbound.write(out)
+                var first = true
                 while true {
                     guard let buffer = try await answers.next() else {
                         throw DNSError(.truncated, "\(self.server) closed the connection, or did not answer within 10 s")
                     }
-                    let response = try DNSMessage(parsing: Array(buffer.readableBytesView))
+                    let raw = Array(buffer.readableBytesView)
+                    let response = try DNSMessage(parsing: raw)
                     guard response.id == message.id else { continue }
+                    if let key, let mac = prior {
+                        let chain: TSIG.Chain = first ? .response(requestMAC: mac) : .continuation(priorMAC: mac)
+                        do {
+                            guard let verified = try TSIG.verify(raw, keys: [key.name: key], now: authority.clock(), chain: chain) else {
+                                throw DNSError(.badRecord, "\(self.server) answered without a TSIG signature")
+                            }
+                            prior = verified.mac
+                        } catch let failure as TSIG.Failure {
+                            throw DNSError(.badRecord, "\(self.server)'s answer does not check against key \(key.name) (\(failure))")
+                        }
+                    }
+                    first = false
                     if try untilDone(response) { break }
                 }
             }
