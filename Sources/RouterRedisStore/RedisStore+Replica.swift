@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DomainRouter
 import RouterEngine
 import RouterRedis
@@ -10,8 +13,11 @@ extension RedisStore {
     /// changed during the scan to its latest state. Every watch ends with `reason`.
     func load(reason: RouteError) async throws {
         while true {
+            // Should the store have been flushed, the new sequence starts after the serial the old
+            // one reached (start + revision), so that DNS serials never go back.
+            let (previous, revision) = state.withLock { ($0.storeID, table.revision) }
             let opened = try await client.evaluate(RedisScripts.open, keys: [keys.id, keys.revision],
-                                                   arguments: [Self.freshID()])
+                                                   arguments: [Self.freshID(after: previous, revision: revision)])
             guard let parts = opened.elements, parts.count == 2, let id = parts[0].string,
                   let base = parts[1].integer.map({ UInt64($0) }) else {
                 throw StoreFormatError("\(keys.id) and \(keys.revision) in \(location) are not what routerd writes there")
@@ -184,8 +190,13 @@ extension RedisStore {
         return try events(fromEntries: first[1], after: after, own: own)
     }
 
-    /// A new store id: when the store began, then random (`ProcessFacts.sequenceID`).
-    static func freshID() -> String {
-        ProcessFacts.sequenceID()
+    /// A new store id: when the store began, then random (`ProcessFacts.sequenceID`) — or,
+    /// replacing a sequence that reached `revision` (a flushed store), no earlier than that
+    /// sequence's start plus its revision: what is derived from the start and the revision
+    /// (DNS serials) then goes on forward.
+    static func freshID(after previous: String = "", revision: UInt64 = 0) -> String {
+        let now = Int64(time(nil))
+        guard let start = ProcessFacts.sequenceStart(of: previous) else { return ProcessFacts.sequenceID(now: now) }
+        return ProcessFacts.sequenceID(now: max(now, Int64(start) + Int64(truncatingIfNeeded: revision) + 1))
     }
 }

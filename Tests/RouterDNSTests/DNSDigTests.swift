@@ -223,4 +223,29 @@ struct DNSSharedSerialTests {
         #expect(eventually { serial(portA) != nil && serial(portA) == serial(portB) && (try? Dig.ask(port: portB, ["s4.example.com", "A"]).answers.count) == 1 },
                 "A \(serial(portA) ?? "-"), B \(serial(portB) ?? "-")")
     }
+
+    /// A flushed store starts a new sequence; its serials still come after the old one's, even
+    /// when the old one made more changes than seconds it lived.
+    @Test(.enabled(if: canRun, "needs dig and redis-server"))
+    func aFlushedStoreStartsItsSerialsAfterTheOldOnes() throws {
+        let redis = try RedisServerProcess()
+        let daemon = try RouterdProcess(["--store", "redis+unix://\(redis.socket)", "--domain", "example.com", "--dns", "127.0.0.1:0",
+                                         "--dns-address", "192.0.2.10", "--dns-ns", "ns1.example.com=192.0.2.53"])
+        defer { _ = try? daemon.stop() }
+        let port = try daemon.dnsPort()
+        func serial() -> UInt32? {
+            (try? Dig.ask(port: port, ["example.com", "SOA"]).answers.first)?.split(separator: " ").dropFirst(6).first.flatMap { UInt32($0) }
+        }
+        let client = try LineClient(path: daemon.socket)
+        defer { client.close() }
+        // 200 changes in well under 200 seconds.
+        try client.send((0..<200).map { #"{"op":"add","key":"s\#($0)","tunnel":"t1"}"# }.joined(separator: "\n"))
+        for _ in 0..<200 { _ = try client.readJSON() }
+        let before = try #require(serial())
+        let cli = try #require(["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        _ = try ChildProcess(cli, ["-s", redis.socket, "FLUSHALL"], directory: redis.directory).wait(timeout: 30)
+        #expect(eventually(timeout: 30) { (try? Dig.ask(port: port, ["s1.example.com", "A"]).status) == "NXDOMAIN" }, "the reset reached routerd")
+        let after = try #require(serial())
+        #expect(after != before && (after &- before) < 0x8000_0000, "the serial went forward: \(before) → \(after)")
+    }
 }
