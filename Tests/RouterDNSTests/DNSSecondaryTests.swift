@@ -12,11 +12,11 @@ struct DNSSecondaryTests {
     static let secret = "c2VjcmV0LWZvci1yb3V0ZXJkLXRlc3RzLTMyLWJ5dGVzISE="
 
     /// named as secondary for example.com from routerd at `primaryPort`.
-    static func secondary(of primaryPort: Int, port: Int) throws -> NamedProcess {
+    static func secondary(of primaryPort: Int, port: Int, secret: String = DNSSecondaryTests.secret) throws -> NamedProcess {
         try NamedProcess(port: port) { folder in
             NamedProcess.options(folder: folder, port: port) + """
 
-                key "routerd" { algorithm hmac-sha256; secret "\(DNSSecondaryTests.secret)"; };
+                key "routerd" { algorithm hmac-sha256; secret "\(secret)"; };
                 zone "example.com" {
                     type secondary;
                     primaries port \(primaryPort) { 127.0.0.1 key routerd; };
@@ -150,5 +150,31 @@ struct DNSSecondaryTests {
         let after = Self.serial(secondary.port).flatMap { UInt32($0) } ?? 0
         #expect(after != before && (after &- before) < 0x8000_0000, "the serial went forward: \(before) → \(after)")
         #expect(try Self.dig(secondary.port, ["n1.example.com", "A"]).status == "NXDOMAIN", "the old instance's routes are gone")
+    }
+
+    /// A secondary whose key is not routerd's gets nothing: its queries are refused and it
+    /// never holds the zone.
+    @Test(.enabled(if: canRun, "needs named (bind9) and dig (bind9-dnsutils)"))
+    func aSecondaryWithAnotherKeyIsRefused() throws {
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let port = Int.random(in: 20_000...60_000)
+            let primary = try Primary(notify: port)
+            let secondary: NamedProcess
+            do {
+                secondary = try Self.secondary(of: primary.port, port: port, secret: "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmc=")
+            } catch {
+                lastError = error
+                continue
+            }
+            #expect(try primary.routerctl(["add", "app.example.com", "--tunnel", "t1"]).status == 0)
+            // BIND asks (SOA, then a transfer) signed with its key: routerd refuses and says why.
+            #expect(eventually(timeout: 30) { primary.daemon.process.stderr.contains("its TSIG signature does not check") },
+                    "\(primary.daemon.process.stderr.suffix(2000))")
+            let answer = try Self.dig(secondary.port, ["app.example.com", "A"])
+            #expect(answer.status == "SERVFAIL" && answer.answers.isEmpty, "the secondary holds no zone: \(answer.output)")
+            return
+        }
+        throw lastError ?? LaunchError("named did not start")
     }
 }
