@@ -194,7 +194,10 @@ package final class DNSAuthority: Sendable {
         // A signed query is checked, and its answer signed with the same key (RFC 8945 §5.3).
         var signer: (key: TSIGKey, mac: [UInt8])?
         do {
-            if let verified = try TSIG.verify(bytes, keys: keys, now: clock()) { signer = (verified.key, verified.mac) }
+            // Only a message that carries a TSIG record is read again for its signature.
+            if query.additional.last?.type == .tsig, let verified = try TSIG.verify(bytes, keys: keys, now: clock()) {
+                signer = (verified.key, verified.mac)
+            }
         } catch {
             var refusal = reply(to: query)
             refusal.responseCode = .notAuthoritative
