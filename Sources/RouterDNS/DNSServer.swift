@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DNSWire
 import DomainRouter
 import Logging
@@ -19,7 +22,7 @@ package final class DNSServer: Service, Sendable {
     let logger: Logger
     /// How long a TCP connection may sit idle before it is closed (RFC 7766 §6.2.3).
     let idleTimeout: TimeAmount
-    private let bound = Mutex<(udp: Channel?, tcp: Channel?)>((nil, nil))
+    private let bound = Mutex<(udp: [Channel], tcp: Channel?)>(([], nil))
     private let boundPort = Mutex<Int?>(nil)
 
     package init(authority: DNSAuthority, host: String, port: Int, rateLimit: Int? = nil, idleTimeout: TimeAmount = .seconds(10),
@@ -32,43 +35,54 @@ package final class DNSServer: Service, Sendable {
         self.logger = logger
     }
 
-    /// Binds UDP and TCP on the same port (port 0: one the kernel picks for UDP, then TCP on
-    /// it, again with another if TCP's is taken).
+    /// Binds TCP and UDP on the same port (port 0: one the kernel picks for TCP, then UDP on
+    /// it, again with another if UDP's is taken). UDP has one socket on each event loop, all on
+    /// the port (SO_REUSEPORT: the kernel spreads clients over them), so every core answers.
+    /// TCP binds first, without SO_REUSEPORT: a port the kernel picks for a UDP socket that
+    /// allows sharing may be one another such socket of the same user holds already; a TCP
+    /// listener's is its own.
     package func bind() async throws -> Int {
         let group = MultiThreadedEventLoopGroup.singleton
         let authority = self.authority
         let limiter = rateLimiter
+        let idle = idleTimeout
         var attempts = 0
         while true {
             attempts += 1
-            let udp = try await DatagramBootstrap(group: group)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPHandler(authority: authority, limiter: limiter)) }
+            let tcp = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(IdleStateHandler(readTimeout: idle))
+                        try sync.addHandler(ByteToMessageHandler(LengthPrefixDecoder()))
+                        try sync.addHandler(TCPHandler(authority: authority))
+                    }
                 }
                 .bind(host: host, port: port).get()
-            let chosen = udp.localAddress?.port ?? port
+            let chosen = tcp.localAddress?.port ?? port
+            var sockets: [Channel] = []
             do {
-                let idle = idleTimeout
-                let tcp = try await ServerBootstrap(group: group)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.allowRemoteHalfClosure, value: true)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            let sync = channel.pipeline.syncOperations
-                            try sync.addHandler(IdleStateHandler(readTimeout: idle))
-                            try sync.addHandler(ByteToMessageHandler(LengthPrefixDecoder()))
-                            try sync.addHandler(TCPHandler(authority: authority))
+                for loop in group.makeIterator() {
+                    sockets.append(try await DatagramBootstrap(group: loop)
+                        .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                        .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(UDPHandler(authority: authority, limiter: limiter))
+                            }
                         }
-                    }
-                    .bind(host: host, port: chosen).get()
-                bound.withLock { $0 = (udp, tcp) }
+                        .bind(host: host, port: chosen).get())
+                }
+                bound.withLock { $0 = (sockets, tcp) }
                 boundPort.withLock { $0 = chosen }
                 logger.notice("DNS listening on \(host.contains(":") ? "[\(host)]" : host):\(chosen) (udp, tcp)", metadata: ["dns": "\(chosen)"])
                 return chosen
             } catch {
-                try? await udp.close()
-                // Port 0: UDP's port may be TCP's someone else's; try another.
+                for socket in sockets { try? await socket.close() }
+                try? await tcp.close()
+                // Port 0: TCP's port may be someone else's for UDP; try another.
                 if port != 0 || attempts >= 10 { throw error }
             }
         }
@@ -78,7 +92,7 @@ package final class DNSServer: Service, Sendable {
         if boundPort.withLock({ $0 }) == nil { _ = try await bind() }
         try await gracefulShutdown()
         let (udp, tcp) = bound.withLock { ($0.udp, $0.tcp) }
-        try? await udp?.close()
+        for socket in udp { try? await socket.close() }
         try? await tcp?.close()
     }
 }
