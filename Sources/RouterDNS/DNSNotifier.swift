@@ -23,8 +23,6 @@ package final class DNSNotifier: Service, Sendable {
     /// revisions start again at each start.
     let probeSerials: Bool
     let follower: DNSZoneFollower?
-    /// NOTIFYs answered, by secondary: what tests and `stats` read.
-    private let answered = Mutex<Int>(0)
 
     package init(targets: [SocketAddress], key: TSIGKey?, authority: DNSAuthority, probeSerials: Bool = false,
                  gathering: Duration = .milliseconds(20), logger: Logger) {
@@ -122,7 +120,6 @@ package final class DNSNotifier: Service, Sendable {
             // An answer to the NOTIFY, without error.
             let acknowledged = reply.map { DNSMessage.header(of: $0).map { ($0.flags >> 11) & 0xF == 4 && $0.flags & 0xF == 0 } ?? false } ?? false
             if acknowledged {
-                answered.withLock { $0 += 1 }
                 logger.info("DNS: NOTIFY for \(apex) answered by \(target)", metadata: ["serial": "\(authority.serial(of: zone))"])
                 return
             }
@@ -135,9 +132,6 @@ package final class DNSNotifier: Service, Sendable {
     func finish(_ id: UInt16, reply: [UInt8]?) {
         waiting.withLock { $0.removeValue(forKey: id) }?.resume(returning: reply)
     }
-
-    /// How many NOTIFYs secondaries have answered.
-    package var answeredCount: Int { answered.withLock { $0 } }
 
     /// Matches answers to the NOTIFYs waiting for them.
     private final class ResponseHandler: ChannelInboundHandler, Sendable {

@@ -32,7 +32,6 @@ package final class DNSUpdater: Service, Sendable {
         var serial: UInt32?
         /// Names in the zone with records routerd did not create: never touched.
         var foreign: Set<String> = []
-        var updates = 0
     }
 
     /// The most bytes of records one UPDATE carries (TCP allows 65,535 with the header).
@@ -56,9 +55,6 @@ package final class DNSUpdater: Service, Sendable {
 
     /// The TXT data that marks a name as routerd's.
     var mark: [UInt8] { Array("heritage=routerd,routerd/owner=\(owner)".utf8) }
-
-    /// How many UPDATE messages the primary has taken.
-    package var updatesTaken: Int { progress.withLock { $0.updates } }
 
     package func run() async throws {
         signal.continuation.yield()
@@ -87,11 +83,11 @@ package final class DNSUpdater: Service, Sendable {
         if let known, let change = follower.changes(of: apex, since: known) {
             guard change.from != change.to || !change.added.isEmpty || !change.removed.isEmpty else { return }
             let foreign = progress.withLock { $0.foreign }
-            for name in change.added where foreign.contains(Self.name(of: name)) {
+            for name in change.added where foreign.contains(name) {
                 logger.notice("DNS UPDATE: \(name) is routed, but \(server) has records there that routerd did not create; left alone")
             }
-            try await send(adding: change.added.filter { !foreign.contains(Self.name(of: $0)) },
-                           removing: change.removed.filter { !foreign.contains(Self.name(of: $0)) })
+            try await send(adding: change.added.filter { !foreign.contains($0) },
+                           removing: change.removed.filter { !foreign.contains($0) })
             progress.withLock { $0.serial = change.to }
             return
         }
@@ -127,9 +123,6 @@ package final class DNSUpdater: Service, Sendable {
         }
         logger.notice("DNS UPDATE: \(apex) on \(server) reconciled at serial \(held.serial): \(adding.count) added, \(removing.count) removed, \(skipped.count) left to their owners")
     }
-
-    /// `*.x` is a name of its own in DNS; for the foreign set, the owner name as written.
-    static func name(of owner: String) -> String { owner }
 
     /// The records routerd keeps at `owner`: the gateway's addresses and the mark.
     func records(at owner: String) -> [DNSRecord] {
@@ -171,7 +164,6 @@ package final class DNSUpdater: Service, Sendable {
                 throw DNSError(.badRecord, "the primary refused the UPDATE with \(response.responseCode)")
             }
         })
-        progress.withLock { $0.updates += batches.count }
     }
 
     /// The zone's records, by AXFR from the primary.

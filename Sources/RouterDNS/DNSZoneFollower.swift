@@ -37,7 +37,6 @@ package final class DNSZoneFollower: Service, Sendable {
     /// Called after each change with the zones (apexes) whose serial moved: NOTIFY's and
     /// UPDATE's cue.
     private let observers = Mutex<[@Sendable ([String]) -> Void]>([])
-    private let ready = Mutex<Bool>(false)
     /// Added to every serial: set once at start when a secondary already holds a later serial
     /// than this daemon's sequence would give (`raiseSerial(above:)`).
     private let lift = Atomic<UInt32>(0)
@@ -92,7 +91,6 @@ package final class DNSZoneFollower: Service, Sendable {
             built.append(zone)
         }
         zones.withLock { $0 = built }
-        ready.withLock { $0 = true }
     }
 
     /// Applies changes to `keys` (route keys as the events name them): recomputes the owners
@@ -170,9 +168,6 @@ package final class DNSZoneFollower: Service, Sendable {
             return Change(from: serial, to: zone.serial, added: added.sorted(), removed: removed.sorted())
         }
     }
-
-    /// Whether the zones have been built once.
-    package var isReady: Bool { ready.withLock { $0 } }
 
     package func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
