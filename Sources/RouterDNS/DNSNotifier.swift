@@ -22,13 +22,11 @@ package final class DNSNotifier: Service, Sendable {
     /// Ask each secondary its serial first (`raiseSerial`): for an in-memory routerd, whose
     /// revisions start again at each start.
     let probeSerials: Bool
-    let follower: DNSZoneFollower?
 
     package init(targets: [SocketAddress], key: TSIGKey?, authority: DNSAuthority, probeSerials: Bool = false,
                  gathering: Duration = .milliseconds(20), logger: Logger) {
         self.targets = targets
         self.probeSerials = probeSerials
-        self.follower = authority.follower
         self.key = key
         self.authority = authority
         self.gathering = gathering
@@ -48,7 +46,7 @@ package final class DNSNotifier: Service, Sendable {
             }
             .bind(host: targets.contains { $0.protocol == .inet6 } ? "::" : "0.0.0.0", port: 0).get()
         defer { channel.close(promise: nil) }
-        if probeSerials, let follower {
+        if probeSerials, let follower = authority.follower {
             for apex in follower.zoneApexes {
                 for target in targets {
                     if let theirs = await askSerial(of: apex, at: target, over: channel) { follower.raiseSerial(above: theirs) }

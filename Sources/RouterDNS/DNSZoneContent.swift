@@ -52,28 +52,25 @@ struct DNSZoneContent {
         return names
     }
 
-    /// Every owner with addresses in the zone, from a scan of the table (routes in deeper
-    /// zones of `others` excluded).
-    func allOwners(excluding others: [String]) -> Set<String> {
-        var names: Set<String> = [apex]
-        for key in table.allHostKeys() {
-            let name = key.hasPrefix("*.") ? String(key.dropFirst(2)) : key
-            guard DNSZoneContent.isAtOrBelow(name, apex), !others.contains(where: { $0.count > apex.count && DNSZoneContent.isAtOrBelow(name, $0) }) else { continue }
-            for ancestor in lineage(of: name) where !names.insert(ancestor).inserted { break }
-        }
+    /// Every owner with addresses in the zone, from a scan of the table (names in the
+    /// `deeper` zones left out).
+    func allOwners(excluding deeper: [String]) -> Set<String> {
         var owners: Set<String> = []
-        for name in names { owners.formUnion(self.owners(at: name)) }
+        for name in existingNames(below: apex, excluding: deeper).union([apex]) { owners.formUnion(self.owners(at: name)) }
         return owners
     }
 
-    /// The existing names strictly below `parent` (a wildcard's change reaches all of them).
-    func names(below parent: String) -> Set<String> {
+    /// The existing names at or below `top` (routes' names and their ancestors down to `top`),
+    /// those in `deeper` zones left out: a scan of the table. What a wildcard's change at `top`
+    /// reaches, and the whole zone's names from its apex.
+    func existingNames(below top: String, excluding deeper: [String] = []) -> Set<String> {
         var names: Set<String> = []
         for key in table.allHostKeys() {
             let name = key.hasPrefix("*.") ? String(key.dropFirst(2)) : key
-            guard name != parent, DNSZoneContent.isAtOrBelow(name, parent) else { continue }
-            for ancestor in lineage(of: name) where ancestor != parent {
-                guard DNSZoneContent.isAtOrBelow(ancestor, parent), ancestor != parent, names.insert(ancestor).inserted else { break }
+            guard DNSZoneContent.isAtOrBelow(name, top), !deeper.contains(where: { DNSZoneContent.isAtOrBelow(name, $0) }) else { continue }
+            // Up from the name towards `top`, stopping at one already seen: its ancestors are in.
+            for ancestor in lineage(of: name) {
+                guard DNSZoneContent.isAtOrBelow(ancestor, top), names.insert(ancestor).inserted else { break }
             }
         }
         return names

@@ -79,6 +79,11 @@ package final class DNSZoneFollower: Service, Sendable {
         for observe in observers.withLock({ $0 }) { observe(zoneApexes) }
     }
 
+    /// The zones served below `apex`: their names are theirs, not its.
+    func deeperZones(than apex: String) -> [String] {
+        zoneApexes.filter { $0.count > apex.count && DNSZoneContent.isAtOrBelow($0, apex) }
+    }
+
     /// Builds every zone from the table as it is.
     package func rebuild() {
         let serial = serialNow()
@@ -86,7 +91,7 @@ package final class DNSZoneFollower: Service, Sendable {
         for apex in zoneApexes {
             let content = DNSZoneContent(table: table, apex: apex)
             var zone = Zone(apex: apex)
-            zone.owners = content.allOwners(excluding: zoneApexes.filter { $0 != apex })
+            zone.owners = content.allOwners(excluding: deeperZones(than: apex))
             zone.serial = serial
             built.append(zone)
         }
@@ -102,7 +107,7 @@ package final class DNSZoneFollower: Service, Sendable {
             for index in zones.indices {
                 let apex = zones[index].apex
                 let content = DNSZoneContent(table: table, apex: apex)
-                let deeper = zoneApexes.filter { $0.count > apex.count && DNSZoneContent.isAtOrBelow($0, apex) }
+                let deeper = deeperZones(than: apex)
                 var affected: Set<String> = []
                 for key in keys {
                     let wildcard = key.hasPrefix("*.")
@@ -111,7 +116,7 @@ package final class DNSZoneFollower: Service, Sendable {
                           !deeper.contains(where: { DNSZoneContent.isAtOrBelow(name, $0) }) else { continue }
                     affected.formUnion(content.lineage(of: name))
                     // A wildcard reaches every existing name below its parent.
-                    if wildcard { affected.formUnion(content.names(below: name)) }
+                    if wildcard { affected.formUnion(content.existingNames(below: name, excluding: deeper)) }
                 }
                 var added: [String] = []
                 var removed: [String] = []

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DomainRouter
 import Logging
 import RouterProtocol
 import RouterSQLiteStore
@@ -140,5 +141,15 @@ enum SyncLevel: String, ExpressibleByArgument, CaseIterable, Sendable {
         case .normal: .normal
         case .full: .full
         }
+    }
+}
+
+/// A DNS peer's address as the flags give it: `IP`, `IP:PORT` or `[IPv6]:PORT` (port 53 when
+/// none is given).
+enum DNSTarget {
+    static func parse(_ text: String) -> (host: String, port: Int)? {
+        if IPAddress(text) != nil { return (text, 53) }
+        guard let (host, port) = ListenAddressText.parse(text, defaultHost: "", allowingZero: false), IPAddress(host) != nil else { return nil }
+        return (host, port)
     }
 }

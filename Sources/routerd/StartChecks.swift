@@ -1,9 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import DomainRouter
 import NIOCore
-import RouterProtocol
 
 /// Checks made before routerd starts anything, so that a listener or file it cannot use is
 /// refused in one line naming the flag, the address or path, and the cause — rather than as a
@@ -57,15 +55,5 @@ enum StartChecks {
             return "\(flag) \(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 it"
         }
         return nil
-    }
-}
-
-/// A DNS peer's address as the flags give it: `IP`, `IP:PORT` or `[IPv6]:PORT` (port 53 when
-/// none is given).
-enum DNSTarget {
-    static func parse(_ text: String) -> (host: String, port: Int)? {
-        if IPAddress(text) != nil { return (text, 53) }
-        guard let (host, port) = ListenAddressText.parse(text, defaultHost: "", allowingZero: false), IPAddress(host) != nil else { return nil }
-        return (host, port)
     }
 }
