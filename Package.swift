@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Plain-C face over ICU (UTS #46 IDNA and UTS #39 spoof checks); see PLATFORM-NOTES.
@@ -119,7 +120,29 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        // A blocking client for the protocol: no event loop, so a one-shot CLI call stays cheap.
+        // An etcd v3 client over etcd's JSON gateway (AsyncHTTPClient): KV, transactions,
+        // watches, leases, several endpoints with failover, TLS and user authentication.
+        .target(
+            name: "RouterEtcd",
+            dependencies: [
+                "RouterProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The shared store on an etcd cluster: the Redis store's guarantees through etcd's
+        // transactions, watches and leases.
+        .target(
+            name: "RouterEtcdStore",
+            dependencies: [
+                "DomainRouter", "RouterProtocol", "RouterEtcd", "RouterEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "RouterRedisStore",
             dependencies: [
@@ -143,6 +166,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // A blocking client for the protocol: no event loop, so a one-shot CLI call stays cheap.
         .target(name: "RouterClient", dependencies: ["RouterProtocol"]),
         // The same client over the HTTP API, for `routerctl --url`: blocking HTTP/1.1 written here
         // (no event loop, no Foundation: routerctl starts once per command), TLS from the system's
@@ -166,6 +190,9 @@ let package = Package(
                 "RouterServer",
                 "RouterRedis",
                 "RouterRedisStore",
+                "RouterEtcd",
+                "RouterEtcdStore",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "RouterSQLiteStore",
                 "RouterHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -281,6 +308,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "RouterEtcdStoreTests",
+            dependencies: ["RouterProtocol", "RouterTestSupport", "routerd"]
         ),
         .testTarget(
             name: "RouterRedisStoreTests",

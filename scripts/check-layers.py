@@ -4,10 +4,10 @@
 Each library target belongs to one layer, and depends only on the layers it may:
 
   core      DomainRouter (and its C part CIDNA), RouterProtocol, DNSWire: on nothing but the core
-  clients   RouterRedis, RouterClient, RouterHTTPClient: on the core and other clients
+  clients   RouterRedis, RouterEtcd, RouterClient, RouterHTTPClient: on the core and other clients
   engine    RouterEngine: on the core
   front     RouterServer (the Unix socket), RouterHTTP, RouterDNS: on the engine and the core
-  store     RouterRedisStore, RouterSQLiteStore: on the engine, the core and the clients
+  store     RouterRedisStore, RouterEtcdStore, RouterSQLiteStore: on the engine, the core and the clients
   gateway   RouterGateway: on the core and the clients
   process   ConfigFile, ServiceNotify: what a daemon process needs around its work (its
             configuration file, systemd's notify protocol): on no target of this package
@@ -25,10 +25,10 @@ import sys
 
 LAYERS = {
     "CIDNA": "core", "DomainRouter": "core", "RouterProtocol": "core", "DNSWire": "core",
-    "RouterRedis": "clients", "RouterClient": "clients", "RouterHTTPClient": "clients",
+    "RouterRedis": "clients", "RouterEtcd": "clients", "RouterClient": "clients", "RouterHTTPClient": "clients",
     "RouterEngine": "engine",
     "RouterServer": "front", "RouterHTTP": "front", "RouterDNS": "front",
-    "RouterRedisStore": "store", "RouterSQLiteStore": "store",
+    "RouterRedisStore": "store", "RouterEtcdStore": "store", "RouterSQLiteStore": "store",
     "RouterGateway": "gateway",
     "ConfigFile": "process", "ServiceNotify": "process",
 }

@@ -10,8 +10,10 @@
 #                                       into a virtual environment), haproxy (the reference proxy
 #                                       of routergw's request-smuggling tests), iproute2 (ss shows a
 #                                       listening socket's backlog), bind9-dnsutils (dig asks
-#                                       routerd's DNS in its tests) and bind9 (named, routerd's
-#                                       secondary in the transfer tests)
+#                                       routerd's DNS in its tests), bind9 (named, routerd's
+#                                       secondary in the transfer tests) and etcd-server and
+#                                       etcd-client (the etcd store's tests start clusters of their
+#                                       own; etcdctl inspects and compacts them)
 #   scripts/install-packages.sh bench   the build's, plus haproxy, wrk and nginx-light (router-bench
 #                                       gateway: HAProxy beside routergw, nginx behind both), and
 #                                       dnsperf, nsd, bind9 and bind9-dnsutils (router-bench dns)
@@ -21,7 +23,7 @@ set -euo pipefail
 packages=(libicu-dev libreadline-dev libsqlite3-dev)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(socat tmux man-db redis-server curl openssl python3-venv haproxy iproute2 bind9-dnsutils bind9) ;;
+  test) packages+=(socat tmux man-db redis-server curl openssl python3-venv haproxy iproute2 bind9-dnsutils bind9 etcd-server etcd-client) ;;
   bench) packages+=(haproxy wrk nginx-light dnsperf nsd bind9 bind9-dnsutils) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 64 ;;
 esac

@@ -10,6 +10,9 @@ import NIOSSL
 import RouterDNS
 import RouterEngine
 import RouterHTTP
+import RouterEtcd
+import RouterEtcdStore
+import NIOPosix
 import RouterRedis
 import RouterRedisStore
 import RouterSQLiteStore
@@ -19,7 +22,7 @@ import ServiceNotify
 import UnixSignals
 
 /// How routerd's parts are put together from its flags: the table, the store (memory, the
-/// state file or Redis), the socket server and its sweeper, the HTTP API, the SIGHUP reloads —
+/// state file, Redis or etcd), the socket server and its sweeper, the HTTP API, the SIGHUP reloads —
 /// each a `Service` of the group `run()` starts.
 extension Routerd {
     /// The services to run, in start order; throws `StartError` naming the flag and the cause
@@ -42,7 +45,26 @@ extension Routerd {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let server: RouterServer
-        if let store {
+        if let store, isEtcdStore {
+            let table = try RouterServer.makeTable(configuration)
+            let shared: EtcdStore
+            do {
+                shared = try EtcdStore(table: table, etcd: try etcdConfiguration(store), prefix: storePrefix, grace: configuration.grace,
+                                       logLength: storeLogLength, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            } catch let error as StartError {
+                throw error
+            } catch {
+                throw StartError("--store \(store): \(error)")
+            }
+            do {
+                try await shared.open()
+            } catch {
+                await shared.stop()
+                throw StartError("cannot open --store \(store) (\(shared.location)): \(error)")
+            }
+            services.append(.init(service: shared))
+            server = try RouterServer(configuration: configuration, store: shared, logger: logger)
+        } else if let store {
             let table = try RouterServer.makeTable(configuration)
             let redis = try RedisConfiguration(url: store, password: try redisPassword())
             let shared = RedisStore(table: table, redis: redis, prefix: storePrefix, grace: configuration.grace,

@@ -4,6 +4,7 @@ import DomainRouter
 import Logging
 import NIOCore
 import RouterProtocol
+import RouterEtcd
 import RouterRedis
 import RouterServer
 import ServiceLifecycle
@@ -206,14 +207,23 @@ struct Routerd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The SOA minimum and its TTL: how long a cache keeps \"no such name\" (RFC 2308), so how soon a new route resolves everywhere.", valueName: "duration"))
     var dnsNegativeTtl = DurationArgument(.seconds(30), as: "30s")
 
-    @Option(name: .customLong("store"), help: ArgumentHelp("Keep the table in Redis, shared by every routerd on the same Redis and --store-prefix: redis://[USER@]HOST:PORT[/DB] or redis+unix:///PATH[?db=N]. The password comes from $ROUTER_REDIS_PASSWORD or --store-password-file. Default: the table lives in this process's memory.", valueName: "url"))
+    @Option(name: .customLong("store"), help: ArgumentHelp("Keep the table in Redis or etcd, shared by every routerd on the same store and --store-prefix: redis://[USER@]HOST:PORT[/DB], redis+unix:///PATH[?db=N], or etcd://HOST:PORT[,HOST:PORT…] (etcds:// for TLS). The Redis password comes from $ROUTER_REDIS_PASSWORD, etcd's user and password from $ROUTER_ETCD_USER and $ROUTER_ETCD_PASSWORD, or either from --store-password-file. Default: the table lives in this process's memory.", valueName: "url"))
     var store: String?
 
-    @Option(help: ArgumentHelp("The name the table's Redis keys start with ({NAME}:…), so that several tables can share one Redis.", valueName: "name"))
+    @Option(help: ArgumentHelp("The name the table's keys start with (Redis: {NAME}:…, etcd: NAME/…), so that several tables can share one store.", valueName: "name"))
     var storePrefix: String = "router"
 
-    @Option(help: ArgumentHelp("A file whose first line is the Redis password (instead of $ROUTER_REDIS_PASSWORD). Not readable by group or others.", valueName: "file"))
+    @Option(help: ArgumentHelp("A file whose first line is the Redis password (instead of $ROUTER_REDIS_PASSWORD), or for etcd USER:PASSWORD (instead of $ROUTER_ETCD_USER and $ROUTER_ETCD_PASSWORD). Not readable by group or others.", valueName: "file"))
     var storePasswordFile: String?
+
+    @Option(help: ArgumentHelp("With --store etcds://, a PEM file of the certificate authorities that sign the etcd members' certificates (default: the system's).", valueName: "file"), completion: .file())
+    var storeCa: String?
+
+    @Option(help: ArgumentHelp("With --store etcds://, a PEM client certificate for members that ask for one (with --store-key).", valueName: "file"), completion: .file())
+    var storeCert: String?
+
+    @Option(help: ArgumentHelp("The private key (PEM) of --store-cert. Not readable by group or others.", valueName: "file"), completion: .file())
+    var storeKey: String?
 
     @Option(help: ArgumentHelp("About how many changes the store's log keeps: how far back a watch can resume on any routerd, and how many changes a routerd may miss (stopped, cut off) and still catch up without loading the table again. At most 65536.", valueName: "n"))
     var storeLogLength: Int = 65536
@@ -297,14 +307,29 @@ struct Routerd: AsyncParsableCommand {
             throw ValidationError("the --dns-* flags go with --dns")
         }
         if let store {
-            do {
-                _ = try RedisConfiguration(url: store)
-            } catch {
-                throw ValidationError("--store: \(error)")
+            if isEtcdStore {
+                do {
+                    _ = try EtcdConfiguration(url: store)
+                } catch {
+                    throw ValidationError("--store: \(error)")
+                }
+                if (storeCa != nil || storeCert != nil || storeKey != nil) && !store.hasPrefix("etcds://") {
+                    throw ValidationError("--store-ca, --store-cert and --store-key go with --store etcds://…")
+                }
+                if (storeCert == nil) != (storeKey == nil) { throw ValidationError("--store-cert and --store-key go together") }
+            } else {
+                do {
+                    _ = try RedisConfiguration(url: store)
+                } catch {
+                    throw ValidationError("--store: \(error)")
+                }
+                if storeCa != nil || storeCert != nil || storeKey != nil {
+                    throw ValidationError("--store-ca, --store-cert and --store-key go with --store etcds://…")
+                }
             }
-            if db != nil { throw ValidationError("--db and --store name two homes for the table: with --store, Redis is the state; give one") }
-        } else if storePasswordFile != nil || storePrefix != "router" || storeLogLength != 65536 {
-            throw ValidationError("--store-prefix, --store-password-file and --store-log-length go with --store")
+            if db != nil { throw ValidationError("--db and --store name two homes for the table: with --store, the store is the state; give one") }
+        } else if storePasswordFile != nil || storePrefix != "router" || storeLogLength != 65536 || storeCa != nil || storeCert != nil || storeKey != nil {
+            throw ValidationError("--store-prefix, --store-password-file, --store-log-length, --store-ca, --store-cert and --store-key go with --store")
         }
         if db == nil && (sync != .normal || historyRetention.description != "30d" || historyRows != 10_000_000 || holdReleased.duration != .zero) {
             throw ValidationError("--sync, --history-retention, --history-rows and --hold-released go with --db")
@@ -319,6 +344,36 @@ struct Routerd: AsyncParsableCommand {
         guard !storePrefix.isEmpty, storePrefix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "{") && $0 != UInt8(ascii: "}") }) else {
             throw ValidationError("--store-prefix '\(storePrefix)' must be printable ASCII without spaces or braces")
         }
+    }
+
+    /// Whether --store names an etcd cluster.
+    var isEtcdStore: Bool { store.map { $0.hasPrefix("etcd://") || $0.hasPrefix("etcds://") } ?? false }
+
+    /// The etcd cluster of --store, with its TLS files and credentials: USER:PASSWORD on the
+    /// first line of --store-password-file, else $ROUTER_ETCD_USER and $ROUTER_ETCD_PASSWORD.
+    func etcdConfiguration(_ url: String) throws -> EtcdConfiguration {
+        var etcd = try EtcdConfiguration(url: url)
+        etcd.caFile = storeCa
+        etcd.certificateFile = storeCert
+        etcd.keyFile = storeKey
+        if storePasswordFile != nil {
+            let line = try redisPassword() ?? ""
+            guard let colon = line.firstIndex(of: ":") else {
+                throw StartError("--store-password-file \(storePasswordFile!): for etcd, its first line is USER:PASSWORD")
+            }
+            etcd.user = String(line[..<colon])
+            etcd.password = String(line[line.index(after: colon)...])
+        } else if let user = ProcessEnvironment.value("ROUTER_ETCD_USER") {
+            etcd.user = user
+            etcd.password = ProcessEnvironment.value("ROUTER_ETCD_PASSWORD") ?? ""
+        }
+        if let key = storeKey {
+            var info = stat()
+            if stat(key, &info) == 0, info.st_mode & 0o077 != 0 {
+                throw StartError("--store-key \(key) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 it")
+            }
+        }
+        return etcd
     }
 
     /// The Redis password: the first line of --store-password-file (which must not be
