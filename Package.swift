@@ -251,7 +251,8 @@ let package = Package(
         .executableTarget(
             name: "router-bench",
             dependencies: [
-                "DomainRouter", "RouterProtocol", "RouterEngine", "RouterServer", "RouterTestSupport",
+                "DomainRouter", "RouterProtocol", "RouterEngine", "RouterServer", "RouterTestSupport", "RouterEtcd",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -149,14 +149,7 @@ public final class EtcdClient: Sendable {
         } catch {
             throw EtcdError(.unreachable, "\(configuration.endpoints[member]): \(error)")
         }
-        let json: JSONValue
-        do {
-            json = try body.withUnsafeReadableBytes { raw throws(JSONError) in
-                try JSONParser.parse(raw.bindMemory(to: UInt8.self), maximumDepth: 32)
-            }
-        } catch {
-            throw .malformed("\(configuration.endpoints[member]) answered \(path) with HTTP \(status.code) and no JSON: \(error)")
-        }
+        let json = try Self.json(body, status: status, member: configuration.endpoints[member], path: path)
         guard status == .ok else {
             let error = Self.error(json, status: status, member: configuration.endpoints[member])
             if error.grpcCode == 16, configuration.user != nil, !reauthenticated {
@@ -167,6 +160,24 @@ public final class EtcdClient: Sendable {
             throw error
         }
         return json
+    }
+
+    /// An answer's JSON; a body that is not JSON is etcd's own text, said as the error.
+    static func json(_ body: ByteBuffer, status: HTTPResponseStatus, member: EtcdConfiguration.Endpoint, path: String) throws(EtcdError) -> JSONValue {
+        do {
+            return try body.withUnsafeReadableBytes { raw throws(JSONError) in
+                try JSONParser.parse(raw.bindMemory(to: UInt8.self), maximumDepth: 32)
+            }
+        } catch {
+            let text = String(decoding: body.readableBytesView.prefix(300), as: UTF8.self).trimmingSuffix()
+            if text.hasPrefix("CommonName of client") {
+                // etcd (3.4+) refuses its gateway to a client certificate with a CommonName
+                // while authentication is on (it would not be taken for the user).
+                throw EtcdError(.denied, "\(member): \(text): with authentication on, give routerd a client certificate without a CommonName (the user comes from the password)")
+            }
+            if status != .ok, !text.isEmpty { throw EtcdError(.refused, "\(member): HTTP \(status.code): \(text)") }
+            throw .malformed("\(member) answered \(path) with HTTP \(status.code) and no JSON: \(error)")
+        }
     }
 
     /// The error an answer with `status` and body `json` (`{"error", "code", "message"}`) says.
@@ -195,14 +206,15 @@ public final class EtcdClient: Sendable {
         request.body = .bytes(ByteBuffer(bytes: writer.bytes))
         let json: JSONValue
         let status: HTTPResponseStatus
+        let body: ByteBuffer
         do {
             let response = try await http.execute(request, timeout: Self.amount(timeout))
             status = response.status
-            let body = try await response.body.collect(upTo: 1 << 20)
-            json = try body.withUnsafeReadableBytes { raw throws(JSONError) in try JSONParser.parse(raw.bindMemory(to: UInt8.self)) }
+            body = try await response.body.collect(upTo: 1 << 20)
         } catch {
             throw EtcdError(.unreachable, "\(configuration.endpoints[member]): \(error)")
         }
+        json = try Self.json(body, status: status, member: configuration.endpoints[member], path: "auth/authenticate")
         guard status == .ok, let token = json["token"]?.stringValue else {
             let error = Self.error(json, status: status, member: configuration.endpoints[member])
             throw EtcdError(.denied, "user \(user) could not log in: \(error.message)", grpcCode: error.grpcCode)
@@ -296,5 +308,14 @@ public final class EtcdClient: Sendable {
     /// Revokes lease `id` (its keys go at once).
     public func revoke(_ id: Int64) async throws(EtcdError) {
         _ = try await call("lease/revoke", .object([("ID", .string(String(id)))]))
+    }
+}
+
+extension String {
+    /// Without trailing white space.
+    func trimmingSuffix() -> String {
+        var text = Substring(self)
+        while let last = text.last, last.isWhitespace { text = text.dropLast() }
+        return String(text)
     }
 }

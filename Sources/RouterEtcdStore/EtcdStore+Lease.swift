@@ -28,6 +28,8 @@ extension EtcdStore {
             logger.warning("this daemon's etcd lease had run out; took a new one", metadata: ["store": "\(location)"])
             try await putMember()
         }
+        // Taken before the read: a key written after it may be missing from it.
+        let readAt = table.clock.now().millisecondsSinceEpoch
         let read = try await client.txn(EtcdJSON.txn(compare: [], success: [
             .range(EtcdJSON.range(keys.id)), .range(EtcdJSON.range(keys.head)),
             .range(EtcdJSON.range(keys.members, end: keys.end(keys.members))),
@@ -45,7 +47,10 @@ extension EtcdStore {
             try await putMember()
             members[node] = state.withLock { $0.configDigest ?? "" }
         }
-        state.withLock { $0.members = members }
+        state.withLock { s in
+            s.members = members
+            s.membersReadAt = readAt
+        }
         compareDigests(members)
         let id = read.ranges[0].kvs.first?.value
         let (head, _) = try Self.head(read.ranges[1].kvs.first?.value)

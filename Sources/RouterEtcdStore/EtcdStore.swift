@@ -81,6 +81,8 @@ package final class EtcdStore: DraftingStore, Service, Sendable {
         /// Daemons whose sessions this one holds routes of but whose member key is gone: when
         /// each was first found missing (ms since the epoch).
         var missingSince: [UInt64: Int64] = [:]
+        /// When the members were last read (ms since the epoch).
+        var membersReadAt: Int64 = 0
         var stopping = false
         /// The token of the change that reached each recent revision (the head to compare).
         var tokens: [UInt64: String] = [:]
@@ -289,7 +291,9 @@ package final class EtcdStore: DraftingStore, Service, Sendable {
         state.withLock { $0.configDigest = digest }
     }
 
-    /// Sessions of other daemons whose member key has been gone for the grace.
+    /// Sessions of other daemons whose member key has been gone for the grace, and was found
+    /// gone by a read of the members made after it was first missed (a daemon that joined
+    /// since the last read has a key this one has not seen yet).
     func lapsedSessions(now: Int64) -> Set<UInt64> {
         let sessions = table.sessionIDs
         return state.withLock { s in
@@ -301,7 +305,7 @@ package final class EtcdStore: DraftingStore, Service, Sendable {
                 guard owner != s.node, s.members[owner] == nil else { continue }
                 let since = s.missingSince[owner] ?? now
                 missing[owner] = since
-                if since + grace.milliseconds <= now { lapsed.insert(session) }
+                if since + grace.milliseconds <= now && s.membersReadAt > since { lapsed.insert(session) }
             }
             s.missingSince = missing
             return lapsed

@@ -140,6 +140,23 @@ struct EtcdSharedTableTests {
         #expect(try b.routes().keys.sorted() == ["stays.example.com"])
     }
 
+    @Test func aSessionRouteAddedThroughADaemonThatJustJoinedStaysWhileItsClientIsConnected() throws {
+        let store = try EtcdSharedStore(daemons: 1, arguments: ["--grace", "1s"])
+        let watcher = try store.connect(0)
+        _ = try watcher.startWatch()
+        // B joins and takes a session route at once, before A has read B's member key.
+        let b = try store.connect(try store.join())
+        #expect(try b.request(#"{"id":1,"op":"add","key":"live","tunnel":"t","session":true}"#)["ok"] == .bool(true))
+        let added = try watcher.events(1)
+        #expect(added.first?.hasPrefix("add live.example.com") == true, "\(added)")
+        #expect(throws: (any Error).self) { try watcher.readLine(timeout: 3) }
+        #expect(try b.routes().keys.sorted() == ["live.example.com"])
+        // And it goes once B's client does, after the grace.
+        b.close()
+        let gone = try watcher.events(1, timeout: 20)
+        #expect(gone.first?.hasPrefix("expire live.example.com") == true, "\(gone)")
+    }
+
     @Test func thousandsOfAddsCommitInOrderAndTheCheckpointWritesTheRoutesKeys() throws {
         let store = try EtcdSharedStore(daemons: 2, arguments: ["--store-log-length", "1000"])
         let a = try store.connect(0)

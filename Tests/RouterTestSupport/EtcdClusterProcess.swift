@@ -23,10 +23,14 @@ public final class EtcdClusterProcess {
     let extra: [String]
     /// `https` when the members serve TLS.
     let scheme: String
+    /// Flags every etcdctl call gets (TLS files, a user).
+    public var etcdctlFlags: [String]
     private var stopped = false
 
-    /// Starts `count` members with `extra` flags (`scheme` https when those serve TLS).
-    public init(members count: Int = 1, extra: [String] = [], scheme: String = "http") throws {
+    /// Starts `count` members with `extra` flags (`scheme` https when those serve TLS), checked
+    /// with etcdctl given `etcdctlFlags`.
+    public init(members count: Int = 1, extra: [String] = [], scheme: String = "http", etcdctlFlags: [String] = []) throws {
+        self.etcdctlFlags = etcdctlFlags
         guard Self.executable != nil, Self.etcdctlPath != nil else {
             throw LaunchError("etcd is not installed (scripts/install-packages.sh test installs etcd-server and etcd-client)")
         }
@@ -93,7 +97,7 @@ public final class EtcdClusterProcess {
     /// Runs etcdctl (API v3) with `arguments`; the endpoints are every member unless given.
     @discardableResult
     public func etcdctl(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 30) -> Finished {
-        var words = arguments
+        var words = etcdctlFlags + arguments
         if !words.contains("--endpoints") { words = ["--endpoints", endpoints] + words }
         guard let child = try? ChildProcess(Self.etcdctlPath!, words, environment: ["ETCDCTL_API": "3"].merging(environment) { $1 },
                                             directory: directory) else {
