@@ -40,11 +40,14 @@ public final class EtcdClient: Sendable {
     let state = Mutex(State())
 
     /// A client of the cluster `configuration` names; nothing is sent until the first call.
-    public init(configuration: EtcdConfiguration, group: any EventLoopGroup, timeout: Duration = .seconds(2)) throws(EtcdError) {
+    /// `connections` bounds the connections kept to a member (calls beyond wait for one).
+    public init(configuration: EtcdConfiguration, group: any EventLoopGroup, timeout: Duration = .seconds(2),
+                connections: Int = 8) throws(EtcdError) {
         self.configuration = configuration
         self.timeout = timeout
         var settings = HTTPClient.Configuration(timeout: HTTPClient.Configuration.Timeout(connect: Self.amount(min(timeout, .seconds(1)))))
         settings.connectionPool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60))
+        settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
         if configuration.tls {
             var tls = TLSConfiguration.makeClientConfiguration()
             do {

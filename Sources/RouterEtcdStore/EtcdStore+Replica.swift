@@ -252,7 +252,14 @@ extension EtcdStore {
                 for event in events where event["type"]?.stringValue != "DELETE" {
                     guard let kv = event["kv"] else { continue }
                     do {
-                        let entry = try await self.entry(try EtcdKV(kv), at: 0)
+                        let pair = try EtcdKV(kv)
+                        // Keyed by its last revision: a change the table has (this daemon's
+                        // own, applied by its writer) is not decoded again.
+                        if let last = UInt64(pair.key.suffix(20)), last <= self.table.revision {
+                            self.markContact(revision: last)
+                            continue
+                        }
+                        let entry = try await self.entry(pair, at: 0)
                         if entry.base > self.table.revision {
                             // A gap (a change this watch has not shown): read the log.
                             try await self.catchUp()

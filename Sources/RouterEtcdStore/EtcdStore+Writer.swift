@@ -65,15 +65,20 @@ extension EtcdStore: DraftCommitter {
             // the compare, and the change is drafted again once caught up.
             compare.append(EtcdJSON.valueIs(keys.head, "\(draft.base) \(head ?? "?")"))
         }
+        // On failure, what decides why: this change's log key (its own earlier try may have
+        // committed it), the head and the id — the same reads as a commit read back.
         let request = EtcdJSON.txn(compare: compare, success: operations,
-                                   failure: [.range(EtcdJSON.range(keys.head)), .range(EtcdJSON.range(keys.id))])
+                                   failure: [.range(EtcdJSON.range(keys.log(last))), .range(EtcdJSON.range(keys.head)),
+                                             .range(EtcdJSON.range(keys.id))])
         let outcome = await commit(request, token: token, last: last, expectedHead: "\(draft.base) \(head ?? "?")")
         if case .committed = outcome {
             state.withLock { s in
                 s.tokens[last] = token
                 if s.tokens.count > 256, let oldest = s.tokens.keys.min() { s.tokens[oldest] = nil }
             }
-        } else if parts > 0 {
+        } else if case .stale = outcome, parts > 0 {
+            // Known not committed, and never to be (the head moved on): its parts go now. (After
+            // a failure whose outcome is unknown they stay; the checkpoint's trim takes them.)
             _ = try? await client.call("kv/deleterange", EtcdJSON.delete(keys.parts + "\(keys.log(last).suffix(20))/\(token)/",
                                                                             end: keys.end(keys.parts + "\(keys.log(last).suffix(20))/\(token)/")))
         }
@@ -115,8 +120,8 @@ extension EtcdStore: DraftCommitter {
                     // Did the commit whose answer was lost go through? Its log key holds its token.
                     let check = try await client.txn(EtcdJSON.txn(compare: [], success: [
                         .range(EtcdJSON.range(keys.log(last))), .range(EtcdJSON.range(keys.head)), .range(EtcdJSON.range(keys.id)),
-                    ]), failover: true)
-                    if let entry = check.ranges.first?.kvs.first, entry.value.hasPrefix(token + " ") {
+                    ]), timeout: Self.commitTry, failover: true)
+                    if Self.holds(check, token) {
                         markContact(revision: last)
                         return .committed
                     }
@@ -125,8 +130,15 @@ extension EtcdStore: DraftCommitter {
                     }
                 }
                 sent = true
-                let result = try await client.txn(request)
-                guard result.succeeded else { return judge(failure: result) }
+                let result = try await client.txn(request, timeout: Self.commitTry)
+                guard result.succeeded else {
+                    // A try sent again fails its compare when the one before it committed.
+                    if Self.holds(result, token) {
+                        markContact(revision: last)
+                        return .committed
+                    }
+                    return judge(failure: result)
+                }
                 markContact(revision: last)
                 return .committed
             } catch {
@@ -135,7 +147,7 @@ extension EtcdStore: DraftCommitter {
                 case .unreachable, .noLeader:
                     // Another member next (the client moved on), after a pause that lets an
                     // election finish.
-                    try? await Task.sleep(for: .milliseconds(100))
+                    try? await Task.sleep(for: .milliseconds(50))
                     continue
                 default:
                     return .failed(.unavailable("the route store (\(location)) refused the change: \(error); nothing was changed"))
@@ -147,7 +159,13 @@ extension EtcdStore: DraftCommitter {
         return .failed(.unavailable("the route store (\(location)) could not commit within \(Self.commitPatience) (\(error)); if it reached etcd it was made: look it up before trying again"))
     }
 
-    /// A commit whose compare failed: the store was replaced (another id), or moved on.
+    /// Whether a read of `[log key, head, id]` finds the log key holding the change `token`.
+    static func holds(_ read: EtcdTxnResult, _ token: String) -> Bool {
+        read.ranges.first?.kvs.first?.value.hasPrefix(token + " ") == true
+    }
+
+    /// A commit whose compare failed (reads: `[log key, head, id]`): the store was replaced
+    /// (another id), or moved on.
     func judge(failure result: EtcdTxnResult) -> CommitOutcome {
         let id = result.ranges.last?.kvs.first?.value
         let known = state.withLock { $0.storeID }

@@ -56,6 +56,11 @@ package final class EtcdStore: DraftingStore, Service, Sendable {
     static let renewal: Duration = .seconds(1)
     /// How long a commit may wait for a leader (an election) before it fails `unavailable`.
     static let commitPatience: Duration = .seconds(3)
+    /// How long one try of a commit (or of reading one back) waits for its answer before it
+    /// is read back from the log: a proposal a member forwarded to a leader that died is never
+    /// answered, and the election that follows takes about a second. A commit takes a few
+    /// milliseconds (tens for a thousand routes), so a try that times out is read back early.
+    static let commitTry: Duration = .milliseconds(250)
     /// How many changes at most go into one commit.
     static let commitLimit = 1024
     /// The largest log value written in the commit itself; larger changes go to part keys.

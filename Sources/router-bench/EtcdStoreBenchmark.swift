@@ -37,6 +37,7 @@ struct EtcdStoreBenchmark {
             Array(#"{"op":"add","key":"p\#(connection)-\#(n)"}"#.utf8) + [0x0A]
         }
         let plain = try claims(etcd: etcd, connections: 50)
+        let commits = try sameCommits(etcd: etcd)
 
         // Leader lost: a steady stream of adds, one at a time, through routerd; then the same
         // through a plain client, after the first member is back.
@@ -62,11 +63,12 @@ struct EtcdStoreBenchmark {
         print("propagation, add on A to event on B:  p50 \(fmt(p50, 2)) ms, p99 \(fmt(p99, 2)) ms  (goal p99 ≤ 20)")
         print("100,000 adds over one connection:      \(fmt(bulk, 3)) s")
         print("pipelined add (16 × 50), new routes:   \(fmt(pipelinedAdd, 0)) ops/s; plain client's claim transactions (50 connections) \(fmt(plain, 0)) ops/s; ratio \(fmt(pipelinedAdd / plain, 3))  (goal ≥ 0.5)")
+        print("pipelined add vs a plain client sending routerd's own commit (1,024 adds a transaction, one at a time): \(fmt(commits, 0)) adds/s; ratio \(fmt(pipelinedAdd / commits, 3))")
         print("writes stalled by a leader's loss:     routerd \(fmt(routerdStall * 1000, 0)) ms, plain client \(fmt(plainStall * 1000, 0)) ms  (goal ≤ 2 × the 1,000 ms election timeout)")
         print("""
             {"bench":"store_etcd","members":3,"propagation_p50_ms":\(fmt(p50, 3)),"propagation_p99_ms":\(fmt(p99, 3)),\
             "bulk_100k_add_s":\(fmt(bulk, 3)),"pipelined_add_ops":\(fmt(pipelinedAdd, 0)),"etcd_claim_txn_ops":\(fmt(plain, 0)),\
-            "ratio_pipelined_add_claim":\(fmt(pipelinedAdd / plain, 3)),"leader_loss_stall_ms":\(fmt(routerdStall * 1000, 0)),\
+            "ratio_pipelined_add_claim":\(fmt(pipelinedAdd / plain, 3)),"plain_commit_adds":\(fmt(commits, 0)),"ratio_pipelined_add_plain_commit":\(fmt(pipelinedAdd / commits, 3)),"leader_loss_stall_ms":\(fmt(routerdStall * 1000, 0)),\
             "plain_client_leader_loss_stall_ms":\(fmt(plainStall * 1000, 0)),"election_timeout_ms":1000}
             """)
     }
@@ -74,7 +76,8 @@ struct EtcdStoreBenchmark {
     /// Claim transactions per second from a plain client over `connections` concurrent
     /// requests: compare the key absent, put it (a stored route's size) and a log key.
     func claims(etcd: EtcdClusterProcess, connections: Int) throws -> Double {
-        let client = try EtcdClient(configuration: try EtcdConfiguration(url: etcd.url), group: MultiThreadedEventLoopGroup.singleton)
+        let client = try EtcdClient(configuration: try EtcdConfiguration(url: etcd.url), group: MultiThreadedEventLoopGroup.singleton,
+                                    connections: connections)
         let value = String(repeating: "r", count: 300)
         let seconds = self.seconds
         return blocking {
@@ -99,6 +102,32 @@ struct EtcdStoreBenchmark {
             let elapsed = ContinuousClock.now - start
             await client.shutdown()
             return Double(done) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+    }
+
+    /// Adds a second from a plain client sending the transactions routerd commits, one at a
+    /// time as routerd does: compare the head, put a log entry of 1,024 stored routes and the
+    /// new head.
+    func sameCommits(etcd: EtcdClusterProcess) throws -> Double {
+        let client = try EtcdClient(configuration: try EtcdConfiguration(url: etcd.url), group: MultiThreadedEventLoopGroup.singleton)
+        let line = "add\t" + String(repeating: "r", count: 330) + "\n"
+        let entry = "1.1 0\n" + String(repeating: line, count: 1024)
+        let seconds = self.seconds
+        return blocking {
+            let start = ContinuousClock.now
+            var n = 0
+            while ContinuousClock.now - start < .milliseconds(Int64(seconds * 1000)) {
+                let request = EtcdJSON.txn(compare: [EtcdJSON.valueIs("same/head", "\(n) t")], success: [
+                    .put(EtcdJSON.put("same/log/\(n)", entry)), .put(EtcdJSON.put("same/head", "\(n + 1) t")),
+                ])
+                if n == 0 {
+                    _ = try? await client.call("kv/put", EtcdJSON.put("same/head", "0 t"))
+                }
+                if (try? await client.txn(request))?.succeeded == true { n += 1 }
+            }
+            let elapsed = ContinuousClock.now - start
+            await client.shutdown()
+            return Double(n * 1024) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
     }
 

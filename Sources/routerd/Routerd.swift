@@ -24,7 +24,7 @@ struct Routerd: AsyncParsableCommand {
             *.foo.example.com, tcp:49000, uuid:ID) and speaks newline-delimited JSON on a Unix \
             socket (protocol v1, docs/protocol.md). The table lives in memory (a restart empties it), \
             with --db in a SQLite state file with its change history (a restart keeps it), or \
-            with --store in Redis, shared by every routerd on that Redis and prefix.
+            with --store in Redis or etcd, shared by every routerd on that store and prefix.
 
             With no flags it serves names under 'localhost' on the default socket, which works for \
             a first try: talk to it with 'socat - UNIX-CONNECT:PATH', one JSON request per line.
@@ -67,6 +67,8 @@ struct Routerd: AsyncParsableCommand {
             ENVIRONMENT:
               ROUTER_SOCKET          the socket path when --socket is not given
               ROUTER_REDIS_PASSWORD  the Redis password for --store
+              ROUTER_ETCD_USER, ROUTER_ETCD_PASSWORD
+                                     the etcd user and password for --store etcd://…
               NOTIFY_SOCKET          systemd's (Type=notify): READY=1 once the socket
                                      answers, RELOADING=1, STOPPING=1, WATCHDOG=1
 
@@ -84,6 +86,7 @@ struct Routerd: AsyncParsableCommand {
               routerd --socket-group gateway --admin-group gateway
               routerd --db /var/lib/routerd/state.db --hold-released 1h
               routerd --store redis://10.0.0.9:6379 --store-prefix prod
+              routerd --store etcd://10.0.0.11:2379,10.0.0.12:2379,10.0.0.13:2379
               routerd --config /etc/routerd/routerd.yaml
               routerd --check-config /etc/routerd/routerd.yaml
             """,
