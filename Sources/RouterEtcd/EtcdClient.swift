@@ -1,6 +1,10 @@
 import AsyncHTTPClient
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 import NIOSSL
 import RouterProtocol
@@ -150,7 +154,7 @@ public final class EtcdClient: Sendable {
             status = response.status
             body = try await response.body.collect(upTo: 256 << 20)
         } catch {
-            throw EtcdError(.unreachable, "\(configuration.endpoints[member]): \(error)")
+            throw EtcdError(.unreachable, "\(configuration.endpoints[member]): \(Self.describe(error, timeout: timeout))")
         }
         let json = try Self.json(body, status: status, member: configuration.endpoints[member], path: path)
         guard status == .ok else {
@@ -163,6 +167,24 @@ public final class EtcdClient: Sendable {
             throw error
         }
         return json
+    }
+
+    /// What went wrong with a connection, for a person: the system's words for an errno, the
+    /// timeout that passed, or the client's own description.
+    static func describe(_ error: any Error, timeout: Duration?) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "no connection within \(min(timeout ?? .seconds(1), .seconds(1)))"
+            case .deadlineExceeded, .readTimeout: return timeout.map { "no answer within \($0)" } ?? "no answer in time"
+            case .remoteConnectionClosed: return "the member closed the connection"
+            default: return "\(error)"
+            }
+        }
+        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
+            return describe(first.error, timeout: timeout)
+        }
+        return "\(error)"
     }
 
     /// An answer's JSON; a body that is not JSON is etcd's own text, said as the error.
@@ -179,6 +201,9 @@ public final class EtcdClient: Sendable {
                 throw EtcdError(.denied, "\(member): \(text): with authentication on, give routerd a client certificate without a CommonName (the user comes from the password)")
             }
             if status != .ok, !text.isEmpty { throw EtcdError(.refused, "\(member): HTTP \(status.code): \(text)") }
+            if status != .ok {
+                throw EtcdError(.refused, "\(member) answered \(path) with HTTP \(status.code) and nothing else: is it an etcd (3.4 or newer) client port?")
+            }
             throw .malformed("\(member) answered \(path) with HTTP \(status.code) and no JSON: \(error)")
         }
     }
@@ -215,7 +240,7 @@ public final class EtcdClient: Sendable {
             status = response.status
             body = try await response.body.collect(upTo: 1 << 20)
         } catch {
-            throw EtcdError(.unreachable, "\(configuration.endpoints[member]): \(error)")
+            throw EtcdError(.unreachable, "\(configuration.endpoints[member]): \(Self.describe(error, timeout: timeout))")
         }
         json = try Self.json(body, status: status, member: configuration.endpoints[member], path: "auth/authenticate")
         guard status == .ok, let token = json["token"]?.stringValue else {
@@ -253,7 +278,7 @@ public final class EtcdClient: Sendable {
             response = try await http.execute(request, deadline: .distantFuture)
         } catch {
             moveOn(from: member)
-            throw EtcdError(.unreachable, "\(configuration.endpoints[member]): \(error)")
+            throw EtcdError(.unreachable, "\(configuration.endpoints[member]): \(Self.describe(error, timeout: nil))")
         }
         var pending: [UInt8] = []
         do {
@@ -284,7 +309,7 @@ public final class EtcdClient: Sendable {
         } catch {
             if Task.isCancelled { return }
             moveOn(from: member)
-            throw EtcdError(.unreachable, "\(configuration.endpoints[member]): the watch broke: \(error)")
+            throw EtcdError(.unreachable, "\(configuration.endpoints[member]): the watch broke: \(Self.describe(error, timeout: nil))")
         }
         if !Task.isCancelled {
             moveOn(from: member)

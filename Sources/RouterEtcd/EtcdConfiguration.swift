@@ -50,6 +50,7 @@ public struct EtcdConfiguration: Hashable, Sendable {
         guard !rest.contains("/"), !rest.contains("?") else {
             throw .configuration("\(url): an etcd URL names members only (HOST:PORT, comma-separated); the key prefix is --store-prefix")
         }
+        guard !rest.isEmpty else { throw .configuration("\(url) names no member: write etcd://HOST:PORT[,HOST:PORT…]") }
         var endpoints: [Endpoint] = []
         for part in rest.split(separator: ",", omittingEmptySubsequences: false) {
             endpoints.append(try Self.endpoint(part, in: url))

@@ -70,3 +70,34 @@ struct EtcdSecurityTests {
         #expect(inURL.status == 64 && inURL.stderr.contains("ROUTER_ETCD_USER"), "\(inURL.stderr)")
     }
 }
+
+@Suite("routerd --store etcd://: start-up")
+struct EtcdStartTests {
+    @Test func routerdDoesNotStartWithoutItsEtcdAndSaysWhy() throws {
+        let dir = makeTemporaryDirectory("noetcd-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func start(_ arguments: [String]) throws -> Finished {
+            try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock"] + arguments, directory: dir).wait(timeout: 30)
+        }
+        // Nothing listens: one line, the flag, the members, the cause.
+        let refused = try start(["--store", "etcd://127.0.0.1:1,127.0.0.1:2"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.hasPrefix("routerd: cannot open --store etcd://127.0.0.1:1,127.0.0.1:2 (etcd at etcd://127.0.0.1:1,127.0.0.1:2, prefix router): etcd unreachable: 127.0.0.1:"), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        // Bad command lines, each named.
+        for (arguments, says) in [
+            (["--store", "etcd://"], "names no member"),
+            (["--store", "etcd://a:1,,b:2"], "empty member between commas"),
+            (["--store", "etcd://host:99999"], "not between 1 and 65535"),
+            (["--store", "etcd://host:2379/prefix"], "--store-prefix"),
+            (["--store", "etcd://[::1"], "closing ]"),
+            (["--store", "etcd://u:p@host"], "ROUTER_ETCD_USER"),
+            (["--store", "etcd://host", "--store-ca", "ca.pem"], "etcds://"),
+            (["--store", "etcds://host", "--store-cert", "c.pem"], "go together"),
+            (["--store", "redis://host:6379", "--store-ca", "ca.pem"], "etcds://"),
+        ] {
+            let run = try start(arguments)
+            #expect(run.status == 64 && run.stderr.contains(says), "\(arguments): \(run.stderr)")
+        }
+    }
+}

@@ -37,6 +37,19 @@ struct EtcdSharedTableTests {
         }
     }
 
+    @Test func aKeyChangedSeveralTimesInOneCommitEndsAsItsLastChange() throws {
+        let store = try EtcdSharedStore(daemons: 2)
+        let a = try store.connect(0)
+        // One burst: the writer commits these together, and the checkpoint writes each key's
+        // last state.
+        try a.send([#"{"op":"add","key":"x","tunnel":"t"}"#, #"{"op":"delete","key":"x"}"#, #"{"op":"add","key":"y","tunnel":"t"}"#,
+                    #"{"op":"delete","key":"y"}"#, #"{"op":"add","key":"y","tunnel":"u"}"#].joined(separator: "\n"))
+        for _ in 0..<5 { let r = try a.readJSON(); #expect(r["ok"] == .bool(true), "\(r)") }
+        #expect(eventually { store.keys("t/routes/") == ["t/routes/y.example.com"] })
+        #expect(try eventually { try store.connect(1).routes() == ["y.example.com": "u"] })
+        #expect(store.etcd.etcdctl(["get", "--print-value-only", "t/applied"]).stdout.hasPrefix("5"))
+    }
+
     @Test(arguments: [2, 3]) func racingDaemonsGiveEachNameExactlyOneWinner(daemons: Int) throws {
         let store = try EtcdSharedStore(daemons: daemons)
         let watchers = try (0..<daemons).map { i -> LineClient in
