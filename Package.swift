@@ -310,6 +310,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // What must hold on every shared store: the same tests on Redis and on etcd.
+        .testTarget(
+            name: "SharedStoreTests",
+            dependencies: ["RouterProtocol", "RouterTestSupport", "routerd"]
+        ),
         .testTarget(
             name: "RouterEtcdStoreTests",
             dependencies: ["RouterProtocol", "RouterTestSupport", "routerd"]

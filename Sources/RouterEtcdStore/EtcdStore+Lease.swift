@@ -81,20 +81,11 @@ extension EtcdStore {
     func compareDigests(_ members: [UInt64: String]) {
         let (node, digest) = state.withLock { ($0.node, $0.configDigest) }
         guard let digest else { return }
-        var mismatch: [String] = []
-        for (other, theirs) in members where other != node && !theirs.isEmpty && theirs != digest {
-            mismatch.append("node \(other): \(theirs)")
-        }
+        let mismatch = ConfigDigests.mismatch(digest, node: node, live: members)
         let before = state.withLock { s in
-            defer { s.configMismatch = mismatch.sorted() }
+            defer { s.configMismatch = mismatch }
             return s.configMismatch
         }
-        if before.isEmpty && !mismatch.isEmpty {
-            logger.error("daemons on this store enforce other namespaces", metadata: [
-                "store": "\(location)", "digest": "\(digest)", "others": "\(mismatch.sorted().joined(separator: ", "))",
-            ])
-        } else if !before.isEmpty && mismatch.isEmpty {
-            logger.notice("every daemon on this store enforces the same namespaces now", metadata: ["digest": "\(digest)"])
-        }
+        ConfigDigests.report(before: before, after: mismatch, digest: digest, store: location, logger: logger)
     }
 }

@@ -80,7 +80,7 @@ extension EtcdStore {
         table.load(Array(routes.values), revision: head, history: history, reason: reason)
         state.withLock { s in
             s.storeID = id
-            s.storeRevision = head
+            s.health.storeRevision = head
             s.tokens = headToken.map { [head: $0] } ?? [:]
             s.watchFrom = at + 1
             s.lagging = 0

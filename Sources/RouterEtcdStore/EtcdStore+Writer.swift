@@ -23,8 +23,8 @@ extension EtcdStore: DraftCommitter {
         // A store out of reach for longer than a commit would wait fails the change at once;
         // the follower and the lease find it again, and writes go on from then.
         let problem = state.withLock { s -> String? in
-            guard !s.available, let since = s.unavailableSince, ContinuousClock.now - since > Self.commitPatience else { return nil }
-            return s.problem ?? "no contact"
+            guard !s.health.available, let since = s.health.unavailableSince, ContinuousClock.now - since > Self.commitPatience else { return nil }
+            return s.health.problem ?? "no contact"
         }
         if let problem {
             let error = RouteError.unavailable("the route store (\(location)) is unreachable (\(problem)); nothing was changed: " +

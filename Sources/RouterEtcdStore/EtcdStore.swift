@@ -35,7 +35,7 @@ import Synchronization
 ///   was lost is settled by reading the log (committed, or sent again on the same base) and
 ///   stalls only while the cluster elects a leader. **Quorum lost**: writes fail `unavailable`
 ///   after a short wait, reads go on from the replica, and the daemon catches up when it returns.
-package final class EtcdStore: DraftingStore, Service, Sendable {
+package final class EtcdStore: SharedDraftingStore, Service, Sendable {
     package let table: RouteTable
     let keys: EtcdKeys
     let client: EtcdClient
@@ -75,12 +75,8 @@ package final class EtcdStore: DraftingStore, Service, Sendable {
         var node: UInt64 = 0
         var lease: Int64 = 0
         var expiring = false
-        var available = false
-        var problem: String?
-        /// Since when the store has been out of reach.
-        var unavailableSince: ContinuousClock.Instant?
-        var storeRevision: UInt64 = 0
-        var lastContact: ContinuousClock.Instant?
+        /// Whether etcd answers, and what it last said of the head.
+        var health = StoreHealth()
         /// The live daemons (those with a member key) and the digest each enforces.
         var members: [UInt64: String] = [:]
         /// Daemons whose sessions this one holds routes of but whose member key is gone: when
@@ -139,7 +135,7 @@ package final class EtcdStore: DraftingStore, Service, Sendable {
         }
         try await putMember()
         try await load(reason: .reset("the table was loaded from its store"))
-        state.withLock { $0.available = true }
+        _ = state.withLock { $0.health.contact() }
         logger.notice("store opened", metadata: [
             "store": "\(location)", "store_id": "\(status.id ?? "")", "node": "\(node)", "revision": "\(table.revision)",
         ])
@@ -255,35 +251,21 @@ package final class EtcdStore: DraftingStore, Service, Sendable {
         return .success(taken.succeeded ? session : nil)
     }
 
-    /// Drafts the expiry of what is due: routes past their TTL, this daemon's sessions past
-    /// their grace, and the session routes of daemons whose member key went more than the
-    /// grace ago. At most one expiry is in flight.
-    package func expire(completion: @escaping @Sendable (Int) -> Void) {
-        let now = table.clock.now().millisecondsSinceEpoch
-        let lapsed = lapsedSessions(now: now)
-        let due = (table.nextDeadline.map { $0 <= now } ?? false) || !lapsed.isEmpty
-        let start = state.withLock { s -> Bool in
-            guard due, !s.expiring, s.available, !s.stopping else { return false }
+    package func startExpiry() -> Bool {
+        state.withLock { s in
+            guard !s.expiring, s.health.available, !s.stopping else { return false }
             s.expiring = true
             return true
         }
-        guard start else { return completion(0) }
-        var steps: [DraftStep] = [.expireDue]
-        if !lapsed.isEmpty { steps.append(.expireSessions(lapsed)) }
-        enqueue(steps) { outcomes in
-            self.state.withLock { $0.expiring = false }
-            completion(outcomes.reduce(0) { total, outcome in
-                if case .expired(let n) = outcome { return total + n }
-                return total
-            })
-        }
+    }
+
+    package func endExpiry() {
+        state.withLock { $0.expiring = false }
     }
 
     package var status: StoreStatus {
         state.withLock { s in
-            var status = StoreStatus(kind: "etcd", id: s.storeID, location: location, available: s.available,
-                                     problem: s.problem, storeRevision: s.storeRevision,
-                                     lastContactMilliseconds: s.lastContact.map { (ContinuousClock.now - $0).milliseconds })
+            var status = s.health.status(kind: "etcd", id: s.storeID, location: location)
             status.configDigest = s.configDigest
             status.configMismatch = s.configMismatch
             return status
@@ -299,7 +281,7 @@ package final class EtcdStore: DraftingStore, Service, Sendable {
     /// Sessions of other daemons whose member key has been gone for the grace, and was found
     /// gone by a read of the members made after it was first missed (a daemon that joined
     /// since the last read has a key this one has not seen yet).
-    func lapsedSessions(now: Int64) -> Set<UInt64> {
+    package func lapsedSessions(now: Int64) -> Set<UInt64> {
         let sessions = table.sessionIDs
         return state.withLock { s in
             guard !s.members.isEmpty else { return [] }
@@ -320,27 +302,14 @@ package final class EtcdStore: DraftingStore, Service, Sendable {
     // MARK: Health
 
     func markContact(revision: UInt64? = nil) {
-        state.withLock { s in
-            s.lastContact = .now
-            if let revision { s.storeRevision = max(s.storeRevision, revision) }
-            if !s.available, s.problem != nil {
-                logger.notice("store reachable again", metadata: ["store": "\(location)"])
-            }
-            s.available = true
-            s.problem = nil
-            s.unavailableSince = nil
+        if state.withLock({ $0.health.contact(revision: revision) }) {
+            logger.notice("store reachable again", metadata: ["store": "\(location)"])
         }
     }
 
     func markUnavailable(_ error: any Error) {
-        let first = state.withLock { s -> Bool in
-            defer {
-                s.available = false
-                s.problem = "\(error)"
-                if s.unavailableSince == nil { s.unavailableSince = .now }
-            }
-            return s.available
+        if state.withLock({ $0.health.lost(error) }) {
+            logger.error("store unreachable", metadata: ["store": "\(location)", "error": "\(error)"])
         }
-        if first { logger.error("store unreachable", metadata: ["store": "\(location)", "error": "\(error)"]) }
     }
 }

@@ -50,7 +50,7 @@ extension RedisStore {
             table.load(routes, revision: base, history: history, reason: reason)
             state.withLock { s in
                 s.storeID = id
-                s.storeRevision = base
+                s.health.storeRevision = base
             }
             // The log must reach back to R + 1, or the scan may hold changes it cannot bring
             // up to date: load again (a table changing faster than the log keeps).

@@ -24,7 +24,7 @@ extension RedisStore: DraftCommitter {
     package func draft(_ run: [Pending], after pending: [RouteEvent]) -> Draft? {
         // A store known to be away fails the change at once rather than after a reply timeout;
         // the follower and the lease find it again, and writes go on from then.
-        if let problem = state.withLock({ $0.available ? nil : ($0.problem ?? "no contact") }) {
+        if let problem = state.withLock({ $0.health.available ? nil : ($0.health.problem ?? "no contact") }) {
             let error = RouteError.unavailable("the route store (\(location)) is unreachable (\(problem)); nothing was changed: " +
                                                "try again once `routerctl stats` shows it available")
             answer(run, run.map { $0.step.failure(error) })

@@ -26,7 +26,7 @@ import Synchronization
 ///   each daemon renews a lease; the routes of a daemon whose lease lapsed are expired by the
 ///   others after the grace.
 /// - **Redis away**: reads go on from the replica; writes fail at once with `unavailable`.
-package final class RedisStore: DraftingStore, Service, Sendable {
+package final class RedisStore: SharedDraftingStore, Service, Sendable {
     package let table: RouteTable
     let keys: RedisKeys
     let redis: RedisConfiguration
@@ -61,10 +61,8 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         var storeID = ""
         var node: UInt64 = 0
         var expiring = false
-        var available = false
-        var problem: String?
-        var storeRevision: UInt64 = 0
-        var lastContact: ContinuousClock.Instant?
+        /// Whether Redis answers, and what it last said of its revision.
+        var health = StoreHealth()
         /// Every daemon's lease expiry (ms since the epoch), as last read.
         var leases: [UInt64: Int64] = [:]
         /// Daemons whose sessions this one holds routes of but whose lease it has not read:
@@ -124,7 +122,7 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         state.withLock { $0.node = UInt64(node) }
         try await renewLease()
         try await load(reason: .reset("the table was loaded from its store"))
-        state.withLock { $0.available = true }
+        _ = state.withLock { $0.health.contact() }
         logger.notice("store opened", metadata: [
             "store": "\(location)", "store_id": "\(status.id ?? "")", "node": "\(node)", "revision": "\(table.revision)",
         ])
@@ -207,35 +205,21 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         }
     }
 
-    /// Drafts the expiry of what is due: routes past their TTL, this daemon's sessions past
-    /// their grace, and the session routes of daemons whose lease lapsed more than the grace
-    /// ago. At most one expiry is in flight.
-    package func expire(completion: @escaping @Sendable (Int) -> Void) {
-        let now = table.clock.now().millisecondsSinceEpoch
-        let lapsed = lapsedSessions(now: now)
-        let due = (table.nextDeadline.map { $0 <= now } ?? false) || !lapsed.isEmpty
-        let start = state.withLock { s -> Bool in
-            guard due, !s.expiring, s.available, !s.stopping else { return false }
+    package func startExpiry() -> Bool {
+        state.withLock { s in
+            guard !s.expiring, s.health.available, !s.stopping else { return false }
             s.expiring = true
             return true
         }
-        guard start else { return completion(0) }
-        var steps: [DraftStep] = [.expireDue]
-        if !lapsed.isEmpty { steps.append(.expireSessions(lapsed)) }
-        enqueue(steps) { outcomes in
-            self.state.withLock { $0.expiring = false }
-            completion(outcomes.reduce(0) { total, outcome in
-                if case .expired(let n) = outcome { return total + n }
-                return total
-            })
-        }
+    }
+
+    package func endExpiry() {
+        state.withLock { $0.expiring = false }
     }
 
     package var status: StoreStatus {
         state.withLock { s in
-            var status = StoreStatus(kind: "redis", id: s.storeID, location: location, available: s.available,
-                                     problem: s.problem, storeRevision: s.storeRevision,
-                                     lastContactMilliseconds: s.lastContact.map { (ContinuousClock.now - $0).milliseconds })
+            var status = s.health.status(kind: "redis", id: s.storeID, location: location)
             status.configDigest = s.configDigest
             status.configMismatch = s.configMismatch
             return status
@@ -282,28 +266,23 @@ package final class RedisStore: DraftingStore, Service, Sendable {
         guard let digest = state.withLock({ $0.configDigest }) else { return }
         let replies = try await client.pipeline([["HSET", keys.digests, String(node), digest], ["HGETALL", keys.digests]])
         let flat = replies.count > 1 ? replies[1].elements ?? [] : []
-        var mismatch: [String] = []
+        var live: [UInt64: String] = [:]
         for i in stride(from: 0, to: flat.count - 1, by: 2) {
-            guard let text = flat[i].string, let other = UInt64(text), other != node, let theirs = flat[i + 1].string,
-                  theirs != digest, let lease = leases[other], lease >= now else { continue }
-            mismatch.append("node \(other): \(theirs)")
+            guard let text = flat[i].string, let other = UInt64(text), let theirs = flat[i + 1].string,
+                  let lease = leases[other], lease >= now else { continue }
+            live[other] = theirs
         }
+        let mismatch = ConfigDigests.mismatch(digest, node: node, live: live)
         let before = state.withLock { s in
-            defer { s.configMismatch = mismatch.sorted() }
+            defer { s.configMismatch = mismatch }
             return s.configMismatch
         }
-        if before.isEmpty && !mismatch.isEmpty {
-            logger.error("daemons on this store enforce other namespaces", metadata: [
-                "store": "\(location)", "digest": "\(digest)", "others": "\(mismatch.sorted().joined(separator: ", "))",
-            ])
-        } else if !before.isEmpty && mismatch.isEmpty {
-            logger.notice("every daemon on this store enforces the same namespaces now", metadata: ["digest": "\(digest)"])
-        }
+        ConfigDigests.report(before: before, after: mismatch, digest: digest, store: location, logger: logger)
     }
 
     /// Sessions of other daemons whose lease lapsed more than the grace ago, or whose lease
     /// has stayed unseen for a lease's length and the grace since it was first missed.
-    func lapsedSessions(now: Int64) -> Set<UInt64> {
+    package func lapsedSessions(now: Int64) -> Set<UInt64> {
         let sessions = table.sessionIDs
         return state.withLock { s in
             guard !s.leases.isEmpty else { return [] }
@@ -330,26 +309,14 @@ package final class RedisStore: DraftingStore, Service, Sendable {
     // MARK: Health
 
     func markContact(revision: UInt64? = nil) {
-        state.withLock { s in
-            s.lastContact = .now
-            if let revision { s.storeRevision = revision }
-            if !s.available, s.problem != nil {
-                logger.notice("store reachable again", metadata: ["store": "\(location)"])
-            }
-            s.available = true
-            s.problem = nil
+        if state.withLock({ $0.health.contact(revision: revision) }) {
+            logger.notice("store reachable again", metadata: ["store": "\(location)"])
         }
     }
 
     func markUnavailable(_ error: any Error) {
-        let first = state.withLock { s -> Bool in
-            defer {
-                s.available = false
-                s.problem = "\(error)"
-            }
-            return s.available
+        if state.withLock({ $0.health.lost(error) }) {
+            logger.error("store unreachable", metadata: ["store": "\(location)", "error": "\(error)"])
         }
-        if first { logger.error("store unreachable", metadata: ["store": "\(location)", "error": "\(error)"]) }
     }
 }
-
