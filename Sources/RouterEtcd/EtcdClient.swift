@@ -301,6 +301,8 @@ public final class EtcdClient: Sendable {
             }
         } catch let error as EtcdError {
             if error.code == .noLeader || error.code == .unreachable { moveOn(from: member) }
+            // An expired token: the next watch asks the member for a new one.
+            if error.grpcCode == 16 { state.withLock { _ = $0.tokens.removeValue(forKey: member) } }
             throw error
         } catch is CancellationError {
             return
