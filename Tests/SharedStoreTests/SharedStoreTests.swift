@@ -177,3 +177,14 @@ struct SharedStoreTests {
         #expect(try b.routes().keys.sorted() == ["stays.example.com"])
     }
 }
+
+@Suite("Shared store: what it does not keep")
+struct SharedStoreLimitsTests {
+    @Test(arguments: SharedStoreKind.installed)
+    func historyIsRefusedSayingWhereChangesAre(kind: SharedStoreKind) throws {
+        let store = try SharedStoreDaemons(kind, daemons: 1)
+        let reply = try store.connect(0).request(#"{"id":1,"op":"history"}"#)
+        #expect(reply["error"]?["code"] == .string("bad_request"))
+        #expect(reply["error"]?["message"]?.stringValue?.contains("shared store (--store) keeps no change history") == true, "\(reply)")
+    }
+}

@@ -3,7 +3,7 @@ import DomainRouter
 import Synchronization
 
 /// The one writer of a store that drafts changes and commits them elsewhere (the state file,
-/// Redis). Changes queue here from any thread (`enqueue`); one loop, run by the store's
+/// Redis, etcd). Changes queue here from any thread (`enqueue`); one loop, run by the store's
 /// `Service.run` (`run(_:)`), takes them in runs of up to `limit` changes, in the order they
 /// were queued, drafts each run on the table and hands it to the store to commit, and once
 /// the store has committed it applies its events to the table and answers every change of the

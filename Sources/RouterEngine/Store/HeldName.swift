@@ -16,7 +16,7 @@ package struct HeldName: Sendable, Hashable {
 }
 
 extension RouteStore {
-    /// Stores without held names (memory, Redis) hold none.
+    /// Stores without held names (memory, Redis, etcd) hold none.
     package func heldName(_ key: String) -> HeldName? { nil }
 
     /// ... and refuse to list them, saying where they live (as `history` does).

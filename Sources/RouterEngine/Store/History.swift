@@ -71,7 +71,7 @@ package struct HistoryPage: Sendable {
 }
 
 extension RouteStore {
-    /// Stores that keep no history (memory, Redis) refuse, saying where history lives.
+    /// Stores that keep no history (memory, and the shared stores: see `SharedDraftingStore`) refuse, saying where history lives.
     package func history(_ query: HistoryQuery, completion: @escaping @Sendable (Result<HistoryPage, RouteError>) -> Void) {
         completion(.failure(.invalidArgument("this routerd keeps no change history: start it with --db FILE (a SQLite state file) to record one")))
     }

@@ -2,7 +2,7 @@ import DomainRouter
 
 /// Where the daemon's changes to the table are decided: the seam between the operations
 /// (`RequestExecutor`) and the state. The in-memory `MemoryStore` is the first; a store that
-/// must first ask a disk or a shared server (SQLite, Redis) implements the same calls.
+/// must first ask a disk or a shared server (SQLite, Redis, etcd) implements the same calls.
 ///
 /// Contracts every store keeps:
 /// - **Reads are local and synchronous.** `table` is the whole table in this process: lookups,
@@ -69,7 +69,7 @@ package protocol RouteStore: Sendable {
     func heldName(_ key: String) -> HeldName?
 
     /// The names held now, in key order: those starting with `prefix`, of `owner`. Stores
-    /// that hold none (memory, Redis) refuse, saying where held names live, as for history.
+    /// that hold none (memory, Redis, etcd) refuse, saying where held names live, as for history.
     func heldNames(prefix: String?, owner: String?) throws(RouteError) -> [HeldName]
 
     /// What `stats`, `/readyz` and the greeting say of the store.
@@ -90,11 +90,11 @@ extension RouteStore {
 }
 
 package struct StoreStatus: Sendable {
-    /// `memory` or `redis`.
+    /// `memory`, `sqlite`, `redis` or `etcd`.
     package var kind: String
     /// The revision sequence's id when the store has one: the same on every daemon sharing it.
     package var id: String?
-    /// Where it is (a Redis URL), for people.
+    /// Where it is (a file, a Redis or etcd address), for people.
     package var location: String?
     /// Whether writes can be decided now (a shared store may be out of reach).
     package var available: Bool

@@ -35,3 +35,11 @@ extension SharedDraftingStore {
         }
     }
 }
+
+extension SharedDraftingStore {
+    /// A shared store keeps no change history beyond the log watches resume from: it says so,
+    /// and where the history is (`watch --from-revision`, or a daemon of its own with `--db`).
+    package func history(_ query: HistoryQuery, completion: @escaping @Sendable (Result<HistoryPage, RouteError>) -> Void) {
+        completion(.failure(.invalidArgument("a shared store (--store) keeps no change history, only its last changes for watches to resume from (`routerctl watch --from-revision N`); a routerd of its own keeps one with --db FILE")))
+    }
+}
