@@ -199,8 +199,4 @@ extension EtcdStore: DraftCommitter {
             markUnavailable(error)
         }
     }
-
-    package func answer(_ run: [Pending], _ outcomes: [DraftOutcome]) {
-        for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
-    }
 }

@@ -116,8 +116,4 @@ extension RedisStore: DraftCommitter {
             markUnavailable(error)
         }
     }
-
-    package func answer(_ run: [Pending], _ outcomes: [DraftOutcome]) {
-        for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
-    }
 }

@@ -191,6 +191,14 @@ package protocol DraftCommitter: Sendable {
     func answer(_ run: [DraftWriter.Pending], _ outcomes: [DraftOutcome])
 }
 
+extension DraftCommitter {
+    /// Answers each change of a run, in order, on the writer's own thread (a store whose
+    /// answers must wait for something else, such as the state file's, answers its own way).
+    package func answer(_ run: [DraftWriter.Pending], _ outcomes: [DraftOutcome]) {
+        for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
+    }
+}
+
 /// How a run's commit went.
 package enum CommitOutcome: Sendable {
     /// In the store: the writer applies its events and answers it.
