@@ -197,21 +197,16 @@ struct DNSDigTests {
     }
 }
 
-/// Two routerd on one Redis store give the same SOA serial: it is the store's revision from
-/// the store's own start, not either daemon's.
+/// Two routerd on one shared store (Redis, etcd) give the same SOA serial: it is the store's
+/// revision from the store's own start, not either daemon's.
 @Suite("DNS serials on a shared store")
 struct DNSSharedSerialTests {
-    static let canRun = Dig.isInstalled && RedisServerProcess.executable != nil
+    static let dnsArguments = ["--dns", "127.0.0.1:0", "--dns-address", "192.0.2.10", "--dns-ns", "ns1.example.com=192.0.2.53"]
 
-    @Test(.enabled(if: canRun, "needs dig and redis-server"))
-    func everyDaemonOnOneStoreGivesTheSameSerial() throws {
-        let redis = try RedisServerProcess()
-        let arguments = ["--store", "redis+unix://\(redis.socket)", "--domain", "example.com", "--dns", "127.0.0.1:0",
-                         "--dns-address", "192.0.2.10", "--dns-ns", "ns1.example.com=192.0.2.53"]
-        let a = try RouterdProcess(arguments)
-        defer { _ = try? a.stop() }
-        let b = try RouterdProcess(arguments)
-        defer { _ = try? b.stop() }
+    @Test(.enabled(if: Dig.isInstalled, "needs dig"), arguments: SharedStoreKind.installed)
+    func everyDaemonOnOneStoreGivesTheSameSerial(kind: SharedStoreKind) throws {
+        let store = try SharedStoreDaemons(kind, daemons: 2, arguments: Self.dnsArguments)
+        let (a, b) = (store.daemons[0], store.daemons[1])
         let (portA, portB) = (try a.dnsPort(), try b.dnsPort())
         for i in 0..<5 {
             _ = try ChildProcess(productsDirectory + "/routerctl", ["--socket", a.socket, "add", "s\(i).example.com", "--tunnel", "t1"],
@@ -224,14 +219,12 @@ struct DNSSharedSerialTests {
                 "A \(serial(portA) ?? "-"), B \(serial(portB) ?? "-")")
     }
 
-    /// A flushed store starts a new sequence; its serials still come after the old one's, even
+    /// A wiped store starts a new sequence; its serials still come after the old one's, even
     /// when the old one made more changes than seconds it lived.
-    @Test(.enabled(if: canRun, "needs dig and redis-server"))
-    func aFlushedStoreStartsItsSerialsAfterTheOldOnes() throws {
-        let redis = try RedisServerProcess()
-        let daemon = try RouterdProcess(["--store", "redis+unix://\(redis.socket)", "--domain", "example.com", "--dns", "127.0.0.1:0",
-                                         "--dns-address", "192.0.2.10", "--dns-ns", "ns1.example.com=192.0.2.53"])
-        defer { _ = try? daemon.stop() }
+    @Test(.enabled(if: Dig.isInstalled, "needs dig"), arguments: SharedStoreKind.installed)
+    func aWipedStoreStartsItsSerialsAfterTheOldOnes(kind: SharedStoreKind) throws {
+        let store = try SharedStoreDaemons(kind, daemons: 1, arguments: Self.dnsArguments)
+        let daemon = store.daemons[0]
         let port = try daemon.dnsPort()
         func serial() -> UInt32? {
             (try? Dig.ask(port: port, ["example.com", "SOA"]).answers.first)?.split(separator: " ").dropFirst(6).first.flatMap { UInt32($0) }
@@ -242,8 +235,7 @@ struct DNSSharedSerialTests {
         try client.send((0..<200).map { #"{"op":"add","key":"s\#($0)","tunnel":"t1"}"# }.joined(separator: "\n"))
         for _ in 0..<200 { _ = try client.readJSON() }
         let before = try #require(serial())
-        let cli = try #require(["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"].first { FileManager.default.isExecutableFile(atPath: $0) })
-        _ = try ChildProcess(cli, ["-s", redis.socket, "FLUSHALL"], directory: redis.directory).wait(timeout: 30)
+        store.wipe()
         #expect(eventually(timeout: 30) { (try? Dig.ask(port: port, ["s1.example.com", "A"]).status) == "NXDOMAIN" }, "the reset reached routerd")
         let after = try #require(serial())
         #expect(after != before && (after &- before) < 0x8000_0000, "the serial went forward: \(before) → \(after)")

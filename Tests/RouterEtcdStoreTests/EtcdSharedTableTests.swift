@@ -119,7 +119,7 @@ struct EtcdSharedTableTests {
         let watcher = try store.connect(1)
         #expect(try eventually { try watcher.routes().count == 1 })
         _ = try watcher.startWatch()
-        #expect(store.etcd.etcdctl(["del", "--prefix", "t/"]).status == 0)
+        store.wipe()
         let end = try watcher.readJSON(timeout: 15)
         #expect(end["error"]?["code"] == .string("compacted"), "\(end)")
         #expect(end["error"]?["details"]?["reason"] == .string("store_reset"))

@@ -68,6 +68,15 @@ public final class SharedStoreDaemons {
         try LineClient(path: daemons[index].socket)
     }
 
+    /// Empties the store as its operator would: `FLUSHALL` on Redis, every key under the
+    /// table's prefix deleted on etcd.
+    public func wipe() {
+        switch kind {
+        case .redis: redisCLI("FLUSHALL")
+        case .etcd: etcd.etcdctl(["del", "--prefix", "t/"])
+        }
+    }
+
     /// Runs redis-cli against the test's Redis; returns its output.
     @discardableResult
     public func redisCLI(_ words: String...) -> String {
