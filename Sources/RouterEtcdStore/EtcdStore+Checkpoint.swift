@@ -24,7 +24,7 @@ extension EtcdStore {
     /// only when the checkpoint lags far behind (that daemon is stuck).
     func checkpoints(lag: UInt64) -> Bool {
         state.withLock { s in
-            s.node == (s.members.keys.min() ?? s.node) || lag > 16 * UInt64(Self.commitLimit)
+            s.shared.node == (s.members.keys.min() ?? s.shared.node) || lag > 16 * UInt64(Self.commitLimit)
         }
     }
 

@@ -39,23 +39,23 @@ extension EtcdStore {
         for kv in read.ranges[2].kvs {
             if let n = UInt64(kv.key.dropFirst(keys.members.count)) { members[n] = kv.value }
         }
-        let node = state.withLock { $0.node }
-        let digest = state.withLock { $0.configDigest ?? "" }
-        if members[node] != digest, !state.withLock({ $0.stopping }) {
+        let node = state.withLock { $0.shared.node }
+        let digest = state.withLock { $0.shared.configDigest ?? "" }
+        if members[node] != digest, !state.withLock({ $0.shared.stopping }) {
             // The key went with a lease etcd let lapse while this daemon still held it, or
             // the daemon's namespaces changed.
             try await putMember()
-            members[node] = state.withLock { $0.configDigest ?? "" }
+            members[node] = state.withLock { $0.shared.configDigest ?? "" }
         }
         state.withLock { s in
             s.members = members
             s.membersReadAt = readAt
         }
-        compareDigests(members)
+        compareDigests(live: members)
         let id = read.ranges[0].kvs.first?.value
         let (head, _) = try Self.head(read.ranges[1].kvs.first?.value)
         markContact(revision: head)
-        if id != state.withLock({ $0.storeID }) || head < table.revision {
+        if id != state.withLock({ $0.shared.storeID }) || head < table.revision {
             try await checkHead()
             return
         }
@@ -74,18 +74,5 @@ extension EtcdStore {
                 s.restartWatch = true
             }
         }
-    }
-
-    /// Compares the live daemons' namespaces digests with this one's: daemons on one store
-    /// must enforce the same namespaces.
-    func compareDigests(_ members: [UInt64: String]) {
-        let (node, digest) = state.withLock { ($0.node, $0.configDigest) }
-        guard let digest else { return }
-        let mismatch = ConfigDigests.mismatch(digest, node: node, live: members)
-        let before = state.withLock { s in
-            defer { s.configMismatch = mismatch }
-            return s.configMismatch
-        }
-        ConfigDigests.report(before: before, after: mismatch, digest: digest, store: location, logger: logger)
     }
 }

@@ -26,7 +26,7 @@ extension EtcdStore {
     func loadOnce(reason: RouteError) async throws {
         // Should the store have been deleted, the new sequence starts after the serial the old
         // one reached (start + revision), so that DNS serials never go back.
-        let (previous, revision) = state.withLock { ($0.storeID, table.revision) }
+        let (previous, revision) = state.withLock { ($0.shared.storeID, table.revision) }
         let reads: [EtcdJSON.Operation] = [.range(EtcdJSON.range(keys.id)), .range(EtcdJSON.range(keys.head)), .range(EtcdJSON.range(keys.applied))]
         let opened = try await client.txn(EtcdJSON.txn(compare: [EtcdJSON.versionIs(keys.id, 0)],
                                                        success: [.put(EtcdJSON.put(keys.id, Self.freshID(after: previous, revision: revision)))] + reads,
@@ -79,8 +79,8 @@ extension EtcdStore {
         }
         table.load(Array(routes.values), revision: head, history: history, reason: reason)
         state.withLock { s in
-            s.storeID = id
-            s.health.storeRevision = head
+            s.shared.storeID = id
+            s.shared.health.storeRevision = head
             s.tokens = headToken.map { [head: $0] } ?? [:]
             s.watchFrom = at + 1
             s.lagging = 0
@@ -177,7 +177,7 @@ extension EtcdStore {
     /// The store's id and head read at `at`: a store deleted or replaced, or one whose head
     /// went back (restored from an older snapshot), is loaded anew.
     func checkHead(at: Int64 = 0) async throws {
-        let known = state.withLock { $0.storeID }
+        let known = state.withLock { $0.shared.storeID }
         let before = table.revision
         let read = try await client.txn(EtcdJSON.txn(compare: [], success: [.range(EtcdJSON.range(keys.id)), .range(EtcdJSON.range(keys.head))]), failover: true)
         let id = read.ranges.first?.kvs.first?.value

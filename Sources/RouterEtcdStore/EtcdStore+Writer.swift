@@ -23,8 +23,8 @@ extension EtcdStore: DraftCommitter {
         // A store out of reach for longer than a commit would wait fails the change at once;
         // the follower and the lease find it again, and writes go on from then.
         let problem = state.withLock { s -> String? in
-            guard !s.health.available, let since = s.health.unavailableSince, ContinuousClock.now - since > Self.commitPatience else { return nil }
-            return s.health.problem ?? "no contact"
+            guard !s.shared.health.available, let since = s.shared.health.unavailableSince, ContinuousClock.now - since > Self.commitPatience else { return nil }
+            return s.shared.health.problem ?? "no contact"
         }
         if let problem {
             let error = RouteError.unavailable("the route store (\(location)) is unreachable (\(problem)); nothing was changed: " +
@@ -39,7 +39,7 @@ extension EtcdStore: DraftCommitter {
                         following previous: Commit?) async -> Commit {
         let (storeID, token, head) = state.withLock { s in
             s.commits += 1
-            return (s.storeID, "\(s.node).\(s.commits)", s.tokens[draft.base])
+            return (s.shared.storeID, "\(s.shared.node).\(s.commits)", s.tokens[draft.base])
         }
         let last = draft.base + UInt64(draft.events.count)
         let lines = EtcdCommitEntry.lines(draft.events[...])
@@ -168,7 +168,7 @@ extension EtcdStore: DraftCommitter {
     /// (another id), or moved on.
     func judge(failure result: EtcdTxnResult) -> CommitOutcome {
         let id = result.ranges.last?.kvs.first?.value
-        let known = state.withLock { $0.storeID }
+        let known = state.withLock { $0.shared.storeID }
         if id != known {
             markContact()
             state.withLock { $0.replaced = true }

@@ -39,7 +39,7 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
     package let table: RouteTable
     let keys: EtcdKeys
     let client: EtcdClient
-    let logger: Logger
+    package let logger: Logger
     /// About how many changes the log keeps behind the checkpoint: how far a watch can resume.
     let logLength: Int
     /// How long a session's routes outlive their closed connection (or their lapsed daemon).
@@ -67,16 +67,12 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
     static let partBytes = 1_000_000
     /// How many route keys one checkpoint transaction writes (etcd allows 128 operations).
     static let checkpointKeys = 100
-    /// Session numbers of node N start at N << nodeShift.
-    static let nodeShift: UInt64 = 40
 
     struct State {
-        var storeID = ""
-        var node: UInt64 = 0
+        /// The id, node, health, expiry slot and digests every shared store keeps.
+        var shared = SharedStoreState()
+        /// This daemon's etcd lease, which its member key is bound to.
         var lease: Int64 = 0
-        var expiring = false
-        /// Whether etcd answers, and what it last said of the head.
-        var health = StoreHealth()
         /// The live daemons (those with a member key) and the digest each enforces.
         var members: [UInt64: String] = [:]
         /// Daemons whose sessions this one holds routes of but whose member key is gone: when
@@ -84,7 +80,6 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
         var missingSince: [UInt64: Int64] = [:]
         /// When the members were last read (ms since the epoch).
         var membersReadAt: Int64 = 0
-        var stopping = false
         /// The token of the change that reached each recent revision (the head to compare).
         var tokens: [UInt64: String] = [:]
         /// Commits made: the last part of each one's token.
@@ -99,10 +94,6 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
         var lagging = 0
         /// The lease loop found the watch stuck: the follower starts it again.
         var restartWatch = false
-        /// The digest of the namespaces this daemon enforces (nil: not published yet).
-        var configDigest: String?
-        /// Live daemons enforcing other namespaces, as last read (`node N: DIGEST`).
-        var configMismatch: [String] = []
     }
 
     /// A change waiting for the writer, and what to do with its outcome.
@@ -121,6 +112,12 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
         self.logLength = min(logLength ?? table.configuration.historyLimit, table.configuration.historyLimit)
     }
 
+    package var kind: String { "etcd" }
+
+    package func withShared<T>(_ body: (inout SharedStoreState) -> T) -> T {
+        state.withLock { body(&$0.shared) }
+    }
+
     /// Where the store is, for messages.
     package var location: String { "etcd at \(client.configuration.description), prefix \(keys.prefix)" }
 
@@ -130,12 +127,12 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
         let node = try await takeNode()
         let lease = try await client.grantLease(ttl: Self.leaseSeconds)
         state.withLock {
-            $0.node = node
+            $0.shared.node = node
             $0.lease = lease
         }
         try await putMember()
         try await load(reason: .reset("the table was loaded from its store"))
-        _ = state.withLock { $0.health.contact() }
+        _ = state.withLock { $0.shared.health.contact() }
         logger.notice("store opened", metadata: [
             "store": "\(location)", "store_id": "\(status.id ?? "")", "node": "\(node)", "revision": "\(table.revision)",
         ])
@@ -165,7 +162,7 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
     /// daemon's session routes after the grace) and closes the connections.
     package func stop() async {
         let lease = state.withLock { s in
-            s.stopping = true
+            s.shared.stopping = true
             return s.lease
         }
         if lease != 0 { try? await client.revoke(lease) }
@@ -189,7 +186,7 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
 
     /// Writes this daemon's member key, bound to its lease, with its namespaces digest.
     func putMember() async throws(EtcdError) {
-        let (node, lease, digest) = state.withLock { ($0.node, $0.lease, $0.configDigest ?? "") }
+        let (node, lease, digest) = state.withLock { ($0.shared.node, $0.lease, $0.shared.configDigest ?? "") }
         _ = try await client.call("kv/put", EtcdJSON.put(keys.members + String(node), digest, lease: lease))
     }
 
@@ -251,33 +248,6 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
         return .success(taken.succeeded ? session : nil)
     }
 
-    package func startExpiry() -> Bool {
-        state.withLock { s in
-            guard !s.expiring, s.health.available, !s.stopping else { return false }
-            s.expiring = true
-            return true
-        }
-    }
-
-    package func endExpiry() {
-        state.withLock { $0.expiring = false }
-    }
-
-    package var status: StoreStatus {
-        state.withLock { s in
-            var status = s.health.status(kind: "etcd", id: s.storeID, location: location)
-            status.configDigest = s.configDigest
-            status.configMismatch = s.configMismatch
-            return status
-        }
-    }
-
-    package var sessionBase: UInt64 { state.withLock { $0.node << Self.nodeShift } }
-
-    package func publishConfigDigest(_ digest: String) {
-        state.withLock { $0.configDigest = digest }
-    }
-
     /// Sessions of other daemons whose member key has been gone for the grace, and was found
     /// gone by a read of the members made after it was first missed (a daemon that joined
     /// since the last read has a key this one has not seen yet).
@@ -288,28 +258,14 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
             var lapsed: Set<UInt64> = []
             var missing: [UInt64: Int64] = [:]
             for session in sessions {
-                let owner = session >> Self.nodeShift
-                guard owner != s.node, s.members[owner] == nil else { continue }
+                let owner = session >> SharedStoreState.nodeShift
+                guard owner != s.shared.node, s.members[owner] == nil else { continue }
                 let since = s.missingSince[owner] ?? now
                 missing[owner] = since
                 if since + grace.milliseconds <= now && s.membersReadAt > since { lapsed.insert(session) }
             }
             s.missingSince = missing
             return lapsed
-        }
-    }
-
-    // MARK: Health
-
-    func markContact(revision: UInt64? = nil) {
-        if state.withLock({ $0.health.contact(revision: revision) }) {
-            logger.notice("store reachable again", metadata: ["store": "\(location)"])
-        }
-    }
-
-    func markUnavailable(_ error: any Error) {
-        if state.withLock({ $0.health.lost(error) }) {
-            logger.error("store unreachable", metadata: ["store": "\(location)", "error": "\(error)"])
         }
     }
 }

@@ -15,7 +15,7 @@ extension RedisStore {
         while true {
             // Should the store have been flushed, the new sequence starts after the serial the old
             // one reached (start + revision), so that DNS serials never go back.
-            let (previous, revision) = state.withLock { ($0.storeID, table.revision) }
+            let (previous, revision) = state.withLock { ($0.shared.storeID, table.revision) }
             let opened = try await client.evaluate(RedisScripts.open, keys: [keys.id, keys.revision],
                                                    arguments: [Self.freshID(after: previous, revision: revision)])
             guard let parts = opened.elements, parts.count == 2, let id = parts[0].string,
@@ -49,8 +49,8 @@ extension RedisStore {
             }
             table.load(routes, revision: base, history: history, reason: reason)
             state.withLock { s in
-                s.storeID = id
-                s.health.storeRevision = base
+                s.shared.storeID = id
+                s.shared.health.storeRevision = base
             }
             // The log must reach back to R + 1, or the scan may hold changes it cannot bring
             // up to date: load again (a table changing faster than the log keeps).
@@ -88,7 +88,7 @@ extension RedisStore {
     /// store's answer without the store having lost anything.
     @discardableResult
     func checkStore(reloadIfBehind: Bool) async throws -> Bool {
-        let (known, before) = (state.withLock { $0.storeID }, table.revision)
+        let (known, before) = (state.withLock { $0.shared.storeID }, table.revision)
         let replies = try await client.pipeline([["GET", keys.id], ["GET", keys.revision]])
         let id = replies[0].string
         let revision = UInt64(replies[1].integer ?? 0)

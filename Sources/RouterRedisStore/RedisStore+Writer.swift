@@ -24,7 +24,7 @@ extension RedisStore: DraftCommitter {
     package func draft(_ run: [Pending], after pending: [RouteEvent]) -> Draft? {
         // A store known to be away fails the change at once rather than after a reply timeout;
         // the follower and the lease find it again, and writes go on from then.
-        if let problem = state.withLock({ $0.health.available ? nil : ($0.health.problem ?? "no contact") }) {
+        if let problem = state.withLock({ $0.shared.health.available ? nil : ($0.shared.health.problem ?? "no contact") }) {
             let error = RouteError.unavailable("the route store (\(location)) is unreachable (\(problem)); nothing was changed: " +
                                                "try again once `routerctl stats` shows it available")
             answer(run, run.map { $0.step.failure(error) })
@@ -37,7 +37,7 @@ extension RedisStore: DraftCommitter {
                         following previous: Commit?) async -> Commit {
         let (storeID, token) = state.withLock { s in
             s.commits += 1
-            return (s.storeID, "\(s.node).\(s.commits)")
+            return (s.shared.storeID, "\(s.shared.node).\(s.commits)")
         }
         var arguments = [storeID, String(draft.base), String(logLength), token, previous?.token ?? ""]
         arguments.reserveCapacity(5 + 3 * draft.events.count)

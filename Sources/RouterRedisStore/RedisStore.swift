@@ -34,7 +34,7 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     let client: RedisClient
     /// The blocking stream reads, on a connection of their own.
     let follower: RedisClient
-    let logger: Logger
+    package let logger: Logger
     /// About how many changes the log keeps (`XADD MAXLEN ~`): how far a watch can resume.
     let logLength: Int
     /// How long a session's routes outlive their closed connection (or their lapsed daemon).
@@ -54,15 +54,10 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     static let followTimeout: Duration = .seconds(3)
     /// How many changes at most go into one commit.
     static let commitLimit = 2048
-    /// Session numbers of node N start at N << nodeShift.
-    static let nodeShift: UInt64 = 40
 
     struct State {
-        var storeID = ""
-        var node: UInt64 = 0
-        var expiring = false
-        /// Whether Redis answers, and what it last said of its revision.
-        var health = StoreHealth()
+        /// The id, node, health, expiry slot and digests every shared store keeps.
+        var shared = SharedStoreState()
         /// Every daemon's lease expiry (ms since the epoch), as last read.
         var leases: [UInt64: Int64] = [:]
         /// Daemons whose sessions this one holds routes of but whose lease it has not read:
@@ -70,7 +65,6 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
         /// the last renewal has a lease this one has not seen yet; it counts as alive until it
         /// stays unseen for a whole lease and the grace.
         var missingSince: [UInt64: Int64] = [:]
-        var stopping = false
         /// The changes this daemon is committing, oldest first, for the follower to recognise
         /// in the log.
         var ownCommits: [OwnCommit] = []
@@ -80,10 +74,6 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
         var replaced = false
         /// A commit found the store ahead of its draft: the writer's recovery catches up.
         var behind = false
-        /// The digest of the namespaces this daemon enforces (nil: not published yet).
-        var configDigest: String?
-        /// Live daemons enforcing other namespaces, as last read (`node N: DIGEST`).
-        var configMismatch: [String] = []
     }
 
     /// A change being committed: its token, its events from the revision after `base`, and
@@ -112,6 +102,12 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
         self.logLength = min(logLength ?? table.configuration.historyLimit, table.configuration.historyLimit)
     }
 
+    package var kind: String { "redis" }
+
+    package func withShared<T>(_ body: (inout SharedStoreState) -> T) -> T {
+        state.withLock { body(&$0.shared) }
+    }
+
     /// Where the store is, for messages.
     package var location: String { "Redis at \(redis.description), prefix \(keys.prefix)" }
 
@@ -119,10 +115,10 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     /// cannot be reached or holds something else under the prefix.
     package func open() async throws {
         let node = try await client.command(["INCR", keys.nodes]).integer ?? 0
-        state.withLock { $0.node = UInt64(node) }
+        state.withLock { $0.shared.node = UInt64(node) }
         try await renewLease()
         try await load(reason: .reset("the table was loaded from its store"))
-        _ = state.withLock { $0.health.contact() }
+        _ = state.withLock { $0.shared.health.contact() }
         logger.notice("store opened", metadata: [
             "store": "\(location)", "store_id": "\(status.id ?? "")", "node": "\(node)", "revision": "\(table.revision)",
         ])
@@ -151,8 +147,8 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     /// Gives up the lease (so that other daemons expire this one's session routes after the
     /// grace) and closes the connections.
     package func stop() async {
-        state.withLock { $0.stopping = true }
-        let node = state.withLock { $0.node }
+        state.withLock { $0.shared.stopping = true }
+        let node = state.withLock { $0.shared.node }
         let now = table.clock.now().millisecondsSinceEpoch
         _ = try? await client.evaluate(RedisScripts.lease, keys: [keys.leases], arguments: [String(node), String(now), String(now)])
         await client.close()
@@ -205,29 +201,6 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
         }
     }
 
-    package func startExpiry() -> Bool {
-        state.withLock { s in
-            guard !s.expiring, s.health.available, !s.stopping else { return false }
-            s.expiring = true
-            return true
-        }
-    }
-
-    package func endExpiry() {
-        state.withLock { $0.expiring = false }
-    }
-
-    package var status: StoreStatus {
-        state.withLock { s in
-            var status = s.health.status(kind: "redis", id: s.storeID, location: location)
-            status.configDigest = s.configDigest
-            status.configMismatch = s.configMismatch
-            return status
-        }
-    }
-
-    package var sessionBase: UInt64 { state.withLock { $0.node << Self.nodeShift } }
-
     // MARK: Leases
 
     func keepLease() async {
@@ -243,7 +216,7 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     }
 
     func renewLease() async throws {
-        let node = state.withLock { $0.node }
+        let node = state.withLock { $0.shared.node }
         let now = table.clock.now().millisecondsSinceEpoch
         let reply = try await client.evaluate(RedisScripts.lease, keys: [keys.leases],
                                               arguments: [String(node), String(now + Self.leaseLength.milliseconds), String(now)])
@@ -253,17 +226,13 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
             if let n = flat[i].integer, let t = flat[i + 1].integer { leases[UInt64(n)] = t }
         }
         state.withLock { $0.leases = leases }
-        try await compareDigests(node: node, now: now, leases: leases)
-    }
-
-    package func publishConfigDigest(_ digest: String) {
-        state.withLock { $0.configDigest = digest }
+        try await publishDigest(node: node, now: now, leases: leases)
     }
 
     /// Writes this daemon's namespaces digest and compares the live daemons' (those whose lease
     /// has not lapsed): daemons on one store must enforce the same namespaces.
-    func compareDigests(node: UInt64, now: Int64, leases: [UInt64: Int64]) async throws {
-        guard let digest = state.withLock({ $0.configDigest }) else { return }
+    func publishDigest(node: UInt64, now: Int64, leases: [UInt64: Int64]) async throws {
+        guard let digest = state.withLock({ $0.shared.configDigest }) else { return }
         let replies = try await client.pipeline([["HSET", keys.digests, String(node), digest], ["HGETALL", keys.digests]])
         let flat = replies.count > 1 ? replies[1].elements ?? [] : []
         var live: [UInt64: String] = [:]
@@ -272,12 +241,7 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
                   let lease = leases[other], lease >= now else { continue }
             live[other] = theirs
         }
-        let mismatch = ConfigDigests.mismatch(digest, node: node, live: live)
-        let before = state.withLock { s in
-            defer { s.configMismatch = mismatch }
-            return s.configMismatch
-        }
-        ConfigDigests.report(before: before, after: mismatch, digest: digest, store: location, logger: logger)
+        compareDigests(live: live)
     }
 
     /// Sessions of other daemons whose lease lapsed more than the grace ago, or whose lease
@@ -289,8 +253,8 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
             var lapsed: Set<UInt64> = []
             var missing: [UInt64: Int64] = [:]
             for session in sessions {
-                let owner = session >> Self.nodeShift
-                guard owner != s.node else { continue }
+                let owner = session >> SharedStoreState.nodeShift
+                guard owner != s.shared.node else { continue }
                 let end: Int64
                 if let lease = s.leases[owner] {
                     end = lease
@@ -303,20 +267,6 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
             }
             s.missingSince = missing
             return lapsed
-        }
-    }
-
-    // MARK: Health
-
-    func markContact(revision: UInt64? = nil) {
-        if state.withLock({ $0.health.contact(revision: revision) }) {
-            logger.notice("store reachable again", metadata: ["store": "\(location)"])
-        }
-    }
-
-    func markUnavailable(_ error: any Error) {
-        if state.withLock({ $0.health.lost(error) }) {
-            logger.error("store unreachable", metadata: ["store": "\(location)", "error": "\(error)"])
         }
     }
 }

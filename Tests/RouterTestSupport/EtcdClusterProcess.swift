@@ -77,21 +77,21 @@ public final class EtcdClusterProcess {
     /// The members' client URLs for etcdctl.
     public var endpoints: String { members.map { "\(scheme)://\($0.client)" }.joined(separator: ",") }
 
-    /// Waits until every running member answers `endpoint health`.
+    /// Waits until every running member answers `endpoint health` (polled through a running
+    /// member's `ChildProcess.waitUntil`); throws when a member exits first.
     public func waitUntilHealthy(timeout: Double = 30) throws {
-        let running = members.filter { $0.process?.poll() == nil }.map { "\(scheme)://\($0.client)" }.joined(separator: ",")
-        let deadline = Date().addingTimeInterval(timeout)
-        var last = ""
-        while Date() < deadline {
-            for m in members where m.process?.poll() != nil {
-                throw LaunchError("etcd \(m.name) exited: \(m.process?.stderr.suffix(2000) ?? "")")
+        let running = members.filter { $0.process?.poll() == nil }
+        guard let watched = running.first?.process else { throw LaunchError("no etcd member is running") }
+        let endpoints = running.map { "\(scheme)://\($0.client)" }.joined(separator: ",")
+        var exited: String?
+        try watched.waitUntil("etcd should become healthy", timeout: timeout) {
+            if let gone = members.first(where: { $0.process?.poll() != nil }) {
+                exited = "etcd \(gone.name) exited: \(gone.process?.stderr.suffix(2000) ?? "")"
+                return true
             }
-            let health = etcdctl(["--endpoints", running, "endpoint", "health"], timeout: 10)
-            if health.status == 0 { return }
-            last = health.stderr + health.stdout
-            usleep(200_000)
+            return etcdctl(["--endpoints", endpoints, "endpoint", "health"], timeout: 10).status == 0
         }
-        throw LaunchError("etcd did not become healthy: \(last.suffix(2000))")
+        if let exited { throw LaunchError(exited) }
     }
 
     /// Runs etcdctl (API v3) with `arguments`; the endpoints are every member unless given.
