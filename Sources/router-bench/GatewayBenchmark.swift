@@ -36,7 +36,7 @@ struct GatewayBenchmark {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let backendPort = freeTCPPort()
         let backend = try startNginx(nginx, port: backendPort, dir: dir)
-        defer { backend.signal(SIGKILL); backend.wait() }
+        defer { backend.signalGroup(SIGKILL); backend.wait() }
         let target = "127.0.0.1:\(backendPort)"
         let routerd = try RouterdProcess(["--domain", "example.com", "--log-level", "warning"])
         defer { _ = try? routerd.stop() }
@@ -157,7 +157,9 @@ struct GatewayBenchmark {
             }
 
             """.write(toFile: dir + "/nginx/nginx.conf", atomically: false, encoding: .utf8)
-        let process = try ChildProcess(nginx, ["-c", dir + "/nginx/nginx.conf", "-p", dir + "/nginx"], directory: dir)
+        // Its own process group: stopping the group stops the worker with the master.
+        let process = try ChildProcess(nginx, ["-c", dir + "/nginx/nginx.conf", "-p", dir + "/nginx"], directory: dir,
+                                       ownProcessGroup: true)
         guard eventually(timeout: 10, { let fd = connectTCP(port: port); if fd >= 0 { close(fd) }; return fd >= 0 }) else {
             throw LaunchError("nginx did not listen: \(process.stderr)")
         }

@@ -99,6 +99,35 @@ struct HTTPRoutingTests {
         #expect(run.stdout.components(separatedBy: #""server":"b""#).count == 4)
     }
 
+    @Test func chunkedAndCloseDelimitedResponsesAreFramedForTheClientWhoAsked() throws {
+        let stack = try GatewayStack()
+        let chunked = try FramingBackend(framing: .chunked)
+        let untilClose = try FramingBackend(framing: .untilClose)
+        try stack.add("chunked.example.com", target: chunked.target)
+        try stack.add("close.example.com", target: untilClose.target)
+        #expect(try stack.waitRoutable("chunked.example.com") && stack.waitRoutable("close.example.com"))
+        func get(_ host: String, _ version: String = "1.1") -> [UInt8] {
+            Array("GET /x HTTP/\(version)\r\nHost: \(host)\r\n\r\n".utf8)
+        }
+        // Chunks go on as chunks, the trailer with them, and the connection serves the next request.
+        let chunks = HTTPProbe.send([get("chunked.example.com") + get("chunked.example.com")], to: .tcp(port: stack.gateway.httpPort))
+        #expect(chunks.responses.map(\.status) == [200, 200] && chunks.leftover.isEmpty, "\(chunks)")
+        // (waitRoutable's probe was the backends' first request.)
+        #expect(chunks.responses.map { String(decoding: $0.body, as: UTF8.self) } == ["seq=2 GET /x\n", "seq=3 GET /x\n"])
+        #expect(chunks.raw.components(separatedBy: "Transfer-Encoding: chunked\r\n").count == 3, "\(chunks.raw)")
+        #expect(chunks.raw.contains("0\r\nX-Trailer: done\r\n\r\n") && !chunks.raw.contains("ext=1"), "\(chunks.raw)")
+        // A body that ran to the target's close goes chunked to an HTTP/1.1 client, whose connection stays.
+        let closed = HTTPProbe.send([get("close.example.com") + get("close.example.com")], to: .tcp(port: stack.gateway.httpPort))
+        #expect(closed.responses.map(\.status) == [200, 200] && closed.leftover.isEmpty, "\(closed)")
+        #expect(closed.responses.map { String(decoding: $0.body, as: UTF8.self) } == ["seq=2 GET /x\n", "seq=3 GET /x\n"])
+        #expect(closed.raw.components(separatedBy: "Transfer-Encoding: chunked\r\n").count == 3, "\(closed.raw)")
+        // An HTTP/1.0 client cannot take chunks: its body runs to the close, and it is told so.
+        let old = HTTPProbe.send([get("chunked.example.com", "1.0")], to: .tcp(port: stack.gateway.httpPort), halfClose: false)
+        #expect(old.closed && old.responses.map(\.status) == [200], "\(old)")
+        #expect(old.raw.hasPrefix("HTTP/1.0 200 OK\r\n") && old.raw.contains("Connection: close\r\n"), "\(old.raw)")
+        #expect(old.raw.hasSuffix("\r\n\r\nseq=4 GET /x\n") && !old.raw.contains("Transfer-Encoding"), "\(old.raw)")
+    }
+
     @Test func aHEADIsAnsweredWithoutABodyAndTheConnectionServesTheNextRequest() throws {
         let stack = try GatewayStack()
         let backend = try HTTPBackend(name: "b")

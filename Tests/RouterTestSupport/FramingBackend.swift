@@ -41,6 +41,16 @@ public final class FramingBackend: Sendable {
         func withLock<R>(_ body: (inout State) -> R) -> R { state.withLock { body(&$0) } }
     }
 
+    /// How the backend frames its responses' bodies.
+    public enum ResponseFraming: Sendable {
+        /// `Content-Length`.
+        case sized
+        /// `Transfer-Encoding: chunked`, the body in two chunks, then a trailer `X-Trailer: done`.
+        case chunked
+        /// No framing field: the body runs to the close of the connection.
+        case untilClose
+    }
+
     public let port: Int
     private let channel: any Channel
     private let state = Shared()
@@ -48,7 +58,7 @@ public final class FramingBackend: Sendable {
     /// Starts a backend on a port the kernel picks. With `dropsSecondRequest`, a connection
     /// closes without an answer when a second request arrives on it (a target that closed a
     /// kept-alive connection just as a request was sent on it).
-    public init(dropsSecondRequest: Bool = false) throws {
+    public init(dropsSecondRequest: Bool = false, framing: ResponseFraming = .sized) throws {
         let state = self.state
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -61,7 +71,8 @@ public final class FramingBackend: Sendable {
                         return state.nextConnection
                     }
                     channel.closeFuture.whenComplete { _ in state.withLock { $0.open -= 1 } }
-                    try channel.pipeline.syncOperations.addHandler(Connection(id: id, state: state, dropsSecondRequest: dropsSecondRequest))
+                    try channel.pipeline.syncOperations.addHandler(Connection(id: id, state: state, dropsSecondRequest: dropsSecondRequest,
+                                                                                  framing: framing))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).wait()
@@ -97,11 +108,13 @@ public final class FramingBackend: Sendable {
         let id: Int
         let state: Shared
         let dropsSecondRequest: Bool
+        let framing: ResponseFraming
         var buffer: [UInt8] = []
         var closed = false
         var served = 0
 
-        init(id: Int, state: Shared, dropsSecondRequest: Bool) {
+        init(id: Int, state: Shared, dropsSecondRequest: Bool, framing: ResponseFraming) {
+            self.framing = framing
             self.id = id
             self.state = state
             self.dropsSecondRequest = dropsSecondRequest
@@ -150,9 +163,26 @@ public final class FramingBackend: Sendable {
                         return request.seq
                     }
                     let body = request.method == "HEAD" ? "" : "seq=\(seq) \(request.method) \(request.target)\n"
-                    let response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Seq: \(seq)\r\n"
-                        + "Content-Length: \(request.method == "HEAD" ? 0 : body.utf8.count)\r\n\r\n\(body)"
-                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response)), promise: nil)
+                    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Seq: \(seq)\r\n"
+                    switch framing {
+                    case .sized:
+                        let response = head + "Content-Length: \(request.method == "HEAD" ? 0 : body.utf8.count)\r\n\r\n\(body)"
+                        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response)), promise: nil)
+                    case .chunked:
+                        var response = head + "Transfer-Encoding: chunked\r\nTrailer: X-Trailer\r\n\r\n"
+                        if request.method != "HEAD" {
+                            let first = body.prefix(4), rest = body.dropFirst(4)
+                            response += "4;ext=1\r\n\(first)\r\n\(String(rest.utf8.count, radix: 16))\r\n\(rest)\r\n0\r\nX-Trailer: done\r\n\r\n"
+                        }
+                        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response)), promise: nil)
+                    case .untilClose:
+                        closed = true
+                        let channel = context.channel
+                        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: head + "\r\n" + body))).whenComplete { _ in
+                            channel.close(promise: nil)
+                        }
+                        return
+                    }
                 }
             }
         }

@@ -33,6 +33,8 @@ public enum HTTPProbe {
         public var closed: Bool
         /// Bytes after the last whole response that do not make one.
         public var leftover: [UInt8]
+        /// Everything the proxy sent, as text.
+        public var raw = ""
 
         public var description: String {
             "\(responses)" + (closed ? "" : " (not closed)") + (leftover.isEmpty ? "" : " + \(leftover.count) stray bytes")
@@ -76,7 +78,7 @@ public enum HTTPProbe {
             bytes += chunk[..<n]
         }
         let (responses, rest) = parseResponses(bytes)
-        return Result(responses: responses, closed: closed, leftover: rest)
+        return Result(responses: responses, closed: closed, leftover: rest, raw: String(decoding: bytes, as: UTF8.self))
     }
 
     /// The whole responses at the start of `bytes`, and what follows them.

@@ -1,33 +1,10 @@
+import NIOCore
 import NIOHTTP1
 
 /// How a request and its response are rewritten on the way through: hop-by-hop headers
 /// dropped (RFC 9110 §7.6.1), the body framed by the gateway itself, `X-Forwarded-*` added,
 /// the target made origin-form. The `Host` header goes to the target as the client sent it.
 enum HTTPForwarding {
-    /// Headers that describe one connection, never forwarded; `Connection` may name more.
-    static let hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
-                           "proxy-authorization", "proxy-authenticate"]
-
-    /// Fields a `Connection` header may not remove: the message's framing and its Host. A
-    /// `Connection` naming them is ignored for them (the request is still served): the
-    /// framing is rewritten by the gateway anyway, and Host routes the request.
-    static let protected: Set<String> = ["content-length", "transfer-encoding", "host"]
-
-    /// `headers` without the hop-by-hop ones, and without `dropping` (lower-case names).
-    /// Names compare case-insensitively in place: nothing is copied unless removed.
-    static func endToEnd(_ headers: HTTPHeaders, dropping: [String] = []) -> HTTPHeaders {
-        var out = headers
-        for value in headers["connection"] {
-            for token in value.split(separator: ",") {
-                let name = RequestRules.trimmed(token).lowercased()
-                if !name.isEmpty && !protected.contains(name) { out.remove(name: name) }
-            }
-        }
-        for name in hopByHop where out.contains(name: name) { out.remove(name: name) }
-        for name in dropping where out.contains(name: name) { out.remove(name: name) }
-        return out
-    }
-
     /// The protocol a request asks to switch to (`Upgrade`, named in `Connection`), if any.
     static func upgrade(of head: HTTPRequestHead) -> String? {
         guard let upgrade = head.headers.first(name: "upgrade"), !upgrade.isEmpty,
@@ -35,14 +12,22 @@ enum HTTPForwarding {
         return upgrade
     }
 
-    static let framingFields = ["content-length", "transfer-encoding"]
-
     /// The head sent to the target: the client's end-to-end fields with framing the gateway
     /// writes for the body it sends (`framing`, decided by `RequestRules`), never the
     /// client's own `Content-Length` or `Transfer-Encoding`.
     static func upstreamHead(_ head: HTTPRequestHead, target: String, framing: BodyFraming, host: String, clientIP: String?,
                              scheme: String) -> HTTPRequestHead {
-        var headers = endToEnd(head.headers, dropping: framingFields)
+        let names = HeaderNames(connectionOf: head.headers)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 4)
+        var prior: String?
+        for (name, value) in head.headers where names.endToEnd(name) {
+            if HeaderNames.any(name, of: HeaderNames.framing) || HeaderNames.any(name, of: forwardedFields) {
+                if HeaderNames.equal(name, "x-forwarded-for") { prior = prior.map { "\($0), \(value)" } ?? value }
+                continue
+            }
+            headers.add(name: name, value: value)
+        }
         switch framing {
         case .none: break
         case .length(let length): headers.add(name: "Content-Length", value: String(length))
@@ -54,48 +39,90 @@ enum HTTPForwarding {
             headers.add(name: "Upgrade", value: upgrade)
         }
         if let clientIP {
-            let prior = headers["x-forwarded-for"].joined(separator: ", ")
-            headers.replaceOrAdd(name: "X-Forwarded-For", value: prior.isEmpty ? clientIP : "\(prior), \(clientIP)")
+            headers.add(name: "X-Forwarded-For", value: prior.map { "\($0), \(clientIP)" } ?? clientIP)
+        } else if let prior {
+            headers.add(name: "X-Forwarded-For", value: prior)
         }
-        headers.replaceOrAdd(name: "X-Forwarded-Proto", value: scheme)
-        headers.replaceOrAdd(name: "X-Forwarded-Host", value: host)
+        headers.add(name: "X-Forwarded-Proto", value: scheme)
+        headers.add(name: "X-Forwarded-Host", value: host)
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
     }
 
-    /// The head sent back to the client: the target's, without hop-by-hop headers, framed for
-    /// the body the gateway sends (the response encoder adds nothing): a response without a
-    /// body (to HEAD; 1xx, 204, 304) keeps `Content-Length` as metadata and never says
-    /// chunked; one with a `Content-Length` keeps it; any other (chunked, or delimited by the
-    /// target's close) goes chunked to an HTTP/1.1 client and, delimited by the close, to an
-    /// HTTP/1.0 one. Says `close` when the client's connection closes after it; `keepAlive` is
-    /// false when the framing needs that.
+    /// The fields the gateway writes itself on the way to the target.
+    static let forwardedFields = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]
+
+    /// The response head sent back to the client, as bytes, and how its body goes.
+    struct DownstreamHead {
+        var bytes: ByteBuffer
+        /// The client's connection stays open after the response.
+        var keepAlive: Bool
+        /// The body goes in chunks the gateway frames (each part's size, then the last chunk).
+        var chunked: Bool
+    }
+
+    /// The head sent back to the client: the target's status and fields, without hop-by-hop
+    /// ones, framed for the body the gateway sends: a response without a body (to HEAD; 1xx,
+    /// 204, 304) keeps `Content-Length` as metadata and never says chunked; one with a
+    /// `Content-Length` keeps it; any other (chunked, or delimited by the target's close) goes
+    /// chunked to an HTTP/1.1 client and, delimited by the close, to an HTTP/1.0 one. Says
+    /// `close` when the client's connection closes after it; `keepAlive` is false when the
+    /// framing needs that. Written straight into bytes: the fields are not copied.
     static func downstreamHead(_ head: HTTPResponseHead, to method: HTTPMethod, version: HTTPVersion,
-                               keepAlive: Bool) -> (head: HTTPResponseHead, keepAlive: Bool) {
-        var headers = endToEnd(head.headers)
+                               keepAlive: Bool, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> DownstreamHead {
+        let names = HeaderNames(connectionOf: head.headers)
+        var bytes = allocator.buffer(capacity: 256)
+        bytes.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        bytes.writeString(String(head.status.code))
+        bytes.writeStaticString(" ")
+        bytes.writeString(head.status.reasonPhrase)
+        bytes.writeStaticString("\r\n")
+        func field(_ name: String, _ value: String) {
+            bytes.writeString(name)
+            bytes.writeStaticString(": ")
+            bytes.writeString(value)
+            bytes.writeStaticString("\r\n")
+        }
         if head.status == .switchingProtocols, let upgrade = head.headers.first(name: "upgrade") {
-            headers.add(name: "Connection", value: "Upgrade")
-            headers.add(name: "Upgrade", value: upgrade)
-            return (HTTPResponseHead(version: version, status: head.status, headers: headers), keepAlive)
+            for (name, value) in head.headers where names.endToEnd(name) { field(name, value) }
+            field("Connection", "Upgrade")
+            field("Upgrade", upgrade)
+            bytes.writeStaticString("\r\n")
+            return DownstreamHead(bytes: bytes, keepAlive: keepAlive, chunked: false)
         }
         var keepAlive = keepAlive
+        var chunked = false
         let code = head.status.code
-        if method == .HEAD || code < 200 || code == 204 || code == 304 {
-            headers.remove(name: "transfer-encoding")
-        } else if !headers.contains(name: "content-length") || headers.contains(name: "transfer-encoding") {
-            headers.remove(name: "content-length")
-            headers.remove(name: "transfer-encoding")
+        let bodiless = method == .HEAD || code < 200 || code == 204 || code == 304
+        var keepLength = bodiless
+        if !bodiless {
+            var length = false, coded = false
+            for (name, _) in head.headers {
+                if HeaderNames.equal(name, "content-length") { length = true }
+                else if HeaderNames.equal(name, "transfer-encoding") { coded = true }
+            }
+            keepLength = length && !coded
+        }
+        for (name, value) in head.headers where names.endToEnd(name) {
+            if HeaderNames.equal(name, "transfer-encoding") || (!keepLength && HeaderNames.equal(name, "content-length")) {
+                continue
+            }
+            field(name, value)
+        }
+        if !keepLength {
             if version == .http1_1 {
-                headers.add(name: "Transfer-Encoding", value: "chunked")
+                field("Transfer-Encoding", "chunked")
+                chunked = true
             } else {
                 keepAlive = false
             }
         }
         if !keepAlive {
-            headers.add(name: "Connection", value: "close")
+            field("Connection", "close")
         } else if version == .http1_0 {
-            headers.add(name: "Connection", value: "keep-alive")
+            field("Connection", "keep-alive")
         }
-        return (HTTPResponseHead(version: version, status: head.status, headers: headers), keepAlive)
+        bytes.writeStaticString("\r\n")
+        return DownstreamHead(bytes: bytes, keepAlive: keepAlive, chunked: chunked)
     }
 
     /// The Host header's host, lower-cased, without port or trailing dot.

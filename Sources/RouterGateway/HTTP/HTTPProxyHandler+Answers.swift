@@ -50,25 +50,55 @@ extension HTTPProxyHandler {
     /// The gateway's own answer, framed by its length (the length a GET would get, for HEAD).
     func writeResponse(_ status: HTTPResponseStatus, body: ByteBuffer, method: HTTPMethod, version: HTTPVersion,
                                keepAlive: Bool, context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        headers.add(name: "Cache-Control", value: "no-store")
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        if method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        writeEnd(nil, closing: !keepAlive, context: context)
+        var bytes = context.channel.allocator.buffer(capacity: 160 + body.readableBytes)
+        bytes.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        bytes.writeString("\(status.code) \(status.reasonPhrase)\r\n")
+        bytes.writeStaticString("Content-Type: text/plain; charset=utf-8\r\n")
+        bytes.writeString("Content-Length: \(body.readableBytes)\r\n")
+        bytes.writeStaticString("Cache-Control: no-store\r\n")
+        if !keepAlive { bytes.writeStaticString("Connection: close\r\n") }
+        bytes.writeStaticString("\r\n")
+        if method != .HEAD { bytes.writeImmutableBuffer(body) }
+        context.write(wrapOutboundOut(bytes), promise: nil)
+        writeEnd(nil, chunked: false, closing: !keepAlive, context: context)
         if !keepAlive { closeAfterLastWrite(context: context) }
     }
 
-    /// Writes and flushes a response's end; a connection that closes after it keeps the
-    /// write's future (`lastWrite`), others make none.
-    func writeEnd(_ trailers: HTTPHeaders?, closing: Bool, context: ChannelHandlerContext) {
+    /// Writes part of a response's body, framed as a chunk when the head said chunked (an
+    /// empty part is no chunk: it would end the body).
+    func writeBody(_ bytes: ByteBuffer, chunked: Bool, context: ChannelHandlerContext) {
+        guard chunked else { return context.write(wrapOutboundOut(bytes), promise: nil) }
+        guard bytes.readableBytes > 0 else { return }
+        var size = context.channel.allocator.buffer(capacity: 20)
+        size.writeString(String(bytes.readableBytes, radix: 16))
+        size.writeStaticString("\r\n")
+        context.write(wrapOutboundOut(size), promise: nil)
+        context.write(wrapOutboundOut(bytes), promise: nil)
+        context.write(wrapOutboundOut(Self.crlf), promise: nil)
+    }
+
+    static let crlf = ByteBuffer(string: "\r\n")
+
+    /// Writes (the last chunk and trailers, when chunked) and flushes a response's end; a
+    /// connection that closes after it keeps the write's future (`lastWrite`), others make none.
+    func writeEnd(_ trailers: HTTPHeaders?, chunked: Bool, closing: Bool, context: ChannelHandlerContext) {
+        var end = context.channel.allocator.buffer(capacity: chunked ? 64 : 0)
+        if chunked {
+            end.writeStaticString("0\r\n")
+            for (name, value) in trailers ?? [:] {
+                end.writeString(name)
+                end.writeStaticString(": ")
+                end.writeString(value)
+                end.writeStaticString("\r\n")
+            }
+            end.writeStaticString("\r\n")
+        }
         if closing {
-            lastWrite = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+            lastWrite = context.writeAndFlush(wrapOutboundOut(end))
         } else {
             lastWrite = nil
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            if chunked { context.write(wrapOutboundOut(end), promise: nil) }
+            context.flush()
         }
     }
 

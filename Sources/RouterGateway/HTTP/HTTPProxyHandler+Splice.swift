@@ -31,10 +31,6 @@ extension HTTPProxyHandler {
             try target.removeHandler(target.handler(type: HTTPRequestEncoder.self), promise: nil)
             try target.removeHandler(target.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
             client.removeHandler(self, promise: nil)
-            if let validator = try? client.handler(type: NIOHTTPResponseHeadersValidator.self) {
-                client.removeHandler(validator, promise: nil)
-            }
-            try client.removeHandler(client.handler(type: HTTPResponseEncoder.self), promise: nil)
             try client.removeHandler(client.handler(type: ByteToMessageHandler<RequestDecoder>.self), promise: nil)
             context.channel.read()
             link.channel.read()

@@ -23,14 +23,16 @@ extension HTTPProxyHandler {
             // switched ends the connection.
             if exchange.upgrade && head.status != .switchingProtocols { exchange.keepAlive = false }
             let downstream = HTTPForwarding.downstreamHead(head, to: exchange.method, version: exchange.version,
-                                                           keepAlive: exchange.keepAlive)
+                                                           keepAlive: exchange.keepAlive, allocator: context.channel.allocator)
             exchange.keepAlive = downstream.keepAlive
-            context.write(wrapOutboundOut(.head(downstream.head)), promise: nil)
+            exchange.chunked = downstream.chunked
+            context.write(wrapOutboundOut(downstream.bytes), promise: nil)
         case .body(let bytes):
             exchange.bytes += bytes.readableBytes
-            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+            writeBody(bytes, chunked: exchange.chunked, context: context)
         case .end(let trailers):
-            writeEnd(trailers, closing: exchange.status == 101 || !(exchange.requestEnded && exchange.keepAlive), context: context)
+            writeEnd(trailers, chunked: exchange.chunked,
+                     closing: exchange.status == 101 || !(exchange.requestEnded && exchange.keepAlive), context: context)
             logAccess(exchange, status: exchange.status)
             if exchange.status == 101, let upstream {
                 state.idle()

@@ -18,8 +18,10 @@ import NIOHTTP1
 /// target's side reads only while this connection does.
 final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Responses go out as bytes the handler writes itself (`HTTPForwarding.downstreamHead`,
+    /// its own answers, chunk framing): no encoder between it and the socket.
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     typealias Exchange = HTTPProxyState.Exchange
 

@@ -26,6 +26,8 @@ struct HTTPProxyState {
         /// The request asked to switch protocols (WebSocket); a 101 turns the exchange into
         /// a byte splice.
         var upgrade = false
+        /// The response's body goes to the client in chunks the gateway frames.
+        var chunked = false
     }
 
     enum Phase {
