@@ -126,6 +126,14 @@ struct HTTPRoutingTests {
         #expect(old.closed && old.responses.map(\.status) == [200], "\(old)")
         #expect(old.raw.hasPrefix("HTTP/1.0 200 OK\r\n") && old.raw.contains("Connection: close\r\n"), "\(old.raw)")
         #expect(old.raw.hasSuffix("\r\n\r\nseq=4 GET /x\n") && !old.raw.contains("Transfer-Encoding"), "\(old.raw)")
+        // A chunked upload goes up in chunks the gateway framed, its trailer after the last.
+        let upload = "POST /up HTTP/1.1\r\nHost: chunked.example.com\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "5;name=x\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n"
+        let uploaded = HTTPProbe.send([Array(upload.utf8)], to: .tcp(port: stack.gateway.httpPort))
+        #expect(uploaded.responses.map(\.status) == [200], "\(uploaded)")
+        let received = try #require(chunked.parsed.last)
+        #expect(received.method == "POST" && String(decoding: received.body, as: UTF8.self) == "hello world", "\(received)")
+        #expect(received.values("transfer-encoding") == ["chunked"] && received.values("content-length").isEmpty)
     }
 
     @Test func aHEADIsAnsweredWithoutABodyAndTheConnectionServesTheNextRequest() throws {

@@ -75,30 +75,47 @@ struct RequestRulesTests {
         }
     }
 
+    /// A head the gateway wrote, read back: its first line and its fields.
+    func sent(_ bytes: ByteBuffer) -> (line: String, headers: HTTPHeaders) {
+        let text = String(buffer: bytes)
+        #expect(text.hasSuffix("\r\n\r\n"))
+        // "\r\n" is one Character: dropping two drops the empty line's.
+        var lines = text.dropLast(2).components(separatedBy: "\r\n")
+        let line = lines.removeFirst()
+        return (line, HTTPHeaders(lines.map { field in
+            let colon = field.firstIndex(of: ":")!
+            return (String(field[..<colon]), String(field[field.index(after: colon)...].dropFirst()))
+        }))
+    }
+
     @Test func theUpstreamHeadCarriesTheGatewaysFramingAndAConnectionCannotStripIt() {
         let client = head(.GET, "/p", [("Connection", "Content-Length, Transfer-Encoding, Host, X-Drop"),
                                        ("Transfer-Encoding", "Chunked"), ("X-Drop", "1"), ("X-Keep", "2")])
-        let chunked = HTTPForwarding.upstreamHead(client, target: "/p", framing: .chunked, host: "app.example.com",
-                                                  clientIP: "192.0.2.1", scheme: "http")
+        let chunked = sent(HTTPForwarding.upstreamHead(client, target: "/p", framing: .chunked, host: "app.example.com",
+                                                  clientIP: "192.0.2.1", scheme: "http"))
+        #expect(chunked.line == "GET /p HTTP/1.1")
         #expect(chunked.headers["transfer-encoding"] == ["chunked"])
         #expect(chunked.headers["content-length"].isEmpty)
         #expect(chunked.headers["host"] == ["app.example.com"])
         #expect(chunked.headers["x-drop"].isEmpty && chunked.headers["x-keep"] == ["2"])
         #expect(chunked.headers["connection"].isEmpty)
-        let sized = HTTPForwarding.upstreamHead(post([("Content-Length", "05"), ("Connection", "close")]), target: "/",
-                                                framing: .length(5), host: "app.example.com", clientIP: nil, scheme: "http")
+        let sized = sent(HTTPForwarding.upstreamHead(post([("Content-Length", "05"), ("Connection", "close")]), target: "/",
+                                                framing: .length(5), host: "app.example.com", clientIP: nil, scheme: "http"))
         #expect(sized.headers["content-length"] == ["5"])
         #expect(sized.headers["transfer-encoding"].isEmpty)
-        let none = HTTPForwarding.upstreamHead(head(.GET, [("Content-Length", "0")]), target: "/", framing: .none,
-                                               host: "app.example.com", clientIP: nil, scheme: "http")
+        let none = sent(HTTPForwarding.upstreamHead(head(.GET, [("Content-Length", "0")]), target: "/", framing: .none,
+                                               host: "app.example.com", clientIP: nil, scheme: "http"))
         #expect(none.headers["content-length"].isEmpty && none.headers["transfer-encoding"].isEmpty)
         // The X-Forwarded fields are the gateway's: the client's address appended, the rest replaced.
-        let forwarded = HTTPForwarding.upstreamHead(head(.GET, [("X-Forwarded-For", "10.0.0.1"), ("x-forwarded-proto", "https"),
+        let forwarded = sent(HTTPForwarding.upstreamHead(head(.GET, [("X-Forwarded-For", "10.0.0.1"), ("x-forwarded-proto", "https"),
                                                                 ("X-Forwarded-Host", "evil.example"), ("x-forwarded-for", "10.0.0.2")]),
                                                     target: "/", framing: .none, host: "app.example.com", clientIP: "192.0.2.1",
-                                                    scheme: "http")
+                                                    scheme: "http"))
         #expect(forwarded.headers["x-forwarded-for"] == ["10.0.0.1, 10.0.0.2, 192.0.2.1"])
         #expect(forwarded.headers["x-forwarded-proto"] == ["http"] && forwarded.headers["x-forwarded-host"] == ["app.example.com"])
+        let unknownPeer = sent(HTTPForwarding.upstreamHead(head(.GET, [("X-Forwarded-For", "10.0.0.9")]), target: "/",
+                                                           framing: .none, host: "app.example.com", clientIP: nil, scheme: "http"))
+        #expect(unknownPeer.headers["x-forwarded-for"] == ["10.0.0.9"])
     }
 
     @Test func theResponseIsFramedForTheBodyTheGatewaySends() {

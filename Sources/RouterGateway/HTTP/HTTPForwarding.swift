@@ -12,40 +12,56 @@ enum HTTPForwarding {
         return upgrade
     }
 
-    /// The head sent to the target: the client's end-to-end fields with framing the gateway
-    /// writes for the body it sends (`framing`, decided by `RequestRules`), never the
-    /// client's own `Content-Length` or `Transfer-Encoding`.
+    /// The head sent to the target, as bytes: the client's end-to-end fields with framing the
+    /// gateway writes for the body it sends (`framing`, decided by `RequestRules`), never the
+    /// client's own `Content-Length` or `Transfer-Encoding`; `X-Forwarded-For` with the
+    /// client's address appended, `X-Forwarded-Proto` and `-Host` the gateway's own. Written
+    /// straight from the client's fields: nothing is copied into another header list.
     static func upstreamHead(_ head: HTTPRequestHead, target: String, framing: BodyFraming, host: String, clientIP: String?,
-                             scheme: String) -> HTTPRequestHead {
+                             scheme: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         let names = HeaderNames(connectionOf: head.headers)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 4)
-        var prior: String?
+        var bytes = allocator.buffer(capacity: 512)
+        bytes.writeString(head.method.rawValue)
+        bytes.writeStaticString(" ")
+        bytes.writeString(target)
+        bytes.writeStaticString(" HTTP/1.1\r\n")
+        func field(_ name: String, _ value: String) {
+            bytes.writeString(name)
+            bytes.writeStaticString(": ")
+            bytes.writeString(value)
+            bytes.writeStaticString("\r\n")
+        }
+        var prior: [String] = []
         for (name, value) in head.headers where names.endToEnd(name) {
             if HeaderNames.any(name, of: HeaderNames.framing) || HeaderNames.any(name, of: forwardedFields) {
-                if HeaderNames.equal(name, "x-forwarded-for") { prior = prior.map { "\($0), \(value)" } ?? value }
+                if HeaderNames.equal(name, "x-forwarded-for") { prior.append(value) }
                 continue
             }
-            headers.add(name: name, value: value)
+            field(name, value)
         }
         switch framing {
         case .none: break
-        case .length(let length): headers.add(name: "Content-Length", value: String(length))
-        case .chunked: headers.add(name: "Transfer-Encoding", value: "chunked")
+        case .length(let length): field("Content-Length", String(length))
+        case .chunked: field("Transfer-Encoding", "chunked")
         }
         if let upgrade = upgrade(of: head) {
             // The one hop-by-hop exchange passed on: a protocol switch (WebSocket) end to end.
-            headers.add(name: "Connection", value: "Upgrade")
-            headers.add(name: "Upgrade", value: upgrade)
+            field("Connection", "Upgrade")
+            field("Upgrade", upgrade)
         }
-        if let clientIP {
-            headers.add(name: "X-Forwarded-For", value: prior.map { "\($0), \(clientIP)" } ?? clientIP)
-        } else if let prior {
-            headers.add(name: "X-Forwarded-For", value: prior)
+        if clientIP != nil || !prior.isEmpty {
+            bytes.writeStaticString("X-Forwarded-For: ")
+            for value in prior {
+                bytes.writeString(value)
+                bytes.writeStaticString(", ")
+            }
+            if let clientIP { bytes.writeString(clientIP) } else { bytes.moveWriterIndex(to: bytes.writerIndex - 2) }
+            bytes.writeStaticString("\r\n")
         }
-        headers.add(name: "X-Forwarded-Proto", value: scheme)
-        headers.add(name: "X-Forwarded-Host", value: host)
-        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
+        field("X-Forwarded-Proto", scheme)
+        field("X-Forwarded-Host", host)
+        bytes.writeStaticString("\r\n")
+        return bytes
     }
 
     /// The fields the gateway writes itself on the way to the target.

@@ -14,13 +14,13 @@ extension HTTPProxyHandler {
             state.headArrived()
             start(head, context: context)
         case .body(let bytes):
-            let part = HTTPClientRequestPart.body(.byteBuffer(bytes))
-            guard state.bodyArrived(part) == .forward, let upstream else { return }
-            keepForReplay(part, bytes: bytes.readableBytes)
-            upstream.channel.write(part, promise: nil)
-            if !upstream.channel.isWritable { holdReads = true }
+            // A chunked body goes as chunks of the gateway's own framing, one a part (an
+            // empty part is no chunk: it would end the body).
+            guard !chunkedUpstream || bytes.readableBytes > 0 else { return }
+            forwardBody(chunkedUpstream ? chunk(bytes, context: context) : bytes)
         case .end(let trailers):
-            let part = HTTPClientRequestPart.end(trailers)
+            if chunkedUpstream { forwardBody(lastChunk(trailers, context: context)) }
+            let part = HTTPClientRequestPart.end(nil)
             switch state.endArrived(part) {
             case .forward(let awaitingResponse):
                 keepForReplay(part, bytes: 0)
@@ -32,6 +32,41 @@ extension HTTPProxyHandler {
                 break
             }
         }
+    }
+
+    /// Sends part of the request's body (framed already) to the target, or keeps it until
+    /// the target's connection is open.
+    func forwardBody(_ bytes: ByteBuffer) {
+        let part = HTTPClientRequestPart.body(.byteBuffer(bytes))
+        guard state.bodyArrived(part) == .forward, let upstream else { return }
+        keepForReplay(part, bytes: bytes.readableBytes)
+        upstream.channel.write(part, promise: nil)
+        if !upstream.channel.isWritable { holdReads = true }
+    }
+
+    /// `bytes` as one chunk: its size, the bytes, CRLF.
+    func chunk(_ bytes: ByteBuffer, context: ChannelHandlerContext) -> ByteBuffer {
+        var framed = context.channel.allocator.buffer(capacity: bytes.readableBytes + 20)
+        framed.writeString(String(bytes.readableBytes, radix: 16))
+        framed.writeStaticString("\r\n")
+        framed.writeImmutableBuffer(bytes)
+        framed.writeStaticString("\r\n")
+        return framed
+    }
+
+    /// The last chunk, the client's trailer fields (as `RequestDecoder` accepted them) and the
+    /// empty line that ends a chunked body.
+    func lastChunk(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) -> ByteBuffer {
+        var last = context.channel.allocator.buffer(capacity: 64)
+        last.writeStaticString("0\r\n")
+        for (name, value) in trailers ?? [:] {
+            last.writeString(name)
+            last.writeStaticString(": ")
+            last.writeString(value)
+            last.writeStaticString("\r\n")
+        }
+        last.writeStaticString("\r\n")
+        return last
     }
 
     /// The decoder failed: the request in progress is cut short, or, between requests, the
@@ -96,21 +131,23 @@ extension HTTPProxyHandler {
             return refuse(&exchange, .badGateway, "The tunnel for this name is offline.", hasBody: hasBody)
         }
         let forwarded = HTTPForwarding.upstreamHead(head, target: target, framing: framing, host: host,
-                                                    clientIP: clientIP(context), scheme: "http")
+                                                    clientIP: clientIP(context), scheme: "http",
+                                                    allocator: context.channel.allocator)
+        chunkedUpstream = framing == .chunked
+        let parts = [UpstreamRequestWriter.methodHead(head.method), .body(.byteBuffer(forwarded))]
         replay = nil
         if let link = pool?.take(routeTarget) {
             link.handler?.downstream = self
             upstream = link
             state.forwarding(exchange)
             if Self.idempotent(head.method) {
-                replay = []
+                replay = parts
                 replayBytes = 0
-                keepForReplay(.head(forwarded), bytes: 0)
             }
-            send([.head(forwarded)], to: link, context: context)
+            send(parts, to: link, context: context)
             return
         }
-        connect(to: routeTarget, exchange: exchange, sending: [.head(forwarded)], context: context)
+        connect(to: routeTarget, exchange: exchange, sending: parts, context: context)
     }
 
     /// The client's address as X-Forwarded-For gives it, worked out once a connection.
@@ -148,18 +185,16 @@ extension HTTPProxyHandler {
         let bound = NIOLoopBound(handler, eventLoop: context.eventLoop)
         Upstream.connect(to: routeTarget, on: context.eventLoop, timeout: gateway.configuration.upstreamTimeout) { channel in
             channel.eventLoop.makeCompletedFuture {
-                // Framing is written by the gateway (RequestRules, HTTPForwarding), not
-                // guessed by the encoder from the method. Bytes a target sends right after
-                // its 101 belong to the new protocol: keep them. No outbound header
-                // validation: every field sent is one RequestDecoder accepted from the
-                // client (no CR, LF or NUL) or one the gateway writes (addresses, the Host
-                // the decoder accepted, framing it computed).
-                var encoder = HTTPRequestEncoder.Configuration()
-                encoder.automaticallySetFramingHeaders = false
-                try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
-                                                                         enableOutboundHeaderValidation: false,
-                                                                         encoderConfiguration: encoder)
-                try channel.pipeline.syncOperations.addHandler(bound.value)
+                // Requests go as the bytes the gateway wrote (head and framing from
+                // RequestRules and HTTPForwarding): every field sent is one RequestDecoder
+                // accepted from the client (no CR, LF or NUL) or one the gateway writes
+                // (addresses, the Host the decoder accepted, framing it computed). Responses
+                // are read by SwiftNIO's decoder; bytes a target sends right after its 101
+                // belong to the new protocol: keep them.
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandler(UpstreamRequestWriter())
+                try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)))
+                try pipeline.addHandler(bound.value)
             }
         }.assumeIsolated().whenComplete { result in
             self.connected(result, target: routeTarget, handler: handler)

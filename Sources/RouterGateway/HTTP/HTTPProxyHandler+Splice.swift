@@ -25,10 +25,7 @@ extension HTTPProxyHandler {
             // Handlers after a decoder go first: the decoder passes on, as it leaves, the bytes
             // it holds past the switch, and the splice must be next in line for them.
             if let handler = link.handler { target.removeHandler(handler, promise: nil) }
-            if let validator = try? target.handler(type: NIOHTTPRequestHeadersValidator.self) {
-                target.removeHandler(validator, promise: nil)
-            }
-            try target.removeHandler(target.handler(type: HTTPRequestEncoder.self), promise: nil)
+            try target.removeHandler(target.handler(type: UpstreamRequestWriter.self), promise: nil)
             try target.removeHandler(target.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
             client.removeHandler(self, promise: nil)
             try client.removeHandler(client.handler(type: ByteToMessageHandler<RequestDecoder>.self), promise: nil)

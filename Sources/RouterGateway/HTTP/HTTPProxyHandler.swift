@@ -42,6 +42,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// sent again (an idempotent request, its body so far within `replayLimit`).
     var replay: [HTTPClientRequestPart]?
     var replayBytes = 0
+    /// The request in progress goes to the target chunked: its body parts are framed here.
+    var chunkedUpstream = false
     /// The largest body kept to send again when a pooled connection turns out closed.
     static let replayLimit = 64 * 1024
     var pendingRead = false
