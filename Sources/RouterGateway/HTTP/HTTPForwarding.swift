@@ -88,10 +88,11 @@ enum HTTPForwarding {
         let names = HeaderNames(connectionOf: head.headers)
         var bytes = allocator.buffer(capacity: 256)
         bytes.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        bytes.writeString(String(head.status.code))
-        bytes.writeStaticString(" ")
-        bytes.writeString(head.status.reasonPhrase)
-        bytes.writeStaticString("\r\n")
+        if head.status == .ok {
+            bytes.writeStaticString("200 OK\r\n")
+        } else {
+            bytes.writeString("\(head.status.code) \(head.status.reasonPhrase)\r\n")
+        }
         func field(_ name: String, _ value: String) {
             bytes.writeString(name)
             bytes.writeStaticString(": ")

@@ -26,11 +26,20 @@ extension HTTPProxyHandler {
                                                            keepAlive: exchange.keepAlive, allocator: context.channel.allocator)
             exchange.keepAlive = downstream.keepAlive
             exchange.chunked = downstream.chunked
-            context.write(wrapOutboundOut(downstream.bytes), promise: nil)
+            heldHead = downstream.bytes
         case .body(let bytes):
             exchange.bytes += bytes.readableBytes
-            writeBody(bytes, chunked: exchange.chunked, context: context)
+            if var head = heldHead, !exchange.chunked, bytes.readableBytes <= Self.joinedBodyLimit {
+                // A small body read with its head goes out in the same write.
+                heldHead = nil
+                head.writeImmutableBuffer(bytes)
+                context.write(wrapOutboundOut(head), promise: nil)
+            } else {
+                writeHeldHead(context: context)
+                writeBody(bytes, chunked: exchange.chunked, context: context)
+            }
         case .end(let trailers):
+            writeHeldHead(context: context)
             writeEnd(trailers, chunked: exchange.chunked,
                      closing: exchange.status == 101 || !(exchange.requestEnded && exchange.keepAlive), context: context)
             logAccess(exchange, status: exchange.status)
@@ -66,8 +75,18 @@ extension HTTPProxyHandler {
         link?.channel.close(promise: nil)
     }
 
+    /// The end of a read from the target: what it brought goes to the client.
     func upstreamFlush() {
-        context?.flush()
+        guard let context else { return }
+        writeHeldHead(context: context)
+        context.flush()
+    }
+
+    /// Writes the response head waiting for the body's first bytes, if one is.
+    func writeHeldHead(context: ChannelHandlerContext) {
+        guard let head = heldHead else { return }
+        heldHead = nil
+        context.write(wrapOutboundOut(head), promise: nil)
     }
 
     /// The target's connection closed: mid-exchange, the client gets a 502 if no response
@@ -85,6 +104,7 @@ extension HTTPProxyHandler {
             gateway.logger.debug("a pooled connection to \(link.target) was closed; sending again on a new one")
             connect(to: link.target, exchange: exchange, sending: parts, context: context)
         case .cut(let exchange):
+            heldHead = nil
             logAccess(exchange, status: exchange.status)
             context.close(promise: nil)
         case .badGateway(var exchange):

@@ -56,6 +56,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// task, when due, waits on for what is left, so requests do not schedule and cancel tasks.
     var timer: Scheduled<Void>?
     var timerAt = NIODeadline.distantFuture
+    /// The response head read from the target and not yet written: the body's first bytes,
+    /// when they come in the same read and are few, go out with it in one write.
+    var heldHead: ByteBuffer?
+    /// The largest body part joined to its head's write.
+    static let joinedBodyLimit = 4096
     /// The write of the last response's end: a connection closes only after it.
     var lastWrite: EventLoopFuture<Void>?
 

@@ -18,11 +18,17 @@ struct HeaderNames {
     /// The lower-case names a `Connection` field named beyond the hop-by-hop ones.
     private var named: [String] = []
 
-    /// The fields `headers`' `Connection` names, to drop with the hop-by-hop ones.
+    /// The fields `headers`' `Connection` names, to drop with the hop-by-hop ones. Nothing is
+    /// allocated unless a field names something beyond those (`Connection: keep-alive` names
+    /// nothing more).
     init(connectionOf headers: HTTPHeaders) {
         for (name, value) in headers where Self.equal(name, "connection") {
-            for token in value.split(separator: ",") {
-                let token = RequestRules.trimmed(token)
+            let utf8 = value.utf8
+            var start = utf8.startIndex
+            while start < utf8.endIndex {
+                let comma = utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
+                let token = RequestRules.trimmed(value[start..<comma])
+                start = comma < utf8.endIndex ? utf8.index(after: comma) : comma
                 guard !token.isEmpty, !Self.hopByHop.contains(where: { Self.equal(token, $0) }),
                       !Self.protected.contains(where: { Self.equal(token, $0) }) else { continue }
                 named.append(token.lowercased())
@@ -36,8 +42,16 @@ struct HeaderNames {
     }
 
     /// `name` equals `lower` (lower case), ignoring ASCII case.
-    static func equal<S: StringProtocol>(_ name: S, _ lower: String) -> Bool {
-        let a = name.utf8, b = lower.utf8
+    static func equal(_ name: String, _ lower: String) -> Bool {
+        equal(name.utf8, lower.utf8)
+    }
+
+    static func equal(_ name: Substring, _ lower: String) -> Bool {
+        equal(name.utf8, lower.utf8)
+    }
+
+    @inline(__always)
+    private static func equal<A: Collection<UInt8>>(_ a: A, _ b: String.UTF8View) -> Bool {
         guard a.count == b.count else { return false }
         var i = b.makeIterator()
         for byte in a {

@@ -142,9 +142,15 @@ enum RequestRules {
 
     /// `text` without the optional whitespace (SP, HTAB) around it.
     static func trimmed(_ text: Substring) -> Substring {
-        var s = text
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
+        // By bytes, not Characters: no grapheme breaking for two ASCII bytes.
+        let utf8 = text.utf8
+        var start = utf8.startIndex, end = utf8.endIndex
+        while start < end, utf8[start] == 0x20 || utf8[start] == 0x09 { start = utf8.index(after: start) }
+        while start < end {
+            let last = utf8.index(before: end)
+            guard utf8[last] == 0x20 || utf8[last] == 0x09 else { break }
+            end = last
+        }
+        return text[start..<end]
     }
 }
