@@ -118,6 +118,18 @@ struct RequestRulesTests {
         #expect(unknownPeer.headers["x-forwarded-for"] == ["10.0.0.9"])
     }
 
+    @Test func hopByHopFieldsAreKnownInAnyCaseAndNoOthers() {
+        for name in HeaderNames.hopByHop {
+            #expect(HeaderNames.isHopByHop(name) && HeaderNames.isHopByHop(name.uppercased()), "\(name)")
+        }
+        for name in ["content-length", "host", "tE ", "t", "connections", "keep_alive", "upgrade-insecure-requests", "x-te"] {
+            #expect(!HeaderNames.isHopByHop(name), "\(name)")
+        }
+        let names = HeaderNames(connectionOf: HTTPHeaders([("Connection", " close ,X-A,,\tx-b , content-length, HOST")]))
+        #expect(!names.endToEnd("x-a") && !names.endToEnd("X-B") && !names.endToEnd("Keep-Alive"))
+        #expect(names.endToEnd("Content-Length") && names.endToEnd("host") && names.endToEnd("x-c"))
+    }
+
     @Test func theResponseIsFramedForTheBodyTheGatewaySends() {
         func response(_ status: HTTPResponseStatus, _ fields: [(String, String)]) -> HTTPResponseHead {
             HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(fields + [("Connection", "keep-alive")]))

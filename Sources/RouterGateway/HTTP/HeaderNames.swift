@@ -38,7 +38,21 @@ struct HeaderNames {
 
     /// Whether a field named `name` stays on the next hop.
     func endToEnd(_ name: String) -> Bool {
-        !Self.hopByHop.contains(where: { Self.equal(name, $0) }) && !named.contains(where: { Self.equal(name, $0) })
+        if Self.isHopByHop(name) { return false }
+        return named.isEmpty || !named.contains(where: { Self.equal(name, $0) })
+    }
+
+    /// One of `hopByHop`, told by length first: most fields are none of them.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: equal(name, "te")
+        case 7: equal(name, "trailer") || equal(name, "upgrade")
+        case 10: equal(name, "connection") || equal(name, "keep-alive")
+        case 16: equal(name, "proxy-connection")
+        case 18: equal(name, "proxy-authenticate")
+        case 19: equal(name, "proxy-authorization")
+        default: false
+        }
     }
 
     /// `name` equals `lower` (lower case), ignoring ASCII case.

@@ -24,15 +24,11 @@ import NIOHTTP1
 final class RequestDecoder: ByteToMessageDecoder {
     typealias InboundOut = HTTPServerRequestPart
 
-    /// The longest head (request line and fields, or trailers) accepted.
-    static let maximumHeadLength = 80 * 1024
-    /// The longest chunk-size line, extensions included.
-    static let maximumChunkLineLength = 4096
+    static let maximumHeadLength = MessageSyntax.maximumHeadLength
+    static let maximumChunkLineLength = MessageSyntax.maximumChunkLineLength
 
     /// Why the bytes are not a request; the connection is answered 400 and closed.
-    struct Malformed: Error, CustomStringConvertible {
-        var description: String
-    }
+    typealias Malformed = MessageSyntax.Malformed
 
     enum State {
         case head
@@ -75,8 +71,8 @@ final class RequestDecoder: ByteToMessageDecoder {
             }
             return .continue
         case .chunkLine:
-            guard let line = try readLine(&buffer, limit: Self.maximumChunkLineLength, what: "chunk line") else { return .needMoreData }
-            let size = try Self.chunkSize(line)
+            guard let line = try MessageSyntax.readLine(&buffer) else { return .needMoreData }
+            let size = try MessageSyntax.chunkSize(line)
             state = size == 0 ? .trailers : .chunkData(remaining: size)
             return .continue
         case .chunkData(let remaining):
@@ -91,7 +87,7 @@ final class RequestDecoder: ByteToMessageDecoder {
             state = .chunkLine
             return .continue
         case .trailers:
-            guard let end = try headEnd(buffer, from: buffer.readerIndex, allowEmpty: true) else { return .needMoreData }
+            guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: true) else { return .needMoreData }
             let block = buffer.readSlice(length: end - buffer.readerIndex)!
             var trailers = HTTPHeaders()
             try Self.parseFields(block, into: &trailers)
@@ -128,7 +124,7 @@ final class RequestDecoder: ByteToMessageDecoder {
         while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
         }
-        guard let end = try headEnd(buffer, from: buffer.readerIndex, allowEmpty: false) else { return nil }
+        guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: false) else { return nil }
         var block = buffer.readSlice(length: end - buffer.readerIndex)!
         let lineEnd = block.withUnsafeReadableBytes { $0.firstIndex(of: 0x0D)! }
         let requestLine = block.readSlice(length: lineEnd)!
@@ -144,36 +140,6 @@ final class RequestDecoder: ByteToMessageDecoder {
             framing = nil
         }
         return (head, framing, HTTPForwarding.upgrade(of: head) != nil)
-    }
-
-    /// The index just past the CRLF CRLF that ends the head starting at `start` (past a lone
-    /// CRLF for trailers that are empty), checking every line ending on the way; nil when it has
-    /// not arrived. Throws for a bare CR or LF, or a head past the limit.
-    private func headEnd(_ buffer: ByteBuffer, from start: Int, allowEmpty: Bool) throws -> Int? {
-        try buffer.withUnsafeReadableBytes { bytes -> Int? in
-            var i = start - buffer.readerIndex
-            var lineStart = i
-            while i < bytes.count {
-                let byte = bytes[i]
-                if byte == 0x0A { throw Malformed(description: "a line ends in a bare LF") }
-                if byte == 0x0D {
-                    guard i + 1 < bytes.count else { break }
-                    guard bytes[i + 1] == 0x0A else { throw Malformed(description: "a bare CR") }
-                    if i == lineStart && (allowEmpty || lineStart > start - buffer.readerIndex) {
-                        guard i + 2 - (start - buffer.readerIndex) <= Self.maximumHeadLength else { break }
-                        return buffer.readerIndex + i + 2
-                    }
-                    i += 2
-                    lineStart = i
-                    continue
-                }
-                i += 1
-            }
-            if bytes.count - (start - buffer.readerIndex) > Self.maximumHeadLength {
-                throw Malformed(description: "the head is longer than \(Self.maximumHeadLength) bytes")
-            }
-            return nil
-        }
     }
 
     /// `method SP request-target SP HTTP-version`.
@@ -205,92 +171,11 @@ final class RequestDecoder: ByteToMessageDecoder {
     /// Field lines, each ending in CRLF, into `headers`.
     static func parseFields(_ block: ByteBuffer, into headers: inout HTTPHeaders) throws {
         try block.withUnsafeReadableBytes { bytes in
-            var start = 0
-            while start < bytes.count {
-                guard let cr = bytes[start...].firstIndex(of: 0x0D) else { break }
-                let line = bytes[start..<cr]
-                start = cr + 2
-                if line.isEmpty { break }
-                guard let first = line.first, first != 0x20, first != 0x09 else {
-                    throw Malformed(description: "a field is folded onto the next line (obs-fold)")
-                }
-                guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
-                      line[..<colon].allSatisfy(Self.isTokenByte) else {
-                    throw Malformed(description: "a field has no name, or whitespace before its colon")
-                }
-                var valueStart = colon + 1
-                var valueEnd = line.endIndex
-                while valueStart < valueEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
-                while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
-                guard bytes[valueStart..<valueEnd].allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else {
-                    throw Malformed(description: "a field value holds a control character")
-                }
-                headers.add(name: String(decoding: line[..<colon], as: UTF8.self),
-                            value: String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self))
+            try MessageSyntax.forEachField(bytes) { _, name, value in
+                headers.add(name: String(decoding: bytes[name], as: UTF8.self), value: String(decoding: bytes[value], as: UTF8.self))
             }
         }
     }
 
-    /// The size of a chunk line: 1–15 hex digits, then nothing or `;` and extensions of
-    /// visible ASCII, spaces and tabs.
-    static func chunkSize(_ line: ByteBuffer) throws -> Int {
-        try line.withUnsafeReadableBytes { bytes in
-            var size = 0
-            var digits = 0
-            var i = 0
-            while i < bytes.count, let value = Self.hexValue(bytes[i]) {
-                size = size << 4 | value
-                digits += 1
-                i += 1
-            }
-            guard digits > 0, digits <= 15 else { throw Malformed(description: "a chunk size is not 1 to 15 hex digits") }
-            if i < bytes.count {
-                guard bytes[i] == UInt8(ascii: ";") || bytes[i] == 0x20 || bytes[i] == 0x09,
-                      bytes[i...].allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else {
-                    throw Malformed(description: "a chunk line holds more than a size and extensions")
-                }
-            }
-            return size
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case 0x30...0x39: Int(byte - 0x30)
-        case 0x41...0x46: Int(byte - 0x41 + 10)
-        case 0x61...0x66: Int(byte - 0x61 + 10)
-        default: nil
-        }
-    }
-
-    /// RFC 9110 §5.6.2 tchar.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): true
-        default: false
-        }
-    }
-
-    /// A chunk line or trailer line: up to CRLF (consumed), at most `limit` bytes.
-    private func readLine(_ buffer: inout ByteBuffer, limit: Int, what: String) throws -> ByteBuffer? {
-        let found = try buffer.withUnsafeReadableBytes { bytes -> Int? in
-            for i in 0..<min(bytes.count, limit + 2) {
-                if bytes[i] == 0x0A { throw Malformed(description: "a \(what) ends in a bare LF") }
-                if bytes[i] == 0x0D {
-                    guard i + 1 < bytes.count else { return nil }
-                    guard bytes[i + 1] == 0x0A else { throw Malformed(description: "a bare CR in a \(what)") }
-                    return i
-                }
-            }
-            if bytes.count > limit { throw Malformed(description: "a \(what) is longer than \(limit) bytes") }
-            return nil
-        }
-        guard let length = found else { return nil }
-        let line = buffer.readSlice(length: length)!
-        buffer.moveReaderIndex(forwardBy: 2)
-        return line
-    }
+    static func isTokenByte(_ byte: UInt8) -> Bool { MessageSyntax.isTokenByte(byte) }
 }
