@@ -130,10 +130,17 @@ struct RequestRulesTests {
         #expect(names.endToEnd("Content-Length") && names.endToEnd("host") && names.endToEnd("x-c"))
     }
 
-    @Test func theResponseIsFramedForTheBodyTheGatewaySends() {
-        func response(_ status: HTTPResponseStatus, _ fields: [(String, String)]) -> HTTPResponseHead {
-            HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(fields + [("Connection", "keep-alive")]))
-        }
+    /// A target's response head as the gateway's parser reads it, for a request with `method`.
+    func response(_ status: String, _ fields: [(String, String)], to method: HTTPMethod = .GET) throws -> ResponseParser.Head {
+        var parser = ResponseParser()
+        parser.expectResponse(to: method)
+        var bytes = ByteBuffer(string: "HTTP/1.1 \(status)\r\n" + (fields + [("Connection", "keep-alive")]).map { "\($0): \($1)\r\n" }.joined()
+                                   + "\r\n")
+        guard case .head(let head) = try parser.next(&bytes) else { throw RequestDecoder.Malformed(description: "no head") }
+        return head
+    }
+
+    @Test func theResponseIsFramedForTheBodyTheGatewaySends() throws {
         /// The head's bytes read back: its status line and its fields, in order.
         func written(_ head: HTTPForwarding.DownstreamHead) -> (line: String, fields: [(String, String)]) {
             let text = String(buffer: head.bytes)
@@ -149,38 +156,42 @@ struct RequestRulesTests {
             written(head).fields.filter { $0.0.lowercased() == name }.map(\.1)
         }
         // A Content-Length is kept; a chunked or close-delimited body goes chunked to 1.1.
-        let sized = HTTPForwarding.downstreamHead(response(.ok, [("Content-Length", "3"), ("X-Keep", "a, b")]), to: .GET,
+        let sized = HTTPForwarding.downstreamHead(try response("200 OK", [("Content-Length", "3"), ("X-Keep", "a,  b")]),
                                                   version: .http1_1, keepAlive: true)
         #expect(written(sized).line == "HTTP/1.1 200 OK")
         #expect(values(sized, "content-length") == ["3"] && values(sized, "transfer-encoding").isEmpty && sized.keepAlive)
-        #expect(values(sized, "connection").isEmpty && values(sized, "x-keep") == ["a, b"] && !sized.chunked)
-        let chunked = HTTPForwarding.downstreamHead(response(.ok, [("Transfer-Encoding", "gzip, chunked")]), to: .GET,
+        #expect(values(sized, "connection").isEmpty && values(sized, "x-keep") == ["a,  b"] && !sized.chunked)
+        let chunked = HTTPForwarding.downstreamHead(try response("200 OK", [("Transfer-Encoding", "gzip, chunked")]),
                                                     version: .http1_1, keepAlive: true)
         #expect(values(chunked, "transfer-encoding") == ["chunked"] && chunked.keepAlive && chunked.chunked)
-        let untilClose = HTTPForwarding.downstreamHead(response(.ok, []), to: .GET, version: .http1_1, keepAlive: true)
+        let untilClose = HTTPForwarding.downstreamHead(try response("200 OK", []), version: .http1_1, keepAlive: true)
         #expect(values(untilClose, "transfer-encoding") == ["chunked"] && untilClose.keepAlive && untilClose.chunked)
         // An HTTP/1.0 client cannot take chunks: the body runs to the close.
-        let old = HTTPForwarding.downstreamHead(response(.ok, []), to: .GET, version: .http1_0, keepAlive: true)
+        let old = HTTPForwarding.downstreamHead(try response("200 OK", []), version: .http1_0, keepAlive: true)
         #expect(written(old).line == "HTTP/1.0 200 OK")
         #expect(values(old, "transfer-encoding").isEmpty && !old.keepAlive && values(old, "connection") == ["close"] && !old.chunked)
         // No body: never chunked (a last chunk would be read as the next response), the length kept as metadata.
-        for (method, status) in [(HTTPMethod.HEAD, HTTPResponseStatus.ok), (.GET, .noContent), (.GET, .notModified)] {
-            let bodiless = HTTPForwarding.downstreamHead(response(status, [("Transfer-Encoding", "chunked"), ("Content-Length", "9")]),
-                                                         to: method, version: .http1_1, keepAlive: true)
+        for (method, status) in [(HTTPMethod.HEAD, "200 OK"), (.GET, "204 No Content"), (.GET, "304 Not Modified")] {
+            let head = try response(status, [("Transfer-Encoding", "chunked"), ("Content-Length", "9")], to: method)
+            #expect(head.framing == .none)
+            let bodiless = HTTPForwarding.downstreamHead(head, version: .http1_1, keepAlive: true)
             #expect(values(bodiless, "transfer-encoding").isEmpty && !bodiless.chunked, "\(method) \(status)")
             #expect(values(bodiless, "content-length") == ["9"] && bodiless.keepAlive)
         }
-        // A response with both: the decoder framed it by chunks, so it goes on chunked.
-        let both = HTTPForwarding.downstreamHead(response(.ok, [("Transfer-Encoding", "chunked"), ("Content-Length", "9")]),
-                                                 to: .GET, version: .http1_1, keepAlive: true)
+        // A response with both: framed by its chunks, so it goes on chunked, the target's connection not reused.
+        let bothHead = try response("200 OK", [("Transfer-Encoding", "chunked"), ("Content-Length", "9")])
+        #expect(bothHead.framing == .chunked && !bothHead.keepAlive)
+        let both = HTTPForwarding.downstreamHead(bothHead, version: .http1_1, keepAlive: true)
         #expect(values(both, "transfer-encoding") == ["chunked"] && values(both, "content-length").isEmpty)
-        // Fields a Connection names go, except the framing; hop-by-hop ones go whatever their case.
+        // Fields a Connection names go, except the framing; hop-by-hop ones go whatever their case;
+        // an unknown status keeps its code and reason.
         let named = HTTPForwarding.downstreamHead(
-            HTTPResponseHead(version: .http1_1, status: .custom(code: 299, reasonPhrase: "Odd"),
-                             headers: HTTPHeaders([("Content-Length", "2"), ("CONNECTION", "X-Drop, Content-Length"),
-                                                   ("x-drop", "1"), ("Keep-Alive", "timeout=5"), ("Trailer", "x")])),
-            to: .GET, version: .http1_1, keepAlive: false)
-        #expect(written(named).line == "HTTP/1.1 299 Odd")
+            try response("299 Odd Thing", [("Content-Length", "2"), ("CONNECTION", "X-Drop, Content-Length"), ("x-drop", "1"),
+                                           ("Keep-Alive", "timeout=5"), ("Trailer", "x"), ("upgrade", "h2c")]),
+            version: .http1_1, keepAlive: false)
+        #expect(written(named).line == "HTTP/1.1 299 Odd Thing")
         #expect(written(named).fields.map(\.0) == ["Content-Length", "Connection"] && values(named, "connection") == ["close"])
+        let bare = HTTPForwarding.downstreamHead(try response("404", [("Content-Length", "0")]), version: .http1_1, keepAlive: true)
+        #expect(written(bare).line == "HTTP/1.1 404 ")
     }
 }

@@ -77,66 +77,69 @@ enum HTTPForwarding {
     }
 
     /// The head sent back to the client: the target's status and fields, without hop-by-hop
-    /// ones, framed for the body the gateway sends: a response without a body (to HEAD; 1xx,
-    /// 204, 304) keeps `Content-Length` as metadata and never says chunked; one with a
-    /// `Content-Length` keeps it; any other (chunked, or delimited by the target's close) goes
-    /// chunked to an HTTP/1.1 client and, delimited by the close, to an HTTP/1.0 one. Says
-    /// `close` when the client's connection closes after it; `keepAlive` is false when the
-    /// framing needs that. Written straight into bytes: the fields are not copied.
-    static func downstreamHead(_ head: HTTPResponseHead, to method: HTTPMethod, version: HTTPVersion,
-                               keepAlive: Bool, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> DownstreamHead {
-        let names = HeaderNames(connectionOf: head.headers)
-        var bytes = allocator.buffer(capacity: 256)
+    /// ones (and those its `Connection` names), framed for the body the gateway sends: a
+    /// response without a body (to HEAD; 1xx, 204, 304) keeps `Content-Length` as metadata and
+    /// never says chunked; one with a `Content-Length` keeps it; any other (chunked, or
+    /// delimited by the target's close) goes chunked to an HTTP/1.1 client and, delimited by the
+    /// close, to an HTTP/1.0 one. Says `close` when the client's connection closes after it;
+    /// `keepAlive` is false when the framing needs that. The fields kept are copied as the
+    /// target sent them, line by line.
+    static func downstreamHead(_ head: ResponseParser.Head, version: HTTPVersion, keepAlive: Bool,
+                               allocator: ByteBufferAllocator = ByteBufferAllocator()) -> DownstreamHead {
+        var bytes = allocator.buffer(capacity: head.fields.readableBytes + head.reason.readableBytes + 64)
         bytes.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        if head.status == .ok {
-            bytes.writeStaticString("200 OK\r\n")
-        } else {
-            bytes.writeString("\(head.status.code) \(head.status.reasonPhrase)\r\n")
+        let status = head.status
+        bytes.writeInteger(UInt8(0x30 + status / 100))
+        bytes.writeInteger(UInt8(0x30 + status / 10 % 10))
+        bytes.writeInteger(UInt8(0x30 + status % 10))
+        bytes.writeStaticString(" ")
+        bytes.writeImmutableBuffer(head.reason)
+        bytes.writeStaticString("\r\n")
+        let switching = head.status == 101 && head.upgrade != nil
+        let keepLength = switching || head.framing == .none || (!head.bothFramings && head.framing != .chunked
+                                                                 && head.framing != .untilClose)
+        head.fields.withUnsafeReadableBytes { fields in
+            // Field lines the parser accepted: each `name:` then CRLF.
+            var start = 0
+            while start < fields.count {
+                let colon = fields[start...].firstIndex(of: UInt8(ascii: ":"))!
+                let end = fields[colon...].firstIndex(of: 0x0D)! + 2
+                let name = fields[start..<colon]
+                let kept: Bool
+                switch name.count {
+                case 17 where HeaderNames.equal(name, "transfer-encoding"): kept = false
+                case 14 where HeaderNames.equal(name, "content-length"): kept = keepLength
+                default:
+                    kept = !HeaderNames.isHopByHop(name)
+                        && (head.connectionNames.isEmpty || !head.connectionNames.contains { HeaderNames.equal(name, $0) })
+                }
+                if kept { bytes.writeBytes(UnsafeRawBufferPointer(rebasing: fields[start..<end])) }
+                start = end
+            }
         }
-        func field(_ name: String, _ value: String) {
-            bytes.writeString(name)
-            bytes.writeStaticString(": ")
-            bytes.writeString(value)
-            bytes.writeStaticString("\r\n")
+        func field(_ line: StaticString) {
+            bytes.writeStaticString(line)
         }
-        if head.status == .switchingProtocols, let upgrade = head.headers.first(name: "upgrade") {
-            for (name, value) in head.headers where names.endToEnd(name) { field(name, value) }
-            field("Connection", "Upgrade")
-            field("Upgrade", upgrade)
+        if switching {
+            field("Connection: Upgrade\r\n")
+            bytes.writeString("Upgrade: \(head.upgrade!)\r\n")
             bytes.writeStaticString("\r\n")
             return DownstreamHead(bytes: bytes, keepAlive: keepAlive, chunked: false)
         }
         var keepAlive = keepAlive
         var chunked = false
-        let code = head.status.code
-        let bodiless = method == .HEAD || code < 200 || code == 204 || code == 304
-        var keepLength = bodiless
-        if !bodiless {
-            var length = false, coded = false
-            for (name, _) in head.headers {
-                if HeaderNames.equal(name, "content-length") { length = true }
-                else if HeaderNames.equal(name, "transfer-encoding") { coded = true }
-            }
-            keepLength = length && !coded
-        }
-        for (name, value) in head.headers where names.endToEnd(name) {
-            if HeaderNames.equal(name, "transfer-encoding") || (!keepLength && HeaderNames.equal(name, "content-length")) {
-                continue
-            }
-            field(name, value)
-        }
         if !keepLength {
             if version == .http1_1 {
-                field("Transfer-Encoding", "chunked")
+                field("Transfer-Encoding: chunked\r\n")
                 chunked = true
             } else {
                 keepAlive = false
             }
         }
         if !keepAlive {
-            field("Connection", "close")
+            field("Connection: close\r\n")
         } else if version == .http1_0 {
-            field("Connection", "keep-alive")
+            field("Connection: keep-alive\r\n")
         }
         bytes.writeStaticString("\r\n")
         return DownstreamHead(bytes: bytes, keepAlive: keepAlive, chunked: chunked)

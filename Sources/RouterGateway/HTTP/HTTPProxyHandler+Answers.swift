@@ -81,16 +81,11 @@ extension HTTPProxyHandler {
 
     /// Writes (the last chunk and trailers, when chunked) and flushes a response's end; a
     /// connection that closes after it keeps the write's future (`lastWrite`), others make none.
-    func writeEnd(_ trailers: HTTPHeaders?, chunked: Bool, closing: Bool, context: ChannelHandlerContext) {
-        var end = context.channel.allocator.buffer(capacity: chunked ? 64 : 0)
+    func writeEnd(_ trailers: ByteBuffer?, chunked: Bool, closing: Bool, context: ChannelHandlerContext) {
+        var end = context.channel.allocator.buffer(capacity: chunked ? 5 + (trailers?.readableBytes ?? 0) : 0)
         if chunked {
             end.writeStaticString("0\r\n")
-            for (name, value) in trailers ?? [:] {
-                end.writeString(name)
-                end.writeStaticString(": ")
-                end.writeString(value)
-                end.writeStaticString("\r\n")
-            }
+            if let trailers { end.writeImmutableBuffer(trailers) }  // field lines as the target sent them
             end.writeStaticString("\r\n")
         }
         if closing {

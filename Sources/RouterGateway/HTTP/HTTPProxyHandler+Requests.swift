@@ -24,7 +24,10 @@ extension HTTPProxyHandler {
             switch state.endArrived(part) {
             case .forward(let awaitingResponse):
                 keepForReplay(part, bytes: 0)
-                upstream?.channel.writeAndFlush(part, promise: nil)
+                if let upstream {
+                    write(part, to: upstream)
+                    upstream.channel.flush()
+                }
                 if awaitingResponse { armTimer(gateway.configuration.upstreamTimeout, context: context) }
             case .refusalRead:
                 armTimer(gateway.configuration.idleTimeout, context: context)
@@ -34,13 +37,33 @@ extension HTTPProxyHandler {
         }
     }
 
+    /// Writes a request part to the target's connection: a body part is bytes the gateway
+    /// wrote (the head, chunks it framed); a head part only tells the connection's response
+    /// parser the request's method, and an end part sends nothing (a chunked body's last
+    /// chunk went as bytes before it).
+    func write(_ part: HTTPClientRequestPart, to link: UpstreamLink) {
+        switch part {
+        case .head(let head): link.handler?.expectResponse(to: head.method)
+        case .body(.byteBuffer(let bytes)): link.channel.write(bytes, promise: nil)
+        case .body(.fileRegion): preconditionFailure("a request body is never a file region")
+        case .end: break
+        }
+    }
+
+    /// The head part that stands for a request's method, before its bytes.
+    static func methodHead(_ method: HTTPMethod) -> HTTPClientRequestPart {
+        .head(method == .GET ? getHead : HTTPRequestHead(version: .http1_1, method: method, uri: "/"))
+    }
+
+    private static let getHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+
     /// Sends part of the request's body (framed already) to the target, or keeps it until
     /// the target's connection is open.
     func forwardBody(_ bytes: ByteBuffer) {
         let part = HTTPClientRequestPart.body(.byteBuffer(bytes))
         guard state.bodyArrived(part) == .forward, let upstream else { return }
         keepForReplay(part, bytes: bytes.readableBytes)
-        upstream.channel.write(part, promise: nil)
+        write(part, to: upstream)
         if !upstream.channel.isWritable { holdReads = true }
     }
 
@@ -134,7 +157,7 @@ extension HTTPProxyHandler {
                                                     clientIP: clientIP(context), scheme: "http",
                                                     allocator: context.channel.allocator)
         chunkedUpstream = framing == .chunked
-        let parts = [UpstreamRequestWriter.methodHead(head.method), .body(.byteBuffer(forwarded))]
+        let parts = [Self.methodHead(head.method), .body(.byteBuffer(forwarded))]
         replay = nil
         if let link = pool?.take(routeTarget) {
             link.handler?.downstream = self
@@ -189,12 +212,8 @@ extension HTTPProxyHandler {
                 // RequestRules and HTTPForwarding): every field sent is one RequestDecoder
                 // accepted from the client (no CR, LF or NUL) or one the gateway writes
                 // (addresses, the Host the decoder accepted, framing it computed). Responses
-                // are read by SwiftNIO's decoder; bytes a target sends right after its 101
-                // belong to the new protocol: keep them.
-                let pipeline = channel.pipeline.syncOperations
-                try pipeline.addHandler(UpstreamRequestWriter())
-                try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)))
-                try pipeline.addHandler(bound.value)
+                // are read by the handler's ResponseParser.
+                try channel.pipeline.syncOperations.addHandler(bound.value)
             }
         }.assumeIsolated().whenComplete { result in
             self.connected(result, target: routeTarget, handler: handler)
@@ -226,7 +245,7 @@ extension HTTPProxyHandler {
     }
 
     func send(_ parts: [HTTPClientRequestPart], to link: UpstreamLink, context: ChannelHandlerContext) {
-        for part in parts { link.channel.write(part, promise: nil) }
+        for part in parts { write(part, to: link) }
         link.channel.flush()
         holdReads = !link.channel.isWritable
         if !holdReads { resumeReading(context) }

@@ -22,11 +22,9 @@ extension HTTPProxyHandler {
             try client.addHandler(near)
             let target = link.channel.pipeline.syncOperations
             try target.addHandler(far)
-            // Handlers after a decoder go first: the decoder passes on, as it leaves, the bytes
-            // it holds past the switch, and the splice must be next in line for them.
+            // The target's handler leaves after the splice joined: as it leaves it passes on the
+            // bytes it holds past the switch, and the splice must be next in line for them.
             if let handler = link.handler { target.removeHandler(handler, promise: nil) }
-            try target.removeHandler(target.handler(type: UpstreamRequestWriter.self), promise: nil)
-            try target.removeHandler(target.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
             client.removeHandler(self, promise: nil)
             try client.removeHandler(client.handler(type: ByteToMessageHandler<RequestDecoder>.self), promise: nil)
             context.channel.read()

@@ -5,25 +5,24 @@ import NIOHTTP1
 // streamed back, the connection parked in the pool or dropped, a pooled connection found
 // closed (the request sent again, once), back-pressure.
 extension HTTPProxyHandler {
-    func upstreamRead(_ part: HTTPClientResponsePart) {
+    func upstreamRead(_ event: ResponseParser.Event) {
         guard let context, case .forwarding(var exchange) = state.phase else { return }
-        switch part {
+        switch event {
         case .head(let head):
-            guard head.status != .continue else { return }
             stopTimer()
-            if head.status == .switchingProtocols && !exchange.upgrade {
+            if head.status == 101 && (!exchange.upgrade || head.upgrade == nil) {
                 // A switch nobody asked for: not passed on.
                 var exchange = exchange
                 return respondWithError(&exchange, .badGateway, "The service switched protocols unasked.", context: context)
             }
             exchange.responseStarted = true
-            exchange.status = Int(head.status.code)
-            if !head.isKeepAlive { upstream?.reusable = false }
-            // The decoder stopped after a request to switch protocols: one that was not
-            // switched ends the connection.
-            if exchange.upgrade && head.status != .switchingProtocols { exchange.keepAlive = false }
-            let downstream = HTTPForwarding.downstreamHead(head, to: exchange.method, version: exchange.version,
-                                                           keepAlive: exchange.keepAlive, allocator: context.channel.allocator)
+            exchange.status = head.status
+            if !head.keepAlive { upstream?.reusable = false }
+            // The client's decoder stopped after a request to switch protocols: one that was
+            // not switched ends the connection.
+            if exchange.upgrade && head.status != 101 { exchange.keepAlive = false }
+            let downstream = HTTPForwarding.downstreamHead(head, version: exchange.version, keepAlive: exchange.keepAlive,
+                                                           allocator: context.channel.allocator)
             exchange.keepAlive = downstream.keepAlive
             exchange.chunked = downstream.chunked
             heldHead = downstream.bytes
@@ -65,6 +64,28 @@ extension HTTPProxyHandler {
             return drain()
         }
         state.update(exchange)
+    }
+
+    /// The target's bytes are not a response (`ResponseParser` says why): nothing of it is
+    /// passed on that was not already, the request is not sent again, and the client gets a
+    /// 502 if no response had begun, or a closed connection if one had.
+    func upstreamMalformed(_ link: UpstreamLink, _ error: any Error) {
+        guard upstream === link, let context else { return }
+        upstream = nil
+        replay = nil
+        heldHead = nil
+        link.channel.close(promise: nil)
+        gateway.logger.debug("the response from \(link.target) is not valid HTTP/1.1: \(error)")
+        switch state.upstreamClosed(canSendAgain: false) {
+        case .cut(let exchange):
+            logAccess(exchange, status: exchange.status)
+            context.close(promise: nil)
+        case .badGateway(var exchange):
+            respondWithError(&exchange, .badGateway, "The service's response is not valid HTTP/1.1.", context: context)
+            drain()
+        case .sendAgain, .ignore:
+            break
+        }
     }
 
     /// Forgets the target's connection, then closes it (its close calls back into this

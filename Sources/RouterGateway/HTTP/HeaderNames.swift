@@ -44,13 +44,22 @@ struct HeaderNames {
 
     /// One of `hopByHop`, told by length first: most fields are none of them.
     static func isHopByHop(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 2: equal(name, "te")
-        case 7: equal(name, "trailer") || equal(name, "upgrade")
-        case 10: equal(name, "connection") || equal(name, "keep-alive")
-        case 16: equal(name, "proxy-connection")
-        case 18: equal(name, "proxy-authenticate")
-        case 19: equal(name, "proxy-authorization")
+        isHopByHop(name.utf8.count) { equal(name, $0) }
+    }
+
+    static func isHopByHop(_ name: Slice<UnsafeRawBufferPointer>) -> Bool {
+        isHopByHop(name.count) { equal(name, $0) }
+    }
+
+    @inline(__always)
+    private static func isHopByHop(_ count: Int, _ equal: (String) -> Bool) -> Bool {
+        switch count {
+        case 2: equal("te")
+        case 7: equal("trailer") || equal("upgrade")
+        case 10: equal("connection") || equal("keep-alive")
+        case 16: equal("proxy-connection")
+        case 18: equal("proxy-authenticate")
+        case 19: equal("proxy-authorization")
         default: false
         }
     }
@@ -62,6 +71,10 @@ struct HeaderNames {
 
     static func equal(_ name: Substring, _ lower: String) -> Bool {
         equal(name.utf8, lower.utf8)
+    }
+
+    static func equal(_ bytes: Slice<UnsafeRawBufferPointer>, _ lower: String) -> Bool {
+        equal(bytes, lower.utf8)
     }
 
     @inline(__always)

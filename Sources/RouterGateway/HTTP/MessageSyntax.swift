@@ -16,22 +16,35 @@ enum MessageSyntax {
     /// The longest chunk-size line, extensions included.
     static let maximumChunkLineLength = 4096
 
+    /// How far a head's end has been looked for: where to go on when more bytes arrive, so
+    /// that a head arriving a byte at a time is scanned once, not once a byte (offsets from the
+    /// buffer's reader index; start afresh, `HeadScan()`, for each head).
+    struct HeadScan {
+        var position = 0
+        var lineStart = 0
+    }
+
     /// The index just past the CRLF CRLF that ends the head starting at the reader index (past
     /// a lone CRLF when `allowEmpty`: trailers that are empty), checking every line ending on the
-    /// way; nil when it has not arrived. Throws for a bare CR or LF, or a head past the limit.
-    static func headEnd(_ buffer: ByteBuffer, allowEmpty: Bool) throws(Malformed) -> Int? {
-        let found: Int?? = buffer.withUnsafeReadableBytes { bytes -> Int?? in
-            var i = 0
-            var lineStart = 0
+    /// way; nil when it has not arrived (`scan` then says where to go on). Throws for a bare CR
+    /// or LF, or a head past the limit.
+    static func headEnd(_ buffer: ByteBuffer, allowEmpty: Bool, scan: inout HeadScan) throws(Malformed) -> Int? {
+        let found: Int? = buffer.withUnsafeReadableBytes { bytes -> Int? in
+            var i = scan.position
+            var lineStart = scan.lineStart
+            defer {
+                scan.position = i
+                scan.lineStart = lineStart
+            }
             while i < bytes.count {
                 let byte = bytes[i]
-                if byte == 0x0A { return .some(-1) }
+                if byte == 0x0A { return -1 }
                 if byte == 0x0D {
                     guard i + 1 < bytes.count else { break }
-                    guard bytes[i + 1] == 0x0A else { return .some(-2) }
+                    guard bytes[i + 1] == 0x0A else { return -2 }
                     if i == lineStart && (allowEmpty || lineStart > 0) {
                         guard i + 2 <= maximumHeadLength else { break }
-                        return .some(i + 2)
+                        return i + 2
                     }
                     i += 2
                     lineStart = i
@@ -39,14 +52,16 @@ enum MessageSyntax {
                 }
                 i += 1
             }
-            return bytes.count > maximumHeadLength ? .some(-3) : .none
+            return bytes.count > maximumHeadLength ? -3 : nil
         }
         switch found {
-        case .none: return nil
-        case .some(-1): throw Malformed(description: "a line ends in a bare LF")
-        case .some(-2): throw Malformed(description: "a bare CR")
-        case .some(-3): throw Malformed(description: "the head is longer than \(maximumHeadLength) bytes")
-        case .some(let end): return buffer.readerIndex + end!
+        case nil: return nil
+        case -1: throw Malformed(description: "a line ends in a bare LF")
+        case -2: throw Malformed(description: "a bare CR")
+        case -3: throw Malformed(description: "the head is longer than \(maximumHeadLength) bytes")
+        case let end?:
+            scan = HeadScan()
+            return buffer.readerIndex + end
         }
     }
 
@@ -130,6 +145,29 @@ enum MessageSyntax {
             }
             body(line.lowerBound..<cr + 2, line.lowerBound..<colon, valueStart..<valueEnd)
         }
+    }
+
+    /// `forEachField` over the readable bytes of `block`; `body` gets the bytes with each field.
+    static func forEachField(in block: ByteBuffer,
+                             _ body: (_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>, _ name: Range<Int>, _ value: Range<Int>) -> Void)
+        throws(Malformed) {
+        var failure: Malformed?
+        block.withUnsafeReadableBytes { bytes in
+            do throws(Malformed) {
+                try forEachField(bytes) { body(bytes, $0, $1, $2) }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// `bytes` without the whitespace (SP, HTAB) around them.
+    static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return bytes[start..<end]
     }
 
     /// A byte a field value or a chunk extension may hold: HTAB, SP, visible ASCII, obs-text.

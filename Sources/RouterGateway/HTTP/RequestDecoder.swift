@@ -42,6 +42,8 @@ final class RequestDecoder: ByteToMessageDecoder {
     }
 
     private var state = State.head
+    /// How far the head or trailers being read have been scanned.
+    private var scan = MessageSyntax.HeadScan()
     /// The request being parsed asks to switch protocols: parsing stops after it.
     private var switching = false
 
@@ -87,7 +89,7 @@ final class RequestDecoder: ByteToMessageDecoder {
             state = .chunkLine
             return .continue
         case .trailers:
-            guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: true) else { return .needMoreData }
+            guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: true, scan: &scan) else { return .needMoreData }
             let block = buffer.readSlice(length: end - buffer.readerIndex)!
             var trailers = HTTPHeaders()
             try Self.parseFields(block, into: &trailers)
@@ -123,8 +125,9 @@ final class RequestDecoder: ByteToMessageDecoder {
         // Empty lines before the request line are skipped.
         while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
+            scan = MessageSyntax.HeadScan()
         }
-        guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: false) else { return nil }
+        guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: false, scan: &scan) else { return nil }
         var block = buffer.readSlice(length: end - buffer.readerIndex)!
         let lineEnd = block.withUnsafeReadableBytes { $0.firstIndex(of: 0x0D)! }
         let requestLine = block.readSlice(length: lineEnd)!

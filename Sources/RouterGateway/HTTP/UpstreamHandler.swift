@@ -20,14 +20,19 @@ final class UpstreamLink {
     }
 }
 
-/// The target's side of a proxied HTTP exchange: hands response parts to the client's
-/// handler, reading only while the client's connection takes writes. While its connection is
-/// parked (no client's handler), anything the target sends, or its close, takes it out of the
-/// pool: a parked connection says nothing until asked.
+/// The target's side of a proxied HTTP exchange: reads the target's responses with a
+/// `ResponseParser` and hands what it reads to the client's handler, reading only while the
+/// client's connection takes writes. Requests go out as the bytes the client's handler wrote
+/// (`HTTPForwarding.upstreamHead`, its own chunk framing), each announced first by its method
+/// (`expectResponse(to:)`). While its connection is parked (no client's handler), anything
+/// the target sends, or its close, takes it out of the pool: a parked connection says nothing
+/// until asked.
 final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    /// After a 101, the new protocol's first bytes, to the splice.
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The client's handler whose exchange this connection serves; nil while parked.
     weak var downstream: HTTPProxyHandler?
@@ -36,6 +41,10 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     weak var link: UpstreamLink?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
+    private var parser = ResponseParser()
+    /// What the target sent that the parser has not used: part of a message, or after a 101
+    /// the new protocol's first bytes, passed on when this handler leaves the pipeline.
+    private var unread = ByteBuffer()
 
     init(downstream: HTTPProxyHandler, pool: UpstreamPool?) {
         self.downstream = downstream
@@ -48,15 +57,45 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        // Replaced by a splice after a 101: what followed the switch is the new protocol's.
+        if unread.readableBytes > 0 {
+            let bytes = unread
+            unread = ByteBuffer()
+            context.fireChannelRead(wrapInboundOut(bytes))
+        }
+    }
+
+    /// A request with `method` is about to be written: the next response answers it.
+    func expectResponse(to method: HTTPMethod) {
+        parser.expectResponse(to: method)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
         guard let downstream else {
             if let link { pool?.remove(link) }
             context.close(promise: nil)
             return
         }
-        downstream.upstreamRead(unwrapInboundIn(data))
+        if unread.readableBytes == 0 {
+            unread = bytes
+        } else {
+            var bytes = bytes
+            unread.writeBuffer(&bytes)
+        }
+        do {
+            // Each event may end this handler's part (the client's handler parks the
+            // connection, switches it to a splice or drops it): read on only while it serves.
+            while self.context != nil, self.downstream === downstream, let event = try parser.next(&unread) {
+                downstream.upstreamRead(event)
+            }
+        } catch {
+            unread.clear()
+            if let link { downstream.upstreamMalformed(link, error) }
+            context.close(promise: nil)
+            return
+        }
+        if unread.readableBytes == 0 { unread.clear() }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -71,11 +110,12 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// The target closed its side: the decoder has passed on the end of a response that ran
-    /// to the close, and nothing more will come, so the connection closes (out of the pool if
-    /// parked; a request still waiting for its response learns it from `channelInactive`).
+    /// The target closed its side: a body that ran to the close is over, and nothing more
+    /// will come, so the connection closes (out of the pool if parked; a request still waiting
+    /// for its response learns it from `channelInactive`).
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
+            if let downstream, let event = try? parser.inputEnded() { downstream.upstreamRead(event) }
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
