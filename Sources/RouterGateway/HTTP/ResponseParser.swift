@@ -16,10 +16,11 @@ import NIOHTTP1
 ///   read and dropped.
 /// - Fields as `MessageSyntax` reads them: no obs-fold, no whitespace before a colon, no
 ///   control character; the head at most `MessageSyntax.maximumHeadLength` bytes.
-/// - Body (§6.3): none for HEAD, 1xx, 204 and 304; chunked when `Transfer-Encoding`'s last
-///   coding is `chunked` (once), overriding a `Content-Length` (the connection is then not
-///   reused); to the close for any other coding; else `Content-Length` (one number, or a list of
-///   one number repeated; anything else is an error); else to the close.
+/// - Body (§6.3): none for HEAD, 1xx, 204 and 304; chunked when `Transfer-Encoding` is
+///   `chunked` alone, overriding a `Content-Length` (the connection is then not reused); any
+///   other transfer coding is an error (the gateway re-frames bodies and would drop it); else
+///   `Content-Length` (one number, or a list of one number repeated; anything else is an
+///   error); else to the close.
 /// - After a 101, nothing more is parsed: the bytes that follow belong to the new protocol.
 struct ResponseParser {
     typealias Malformed = MessageSyntax.Malformed
@@ -253,11 +254,12 @@ struct ResponseParser {
         if method == .HEAD || status < 200 || status == 204 || status == 304 {
             head.framing = .none
         } else if !codings.isEmpty {
-            let chunked = codings.filter { HeaderNames.equal($0, "chunked") }.count
-            if chunked > 1 || (chunked == 1 && !HeaderNames.equal(codings.last!, "chunked")) {
-                throw Malformed(description: "the response's Transfer-Encoding applies chunked more than once, or not last")
+            // Only chunked: the gateway re-frames the body, and a coding it dropped from the
+            // field (gzip, say) would reach the client undeclared (HAProxy refuses them too).
+            guard codings.count == 1, HeaderNames.equal(codings[0], "chunked") else {
+                throw Malformed(description: "the response's Transfer-Encoding is not chunked alone")
             }
-            head.framing = chunked == 1 ? .chunked : .untilClose
+            head.framing = .chunked
             if head.bothFramings { head.keepAlive = false }
         } else if lengthRefused {
             throw Malformed(description: "the response's Content-Length is not one decimal number")

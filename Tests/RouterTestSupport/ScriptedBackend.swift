@@ -1,0 +1,77 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A target that answers every request head it reads with the same bytes, whatever they
+/// are — a response a proxy must refuse as readily as one it must pass on — then closes its
+/// side: the subject of a response-parsing test. The bytes can change between probes.
+public final class ScriptedBackend: Sendable {
+    public let port: Int
+    private let channel: any Channel
+    private let script: Shared
+
+    final class Shared: Sendable {
+        let bytes = Mutex<[UInt8]>([])
+    }
+
+    public init() throws {
+        let script = Shared()
+        self.script = script
+        channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Connection(script: script))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+        port = channel.localAddress!.port!
+    }
+
+    /// `127.0.0.1:PORT`, as a route's target.
+    public var target: String { "127.0.0.1:\(port)" }
+
+    /// What the backend answers from now on.
+    public func answer(_ text: String) {
+        script.bytes.withLock { $0 = Array(text.utf8) }
+    }
+
+    deinit {
+        channel.close(promise: nil)
+    }
+
+    final class Connection: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let script: Shared
+        var seen: [UInt8] = []
+        var answered = false
+
+        init(script: Shared) {
+            self.script = script
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var bytes = unwrapInboundIn(data)
+            seen += bytes.readBytes(length: bytes.readableBytes) ?? []
+            guard !answered, seen.count >= 4, (0...(seen.count - 4)).contains(where: { seen[$0..<$0 + 4] == [13, 10, 13, 10] }) else {
+                return
+            }
+            answered = true
+            let response = ByteBuffer(bytes: script.bytes.withLock { $0 })
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(response)).whenComplete { _ in
+                channel.close(mode: .output, promise: nil)
+            }
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case ChannelEvent.inputClosed = event { context.close(promise: nil) }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+}
