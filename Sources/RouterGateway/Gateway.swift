@@ -40,15 +40,14 @@ public final class Gateway: Service, Sendable {
         do {
             if let address = configuration.http {
                 listeners.append(try await bind(address, name: "http") { channel, gateway in
-                    // routergw's own request parser (RequestDecoder) and the proxy handler,
-                    // which orders pipelined requests, answers parse errors itself (after the
-                    // requests before them) and writes responses as bytes, with the framing
-                    // HTTPForwarding decides. A client that half-closes still gets every answer.
+                    // The proxy handler alone: it reads requests with routergw's own parser
+                    // (RequestDecoder), orders pipelined requests, answers parse errors itself
+                    // (after the requests before them) and writes responses as bytes, with the
+                    // framing HTTPForwarding decides. A client that half-closes still gets every answer.
                     // No outbound header validation: every field of a response comes from the
                     // target's response as SwiftNIO's decoder accepted it (no CR, LF or NUL in a
                     // name or value) or from the gateway's own constants.
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RequestDecoder()))
                     try channel.pipeline.syncOperations.addHandler(HTTPProxyHandler(gateway: gateway))
                 })
             }

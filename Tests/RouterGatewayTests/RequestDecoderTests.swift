@@ -1,35 +1,43 @@
 import NIOCore
-import NIOEmbedded
 import NIOHTTP1
 @testable import RouterGateway
 import Testing
 
-/// routergw's request parser on its own, in an EmbeddedChannel.
+/// routergw's request parser on its own.
 @Suite("routergw: request decoder")
 struct RequestDecoderTests {
-    /// The parts a channel's decoder passed on for `bytes`, and what it threw.
-    func decode(_ bytes: String, then removing: Bool = false) throws -> (parts: [String], leftover: String, error: (any Error)?) {
-        let channel = EmbeddedChannel()
-        let handler = ByteToMessageHandler(RequestDecoder())
-        try channel.pipeline.syncOperations.addHandler(handler)
-        var error: (any Error)?
-        do { try channel.writeInbound(ByteBuffer(string: bytes)) } catch let thrown { error = thrown }
+    /// The parts the decoder reads from `bytes` (fed `step` bytes at a time; 0: all at once),
+    /// what it leaves unread, and what it threw.
+    func decode(_ bytes: String, then removing: Bool = false, step: Int = 0) throws -> (parts: [String], leftover: String, error: (any Error)?) {
+        var decoder = RequestDecoder()
+        var buffer = ByteBuffer()
         var parts: [String] = []
-        while let part = try channel.readInbound(as: HTTPServerRequestPart.self) {
-            switch part {
-            case .head(let head): parts.append("head \(head.method.rawValue) \(head.uri)")
-            case .body(let body): parts.append("body \(body.readableBytes)")
-            case .end(let trailers): parts.append("end\(trailers.map { " \($0.count)" } ?? "")")
+        var error: (any Error)?
+        let all = Array(bytes.utf8)
+        var offset = 0
+        repeat {
+            let next = step == 0 ? all.count : min(all.count, offset + step)
+            buffer.writeBytes(all[offset..<next])
+            offset = next
+            do {
+                while let part = try decoder.next(&buffer) {
+                    switch part {
+                    case .head(let head): parts.append("head \(head.method.rawValue) \(head.uri)")
+                    case .body(let body):
+                        if case .some(let last) = parts.last, last.hasPrefix("body "), step > 0 {
+                            parts[parts.count - 1] = "body \(Int(last.dropFirst(5))! + body.readableBytes)"
+                        } else {
+                            parts.append("body \(body.readableBytes)")
+                        }
+                    case .end(let trailers): parts.append("end\(trailers.map { " \($0.count)" } ?? "")")
+                    }
+                }
+            } catch let thrown {
+                error = thrown
+                break
             }
-        }
-        var leftover = ""
-        if removing {
-            channel.pipeline.syncOperations.removeHandler(handler, promise: nil)
-            channel.embeddedEventLoop.run()
-            while let buffer = try channel.readInbound(as: ByteBuffer.self) { leftover += String(buffer: buffer) }
-        }
-        _ = try? channel.finish()
-        return (parts, leftover, error)
+        } while offset < all.count
+        return (parts, removing ? String(buffer: buffer) : "", error)
     }
 
     @Test func aChunkedBodyWithTrailersIsPassedOnInParts() throws {
@@ -44,6 +52,25 @@ struct RequestDecoderTests {
         #expect(out.error == nil)
         #expect(out.parts == ["head GET /ws", "body 2", "end"])
         #expect(out.leftover == "NOT HTTP AT ALL", "the new protocol's bytes go on untouched")
+    }
+
+    @Test func aRequestArrivingAByteAtATimeReadsAsAWholeOne() throws {
+        let request = "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n"
+            + "GET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+        let out = try decode(request, step: 1)
+        #expect(out.error == nil)
+        #expect(out.parts == ["head POST /a", "body 5", "end 1", "head GET /b", "end"])
+    }
+
+    @Test func aConnectionEndingInsideARequestIsAnError() throws {
+        var decoder = RequestDecoder()
+        var buffer = ByteBuffer(string: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab")
+        while try decoder.next(&buffer) != nil {}
+        #expect(throws: RequestDecoder.Malformed.self) { try decoder.inputEnded(buffer) }
+        var between = RequestDecoder()
+        var whole = ByteBuffer(string: "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        while try between.next(&whole) != nil {}
+        try between.inputEnded(whole)
     }
 
     @Test func whatRFC9112RefusesIsAnError() throws {

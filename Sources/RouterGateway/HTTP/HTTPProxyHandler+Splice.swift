@@ -25,8 +25,8 @@ extension HTTPProxyHandler {
             // The target's handler leaves after the splice joined: as it leaves it passes on the
             // bytes it holds past the switch, and the splice must be next in line for them.
             if let handler = link.handler { target.removeHandler(handler, promise: nil) }
+            // As this handler leaves, it passes on what the client sent past the switch.
             client.removeHandler(self, promise: nil)
-            try client.removeHandler(client.handler(type: ByteToMessageHandler<RequestDecoder>.self), promise: nil)
             context.channel.read()
             link.channel.read()
         } catch {

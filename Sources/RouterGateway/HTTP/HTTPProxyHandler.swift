@@ -17,7 +17,10 @@ import NIOHTTP1
 /// back-pressure: this side reads only while the target's connection takes writes, and the
 /// target's side reads only while this connection does.
 final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    /// The client's bytes, read into requests by `decoder` here: no decoder in the pipeline.
+    typealias InboundIn = ByteBuffer
+    /// After a 101, what the client sent past the switch, to the splice.
+    typealias InboundOut = ByteBuffer
     /// Responses go out as bytes the handler writes itself (`HTTPForwarding.downstreamHead`,
     /// its own answers, chunk framing): no encoder between it and the socket.
     typealias OutboundIn = ByteBuffer
@@ -31,6 +34,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let gateway: GatewayContext
     /// The exchange's phase, the open request and what waits its turn: decided there, done here.
     var state = HTTPProxyState()
+    var decoder = RequestDecoder()
+    /// What the client sent that the decoder has not used: part of a request, or after a
+    /// switch of protocols the new protocol's first bytes, passed on as this handler leaves.
+    var unread = ByteBuffer()
     var draining = false
     var context: ChannelHandlerContext?
     var upstream: UpstreamLink?
@@ -79,6 +86,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         cancelTimer()
+        if unread.readableBytes > 0 {
+            let bytes = unread
+            unread = ByteBuffer()
+            context.fireChannelRead(wrapInboundOut(bytes))
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -90,7 +102,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        state.arrived(.part(unwrapInboundIn(data)))
+        let bytes = unwrapInboundIn(data)
+        if unread.readableBytes == 0 {
+            unread = bytes
+        } else {
+            var bytes = bytes
+            unread.writeBuffer(&bytes)
+        }
+        do {
+            while let part = try decoder.next(&unread) { state.arrived(.part(part)) }
+        } catch {
+            state.arrived(.malformed)
+        }
+        if unread.readableBytes == 0 || decoder.isDone { unread.clear() }
         drain()
     }
 
@@ -101,16 +125,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is RequestDecoder.Malformed || error is ByteToMessageDecoderError else {
-            context.close(promise: nil)
-            return
-        }
-        state.arrived(.malformed)
-        drain()
+        context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
+            do {
+                try decoder.inputEnded(unread)
+            } catch {
+                state.arrived(.malformed)
+            }
             state.arrived(.inputClosed)
             drain()
         }

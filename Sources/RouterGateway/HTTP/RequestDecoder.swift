@@ -1,7 +1,8 @@
 import NIOCore
 import NIOHTTP1
 
-/// routergw's HTTP/1.1 request parser: bytes in, `HTTPServerRequestPart`s out, by RFC 9112
+/// routergw's HTTP/1.1 request parser, as a value: bytes in, `HTTPServerRequestPart`s out
+/// (`HTTPProxyHandler` feeds it what the client sends and acts on each part), by RFC 9112
 /// and nothing looser. Written here, not SwiftNIO's `HTTPRequestDecoder` (llhttp), because a
 /// gateway must refuse what that decoder lets through or cannot bound: chunk extensions of any
 /// length, and a body framed by `Transfer-Encoding` codings the gateway does not apply; and
@@ -21,8 +22,7 @@ import NIOHTTP1
 ///   extensions included, is at most `maximumChunkLineLength` bytes.
 /// - After a request that asks to switch protocols, nothing more is parsed: the bytes that
 ///   follow belong to the new protocol and go on as they are when the decoder is removed.
-final class RequestDecoder: ByteToMessageDecoder {
-    typealias InboundOut = HTTPServerRequestPart
+struct RequestDecoder {
 
     static let maximumHeadLength = MessageSyntax.maximumHeadLength
     static let maximumChunkLineLength = MessageSyntax.maximumChunkLineLength
@@ -37,7 +37,10 @@ final class RequestDecoder: ByteToMessageDecoder {
         case chunkData(remaining: Int)
         case chunkEnd
         case trailers
-        /// A protocol switch was asked for, or the framing was refused: nothing more is parsed.
+        /// The message is over: its end comes next.
+        case ending(trailers: HTTPHeaders?)
+        /// A protocol switch was asked for, the framing was refused, or the bytes were not a
+        /// request: nothing more is parsed.
         case stopped
     }
 
@@ -47,81 +50,91 @@ final class RequestDecoder: ByteToMessageDecoder {
     /// The request being parsed asks to switch protocols: parsing stops after it.
     private var switching = false
 
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    /// Nothing more will be parsed, and what follows is not a new protocol's: the bytes the
+    /// client still sends can be dropped.
+    var isDone: Bool {
+        if case .stopped = state { return !switching }
+        return false
+    }
+
+    /// The next part from the front of `buffer` (what it used is consumed), or nil until more
+    /// bytes arrive. After a request that switches protocols, or a refused framing, it returns
+    /// nil and leaves the bytes that follow in `buffer`; after an error, nothing more.
+    mutating func next(_ buffer: inout ByteBuffer) throws(Malformed) -> HTTPServerRequestPart? {
+        do {
+            return try step(&buffer)
+        } catch {
+            state = .stopped
+            throw error
+        }
+    }
+
+    /// The client closed its side with `buffer` unread: nothing is wrong between requests (or
+    /// once parsing stopped); inside one, the request was cut short.
+    mutating func inputEnded(_ buffer: ByteBuffer) throws(Malformed) {
         switch state {
         case .stopped:
-            return .needMoreData
+            return
+        case .head where buffer.readableBytes == 0:
+            state = .stopped
+        default:
+            state = .stopped
+            throw Malformed(description: "the connection ended inside a request")
+        }
+    }
+
+    private mutating func step(_ buffer: inout ByteBuffer) throws(Malformed) -> HTTPServerRequestPart? {
+        switch state {
+        case .stopped:
+            return nil
+        case .ending(let trailers):
+            state = switching ? .stopped : .head
+            return .end(trailers)
         case .head:
-            guard let (head, framing, upgrade) = try parseHead(&buffer) else { return .needMoreData }
+            guard let (head, framing, upgrade) = try parseHead(&buffer) else { return nil }
             switching = upgrade
-            context.fireChannelRead(wrapInboundOut(.head(head)))
             switch framing {
             case nil: state = .stopped
-            case .some(.none), .some(.length(0)): finishMessage(context, trailers: nil)
+            case .some(.none), .some(.length(0)): state = .ending(trailers: nil)
             case .some(.length(let n)): state = .body(remaining: n)
             case .some(.chunked): state = .chunkLine
             }
-            return .continue
+            return .head(head)
         case .body(let remaining):
-            guard buffer.readableBytes > 0 else { return .needMoreData }
+            guard buffer.readableBytes > 0 else { return nil }
             let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
-            context.fireChannelRead(wrapInboundOut(.body(slice)))
-            if remaining == slice.readableBytes {
-                finishMessage(context, trailers: nil)
-            } else {
-                state = .body(remaining: remaining - slice.readableBytes)
-            }
-            return .continue
+            state = remaining == slice.readableBytes ? .ending(trailers: nil) : .body(remaining: remaining - slice.readableBytes)
+            return .body(slice)
         case .chunkLine:
-            guard let line = try MessageSyntax.readLine(&buffer) else { return .needMoreData }
+            guard let line = try MessageSyntax.readLine(&buffer) else { return nil }
             let size = try MessageSyntax.chunkSize(line)
             state = size == 0 ? .trailers : .chunkData(remaining: size)
-            return .continue
+            return try step(&buffer)
         case .chunkData(let remaining):
-            guard buffer.readableBytes > 0 else { return .needMoreData }
+            guard buffer.readableBytes > 0 else { return nil }
             let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
-            context.fireChannelRead(wrapInboundOut(.body(slice)))
             state = remaining == slice.readableBytes ? .chunkEnd : .chunkData(remaining: remaining - slice.readableBytes)
-            return .continue
+            return .body(slice)
         case .chunkEnd:
-            guard buffer.readableBytes >= 2 else { return .needMoreData }
+            guard buffer.readableBytes >= 2 else { return nil }
             guard buffer.readInteger(as: UInt16.self) == 0x0D0A else { throw Malformed(description: "chunk data longer than its size") }
             state = .chunkLine
-            return .continue
+            return try step(&buffer)
         case .trailers:
-            guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: true, scan: &scan) else { return .needMoreData }
+            guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: true, scan: &scan) else { return nil }
             let block = buffer.readSlice(length: end - buffer.readerIndex)!
             var trailers = HTTPHeaders()
             try Self.parseFields(block, into: &trailers)
-            finishMessage(context, trailers: trailers.isEmpty ? nil : trailers)
-            return .continue
+            state = switching ? .stopped : .head
+            return .end(trailers.isEmpty ? nil : trailers)
         }
-    }
-
-    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        if case .stopped = state {
-            // Removed after a protocol switch: what follows is the new protocol's.
-            if !seenEOF, buffer.readableBytes > 0 {
-                context.fireChannelRead(NIOAny(buffer.readSlice(length: buffer.readableBytes)!))
-            }
-            return .needMoreData
-        }
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        if seenEOF, case .head = state, buffer.readableBytes == 0 { return .needMoreData }
-        if seenEOF { throw Malformed(description: "the connection ended inside a request") }
-        return .needMoreData
-    }
-
-    private func finishMessage(_ context: ChannelHandlerContext, trailers: HTTPHeaders?) {
-        context.fireChannelRead(wrapInboundOut(.end(trailers)))
-        state = switching ? .stopped : .head
     }
 
     // MARK: Heads
 
     /// The head at the front of `buffer` (consumed), its framing (nil: refused) and whether it
     /// asks to switch protocols; nil when it has not all arrived.
-    private func parseHead(_ buffer: inout ByteBuffer) throws -> (HTTPRequestHead, BodyFraming?, Bool)? {
+    private mutating func parseHead(_ buffer: inout ByteBuffer) throws(Malformed) -> (HTTPRequestHead, BodyFraming?, Bool)? {
         // Empty lines before the request line are skipped.
         while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
@@ -146,15 +159,15 @@ final class RequestDecoder: ByteToMessageDecoder {
     }
 
     /// `method SP request-target SP HTTP-version`.
-    static func parseRequestLine(_ line: ByteBuffer) throws -> (HTTPMethod, String, HTTPVersion) {
-        try line.withUnsafeReadableBytes { bytes in
+    static func parseRequestLine(_ line: ByteBuffer) throws(Malformed) -> (HTTPMethod, String, HTTPVersion) {
+        let parsed = line.withUnsafeReadableBytes { bytes -> Result<(HTTPMethod, String, HTTPVersion), Malformed> in
             guard let firstSpace = bytes.firstIndex(of: 0x20), firstSpace > 0,
                   bytes[..<firstSpace].allSatisfy(Self.isTokenByte) else {
-                throw Malformed(description: "the request line has no method")
+                return .failure(Malformed(description: "the request line has no method"))
             }
             guard let secondSpace = bytes[(firstSpace + 1)...].firstIndex(of: 0x20), secondSpace > firstSpace + 1,
                   bytes[(firstSpace + 1)..<secondSpace].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw Malformed(description: "the request line has no target")
+                return .failure(Malformed(description: "the request line has no target"))
             }
             let version = bytes[(secondSpace + 1)...]
             let httpVersion: HTTPVersion
@@ -163,20 +176,19 @@ final class RequestDecoder: ByteToMessageDecoder {
             } else if version.elementsEqual("HTTP/1.0".utf8) {
                 httpVersion = .http1_0
             } else {
-                throw Malformed(description: "the request is not HTTP/1.1 or HTTP/1.0")
+                return .failure(Malformed(description: "the request is not HTTP/1.1 or HTTP/1.0"))
             }
             let method = HTTPMethod(rawValue: String(decoding: bytes[..<firstSpace], as: UTF8.self))
             let target = String(decoding: bytes[(firstSpace + 1)..<secondSpace], as: UTF8.self)
-            return (method, target, httpVersion)
+            return .success((method, target, httpVersion))
         }
+        return try parsed.get()
     }
 
     /// Field lines, each ending in CRLF, into `headers`.
-    static func parseFields(_ block: ByteBuffer, into headers: inout HTTPHeaders) throws {
-        try block.withUnsafeReadableBytes { bytes in
-            try MessageSyntax.forEachField(bytes) { _, name, value in
-                headers.add(name: String(decoding: bytes[name], as: UTF8.self), value: String(decoding: bytes[value], as: UTF8.self))
-            }
+    static func parseFields(_ block: ByteBuffer, into headers: inout HTTPHeaders) throws(Malformed) {
+        try MessageSyntax.forEachField(in: block) { bytes, _, name, value in
+            headers.add(name: String(decoding: bytes[name], as: UTF8.self), value: String(decoding: bytes[value], as: UTF8.self))
         }
     }
 
