@@ -33,6 +33,7 @@ public final class Gateway: Service, Sendable {
         await cancelWhenGracefulShutdown { await self.ready() }
         guard !Task.isCancelled, !Task.isShuttingDownGracefully else {
             settleListening(false)
+            await context.accessLogWriter?.shutdown()
             return
         }
         var listeners: [any Channel] = []
@@ -66,13 +67,14 @@ public final class Gateway: Service, Sendable {
         } catch {
             settleListening(false)
             for channel in listeners { try? await channel.close() }
+            await context.accessLogWriter?.shutdown()
             throw error
         }
         settleListening(true)
         try? await gracefulShutdown()
         settleListening(false)
         for channel in listeners { try? await channel.close() }
-        context.closeIdleConnectionsAndFlushLogs()
+        await context.closeIdleConnectionsAndFlushLogs()
         try? await tcp?.stop().get()
         context.logger.notice("gateway stopped")
     }

@@ -12,6 +12,8 @@ final class GatewayContext: Sendable {
     let logger: Logger
     private let open = Atomic<Int>(0)
     private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopResources>]
+    /// Writes every loop's access log lines, off the loops; nil when the log level leaves them out.
+    let accessLogWriter: AccessLogWriter?
 
     /// What the connections of one event loop share, used only on that loop.
     final class LoopResources {
@@ -24,8 +26,8 @@ final class GatewayContext: Sendable {
             self.accessLog = accessLog
         }
 
-        static func make(maximumIdle: Int, accessLog: Bool, loop: any EventLoop) -> sending LoopResources {
-            LoopResources(pool: UpstreamPool(maximumIdle: maximumIdle), accessLog: accessLog ? AccessLog(loop: loop) : nil)
+        static func make(maximumIdle: Int, accessLog writer: AccessLogWriter?, loop: any EventLoop) -> sending LoopResources {
+            LoopResources(pool: UpstreamPool(maximumIdle: maximumIdle), accessLog: writer.map { AccessLog(loop: loop, writer: $0) })
         }
     }
 
@@ -33,14 +35,16 @@ final class GatewayContext: Sendable {
         self.table = table
         self.configuration = configuration
         self.logger = logger
+        let writer = logger.logLevel <= .info ? AccessLogWriter() : nil
         var loops: [ObjectIdentifier: NIOLoopBoundBox<LoopResources>] = [:]
         for loop in group.makeIterator() {
             // Made here, off its loop, and handed over whole: only that loop ever touches it.
             loops[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
-                LoopResources.make(maximumIdle: configuration.maximumIdleUpstream, accessLog: logger.logLevel <= .info, loop: loop),
+                LoopResources.make(maximumIdle: configuration.maximumIdleUpstream, accessLog: writer, loop: loop),
                 eventLoop: loop)
         }
         self.loops = loops
+        self.accessLogWriter = writer
     }
 
     /// The shared parts of `loop`, one of the gateway's group; called on that loop.
@@ -48,14 +52,16 @@ final class GatewayContext: Sendable {
         loops[ObjectIdentifier(loop)]?.value
     }
 
-    /// Closes the idle connections of every loop's pool and writes out its access log.
-    func closeIdleConnectionsAndFlushLogs() {
-        for bound in loops.values {
-            bound.eventLoop.execute {
+    /// Closes the idle connections of every loop's pool and writes out the access log.
+    func closeIdleConnectionsAndFlushLogs() async {
+        let done = loops.values.map { bound in
+            bound.eventLoop.submit {
                 bound.value.pool.closeAll()
                 bound.value.accessLog?.flush()
             }
         }
+        for future in done { try? await future.get() }
+        await accessLogWriter?.shutdown()
     }
 
     /// Counts a new client connection; false (and not counted) when the limit is reached.

@@ -10,18 +10,22 @@ import NIOCore
 ///
 /// Written beside swift-log rather than through it because it is on every request's path:
 /// a line is formatted into a buffer with no metadata dictionary, and the lines of one event
-/// loop iteration go out in one `write(2)` (swift-log's stream handler locks, formats and
-/// flushes each line on its own). One log per event loop, used only on it; whole lines only,
-/// so the lines of two loops never mix.
+/// loop iteration go to the `AccessLogWriter` together, which writes them off the loop
+/// (swift-log's stream handler locks, formats and flushes each line on its own, on the caller's
+/// thread). One log per event loop, used only on it; whole lines only, so the lines of two
+/// loops never mix.
 final class AccessLog {
     private let loop: any EventLoop
+    private let writer: AccessLogWriter
     private var buffer: [UInt8] = []
+    private var lines = 0
     private var flushScheduled = false
     private var stampSecond = -1
     private var stamp: [UInt8] = []
 
-    init(loop: any EventLoop) {
+    init(loop: any EventLoop, writer: AccessLogWriter) {
         self.loop = loop
+        self.writer = writer
         buffer.reserveCapacity(16 * 1024)
     }
 
@@ -70,29 +74,22 @@ final class AccessLog {
         buffer += " status=".utf8
         append(status)
         buffer += " [RouterGateway] http\n".utf8
+        lines += 1
         if !flushScheduled {
             flushScheduled = true
             loop.assumeIsolated().execute { self.flush() }
         }
     }
 
-    /// Writes what the buffer holds.
+    /// Hands what the buffer holds to the writer.
     func flush() {
         flushScheduled = false
-        var written = 0
-        buffer.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = write(2, raw.baseAddress! + written, raw.count - written)
-                if n > 0 {
-                    written += n
-                } else if n < 0 && errno == EINTR {
-                    continue
-                } else {
-                    break  // standard error is gone: the lines are dropped, the gateway goes on
-                }
-            }
-        }
-        buffer.removeAll(keepingCapacity: true)
+        guard !buffer.isEmpty else { return }
+        var batch: [UInt8] = []
+        batch.reserveCapacity(16 * 1024)
+        swap(&batch, &buffer)
+        writer.write(batch, count: lines)
+        lines = 0
     }
 
     private func append(_ value: Int) {
