@@ -70,6 +70,20 @@ struct ResponseDifferentialTests {
         return .passed(response.status, String(decoding: response.body, as: UTF8.self))
     }
 
+    @Test func bytesAfterAResponseNeverAnswerTheNextClient() throws {
+        let stack = try GatewayStack(gateway: ["--threads", "1"])
+        let backend = try ScriptedBackend(keepsOpen: true)
+        // Each request gets its response and, in the same write, one nobody asked for.
+        backend.answer("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!")
+        try stack.add("app.example.com", target: backend.target)
+        #expect(try stack.waitRoutable("app.example.com"))
+        let request = Array("GET / HTTP/1.1\r\nHost: app.example.com\r\n\r\n".utf8)
+        for _ in 0..<5 {
+            let result = HTTPProbe.send([request], to: .tcp(port: stack.gateway.httpPort), timeout: 5)
+            #expect(Self.outcome(result) == .passed(200, "a"), "\(result) \(result.raw.debugDescription)")
+        }
+    }
+
     @Test func everyResponseIsPassedOnLikeHAProxyOrRefused() throws {
         let stack = try GatewayStack(gateway: ["--max-idle-upstream", "0"])
         let backend = try ScriptedBackend()

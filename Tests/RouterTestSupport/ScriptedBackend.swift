@@ -4,7 +4,8 @@ import Synchronization
 
 /// A target that answers every request head it reads with the same bytes, whatever they
 /// are — a response a proxy must refuse as readily as one it must pass on — then closes its
-/// side: the subject of a response-parsing test. The bytes can change between probes.
+/// side (or, with `keepsOpen`, waits for the next request on the connection): the subject of a
+/// response-parsing test. The bytes can change between probes.
 public final class ScriptedBackend: Sendable {
     public let port: Int
     private let channel: any Channel
@@ -14,7 +15,7 @@ public final class ScriptedBackend: Sendable {
         let bytes = Mutex<[UInt8]>([])
     }
 
-    public init() throws {
+    public init(keepsOpen: Bool = false) throws {
         let script = Shared()
         self.script = script
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -22,7 +23,7 @@ public final class ScriptedBackend: Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Connection(script: script))
+                    try channel.pipeline.syncOperations.addHandler(Connection(script: script, keepsOpen: keepsOpen))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).wait()
@@ -45,24 +46,30 @@ public final class ScriptedBackend: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let script: Shared
+        let keepsOpen: Bool
         var seen: [UInt8] = []
         var answered = false
 
-        init(script: Shared) {
+        init(script: Shared, keepsOpen: Bool) {
             self.script = script
+            self.keepsOpen = keepsOpen
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var bytes = unwrapInboundIn(data)
             seen += bytes.readBytes(length: bytes.readableBytes) ?? []
-            guard !answered, seen.count >= 4, (0...(seen.count - 4)).contains(where: { seen[$0..<$0 + 4] == [13, 10, 13, 10] }) else {
-                return
-            }
-            answered = true
-            let response = ByteBuffer(bytes: script.bytes.withLock { $0 })
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(response)).whenComplete { _ in
-                channel.close(mode: .output, promise: nil)
+            while !answered, seen.count >= 4, let end = (0...(seen.count - 4)).first(where: { seen[$0..<$0 + 4] == [13, 10, 13, 10] }) {
+                seen.removeFirst(end + 4)
+                let response = ByteBuffer(bytes: script.bytes.withLock { $0 })
+                if keepsOpen {
+                    context.writeAndFlush(wrapOutboundOut(response), promise: nil)
+                    continue
+                }
+                answered = true
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(response)).whenComplete { _ in
+                    channel.close(mode: .output, promise: nil)
+                }
             }
         }
 

@@ -95,6 +95,14 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
+        if self.context != nil, self.downstream == nil, unread.readableBytes > 0 {
+            // Parked with bytes after its response's end that nobody asked for: read as the
+            // next client's response they would answer the wrong request. Not reused.
+            unread.clear()
+            if let link { pool?.remove(link) }
+            context.close(promise: nil)
+            return
+        }
         if unread.readableBytes == 0 { unread.clear() }
     }
 
