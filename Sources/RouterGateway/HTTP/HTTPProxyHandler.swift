@@ -114,7 +114,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } catch {
             state.arrived(.malformed)
         }
-        if unread.readableBytes == 0 || decoder.isDone { unread.clear() }
+        // Let go of the read buffer once used: the channel reuses it for the next read.
+        if unread.readableBytes == 0 || decoder.isDone { unread = ByteBuffer() }
         drain()
     }
 

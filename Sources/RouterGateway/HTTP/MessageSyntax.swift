@@ -162,6 +162,17 @@ enum MessageSyntax {
         if let failure { throw failure }
     }
 
+    /// Each comma-separated item of a field value, empty ones too, with no array made.
+    static func forEachItem(_ value: Slice<UnsafeRawBufferPointer>, _ body: (Slice<UnsafeRawBufferPointer>) -> Void) {
+        var start = value.startIndex
+        while true {
+            let comma = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
+            body(value[start..<comma])
+            guard comma < value.endIndex else { return }
+            start = comma + 1
+        }
+    }
+
     /// `bytes` without the whitespace (SP, HTAB) around them.
     static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
         var start = bytes.startIndex, end = bytes.endIndex

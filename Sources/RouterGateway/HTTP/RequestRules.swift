@@ -124,10 +124,16 @@ enum RequestRules {
 
     /// The one Host field of `head`, or why there is not exactly one.
     static func host(of head: HTTPRequestHead) throws(RequestRefusal) -> String {
-        let hosts = head.headers["host"]
-        guard hosts.count == 1, let host = hosts.first, !host.isEmpty else {
+        var host: String?
+        var count = 0
+        for (name, value) in head.headers where HeaderNames.equal(name, "host") {
+            host = value
+            count += 1
+        }
+        guard count == 1, let host, !host.isEmpty else {
             throw RequestRefusal(code: .host, status: .badRequest,
-                                 message: hosts.isEmpty ? "The request has no Host header." : "The request has more than one Host header.")
+                                 message: count == 0 ? "The request has no Host header."
+                                     : count > 1 ? "The request has more than one Host header." : "The request's Host header is empty.")
         }
         return host
     }

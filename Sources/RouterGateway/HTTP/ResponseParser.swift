@@ -217,22 +217,22 @@ struct ResponseParser {
             switch name.count {
             case 14 where HeaderNames.equal(field, "content-length"):
                 // One number, or a list of that number repeated (RFC 9110 §8.6).
-                for item in bytes[value].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                MessageSyntax.forEachItem(bytes[value]) { item in
                     let digits = MessageSyntax.trimmed(item)
                     guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
                         lengthRefused = true
-                        continue
+                        return
                     }
                     let number = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
                     if let known = length, known != number { lengthRefused = true }
                     length = number
                 }
             case 17 where HeaderNames.equal(field, "transfer-encoding"):
-                for item in bytes[value].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                MessageSyntax.forEachItem(bytes[value]) { item in
                     codings.append(String(decoding: MessageSyntax.trimmed(item), as: UTF8.self))
                 }
             case 10 where HeaderNames.equal(field, "connection"):
-                for item in bytes[value].split(separator: UInt8(ascii: ",")) {
+                MessageSyntax.forEachItem(bytes[value]) { item in
                     let token = MessageSyntax.trimmed(item)
                     if HeaderNames.equal(token, "close") {
                         close = true

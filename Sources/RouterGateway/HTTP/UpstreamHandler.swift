@@ -90,7 +90,7 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 downstream.upstreamRead(event)
             }
         } catch {
-            unread.clear()
+            unread = ByteBuffer()
             if let link { downstream.upstreamMalformed(link, error) }
             context.close(promise: nil)
             return
@@ -98,12 +98,13 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if self.context != nil, self.downstream == nil, unread.readableBytes > 0 {
             // Parked with bytes after its response's end that nobody asked for: read as the
             // next client's response they would answer the wrong request. Not reused.
-            unread.clear()
+            unread = ByteBuffer()
             if let link { pool?.remove(link) }
             context.close(promise: nil)
             return
         }
-        if unread.readableBytes == 0 { unread.clear() }
+        // Let go of the read buffer once used: the channel reuses it for the next read.
+        if unread.readableBytes == 0 { unread = ByteBuffer() }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -19,7 +19,9 @@ final class UpstreamPool {
 
     /// The most recently parked live connection to `target`, taken out of the pool.
     func take(_ target: RouteTarget) -> UpstreamLink? {
-        while let link = idle[target]?.popLast() {
+        // By index: the list is changed in place, not copied out of the dictionary and back.
+        guard let index = idle.index(forKey: target) else { return nil }
+        while let link = idle.values[index].popLast() {
             link.parked = false
             if link.channel.isActive { return link }
         }
@@ -30,12 +32,13 @@ final class UpstreamPool {
     /// has `maximumIdle` waiting.
     func park(_ link: UpstreamLink) {
         link.handler?.downstream = nil
-        guard maximumIdle > 0, link.channel.isActive, idle[link.target, default: []].count < maximumIdle else {
+        let index = idle.index(forKey: link.target)
+        guard maximumIdle > 0, link.channel.isActive, index.map({ idle.values[$0].count }) ?? 0 < maximumIdle else {
             link.channel.close(promise: nil)
             return
         }
         link.parked = true
-        idle[link.target, default: []].append(link)
+        if let index { idle.values[index].append(link) } else { idle[link.target] = [link] }
     }
 
     /// A parked connection closed or spoke out of turn: it is no longer offered.
