@@ -102,13 +102,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data)
-        if unread.readableBytes == 0 {
-            unread = bytes
-        } else {
-            var bytes = bytes
-            unread.writeBuffer(&bytes)
-        }
+        unread.accumulate(unwrapInboundIn(data))
         do {
             while let part = try decoder.next(&unread) { state.arrived(.part(part)) }
         } catch {

@@ -205,4 +205,69 @@ enum MessageSyntax {
         default: false
         }
     }
+
+    /// A chunked body being read (RFC 9112 §7.1), the same for requests and responses: each
+    /// chunk's bytes as they arrive, then the trailer section. Chunk lines and trailers are
+    /// bounded; chunk data must end where its size says.
+    struct ChunkedBody {
+        enum Event {
+            /// Bytes of a chunk's data.
+            case data(ByteBuffer)
+            /// The trailer section after the last chunk: field lines, then the empty line.
+            case trailers(ByteBuffer)
+        }
+
+        private enum State {
+            case line
+            case data(remaining: Int)
+            case dataEnd
+            case trailers
+        }
+
+        private var state = State.line
+        private var scan = HeadScan()
+
+        /// The next bytes of the body, or its trailer section (the body is then over); nil
+        /// until more bytes arrive.
+        mutating func next(_ buffer: inout ByteBuffer) throws(Malformed) -> Event? {
+            while true {
+                switch state {
+                case .line:
+                    guard let line = try readLine(&buffer) else { return nil }
+                    let size = try chunkSize(line)
+                    state = size == 0 ? .trailers : .data(remaining: size)
+                case .data(let remaining):
+                    guard buffer.readableBytes > 0 else { return nil }
+                    let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
+                    state = remaining == slice.readableBytes ? .dataEnd : .data(remaining: remaining - slice.readableBytes)
+                    return .data(slice)
+                case .dataEnd:
+                    guard buffer.readableBytes >= 2 else { return nil }
+                    guard buffer.readInteger(as: UInt16.self) == 0x0D0A else {
+                        throw Malformed(description: "chunk data longer than its size")
+                    }
+                    state = .line
+                case .trailers:
+                    guard let end = try headEnd(buffer, allowEmpty: true, scan: &scan) else { return nil }
+                    let block = buffer.readSlice(length: end - buffer.readerIndex)!
+                    try forEachField(in: block) { _, _, _, _ in }
+                    state = .line
+                    return .trailers(block)
+                }
+            }
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Adds what a channel read to what was left unread: the read's buffer itself when nothing
+    /// was left (no copy).
+    mutating func accumulate(_ read: ByteBuffer) {
+        if readableBytes == 0 {
+            self = read
+        } else {
+            var read = read
+            writeBuffer(&read)
+        }
+    }
 }

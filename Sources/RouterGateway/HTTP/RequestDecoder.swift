@@ -33,10 +33,7 @@ struct RequestDecoder {
     enum State {
         case head
         case body(remaining: Int)
-        case chunkLine
-        case chunkData(remaining: Int)
-        case chunkEnd
-        case trailers
+        case chunked(MessageSyntax.ChunkedBody)
         /// The message is over: its end comes next.
         case ending(trailers: HTTPHeaders?)
         /// A protocol switch was asked for, the framing was refused, or the bytes were not a
@@ -45,7 +42,7 @@ struct RequestDecoder {
     }
 
     private var state = State.head
-    /// How far the head or trailers being read have been scanned.
+    /// How far the head being read has been scanned.
     private var scan = MessageSyntax.HeadScan()
     /// The request being parsed asks to switch protocols: parsing stops after it.
     private var switching = false
@@ -97,7 +94,7 @@ struct RequestDecoder {
             case nil: state = .stopped
             case .some(.none), .some(.length(0)): state = .ending(trailers: nil)
             case .some(.length(let n)): state = .body(remaining: n)
-            case .some(.chunked): state = .chunkLine
+            case .some(.chunked): state = .chunked(MessageSyntax.ChunkedBody())
             }
             return .head(head)
         case .body(let remaining):
@@ -105,28 +102,21 @@ struct RequestDecoder {
             let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
             state = remaining == slice.readableBytes ? .ending(trailers: nil) : .body(remaining: remaining - slice.readableBytes)
             return .body(slice)
-        case .chunkLine:
-            guard let line = try MessageSyntax.readLine(&buffer) else { return nil }
-            let size = try MessageSyntax.chunkSize(line)
-            state = size == 0 ? .trailers : .chunkData(remaining: size)
-            return try step(&buffer)
-        case .chunkData(let remaining):
-            guard buffer.readableBytes > 0 else { return nil }
-            let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
-            state = remaining == slice.readableBytes ? .chunkEnd : .chunkData(remaining: remaining - slice.readableBytes)
-            return .body(slice)
-        case .chunkEnd:
-            guard buffer.readableBytes >= 2 else { return nil }
-            guard buffer.readInteger(as: UInt16.self) == 0x0D0A else { throw Malformed(description: "chunk data longer than its size") }
-            state = .chunkLine
-            return try step(&buffer)
-        case .trailers:
-            guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: true, scan: &scan) else { return nil }
-            let block = buffer.readSlice(length: end - buffer.readerIndex)!
-            var trailers = HTTPHeaders()
-            try Self.parseFields(block, into: &trailers)
-            state = switching ? .stopped : .head
-            return .end(trailers.isEmpty ? nil : trailers)
+        case .chunked(var body):
+            guard let event = try body.next(&buffer) else {
+                state = .chunked(body)
+                return nil
+            }
+            switch event {
+            case .data(let bytes):
+                state = .chunked(body)
+                return .body(bytes)
+            case .trailers(let block):
+                var trailers = HTTPHeaders()
+                try Self.parseFields(block, into: &trailers)
+                state = switching ? .stopped : .head
+                return .end(trailers.isEmpty ? nil : trailers)
+            }
         }
     }
 

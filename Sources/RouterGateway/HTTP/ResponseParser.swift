@@ -67,10 +67,7 @@ struct ResponseParser {
         case head(HTTPMethod)
         case body(remaining: Int)
         case untilClose
-        case chunkLine
-        case chunkData(remaining: Int)
-        case chunkEnd
-        case trailers
+        case chunked(MessageSyntax.ChunkedBody)
         /// The head said there is no body: the end comes next.
         case ending
         /// After a 101 or an error: nothing more is parsed.
@@ -78,7 +75,7 @@ struct ResponseParser {
     }
 
     private var state = State.idle
-    /// How far the head or trailers being read have been scanned.
+    /// How far the head being read has been scanned.
     private var scan = MessageSyntax.HeadScan()
     private var switching = false
 
@@ -141,7 +138,7 @@ struct ResponseParser {
                 case .none: state = .ending
                 case .length(0): state = .ending
                 case .length(let n): state = .body(remaining: n)
-                case .chunked: state = .chunkLine
+                case .chunked: state = .chunked(MessageSyntax.ChunkedBody())
                 case .untilClose: state = .untilClose
                 }
                 switching = head.status == 101
@@ -157,29 +154,19 @@ struct ResponseParser {
         case .untilClose:
             guard buffer.readableBytes > 0 else { return nil }
             return .body(buffer.readSlice(length: buffer.readableBytes)!)
-        case .chunkLine:
-            guard let line = try MessageSyntax.readLine(&buffer) else { return nil }
-            let size = try MessageSyntax.chunkSize(line)
-            state = size == 0 ? .trailers : .chunkData(remaining: size)
-            return try step(&buffer)
-        case .chunkData(let remaining):
-            guard buffer.readableBytes > 0 else { return nil }
-            let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
-            state = remaining == slice.readableBytes ? .chunkEnd : .chunkData(remaining: remaining - slice.readableBytes)
-            return .body(slice)
-        case .chunkEnd:
-            guard buffer.readableBytes >= 2 else { return nil }
-            guard buffer.readInteger(as: UInt16.self) == 0x0D0A else {
-                throw Malformed(description: "chunk data longer than its size")
+        case .chunked(var body):
+            guard let event = try body.next(&buffer) else {
+                state = .chunked(body)
+                return nil
             }
-            state = .chunkLine
-            return try step(&buffer)
-        case .trailers:
-            guard let end = try MessageSyntax.headEnd(buffer, allowEmpty: true, scan: &scan) else { return nil }
-            var block = buffer.readSlice(length: end - buffer.readerIndex)!
-            try MessageSyntax.forEachField(in: block) { _, _, _, _ in }
-            block.moveWriterIndex(to: block.writerIndex - 2)  // the empty line
-            return finish(trailers: block.readableBytes > 0 ? block : nil)
+            switch event {
+            case .data(let bytes):
+                state = .chunked(body)
+                return .body(bytes)
+            case .trailers(var block):
+                block.moveWriterIndex(to: block.writerIndex - 2)  // the empty line
+                return finish(trailers: block.readableBytes > 0 ? block : nil)
+            }
         }
     }
 

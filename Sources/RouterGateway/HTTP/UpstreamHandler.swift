@@ -77,12 +77,7 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        if unread.readableBytes == 0 {
-            unread = bytes
-        } else {
-            var bytes = bytes
-            unread.writeBuffer(&bytes)
-        }
+        unread.accumulate(bytes)
         do {
             // Each event may end this handler's part (the client's handler parks the
             // connection, switches it to a splice or drops it): read on only while it serves.
