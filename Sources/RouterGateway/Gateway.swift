@@ -44,10 +44,10 @@ public final class Gateway: Service, Sendable {
                     // The proxy handler alone: it reads requests with routergw's own parser
                     // (RequestDecoder), orders pipelined requests, answers parse errors itself
                     // (after the requests before them) and writes responses as bytes, with the
-                    // framing HTTPForwarding decides. A client that half-closes still gets every answer.
-                    // No outbound header validation: every field of a response comes from the
-                    // target's response as SwiftNIO's decoder accepted it (no CR, LF or NUL in a
-                    // name or value) or from the gateway's own constants.
+                    // framing HTTPForwarding decides. A client that half-closes still gets every
+                    // answer. Every field of a response is a line of the target's response as
+                    // ResponseParser accepted it (a token name, no CR, LF or NUL in a value) or
+                    // one of the gateway's own constants.
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                     try channel.pipeline.syncOperations.addHandler(HTTPProxyHandler(gateway: gateway))
                 })

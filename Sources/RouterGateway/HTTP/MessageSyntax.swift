@@ -213,7 +213,8 @@ enum MessageSyntax {
         enum Event {
             /// Bytes of a chunk's data.
             case data(ByteBuffer)
-            /// The trailer section after the last chunk: field lines, then the empty line.
+            /// The trailer section after the last chunk: its field lines, each with its CRLF
+            /// (empty when there are none); the empty line that ends the body is consumed.
             case trailers(ByteBuffer)
         }
 
@@ -249,7 +250,8 @@ enum MessageSyntax {
                     state = .line
                 case .trailers:
                     guard let end = try headEnd(buffer, allowEmpty: true, scan: &scan) else { return nil }
-                    let block = buffer.readSlice(length: end - buffer.readerIndex)!
+                    var block = buffer.readSlice(length: end - buffer.readerIndex)!
+                    block.moveWriterIndex(to: block.writerIndex - 2)  // the empty line
                     try forEachField(in: block) { _, _, _, _ in }
                     state = .line
                     return .trailers(block)

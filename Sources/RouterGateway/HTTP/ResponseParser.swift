@@ -163,8 +163,7 @@ struct ResponseParser {
             case .data(let bytes):
                 state = .chunked(body)
                 return .body(bytes)
-            case .trailers(var block):
-                block.moveWriterIndex(to: block.writerIndex - 2)  // the empty line
+            case .trailers(let block):
                 return finish(trailers: block.readableBytes > 0 ? block : nil)
             }
         }
