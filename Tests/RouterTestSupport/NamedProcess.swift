@@ -30,14 +30,21 @@ public final class NamedProcess {
         guard process.poll() == nil else {
             throw LaunchError("named did not start on port \(port): \(process.stderr.suffix(2000))")
         }
+        // named goes on running when one of its sockets cannot be made ("creating TCP socket:
+        // address in use"): a test would then find UDP answered and TCP refused.
+        guard !process.stderr.contains("address in use") else {
+            _ = try? process.terminate("named")
+            throw LaunchError("named could not take port \(port): \(process.stderr.suffix(2000))")
+        }
     }
 
-    /// Starts named on a port drawn at random, drawing again (up to five times) when one is
-    /// taken: named cannot be given port 0.
+    /// Starts named on a port drawn at random below the ephemeral range (`freeTCPPort()`),
+    /// drawing again (up to five times) when it is taken for TCP or UDP: named cannot be given
+    /// port 0.
     public static func start(files: [String: String] = [:], configuration: (_ folder: String, _ port: Int) -> String) throws -> NamedProcess {
         var lastError: (any Error)?
         for _ in 0..<5 {
-            let port = Int.random(in: 20_000...60_000)
+            let port = freeTCPPort()
             do { return try NamedProcess(port: port, files: files) { configuration($0, port) } } catch { lastError = error }
         }
         throw lastError ?? LaunchError("named did not start")
