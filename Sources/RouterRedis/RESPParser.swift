@@ -37,7 +37,7 @@ public struct RESPParser: Sendable {
     private func value(_ bytes: UnsafeRawBufferPointer, _ index: inout Int, depth: Int) throws(RESPError) -> RESPValue? {
         guard index < bytes.count else { return nil }
         let type = bytes[index]
-        guard let line = try line(bytes, from: index + 1) else { return nil }
+        guard let line = try Self.line(bytes, from: index + 1) else { return nil }
         let text = UnsafeRawBufferPointer(rebasing: bytes[(index + 1)..<line.end])
         switch type {
         case UInt8(ascii: "+"):
@@ -48,9 +48,9 @@ public struct RESPParser: Sendable {
             return .error(String(decoding: text, as: UTF8.self))
         case UInt8(ascii: ":"):
             index = line.next
-            return .integer(try integer(text))
+            return .integer(try Self.integer(text))
         case UInt8(ascii: "$"):
-            let length = try integer(text)
+            let length = try Self.integer(text)
             if length == -1 {
                 index = line.next
                 return .bulkString(nil)
@@ -64,7 +64,7 @@ public struct RESPParser: Sendable {
             index = end + 2
             return .bulkString(Array(bytes[start..<end]))
         case UInt8(ascii: "*"):
-            let count = try integer(text)
+            let count = try Self.integer(text)
             if count == -1 {
                 index = line.next
                 return .array(nil)
@@ -88,7 +88,7 @@ public struct RESPParser: Sendable {
 
     /// The end of the line starting at `start` (its CR) and where the next begins; nil when
     /// the CRLF has not arrived.
-    private func line(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(RESPError) -> (end: Int, next: Int)? {
+    static func line(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(RESPError) -> (end: Int, next: Int)? {
         var i = start
         while i < bytes.count {
             if bytes[i] == 0x0D {
@@ -102,11 +102,21 @@ public struct RESPParser: Sendable {
         return nil
     }
 
-    private func integer(_ text: UnsafeRawBufferPointer) throws(RESPError) -> Int64 {
-        guard !text.isEmpty, text.count <= 20, let value = Int64(String(decoding: text, as: UTF8.self)) else {
-            throw RESPError("'\(String(decoding: text.prefix(24), as: UTF8.self))' is not an integer")
+    /// A decimal integer, optionally negative, read from the bytes (no String made: every
+    /// length of every reply goes through here).
+    static func integer(_ text: UnsafeRawBufferPointer) throws(RESPError) -> Int64 {
+        let negative = text.first == UInt8(ascii: "-")
+        let digits = negative ? UnsafeRawBufferPointer(rebasing: text.dropFirst()) : text
+        var value: Int64 = 0
+        var valid = !digits.isEmpty && digits.count <= 19
+        for byte in digits where valid {
+            let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int64(byte &- UInt8(ascii: "0")))
+            valid = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") && !overflow && !overflow2
+            value = sum
         }
-        return value
+        guard valid else { throw RESPError("'\(String(decoding: text.prefix(24), as: UTF8.self))' is not an integer") }
+        return negative ? -value : value
     }
 }
 

@@ -175,6 +175,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     private var waiting = Deque<EventLoopPromise<RESPValue>>()
     private var received: ByteBuffer?
     private let parser = RESPParser()
+    /// Where the reply being received ends, once it has all come: it is parsed only then.
+    private var scanner = RESPReplyScanner(limits: RESPParser())
     private var failure: RedisError?
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -194,7 +196,10 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         while let buffer = received, buffer.readableBytes > 0 {
             let parsed: (value: RESPValue, consumed: Int)?
             let outcome: Result<(value: RESPValue, consumed: Int)?, RESPError> = buffer.withUnsafeReadableBytes { raw in
-                Result { () throws(RESPError) in try parser.parse(raw) }
+                Result { () throws(RESPError) in
+                    guard let length = try scanner.replyLength(in: raw) else { return nil }
+                    return try parser.parse(UnsafeRawBufferPointer(rebasing: raw[..<length]))
+                }
             }
             switch outcome {
             case .success(let value): parsed = value

@@ -161,25 +161,40 @@ extension RedisStore {
             guard let parts = entry.elements, parts.count == 2, let id = parts[0].string else {
                 throw StoreFormatError("a log entry is not [id, fields]")
             }
-            if let dash = id.firstIndex(of: "-"), let revision = UInt64(id[..<dash]) {
-                if revision <= after { continue }
-                if let own = commits.first(where: { revision > $0.base && revision <= $0.base + UInt64($0.events.count) }) {
-                    let i = Int(revision - own.base - 1)
-                    let flat = parts[1].elements ?? []
-                    if flat.count == 4, flat[1].string == own.events[i].kind.rawValue, flat[3].string == own.records[i] {
-                        events.append(own.events[i])
-                        continue
-                    }
+            let revision = id.firstIndex(of: "-").flatMap { UInt64(id[..<$0]) }
+            if let revision, revision <= after { continue }
+            let flat = parts[1].elements ?? []
+            // An entry as routerd writes it, [k, kind, r, route], is read from the reply's
+            // bytes; anything else goes to `StoredRoute.event`, which says what is wrong.
+            guard let revision, flat.count == 4,
+                  case .bulkString(let kindBytes?) = flat[1], case .bulkString(let record?) = flat[3],
+                  flat[0] == .bulkString([UInt8(ascii: "k")]), flat[2] == .bulkString([UInt8(ascii: "r")]),
+                  let kind = RouteEvent.Kind(rawValue: String(decoding: kindBytes, as: UTF8.self)),
+                  kind != .sync, kind != .reset else {
+                events.append(try StoredRoute.event(RESPEntry(id: id, fields: fields(flat))))
+                continue
+            }
+            if let own = commits.first(where: { revision > $0.base && revision <= $0.base + UInt64($0.events.count) }) {
+                let i = Int(revision - own.base - 1)
+                var text = own.records[i]
+                if kind == own.events[i].kind, text.withUTF8({ $0.elementsEqual(record) }) {
+                    events.append(own.events[i])
+                    continue
                 }
             }
-            var fields: [String: String] = [:]
-            let flat = parts[1].elements ?? []
-            for i in stride(from: 0, to: flat.count - 1, by: 2) {
-                if let name = flat[i].string, let value = flat[i + 1].string { fields[name] = value }
-            }
-            events.append(try StoredRoute.event(RESPEntry(id: id, fields: fields)))
+            let route = try record.withUnsafeBytes { raw in Result { () throws(StoreFormatError) in try StoredRoute.decode(bytes: raw) } }.get()
+            events.append(RouteEvent(kind: kind, revision: revision, key: route.key, route: route))
         }
         return events
+    }
+
+    /// A log entry's fields by name, for an entry not as routerd writes it.
+    private static func fields(_ flat: [RESPValue]) -> [String: String] {
+        var fields: [String: String] = [:]
+        for i in stride(from: 0, to: flat.count - 1, by: 2) {
+            if let name = flat[i].string, let value = flat[i + 1].string { fields[name] = value }
+        }
+        return fields
     }
 
     /// The events of an `XREAD` reply of one stream: `[[name, entries]]`.

@@ -75,6 +75,58 @@ struct RESPParserTests {
     }
 }
 
+/// The scanner that says where a reply ends, resumed read after read: it must agree with the
+/// parser on every reply, however the bytes are split, and refuse what the parser refuses.
+@Suite("RESP2 reply scanner")
+struct RESPReplyScannerTests {
+    static let replies = [
+        "+OK\r\n", "-ERR no\r\n", ":-42\r\n", "$3\r\nfoo\r\n", "$0\r\n\r\n", "$-1\r\n", "*-1\r\n", "*0\r\n",
+        "*2\r\n$1\r\na\r\n*1\r\n:1\r\n",
+        // An XREAD reply: [[stream, [[id, [k, v, r, v]], …]]].
+        "*1\r\n*2\r\n$3\r\nlog\r\n*2\r\n*2\r\n$3\r\n7-0\r\n*4\r\n$1\r\nk\r\n$3\r\nadd\r\n$1\r\nr\r\n$4\r\n{\r\n}\r\n"
+            + "*2\r\n$3\r\n8-0\r\n*0\r\n",
+        "*3\r\n*0\r\n*-1\r\n$-1\r\n",
+    ]
+
+    @Test(arguments: replies)
+    func aReplySplitAnywhereEndsWhereTheParserSays(_ reply: String) throws {
+        let bytes = Array(reply.utf8) + Array("+NEXT\r\n".utf8)
+        let whole = try #require(try bytes.withUnsafeBytes { try RESPParser().parse($0) })
+        // Fed a byte more each time, as reads would bring them.
+        var scanner = RESPReplyScanner(limits: RESPParser())
+        var found: Int?
+        for end in 1...bytes.count where found == nil {
+            found = try bytes.withUnsafeBytes { try scanner.replyLength(in: UnsafeRawBufferPointer(rebasing: $0[..<end])) }
+            if found == nil { #expect(end < whole.consumed, "\(reply.debugDescription) not found whole at \(end) bytes") }
+        }
+        #expect(found == whole.consumed, "\(reply.debugDescription)")
+        // And it goes on to the next reply.
+        let next = try bytes.withUnsafeBytes { try scanner.replyLength(in: UnsafeRawBufferPointer(rebasing: $0[whole.consumed...])) }
+        #expect(next == 7)
+    }
+
+    @Test(arguments: ["?1\r\n", ":x\r\n", "$-2\r\n", "$3\r\nfooXY", "*-5\r\n", "+OK\rX", "+OK\n", "*1\r\n$abc\r\n"])
+    func whatTheParserRefusesTheScannerRefuses(_ text: String) {
+        var scanner = RESPReplyScanner(limits: RESPParser())
+        #expect(throws: RESPError.self) { try Array(text.utf8).withUnsafeBytes { try scanner.replyLength(in: $0) } }
+    }
+
+    @Test func theParsersLimitsHold() {
+        var tight = RESPParser()
+        tight.maximumDepth = 3
+        tight.maximumBulkLength = 10
+        tight.maximumArrayLength = 5
+        func length(_ text: String) throws -> Int? {
+            var scanner = RESPReplyScanner(limits: tight)
+            return try Array(text.utf8).withUnsafeBytes { try scanner.replyLength(in: $0) }
+        }
+        #expect(throws: RESPError.self) { try length("*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n") }
+        #expect(throws: RESPError.self) { try length("$11\r\nhello world\r\n") }
+        #expect(throws: RESPError.self) { try length("*6\r\n") }
+        #expect((try? length("*1\r\n*1\r\n*1\r\n:1\r\n")) == 16)
+    }
+}
+
 @Suite("RESP2 command encoding")
 struct RESPEncoderTests {
     @Test func commandsAreArraysOfBulkStringsWithTheirByteLengths() {

@@ -128,7 +128,20 @@ package enum StoredRoute {
     /// parses as JSON.
     package static func decodeAsWritten(_ text: String) -> Route? {
         var text = text
-        return text.withUTF8 { b -> Route? in
+        return text.withUTF8 { decodeAsWritten(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The route stored as `bytes` (UTF-8): read as `decodeAsWritten(_:)` reads, or else
+    /// parsed as JSON; for a reader holding the bytes (a Redis reply), without a String of them.
+    package static func decode(bytes: UnsafeRawBufferPointer) throws(StoreFormatError) -> Route {
+        if let route = decodeAsWritten(bytes: bytes) { return route }
+        return try decode(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// `decodeAsWritten(_:)` on the bytes of the text.
+    package static func decodeAsWritten(bytes: UnsafeRawBufferPointer) -> Route? {
+        let b = bytes.assumingMemoryBound(to: UInt8.self)
+        return { () -> Route? in
             var i = 0
             func literal(_ expected: StaticString) -> Bool {
                 let n = expected.utf8CodeUnitCount
@@ -187,7 +200,7 @@ package enum StoredRoute {
                          createdAt: Timestamp(millisecondsSinceEpoch: created), updatedAt: Timestamp(millisecondsSinceEpoch: updated),
                          expiresAt: expires.map { Timestamp(millisecondsSinceEpoch: $0) }, ttl: ttl.map { .milliseconds($0) },
                          createRevision: UInt64(createRevision), modRevision: UInt64(modRevision))
-        }
+        }()
     }
 }
 
