@@ -42,9 +42,9 @@ extension RedisStore {
             var history: [RouteEvent] = []
             var from = base > UInt64(logLength) ? base - UInt64(logLength) + 1 : 1
             while base > 0, from <= base {
-                let page = try await entries(["XRANGE", keys.log, "\(from)-0", "\(base)-0", "COUNT", "4096"])
-                history += page
-                guard let last = page.last, page.count == 4096 else { break }
+                let page = try await page(["XRANGE", keys.log, "\(from)-0", "\(base)-0", "COUNT", String(Self.pageEntries)], after: from - 1)
+                history += page.events
+                guard let last = page.events.last, page.entries == Self.pageEntries else { break }
                 from = last.revision + 1
             }
             table.load(routes, revision: base, history: history, reason: reason)
@@ -65,7 +65,8 @@ extension RedisStore {
     func catchUp(reloadIfBehind: Bool = true) async throws -> Bool {
         while true {
             let from = table.revision &+ 1
-            let batch = try await entries(["XRANGE", keys.log, "\(from)-0", "+", "COUNT", "4096"])
+            let page = try await page(["XRANGE", keys.log, "\(from)-0", "+", "COUNT", String(Self.pageEntries)], after: from - 1)
+            let batch = page.events
             guard let first = batch.first else {
                 return try await checkStore(reloadIfBehind: reloadIfBehind)
             }
@@ -76,7 +77,7 @@ extension RedisStore {
             }
             table.replicate(batch)
             markContact(revision: batch.last!.revision)
-            if batch.count < 4096 { return true }
+            if page.entries < Self.pageEntries { return true }
         }
     }
 
@@ -107,8 +108,8 @@ extension RedisStore {
             // Changes committed since the log was read (a race, not a loss): read them now.
             // A log that holds nothing after `now` while the store's revision is ahead was not
             // written by routerd (its newest entry is never trimmed): load.
-            let entries = try await entries(["XRANGE", keys.log, "\(now &+ 1)-0", "+", "COUNT", "1"])
-            if entries.isEmpty {
+            let next = try await page(["XRANGE", keys.log, "\(now &+ 1)-0", "+", "COUNT", "1"], after: now)
+            if next.events.isEmpty {
                 guard reloadIfBehind else { return false }
                 try await load(reason: .reset("the route store's log (\(location)) ends before its revision; list again, then watch"))
                 return true
@@ -124,7 +125,7 @@ extension RedisStore {
         while !Task.isCancelled {
             do {
                 let from = table.revision
-                let reply = try await follower.command(["XREAD", "COUNT", "4096", "BLOCK", "1000", "STREAMS", keys.log, "\(from)-0"])
+                let reply = try await follower.command(["XREAD", "COUNT", String(Self.pageEntries), "BLOCK", "1000", "STREAMS", keys.log, "\(from)-0"])
                 if reply.isNull {
                     try await checkStore(reloadIfBehind: true)
                     continue
@@ -143,17 +144,25 @@ extension RedisStore {
         }
     }
 
-    /// The events of an `XRANGE`/`XREVRANGE` reply.
-    func entries(_ command: [String]) async throws -> [RouteEvent] {
-        try Self.events(fromEntries: try await client.command(command, timeout: Self.bulkTimeout))
+    /// The events after revision `after` of an `XRANGE` reply, and how many entries it held.
+    func page(_ command: [String], after: UInt64) async throws -> (events: [RouteEvent], entries: Int) {
+        let reply = try await client.command(command, timeout: Self.bulkTimeout)
+        return (try Self.events(fromEntries: reply, after: after), reply.elements?.count ?? 0)
     }
+
+    /// How many log entries one read takes: each holds up to `RedisScripts.entryChanges`
+    /// changes, so a page is at most 65,536 changes.
+    static let pageEntries = 256
 
     /// How long one page of a load or a catch-up may take (thousands of routes or changes).
     static let bulkTimeout: Duration = .seconds(10)
 
     /// The events of a log reply after revision `after` (older entries are skipped unread).
-    /// An entry that is one of this daemon's own changes being committed (the same revision,
-    /// kind and stored route) is taken from the draft rather than parsed again.
+    /// An entry holds changes of one commit (up to `RedisScripts.entryChanges`), `[kind, route, kind,
+    /// route, …]`, its id the revision of the last; an entry of one change as routerd 0.3
+    /// wrote it (`[k, kind, r, route]`) is read too. A change that is one of this daemon's own
+    /// being committed (the same revision, kind and stored route) is taken from the draft
+    /// rather than parsed again.
     static func events(fromEntries reply: RESPValue, after: UInt64 = 0,
                        own commits: [OwnCommit] = []) throws(StoreFormatError) -> [RouteEvent] {
         var events: [RouteEvent] = []
@@ -161,40 +170,38 @@ extension RedisStore {
             guard let parts = entry.elements, parts.count == 2, let id = parts[0].string else {
                 throw StoreFormatError("a log entry is not [id, fields]")
             }
-            let revision = id.firstIndex(of: "-").flatMap { UInt64(id[..<$0]) }
-            if let revision, revision <= after { continue }
+            guard let last = id.firstIndex(of: "-").flatMap({ UInt64(id[..<$0]) }) else {
+                throw StoreFormatError("a change's id \(id) is not a revision")
+            }
+            if last <= after { continue }
             let flat = parts[1].elements ?? []
-            // An entry as routerd writes it, [k, kind, r, route], is read from the reply's
-            // bytes; anything else goes to `StoredRoute.event`, which says what is wrong.
-            guard let revision, flat.count == 4,
-                  case .bulkString(let kindBytes?) = flat[1], case .bulkString(let record?) = flat[3],
-                  flat[0] == .bulkString([UInt8(ascii: "k")]), flat[2] == .bulkString([UInt8(ascii: "r")]),
-                  let kind = RouteEvent.Kind(rawValue: String(decoding: kindBytes, as: UTF8.self)),
-                  kind != .sync, kind != .reset else {
-                events.append(try StoredRoute.event(RESPEntry(id: id, fields: fields(flat))))
-                continue
+            let single = flat.count == 4 && flat[0] == .bulkString([UInt8(ascii: "k")]) && flat[2] == .bulkString([UInt8(ascii: "r")])
+            let pairs = single ? [(flat[1], flat[3])] : stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0], flat[$0 + 1]) }
+            guard !pairs.isEmpty, flat.count % 2 == 0, UInt64(pairs.count) <= last else {
+                throw StoreFormatError("log entry \(id) is not pairs of a kind and a route")
             }
-            if let own = commits.first(where: { revision > $0.base && revision <= $0.base + UInt64($0.events.count) }) {
-                let i = Int(revision - own.base - 1)
-                var text = own.records[i]
-                if kind == own.events[i].kind, text.withUTF8({ $0.elementsEqual(record) }) {
-                    events.append(own.events[i])
-                    continue
+            var revision = last - UInt64(pairs.count)
+            for (kindValue, recordValue) in pairs {
+                revision += 1
+                if revision <= after { continue }
+                guard case .bulkString(let kindBytes?) = kindValue, case .bulkString(let record?) = recordValue,
+                      let kind = RouteEvent.Kind(rawValue: String(decoding: kindBytes, as: UTF8.self)),
+                      kind != .sync, kind != .reset else {
+                    throw StoreFormatError("change \(revision) in log entry \(id) has no kind or route")
                 }
+                if let own = commits.first(where: { revision > $0.base && revision <= $0.base + UInt64($0.events.count) }) {
+                    let i = Int(revision - own.base - 1)
+                    var text = own.records[i]
+                    if kind == own.events[i].kind, text.withUTF8({ $0.elementsEqual(record) }) {
+                        events.append(own.events[i])
+                        continue
+                    }
+                }
+                let route = try record.withUnsafeBytes { raw in Result { () throws(StoreFormatError) in try StoredRoute.decode(bytes: raw) } }.get()
+                events.append(RouteEvent(kind: kind, revision: revision, key: route.key, route: route))
             }
-            let route = try record.withUnsafeBytes { raw in Result { () throws(StoreFormatError) in try StoredRoute.decode(bytes: raw) } }.get()
-            events.append(RouteEvent(kind: kind, revision: revision, key: route.key, route: route))
         }
         return events
-    }
-
-    /// A log entry's fields by name, for an entry not as routerd writes it.
-    private static func fields(_ flat: [RESPValue]) -> [String: String] {
-        var fields: [String: String] = [:]
-        for i in stride(from: 0, to: flat.count - 1, by: 2) {
-            if let name = flat[i].string, let value = flat[i + 1].string { fields[name] = value }
-        }
-        return fields
     }
 
     /// The events of an `XREAD` reply of one stream: `[[name, entries]]`.

@@ -35,7 +35,7 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     /// The blocking stream reads, on a connection of their own.
     let follower: RedisClient
     package let logger: Logger
-    /// About how many changes the log keeps (`XADD MAXLEN ~`): how far a watch can resume.
+    /// At least how many changes the log keeps (`XTRIM MINID ~`): how far a watch can resume.
     let logLength: Int
     /// How long a session's routes outlive their closed connection (or their lapsed daemon).
     let grace: Duration

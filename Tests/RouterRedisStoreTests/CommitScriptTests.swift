@@ -1,4 +1,6 @@
 import NIOPosix
+import DomainRouter
+import RouterEngine
 import RouterRedis
 @testable import RouterRedisStore
 import RouterTestSupport
@@ -24,8 +26,10 @@ struct CommitScriptTests {
         let committed = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", "0", "100", "1.1", ""] + changes)
         #expect(committed.elements?.map(\.integer) == [1, 6])
         #expect(try await client.command(["HGETALL", keys.routes]).elements?.compactMap(\.string) == ["x", "X2"])
+        // One log entry for the commit, its id the last revision, its fields (kind, route) pairs.
         let log = try await client.command(["XRANGE", keys.log, "-", "+"]).elements ?? []
-        #expect(log.compactMap { $0.elements?.first?.string } == ["1-0", "2-0", "3-0", "4-0", "5-0", "6-0"])
+        #expect(log.compactMap { $0.elements?.first?.string } == ["6-0"])
+        #expect(log.first?.elements?.last?.elements?.compactMap(\.string) == ["add", "X1", "delete", "X1", "add", "Y1", "update", "Y2", "add", "X2", "expire", "Y2"])
         // A draft on a stale base, or against another store, commits nothing.
         let stale = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", "5", "100", "1.2", "", "add", "z", "Z"])
         #expect(stale.elements?.map(\.integer) == [0, 6])
@@ -53,6 +57,62 @@ struct CommitScriptTests {
         #expect(onStale.elements?.map(\.integer) == [0, 2])
         #expect(try await client.command(["HKEYS", keys.routes]).elements?.compactMap(\.string).sorted() == ["a", "b"])
         await client.close()
+    }
+
+    @Test func aLargeCommitIsLoggedInEntriesThatTheReplicaReadsBackInOrder() async throws {
+        let redis = try RedisServerProcess()
+        defer { redis.stop() }
+        let (client, keys, script) = try await Self.store(on: redis)
+        let count = 2 * RedisScripts.entryChanges + 5
+        let routes = (1...count).map { Route(key: "r\($0).example.com", kind: .host, tunnel: try! TunnelID("t1"), owner: "alice",
+                                             createdAt: Timestamp(millisecondsSinceEpoch: 1), updatedAt: Timestamp(millisecondsSinceEpoch: 1),
+                                             createRevision: UInt64($0), modRevision: UInt64($0)) }
+        let changes = routes.flatMap { ["add", $0.key, StoredRoute.encode($0)] }
+        let committed = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", "0", "100000", "1.1", ""] + changes)
+        #expect(committed.elements?.map(\.integer) == [1, Int64(count)])
+        let log = try await client.command(["XRANGE", keys.log, "-", "+"])
+        let ids = log.elements?.compactMap { $0.elements?.first?.string }
+        let full = RedisScripts.entryChanges
+        #expect(ids == ["\(full)-0", "\(2 * full)-0", "\(count)-0"])
+        let events = try RedisStore.events(fromEntries: log)
+        #expect(events.map(\.revision) == (1...count).map { UInt64($0) })
+        #expect(events.map(\.key) == routes.map(\.key))
+        #expect(events.allSatisfy { $0.kind == .add })
+        // Read from the middle of an entry on: what came before is left out.
+        #expect(try RedisStore.events(fromEntries: log, after: UInt64(full + 3)).first?.revision == UInt64(full + 4))
+        await client.close()
+    }
+
+    @Test func theLogIsTrimmedToWholeEntriesKeepingAtLeastItsLength() async throws {
+        let redis = try RedisServerProcess()
+        defer { redis.stop() }
+        let (client, keys, script) = try await Self.store(on: redis)
+        // 400 commits of 10 changes, a log length of 1,000: Redis trims whole nodes of entries
+        // (MINID ~), so more may stay, never fewer.
+        for n in 0..<400 {
+            let changes = (0..<10).flatMap { ["add", "k\(n).\($0)", "R"] }
+            let reply = try await client.evaluate(RedisScripts.commit, keys: script, arguments: ["store1", String(n * 10), "1000", "1.\(n)", ""] + changes)
+            #expect(reply.elements?.first?.integer == 1)
+        }
+        let first = try await client.command(["XRANGE", keys.log, "-", "+", "COUNT", "1"]).elements?.first?.elements?.first?.string
+        let firstEnd = try #require(first.flatMap { Int($0.split(separator: "-")[0]) })
+        #expect(firstEnd - 9 <= 4000 - 1000 + 1, "the log starts at revision \(firstEnd - 9): fewer than 1,000 changes kept")
+        #expect(try await client.command(["XLEN", keys.log]).integer! < 400, "nothing was trimmed")
+        await client.close()
+    }
+
+    @Test func entriesOfOneChangeAsRouterd03WroteThemAreRead() throws {
+        let route = Route(key: "a.example.com", kind: .host, tunnel: try TunnelID("t1"), owner: "alice",
+                          createdAt: Timestamp(millisecondsSinceEpoch: 1), updatedAt: Timestamp(millisecondsSinceEpoch: 1),
+                          createRevision: 7, modRevision: 7)
+        let old = RESPValue.array([.array([.bulkString(Array("7-0".utf8)), .array([
+            .bulkString(Array("k".utf8)), .bulkString(Array("add".utf8)), .bulkString(Array("r".utf8)), .bulkString(Array(StoredRoute.encode(route).utf8)),
+        ])])])
+        let events = try RedisStore.events(fromEntries: old)
+        #expect(events.map(\.revision) == [7] && events.first?.route == route)
+        // What is not pairs of a kind and a route is named.
+        let bad = RESPValue.array([.array([.bulkString(Array("7-0".utf8)), .array([.bulkString(Array("add".utf8))])])])
+        #expect(throws: StoreFormatError.self) { try RedisStore.events(fromEntries: bad) }
     }
 
     @Test func leasesLapsedAnHourAgoAreForgotten() async throws {
