@@ -159,7 +159,7 @@ extension RedisStore {
 
     /// The events of a log reply after revision `after` (older entries are skipped unread).
     /// An entry holds changes of one commit (up to `RedisScripts.entryChanges`), `[kind, route, kind,
-    /// route, …]`, its id the revision of the last; an entry of one change as routerd 0.3
+    /// route, …]`, its id the revision of the last; an entry of one change as earlier routerd
     /// wrote it (`[k, kind, r, route]`) is read too. A change that is one of this daemon's own
     /// being committed (the same revision, kind and stored route) is taken from the draft
     /// rather than parsed again.

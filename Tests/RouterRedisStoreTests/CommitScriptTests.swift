@@ -101,7 +101,7 @@ struct CommitScriptTests {
         await client.close()
     }
 
-    @Test func entriesOfOneChangeAsRouterd03WroteThemAreRead() throws {
+    @Test func entriesOfOneChangeAsEarlierRouterdWroteThemAreRead() throws {
         let route = Route(key: "a.example.com", kind: .host, tunnel: try TunnelID("t1"), owner: "alice",
                           createdAt: Timestamp(millisecondsSinceEpoch: 1), updatedAt: Timestamp(millisecondsSinceEpoch: 1),
                           createRevision: 7, modRevision: 7)
