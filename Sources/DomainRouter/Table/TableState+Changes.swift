@@ -224,17 +224,17 @@ extension TableState {
     /// Removes a live slot, records the event and returns the route as it was.
     @discardableResult
     mutating func remove(_ s: UInt32, as kind: RouteEvent.Kind) -> Route {
-        if undo != nil { noteUndo(routeKey(s), before: route(s)) }
-        let gone = detach(s)
+        let gone = route(s)
+        if undo != nil { noteUndo(routeKey(s), before: gone) }
+        detach(s)
         publish(RouteEvent(kind: kind, revision: nextRevision(), key: gone.key, route: gone))
         return gone
     }
 
     /// Takes a live slot out of every index, its tunnel and its session, and frees it, without
-    /// a revision or an event; returns the route as it was.
-    @discardableResult
-    mutating func detach(_ s: UInt32) -> Route {
-        let gone = route(s)
+    /// a revision or an event. (It makes no `Route` of it: a rollback or a replica replacing
+    /// a route has no use for one.)
+    mutating func detach(_ s: UInt32) {
         let slot = slots[Int(s)]
         removeIndexes(s)
         removeTally(routeKey(s), owner: slot.owner)
@@ -254,7 +254,6 @@ extension TableState {
         freeSlots.append(s)
         if arena.shouldCompact { compactArena() }
         if slot.expiresAt != Slot.never { dropStaleDeadlinesIfMany() }
-        return gone
     }
 
     /// While a draft runs (see `RouteTable.draft`): keeps `key`'s route as it is before a change
