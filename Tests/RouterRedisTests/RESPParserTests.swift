@@ -1,5 +1,6 @@
 import NIOCore
 @testable import RouterRedis
+import RouterTestSupport
 import Testing
 
 /// The RESP2 reply parser on its own: every type, incomplete input, and input that is not RESP.
@@ -103,6 +104,55 @@ struct RESPReplyScannerTests {
         // And it goes on to the next reply.
         let next = try bytes.withUnsafeBytes { try scanner.replyLength(in: UnsafeRawBufferPointer(rebasing: $0[whole.consumed...])) }
         #expect(next == 7)
+    }
+
+    /// Random replies (seeded), nested as Redis nests them, delivered in random pieces: the
+    /// scanner finds each whole exactly when its last byte arrives, and it parses to the value
+    /// that was written.
+    @Test func randomRepliesInRandomPiecesAreFoundWholeWhenTheirLastByteArrives() throws {
+        var random = SplitMix64(state: 20261206)
+        func value(depth: Int) -> RESPValue {
+            switch Int.random(in: 0..<(depth < 4 ? 7 : 5), using: &random) {
+            case 0: return .simpleString(String(repeating: "x", count: Int.random(in: 0..<8, using: &random)))
+            case 1: return .error("ERR " + String(Int.random(in: 0..<1000, using: &random)))
+            case 2: return .integer(Int64.random(in: -1_000_000...1_000_000, using: &random))
+            case 3: return .bulkString((0..<Int.random(in: 0..<300, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })
+            case 4: return Bool.random(using: &random) ? .bulkString(nil) : .array(nil)
+            default: return .array((0..<Int.random(in: 0..<6, using: &random)).map { _ in value(depth: depth + 1) })
+            }
+        }
+        func encode(_ value: RESPValue) -> [UInt8] {
+            switch value {
+            case .simpleString(let s): return Array("+\(s)\r\n".utf8)
+            case .error(let s): return Array("-\(s)\r\n".utf8)
+            case .integer(let n): return Array(":\(n)\r\n".utf8)
+            case .bulkString(nil): return Array("$-1\r\n".utf8)
+            case .bulkString(let bytes?): return Array("$\(bytes.count)\r\n".utf8) + bytes + [13, 10]
+            case .array(nil): return Array("*-1\r\n".utf8)
+            case .array(let values?): return Array("*\(values.count)\r\n".utf8) + values.flatMap(encode)
+            }
+        }
+        for _ in 0..<300 {
+            let replies = (0..<3).map { _ in value(depth: 0) }
+            let stream = replies.flatMap(encode)
+            var ends = replies.map { encode($0).count }
+            for i in 1..<ends.count { ends[i] += ends[i - 1] }
+            var scanner = RESPReplyScanner(limits: RESPParser())
+            var start = 0
+            var arrived = 0
+            var found: [Int] = []
+            while arrived < stream.count {
+                arrived = min(stream.count, arrived + Int.random(in: 1...64, using: &random))
+                while let length = try stream.withUnsafeBytes({ try scanner.replyLength(in: UnsafeRawBufferPointer(rebasing: $0[start..<arrived])) }) {
+                    let parsed = try RESPParser().parse(Array(stream[start..<(start + length)]))
+                    #expect(parsed == replies[found.count])
+                    start += length
+                    found.append(start)
+                    #expect(arrived >= start)
+                }
+            }
+            #expect(found == ends)
+        }
     }
 
     @Test(arguments: ["?1\r\n", ":x\r\n", "$-2\r\n", "$3\r\nfooXY", "*-5\r\n", "+OK\rX", "+OK\n", "*1\r\n$abc\r\n"])
