@@ -40,7 +40,7 @@ struct DNSBenchmark {
         for _ in 0..<names { _ = try admin.readJSON() }
 
         // NSD with the same names in a zone file.
-        let nsdPort = Int.random(in: 40_001...60_000)
+        let nsdPort = freeTCPPort() // below the ephemeral range: no outgoing connection holds it
         var zone = "$TTL 30\n@ IN SOA ns1.example.com. hostmaster.example.com. 1 300 60 1209600 30\n@ IN NS ns1.example.com.\nns1 IN A 192.0.2.53\n"
         for i in 0..<names { zone += "app\(i) IN A 192.0.2.10\n" }
         try zone.write(toFile: dir + "/example.com.zone", atomically: false, encoding: .utf8)

@@ -13,7 +13,9 @@ struct ConnectionHandlerTests {
     /// A server (not listening) and one embedded connection to it.
     final class Connection {
         let server: RouterServer
-        let channel = EmbeddedChannel()
+        /// Used, and let go, only on the thread that made it (an `EmbeddedEventLoop` is not
+        /// thread-safe, and a test resumes on another thread after `close()`'s first await).
+        private(set) var channel: EmbeddedChannel! = EmbeddedChannel()
 
         init(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
             var configuration = ServerConfiguration(socketPath: "/nonexistent/r.sock",
@@ -37,8 +39,11 @@ struct ConnectionHandlerTests {
             return try text.split(separator: "\n").map { try JSONParser.parse(String($0)) }
         }
 
+        /// Ends the connection and lets the channel go before anything is awaited (so on the
+        /// thread the test began on), then stops the server.
         func close() async {
             _ = try? channel.finish()
+            channel = nil
             await server.shutdown()
         }
     }
