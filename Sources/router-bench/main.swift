@@ -11,7 +11,7 @@ let usage = """
            router-bench socket [--seconds N] [--threads N]
            router-bench cli [--runs N]
            router-bench watchers [--rounds N] [--adds N] [--watchers N]
-           router-bench store [--seconds N] [--routes N] [--propagations N]
+           router-bench store [--seconds N] [--rounds N] [--routes N] [--propagations N]
            router-bench store --etcd [--seconds N] [--propagations N]
            router-bench http [--seconds N]
            router-bench persist [--rounds N] [--routes N]
@@ -27,9 +27,10 @@ let usage = """
               bulk load, against its idle memory
       store   two routerd sharing a table in Redis (and one in memory): propagation from one
               to a watcher on the other, bulk and pipelined adds beside a claim script run by
-              redis-benchmark, lookups against memory, Redis's memory per route; with --etcd,
-              two routerd on a three-member etcd cluster: propagation, bulk and pipelined adds
-              beside a plain client's claim transactions, write stall when the leader is killed
+              redis-benchmark (alternated, medians of --rounds), lookups against memory, Redis's
+              memory per route; with --etcd, two routerd on a three-member etcd cluster:
+              propagation, bulk and pipelined adds beside a plain client's claim transactions,
+              write stall when the leader is killed
       http    routerd's HTTP API: lookup, /healthz and add rates over 50 keep-alive connections,
               socket-add-to-SSE-event latency, routerctl --url beside curl
       persist routerd --db beside routerd in memory and SQLite alone writing the same rows:
@@ -106,6 +107,7 @@ do {
     case "store":
         var bench = StoreBenchmark()
         bench.seconds = Double(option("--seconds", default: 3))
+        bench.rounds = option("--rounds", default: bench.rounds)
         bench.routes = option("--routes", default: bench.routes)
         bench.propagations = option("--propagations", default: bench.propagations)
         try bench.run()
