@@ -176,7 +176,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     private var received: ByteBuffer?
     private let parser = RESPParser()
     /// Where the reply being received ends, once it has all come: it is parsed only then.
-    private var scanner = RESPReplyScanner(limits: RESPParser())
+    private lazy var scanner = RESPReplyScanner(limits: parser)
     private var failure: RedisError?
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

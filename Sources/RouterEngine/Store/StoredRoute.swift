@@ -141,66 +141,64 @@ package enum StoredRoute {
     /// `decodeAsWritten(_:)` on the bytes of the text.
     package static func decodeAsWritten(bytes: UnsafeRawBufferPointer) -> Route? {
         let b = bytes.assumingMemoryBound(to: UInt8.self)
-        return { () -> Route? in
-            var i = 0
-            func literal(_ expected: StaticString) -> Bool {
-                let n = expected.utf8CodeUnitCount
-                guard i + n <= b.count, memcmp(b.baseAddress! + i, expected.utf8Start, n) == 0 else { return false }
-                i += n
-                return true
+        var i = 0
+        func literal(_ expected: StaticString) -> Bool {
+            let n = expected.utf8CodeUnitCount
+            guard i + n <= b.count, memcmp(b.baseAddress! + i, expected.utf8Start, n) == 0 else { return false }
+            i += n
+            return true
+        }
+        func string() -> String? {
+            guard i < b.count, b[i] == 0x22 else { return nil }
+            var j = i + 1
+            while j < b.count, b[j] != 0x22 {
+                if b[j] == 0x5C { return nil }
+                j += 1
             }
-            func string() -> String? {
-                guard i < b.count, b[i] == 0x22 else { return nil }
-                var j = i + 1
-                while j < b.count, b[j] != 0x22 {
-                    if b[j] == 0x5C { return nil }
-                    j += 1
-                }
-                guard j < b.count else { return nil }
-                defer { i = j + 1 }
-                return String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<j]), as: UTF8.self)
+            guard j < b.count else { return nil }
+            defer { i = j + 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<j]), as: UTF8.self)
+        }
+        func number() -> Int64? {
+            var n: Int64 = 0
+            let start = i
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39, i - start < 18 {
+                n = n * 10 + Int64(b[i] - 0x30)
+                i += 1
             }
-            func number() -> Int64? {
-                var n: Int64 = 0
-                let start = i
-                while i < b.count, b[i] >= 0x30, b[i] <= 0x39, i - start < 18 {
-                    n = n * 10 + Int64(b[i] - 0x30)
-                    i += 1
-                }
-                return i > start ? n : nil
-            }
-            guard literal(#"{"key":"#), let key = string(), literal(#","kind":"#), let kindText = string(),
-                  let kind = RouteKind(rawValue: kindText), literal(#","tunnel":"#), let tunnelText = string(),
-                  let tunnel = try? TunnelID(tunnelText), literal(#","owner":"#), let owner = string(),
-                  literal(#","created":"#), let created = number(), literal(#","updated":"#), let updated = number(),
-                  literal(#","create_rev":"#), let createRevision = number(), literal(#","mod_rev":"#),
-                  let modRevision = number() else { return nil }
-            var target: RouteTarget?
-            if literal(#","target":"#) {
-                guard let text = string(), let parsed = try? RouteTarget(parsing: text) else { return nil }
-                target = parsed
-            }
-            var session: UInt64?
-            if literal(#","session":"#) {
-                guard let n = number() else { return nil }
-                session = UInt64(n)
-            }
-            var expires: Int64?
-            if literal(#","expires":"#) {
-                guard let n = number() else { return nil }
-                expires = n
-            }
-            var ttl: Int64?
-            if literal(#","ttl_ms":"#) {
-                guard let n = number() else { return nil }
-                ttl = n
-            }
-            guard literal("}"), i == b.count else { return nil }
-            return Route(key: key, kind: kind, tunnel: tunnel, target: target, owner: owner, session: session,
-                         createdAt: Timestamp(millisecondsSinceEpoch: created), updatedAt: Timestamp(millisecondsSinceEpoch: updated),
-                         expiresAt: expires.map { Timestamp(millisecondsSinceEpoch: $0) }, ttl: ttl.map { .milliseconds($0) },
-                         createRevision: UInt64(createRevision), modRevision: UInt64(modRevision))
-        }()
+            return i > start ? n : nil
+        }
+        guard literal(#"{"key":"#), let key = string(), literal(#","kind":"#), let kindText = string(),
+              let kind = RouteKind(rawValue: kindText), literal(#","tunnel":"#), let tunnelText = string(),
+              let tunnel = try? TunnelID(tunnelText), literal(#","owner":"#), let owner = string(),
+              literal(#","created":"#), let created = number(), literal(#","updated":"#), let updated = number(),
+              literal(#","create_rev":"#), let createRevision = number(), literal(#","mod_rev":"#),
+              let modRevision = number() else { return nil }
+        var target: RouteTarget?
+        if literal(#","target":"#) {
+            guard let text = string(), let parsed = try? RouteTarget(parsing: text) else { return nil }
+            target = parsed
+        }
+        var session: UInt64?
+        if literal(#","session":"#) {
+            guard let n = number() else { return nil }
+            session = UInt64(n)
+        }
+        var expires: Int64?
+        if literal(#","expires":"#) {
+            guard let n = number() else { return nil }
+            expires = n
+        }
+        var ttl: Int64?
+        if literal(#","ttl_ms":"#) {
+            guard let n = number() else { return nil }
+            ttl = n
+        }
+        guard literal("}"), i == b.count else { return nil }
+        return Route(key: key, kind: kind, tunnel: tunnel, target: target, owner: owner, session: session,
+                     createdAt: Timestamp(millisecondsSinceEpoch: created), updatedAt: Timestamp(millisecondsSinceEpoch: updated),
+                     expiresAt: expires.map { Timestamp(millisecondsSinceEpoch: $0) }, ttl: ttl.map { .milliseconds($0) },
+                     createRevision: UInt64(createRevision), modRevision: UInt64(modRevision))
     }
 }
 
