@@ -57,6 +57,7 @@ struct StoreBenchmark {
         let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
         var addRates: [Double] = [], claimRates: [Double] = []
         var addCPUs: [[Double]] = [], claimCPUs: [[Double]] = []
+        var memoryRates: [Double] = [], memoryCPUs: [Double] = []
         for round in 0..<rounds {
             let cpuBefore = pids.map(GatewayBenchmark.cpuTicks)
             let started = ContinuousClock.now
@@ -76,11 +77,23 @@ struct StoreBenchmark {
             claimRates.append(claim)
             claimCPUs.append([Double(GatewayBenchmark.cpuTicks(redis.server.pid) - redisBefore) / tick / calls * 1e6,
                               (Self.childrenCPU() - clientBefore) / calls * 1e6])
-            print("round \(round + 1): pipelined adds \(fmt(rate, 0))/s, claim script \(fmt(claim, 0))/s")
+
+            // The same adds on the routerd in memory: what the front end and the table allow
+            // with no store at all, the ceiling of the adds through Redis.
+            let memoryBefore = GatewayBenchmark.cpuTicks(memory.process.pid)
+            let memoryStarted = ContinuousClock.now
+            let inMemory = try socket.rate(path: memory.socket, connections: 50, depth: 16) { connection, n in
+                Array(#"{"op":"add","key":"q\#(round)-\#(connection)-\#(n)"}"#.utf8) + [0x0A]
+            }
+            memoryRates.append(inMemory)
+            memoryCPUs.append(Double(GatewayBenchmark.cpuTicks(memory.process.pid) - memoryBefore) / tick
+                              / (inMemory * (ContinuousClock.now - memoryStarted).seconds) * 1e6)
+            print("round \(round + 1): pipelined adds \(fmt(rate, 0))/s, claim script \(fmt(claim, 0))/s, adds in memory \(fmt(inMemory, 0))/s")
         }
         let pipelinedAdd = median(addRates), claim = median(claimRates)
         let addCPU = (0..<pids.count).map { i in median(addCPUs.map { $0[i] }) }
         let claimCPU = median(claimCPUs.map { $0[0] }), claimClientCPU = median(claimCPUs.map { $0[1] })
+        let memoryAdd = median(memoryRates), memoryCPU = median(memoryCPUs)
 
         // Lookups: the same table size and request on the daemon with the store and the one
         // in memory, alternated three times; the ratio of medians.
@@ -105,6 +118,7 @@ struct StoreBenchmark {
         print("100,000 adds over one connection:      \(fmt(bulk, 3)) s  (goal ≤ 2 s)")
         print("pipelined add (16 × 50), new routes:   \(fmt(pipelinedAdd, 0)) ops/s; redis-benchmark claim script \(fmt(claim, 0)) ops/s (medians of \(rounds) rounds); ratio \(fmt(pipelinedAdd / claim, 3))  (goal ≥ 0.8)")
         print("  CPU a pipelined add:                 A \(fmt(addCPU[0], 1)) µs, Redis \(fmt(addCPU[1], 1)) µs, B \(fmt(addCPU[2], 1)) µs, load generator \(fmt(addCPU[3], 1)) µs; a claim call: Redis \(fmt(claimCPU, 1)) µs, redis-benchmark \(fmt(claimClientCPU, 1)) µs")
+        print("  the same adds, routerd in memory:    \(fmt(memoryAdd, 0)) ops/s, ratio to the claim script \(fmt(memoryAdd / claim, 3)); CPU an add \(fmt(memoryCPU, 1)) µs  (no store: the ceiling of the adds above)")
         print("pipelined lookup on B vs in memory:    \(fmt(median(storeLookups), 0)) vs \(fmt(median(memoryLookups), 0)) ops/s; ratio \(fmt(lookupRatio, 3))  (goal ≥ 0.9)")
         print("Redis memory per route at \(routes) more: \(fmt(perRoute, 0)) bytes (\(fmt(Double(after) / 1_048_576, 0)) MB used; loaded in \(fmt(loadTime, 1)) s)")
         print("""
@@ -112,7 +126,8 @@ struct StoreBenchmark {
             "bulk_100k_add_s":\(fmt(bulk, 3)),"pipelined_add_ops":\(fmt(pipelinedAdd, 0)),"redis_claim_ops":\(fmt(claim, 0)),\
             "ratio_pipelined_add_claim":\(fmt(pipelinedAdd / claim, 3)),"rounds":\(rounds),\
             "add_cpu_us_a":\(fmt(addCPU[0], 2)),"add_cpu_us_redis":\(fmt(addCPU[1], 2)),"add_cpu_us_b":\(fmt(addCPU[2], 2)),"add_cpu_us_client":\(fmt(addCPU[3], 2)),\
-            "claim_cpu_us_redis":\(fmt(claimCPU, 2)),"claim_cpu_us_client":\(fmt(claimClientCPU, 2)),"lookup_store_ops":\(fmt(median(storeLookups), 0)),\
+            "claim_cpu_us_redis":\(fmt(claimCPU, 2)),"claim_cpu_us_client":\(fmt(claimClientCPU, 2)),\
+            "memory_add_ops":\(fmt(memoryAdd, 0)),"ratio_memory_add_claim":\(fmt(memoryAdd / claim, 3)),"memory_add_cpu_us":\(fmt(memoryCPU, 2)),"lookup_store_ops":\(fmt(median(storeLookups), 0)),\
             "lookup_memory_ops":\(fmt(median(memoryLookups), 0)),"lookup_ratio_store_vs_memory":\(fmt(lookupRatio, 3)),\
             "redis_bytes_per_route":\(fmt(perRoute, 0)),"redis_used_memory_bytes":\(after),"routes_loaded":\(routes),"load_s":\(fmt(loadTime, 2))}
             """)
