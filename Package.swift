@@ -273,7 +273,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DomainRouterTests",
-            dependencies: ["DomainRouter"]
+            dependencies: ["DomainRouter", "RouterTestSupport"]
         ),
         .testTarget(
             name: "RouterProtocolTests",

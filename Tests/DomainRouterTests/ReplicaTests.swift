@@ -1,5 +1,6 @@
 import Testing
 @testable import DomainRouter
+import RouterTestSupport
 import Synchronization
 
 /// Drafts (changes worked out without being made) and replicas (tables fed with events).
@@ -117,6 +118,61 @@ struct ReplicaTests {
         #expect(failure.error.code == .conflict)
         #expect(draft.events.map(\.key) == ["first.example.com", "third.example.com"])
         #expect(draft.events.map(\.revision) == [2, 3])
+    }
+
+    /// Drafts leave the sorted key list alone and count on their rollback to put every slot
+    /// back as it was: after any mix of drafts (adds, deletes, updates, batches that fail,
+    /// drafts on pending events, committed or not) a listing holds exactly the live keys, in
+    /// order. Seeded; debug builds also check each draft's slots as it ends.
+    @Test(arguments: [1, 2, 3, 20261206] as [UInt64])
+    func listingsStayInKeyOrderWhateverIsDrafted(seed: UInt64) throws {
+        var rng = SplitMix64(state: seed)
+        let table = try makeTable()
+        var live = Set<String>()
+        func name(_ i: Int) -> String { i % 3 == 0 ? "a-very-long-name-beyond-the-inline-bytes-\(i)" : "n\(i)" }
+        func key(_ i: Int) throws -> RouteKey { try table.key(name(i)) }
+        func randomStep() throws -> DraftStep {
+            let i = Int.random(in: 0..<60, using: &rng)
+            switch Int.random(in: 0..<5, using: &rng) {
+            case 0, 1:
+                return .add((0..<Int.random(in: 1...4, using: &rng)).map { _ in
+                    try! request(table, name(Int.random(in: 0..<60, using: &rng)), tunnel: "t\(i % 4)")
+                }, alice)
+            case 2:
+                return i % 7 == 0 ? .delete(.tunnel(try TunnelID("t\(i % 4)")), alice) : .delete(try key(i), alice)
+            case 3:
+                return .update(try key(i), RouteChange(target: try RouteTarget(parsing: "127.0.0.1:\(1000 + i)")), alice)
+            default:
+                return .batch([.add(try request(table, name(i), tunnel: "t1")), .delete(try key(i + 1)),
+                               .add(try request(table, name(i + 2), tunnel: "t2"))], alice)
+            }
+        }
+        func commit(_ events: [RouteEvent]) {
+            _ = table.replicate(events)
+            for event in events {
+                switch event.kind {
+                case .add, .update: live.insert(event.key)
+                default: live.remove(event.key)
+                }
+            }
+        }
+        var pending: [RouteEvent] = []
+        for _ in 0..<300 {
+            let steps = try (0..<Int.random(in: 1...5, using: &rng)).map { _ in try randomStep() }
+            let draft = table.draft(steps, after: pending)
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: // this draft is under way while the next is drafted on it
+                commit(pending)
+                pending = draft.events
+            case 1: // the commit under way did not go through: both are void
+                pending = []
+            default:
+                commit(pending + draft.events)
+                pending = []
+            }
+            let listed = table.list(as: root).routes.map(\.key)
+            #expect(listed == live.sorted(), "after \(table.revision) revisions")
+        }
     }
 
     @Test func replicateSkipsWhatItHasAndStopsAtAGap() throws {

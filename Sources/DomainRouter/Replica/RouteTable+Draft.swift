@@ -17,6 +17,7 @@ extension RouteTable {
             // Sessions in their grace, whose ending a draft's expiry forgets; put back after.
             let ending = s.endingSessions.map { ($0, s.sessions[$0]?.endsAt) }
             s.undo = []
+            s.drafting = true
             // A gap (the table moved on under the pending events) leaves them unapplied: the
             // draft is then stale, and its store refuses it.
             for event in pending where event.revision > s.revision {
@@ -37,6 +38,7 @@ extension RouteTable {
             s.deferredEvents = nil
             s.rollback(to: 0)
             s.undo = nil
+            s.finishDrafting()
             s.revision = committed
             for (id, ends) in ending {
                 s.sessions[id, default: SessionRecord()].endsAt = ends

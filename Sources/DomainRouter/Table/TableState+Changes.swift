@@ -88,6 +88,7 @@ extension TableState {
             tcp[TableState.port(key)] = s + 1
             tcpCount += 1
         }
+        if drafting { return leaveSortedAlone(s, inList: false) }
         let keyOf = self.keyOf
         sorted.insert(s, key: key, keyOf)
     }
@@ -105,8 +106,37 @@ extension TableState {
             tcp[TableState.port(key)] = 0
             tcpCount -= 1
         }
+        if drafting { return leaveSortedAlone(s, inList: true) }
         let keyOf = self.keyOf
         sorted.remove(s, key: key, keyOf)
+    }
+
+    /// A draft adds and removes routes only to take them out or put them back in its rollback,
+    /// and the rollback undoes its changes newest first, so every slot it touched ends with the
+    /// key it had before (slots are reused from a stack); the sorted list, which only `list`
+    /// reads, is therefore right again at the end without being touched in between. Debug
+    /// builds check that promise at the end of each draft.
+    @inline(__always)
+    mutating func leaveSortedAlone(_ s: UInt32, inList: Bool) {
+        #if DEBUG
+        if sortedLeftAlone[s] == nil {
+            sortedLeftAlone[s] = .some(inList ? Array(keyBytes(s)) : nil)
+        }
+        #endif
+    }
+
+    /// The end of a draft's rollback: the sorted list is maintained again. Debug builds check
+    /// that every slot the draft touched holds the key it held before, so the list left alone
+    /// is still right.
+    mutating func finishDrafting() {
+        drafting = false
+        #if DEBUG
+        for (s, before) in sortedLeftAlone {
+            let now: [UInt8]? = Int(s) < slots.count && slots[Int(s)].live ? Array(keyBytes(s)) : nil
+            assert(now == before, "a draft's rollback left slot \(s) with another key than before: the sorted list is out of step")
+        }
+        sortedLeftAlone = [:]
+        #endif
     }
 
     /// Sets a route's target, labels and access rules, releasing the old target's bytes.

@@ -43,6 +43,15 @@ struct TableState: ~Copyable {
     var deferredEvents: [RouteEvent]?
     /// While a draft runs: each change's key and its route before the change, oldest first.
     var undo: [UndoEntry]?
+    /// From a draft's first change to the end of its rollback. The sorted key list is left as
+    /// it is meanwhile (see `insertIndexes`): only `list` reads it, and no draft lists.
+    var drafting = false
+    #if DEBUG
+    /// While drafting, in debug builds: the key each slot whose sorted entry was left alone had
+    /// in the list when first left alone (nil: the slot was not in it); checked at the end of
+    /// the draft (`checkSortedAfterDraft`).
+    var sortedLeftAlone: [UInt32: [UInt8]?] = [:]
+    #endif
     var subscribers: [UInt64: Subscriber] = [:]
     var nextSubscriber: UInt64 = 1
     /// The namespaces in force (nil: none), and what each holds, in their order.
