@@ -49,7 +49,7 @@ struct TableState: ~Copyable {
     #if DEBUG
     /// While drafting, in debug builds: the key each slot whose sorted entry was left alone had
     /// in the list when first left alone (nil: the slot was not in it); checked at the end of
-    /// the draft (`checkSortedAfterDraft`).
+    /// the draft (`finishDrafting`).
     var sortedLeftAlone: [UInt32: [UInt8]?] = [:]
     #endif
     var subscribers: [UInt64: Subscriber] = [:]
