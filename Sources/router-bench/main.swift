@@ -28,9 +28,9 @@ let usage = """
       store   two routerd sharing a table in Redis (and one in memory): propagation from one
               to a watcher on the other, bulk and pipelined adds beside a claim script run by
               redis-benchmark (alternated, medians of --rounds) and the same adds in memory,
-              lookups against memory, Redis's memory per route; with --etcd, two routerd on a three-member etcd cluster:
-              propagation, bulk and pipelined adds beside a plain client's claim transactions,
-              write stall when the leader is killed
+              lookups against memory, Redis's memory per route; with --etcd, two routerd on a
+              three-member etcd cluster: propagation, bulk and pipelined adds beside a plain
+              client's claim transactions, write stall when the leader is killed
       http    routerd's HTTP API: lookup, /healthz and add rates over 50 keep-alive connections,
               socket-add-to-SSE-event latency, routerctl --url beside curl
       persist routerd --db beside routerd in memory and SQLite alone writing the same rows:

@@ -135,8 +135,8 @@ struct ReplicaTests {
             let i = Int.random(in: 0..<60, using: &rng)
             switch Int.random(in: 0..<5, using: &rng) {
             case 0, 1:
-                return .add((0..<Int.random(in: 1...4, using: &rng)).map { _ in
-                    try! request(table, name(Int.random(in: 0..<60, using: &rng)), tunnel: "t\(i % 4)")
+                return .add(try (0..<Int.random(in: 1...4, using: &rng)).map { _ in
+                    try request(table, name(Int.random(in: 0..<60, using: &rng)), tunnel: "t\(i % 4)")
                 }, alice)
             case 2:
                 return i % 7 == 0 ? .delete(.tunnel(try TunnelID("t\(i % 4)")), alice) : .delete(try key(i), alice)
