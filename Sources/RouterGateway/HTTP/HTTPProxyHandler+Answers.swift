@@ -59,7 +59,7 @@ extension HTTPProxyHandler {
         if !keepAlive { bytes.writeStaticString("Connection: close\r\n") }
         bytes.writeStaticString("\r\n")
         if method != .HEAD { bytes.writeImmutableBuffer(body) }
-        context.write(wrapOutboundOut(bytes), promise: nil)
+        writeToClient(bytes, context: context)
         writeEnd(nil, chunked: false, closing: !keepAlive, context: context)
         if !keepAlive { closeAfterLastWrite(context: context) }
     }
@@ -67,14 +67,28 @@ extension HTTPProxyHandler {
     /// Writes part of a response's body, framed as a chunk when the head said chunked (an
     /// empty part is no chunk: it would end the body).
     func writeBody(_ bytes: ByteBuffer, chunked: Bool, context: ChannelHandlerContext) {
-        guard chunked else { return context.write(wrapOutboundOut(bytes), promise: nil) }
+        guard chunked else { return writeToClient(bytes, context: context) }
         guard bytes.readableBytes > 0 else { return }
         var size = context.channel.allocator.buffer(capacity: 20)
         size.writeString(String(bytes.readableBytes, radix: 16))
         size.writeStaticString("\r\n")
-        context.write(wrapOutboundOut(size), promise: nil)
+        writeToClient(size, context: context)
+        writeToClient(bytes, context: context)
+        writeToClient(Self.crlf, context: context)
+    }
+
+    /// Writes response bytes to the client; they go out at the next `flushClient`.
+    func writeToClient(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         context.write(wrapOutboundOut(bytes), promise: nil)
-        context.write(wrapOutboundOut(Self.crlf), promise: nil)
+        unflushed = true
+    }
+
+    /// Sends what was written to the client since the last flush, if anything was: a flush
+    /// with nothing to send still walks the pipeline.
+    func flushClient(_ context: ChannelHandlerContext) {
+        guard unflushed else { return }
+        unflushed = false
+        context.flush()
     }
 
     static let crlf = ByteBuffer(string: "\r\n")
@@ -82,18 +96,20 @@ extension HTTPProxyHandler {
     /// Writes (the last chunk and trailers, when chunked) and flushes a response's end; a
     /// connection that closes after it keeps the write's future (`lastWrite`), others make none.
     func writeEnd(_ trailers: ByteBuffer?, chunked: Bool, closing: Bool, context: ChannelHandlerContext) {
-        var end = context.channel.allocator.buffer(capacity: chunked ? 5 + (trailers?.readableBytes ?? 0) : 0)
+        var end = ByteBuffer()
         if chunked {
+            end = context.channel.allocator.buffer(capacity: 5 + (trailers?.readableBytes ?? 0))
             end.writeStaticString("0\r\n")
             if let trailers { end.writeImmutableBuffer(trailers) }  // field lines as the target sent them
             end.writeStaticString("\r\n")
         }
         if closing {
+            unflushed = false
             lastWrite = context.writeAndFlush(wrapOutboundOut(end))
         } else {
             lastWrite = nil
-            if chunked { context.write(wrapOutboundOut(end), promise: nil) }
-            context.flush()
+            if chunked { writeToClient(end, context: context) }
+            flushClient(context)
         }
     }
 

@@ -26,7 +26,7 @@ extension HTTPProxyHandler {
                 keepForReplay(part, bytes: 0)
                 if let upstream {
                     write(part, to: upstream)
-                    upstream.channel.flush()
+                    upstream.flush()
                 }
                 if awaitingResponse { armTimer(gateway.configuration.upstreamTimeout, context: context) }
             case .refusalRead:
@@ -44,7 +44,7 @@ extension HTTPProxyHandler {
     func write(_ part: HTTPClientRequestPart, to link: UpstreamLink) {
         switch part {
         case .head(let head): link.handler?.expectResponse(to: head.method)
-        case .body(.byteBuffer(let bytes)): link.channel.write(bytes, promise: nil)
+        case .body(.byteBuffer(let bytes)): link.write(bytes)
         case .body(.fileRegion): preconditionFailure("a request body is never a file region")
         case .end: break
         }
@@ -246,7 +246,7 @@ extension HTTPProxyHandler {
 
     func send(_ parts: [HTTPClientRequestPart], to link: UpstreamLink, context: ChannelHandlerContext) {
         for part in parts { write(part, to: link) }
-        link.channel.flush()
+        link.flush()
         holdReads = !link.channel.isWritable
         if !holdReads { resumeReading(context) }
         // The target's time to answer runs from the end of the request: a long upload is

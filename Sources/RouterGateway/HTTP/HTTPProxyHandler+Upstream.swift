@@ -32,7 +32,7 @@ extension HTTPProxyHandler {
                 // A small body read with its head goes out in the same write.
                 heldHead = nil
                 head.writeImmutableBuffer(bytes)
-                context.write(wrapOutboundOut(head), promise: nil)
+                writeToClient(head, context: context)
             } else {
                 writeHeldHead(context: context)
                 writeBody(bytes, chunked: exchange.chunked, context: context)
@@ -100,14 +100,14 @@ extension HTTPProxyHandler {
     func upstreamFlush() {
         guard let context else { return }
         writeHeldHead(context: context)
-        context.flush()
+        flushClient(context)
     }
 
     /// Writes the response head waiting for the body's first bytes, if one is.
     func writeHeldHead(context: ChannelHandlerContext) {
         guard let head = heldHead else { return }
         heldHead = nil
-        context.write(wrapOutboundOut(head), promise: nil)
+        writeToClient(head, context: context)
     }
 
     /// The target's connection closed: mid-exchange, the client gets a 502 if no response

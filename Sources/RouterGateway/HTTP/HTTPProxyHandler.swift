@@ -70,6 +70,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let joinedBodyLimit = 4096
     /// The write of the last response's end: a connection closes only after it.
     var lastWrite: EventLoopFuture<Void>?
+    /// Bytes were written to the client since the last flush (`flushClient`).
+    var unflushed = false
 
     init(gateway: GatewayContext) {
         self.gateway = gateway
@@ -115,7 +117,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// What a read cycle wrote to the target goes out at its end, in one flush.
     func channelReadComplete(context: ChannelHandlerContext) {
-        upstream?.channel.flush()
+        upstream?.flush()
         context.fireChannelReadComplete()
     }
 

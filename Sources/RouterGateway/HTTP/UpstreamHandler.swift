@@ -12,6 +12,22 @@ final class UpstreamLink {
     var reusable = true
     /// Waiting in the pool.
     var parked = false
+    /// Bytes were written to the connection since its last flush: a flush with nothing to
+    /// send still walks the channel's pipeline, so flushes are made only when this is set.
+    var unflushed = false
+
+    /// Writes request bytes the gateway framed; they go out at the next `flush()`.
+    func write(_ bytes: ByteBuffer) {
+        channel.write(bytes, promise: nil)
+        unflushed = true
+    }
+
+    /// Sends what was written since the last flush, if anything was.
+    func flush() {
+        guard unflushed else { return }
+        unflushed = false
+        channel.flush()
+    }
 
     init(target: RouteTarget, channel: any Channel, handler: UpstreamHandler) {
         self.target = target
