@@ -20,14 +20,17 @@ final class GatewayContext: Sendable {
         let pool: UpstreamPool
         /// Nil when the log level leaves out the per-request lines.
         let accessLog: AccessLog?
+        let flushes: FlushBatch
 
-        private init(pool: UpstreamPool, accessLog: AccessLog?) {
+        private init(pool: UpstreamPool, accessLog: AccessLog?, flushes: FlushBatch) {
             self.pool = pool
             self.accessLog = accessLog
+            self.flushes = flushes
         }
 
         static func make(maximumIdle: Int, accessLog writer: AccessLogWriter?, loop: any EventLoop) -> sending LoopResources {
-            LoopResources(pool: UpstreamPool(maximumIdle: maximumIdle), accessLog: writer.map { AccessLog(loop: loop, writer: $0) })
+            LoopResources(pool: UpstreamPool(maximumIdle: maximumIdle), accessLog: writer.map { AccessLog(loop: loop, writer: $0) },
+                          flushes: FlushBatch(loop: loop))
         }
     }
 

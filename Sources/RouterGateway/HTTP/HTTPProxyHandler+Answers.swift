@@ -77,18 +77,28 @@ extension HTTPProxyHandler {
         writeToClient(Self.crlf, context: context)
     }
 
+    /// Closes the client's connection (`mode`) after sending what was written to it and not yet
+    /// flushed (a flush waiting for the end of the event loop iteration would come too late).
+    func closeClient(_ context: ChannelHandlerContext, mode: CloseMode = .all) {
+        if unflushed || flushes != nil {
+            unflushed = false
+            context.flush()
+        }
+        context.close(mode: mode, promise: nil)
+    }
+
     /// Writes response bytes to the client; they go out at the next `flushClient`.
     func writeToClient(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         context.write(wrapOutboundOut(bytes), promise: nil)
         unflushed = true
     }
 
-    /// Sends what was written to the client since the last flush, if anything was: a flush
-    /// with nothing to send still walks the pipeline.
+    /// Sends what was written to the client since the last flush, if anything was (a flush
+    /// with nothing to send still walks the pipeline), at the end of this event loop iteration.
     func flushClient(_ context: ChannelHandlerContext) {
         guard unflushed else { return }
         unflushed = false
-        context.flush()
+        if let flushes { flushes.add(context.channel) } else { context.flush() }
     }
 
     static let crlf = ByteBuffer(string: "\r\n")
@@ -124,7 +134,7 @@ extension HTTPProxyHandler {
         let linger = state.closing() || linger
         let written = lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
         written.assumeIsolated().whenComplete { _ in
-            context.close(mode: linger ? .output : .all, promise: nil)
+            self.closeClient(context, mode: linger ? .output : .all)
         }
         if linger { armTimer(Self.linger, context: context) } else { stopTimer() }
     }

@@ -26,7 +26,7 @@ extension HTTPProxyHandler {
                 keepForReplay(part, bytes: 0)
                 if let upstream {
                     write(part, to: upstream)
-                    upstream.flush()
+                    upstream.flush(flushes)
                 }
                 if awaitingResponse { armTimer(gateway.configuration.upstreamTimeout, context: context) }
             case .refusalRead:
@@ -105,7 +105,7 @@ extension HTTPProxyHandler {
         case .cut(let exchange):
             dropUpstream()
             logAccess(exchange, status: exchange.status)
-            context.close(promise: nil)
+            closeClient(context)
         case .answerError(var exchange):
             respondWithError(&exchange, .badRequest, message, context: context)
         case .answerAndClose:
@@ -118,7 +118,7 @@ extension HTTPProxyHandler {
     func inputEnded() {
         switch state.inputEnded() {
         case .malformed(let action): perform(action)
-        case .close: context?.close(promise: nil)
+        case .close: if let context { closeClient(context) }
         }
     }
 
@@ -246,7 +246,7 @@ extension HTTPProxyHandler {
 
     func send(_ parts: [HTTPClientRequestPart], to link: UpstreamLink, context: ChannelHandlerContext) {
         for part in parts { write(part, to: link) }
-        link.flush()
+        link.flush(flushes)
         holdReads = !link.channel.isWritable
         if !holdReads { resumeReading(context) }
         // The target's time to answer runs from the end of the request: a long upload is

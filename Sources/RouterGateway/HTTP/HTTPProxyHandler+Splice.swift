@@ -32,7 +32,7 @@ extension HTTPProxyHandler {
         } catch {
             gateway.logger.error("cannot switch \(exchange.key) to the upgraded protocol: \(error)")
             link.channel.close(promise: nil)
-            context.close(promise: nil)
+            closeClient(context)
         }
     }
 }

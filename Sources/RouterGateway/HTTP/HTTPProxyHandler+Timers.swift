@@ -44,7 +44,7 @@ extension HTTPProxyHandler {
             respondWithError(&exchange, .gatewayTimeout, "The service did not answer in time.", context: context)
             drain()
         case .close:
-            context.close(promise: nil)
+            closeClient(context)
         case .ignore:
             break
         }

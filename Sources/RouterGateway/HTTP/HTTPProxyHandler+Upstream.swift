@@ -79,7 +79,7 @@ extension HTTPProxyHandler {
         switch state.upstreamClosed(canSendAgain: false) {
         case .cut(let exchange):
             logAccess(exchange, status: exchange.status)
-            context.close(promise: nil)
+            closeClient(context)
         case .badGateway(var exchange):
             respondWithError(&exchange, .badGateway, "The service's response is not valid HTTP/1.1.", context: context)
             drain()
@@ -127,7 +127,7 @@ extension HTTPProxyHandler {
         case .cut(let exchange):
             heldHead = nil
             logAccess(exchange, status: exchange.status)
-            context.close(promise: nil)
+            closeClient(context)
         case .badGateway(var exchange):
             respondWithError(&exchange, .badGateway, "The service closed the connection without answering.", context: context)
             drain()

@@ -43,6 +43,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var upstream: UpstreamLink?
     /// This event loop's idle connections to targets.
     var pool: UpstreamPool?
+    /// This event loop's flushes, made at the end of its iteration.
+    var flushes: FlushBatch?
     var accessLog: AccessLog?
     var cachedClientIP: String??
     /// What went to a pooled connection for the request in progress, while it can still be
@@ -81,6 +83,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = context
         let resources = gateway.resources(on: context.eventLoop)
         pool = resources?.pool
+        flushes = resources?.flushes
         accessLog = resources?.accessLog
         armTimer(gateway.configuration.headerTimeout, context: context)
     }
@@ -117,12 +120,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// What a read cycle wrote to the target goes out at its end, in one flush.
     func channelReadComplete(context: ChannelHandlerContext) {
-        upstream?.flush()
+        upstream?.flush(flushes)
         context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        closeClient(context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -154,7 +157,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 // Lingering: the client closing its side ends the wait, once the answer is out.
                 if let context {
                     let written = lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
-                    written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                    written.assumeIsolated().whenComplete { _ in self.closeClient(context) }
                 }
                 break loop
             case .wait:

@@ -22,11 +22,12 @@ final class UpstreamLink {
         unflushed = true
     }
 
-    /// Sends what was written since the last flush, if anything was.
-    func flush() {
+    /// Sends what was written since the last flush, if anything was: at the end of this event
+    /// loop iteration with `batch`, at once without.
+    func flush(_ batch: FlushBatch?) {
         guard unflushed else { return }
         unflushed = false
-        channel.flush()
+        if let batch { batch.add(channel) } else { channel.flush() }
     }
 
     init(target: RouteTarget, channel: any Channel, handler: UpstreamHandler) {
