@@ -20,47 +20,63 @@ enum HTTPForwarding {
     static func upstreamHead(_ head: HTTPRequestHead, target: String, framing: BodyFraming, host: String, clientIP: String?,
                              scheme: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         let names = HeaderNames(connectionOf: head.headers)
-        var bytes = allocator.buffer(capacity: 512)
-        bytes.writeString(head.method.rawValue)
-        bytes.writeStaticString(" ")
-        bytes.writeString(target)
-        bytes.writeStaticString(" HTTP/1.1\r\n")
-        func field(_ name: String, _ value: String) {
-            bytes.writeString(name)
-            bytes.writeStaticString(": ")
-            bytes.writeString(value)
-            bytes.writeStaticString("\r\n")
-        }
-        var prior: [String] = []
-        for (name, value) in head.headers where names.endToEnd(name) {
-            if HeaderNames.any(name, of: HeaderNames.framing) || HeaderNames.any(name, of: forwardedFields) {
-                if HeaderNames.equal(name, "x-forwarded-for") { prior.append(value) }
-                continue
+        let upgrade = upgrade(of: head)
+        // Room for every field of the client's (more than those kept) and each the gateway adds.
+        var room = head.method.rawValue.utf8.count + target.utf8.count + 12
+        for (name, value) in head.headers { room += name.utf8.count + value.utf8.count + 4 }
+        room += 40 + (upgrade.map { $0.utf8.count + 32 } ?? 0) + (clientIP?.utf8.count ?? 0) + 19
+        room += scheme.utf8.count + 21 + host.utf8.count + 20 + 2
+        var bytes = allocator.buffer(capacity: room)
+        HeadBytes.write(into: &bytes, capacity: room) { out in
+            out.put(head.method.rawValue)
+            out.put(" ")
+            out.put(target)
+            out.put(" HTTP/1.1\r\n")
+            func field(_ name: StaticString, _ value: String) {
+                out.put(name)
+                out.put(value)
+                out.put("\r\n")
             }
-            field(name, value)
-        }
-        switch framing {
-        case .none: break
-        case .length(let length): field("Content-Length", String(length))
-        case .chunked: field("Transfer-Encoding", "chunked")
-        }
-        if let upgrade = upgrade(of: head) {
-            // The one hop-by-hop exchange passed on: a protocol switch (WebSocket) end to end.
-            field("Connection", "Upgrade")
-            field("Upgrade", upgrade)
-        }
-        if clientIP != nil || !prior.isEmpty {
-            bytes.writeStaticString("X-Forwarded-For: ")
-            for value in prior {
-                bytes.writeString(value)
-                bytes.writeStaticString(", ")
+            var prior: [String] = []
+            for (name, value) in head.headers where names.endToEnd(name) {
+                if HeaderNames.any(name, of: HeaderNames.framing) || HeaderNames.any(name, of: forwardedFields) {
+                    if HeaderNames.equal(name, "x-forwarded-for") { prior.append(value) }
+                    continue
+                }
+                out.put(name)
+                out.put(": ")
+                out.put(value)
+                out.put("\r\n")
             }
-            if let clientIP { bytes.writeString(clientIP) } else { bytes.moveWriterIndex(to: bytes.writerIndex - 2) }
-            bytes.writeStaticString("\r\n")
+            switch framing {
+            case .none: break
+            case .length(let length):
+                out.put("Content-Length: ")
+                out.put(decimal: length)
+                out.put("\r\n")
+            case .chunked: out.put("Transfer-Encoding: chunked\r\n")
+            }
+            if let upgrade {
+                // The one hop-by-hop exchange passed on: a protocol switch (WebSocket) end to end.
+                out.put("Connection: Upgrade\r\n")
+                field("Upgrade: ", upgrade)
+            }
+            if clientIP != nil || !prior.isEmpty {
+                out.put("X-Forwarded-For: ")
+                for (index, value) in prior.enumerated() {
+                    if index > 0 { out.put(", ") }
+                    out.put(value)
+                }
+                if let clientIP {
+                    if !prior.isEmpty { out.put(", ") }
+                    out.put(clientIP)
+                }
+                out.put("\r\n")
+            }
+            field("X-Forwarded-Proto: ", scheme)
+            field("X-Forwarded-Host: ", host)
+            out.put("\r\n")
         }
-        field("X-Forwarded-Proto", scheme)
-        field("X-Forwarded-Host", host)
-        bytes.writeStaticString("\r\n")
         return bytes
     }
 
@@ -86,62 +102,60 @@ enum HTTPForwarding {
     /// target sent them, line by line.
     static func downstreamHead(_ head: ResponseParser.Head, version: HTTPVersion, keepAlive: Bool,
                                allocator: ByteBufferAllocator = ByteBufferAllocator()) -> DownstreamHead {
-        var bytes = allocator.buffer(capacity: head.fields.readableBytes + head.reason.readableBytes + 64)
-        bytes.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        let status = head.status
-        bytes.writeInteger(UInt8(0x30 + status / 100))
-        bytes.writeInteger(UInt8(0x30 + status / 10 % 10))
-        bytes.writeInteger(UInt8(0x30 + status % 10))
-        bytes.writeStaticString(" ")
-        bytes.writeImmutableBuffer(head.reason)
-        bytes.writeStaticString("\r\n")
         let switching = head.status == 101 && head.upgrade != nil
         let keepLength = switching || head.framing == .none || (!head.bothFramings && head.framing != .chunked
                                                                  && head.framing != .untilClose)
-        head.fields.withUnsafeReadableBytes { fields in
-            // Field lines the parser accepted: each `name:` then CRLF.
-            var start = 0
-            while start < fields.count {
-                let colon = fields[start...].firstIndex(of: UInt8(ascii: ":"))!
-                let end = fields[colon...].firstIndex(of: 0x0D)! + 2
-                let name = fields[start..<colon]
-                let kept: Bool
-                switch name.count {
-                case 17 where HeaderNames.equal(name, "transfer-encoding"): kept = false
-                case 14 where HeaderNames.equal(name, "content-length"): kept = keepLength
-                default:
-                    kept = !HeaderNames.isHopByHop(name)
-                        && (head.connectionNames.isEmpty || !head.connectionNames.contains { HeaderNames.equal(name, $0) })
-                }
-                if kept { bytes.writeBytes(UnsafeRawBufferPointer(rebasing: fields[start..<end])) }
-                start = end
-            }
-        }
-        func field(_ line: StaticString) {
-            bytes.writeStaticString(line)
-        }
-        if switching {
-            field("Connection: Upgrade\r\n")
-            bytes.writeString("Upgrade: \(head.upgrade!)\r\n")
-            bytes.writeStaticString("\r\n")
-            return DownstreamHead(bytes: bytes, keepAlive: keepAlive, chunked: false)
-        }
         var keepAlive = keepAlive
         var chunked = false
-        if !keepLength {
-            if version == .http1_1 {
-                field("Transfer-Encoding: chunked\r\n")
-                chunked = true
-            } else {
-                keepAlive = false
+        if !switching && !keepLength {
+            if version == .http1_1 { chunked = true } else { keepAlive = false }
+        }
+        // The status line, the fields kept (at most all of them), and the few the gateway adds.
+        let room = 13 + head.reason.readableBytes + 2 + head.fields.readableBytes + 64 + (head.upgrade?.utf8.count ?? 0)
+        var bytes = allocator.buffer(capacity: room)
+        HeadBytes.write(into: &bytes, capacity: room) { out in
+            out.put(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+            let status = head.status
+            out.put(UInt8(0x30 + status / 100))
+            out.put(UInt8(0x30 + status / 10 % 10))
+            out.put(UInt8(0x30 + status % 10))
+            out.put(" ")
+            head.reason.withUnsafeReadableBytes { out.put($0) }
+            out.put("\r\n")
+            head.fields.withUnsafeReadableBytes { fields in
+                // Field lines the parser accepted: each `name:` then CRLF.
+                var start = 0
+                while start < fields.count {
+                    let colon = fields[start...].firstIndex(of: UInt8(ascii: ":"))!
+                    let end = fields[colon...].firstIndex(of: 0x0D)! + 2
+                    let name = fields[start..<colon]
+                    let kept: Bool
+                    switch name.count {
+                    case 17 where HeaderNames.equal(name, "transfer-encoding"): kept = false
+                    case 14 where HeaderNames.equal(name, "content-length"): kept = keepLength
+                    default:
+                        kept = !HeaderNames.isHopByHop(name)
+                            && (head.connectionNames.isEmpty || !head.connectionNames.contains { HeaderNames.equal(name, $0) })
+                    }
+                    if kept { out.put(UnsafeRawBufferPointer(rebasing: fields[start..<end])) }
+                    start = end
+                }
             }
+            if switching {
+                out.put("Connection: Upgrade\r\nUpgrade: ")
+                out.put(head.upgrade!)
+                out.put("\r\n\r\n")
+                return
+            }
+            if chunked { out.put("Transfer-Encoding: chunked\r\n") }
+            if !keepAlive {
+                out.put("Connection: close\r\n")
+            } else if version == .http1_0 {
+                out.put("Connection: keep-alive\r\n")
+            }
+            out.put("\r\n")
         }
-        if !keepAlive {
-            field("Connection: close\r\n")
-        } else if version == .http1_0 {
-            field("Connection: keep-alive\r\n")
-        }
-        bytes.writeStaticString("\r\n")
+        if switching { return DownstreamHead(bytes: bytes, keepAlive: keepAlive, chunked: false) }
         return DownstreamHead(bytes: bytes, keepAlive: keepAlive, chunked: chunked)
     }
 
