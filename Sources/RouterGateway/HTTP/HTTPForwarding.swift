@@ -155,7 +155,6 @@ enum HTTPForwarding {
             }
             out.put("\r\n")
         }
-        if switching { return DownstreamHead(bytes: bytes, keepAlive: keepAlive, chunked: false) }
         return DownstreamHead(bytes: bytes, keepAlive: keepAlive, chunked: chunked)
     }
 

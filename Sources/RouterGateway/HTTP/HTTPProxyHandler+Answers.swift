@@ -80,10 +80,8 @@ extension HTTPProxyHandler {
     /// Closes the client's connection (`mode`) after sending what was written to it and not yet
     /// flushed (a flush waiting for the end of the event loop iteration would come too late).
     func closeClient(_ context: ChannelHandlerContext, mode: CloseMode = .all) {
-        if unflushed || flushes != nil {
-            unflushed = false
-            context.flush()
-        }
+        unflushed = false
+        context.flush()
         context.close(mode: mode, promise: nil)
     }
 
