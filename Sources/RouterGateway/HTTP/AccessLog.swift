@@ -34,16 +34,27 @@ final class AccessLog {
     /// header cannot forge a field or a line; `-` when there is none.
     private func appendHost(_ host: String) {
         guard !host.isEmpty else { return buffer.append(UInt8(ascii: "-")) }
+        // Most are a name as it routes: copied whole.
+        if host.utf8.count <= 255, host.utf8.allSatisfy(Self.isLoggedAsIs) { return buffer += host.utf8 }
         for byte in host.utf8.prefix(255) {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            if Self.isLoggedAsIs(byte) {
                 buffer.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            } else if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") {
                 buffer.append(byte + 32)
-            default:
+            } else {
                 buffer.append(UInt8(ascii: "?"))
             }
+        }
+    }
+
+    /// A byte of a host name written as it is: lower-case letters, digits, `.-_:[]`.
+    private static func isLoggedAsIs(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            true
+        default:
+            false
         }
     }
 

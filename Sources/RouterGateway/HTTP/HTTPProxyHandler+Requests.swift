@@ -157,7 +157,11 @@ extension HTTPProxyHandler {
                                                     clientIP: clientIP(context), scheme: "http",
                                                     allocator: context.channel.allocator)
         chunkedUpstream = framing == .chunked
-        let parts = [Self.methodHead(head.method), .body(.byteBuffer(forwarded))]
+        // Room for the request's end too: kept to send again, a GET's parts are not copied to grow.
+        var parts: [HTTPClientRequestPart] = []
+        parts.reserveCapacity(3)
+        parts.append(Self.methodHead(head.method))
+        parts.append(.body(.byteBuffer(forwarded)))
         replay = nil
         if let link = pool?.take(routeTarget) {
             link.handler?.downstream = self

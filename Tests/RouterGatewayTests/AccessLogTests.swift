@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOEmbedded
+@testable import RouterGateway
+import Testing
+
+/// An access log line carries the Host asked for as a name, lower case: a hostile header cannot
+/// forge a field or a line of its own.
+@Suite("routergw: access log lines")
+struct AccessLogLineTests {
+    @Test func aHostIsWrittenLowerCaseAndAnythingButANameBecomesAQuestionMark() async throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let writer = AccessLogWriter(fd: fds[1])
+        let loop = EmbeddedEventLoop()
+        let log = AccessLog(loop: loop, writer: writer)
+        let hosts = ["app.example.com:8080", "App.Example.COM", "evil.example.com\r\n2026 info x status=200", "[::1]:80", "",
+                     String(repeating: "a", count: 300)]
+        for host in hosts {
+            log.record(key: "k", host: host, method: "GET", status: 200, bytes: 1, started: .now())
+        }
+        loop.run()  // the iteration ends: its lines go to the writer
+        await writer.shutdown()
+        close(fds[1])
+        var text = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = read(fds[0], &chunk, chunk.count)
+            guard n > 0 else { break }
+            text += chunk[..<n]
+        }
+        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
+        let written = lines.map { line in line.split(separator: " ").first { $0.hasPrefix("host=") }.map { String($0.dropFirst(5)) } }
+        #expect(lines.count == hosts.count, "\(lines)")
+        #expect(written == ["app.example.com:8080", "app.example.com", "evil.example.com??2026?info?x?status?200", "[::1]:80", "-",
+                            String(repeating: "a", count: 255)], "\(lines)")
+        #expect(lines.allSatisfy { $0.hasSuffix(" [RouterGateway] http") && $0.contains(" key=k method=GET ") })
+    }
+}
