@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 @testable import RouterGateway
+import RouterTestSupport
 import Testing
 
 /// The access log is written off the event loops, in order, and a log that cannot keep up
@@ -10,8 +11,11 @@ import Testing
 @Suite("routergw: access log writer")
 struct AccessLogWriterTests {
     @Test func batchesAreWrittenInOrderAndABlockedLogDropsWhatIsPastTheBacklogAndSaysSo() async throws {
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
+        // Close-on-exec: a child process another test starts meanwhile must not inherit the write
+        // end, or the read below would wait for that child's exit to see the end of the pipe.
+        let pipe = try #require(closeOnExecPipe())
+        let fds = [pipe.read, pipe.write]
+        #expect(fcntl(pipe.write, F_GETFD) & FD_CLOEXEC != 0)
         defer { close(fds[0]) }
         let writer = AccessLogWriter(fd: fds[1])
         let line = Array("2026-12-06T10:00:00+0000 info routergw: bytes=3 host=a key=a method=GET ms=0.1 status=200 [RouterGateway] http\n".utf8)
