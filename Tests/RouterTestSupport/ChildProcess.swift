@@ -42,6 +42,10 @@ public final class ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else of the test runner's: tests run in parallel, and a pipe's write end or a
+        // client socket another test holds must not live on in this child (its reader would wait
+        // for the child's exit to see the end, its peer for the child's to see the close).
+        _ = closeFrom(&actions, 3)
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = nil
         env["ROUTER_SOCKET"] = nil
@@ -159,3 +163,7 @@ public func makeTestCertificate(in directory: String) throws {
                                           "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], directory: directory).wait()
     guard made.status == 0 else { throw LaunchError("openssl could not make a certificate: \(made.stderr)") }
 }
+
+// posix_spawn_file_actions_addclosefrom_np(3) (glibc 2.34), which Swift's Glibc module does not export.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func closeFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
