@@ -28,14 +28,7 @@ struct AccessLogLineTests {
         loop.run()  // the iteration ends: its lines go to the writer
         await writer.shutdown()
         close(fds[1])
-        var text = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = read(fds[0], &chunk, chunk.count)
-            guard n > 0 else { break }
-            text += chunk[..<n]
-        }
-        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
+        let lines = readToEnd(fds[0]).split(separator: "\n").map(String.init)
         let written = lines.map { line in line.split(separator: " ").first { $0.hasPrefix("host=") }.map { String($0.dropFirst(5)) } }
         #expect(lines.count == hosts.count, "\(lines)")
         #expect(written == ["app.example.com:8080", "app.example.com", "evil.example.com??2026?info?x?status?200", "[::1]:80", "-",

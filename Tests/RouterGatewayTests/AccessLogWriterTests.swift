@@ -29,16 +29,7 @@ struct AccessLogWriterTests {
         writer.write(Array("last\n".utf8), count: 1)
         // Read everything while the writer drains, until it stops and closes its end.
         let readEnd = fds[0]
-        let reading = Task.detached { () -> String in
-            var text = [UInt8]()
-            var chunk = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let n = read(readEnd, &chunk, chunk.count)
-                if n <= 0 { break }
-                text += chunk[..<n]
-            }
-            return String(decoding: text, as: UTF8.self)
-        }
+        let reading = Task.detached { readToEnd(readEnd) }
         await writer.shutdown()
         close(fds[1])
         let text = await reading.value

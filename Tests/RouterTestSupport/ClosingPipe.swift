@@ -17,3 +17,15 @@ public func closeOnExecPipe() -> (read: Int32, write: Int32)? {
     }
     return made == 0 ? (fds.0, fds.1) : nil
 }
+
+/// Everything read from `fd` until its end (every write end closed) or an error, as UTF-8.
+public func readToEnd(_ fd: Int32) -> String {
+    var text = [UInt8]()
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        guard n > 0 else { break }
+        text += chunk[..<n]
+    }
+    return String(decoding: text, as: UTF8.self)
+}
