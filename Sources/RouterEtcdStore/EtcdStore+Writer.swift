@@ -32,7 +32,7 @@ extension EtcdStore: DraftCommitter {
             answer(run, run.map { $0.step.failure(error) })
             return nil
         }
-        return table.draft(run.map(\.step), after: pending)
+        return table.draft(run.map(\.step), after: pending, keep: true)
     }
 
     package func submit(_ draft: Draft, of run: [Pending], after pending: [RouteEvent],

@@ -19,7 +19,7 @@ extension SQLiteStore: DraftCommitter {
 
     package func draft(_ run: [Pending], after pending: [RouteEvent]) -> Draft? {
         let (steps, refusals) = withoutHeldNames(run.map(\.step), now: table.clock.now(), after: pending)
-        var draft = table.draft(steps, after: pending)
+        var draft = table.draft(steps, after: pending, keep: true)
         for (index, refusal) in refusals { draft.outcomes[index] = refusal.outcome(draft.outcomes[index]) }
         return draft
     }

@@ -221,7 +221,9 @@ final class ScriptedStore: DraftCommitter {
 
     func draft(_ run: [DraftWriter.Pending], after pending: [RouteEvent]) -> Draft? {
         record.withLock { $0.drafts.append(run.map(\.principal)) }
-        return table.draft(run.map(\.step), after: pending)
+        // Kept in the table, as the stores keep theirs: a run that does not commit must be
+        // taken out again by the writer, or the names it drafted stay taken.
+        return table.draft(run.map(\.step), after: pending, keep: true)
     }
 
     func submit(_ draft: Draft, of run: [DraftWriter.Pending], after pending: [RouteEvent],

@@ -62,7 +62,7 @@ extension TableState {
         var seen = Set<UInt32>()
         for deadline in deadlines.unordered where deadline.at <= now {
             let s = deadline.slot
-            if slots[Int(s)].live && slots[Int(s)].expiresAt <= now { seen.insert(s) }
+            if slots[Int(s)].live && !isProvisional(s) && slots[Int(s)].expiresAt <= now { seen.insert(s) }
         }
         return seen.sorted()
     }

@@ -10,17 +10,29 @@ extension RouteTable {
     /// table's next, in order; those the table already has are skipped): the draft is worked
     /// out on the table as it will be once they are, its base their last revision. It is
     /// good only if they do commit; a store must not commit it otherwise.
-    package func draft(_ steps: [DraftStep], after pending: [RouteEvent] = []) -> Draft {
+    ///
+    /// With `keep`, a draft of nothing but adds of free keys, made on the table as it stands
+    /// (every pending event kept in it already), is not taken out again: its routes stay in
+    /// the table, hidden from every read, until its events are given to `replicate(_:)` (the
+    /// commit: they become visible and are published) or the store says it did not commit
+    /// (`abandonDrafts()`: they go). The next draft then builds on them without replaying
+    /// them, and the commit applies nothing again (see `ProvisionalChanges`). A writer that
+    /// keeps drafts must call one or the other for each, in order.
+    package func draft(_ steps: [DraftStep], after pending: [RouteEvent] = [], keep: Bool = false) -> Draft {
         let now = self.now
         return state.write { s in
             let committed = s.revision
+            // Drafts kept before this one are in the table already: build on them.
+            if let top = s.provisional.top { s.revision = top }
             // Sessions in their grace, whose ending a draft's expiry forgets; put back after.
             let ending = s.endingSessions.map { ($0, s.sessions[$0]?.endsAt) }
             s.undo = []
             s.drafting = true
             // A gap (the table moved on under the pending events) leaves them unapplied: the
             // draft is then stale, and its store refuses it.
+            var replayed = false
             for event in pending where event.revision > s.revision {
+                replayed = true
                 guard event.revision == s.revision &+ 1 else { break }
                 s.replayForDraft(event)
             }
@@ -36,7 +48,12 @@ extension RouteTable {
             }
             let events = s.deferredEvents ?? []
             s.deferredEvents = nil
-            s.rollback(to: 0)
+            if keep, !replayed, !events.isEmpty, events.allSatisfy({ $0.kind == .add }),
+               s.undo?.allSatisfy({ $0.before == nil }) == true {
+                s.keepProvisional(events)
+            } else {
+                s.rollback(to: 0)
+            }
             s.undo = nil
             s.finishDrafting()
             s.revision = committed
@@ -62,6 +79,12 @@ extension RouteTable {
                 s.endingSessions.insert(session)
             }
         }
+    }
+
+    /// Takes out every draft kept in the table (`draft(_:after:keep:)`) and not committed yet:
+    /// its store did not commit it, and every draft made on it is void too.
+    package func abandonDrafts() {
+        state.write { $0.abandonProvisional() }
     }
 
     /// The next time a route or an ended session is due to go, if any.

@@ -14,7 +14,9 @@ extension RouteTable {
 
     /// Applies changes made elsewhere, in order, each at its own revision, publishing each to
     /// subscribers as if made here. Events this table already has are skipped, so the same
-    /// change may arrive twice (from a write's reply and from a stream).
+    /// change may arrive twice (from a write's reply and from a stream). The event of a draft
+    /// kept in the table (`draft(_:after:keep:)`) commits it; any other event at its revision
+    /// takes every kept draft out first.
     @discardableResult
     public func replicate(_ events: [RouteEvent]) -> ReplicationProgress {
         state.write { s in
@@ -23,6 +25,12 @@ extension RouteTable {
                     return .gap(revision: s.revision, next: event.revision)
                 }
                 guard event.kind != .sync && event.kind != .reset else { continue }
+                // A draft kept in the table commits by its own event; any other change at its
+                // revision means it never will (nor anything drafted on it).
+                if !s.provisional.isEmpty {
+                    if s.commitProvisional(event) { continue }
+                    s.abandonProvisional()
+                }
                 s.replicate(event)
             }
             return .applied(revision: s.revision)

@@ -38,6 +38,7 @@ extension TableState {
 
     /// The start of a load: every subscriber ended with `reason`, every route and session gone.
     mutating func empty(reason: RouteError, revision: UInt64) {
+        abandonProvisional()
         for (_, subscriber) in subscribers {
             switch subscriber.sink {
             case .stream(let continuation, _):
@@ -65,14 +66,67 @@ extension TableState {
     // MARK: Drafting
 
     /// Puts back every key changed since the undo log held `mark` entries, newest change first.
+    /// (A kept draft's route a later draft changed goes back kept: hidden, as it was.)
     mutating func rollback(to mark: Int) {
         guard let log = undo, log.count > mark else { return }
         undo = nil // restoring is not a change to note
         for entry in log[mark...].reversed() {
             if let s = findSlot(entry.key) { detach(s) }
-            if let before = entry.before { restore(before) }
+            if let before = entry.before, let s = restore(before), provisional.holds(before) {
+                slots[Int(s)].flags |= Slot.provisional
+            }
         }
         undo = Array(log[..<mark])
+    }
+
+    // MARK: Kept drafts
+
+    /// The end of a draft kept in place (`RouteTable.draft(_:after:keep:)`): its adds, in the
+    /// table now, are marked hidden, and their events wait for the commit. (Their slots were
+    /// never put in the sorted list: the draft left it alone; the commit puts them there.)
+    mutating func keepProvisional(_ events: [RouteEvent]) {
+        for event in events {
+            guard let route = event.route, let key = routeKey(of: route), let s = findSlot(key) else { continue }
+            slots[Int(s)].flags |= Slot.provisional
+            #if DEBUG
+            sortedLeftAlone[s] = nil
+            #endif
+        }
+        provisional.events.append(contentsOf: events)
+    }
+
+    /// Commits the oldest kept add if `event` is its event (the same revision, key and route):
+    /// it becomes visible, enters the sorted list, and is published. False otherwise.
+    mutating func commitProvisional(_ event: RouteEvent) -> Bool {
+        guard let first = provisional.events.first, first.revision == event.revision, first.kind == event.kind,
+              first.key == event.key, first.route == event.route,
+              let route = event.route, let key = routeKey(of: route), let s = findSlot(key), isProvisional(s) else {
+            return false
+        }
+        provisional.events.removeFirst()
+        slots[Int(s)].flags &= ~Slot.provisional
+        let keyOf = self.keyOf
+        sorted.insert(s, key: keyBytes(s), keyOf)
+        revision = event.revision
+        publish(event)
+        return true
+    }
+
+    /// Takes every kept add out of the table, newest first: their store did not commit them
+    /// (or another change took their revisions). They were never visible, so nothing is
+    /// published.
+    mutating func abandonProvisional() {
+        guard !provisional.isEmpty else { return }
+        drafting = true // they are not in the sorted list
+        for event in provisional.events.reversed() {
+            guard let route = event.route, let key = routeKey(of: route), let s = findSlot(key), isProvisional(s) else { continue }
+            detach(s)
+            #if DEBUG
+            sortedLeftAlone[s] = nil
+            #endif
+        }
+        drafting = false
+        provisional.events.removeAll()
     }
 
     /// One step of a draft, run as the same operation would run for real.

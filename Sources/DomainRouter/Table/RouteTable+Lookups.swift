@@ -49,7 +49,7 @@ extension RouteTable {
         case .wildcard, .tcp:
             let now = self.now
             let found: LookupResult? = state.read { s in
-                guard let slot = s.findSlot(key), !s.isExpired(slot, now: now) else { return nil }
+                guard let slot = s.findCommitted(key), !s.isExpired(slot, now: now) else { return nil }
                 return LookupResult(route: s.route(slot), match: key.kind == .wildcard ? .wildcard : .exact,
                                     via: key.description)
             }
@@ -94,7 +94,7 @@ extension RouteTable {
     /// route only, not a wildcard's).
     public func contains(_ key: RouteKey) -> Bool {
         let now = self.now
-        return state.read { s in s.findSlot(key).map { !s.isExpired($0, now: now) } ?? false }
+        return state.read { s in s.findCommitted(key).map { !s.isExpired($0, now: now) } ?? false }
     }
 
     /// The keys of every host and wildcard route, in key order: a full scan, for what must see

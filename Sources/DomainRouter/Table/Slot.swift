@@ -13,6 +13,9 @@ struct Slot: BitwiseCopyable {
     static let hasLabels: UInt8 = 2
     /// `flags`: the route has access rules (in `TableState.access`).
     static let hasAccess: UInt8 = 4
+    /// `flags`: a drafted add kept in place while its store commits it (see
+    /// `ProvisionalChanges`): every read passes over it.
+    static let provisional: UInt8 = 8
 
     // First cache line.
     var key: (UInt64, UInt64, UInt64) = (0, 0, 0)

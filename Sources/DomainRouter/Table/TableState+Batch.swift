@@ -69,9 +69,11 @@ extension TableState {
         }
     }
 
-    /// Puts a removed route back exactly as it was (times, revisions, session), without an event.
-    mutating func restore(_ route: Route) {
-        guard let key = routeKey(of: route) else { return }
+    /// Puts a removed route back exactly as it was (times, revisions, session), without an
+    /// event; returns its slot.
+    @discardableResult
+    mutating func restore(_ route: Route) -> UInt32? {
+        guard let key = routeKey(of: route) else { return nil }
         let owner = internOwner(route.owner)
         let (t, uuid) = tunnelSlot(for: route.tunnel, owner: owner)
         let s = newSlot(key)
@@ -88,5 +90,6 @@ extension TableState {
         addTally(key, owner: slots[Int(s)].owner)
         if let session = route.session { bindSession(s, to: session) }
         scheduleExpiry(s, at: expires, previous: Slot.never)
+        return s
     }
 }

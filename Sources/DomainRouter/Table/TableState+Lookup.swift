@@ -4,14 +4,14 @@ extension TableState {
     /// the canonical name as a String when the caller already has one.
     func lookupHost(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, name: String?,
                     now: () -> Int64) -> LookupResult? {
-        if let s = findHost(bytes, hash: hash), !isExpired(s, now: now) {
+        if let s = findHost(bytes, hash: hash), !isProvisional(s), !isExpired(s, now: now) {
             let route = route(s, key: name)
             return LookupResult(route: route, match: .exact, via: route.key)
         }
         guard wildcardCount > 0 else { return nil }
         for i in 0..<bytes.count where bytes[i] == UInt8(ascii: ".") {
             let suffix = UnsafeBufferPointer(rebasing: bytes[(i + 1)...])
-            if let s = findWildcard(parent: suffix, hash: hasher(suffix)), !isExpired(s, now: now) {
+            if let s = findWildcard(parent: suffix, hash: hasher(suffix)), !isProvisional(s), !isExpired(s, now: now) {
                 let route = route(s)
                 return LookupResult(route: route, match: .wildcard, via: route.key)
             }
@@ -32,7 +32,7 @@ extension TableState {
 
     func tunnelInfo(_ id: TunnelID, now: Int64) -> TunnelInfo? {
         guard let t = findTunnel(id) else { return nil }
-        let routes = members(of: t, now: now).map { route($0) }
+        let routes = members(of: t, now: now).filter { !isProvisional($0) }.map { route($0) }
         guard !routes.isEmpty else { return nil }
         let expiries = routes.map { $0.expiresAt }
         return TunnelInfo(

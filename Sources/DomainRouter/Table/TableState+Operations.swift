@@ -365,7 +365,7 @@ extension TableState {
         var more = false
         func consider(_ s: UInt32) -> Bool {
             let slot = slots[Int(s)]
-            guard slot.live, slot.expiresAt > now else { return true }
+            guard slot.live, slot.flags & Slot.provisional == 0, slot.expiresAt > now else { return true }
             if let kind = query.kind, slot.kind != kind { return true }
             if let inNamespace, namespacePlace(routeKey(s))?.index != inNamespace { return true }
             var teammates = false
@@ -438,9 +438,24 @@ extension TableState {
     var oldestRevision: UInt64 { history.first?.revision ?? revision &+ 1 }
 
     func stats() -> TableStats {
-        TableStats(
-            hosts: hostCount, wildcards: wildcardCount, tcp: tcpCount,
-            tunnels: tunnelIndex.count, revision: revision, oldestRevision: oldestRevision,
+        // Drafted adds still being committed are not routes yet.
+        var (hosts, wildcards, tcp) = (hostCount, wildcardCount, tcpCount)
+        // Of each tunnel, how many of its routes are drafted adds: one that has no other is
+        // not a tunnel yet either.
+        var drafted: [UInt32: Int] = [:]
+        for event in provisional.events {
+            guard let route = event.route, let key = routeKey(of: route) else { continue }
+            switch route.kind {
+            case .host: hosts -= 1
+            case .wildcard: wildcards -= 1
+            case .tcp: tcp -= 1
+            }
+            if let s = findSlot(key) { drafted[slots[Int(s)].tunnel, default: 0] += 1 }
+        }
+        let draftedTunnels = drafted.count { tunnels[Int($0.key)].count == $0.value }
+        return TableStats(
+            hosts: hosts, wildcards: wildcards, tcp: tcp,
+            tunnels: tunnelIndex.count - draftedTunnels, revision: revision, oldestRevision: oldestRevision,
             subscribers: subscribers.values.filter { !$0.ended.load(ordering: .relaxed) }.count,
             sessions: sessions.count)
     }

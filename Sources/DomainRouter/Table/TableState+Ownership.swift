@@ -160,7 +160,7 @@ extension TableState {
         for (i, base) in config.baseDomains.enumerated() {
             guard let start = TableState.baseStart(of: base, under: name) else { continue }
             if routesBelowBase[i] > 0 { return true }
-            if start > 0, findSlot(.host(base)) != nil { return true }
+            if start > 0, findCommitted(.host(base)) != nil { return true }
         }
         return false
     }

@@ -46,6 +46,8 @@ struct TableState: ~Copyable {
     /// From a draft's first change to the end of its rollback. The sorted key list is left as
     /// it is meanwhile (see `insertIndexes`): only `list` reads it, and no draft lists.
     var drafting = false
+    /// Drafted adds kept in place while their store commits them; hidden from every read.
+    var provisional = ProvisionalChanges()
     #if DEBUG
     /// While drafting, in debug builds: the key each slot whose sorted entry was left alone had
     /// in the list when first left alone (nil: the slot was not in it); checked at the end of
@@ -162,6 +164,19 @@ struct TableState: ~Copyable {
         case .tunnel:
             return nil
         }
+    }
+
+    /// Whether slot `s` holds a drafted add not yet committed (see `ProvisionalChanges`):
+    /// reads pass over it, drafts build on it.
+    @inline(__always)
+    func isProvisional(_ s: UInt32) -> Bool {
+        slots[Int(s)].flags & Slot.provisional != 0
+    }
+
+    /// The slot holding `key` as readers see it: committed, live, possibly expired.
+    func findCommitted(_ key: RouteKey) -> UInt32? {
+        guard let s = findSlot(key), !isProvisional(s) else { return nil }
+        return s
     }
 
     @inline(__always)

@@ -11,7 +11,10 @@ import Synchronization
 ///
 /// **Pipelined**: while a run commits, the next is drafted on the table as it will be once the
 /// committing run's events are in (`RouteTable.draft(_:after:)`) and handed to the store too,
-/// which must commit it only if the run before it commits. Runs are answered in order. When a
+/// which must commit it only if the run before it commits. Runs are answered in order. A store
+/// may keep its drafts in the table, hidden, until they commit (`draft(_:after:keep:)`): the
+/// writer's `replicate` of a committed run's events commits them, and a run that does not
+/// commit takes them out (`abandonDrafts()`). When a
 /// commit does not go through, every run drafted after it is void: the store says so (stale),
 /// the writer lets the ones under way finish, asks the store to bring the table up to date
 /// (`DraftCommitter.recover()`), and drafts the stale runs again, in their order, before
@@ -114,10 +117,16 @@ package final class DraftWriter: Sendable {
             let outcome = if let commit = oldest.commit { await committer.outcome(of: commit) } else { broken ? CommitOutcome.stale : .committed }
             switch outcome {
             case .committed:
-                if case .gap = committer.table.replicate(oldest.draft.events) { broken = true }
+                // A gap: the table is behind the store; what it kept goes, and the store's
+                // catch-up brings every change (this run's too) in order.
+                if case .gap = committer.table.replicate(oldest.draft.events) {
+                    broken = true
+                    committer.table.abandonDrafts()
+                }
                 committer.answer(oldest.run.changes, oldest.draft.outcomes)
             case .stale:
                 broken = true
+                committer.table.abandonDrafts()
                 var again = oldest.run
                 again.attempts += 1
                 if again.attempts < attempts {
@@ -128,6 +137,7 @@ package final class DraftWriter: Sendable {
                 }
             case .failed(let error):
                 broken = true
+                committer.table.abandonDrafts()
                 committer.answer(oldest.run.changes, oldest.run.changes.map { $0.step.failure(error) })
             }
             if flight.isEmpty && broken {
