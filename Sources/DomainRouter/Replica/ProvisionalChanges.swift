@@ -16,6 +16,9 @@ import DequeModule
 struct ProvisionalChanges {
     /// Their events, in revision order, from the table's committed revision + 1.
     var events = Deque<RouteEvent>()
+    /// The slot of each event's route. (Slots never move, and a draft's rollback puts each
+    /// route it touched back in the slot it had.)
+    var slots = Deque<UInt32>()
 
     var isEmpty: Bool { events.isEmpty }
 

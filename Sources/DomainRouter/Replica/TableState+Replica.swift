@@ -86,13 +86,22 @@ extension TableState {
     /// never put in the sorted list: the draft left it alone; the commit puts them there.)
     mutating func keepProvisional(_ events: [RouteEvent]) {
         for event in events {
-            guard let route = event.route, let key = routeKey(of: route), let s = findSlot(key) else { continue }
-            slots[Int(s)].flags |= Slot.provisional
+            // Every event of a kept draft adds a route: its slot is there.
+            let s = event.route.flatMap { routeKey(of: $0) }.flatMap { findSlot($0) } ?? Slot.none
+            if s != Slot.none { slots[Int(s)].flags |= Slot.provisional }
+            provisional.events.append(event)
+            provisional.slots.append(s)
             #if DEBUG
             sortedLeftAlone[s] = nil
             #endif
         }
-        provisional.events.append(contentsOf: events)
+    }
+
+    /// The slot of a kept route: where it was kept, checked (its key, its flag).
+    func provisionalSlot(_ s: UInt32, key: String) -> UInt32? {
+        guard s != Slot.none, slots[Int(s)].live, isProvisional(s) else { return nil }
+        var key = key
+        return key.withUTF8 { keyEquals(s, offset: 0, $0) } ? s : nil
     }
 
     /// Commits the oldest kept add if `event` is its event (the same revision, key and route):
@@ -100,10 +109,11 @@ extension TableState {
     mutating func commitProvisional(_ event: RouteEvent) -> Bool {
         guard let first = provisional.events.first, first.revision == event.revision, first.kind == event.kind,
               first.key == event.key, first.route == event.route,
-              let route = event.route, let key = routeKey(of: route), let s = findSlot(key), isProvisional(s) else {
+              let s = provisionalSlot(provisional.slots.first!, key: first.key) else {
             return false
         }
         provisional.events.removeFirst()
+        provisional.slots.removeFirst()
         slots[Int(s)].flags &= ~Slot.provisional
         let keyOf = self.keyOf
         sorted.insert(s, key: keyBytes(s), keyOf)
@@ -118,8 +128,8 @@ extension TableState {
     mutating func abandonProvisional() {
         guard !provisional.isEmpty else { return }
         drafting = true // they are not in the sorted list
-        for event in provisional.events.reversed() {
-            guard let route = event.route, let key = routeKey(of: route), let s = findSlot(key), isProvisional(s) else { continue }
+        for (event, kept) in zip(provisional.events, provisional.slots).reversed() {
+            guard let s = provisionalSlot(kept, key: event.key) else { continue }
             detach(s)
             #if DEBUG
             sortedLeftAlone[s] = nil
@@ -127,6 +137,7 @@ extension TableState {
         }
         drafting = false
         provisional.events.removeAll()
+        provisional.slots.removeAll()
     }
 
     /// One step of a draft, run as the same operation would run for real.
