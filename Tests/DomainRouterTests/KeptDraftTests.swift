@@ -13,7 +13,7 @@ struct KeptDraftTests {
     }
 
     func kept(_ table: RouteTable) -> Int {
-        table.state.read { $0.provisional.events.count }
+        table.state.read { $0.provisional.all.count }
     }
 
     @Test func aKeptDraftIsHiddenFromEveryReadUntilItsCommit() throws {

@@ -14,21 +14,55 @@ import DequeModule
 /// a commit that does not go through (`abandon`) puts the table back by removing them, newest
 /// first. Any other change is drafted and rolled back as before.
 struct ProvisionalChanges {
-    /// Their events, in revision order, from the table's committed revision + 1.
-    var events = Deque<RouteEvent>()
-    /// The slot of each event's route. (Slots never move, and a draft's rollback puts each
-    /// route it touched back in the slot it had.)
-    var slots = Deque<UInt32>()
+    /// One kept draft: its events (revisions in order) and the slot of each event's route
+    /// (slots never move, and a later draft's rollback puts each route it touched back in the
+    /// slot it had), from `next` on still to commit. Kept whole, so that keeping and
+    /// committing copy no event.
+    private struct Run {
+        var events: [RouteEvent]
+        var slots: [UInt32]
+        var next = 0
+    }
 
-    var isEmpty: Bool { events.isEmpty }
+    /// The kept drafts, oldest first; the first event of the first is at the table's
+    /// committed revision + 1.
+    private var runs = Deque<Run>()
+
+    var isEmpty: Bool { runs.isEmpty }
 
     /// The revision the next draft builds on: the last kept event's, when any.
-    var top: UInt64? { events.last?.revision }
+    var top: UInt64? { runs.last?.events.last?.revision }
+
+    /// The oldest kept event still to commit, and its route's slot.
+    var first: (event: RouteEvent, slot: UInt32)? {
+        guard let run = runs.first else { return nil }
+        return (run.events[run.next], run.slots[run.next])
+    }
+
+    /// Every kept event still to commit with its route's slot, oldest first.
+    var all: [(event: RouteEvent, slot: UInt32)] {
+        runs.flatMap { run in (run.next..<run.events.count).map { (run.events[$0], run.slots[$0]) } }
+    }
+
+    /// Keeps a draft's events (`slots[i]` holding `events[i]`'s route).
+    mutating func keep(_ events: [RouteEvent], slots: [UInt32]) {
+        runs.append(Run(events: events, slots: slots))
+    }
+
+    /// The oldest kept event is committed.
+    mutating func removeFirst() {
+        runs[0].next += 1
+        if runs[0].next == runs[0].events.count { runs.removeFirst() }
+    }
+
+    mutating func removeAll() {
+        runs.removeAll()
+    }
 
     /// Whether `route` is one of them: made after the last committed change (a kept route
     /// was added at its event's revision, and nothing changed it since).
     func holds(_ route: Route) -> Bool {
-        guard let first = events.first else { return false }
-        return route.modRevision >= first.revision
+        guard let run = runs.first else { return false }
+        return route.modRevision >= run.events[run.next].revision
     }
 }

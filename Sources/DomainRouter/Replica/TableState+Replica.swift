@@ -85,21 +85,23 @@ extension TableState {
     /// table now, are marked hidden, and their events wait for the commit. (Their slots were
     /// never put in the sorted list: the draft left it alone; the commit puts them there.)
     mutating func keepProvisional(_ events: [RouteEvent]) {
+        var kept: [UInt32] = []
+        kept.reserveCapacity(events.count)
         for event in events {
             // Every event of a kept draft adds a route: its slot is there.
             let s = event.route.flatMap { routeKey(of: $0) }.flatMap { findSlot($0) } ?? Slot.none
             if s != Slot.none { slots[Int(s)].flags |= Slot.provisional }
-            provisional.events.append(event)
-            provisional.slots.append(s)
+            kept.append(s)
             #if DEBUG
             sortedLeftAlone[s] = nil
             #endif
         }
+        provisional.keep(events, slots: kept)
     }
 
     /// The slot of a kept route: where it was kept, checked (its key, its flag).
     func provisionalSlot(_ s: UInt32, key: String) -> UInt32? {
-        guard s != Slot.none, slots[Int(s)].live, isProvisional(s) else { return nil }
+        guard Int(s) < slots.count, slots[Int(s)].live, isProvisional(s) else { return nil }
         var key = key
         return key.withUTF8 { keyEquals(s, offset: 0, $0) } ? s : nil
     }
@@ -107,13 +109,11 @@ extension TableState {
     /// Commits the oldest kept add if `event` is its event (the same revision, key and route):
     /// it becomes visible, enters the sorted list, and is published. False otherwise.
     mutating func commitProvisional(_ event: RouteEvent) -> Bool {
-        guard let first = provisional.events.first, first.revision == event.revision, first.kind == event.kind,
-              first.key == event.key, first.route == event.route,
-              let s = provisionalSlot(provisional.slots.first!, key: first.key) else {
+        guard let (first, kept) = provisional.first, first.revision == event.revision, first.kind == event.kind,
+              first.key == event.key, first.route == event.route, let s = provisionalSlot(kept, key: first.key) else {
             return false
         }
-        provisional.events.removeFirst()
-        provisional.slots.removeFirst()
+        provisional.removeFirst()
         slots[Int(s)].flags &= ~Slot.provisional
         let keyOf = self.keyOf
         sorted.insert(s, key: keyBytes(s), keyOf)
@@ -128,7 +128,7 @@ extension TableState {
     mutating func abandonProvisional() {
         guard !provisional.isEmpty else { return }
         drafting = true // they are not in the sorted list
-        for (event, kept) in zip(provisional.events, provisional.slots).reversed() {
+        for (event, kept) in provisional.all.reversed() {
             guard let s = provisionalSlot(kept, key: event.key) else { continue }
             detach(s)
             #if DEBUG
@@ -136,8 +136,7 @@ extension TableState {
             #endif
         }
         drafting = false
-        provisional.events.removeAll()
-        provisional.slots.removeAll()
+        provisional.removeAll()
     }
 
     /// One step of a draft, run as the same operation would run for real.

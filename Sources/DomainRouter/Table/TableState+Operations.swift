@@ -443,14 +443,14 @@ extension TableState {
         // Of each tunnel, how many of its routes are drafted adds: one that has no other is
         // not a tunnel yet either.
         var drafted: [UInt32: Int] = [:]
-        for event in provisional.events {
-            guard let route = event.route, let key = routeKey(of: route) else { continue }
-            switch route.kind {
+        for (event, s) in provisional.all {
+            switch event.route?.kind {
             case .host: hosts -= 1
             case .wildcard: wildcards -= 1
             case .tcp: tcp -= 1
+            case nil: continue
             }
-            if let s = findSlot(key) { drafted[slots[Int(s)].tunnel, default: 0] += 1 }
+            if s != Slot.none { drafted[slots[Int(s)].tunnel, default: 0] += 1 }
         }
         let draftedTunnels = drafted.count { tunnels[Int($0.key)].count == $0.value }
         return TableStats(
