@@ -121,8 +121,16 @@ extension RedisStore {
 
     /// Follows the log with blocking reads until cancelled; each wait that ends empty checks
     /// the store (a flush leaves no entry to read).
+    ///
+    /// While this daemon has commits under way the follower does not read: what the log gains
+    /// meanwhile is those commits (which the writer applies from its own drafts), and a change
+    /// of another daemon's among them makes the next of them stale, upon which the writer
+    /// catches up from the log itself (`recover()`). Reading them back would only cost Redis,
+    /// the socket and this daemon the same changes again.
     func follow() async {
         while !Task.isCancelled {
+            await ownCommitsSettled()
+            if Task.isCancelled { return }
             do {
                 let from = table.revision
                 let reply = try await follower.command(["XREAD", "COUNT", String(Self.pageEntries), "BLOCK", "1000", "STREAMS", keys.log, "\(from)-0"])
@@ -141,6 +149,27 @@ extension RedisStore {
                 markUnavailable(error)
                 try? await Task.sleep(for: .milliseconds(250))
             }
+        }
+    }
+
+    /// Returns once this daemon has no commit under way (at once if it has none), or once the
+    /// task is cancelled.
+    func ownCommitsSettled() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiting: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    guard !s.ownCommits.isEmpty, !Task.isCancelled else { return true }
+                    s.followerWaiting = waiting
+                    return false
+                }
+                if now { waiting.resume() }
+            }
+        } onCancel: {
+            let waiting = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                defer { s.followerWaiting = nil }
+                return s.followerWaiting
+            }
+            waiting?.resume()
         }
     }
 

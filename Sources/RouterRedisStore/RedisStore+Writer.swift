@@ -61,7 +61,15 @@ extension RedisStore: DraftCommitter {
     }
 
     package func outcome(of commit: Commit) async -> CommitOutcome {
-        defer { state.withLock { $0.ownCommits.removeAll { $0.token == commit.token } } }
+        defer {
+            let follower = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                s.ownCommits.removeAll { $0.token == commit.token }
+                guard s.ownCommits.isEmpty else { return nil }
+                defer { s.followerWaiting = nil }
+                return s.followerWaiting
+            }
+            follower?.resume()
+        }
         let reply: RESPValue
         switch commit.sent {
         case .failure(let error):

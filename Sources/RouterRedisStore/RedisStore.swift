@@ -68,6 +68,9 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
         /// The changes this daemon is committing, oldest first, for the follower to recognise
         /// in the log.
         var ownCommits: [OwnCommit] = []
+        /// The follower, waiting for this daemon's commits under way to settle before it
+        /// reads the log again (`ownCommitsSettled()`).
+        var followerWaiting: CheckedContinuation<Void, Never>?
         /// Script calls made: the last part of each one's token.
         var commits: UInt64 = 0
         /// A commit found the store flushed or replaced: the writer's recovery loads it anew.
