@@ -85,6 +85,20 @@ do {
         var bench = SocketBenchmark()
         bench.seconds = seconds
         try bench.userAdds(path: arguments[1], prefix: arguments[3])
+    case "plain-adds":
+        // Internal: `store`'s pipelined adds at a routerd started by hand (PATH SECONDS PREFIX),
+        // for profiling one side of it.
+        guard arguments.count == 4, let seconds = Double(arguments[2]) else { throw LaunchError("plain-adds PATH SECONDS PREFIX") }
+        let bench = SocketBenchmark(seconds: seconds)
+        let rate = try bench.rate(path: arguments[1], connections: 50, depth: 16) { connection, n in
+            Array(#"{"op":"add","key":"\#(arguments[3])-\#(connection)-\#(n)"}"#.utf8) + [0x0A]
+        }
+        print(fmt(rate, 0))
+    case "bulk-adds":
+        // Internal: `persist`'s 100,000 adds over one connection at a routerd started by hand
+        // (PATH COUNT PREFIX), for profiling it.
+        guard arguments.count == 4, let count = Int(arguments[2]) else { throw LaunchError("bulk-adds PATH COUNT PREFIX") }
+        print(fmt(try SocketBenchmark().bulkAdd(path: arguments[1], count: count, prefix: arguments[3]), 3))
     case "dns":
         var bench = DNSBenchmark()
         bench.seconds = option("--seconds", default: bench.seconds)
