@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RouterProtocol
 import RouterTestSupport
 import Testing
@@ -71,6 +72,46 @@ struct SharedStoreTests {
         let sequences = try watchers.map { try $0.events(100) }
         #expect(sequences.allSatisfy { $0 == sequences[0] })
         #expect(sequences[0].map { $0.split(separator: " ").last.map(String.init) } == (1...100).map { String($0) })
+    }
+
+    /// A daemon committing a stream of its own adds, back to back, learns another daemon's
+    /// change while it is still at it (its follower does not read the log meanwhile: the
+    /// other change makes its next commit stale, and it catches up then), and loses none of
+    /// its own adds on the way.
+    @Test(arguments: SharedStoreKind.installed)
+    func aDaemonBusyWithItsOwnAddsSeesAnotherDaemonsChangeMeanwhile(kind: SharedStoreKind) throws {
+        let store = try SharedStoreDaemons(kind, daemons: 2)
+        let watcher = try store.connect(0)
+        try watcher.send(#"{"id":"w","op":"watch","prefix":"theirs"}"#)
+        #expect(try watcher.readJSON()["event"]?["type"] == .string("sync"))
+        let flood = try store.connect(0)
+        let count = 40_000
+        var adds: [UInt8] = []
+        for i in 0..<count { adds += Array(#"{"op":"add","key":"busy\#(i)","tunnel":"b"}"#.utf8) + [0x0A] }
+        let fd = flood.fd
+        let payload = adds
+        let replies = ReplyCounter()
+        Thread.detachNewThread {
+            var offset = 0
+            while offset < payload.count {
+                let n = payload[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { return }
+                offset += n
+            }
+        }
+        Thread.detachNewThread { replies.count(from: fd, until: count) }
+        // A is committing its own adds: another daemon adds a name meanwhile.
+        #expect(eventually(timeout: 30) { replies.lines > 100 })
+        #expect(try store.connect(1).request(#"{"id":1,"op":"add","key":"theirs","tunnel":"t"}"#)["ok"] == .bool(true))
+        let event = try watcher.readJSON(timeout: 30)["event"]
+        let answeredBefore = replies.lines
+        #expect(event?["type"] == .string("add") && event?["key"] == .string("theirs.example.com"), "\(String(describing: event))")
+        #expect(answeredBefore < count, "the stream of adds was over before A saw B's change: the test proves nothing")
+        #expect(eventually(timeout: 60) { replies.lines == count })
+        #expect(replies.errors == 0)
+        #expect(try flood.request(#"{"id":2,"op":"lookup","key":"theirs"}"#)["ok"] == .bool(true))
+        let stats = try flood.request(#"{"id":3,"op":"stats"}"#)
+        #expect(stats["result"]?["routes"]?["host"]?.integerValue == Int64(count + 1), "\(stats)")
     }
 
     @Test(arguments: SharedStoreKind.installed)
@@ -186,5 +227,33 @@ struct SharedStoreLimitsTests {
         let reply = try store.connect(0).request(#"{"id":1,"op":"history"}"#)
         #expect(reply["error"]?["code"] == .string("bad_request"))
         #expect(reply["error"]?["message"]?.stringValue?.contains("shared store (--store) keeps no change history") == true, "\(reply)")
+    }
+}
+
+/// Counts the reply lines read from a socket (and those that are errors) on a thread of its own.
+final class ReplyCounter: Sendable {
+    private let counts = Mutex((lines: 0, errors: 0))
+
+    var lines: Int { counts.withLock { $0.lines } }
+    var errors: Int { counts.withLock { $0.errors } }
+
+    /// Reads from `fd` until `expected` lines came or the connection ends.
+    func count(from fd: Int32, until expected: Int) {
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while lines < expected {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { return }
+            pending += chunk[..<n]
+            var lineStart = 0
+            var found = (lines: 0, errors: 0)
+            for i in 0..<pending.count where pending[i] == 0x0A {
+                if !pending[lineStart..<i].starts(with: Array(#"{"id":null,"ok":true"#.utf8)) { found.errors += 1 }
+                found.lines += 1
+                lineStart = i + 1
+            }
+            pending.removeFirst(lineStart)
+            counts.withLock { $0.lines += found.lines; $0.errors += found.errors }
+        }
     }
 }
