@@ -98,8 +98,9 @@ package final class DraftWriter: Sendable {
         var broken = false
         while true {
             while flight.count < depth, !broken, let run = redo.popFirst() ?? nextRun().map({ Run(changes: $0) }) {
-                var pending: [RouteEvent] = []
-                for entry in flight { pending += entry.draft.events }
+                // One run under way (depth 2) shares its events' storage; more are joined.
+                var pending = flight.first?.draft.events ?? []
+                for entry in flight.dropFirst() { pending += entry.draft.events }
                 guard let draft = committer.draft(run.changes, after: pending) else { continue }
                 var entry = InFlight<Committer.Commit>(run: run, draft: draft, commit: nil)
                 if !draft.events.isEmpty {
