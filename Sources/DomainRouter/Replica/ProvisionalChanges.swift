@@ -10,9 +10,9 @@ import DequeModule
 /// their events are published at the commit. What the writer's checks count — names taken,
 /// namespace quotas, the tallies of names below a name — counts them, as names reserved.
 ///
-/// Only runs of plain adds of free keys are kept: each undoes by removing its route, so that
-/// a commit that does not go through (`abandon`) puts the table back by removing them, newest
-/// first. Any other change is drafted and rolled back as before.
+/// Only runs of plain adds of free keys are kept: each undoes by removing its route, so that a
+/// commit that does not go through (`RouteTable.abandonDrafts()`) puts the table back by
+/// removing them, newest first. Any other change is drafted and rolled back as before.
 struct ProvisionalChanges {
     /// One kept draft: its events (revisions in order) and the slot of each event's route
     /// (slots never move, and a later draft's rollback puts each route it touched back in the

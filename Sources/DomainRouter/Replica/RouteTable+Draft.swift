@@ -30,6 +30,8 @@ extension RouteTable {
             s.drafting = true
             // A gap (the table moved on under the pending events) leaves them unapplied: the
             // draft is then stale, and its store refuses it.
+            // Whether any pending event is not in the table yet (replayed, or past a gap): a
+            // draft on such events is rolled back, never kept.
             var replayed = false
             for event in pending where event.revision > s.revision {
                 replayed = true

@@ -14,8 +14,8 @@ import Synchronization
 /// which must commit it only if the run before it commits. Runs are answered in order. A store
 /// may keep its drafts in the table, hidden, until they commit (`draft(_:after:keep:)`): the
 /// writer's `replicate` of a committed run's events commits them, and a run that does not
-/// commit takes them out (`abandonDrafts()`). When a
-/// commit does not go through, every run drafted after it is void: the store says so (stale),
+/// commit takes them out (`abandonDrafts()`). When a commit does not go through, every run
+/// drafted after it is void: the store says so (stale),
 /// the writer lets the ones under way finish, asks the store to bring the table up to date
 /// (`DraftCommitter.recover()`), and drafts the stale runs again, in their order, before
 /// anything queued after them.
@@ -118,16 +118,12 @@ package final class DraftWriter: Sendable {
             let outcome = if let commit = oldest.commit { await committer.outcome(of: commit) } else { broken ? CommitOutcome.stale : .committed }
             switch outcome {
             case .committed:
-                // A gap: the table is behind the store; what it kept goes, and the store's
-                // catch-up brings every change (this run's too) in order.
-                if case .gap = committer.table.replicate(oldest.draft.events) {
-                    broken = true
-                    committer.table.abandonDrafts()
-                }
+                // A gap: the table is behind the store, whose catch-up brings every change
+                // (this run's too) in order.
+                if case .gap = committer.table.replicate(oldest.draft.events) { broken = true }
                 committer.answer(oldest.run.changes, oldest.draft.outcomes)
             case .stale:
                 broken = true
-                committer.table.abandonDrafts()
                 var again = oldest.run
                 again.attempts += 1
                 if again.attempts < attempts {
@@ -138,9 +134,10 @@ package final class DraftWriter: Sendable {
                 }
             case .failed(let error):
                 broken = true
-                committer.table.abandonDrafts()
                 committer.answer(oldest.run.changes, oldest.run.changes.map { $0.step.failure(error) })
             }
+            // Drafts the table kept for the runs after it are void with it.
+            if broken { committer.table.abandonDrafts() }
             if flight.isEmpty && broken {
                 await committer.recover()
                 broken = false
