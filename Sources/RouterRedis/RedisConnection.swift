@@ -74,6 +74,13 @@ public final class RedisConnection: Sendable {
         return promise.futureResult
     }
 
+    /// Sends one command already written as RESP and completes with its reply.
+    func send(encoded bytes: ByteBuffer) -> EventLoopFuture<RESPValue> {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        write(RedisCommandHandler.Request(bytes: bytes, replies: [promise]))
+        return promise.futureResult
+    }
+
     /// Sends several commands in one write and completes with their replies, in order.
     public func pipeline(_ commands: [[String]]) -> EventLoopFuture<[RESPValue]> {
         let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
@@ -130,6 +137,11 @@ enum RESPEncoder {
     /// The same for text words, written as their UTF-8 without an intermediate array.
     static func command(_ words: [String], into buffer: inout ByteBuffer) {
         header(UInt8(ascii: "*"), words.count, into: &buffer)
+        bulkStrings(words, into: &buffer)
+    }
+
+    /// Text words as bulk strings, without the array's header.
+    static func bulkStrings(_ words: [String], into buffer: inout ByteBuffer) {
         for word in words {
             header(UInt8(ascii: "$"), word.utf8.count, into: &buffer)
             buffer.writeString(word)
@@ -140,23 +152,33 @@ enum RESPEncoder {
     /// `*N\r\n` or `$N\r\n`, the digits written without building a String.
     static func header(_ kind: UInt8, _ n: Int, into buffer: inout ByteBuffer) {
         buffer.writeInteger(kind)
-        if n == 0 {
-            buffer.writeInteger(UInt8(ascii: "0"))
-        } else {
-            var digits = 1
-            var scale = 1
-            while scale <= n / 10 {
-                scale *= 10
-                digits += 1
-            }
-            var rest = n
-            for _ in 0..<digits {
-                buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / scale))
-                rest %= scale
-                scale /= 10
-            }
-        }
+        writeDecimal(n, into: &buffer)
         buffer.writeStaticString("\r\n")
+    }
+
+    /// How many decimal digits `n` (not negative) has.
+    static func decimalLength(_ n: Int) -> Int {
+        var digits = 1
+        var rest = n / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return digits
+    }
+
+    /// Writes the decimal digits of `n` (not negative) in one write.
+    static func writeDecimal(_ n: Int, into buffer: inout ByteBuffer) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { out in
+            var i = 20
+            var rest = n
+            repeat {
+                i -= 1
+                out[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(out)[i...]))
+        }
     }
 }
 

@@ -3,11 +3,6 @@ import RouterRedis
 /// The Lua scripts the store runs in Redis. Each runs atomically: nothing else happens in
 /// Redis between its first and its last command.
 enum RedisScripts {
-    /// The most changes one log entry holds: a commit's changes go in entries of up to this
-    /// many (one `XADD` each rather than one a change), each entry's id the revision of its
-    /// last change.
-    static let entryChanges = 256
-
     /// Start-up: the store's id (made now if the table was never written) and its revision.
     /// KEYS: id, revision. ARGV: a fresh id. Returns `{id, revision}`.
     static let open = RedisScript("""
@@ -23,20 +18,21 @@ enum RedisScripts {
     /// still the one the daemon loaded (same id) and still at the draft's base revision, and —
     /// for a draft made on a change of this daemon's still under way — that change was the
     /// last one committed (its token is in `last`; a revision alone could have been reached by
-    /// another daemon's change of the same size). Then each event is applied to the routes
-    /// hash and appended to the log — in entries of up to `entryChanges` events, `[kind,
-    /// route, …]`, each entry's stream id the revision of its last event — the revision
-    /// counter moves to the last one, and this change's token becomes `last`. Every rule of
-    /// the change was checked by the draft against the table at that revision, so the compare
+    /// another daemon's change of the same size). Then the routes hash gets each key's last
+    /// state (a few multi-field `HSET`s and `HDEL`s), the log its entries (`RedisLogText`, one
+    /// `XADD` each, the stream id the revision of the entry's last change), the revision counter
+    /// moves past the last change, and this change's token becomes `last`. Every rule of the
+    /// change was checked by the draft against the table at that revision, so the compare
     /// makes the whole change atomic against every other daemon's: exactly one of two racing
-    /// drafts commits, and the other is drafted again on the newer table. The routes hash gets
-    /// each key's last state in a few multi-field calls, and the log is trimmed once, of the
-    /// entries that end more than the log length before the new revision (`MINID ~`: Redis
-    /// trims whole nodes, so it keeps at least that many changes).
+    /// drafts commits, and the other is drafted again on the newer table. The log is trimmed
+    /// once, of the entries that end more than the log length before the new revision (`MINID
+    /// ~`: Redis trims whole nodes, so it keeps at least that many changes). The script does no
+    /// work a change: the daemon hands it the hash's fields and the log's entries ready.
     ///
     /// KEYS: id, revision, routes, log, last. ARGV: store id, base revision, log length, this
-    /// change's token, the token of the change it was drafted on ('' for none), then triples
-    /// (event kind, route key, stored route).
+    /// change's token, the token of the change it was drafted on ('' for none), the number S of
+    /// routes to set, D of keys to delete, E of log entries; then S pairs (route key, stored
+    /// route), D route keys, E pairs (how many changes the entry holds, its text).
     /// Returns `{1, revision}` committed; `{0, revision}` the base is stale; `{-1, 0}` the
     /// store is not the one loaded (flushed or replaced).
     static let commit = RedisScript("""
@@ -44,31 +40,18 @@ enum RedisScripts {
         local rev = tonumber(redis.call('GET', KEYS[2]) or '0')
         if rev ~= tonumber(ARGV[2]) then return {0, rev} end
         if ARGV[5] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[5] then return {0, rev} end
-        local final, order, entry = {}, {}, {}
-        for i = 6, #ARGV, 3 do
-          rev = rev + 1
-          local kind, key = ARGV[i], ARGV[i + 1]
-          if final[key] == nil then order[#order + 1] = key end
-          final[key] = (kind == 'add' or kind == 'update') and ARGV[i + 2] or false
-          entry[#entry + 1] = kind
-          entry[#entry + 1] = ARGV[i + 2]
-          if #entry == \(2 * entryChanges) or i + 3 > #ARGV then
-            redis.call('XADD', KEYS[4], rev .. '-0', unpack(entry))
-            entry = {}
-          end
+        local i = 9
+        local last = i + 2 * tonumber(ARGV[6]) - 1
+        for j = i, last, 1000 do redis.call('HSET', KEYS[3], unpack(ARGV, j, math.min(j + 999, last))) end
+        i = last + 1
+        last = i + tonumber(ARGV[7]) - 1
+        for j = i, last, 1000 do redis.call('HDEL', KEYS[3], unpack(ARGV, j, math.min(j + 999, last))) end
+        i = last + 1
+        for _ = 1, tonumber(ARGV[8]) do
+          rev = rev + tonumber(ARGV[i])
+          redis.call('XADD', KEYS[4], rev .. '-0', '\(RedisLogText.field)', ARGV[i + 1])
+          i = i + 2
         end
-        local sets, dels = {}, {}
-        for _, key in ipairs(order) do
-          local record = final[key]
-          if record then
-            sets[#sets + 1] = key
-            sets[#sets + 1] = record
-          else
-            dels[#dels + 1] = key
-          end
-        end
-        for j = 1, #sets, 1000 do redis.call('HSET', KEYS[3], unpack(sets, j, math.min(j + 999, #sets))) end
-        for j = 1, #dels, 1000 do redis.call('HDEL', KEYS[3], unpack(dels, j, math.min(j + 999, #dels))) end
         redis.call('XTRIM', KEYS[4], 'MINID', '~', math.max(0, rev - tonumber(ARGV[3])) + 1)
         redis.call('SET', KEYS[2], rev)
         redis.call('SET', KEYS[5], ARGV[4])

@@ -179,7 +179,7 @@ extension RedisStore {
         return (try Self.events(fromEntries: reply, after: after), reply.elements?.count ?? 0)
     }
 
-    /// How many log entries one read takes: each holds up to `RedisScripts.entryChanges`
+    /// How many log entries one read takes: each holds up to `RedisLogText.entryChanges`
     /// changes, so a page is at most 65,536 changes.
     static let pageEntries = 256
 
@@ -187,11 +187,11 @@ extension RedisStore {
     static let bulkTimeout: Duration = .seconds(10)
 
     /// The events of a log reply after revision `after` (older entries are skipped unread).
-    /// An entry holds changes of one commit (up to `RedisScripts.entryChanges`), `[kind, route, kind,
-    /// route, …]`, its id the revision of the last; an entry of one change as earlier routerd
-    /// wrote it (`[k, kind, r, route]`) is read too. A change that is one of this daemon's own
-    /// being committed (the same revision, kind and stored route) is taken from the draft
-    /// rather than parsed again.
+    /// An entry holds changes of one commit as `RedisLogText` (`[c, text]`), its id the revision
+    /// of the last; entries as earlier routerd wrote them are read too: `[kind, route, …]` pairs
+    /// and, earlier still, one change an entry, `[k, kind, r, route]`. An entry that is one of
+    /// this daemon's own commits under way (the same revisions and text) is taken from the
+    /// draft rather than parsed again.
     static func events(fromEntries reply: RESPValue, after: UInt64 = 0,
                        own commits: [OwnCommit] = []) throws(StoreFormatError) -> [RouteEvent] {
         var events: [RouteEvent] = []
@@ -204,6 +204,17 @@ extension RedisStore {
             }
             if last <= after { continue }
             let flat = parts[1].elements ?? []
+            if flat.count == 2, flat[0] == .bulkString(Array(RedisLogText.field.utf8)) {
+                guard case .bulkString(let text?) = flat[1] else { throw StoreFormatError("log entry \(id) has no text") }
+                if let own = ownEntry(last: last, text: text, in: commits) {
+                    events += own.filter { $0.revision > after }
+                } else {
+                    events += try text.withUnsafeBytes { raw in
+                        Result { () throws(StoreFormatError) in try RedisLogText.events(in: raw, last: last, after: after, id: id) }
+                    }.get()
+                }
+                continue
+            }
             let single = flat.count == 4 && flat[0] == .bulkString([UInt8(ascii: "k")]) && flat[2] == .bulkString([UInt8(ascii: "r")])
             let pairs = single ? [(flat[1], flat[3])] : stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0], flat[$0 + 1]) }
             guard !pairs.isEmpty, flat.count % 2 == 0, UInt64(pairs.count) <= last else {
@@ -218,19 +229,22 @@ extension RedisStore {
                       kind != .sync, kind != .reset else {
                     throw StoreFormatError("change \(revision) in log entry \(id) has no kind or route")
                 }
-                if let own = commits.first(where: { revision > $0.base && revision <= $0.base + UInt64($0.events.count) }) {
-                    let i = Int(revision - own.base - 1)
-                    var text = own.records[i]
-                    if kind == own.events[i].kind, text.withUTF8({ $0.elementsEqual(record) }) {
-                        events.append(own.events[i])
-                        continue
-                    }
-                }
                 let route = try record.withUnsafeBytes { raw in Result { () throws(StoreFormatError) in try StoredRoute.decode(bytes: raw) } }.get()
                 events.append(RouteEvent(kind: kind, revision: revision, key: route.key, route: route))
             }
         }
         return events
+    }
+
+    /// The events of the entry ending at revision `last` with `text`, when it is an entry of one
+    /// of `commits` (this daemon's, under way) as sent.
+    static func ownEntry(last: UInt64, text: [UInt8], in commits: [OwnCommit]) -> ArraySlice<RouteEvent>? {
+        guard let own = commits.first(where: { last > $0.base && last <= $0.base + UInt64($0.events.count) }) else { return nil }
+        let end = Int(last - own.base)
+        let start = (end - 1) / RedisLogText.entryChanges * RedisLogText.entryChanges
+        let n = start / RedisLogText.entryChanges
+        guard n < own.entries.count, start + own.entries[n].records.count == end, own.entries[n].bytes == text else { return nil }
+        return own.events[start..<end]
     }
 
     /// The events of an `XREAD` reply of one stream: `[[name, entries]]`.

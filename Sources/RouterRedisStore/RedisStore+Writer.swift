@@ -39,25 +39,57 @@ extension RedisStore: DraftCommitter {
             s.commits += 1
             return (s.shared.storeID, "\(s.shared.node).\(s.commits)")
         }
-        var arguments = [storeID, String(draft.base), String(logLength), token, previous?.token ?? ""]
-        arguments.reserveCapacity(5 + 3 * draft.events.count)
-        var records: [String] = []
-        records.reserveCapacity(draft.events.count)
-        for event in draft.events {
-            let record = StoredRoute.encode(event.route!)
-            arguments.append(event.kind.rawValue)
-            arguments.append(event.key)
-            arguments.append(record)
-            records.append(record)
-        }
-        state.withLock { $0.ownCommits.append(OwnCommit(token: token, base: draft.base, events: draft.events, records: records)) }
+        let entries = RedisLogText.entries(of: draft.events)
+        state.withLock { $0.ownCommits.append(OwnCommit(token: token, base: draft.base, events: draft.events, entries: entries)) }
+        let arguments = Self.commitArguments(keys: keys, storeID: storeID, base: draft.base, logLength: logLength, token: token,
+                                             previous: previous?.token ?? "", events: draft.events, entries: entries)
         do {
-            let sent = try await client.submit(RedisScripts.commit, keys: [keys.id, keys.revision, keys.routes, keys.log, keys.last],
-                                               arguments: arguments)
+            let sent = try await client.submit(RedisScripts.commit, arguments: arguments)
             return Commit(token: token, sent: .success(sent))
         } catch {
             return Commit(token: token, sent: .failure(error))
         }
+    }
+
+    /// The commit script's keys and arguments (see `RedisScripts.commit`) for `events` drafted
+    /// on revision `base` and logged as `entries`, written straight into the call's bytes. The
+    /// routes hash gets each key's last state: every route set in event order when the commit
+    /// removes none (of two sets of one key in one `HSET`, the later stays), else each key once.
+    static func commitArguments(keys: RedisKeys, storeID: String, base: UInt64, logLength: Int, token: String,
+                                previous: String, events: [RouteEvent], entries: [RedisLogText]) -> RedisScriptArguments {
+        var sets: [Int] = [], removals: [Int] = []
+        if events.contains(where: { $0.kind == .delete || $0.kind == .expire }) {
+            var last: [String: Int] = [:]
+            for (i, event) in events.enumerated() { last[event.key] = i }
+            for (i, event) in events.enumerated() where last[event.key] == i {
+                if event.kind == .add || event.kind == .update { sets.append(i) } else { removals.append(i) }
+            }
+        } else {
+            sets = Array(events.indices)
+        }
+        let text = entries.reduce(0) { $0 + $1.bytes.count }
+        var arguments = RedisScriptArguments(keys: [keys.id, keys.revision, keys.routes, keys.log, keys.last],
+                                             capacity: 2 * text + 80 * events.count + 256)
+        arguments.append(storeID)
+        arguments.append(Int(base))
+        arguments.append(logLength)
+        arguments.append(token)
+        arguments.append(previous)
+        arguments.append(sets.count)
+        arguments.append(removals.count)
+        arguments.append(entries.count)
+        let perEntry = RedisLogText.entryChanges
+        for i in sets {
+            arguments.append(events[i].key)
+            let entry = entries[i / perEntry]
+            entry.bytes.withUnsafeBytes { arguments.append(bytes: UnsafeRawBufferPointer(rebasing: $0[entry.records[i % perEntry]])) }
+        }
+        for i in removals { arguments.append(events[i].key) }
+        for entry in entries {
+            arguments.append(entry.records.count)
+            entry.bytes.withUnsafeBytes { arguments.append(bytes: $0) }
+        }
+        return arguments
     }
 
     package func outcome(of commit: Commit) async -> CommitOutcome {

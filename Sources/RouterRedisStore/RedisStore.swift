@@ -80,12 +80,12 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     }
 
     /// A change being committed: its token, its events from the revision after `base`, and
-    /// their stored routes as sent.
+    /// their log entries as sent.
     struct OwnCommit: Sendable {
         var token: String
         var base: UInt64
         var events: [RouteEvent]
-        var records: [String]
+        var entries: [RedisLogText]
     }
 
     /// A change waiting for the writer, and what to do with its outcome.

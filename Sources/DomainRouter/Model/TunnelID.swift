@@ -43,6 +43,16 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
         self.init(unchecked: rawValue)
     }
 
+    /// Validates the id written as `utf8`, as `init(_:)` does; a canonical UUID (the ids most
+    /// stored routes carry) is read from the bytes without making a String of them.
+    package init(utf8: UnsafeBufferPointer<UInt8>) throws(RouteError) {
+        if let (hi, lo) = TunnelID.uuidBits(utf8) {
+            self.init(uuidBits: hi, lo)
+            return
+        }
+        try self.init(String(decoding: utf8, as: UTF8.self))
+    }
+
     /// An id already known to be valid (from the table's own storage).
     init(unchecked rawValue: String) {
         if rawValue.utf8.count == 36, let (hi, lo) = HostNames.withBytes(rawValue, TunnelID.uuidBits) {
@@ -132,14 +142,6 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
         hex(hi, 0, 8); dash(); hex(hi, 8, 12); dash(); hex(hi, 12, 16); dash()
         hex(lo, 0, 4); dash(); hex(lo, 4, 16)
-    }
-
-    /// Writes the canonical form of a UUID into a stack buffer for `body`.
-    static func withUUIDBytes<R>(_ hi: UInt64, _ lo: UInt64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { out in
-            writeUUID(hi, lo, to: out.baseAddress!)
-            return body(UnsafeBufferPointer(out))
-        }
     }
 
     static func uuidString(_ hi: UInt64, _ lo: UInt64) -> String {

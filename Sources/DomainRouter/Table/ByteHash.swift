@@ -48,4 +48,15 @@ struct ByteHash: Sendable {
         }
         return ByteHash.mum(h ^ s0, s2)
     }
+
+    /// The hash of a UUID's two 64-bit halves: the tunnel index hashes a canonical UUID by its
+    /// bits, never formatting its text (text ids are hashed as bytes; the two never name the
+    /// same tunnel, so their hashes need not agree).
+    @inline(__always)
+    func callAsFunction(_ high: UInt64, _ low: UInt64) -> UInt64 {
+        var h = s0 ^ 16
+        h = ByteHash.mum(high ^ s1, h ^ s2)
+        h = ByteHash.mum(low ^ s1, h ^ s2)
+        return ByteHash.mum(h ^ s0, s2)
+    }
 }

@@ -202,8 +202,7 @@ extension TableState {
         let t = slots[Int(s)].tunnel
         if tunnels[Int(t)].count == 1 {
             // The last route: unindex the tunnel while its id can still be read from the slot.
-            let hash = withTunnelIDBytes(t) { hasher($0) }
-            tunnelIndex.remove(hash: hash, slot: t)
+            tunnelIndex.remove(hash: tunnelHash(ofRecord: t), slot: t)
             arena.release(Int(tunnels[Int(t)].textLength))
             freeTunnels.append(t)
         }
@@ -219,14 +218,17 @@ extension TableState {
         let existing = new ? nil : findTunnel(id)
         var record = TunnelRecord(head: Slot.none, count: 0, owner: owner, textOffset: 0, textLength: 0)
         let uuid = id.uuid
-        let hash = id.withUTF8 { bytes in
-            if uuid == nil && existing == nil {
+        if let existing { return (existing, uuid) }
+        let hash: UInt64
+        if let (high, low) = uuid {
+            hash = hasher(high, low)
+        } else {
+            hash = id.withUTF8 { bytes in
                 record.textOffset = arena.append(bytes)
                 record.textLength = UInt8(bytes.count)
+                return hasher(bytes)
             }
-            return hasher(bytes)
         }
-        if let existing { return (existing, uuid) }
         let t: UInt32
         if let free = freeTunnels.popLast() {
             t = free

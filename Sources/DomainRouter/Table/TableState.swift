@@ -116,13 +116,15 @@ struct TableState: ~Copyable {
         wildcards.find(hash: hash) { keyEquals($0, offset: 2, bytes) }
     }
 
-    func withTunnelIDBytes<R>(_ t: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    /// The tunnel index's hash of tunnel record `t`: of its UUID bits (a canonical UUID, kept in
+    /// the head slot), or of its text.
+    func tunnelHash(ofRecord t: UInt32) -> UInt64 {
         let record = tunnels[Int(t)]
         if record.textLength == 0 {
             let head = slots[Int(record.head)]
-            return TunnelID.withUUIDBytes(head.uuidHigh, head.uuidLow, body)
+            return hasher(head.uuidHigh, head.uuidLow)
         }
-        return body(arena.bytes(at: record.textOffset, length: Int(record.textLength)))
+        return hasher(arena.bytes(at: record.textOffset, length: Int(record.textLength)))
     }
 
     /// The tunnel id of the route in slot `s`.
@@ -136,15 +138,17 @@ struct TableState: ~Copyable {
     }
 
     func findTunnel(_ id: TunnelID) -> UInt32? {
-        let uuid = id.uuid
+        if let (high, low) = id.uuid {
+            return tunnelIndex.find(hash: hasher(high, low)) { t in
+                let record = tunnels[Int(t)]
+                guard record.textLength == 0, record.head != Slot.none else { return false }
+                let head = slots[Int(record.head)]
+                return head.uuidHigh == high && head.uuidLow == low
+            }
+        }
         return id.withUTF8 { bytes in
             tunnelIndex.find(hash: hasher(bytes)) { t in
                 let record = tunnels[Int(t)]
-                if let uuid {
-                    guard record.textLength == 0, record.head != Slot.none else { return false }
-                    let head = slots[Int(record.head)]
-                    return head.uuidHigh == uuid.0 && head.uuidLow == uuid.1
-                }
                 return Int(record.textLength) == bytes.count
                     && memcmp(arena.base + Int(record.textOffset), bytes.baseAddress!, bytes.count) == 0
             }

@@ -148,7 +148,8 @@ package enum StoredRoute {
             i += n
             return true
         }
-        func string() -> String? {
+        /// The bytes of a string without escapes (nil for one with escapes: the parser's).
+        func stringBytes() -> UnsafeBufferPointer<UInt8>? {
             guard i < b.count, b[i] == 0x22 else { return nil }
             var j = i + 1
             while j < b.count, b[j] != 0x22 {
@@ -157,7 +158,10 @@ package enum StoredRoute {
             }
             guard j < b.count else { return nil }
             defer { i = j + 1 }
-            return String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<j]), as: UTF8.self)
+            return UnsafeBufferPointer(rebasing: b[(i + 1)..<j])
+        }
+        func string() -> String? {
+            stringBytes().map { String(decoding: $0, as: UTF8.self) }
         }
         func number() -> Int64? {
             var n: Int64 = 0
@@ -169,8 +173,8 @@ package enum StoredRoute {
             return i > start ? n : nil
         }
         guard literal(#"{"key":"#), let key = string(), literal(#","kind":"#), let kindText = string(),
-              let kind = RouteKind(rawValue: kindText), literal(#","tunnel":"#), let tunnelText = string(),
-              let tunnel = try? TunnelID(tunnelText), literal(#","owner":"#), let owner = string(),
+              let kind = RouteKind(rawValue: kindText), literal(#","tunnel":"#), let tunnelText = stringBytes(),
+              let tunnel = try? TunnelID(utf8: tunnelText), literal(#","owner":"#), let owner = string(),
               literal(#","created":"#), let created = number(), literal(#","updated":"#), let updated = number(),
               literal(#","create_rev":"#), let createRevision = number(), literal(#","mod_rev":"#),
               let modRevision = number() else { return nil }

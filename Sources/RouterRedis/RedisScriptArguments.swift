@@ -1,0 +1,64 @@
+import NIOCore
+
+/// The keys and arguments of a script call, written as RESP bulk strings as they are appended:
+/// for a caller with many or large arguments (a commit of hundreds of changes), which would
+/// otherwise make a String of each only for it to be copied into the request.
+///
+/// The bytes go out as they are: `RedisClient.submit(_:arguments:)` writes the command's head
+/// (`EVALSHA`, the script's SHA1, the number of keys) into room left before them.
+public struct RedisScriptArguments: Sendable {
+    /// Room before the arguments for the command's head: `*N`, `EVALSHA`, a 40-digit SHA1 and
+    /// the number of keys, with their lengths, take under 100 bytes.
+    static let headroom = 128
+
+    var buffer: ByteBuffer
+    /// How many keys the call names (the first words appended).
+    let keyCount: Int
+    /// How many words (keys and arguments) are written.
+    private(set) var count = 0
+
+    /// Arguments after `keys`, with room for `capacity` bytes of them before the buffer grows.
+    public init(keys: [String], capacity: Int) {
+        buffer = ByteBufferAllocator().buffer(capacity: Self.headroom + capacity)
+        buffer.moveWriterIndex(forwardBy: Self.headroom)
+        buffer.moveReaderIndex(forwardBy: Self.headroom)
+        keyCount = keys.count
+        for key in keys { append(key) }
+    }
+
+    /// Appends a word of text, as its UTF-8.
+    public mutating func append(_ word: String) {
+        RESPEncoder.header(UInt8(ascii: "$"), word.utf8.count, into: &buffer)
+        buffer.writeString(word)
+        buffer.writeStaticString("\r\n")
+        count += 1
+    }
+
+    /// Appends a word of bytes.
+    public mutating func append(bytes word: UnsafeRawBufferPointer) {
+        RESPEncoder.header(UInt8(ascii: "$"), word.count, into: &buffer)
+        buffer.writeBytes(word)
+        buffer.writeStaticString("\r\n")
+        count += 1
+    }
+
+    /// Appends a number (not negative), as its decimal digits.
+    public mutating func append(_ number: Int) {
+        precondition(number >= 0, "a script argument written as a number is negative")
+        RESPEncoder.header(UInt8(ascii: "$"), RESPEncoder.decimalLength(number), into: &buffer)
+        RESPEncoder.writeDecimal(number, into: &buffer)
+        buffer.writeStaticString("\r\n")
+        count += 1
+    }
+
+    /// The whole command, `head` written into the room before the arguments.
+    mutating func command(head: (inout ByteBuffer) -> Void) -> ByteBuffer {
+        var front = ByteBufferAllocator().buffer(capacity: Self.headroom)
+        head(&front)
+        precondition(front.readableBytes <= Self.headroom, "a script call's head is longer than the room left for it")
+        let start = buffer.readerIndex - front.readableBytes
+        buffer.setBuffer(front, at: start)
+        buffer.moveReaderIndex(to: start)
+        return buffer
+    }
+}
