@@ -62,18 +62,16 @@ public struct JSONWriter {
             bytes.append(0x30 + UInt8(n))
             return
         }
-        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = n
-        withUnsafeMutableBytes(of: &digits) { raw in
+        // The digits are made backwards into a stack buffer, then appended in one copy.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { out in
+            var i = 20
+            var rest = n
             while rest > 0 {
-                raw[count] = 0x30 + UInt8(rest % 10)
+                i -= 1
+                out[i] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
-                count += 1
             }
-            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(raw[i]) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: out[i...]))
         }
     }
 

@@ -145,15 +145,13 @@ public actor RedisClient {
     }
 
     /// `submit(_:keys:arguments:)` for arguments already written as RESP (`RedisScriptArguments`).
-    public func submit(_ script: RedisScript, arguments: consuming RedisScriptArguments) async throws(RedisError) -> RedisPendingReply {
+    public func submit(_ script: RedisScript, arguments: RedisScriptArguments) async throws(RedisError) -> RedisPendingReply {
         let sha = try await load(script, again: false)
         let connection = try await connected()
-        let (words, keys) = (arguments.count, arguments.keyCount)
-        let bytes = arguments.command { head in
-            RESPEncoder.header(UInt8(ascii: "*"), 3 + words, into: &head)
-            RESPEncoder.bulkStrings(["EVALSHA", sha, String(keys)], into: &head)
-        }
-        return RedisPendingReply(future: connection.send(encoded: bytes), connection: connection)
+        var head = ByteBufferAllocator().buffer(capacity: 96)
+        RESPEncoder.header(UInt8(ascii: "*"), 3 + arguments.count, into: &head)
+        RESPEncoder.bulkStrings(["EVALSHA", sha, String(arguments.keyCount)], into: &head)
+        return RedisPendingReply(future: connection.send(head: head, rest: arguments.buffer), connection: connection)
     }
 
     /// The reply to a call sent by `submit`; an error reply throws `RedisError.reply`, and a

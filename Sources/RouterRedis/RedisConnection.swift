@@ -74,10 +74,10 @@ public final class RedisConnection: Sendable {
         return promise.futureResult
     }
 
-    /// Sends one command already written as RESP and completes with its reply.
-    func send(encoded bytes: ByteBuffer) -> EventLoopFuture<RESPValue> {
+    /// Sends one command already written as RESP, `head` then `rest`, and completes with its reply.
+    func send(head: ByteBuffer, rest: ByteBuffer) -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        write(RedisCommandHandler.Request(bytes: bytes, replies: [promise]))
+        write(RedisCommandHandler.Request(bytes: head, replies: [promise], rest: rest))
         return promise.futureResult
     }
 
@@ -192,6 +192,9 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     struct Request {
         var bytes: ByteBuffer
         var replies: [EventLoopPromise<RESPValue>]
+        /// The rest of the request's bytes, written after `bytes` (a script call's arguments,
+        /// written by the caller before the command's head was known).
+        var rest: ByteBuffer? = nil
     }
 
     private var waiting = Deque<EventLoopPromise<RESPValue>>()
@@ -209,7 +212,12 @@ final class RedisCommandHandler: ChannelDuplexHandler {
             return
         }
         waiting.append(contentsOf: request.replies)
-        context.write(wrapOutboundOut(request.bytes), promise: promise)
+        if let rest = request.rest {
+            context.write(wrapOutboundOut(request.bytes), promise: nil)
+            context.write(wrapOutboundOut(rest), promise: promise)
+        } else {
+            context.write(wrapOutboundOut(request.bytes), promise: promise)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -4,13 +4,9 @@ import NIOCore
 /// for a caller with many or large arguments (a commit of hundreds of changes), which would
 /// otherwise make a String of each only for it to be copied into the request.
 ///
-/// The bytes go out as they are: `RedisClient.submit(_:arguments:)` writes the command's head
-/// (`EVALSHA`, the script's SHA1, the number of keys) into room left before them.
+/// The bytes go out as they are, after the command's head (`EVALSHA`, the script's SHA1, the
+/// number of keys), which `RedisClient.submit(_:arguments:)` writes.
 public struct RedisScriptArguments: Sendable {
-    /// Room before the arguments for the command's head: `*N`, `EVALSHA`, a 40-digit SHA1 and
-    /// the number of keys, with their lengths, take under 100 bytes.
-    static let headroom = 128
-
     var buffer: ByteBuffer
     /// How many keys the call names (the first words appended).
     let keyCount: Int
@@ -19,9 +15,7 @@ public struct RedisScriptArguments: Sendable {
 
     /// Arguments after `keys`, with room for `capacity` bytes of them before the buffer grows.
     public init(keys: [String], capacity: Int) {
-        buffer = ByteBufferAllocator().buffer(capacity: Self.headroom + capacity)
-        buffer.moveWriterIndex(forwardBy: Self.headroom)
-        buffer.moveReaderIndex(forwardBy: Self.headroom)
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
         keyCount = keys.count
         for key in keys { append(key) }
     }
@@ -49,16 +43,5 @@ public struct RedisScriptArguments: Sendable {
         RESPEncoder.writeDecimal(number, into: &buffer)
         buffer.writeStaticString("\r\n")
         count += 1
-    }
-
-    /// The whole command, `head` written into the room before the arguments.
-    mutating func command(head: (inout ByteBuffer) -> Void) -> ByteBuffer {
-        var front = ByteBufferAllocator().buffer(capacity: Self.headroom)
-        head(&front)
-        precondition(front.readableBytes <= Self.headroom, "a script call's head is longer than the room left for it")
-        let start = buffer.readerIndex - front.readableBytes
-        buffer.setBuffer(front, at: start)
-        buffer.moveReaderIndex(to: start)
-        return buffer
     }
 }

@@ -8,7 +8,8 @@ struct RedisKeys: Sendable {
     let revision: String
     /// Hash: route key → stored route (JSON).
     let routes: String
-    /// Stream: one entry per change, its id the revision (`R-0`), trimmed to about the history.
+    /// Stream: entries of up to 256 changes (`RedisLogText`), each id the revision of its last
+    /// change (`R-0`), trimmed to about the history.
     let log: String
     /// The token of the last change committed (`node.sequence`): a draft made on a change still
     /// under way commits only after it.
