@@ -26,7 +26,11 @@ public final class RouterServer: Service, Sendable {
     public let instance: String
     let logger: Logger
     let principals: Principals
+    /// The event loops: NIO's shared ones (which routerd also makes the loops its tasks run
+    /// on, and which its stores' connections use), or a group of its own of `threads` loops.
     let group: MultiThreadedEventLoopGroup
+    /// Whether `group` is this server's own, shut down when it stops.
+    private let ownsGroup: Bool
     /// Runs bulk loads' runs of adds off the event loops (see ConnectionHandler's adds).
     let tableWriter = NIOThreadPool(numberOfThreads: 1)
     let startedAt = ContinuousClock.now
@@ -95,8 +99,9 @@ public final class RouterServer: Service, Sendable {
         executor = RequestExecutor(store: store, instance: instance)
         state.withLock { $0.nextConnection = store.sessionBase + 1 }
         self.logger = logger
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads ?? System.coreCount))
+        let group = configuration.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) } ?? .singleton
         self.group = group
+        ownsGroup = configuration.threads != nil
         let trimmer = MemoryTrimmer()
         self.trimmer = trimmer
         sweeper = ExpirySweeper(executor: executor, loop: group.next(), released: { trimmer.freed() })
@@ -128,7 +133,7 @@ public final class RouterServer: Service, Sendable {
             // once they are gone.
             sweeper.retire()
             try? await tableWriter.shutdownGracefully()
-            try? await group.shutdownGracefully()
+            if ownsGroup { try? await group.shutdownGracefully() }
             throw error
         }
     }
@@ -200,7 +205,7 @@ public final class RouterServer: Service, Sendable {
         sweeper.stop()
         SocketFile.remove(configuration.socketPath, inode: inode)
         try? await tableWriter.shutdownGracefully()
-        try? await group.shutdownGracefully()
+        if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("stopped")
     }
 

@@ -13,6 +13,7 @@ extension Routerd {
     static let configFileError: Int32 = 65
 
     static func main() async {
+        runTasksOnEventLoops()
         let commandLine = Array(CommandLine.arguments.dropFirst())
         if let path = optionValue("check-config", in: commandLine) {
             Glibc.exit(checkConfig(path, commandLine: commandLine.filter { !$0.hasPrefix("--check-config") && $0 != path }))
