@@ -61,6 +61,29 @@ struct StorageTests {
         #expect(try table.tunnel(TunnelID("t3")).routes.count == (0..<5000).filter { $0 % 7 == 3 && $0 % 2 == 1 }.count)
     }
 
+    @Test func uuidAndTextTunnelsAreFoundAndForgottenAsTheirRoutesComeAndGo() throws {
+        // UUID tunnels are indexed by their bits, text ones by their bytes: both kinds, many of
+        // each, through growth, removals and a tunnel's last route going.
+        let table = try makeTable()
+        let uuids = (0..<300).map { _ in TunnelID.random() }
+        for i in 0..<1200 {
+            try table.add("u\(i)", tunnel: uuids[i % 300].rawValue, as: alice)
+            try table.add("t\(i)", tunnel: "text-\(i % 300)", as: alice)
+        }
+        for i in 0..<1200 where i % 300 < 100 {
+            try table.delete(.host("u\(i).example.com"), as: alice)
+            try table.delete(.host("t\(i).example.com"), as: alice)
+        }
+        for n in 0..<300 {
+            let expected = n < 100 ? 0 : 4
+            #expect(((try? table.tunnel(uuids[n]).routes.count) ?? 0) == expected)
+            #expect(((try? table.tunnel(TunnelID("text-\(n)")).routes.count) ?? 0) == expected)
+        }
+        // A forgotten tunnel is made anew by its next route.
+        try table.add("again", tunnel: uuids[0].rawValue, as: alice)
+        #expect(try table.tunnel(uuids[0]).routes.map(\.key) == ["again.example.com"])
+    }
+
     @Test func drawnTunnelIdsAreVersion7UUIDsInTheOrderDrawn() throws {
         let clock = ManualClock(Timestamp(millisecondsSinceEpoch: 1_796_000_000_000))
         let table = try makeTable(clock: clock)

@@ -88,6 +88,16 @@ struct JSONTests {
         #expect(try JSONParser.parse("9007199254740993") == .number("9007199254740993"))
         #expect(JSONWriter.encode(try JSONParser.parse("1.50")) == "1.50")
     }
+
+    @Test func unsignedIntegersAreWrittenInDecimal() {
+        for n: UInt64 in [0, 7, 10, 99, 1_733_550_000_000, UInt64.max] {
+            var out = JSONWriter()
+            out.append(byte: UInt8(ascii: "["))
+            out.append(n)
+            out.append(byte: UInt8(ascii: "]"))
+            #expect(String(decoding: out.bytes, as: UTF8.self) == "[\(n)]")
+        }
+    }
 }
 
 @Suite("Line framing")

@@ -188,4 +188,15 @@ struct RESPEncoderTests {
         RESPEncoder.command([Array("GET".utf8), Array(repeating: 0x61, count: 10)], into: &bytes)
         #expect(bytes.readString(length: bytes.readableBytes) == "*2\r\n$3\r\nGET\r\n$10\r\naaaaaaaaaa\r\n")
     }
+
+    @Test func scriptArgumentsAreBulkStringsOfTextBytesAndDecimalNumbers() {
+        var arguments = RedisScriptArguments(keys: ["{t}:id"], capacity: 16)
+        arguments.append("ü")
+        for number in [0, 9, 10, 12_345, Int.max] { arguments.append(number) }
+        Array("a\r\nb".utf8).withUnsafeBytes { arguments.append(bytes: $0) }
+        #expect(arguments.keyCount == 1 && arguments.count == 8)
+        var buffer = arguments.buffer
+        #expect(buffer.readString(length: buffer.readableBytes) ==
+            "$6\r\n{t}:id\r\n$2\r\nü\r\n$1\r\n0\r\n$1\r\n9\r\n$2\r\n10\r\n$5\r\n12345\r\n$19\r\n\(Int.max)\r\n$4\r\na\r\nb\r\n")
+    }
 }
