@@ -150,7 +150,7 @@ public actor RedisClient {
         let connection = try await connected()
         var head = ByteBufferAllocator().buffer(capacity: 96)
         RESPEncoder.header(UInt8(ascii: "*"), 3 + arguments.count, into: &head)
-        RESPEncoder.bulkStrings(["EVALSHA", sha, String(arguments.keyCount)], into: &head)
+        for word in ["EVALSHA", sha, String(arguments.keyCount)] { RESPEncoder.bulkString(word, into: &head) }
         return RedisPendingReply(future: connection.send(head: head, rest: arguments.buffer), connection: connection)
     }
 

@@ -127,26 +127,27 @@ public final class RedisConnection: Sendable {
 enum RESPEncoder {
     static func command(_ words: [[UInt8]], into buffer: inout ByteBuffer) {
         header(UInt8(ascii: "*"), words.count, into: &buffer)
-        for word in words {
-            header(UInt8(ascii: "$"), word.count, into: &buffer)
-            buffer.writeBytes(word)
-            buffer.writeStaticString("\r\n")
-        }
+        for word in words { word.withUnsafeBytes { bulkString(bytes: $0, into: &buffer) } }
     }
 
     /// The same for text words, written as their UTF-8 without an intermediate array.
     static func command(_ words: [String], into buffer: inout ByteBuffer) {
         header(UInt8(ascii: "*"), words.count, into: &buffer)
-        bulkStrings(words, into: &buffer)
+        for word in words { bulkString(word, into: &buffer) }
     }
 
-    /// Text words as bulk strings, without the array's header.
-    static func bulkStrings(_ words: [String], into buffer: inout ByteBuffer) {
-        for word in words {
-            header(UInt8(ascii: "$"), word.utf8.count, into: &buffer)
-            buffer.writeString(word)
-            buffer.writeStaticString("\r\n")
-        }
+    /// One bulk string of text, as its UTF-8.
+    static func bulkString(_ word: String, into buffer: inout ByteBuffer) {
+        header(UInt8(ascii: "$"), word.utf8.count, into: &buffer)
+        buffer.writeString(word)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// One bulk string of bytes.
+    static func bulkString(bytes word: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+        header(UInt8(ascii: "$"), word.count, into: &buffer)
+        buffer.writeBytes(word)
+        buffer.writeStaticString("\r\n")
     }
 
     /// `*N\r\n` or `$N\r\n`, the digits written without building a String.

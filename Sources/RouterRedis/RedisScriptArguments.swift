@@ -22,17 +22,13 @@ public struct RedisScriptArguments: Sendable {
 
     /// Appends a word of text, as its UTF-8.
     public mutating func append(_ word: String) {
-        RESPEncoder.header(UInt8(ascii: "$"), word.utf8.count, into: &buffer)
-        buffer.writeString(word)
-        buffer.writeStaticString("\r\n")
+        RESPEncoder.bulkString(word, into: &buffer)
         count += 1
     }
 
     /// Appends a word of bytes.
     public mutating func append(bytes word: UnsafeRawBufferPointer) {
-        RESPEncoder.header(UInt8(ascii: "$"), word.count, into: &buffer)
-        buffer.writeBytes(word)
-        buffer.writeStaticString("\r\n")
+        RESPEncoder.bulkString(bytes: word, into: &buffer)
         count += 1
     }
 

@@ -78,8 +78,9 @@ struct RedisLogText: Sendable, Equatable {
         return UnsafeRawPointer(found) - UnsafeRawPointer(b.baseAddress!)
     }
 
-    /// The kind a line names: only the four that change the table are logged.
-    private static func kind(_ word: UnsafeBufferPointer<UInt8>) -> RouteEvent.Kind? {
+    /// The kind a change of the log names (a line's first word, or an earlier routerd's kind
+    /// field): only the four that change the table are logged.
+    static func kind(_ word: UnsafeBufferPointer<UInt8>) -> RouteEvent.Kind? {
         switch word.count {
         case 3 where word.elementsEqual("add".utf8): .add
         case 6 where word.elementsEqual("update".utf8): .update

@@ -225,8 +225,7 @@ extension RedisStore {
                 revision += 1
                 if revision <= after { continue }
                 guard case .bulkString(let kindBytes?) = kindValue, case .bulkString(let record?) = recordValue,
-                      let kind = RouteEvent.Kind(rawValue: String(decoding: kindBytes, as: UTF8.self)),
-                      kind != .sync, kind != .reset else {
+                      let kind = kindBytes.withUnsafeBufferPointer(RedisLogText.kind) else {
                     throw StoreFormatError("change \(revision) in log entry \(id) has no kind or route")
                 }
                 let route = try record.withUnsafeBytes { raw in Result { () throws(StoreFormatError) in try StoredRoute.decode(bytes: raw) } }.get()
