@@ -363,7 +363,7 @@ let package = Package(
         // End-to-end: the built routerctl binary against the built routerd binary.
         .testTarget(
             name: "RouterctlTests",
-            dependencies: ["routerctl", "routerd", "routergw", "RouterProtocol", "RouterTestSupport"]
+            dependencies: ["routerctl", "routerd", "routergw", "router-bench", "RouterProtocol", "RouterTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

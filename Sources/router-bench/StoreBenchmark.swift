@@ -95,6 +95,25 @@ struct StoreBenchmark {
         let claimCPU = median(claimCPUs.map { $0[0] }), claimClientCPU = median(claimCPUs.map { $0[1] })
         let memoryAdd = median(memoryRates), memoryCPU = median(memoryCPUs)
 
+        // The same adds with B stopped (SIGSTOP), beside the claim script again, alternated:
+        // a daemon's store path with no other daemon following on these two cores, as where the
+        // daemons sharing a table run on hosts of their own. Not the goal's figure (B follows in
+        // that one); it shows how much of the gap B's following is. B then catches up (it loads
+        // the table anew once the log has moved past it) before the lookups below.
+        var aloneRates: [Double] = [], aloneClaims: [Double] = []
+        kill(b.process.pid, SIGSTOP)
+        for round in 0..<rounds {
+            aloneRates.append(try socket.rate(path: a.socket, connections: 50, depth: 16) { connection, n in
+                Array(#"{"op":"add","key":"s\#(round)-\#(connection)-\#(n)"}"#.utf8) + [0x0A]
+            })
+            aloneClaims.append(try redis.run(["-c", "50", "-P", "16", "-n", String(Int(300_000 * seconds)), "-r", "1000000000",
+                                              "EVAL", Self.claimScript, "3", "{b}:route:__rand_int__", "{b}:rev", "{b}:log", "t1", "alice"]))
+            print("round \(round + 1), B stopped: pipelined adds \(fmt(aloneRates.last!, 0))/s, claim script \(fmt(aloneClaims.last!, 0))/s")
+        }
+        kill(b.process.pid, SIGCONT)
+        try waitForRevision(of: b, toReach: Self.revision(of: a.socket))
+        let alone = median(aloneRates), aloneClaim = median(aloneClaims)
+
         // Lookups: the same table size and request on the daemon with the store and the one
         // in memory, alternated three times; the ratio of medians.
         _ = try socket.bulkAdd(path: memory.socket, count: 100_000)
@@ -119,6 +138,7 @@ struct StoreBenchmark {
         print("pipelined add (16 × 50), new routes:   \(fmt(pipelinedAdd, 0)) ops/s; redis-benchmark claim script \(fmt(claim, 0)) ops/s (medians of \(rounds) rounds); ratio \(fmt(pipelinedAdd / claim, 3))  (goal ≥ 0.8)")
         print("  CPU a pipelined add:                 A \(fmt(addCPU[0], 1)) µs, Redis \(fmt(addCPU[1], 1)) µs, B \(fmt(addCPU[2], 1)) µs, load generator \(fmt(addCPU[3], 1)) µs; a claim call: Redis \(fmt(claimCPU, 1)) µs, redis-benchmark \(fmt(claimClientCPU, 1)) µs")
         print("  the same adds, routerd in memory:    \(fmt(memoryAdd, 0)) ops/s, ratio to the claim script \(fmt(memoryAdd / claim, 3)); CPU an add \(fmt(memoryCPU, 1)) µs  (no store: the ceiling of the adds above)")
+        print("  the same adds with B stopped:        \(fmt(alone, 0)) ops/s; claim script \(fmt(aloneClaim, 0)) ops/s (medians of \(rounds) rounds); ratio \(fmt(alone / aloneClaim, 3))  (no follower on these cores)")
         print("pipelined lookup on B vs in memory:    \(fmt(median(storeLookups), 0)) vs \(fmt(median(memoryLookups), 0)) ops/s; ratio \(fmt(lookupRatio, 3))  (goal ≥ 0.9)")
         print("Redis memory per route at \(routes) more: \(fmt(perRoute, 0)) bytes (\(fmt(Double(after) / 1_048_576, 0)) MB used; loaded in \(fmt(loadTime, 1)) s)")
         print("""
@@ -127,7 +147,8 @@ struct StoreBenchmark {
             "ratio_pipelined_add_claim":\(fmt(pipelinedAdd / claim, 3)),"rounds":\(rounds),\
             "add_cpu_us_a":\(fmt(addCPU[0], 2)),"add_cpu_us_redis":\(fmt(addCPU[1], 2)),"add_cpu_us_b":\(fmt(addCPU[2], 2)),"add_cpu_us_client":\(fmt(addCPU[3], 2)),\
             "claim_cpu_us_redis":\(fmt(claimCPU, 2)),"claim_cpu_us_client":\(fmt(claimClientCPU, 2)),\
-            "memory_add_ops":\(fmt(memoryAdd, 0)),"ratio_memory_add_claim":\(fmt(memoryAdd / claim, 3)),"memory_add_cpu_us":\(fmt(memoryCPU, 2)),"lookup_store_ops":\(fmt(median(storeLookups), 0)),\
+            "memory_add_ops":\(fmt(memoryAdd, 0)),"ratio_memory_add_claim":\(fmt(memoryAdd / claim, 3)),"memory_add_cpu_us":\(fmt(memoryCPU, 2)),\
+            "alone_add_ops":\(fmt(alone, 0)),"alone_claim_ops":\(fmt(aloneClaim, 0)),"ratio_alone_add_claim":\(fmt(alone / aloneClaim, 3)),"lookup_store_ops":\(fmt(median(storeLookups), 0)),\
             "lookup_memory_ops":\(fmt(median(memoryLookups), 0)),"lookup_ratio_store_vs_memory":\(fmt(lookupRatio, 3)),\
             "redis_bytes_per_route":\(fmt(perRoute, 0)),"redis_used_memory_bytes":\(after),"routes_loaded":\(routes),"load_s":\(fmt(loadTime, 2))}
             """)
@@ -140,6 +161,29 @@ struct StoreBenchmark {
         getrusage(RUSAGE_CHILDREN.rawValue, &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// The table's revision a daemon answers a `ping` with.
+    static func revision(of socket: String) throws -> UInt64 {
+        let client = try SocketBenchmark.Client(path: socket)
+        try client.send(Array(#"{"id":1,"op":"ping"}"#.utf8) + [0x0A])
+        let line = String(decoding: try client.readLine(), as: UTF8.self)
+        guard case .number(let text)? = (try? JSONParser.parse(line))?["revision"], let revision = UInt64(text) else {
+            throw BenchError(description: "routerd on \(socket) answered a ping without a revision: \(line)")
+        }
+        return revision
+    }
+
+    /// Waits (up to two minutes) until `daemon`'s table reaches `revision`, asking it
+    /// with a `ping` every 50 ms: a follower catching up, or loading the table anew.
+    func waitForRevision(of daemon: RouterdProcess, toReach revision: UInt64) throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while (try? Self.revision(of: daemon.socket)) ?? 0 < revision {
+            guard ContinuousClock.now < deadline else {
+                throw BenchError(description: "routerd B did not reach revision \(revision) within two minutes")
+            }
+            usleep(50_000)
+        }
     }
 
     /// Adds on `from` one at a time, each timed until a watcher on `to` has its event.

@@ -27,10 +27,11 @@ let usage = """
               bulk load, against its idle memory
       store   two routerd sharing a table in Redis (and one in memory): propagation from one
               to a watcher on the other, bulk and pipelined adds beside a claim script run by
-              redis-benchmark (alternated, medians of --rounds) and the same adds in memory,
-              lookups against memory, Redis's memory per route; with --etcd, two routerd on a
-              three-member etcd cluster: propagation, bulk and pipelined adds beside a plain
-              client's claim transactions, write stall when the leader is killed
+              redis-benchmark (alternated, medians of --rounds), the same adds in memory and
+              with the other routerd stopped, lookups against memory, Redis's memory per
+              route; with --etcd, two routerd on a three-member etcd cluster: propagation,
+              bulk and pipelined adds beside a plain client's claim transactions, write stall
+              when the leader is killed
       http    routerd's HTTP API: lookup, /healthz and add rates over 50 keep-alive connections,
               socket-add-to-SSE-event latency, routerctl --url beside curl
       persist routerd --db beside routerd in memory and SQLite alone writing the same rows:
@@ -48,6 +49,40 @@ func option(_ name: String, default value: Int) -> Int {
         return value
     }
     return n
+}
+
+/// The options each benchmark takes (each with a number, but `--etcd`, `--profile FILE`).
+let options: [String: Set<String>] = [
+    "table": ["--routes", "--rounds", "--profile"], "socket": ["--seconds", "--threads"], "cli": ["--runs"],
+    "watchers": ["--rounds", "--adds", "--watchers"], "persist": ["--rounds", "--routes"],
+    "dns": ["--seconds", "--rounds", "--names", "--propagations"],
+    "gateway": ["--seconds", "--rounds", "--routes", "--propagations"],
+    "store": ["--seconds", "--rounds", "--routes", "--propagations", "--etcd"], "http": ["--seconds"],
+]
+
+// `--help` anywhere prints the usage; an option a benchmark does not take, or one without its
+// number, is refused before anything starts (a benchmark run on defaults by mistake takes minutes).
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
+if let mode = arguments.first, let known = options[mode] {
+    var i = 1
+    while i < arguments.count {
+        let word = arguments[i]
+        guard known.contains(word) else {
+            fputs("router-bench: \(mode) takes no \(word.hasPrefix("-") ? "option" : "argument") '\(word)' (router-bench --help lists them)\n", stderr)
+            exit(64)
+        }
+        if word != "--etcd" {
+            guard i + 1 < arguments.count, word == "--profile" || Int(arguments[i + 1]) != nil else {
+                fputs("router-bench: \(word) takes \(word == "--profile" ? "a file" : "a whole number")\(i + 1 < arguments.count ? ", not '\(arguments[i + 1])'" : "")\n", stderr)
+                exit(64)
+            }
+            i += 1
+        }
+        i += 1
+    }
 }
 
 // A benchmark that fails says why and exits 1.

@@ -110,4 +110,17 @@ struct ProcessTests {
         let quick = try ChildProcess(productsDirectory + "/routerctl", ["ping", "--wait", "300ms", "--socket", dir + "/never.sock"], directory: dir).wait()
         #expect(quick.status == 69)
     }
+
+    @Test func routerBenchRefusesAnOptionItDoesNotTakeBeforeStartingAnything() throws {
+        // A benchmark run on its defaults by mistake takes minutes; a typo must not start one.
+        let typo = try ChildProcess(productsDirectory + "/router-bench", ["store", "--round", "3"], directory: NSTemporaryDirectory()).wait()
+        #expect(typo.status == 64)
+        #expect(typo.stderr.contains("store takes no option '--round'"), "\(typo.stderr)")
+        let word = try ChildProcess(productsDirectory + "/router-bench", ["table", "--routes", "many"], directory: NSTemporaryDirectory()).wait()
+        #expect(word.status == 64)
+        #expect(word.stderr.contains("--routes takes a whole number, not 'many'"), "\(word.stderr)")
+        let help = try ChildProcess(productsDirectory + "/router-bench", ["store", "--help"], directory: NSTemporaryDirectory()).wait()
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("router-bench store [--seconds N] [--rounds N]"), "\(help.stdout)")
+    }
 }
