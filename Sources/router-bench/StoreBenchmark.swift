@@ -106,9 +106,7 @@ struct StoreBenchmark {
         let pipelinedAdd = median(addRates), claim = median(claimRates)
         let addCPU = (0..<pids.count).map { i in median(addCPUs.map { $0[i] }) }
         let claimCPU = median(claimCPUs.map { $0[0] }), claimClientCPU = median(claimCPUs.map { $0[1] })
-        let memoryAdd = median(memoryRates), memoryCPU = median(memoryCPUs)
-
-        let alone = median(aloneRates)
+        let memoryAdd = median(memoryRates), memoryCPU = median(memoryCPUs), alone = median(aloneRates)
 
         // Lookups: the same table size and request on the daemon with the store and the one
         // in memory, alternated three times; the ratio of medians.

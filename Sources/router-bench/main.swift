@@ -51,13 +51,15 @@ func option(_ name: String, default value: Int) -> Int {
     return n
 }
 
-/// The options each benchmark takes (each with a number, but `--etcd`, `--profile FILE`).
+/// The options each benchmark takes: each with a number, except `--etcd` (alone) and
+/// `--profile FILE`.
 let options: [String: Set<String>] = [
     "table": ["--routes", "--rounds", "--profile"], "socket": ["--seconds", "--threads"], "cli": ["--runs"],
     "watchers": ["--rounds", "--adds", "--watchers"], "persist": ["--rounds", "--routes"],
     "dns": ["--seconds", "--rounds", "--names", "--propagations"],
     "gateway": ["--seconds", "--rounds", "--routes", "--propagations"],
     "store": ["--seconds", "--rounds", "--routes", "--propagations", "--etcd"], "http": ["--seconds"],
+    "store --etcd": ["--seconds", "--propagations", "--etcd"],
 ]
 
 // `--help` anywhere prints the usage; an option a benchmark does not take, or one without its
@@ -66,7 +68,8 @@ if arguments.contains("--help") || arguments.contains("-h") {
     print(usage)
     exit(0)
 }
-if let mode = arguments.first, let known = options[mode] {
+if let first = arguments.first, case let mode = first == "store" && arguments.contains("--etcd") ? "store --etcd" : first,
+   let known = options[mode] {
     var i = 1
     while i < arguments.count {
         let word = arguments[i]
