@@ -19,7 +19,7 @@ extension EtcdStore: DraftCommitter {
         var outcome: CommitOutcome
     }
 
-    package func draft(_ run: [Pending], after pending: [RouteEvent]) -> Draft? {
+    package func draft(_ run: [Pending], after pending: PendingEvents) -> Draft? {
         // A store out of reach for longer than a commit would wait fails the change at once;
         // the follower and the lease find it again, and writes go on from then.
         let problem = state.withLock { s -> String? in
@@ -35,7 +35,7 @@ extension EtcdStore: DraftCommitter {
         return table.draft(run.map(\.step), after: pending, keep: true)
     }
 
-    package func submit(_ draft: Draft, of run: [Pending], after pending: [RouteEvent],
+    package func submit(_ draft: Draft, of run: [Pending], after pending: PendingEvents,
                         following previous: Commit?) async -> Commit {
         let (storeID, token, head) = state.withLock { s in
             s.commits += 1

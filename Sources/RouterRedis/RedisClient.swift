@@ -154,6 +154,16 @@ public actor RedisClient {
         return RedisPendingReply(future: connection.send(head: head, rest: arguments.buffer), connection: connection)
     }
 
+    /// `submit(_:arguments:)` with the arguments written by `encode` on `loop`, so that a caller
+    /// whose own thread is the busy one hands the writing to another. Calls submitted to one
+    /// loop reach Redis in the order they were submitted.
+    public func submit(_ script: RedisScript, on loop: any EventLoop,
+                       encode: @escaping @Sendable () -> RedisScriptArguments) async throws(RedisError) -> RedisPendingReply {
+        let sha = try await load(script, again: false)
+        let connection = try await connected()
+        return RedisPendingReply(future: connection.send(script: sha, on: loop, encode: encode), connection: connection)
+    }
+
     /// The reply to a call sent by `submit`; an error reply throws `RedisError.reply`, and a
     /// `NOSCRIPT` one (Redis restarted, or its scripts flushed) makes the next call load
     /// `script` again.

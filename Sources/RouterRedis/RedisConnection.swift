@@ -81,6 +81,21 @@ public final class RedisConnection: Sendable {
         return promise.futureResult
     }
 
+    /// Sends a call of the script `sha` whose arguments `encode` writes on `loop`: a caller
+    /// hands the encoding over and goes on. Calls handed to one loop are sent in the order they
+    /// were handed over (a loop runs its tasks in order).
+    func send(script sha: String, on loop: any EventLoop, encode: @escaping @Sendable () -> RedisScriptArguments) -> EventLoopFuture<RESPValue> {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        loop.execute {
+            let arguments = encode()
+            var head = self.channel.allocator.buffer(capacity: 96)
+            RESPEncoder.header(UInt8(ascii: "*"), 3 + arguments.count, into: &head)
+            for word in ["EVALSHA", sha, String(arguments.keyCount)] { RESPEncoder.bulkString(word, into: &head) }
+            self.write(RedisCommandHandler.Request(bytes: head, replies: [promise], rest: arguments.buffer))
+        }
+        return promise.futureResult
+    }
+
     /// Sends several commands in one write and completes with their replies, in order.
     public func pipeline(_ commands: [[String]]) -> EventLoopFuture<[RESPValue]> {
         let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }

@@ -4,8 +4,9 @@ import RouterRedis
 import Synchronization
 
 /// The writer: changes queue in the `DraftWriter`, whose loop (in `run()`) drafts them in runs
-/// and commits each run with one script call; while one call is under way, the next run is
-/// drafted on it and sent behind it (see `RedisScripts.commit` for what keeps that safe).
+/// and commits each run with one script call; while one call is under way, the next runs (up to
+/// `commitDepth` in all) are drafted on it and sent behind it (see `RedisScripts.commit` for what
+/// keeps that safe). The calls are encoded, and the runs answered, on `sideLoop`.
 extension RedisStore: DraftCommitter {
     /// Queues steps that must go in one draft; `completion` gets their outcomes in order.
     /// (Redis keeps no history: who made a change is in the daemons' audit lines.)
@@ -21,7 +22,7 @@ extension RedisStore: DraftCommitter {
         var sent: Result<RedisPendingReply, RedisError>
     }
 
-    package func draft(_ run: [Pending], after pending: [RouteEvent]) -> Draft? {
+    package func draft(_ run: [Pending], after pending: PendingEvents) -> Draft? {
         // A store known to be away fails the change at once rather than after a reply timeout;
         // the follower and the lease find it again, and writes go on from then.
         if let problem = state.withLock({ $0.shared.health.available ? nil : ($0.shared.health.problem ?? "no contact") }) {
@@ -33,18 +34,23 @@ extension RedisStore: DraftCommitter {
         return table.draft(run.map(\.step), after: pending, keep: true)
     }
 
-    package func submit(_ draft: Draft, of run: [Pending], after pending: [RouteEvent],
+    package func submit(_ draft: Draft, of run: [Pending], after pending: PendingEvents,
                         following previous: Commit?) async -> Commit {
         let (storeID, token) = state.withLock { s in
             s.commits += 1
             return (s.shared.storeID, "\(s.shared.node).\(s.commits)")
         }
-        let entries = RedisLogText.entries(of: draft.events)
-        state.withLock { $0.ownCommits.append(OwnCommit(token: token, base: draft.base, events: draft.events, entries: entries)) }
-        let arguments = Self.commitArguments(keys: keys, storeID: storeID, base: draft.base, logLength: logLength, token: token,
-                                             previous: previous?.token ?? "", events: draft.events, entries: entries)
+        state.withLock { $0.ownCommits.append(OwnCommit(token: token, base: draft.base, events: draft.events, entries: [])) }
+        let keys = keys, logLength = logLength, base = draft.base, events = draft.events, previous = previous?.token ?? ""
         do {
-            let sent = try await client.submit(RedisScripts.commit, arguments: arguments)
+            let sent = try await client.submit(RedisScripts.commit, on: sideLoop) {
+                let entries = RedisLogText.entries(of: events)
+                self.state.withLock { s in
+                    if let i = s.ownCommits.firstIndex(where: { $0.token == token }) { s.ownCommits[i].entries = entries }
+                }
+                return Self.commitArguments(keys: keys, storeID: storeID, base: base, logLength: logLength, token: token,
+                                            previous: previous, events: events, entries: entries)
+            }
             return Commit(token: token, sent: .success(sent))
         } catch {
             return Commit(token: token, sent: .failure(error))
@@ -90,6 +96,14 @@ extension RedisStore: DraftCommitter {
             entry.bytes.withUnsafeBytes { arguments.append(bytes: $0) }
         }
         return arguments
+    }
+
+    /// Answers a run on the side loop, in order (the loop runs its tasks in order): the writer's
+    /// thread goes on drafting meanwhile.
+    package func answer(_ run: [Pending], _ outcomes: [DraftOutcome]) {
+        sideLoop.execute {
+            for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
+        }
     }
 
     package func outcome(of commit: Commit) async -> CommitOutcome {

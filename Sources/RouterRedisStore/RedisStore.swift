@@ -44,6 +44,10 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     let writer = DraftWriter(limit: RedisStore.commitLimit)
     /// Resume tickets to write and claim, in order (`serveSessions`).
     let sessions = AsyncStream.makeStream(of: SessionRequest.self)
+    /// Where the writer's commits are encoded and their changes answered: a loop other than
+    /// the one `client`'s connection (and so the writer, which its replies resume) runs on,
+    /// so that both overlap the writer's drafting. (The same loop, given a group of one.)
+    let sideLoop: any EventLoop
 
     /// How long a lease lasts unrenewed, and how often it is renewed.
     static let leaseLength: Duration = .seconds(5)
@@ -52,8 +56,12 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     static let replyTimeout: Duration = .seconds(1)
     /// How long the follower's blocking read (1 s) may take in all.
     static let followTimeout: Duration = .seconds(3)
-    /// How many changes at most go into one commit.
-    static let commitLimit = 2048
+    /// How many changes at most go into one commit, and how many commits may be under way at
+    /// once (one in Redis, the next sent behind it, the others drafted on them). Small runs, many
+    /// under way: drafting, encoding, Redis and answering then work on different runs at the
+    /// same time, where a run of thousands keeps each of them waiting for the one before.
+    static let commitLimit = 128
+    static let commitDepth = 8
 
     struct State {
         /// The id, node, health, expiry slot and digests every shared store keeps.
@@ -98,7 +106,9 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
         self.table = table
         self.redis = redis
         keys = RedisKeys(prefix: prefix)
-        client = RedisClient(configuration: redis, group: group, replyTimeout: Self.replyTimeout)
+        let loops = Array(group.makeIterator())
+        sideLoop = loops.count > 1 ? loops[1] : loops[0]
+        client = RedisClient(configuration: redis, group: loops[0], replyTimeout: Self.replyTimeout)
         follower = RedisClient(configuration: redis, group: group, replyTimeout: Self.followTimeout)
         self.logger = logger
         self.grace = grace
@@ -132,7 +142,7 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     /// and gives the lease up.
     package func run() async throws {
         await withTaskGroup(of: Void.self) { writing in
-            writing.addTask { await self.writer.run(self) }
+            writing.addTask { await self.writer.run(self, depth: Self.commitDepth) }
             writing.addTask { await self.serveSessions() }
             await cancelWhenGracefulShutdown {
                 await withTaskGroup(of: Void.self) { group in

@@ -17,14 +17,14 @@ extension SQLiteStore: DraftCommitter {
 
     package var location: String { "the state file \(path)" }
 
-    package func draft(_ run: [Pending], after pending: [RouteEvent]) -> Draft? {
+    package func draft(_ run: [Pending], after pending: PendingEvents) -> Draft? {
         let (steps, refusals) = withoutHeldNames(run.map(\.step), now: table.clock.now(), after: pending)
         var draft = table.draft(steps, after: pending, keep: true)
         for (index, refusal) in refusals { draft.outcomes[index] = refusal.outcome(draft.outcomes[index]) }
         return draft
     }
 
-    package func submit(_ draft: Draft, of run: [Pending], after pending: [RouteEvent],
+    package func submit(_ draft: Draft, of run: [Pending], after pending: PendingEvents,
                         following previous: Commit?) async -> Commit {
         // What each key held before this run's changes to it, for the history: the table's
         // route, unless a run still being written changed it. Looked up here, where the table
@@ -178,7 +178,7 @@ extension SQLiteStore: DraftCommitter {
     /// `steps` with the adds of names held for another owner taken out (a non-admin's; an
     /// admin may take a held name), and what those steps answer instead. `pending` are the
     /// events of runs still being written: their expiries hold names, their adds end holds.
-    func withoutHeldNames(_ steps: [DraftStep], now: Timestamp, after pending: [RouteEvent] = []) -> ([DraftStep], [Int: HeldRefusal]) {
+    func withoutHeldNames(_ steps: [DraftStep], now: Timestamp, after pending: PendingEvents = [[RouteEvent]]().joined()) -> ([DraftStep], [Int: HeldRefusal]) {
         guard holdReleased > .zero else { return (steps, [:]) }
         var holds = state.withLock { $0.holds }
         let table = self.table

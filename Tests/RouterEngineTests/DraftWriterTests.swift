@@ -105,6 +105,31 @@ struct DraftWriterTests {
         #expect(table.list(as: .admin("root")).routes.map(\.key) == ["a.example.com", "b.example.com", "c.example.com"])
     }
 
+    @Test func aDeepPipelineKeepsEveryRunDraftedOnTheOnesBeforeItAndRedraftsAllOfThemAfterAStaleOne() async throws {
+        let table = try Self.table()
+        let writer = DraftWriter(limit: 2)
+        // Four runs under way at once; the second is stale, voiding the third and fourth.
+        let store = ScriptedStore(table: table, stale: [2])
+        let results = Answers()
+        let names = (0..<10).map { "n\($0)" }
+        for name in names { try Self.enqueue(writer, table, name, into: results) }
+        writer.finish()
+        await writer.run(store, depth: 4)
+        // The first commit makes room for a fifth run, drafted on the three still under way.
+        #expect(Array(store.calls.prefix(11)) == [
+            "submit 1 after 0 pending", "submit 2 after 2 pending", "submit 3 after 4 pending", "submit 4 after 6 pending",
+            "outcome 1", "submit 5 after 6 pending", "outcome 2", "outcome 3", "outcome 4", "outcome 5", "recover",
+        ])
+        // Each run drafted on every change before it: its base counts them.
+        #expect(Array(store.bases.prefix(5)) == [0, 2, 4, 6, 8])
+        // The stale run and the three drafted on it, drafted again in their order.
+        #expect(Array(store.runs.dropFirst(5).prefix(4)) == [["n2", "n3"], ["n4", "n5"], ["n6", "n7"], ["n8", "n9"]])
+        #expect(results.answers.withLock { $0.count } == 10)
+        #expect(results.answers.withLock { $0.values.allSatisfy { (try? $0.get()) != nil } })
+        #expect(table.list(as: .admin("root")).routes.map(\.key) == names.map { "\($0).example.com" }.sorted())
+        #expect(table.revision == 10)
+    }
+
     @Test func aFailedCommitAnswersItsRunWithTheErrorAndTheNextIsDraftedAgain() async throws {
         let table = try Self.table()
         let writer = DraftWriter(limit: 1)
@@ -219,14 +244,14 @@ final class ScriptedStore: DraftCommitter {
         var previous: Int?
     }
 
-    func draft(_ run: [DraftWriter.Pending], after pending: [RouteEvent]) -> Draft? {
+    func draft(_ run: [DraftWriter.Pending], after pending: PendingEvents) -> Draft? {
         record.withLock { $0.drafts.append(run.map(\.principal)) }
         // Kept in the table, as the stores keep theirs: a run that does not commit must be
         // taken out again by the writer, or the names it drafted stay taken.
         return table.draft(run.map(\.step), after: pending, keep: true)
     }
 
-    func submit(_ draft: Draft, of run: [DraftWriter.Pending], after pending: [RouteEvent],
+    func submit(_ draft: Draft, of run: [DraftWriter.Pending], after pending: PendingEvents,
                 following previous: Commit?) async -> Commit {
         record.withLock { r in
             r.commits += 1

@@ -18,7 +18,14 @@ extension RouteTable {
     /// (`abandonDrafts()`: they go). The next draft then builds on them without replaying
     /// them, and the commit applies nothing again (see `ProvisionalChanges`). A writer that
     /// keeps drafts must call one or the other for each, in order.
-    package func draft(_ steps: [DraftStep], after pending: [RouteEvent] = [], keep: Bool = false) -> Draft {
+    package func draft(_ steps: [DraftStep], keep: Bool = false) -> Draft {
+        draft(steps, after: EmptyCollection<RouteEvent>(), keep: keep)
+    }
+
+    /// `draft(_:keep:)` after `pending` (any collection of the events, such as the runs still
+    /// under way joined without copying them).
+    package func draft<Pending: BidirectionalCollection<RouteEvent>>(_ steps: [DraftStep], after pending: Pending,
+                                                                   keep: Bool = false) -> Draft {
         let now = self.now
         return state.write { s in
             let committed = s.revision
@@ -33,10 +40,14 @@ extension RouteTable {
             // Whether any pending event is not in the table yet (replayed, or past a gap): a
             // draft on such events is rolled back, never kept.
             var replayed = false
-            for event in pending where event.revision > s.revision {
-                replayed = true
-                guard event.revision == s.revision &+ 1 else { break }
-                s.replayForDraft(event)
+            // (Every pending event kept in the table already, as a writer that keeps its drafts
+            // has them: nothing to look at.)
+            if let last = pending.last, last.revision > s.revision {
+                for event in pending where event.revision > s.revision {
+                    replayed = true
+                    guard event.revision == s.revision &+ 1 else { break }
+                    s.replayForDraft(event)
+                }
             }
             let base = s.revision
             s.deferredEvents = []

@@ -98,9 +98,8 @@ package final class DraftWriter: Sendable {
         var broken = false
         while true {
             while flight.count < depth, !broken, let run = redo.popFirst() ?? nextRun().map({ Run(changes: $0) }) {
-                // One run under way (depth 2) shares its events' storage; more are joined.
-                var pending = flight.first?.draft.events ?? []
-                for entry in flight.dropFirst() { pending += entry.draft.events }
+                // The runs under way, joined without copying their events.
+                let pending = flight.map(\.draft.events).joined()
                 guard let draft = committer.draft(run.changes, after: pending) else { continue }
                 var entry = InFlight<Committer.Commit>(run: run, draft: draft, commit: nil)
                 if !draft.events.isEmpty {
@@ -166,6 +165,9 @@ package final class DraftWriter: Sendable {
     }
 }
 
+/// The events of the runs still under way, in order: each run's as drafted, joined (not copied).
+package typealias PendingEvents = FlattenSequence<[[RouteEvent]]>
+
 /// What a store does with the runs its `DraftWriter` takes, in order: drafts each on its table,
 /// starts its commit, and reports how the commit went.
 package protocol DraftCommitter: Sendable {
@@ -180,12 +182,12 @@ package protocol DraftCommitter: Sendable {
     /// Drafts `run` on the table as it will be once `pending` (the events of runs still under
     /// way, in order) are committed; or answers the run at once and returns nil (a store known
     /// to be unreachable refuses it without a round trip).
-    func draft(_ run: [DraftWriter.Pending], after pending: [RouteEvent]) -> Draft?
+    func draft(_ run: [DraftWriter.Pending], after pending: PendingEvents) -> Draft?
 
     /// Starts committing `draft` (of `run`, drafted after `pending`) and returns without waiting
     /// for the store. `previous` is the commit under way that `draft` was drafted on: the store
     /// must commit `draft` only if `previous` commits, and say `.stale` otherwise.
-    func submit(_ draft: Draft, of run: [DraftWriter.Pending], after pending: [RouteEvent],
+    func submit(_ draft: Draft, of run: [DraftWriter.Pending], after pending: PendingEvents,
                 following previous: Commit?) async -> Commit
 
     /// How a submitted commit went, once the store says.
@@ -201,7 +203,8 @@ package protocol DraftCommitter: Sendable {
 
 extension DraftCommitter {
     /// Answers each change of a run, in order, on the writer's own thread (a store whose
-    /// answers must wait for something else, such as the state file's, answers its own way).
+    /// answers must wait for something else, such as the state file's, or that answers on
+    /// another thread, such as Redis's, answers its own way).
     package func answer(_ run: [DraftWriter.Pending], _ outcomes: [DraftOutcome]) {
         for (pending, outcome) in zip(run, outcomes) { pending.complete(outcome) }
     }
