@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import DomainRouter
 
@@ -111,6 +114,47 @@ struct StorageTests {
         }
         #expect(String(decoding: written, as: UTF8.self) == drawn.rawValue)
     }
+
+    @Test func onlyACanonicalLowerCaseUUIDIsHeldAsBitsAndItsTextComesBackTheSame() throws {
+        let canonical = "0123abcd-4567-89ef-a0b1-c2d3e4f5a6b7"
+        let id = try TunnelID(canonical)
+        #expect(id.uuid.map { [$0.0, $0.1] } == [0x0123_abcd_4567_89ef, 0xa0b1_c2d3_e4f5_a6b7])
+        #expect(id.rawValue == canonical)
+        #expect(try TunnelID("ffffffff-ffff-ffff-ffff-ffffffffffff").uuid.map { [$0.0, $0.1] } == [.max, .max])
+        #expect(try TunnelID("00000000-0000-0000-0000-000000000000").uuid.map { [$0.0, $0.1] } == [0, 0])
+        // Every character just outside a digit's ranges, at every digit's place, and the hyphens
+        // moved: a text id, kept as written.
+        var places = Array(canonical.utf8)
+        for i in places.indices where places[i] != UInt8(ascii: "-") {
+            for near in [UInt8(ascii: "/"), UInt8(ascii: ":"), UInt8(ascii: "`"), UInt8(ascii: "g"), UInt8(ascii: "A"), UInt8(ascii: "F")] {
+                let saved = places[i]
+                places[i] = near
+                let text = String(decoding: places, as: UTF8.self)
+                let parsed = try? TunnelID(text)
+                #expect(parsed?.uuid == nil && (parsed == nil || parsed?.rawValue == text), "\(text)")
+                places[i] = saved
+            }
+        }
+        #expect(try TunnelID("0123abcd4-567-89ef-a0b1-c2d3e4f5a6b7").uuid == nil)
+        #expect(try TunnelID("0123abcd-4567-89ef-a0b1c-2d3e4f5a6b7").uuid == nil)
+    }
+
+    #if os(Linux)
+    @Test func aGrowingMappedBufferHasTheMemoryAheadOfItFaultedInBeforeItGetsThere() {
+        var buffer = RawBuffer<UInt64>(capacity: 16)
+        // Past the move to a mapping (2 MB: 262,144 values) and a little into it.
+        for i in 0..<300_000 { buffer.append(UInt64(i)) }
+        Prefaulter.settle()
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let from = (Int(bitPattern: buffer.base + buffer.count) + page - 1) / page * page
+        // The next two huge pages' worth, none of it written yet: every page resident.
+        let length = 2 * (2 << 20)
+        var resident = [UInt8](repeating: 0, count: length / page)
+        #expect(mincore(UnsafeMutableRawPointer(bitPattern: from), length, &resident) == 0)
+        #expect(resident.allSatisfy { $0 & 1 == 1 }, "\(resident.filter { $0 & 1 == 0 }.count) of \(resident.count) pages not resident")
+        #expect((0..<300_000).allSatisfy { buffer[$0] == UInt64($0) })
+    }
+    #endif
 
     @Test func rawBufferKeepsItsElementsWhileGrowingPastItsReservation() {
         var buffer = RawBuffer<UInt64>(capacity: 16)

@@ -152,25 +152,30 @@ public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// The 128 bits of a canonical lower-case UUID (`8-4-4-4-12` hex digits), or nil.
+    ///
+    /// Without a branch a digit (every stored route's tunnel id is read this way): a digit's
+    /// value is picked, and its validity gathered, arithmetically.
     static func uuidBits(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
-        guard bytes.count == 36 else { return nil }
-        var words: (UInt64, UInt64) = (0, 0)
-        var nibbles = 0
-        for (i, b) in bytes.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                guard b == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            let v: UInt8
-            switch b {
-            case 0x30...0x39: v = b - 0x30
-            case 0x61...0x66: v = b - 0x61 + 10
-            default: return nil
-            }
-            if nibbles < 16 { words.0 = words.0 << 4 | UInt64(v) } else { words.1 = words.1 << 4 | UInt64(v) }
-            nibbles += 1
+        guard bytes.count == 36, let p = bytes.baseAddress, p[8] == 0x2D, p[13] == 0x2D, p[18] == 0x2D, p[23] == 0x2D else {
+            return nil
         }
-        return words
+        var bad: UInt8 = 0
+        @inline(__always) func digits(_ from: Int, _ count: Int, into word: inout UInt64) {
+            for i in from..<(from + count) {
+                let c = p[i]
+                let digit = c &- 0x30, letter = c &- 0x61
+                let isDigit = digit < 10, isLetter = letter < 6
+                bad |= (isDigit || isLetter) ? 0 : 1
+                word = word << 4 | UInt64(isDigit ? digit : letter &+ 10) & 0xF
+            }
+        }
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        digits(0, 8, into: &hi)
+        digits(9, 4, into: &hi)
+        digits(14, 4, into: &hi)
+        digits(19, 4, into: &lo)
+        digits(24, 12, into: &lo)
+        return bad == 0 ? (hi, lo) : nil
     }
 
     /// Orders values for sorting.

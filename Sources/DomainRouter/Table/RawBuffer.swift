@@ -20,6 +20,10 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
     /// growing buffer maps far more address space than it uses: pages are only backed once
     /// touched, so later growth happens in place instead of copying every element again.
     private var mapped = 0
+    /// In a mapping: the elements up to which pages were asked to be faulted in ahead of use
+    /// (`Prefaulter`), and the count at which `append` asks for more.
+    private var prefaultedTo = 0
+    private var nextPrefault = Int.max
 
     /// An empty buffer with room for `capacity` elements; with `zeroed`, all of them read as
     /// zero bytes (and `count` is `capacity`).
@@ -30,8 +34,12 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
     }
 
     deinit {
+        if prefaultedTo > 0 { Prefaulter.settle() }
         RawBuffer.free(base, mapped: mapped)
     }
+
+    /// Elements in a huge page: how far apart `append` asks for memory ahead.
+    private static var region: Int { max(1, hugePage / MemoryLayout<Element>.stride) }
 
     private static var hugePage: Int { 2 << 20 }
 
@@ -98,6 +106,19 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
         if count == capacity { grow(to: capacity * 2) }
         (base + count).initialize(to: element)
         count += 1
+        if count >= nextPrefault { prefaultAhead() }
+    }
+
+    /// Asks for the next three huge pages' worth of the mapping past `count` to be faulted in,
+    /// those not asked for yet; called once a huge page's worth of appends.
+    private mutating func prefaultAhead() {
+        let target = min(mapped, count + 3 * RawBuffer.region)
+        if target > prefaultedTo {
+            let stride = MemoryLayout<Element>.stride
+            Prefaulter.populate(UnsafeMutableRawPointer(base + prefaultedTo), bytes: (target - prefaultedTo) * stride)
+            prefaultedTo = target
+        }
+        nextPrefault = count + RawBuffer.region
     }
 
     private mutating func grow(to newCapacity: Int) {
@@ -107,9 +128,13 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
         }
         let (fresh, freshMapped) = RawBuffer.allocate(newCapacity, reserve: max(newCapacity * 2, RawBuffer.growthReservation), zeroed: false)
         fresh.update(from: base, count: count)
+        if prefaultedTo > 0 { Prefaulter.settle() }
         RawBuffer.free(base, mapped: mapped)
         base = fresh
         mapped = freshMapped
         capacity = newCapacity
+        // A new mapping: what it holds was just written; ahead of it nothing was asked for.
+        prefaultedTo = freshMapped > 0 ? count : 0
+        nextPrefault = freshMapped > 0 ? count : .max
     }
 }
