@@ -147,8 +147,8 @@ struct StorageTests {
         Prefaulter.settle()
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let from = (Int(bitPattern: buffer.base + buffer.count) + page - 1) / page * page
-        // The next two huge pages' worth, none of it written yet: every page resident.
-        let length = 2 * (2 << 20)
+        // The next huge page's worth, none of it written yet: every page resident.
+        let length = 2 << 20
         var resident = [UInt8](repeating: 0, count: length / page)
         #expect(mincore(UnsafeMutableRawPointer(bitPattern: from), length, &resident) == 0)
         #expect(resident.allSatisfy { $0 & 1 == 1 }, "\(resident.filter { $0 & 1 == 0 }.count) of \(resident.count) pages not resident")

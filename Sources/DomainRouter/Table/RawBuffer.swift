@@ -109,10 +109,10 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
         if count >= nextPrefault { prefaultAhead() }
     }
 
-    /// Asks for the next three huge pages' worth of the mapping past `count` to be faulted in,
+    /// Asks for the next two huge pages' worth of the mapping past `count` to be faulted in,
     /// those not asked for yet; called once a huge page's worth of appends.
     private mutating func prefaultAhead() {
-        let target = min(mapped, count + 3 * RawBuffer.region)
+        let target = min(mapped, count + 2 * RawBuffer.region)
         if target > prefaultedTo {
             let stride = MemoryLayout<Element>.stride
             Prefaulter.populate(UnsafeMutableRawPointer(base + prefaultedTo), bytes: (target - prefaultedTo) * stride)
