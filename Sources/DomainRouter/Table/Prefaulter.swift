@@ -8,10 +8,11 @@ import Glibc
 /// took the memory back, the host backing it again (milliseconds a megabyte) — is not done on
 /// the table's writer in the middle of an add.
 ///
-/// Only pages of a buffer's own mapping are asked for (from the page it is writing in to a few
+/// Only pages of a buffer's own mapping are asked for (from the page it is writing in to two
 /// huge pages ahead), and `MADV_POPULATE_WRITE` faults them in without writing a byte: what the
-/// buffer writes there meanwhile stays as written. A buffer waits for every request (`settle()`) before it unmaps
-/// its memory, so a request never reaches memory mapped again for something else.
+/// buffer writes there meanwhile stays as written. A buffer waits for every request
+/// (`settle()`) before it unmaps its memory, so a request never reaches memory mapped again for
+/// something else.
 enum Prefaulter {
     private static let queue = DispatchQueue(label: "domain-router.prefault", qos: .utility)
 
