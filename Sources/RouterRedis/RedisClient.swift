@@ -148,10 +148,7 @@ public actor RedisClient {
     public func submit(_ script: RedisScript, arguments: RedisScriptArguments) async throws(RedisError) -> RedisPendingReply {
         let sha = try await load(script, again: false)
         let connection = try await connected()
-        var head = ByteBufferAllocator().buffer(capacity: 96)
-        RESPEncoder.header(UInt8(ascii: "*"), 3 + arguments.count, into: &head)
-        for word in ["EVALSHA", sha, String(arguments.keyCount)] { RESPEncoder.bulkString(word, into: &head) }
-        return RedisPendingReply(future: connection.send(head: head, rest: arguments.buffer), connection: connection)
+        return RedisPendingReply(future: connection.send(script: sha, arguments: arguments), connection: connection)
     }
 
     /// `submit(_:arguments:)` with the arguments written by `encode` on `loop`, so that a caller

@@ -74,10 +74,10 @@ public final class RedisConnection: Sendable {
         return promise.futureResult
     }
 
-    /// Sends one command already written as RESP, `head` then `rest`, and completes with its reply.
-    func send(head: ByteBuffer, rest: ByteBuffer) -> EventLoopFuture<RESPValue> {
+    /// Sends a call of the script `sha` with `arguments` and completes with its reply.
+    func send(script sha: String, arguments: RedisScriptArguments) -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        write(RedisCommandHandler.Request(bytes: head, replies: [promise], rest: rest))
+        write(script: sha, arguments: arguments, reply: promise)
         return promise.futureResult
     }
 
@@ -87,13 +87,17 @@ public final class RedisConnection: Sendable {
     func send(script sha: String, on loop: any EventLoop, encode: @escaping @Sendable () -> RedisScriptArguments) -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         loop.execute {
-            let arguments = encode()
-            var head = self.channel.allocator.buffer(capacity: 96)
-            RESPEncoder.header(UInt8(ascii: "*"), 3 + arguments.count, into: &head)
-            for word in ["EVALSHA", sha, String(arguments.keyCount)] { RESPEncoder.bulkString(word, into: &head) }
-            self.write(RedisCommandHandler.Request(bytes: head, replies: [promise], rest: arguments.buffer))
+            self.write(script: sha, arguments: encode(), reply: promise)
         }
         return promise.futureResult
+    }
+
+    /// Writes `EVALSHA sha` with `arguments` (already RESP) behind it; `reply` gets its reply.
+    private func write(script sha: String, arguments: RedisScriptArguments, reply: EventLoopPromise<RESPValue>) {
+        var head = channel.allocator.buffer(capacity: 96)
+        RESPEncoder.header(UInt8(ascii: "*"), 3 + arguments.count, into: &head)
+        for word in ["EVALSHA", sha, String(arguments.keyCount)] { RESPEncoder.bulkString(word, into: &head) }
+        write(RedisCommandHandler.Request(bytes: head, replies: [reply], rest: arguments.buffer))
     }
 
     /// Sends several commands in one write and completes with their replies, in order.
