@@ -139,6 +139,7 @@ let package = Package(
             name: "RouterEtcdStore",
             dependencies: [
                 "DomainRouter", "RouterProtocol", "RouterEtcd", "RouterEngine",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

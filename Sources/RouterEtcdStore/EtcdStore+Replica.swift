@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DomainRouter
+import NIOPosix
 import RouterEngine
 import RouterEtcd
 
@@ -77,7 +78,12 @@ extension EtcdStore {
         guard expected == head + 1 else {
             throw StoreFormatError("the log in \(location) ends at \(expected - 1), before its head \(head)")
         }
-        table.load(Array(routes.values), revision: head, history: history, reason: reason)
+        // Storing a million routes holds a thread for seconds: not one of the event loops,
+        // whose connections and tasks would stall meanwhile.
+        let (loaded, replayed, replica) = (routes, history, table)
+        try await NIOThreadPool.singleton.runIfActive {
+            replica.load(Array(loaded.values), revision: head, history: replayed, reason: reason)
+        }
         state.withLock { s in
             s.shared.storeID = id
             s.shared.health.storeRevision = head

@@ -46,6 +46,8 @@ public actor RedisClient {
 
     /// The reply of `future`, or a failure once `timeout` has passed without one, in which
     /// case the connection is closed (its later replies would answer the wrong commands).
+    /// The clock stops when the reply is read on the connection's loop, not when this task
+    /// gets to it: a busy process does not count as a Redis that stopped answering.
     private func awaitReply<T: Sendable>(_ future: EventLoopFuture<T>, on connection: RedisConnection,
                                          timeout: Duration?) async throws(RedisError) -> T {
         guard let timeout = timeout ?? replyTimeout else {
@@ -54,12 +56,10 @@ public actor RedisClient {
         let expiry = future.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
             connection.close()
         }
+        future.whenComplete { _ in expiry.cancel() }
         do {
-            let value = try await future.get()
-            expiry.cancel()
-            return value
+            return try await future.get()
         } catch {
-            expiry.cancel()
             drop(connection)
             throw (error as? RedisError).map { e -> RedisError in
                 e.isConnectionFailure ? .connection("\(configuration.description) did not answer within \(timeout) or the connection broke (\(e))") : e

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DomainRouter
+import NIOPosix
 import RouterEngine
 import RouterRedis
 
@@ -22,22 +23,25 @@ extension RedisStore {
                   let base = parts[1].integer.map({ UInt64($0) }) else {
                 throw StoreFormatError("\(keys.id) and \(keys.revision) in \(location) are not what routerd writes there")
             }
-            var records: [String: String] = [:]
+            // The records as Redis holds them, decoded off the loop below. A scan may return a
+            // field twice (Redis resizing the hash meanwhile): the table keeps the later one,
+            // and the log after R brings every route changed during the scan up to date.
+            let started = ContinuousClock.now
+            var records: [[UInt8]] = []
+            if let count = try await client.command(["HLEN", keys.routes]).integer { records.reserveCapacity(Int(count)) }
             var cursor = "0"
             repeat {
-                let reply = try await client.command(["HSCAN", keys.routes, cursor, "COUNT", "1000"], timeout: Self.bulkTimeout)
+                let reply = try await client.command(["HSCAN", keys.routes, cursor, "COUNT", String(Self.scanCount)], timeout: Self.bulkTimeout)
                 guard let page = reply.elements, page.count == 2, let next = page[0].string else {
                     throw StoreFormatError("HSCAN of \(keys.routes) gave no page")
                 }
                 let flat = page[1].elements ?? []
-                for i in stride(from: 0, to: flat.count - 1, by: 2) {
-                    if let key = flat[i].string, let record = flat[i + 1].string { records[key] = record }
+                for i in stride(from: 1, to: flat.count, by: 2) {
+                    if case .bulkString(let record?) = flat[i] { records.append(record) }
                 }
                 cursor = next
             } while cursor != "0"
-            var routes: [Route] = []
-            routes.reserveCapacity(records.count)
-            for record in records.values { routes.append(try StoredRoute.decode(record)) }
+            let scanned = ContinuousClock.now
             // The log up to R, as far back as the table's history holds, a page at a time.
             var history: [RouteEvent] = []
             var from = base > UInt64(logLength) ? base - UInt64(logLength) + 1 : 1
@@ -47,7 +51,25 @@ extension RedisStore {
                 guard let last = page.events.last, page.entries == Self.pageEntries else { break }
                 from = last.revision + 1
             }
-            table.load(routes, revision: base, history: history, reason: reason)
+            // Decoding and storing a million routes holds a thread for seconds: not one of the
+            // event loops, whose connections (this store's among them: a lease renewal waiting
+            // behind the load would time out and close it) and tasks would stall meanwhile.
+            let (loaded, replayed, replica) = (records, history, table)
+            records = []
+            let read = ContinuousClock.now
+            try await NIOThreadPool.singleton.runIfActive {
+                var routes: [Route] = []
+                routes.reserveCapacity(loaded.count)
+                for record in loaded {
+                    routes.append(try record.withUnsafeBytes { bytes throws(StoreFormatError) in try StoredRoute.decode(bytes: bytes) })
+                }
+                replica.load(routes, revision: base, history: replayed, reason: reason)
+            }
+            logger.notice("table loaded", metadata: [
+                "store": "\(location)", "routes": "\(loaded.count)", "revision": "\(base)",
+                "scan_seconds": "\(Self.seconds(scanned - started))", "log_seconds": "\(Self.seconds(read - scanned))",
+                "store_seconds": "\(Self.seconds(ContinuousClock.now - read))",
+            ])
             state.withLock { s in
                 s.shared.storeID = id
                 s.shared.health.storeRevision = base
@@ -177,6 +199,16 @@ extension RedisStore {
     func page(_ command: [String], after: UInt64) async throws -> (events: [RouteEvent], entries: Int) {
         let reply = try await client.command(command, timeout: Self.bulkTimeout)
         return (try Self.events(fromEntries: reply, after: after), reply.elements?.count ?? 0)
+    }
+
+    /// How many fields one `HSCAN` of a load asks for: Redis walks about that many for each
+    /// call, between which it serves its other clients.
+    static let scanCount = 5000
+
+    /// `duration` in seconds, to the millisecond, for logs.
+    static func seconds(_ duration: Duration) -> String {
+        let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return "\(Double(ms) / 1000)"
     }
 
     /// How many log entries one read takes: each holds up to `RedisLogText.entryChanges`

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DomainRouter
 import RouterTestSupport
@@ -217,6 +218,100 @@ struct ReplicaTests {
         #expect(try await iterator.next()?.kind == .sync)
         await #expect(throws: RouteError.self) { _ = try await iterator.next() }
         #expect(replica.lookup(host: "kept.example.com")?.route.tunnel == (try TunnelID("t1")))
+    }
+
+    @Test func aTableBeingLoadedAnswersFromItsOldRoutesUntilTheNewOnesTakeTheirPlace() throws {
+        let source = try makeTable()
+        try source.add("new1", tunnel: "t1", as: alice)
+        try source.add("new2", tunnel: "t2", as: alice)
+        let routes = source.list(as: root).routes
+        let replica = try makeTable()
+        try replica.add("old", tunnel: "t0", as: bob)
+        var chunks = routes.map { [$0] }[...]
+        var seenBetweenChunks: [[String]] = []
+        try replica.load(revision: 7, history: [], reason: .reset("reloaded"), chunks: {
+            if chunks.count < routes.count {
+                // Another thread reads while the load is under way: it must not wait for it.
+                let answered = DispatchSemaphore(value: 0)
+                let seen = Mutex<[String]>([])
+                Thread.detachNewThread {
+                    seen.withLock { $0 = replica.keys() + (replica.lookup(host: "new1.example.com") == nil ? [] : ["found new1"]) }
+                    answered.signal()
+                }
+                #expect(answered.wait(timeout: .now() + 30) == .success, "a lookup waited for the load")
+                seenBetweenChunks.append(seen.withLock { $0 })
+            }
+            return chunks.popFirst()
+        })
+        #expect(seenBetweenChunks == [["old.example.com"], ["old.example.com"]])
+        #expect(replica.keys() == ["new1.example.com", "new2.example.com"])
+        #expect(replica.revision == 7)
+        #expect(replica.lookup(host: "old.example.com") == nil)
+    }
+
+    @Test func aLoadThatFailsPartWayLeavesTheTableAsItWas() throws {
+        struct ReadFailed: Error {}
+        let replica = try makeTable()
+        try replica.add("old", tunnel: "t0", as: bob)
+        let source = try makeTable()
+        try source.add("new", tunnel: "t1", as: alice)
+        var handedOver = false
+        #expect(throws: ReadFailed.self) {
+            try replica.load(revision: 9, history: [], reason: .reset("reloaded"), chunks: {
+                if handedOver { throw ReadFailed() }
+                handedOver = true
+                return source.list(as: root).routes
+            })
+        }
+        #expect(replica.keys() == ["old.example.com"])
+        #expect(replica.revision == 1)
+    }
+
+    @Test func aKeyLoadedTwiceKeepsTheLaterRoute() throws {
+        let source = try makeTable()
+        try source.add("twice", tunnel: "t1", as: alice)
+        let first = source.list(as: root).routes
+        try source.add("twice", tunnel: "t2", as: alice, replace: true)
+        try source.add("once", tunnel: "t3", as: alice)
+        let replica = try makeTable()
+        replica.load(first + source.list(as: root).routes, revision: source.revision)
+        #expect(replica.keys() == ["once.example.com", "twice.example.com"])
+        #expect(replica.lookup(host: "twice.example.com")?.route.tunnel == (try TunnelID("t2")))
+        #expect(replica.stats().total == 2)
+        #expect(replica.stats().tunnels == 2)
+    }
+
+    @Test func aLoadedTableListsEveryRouteInKeyOrderPageByPageAndKeepsItsOrderThroughLaterChanges() throws {
+        let source = try makeTable()
+        var generator = SystemRandomNumberGenerator()
+        // Names that share long prefixes (the sorted list's first eight bytes tie), wildcards,
+        // TCP ports and short names, added in no order.
+        var names = (0..<1500).map { "app-\($0 * 7919 % 1500)" } + (0..<300).map { "*.w\($0).example.com" }
+        names += (0..<200).map { _ in "x\(UInt64.random(in: 0..<1_000_000, using: &generator))" }
+        names.shuffle(using: &generator)
+        for name in Set(names) { try source.add(name, tunnel: "t1", as: alice) }
+        for port in [49000, 49001, 49123] { try source.add("tcp:\(port)", tunnel: "t2", as: alice) }
+        let replica = try makeTable()
+        replica.load(source.list(as: root).routes.shuffled(using: &generator), revision: source.revision)
+        func pages(_ table: RouteTable) -> [String] {
+            var keys: [String] = []
+            var after: String?
+            repeat {
+                let page = table.list(RouteQuery(after: after, limit: 97), as: root)
+                keys += page.routes.map(\.key)
+                after = page.routes.count == 97 ? page.routes.last?.key : nil
+            } while after != nil
+            return keys
+        }
+        let expected = source.list(as: root).routes.map(\.key)
+        #expect(expected.count == Set(names).count + 3)
+        #expect(pages(replica) == expected)
+        #expect(pages(replica) == expected.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+        try replica.add("app-750a", tunnel: "t3", as: alice)
+        try replica.delete(try replica.key("app-3"), as: root)
+        try source.add("app-750a", tunnel: "t3", as: alice)
+        try source.delete(try source.key("app-3"), as: root)
+        #expect(pages(replica) == source.list(as: root).routes.map(\.key))
     }
 
     @Test func draftedExpiryOfAnEndedSessionCanBeDraftedAgain() throws {

@@ -47,6 +47,7 @@ extension TableState {
     /// puts over a quota or outside every namespace stay; later adds are checked against it.
     mutating func setNamespaces(_ policy: NamespacePolicy?) {
         namespaces = policy
+        namespacesGeneration += 1
         namespaceUse = Array(repeating: NamespaceUse(), count: policy?.namespaces.count ?? 0)
         guard policy != nil else { return }
         for s in 0..<UInt32(slots.count) where slots[Int(s)].live {

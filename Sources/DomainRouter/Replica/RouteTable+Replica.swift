@@ -38,27 +38,36 @@ extension RouteTable {
     }
 
     /// Replaces everything with `routes` at `revision` (a snapshot, or the start of a replica).
-    /// `history` (events up to `revision`, oldest first) is what watches may replay. Every
-    /// subscriber ends first: a stream with `reason`, a callback with a `reset` event; the
-    /// revisions they saw mean nothing now.
+    /// `history` (events up to `revision`, oldest first) is what watches may replay. A key
+    /// given twice keeps the later route. Every subscriber ends first: a stream with `reason`,
+    /// a callback with a `reset` event; the revisions they saw mean nothing now.
+    ///
+    /// The new table is built aside, and takes the old one's place at once at the end: until
+    /// then lookups, lists and changes go on against the old routes, as a Redis replica serves
+    /// its old data during a full sync (changes made meanwhile are the store's to replay after
+    /// `revision`). Loading a million routes takes seconds of this thread and, until the old
+    /// table is freed, the memory of both. Call it where blocking a thread is allowed: not on
+    /// an event loop.
     public func load(_ routes: [Route], revision: UInt64, history: [RouteEvent] = [],
                      reason: RouteError = .reset("the table was loaded anew; list again, then watch")) {
-        state.write { $0.load(routes, revision: revision, history: history, reason: reason) }
+        var fresh = TableState.emptyForLoad(like: state.read { $0.loadSettings })
+        for route in routes { fresh.restoreReplacing(route) }
+        fresh.finishLoad(revision: revision, history: history)
+        state.write { $0.takePlace(of: &fresh, reason: reason) }
+        // `fresh` holds the old table now, freed here, outside the lock.
     }
 
     /// `load(_:revision:history:reason:)` with the routes handed over a chunk at a time by
     /// `next` (nil: no more), so that a caller can read and decode the next chunk while this
-    /// one is stored. The table is locked until `next` returns nil or throws; a throw leaves
-    /// it holding the chunks stored so far, at its old revision.
+    /// one is stored. A throw leaves the table as it was.
     package func load(revision: UInt64, history: [RouteEvent], reason: RouteError,
                       chunks next: () throws -> [Route]?) throws {
-        try state.write { s in
-            s.empty(reason: reason, revision: revision)
-            while let chunk = try next() {
-                for route in chunk { s.restore(route) }
-            }
-            s.finishLoad(revision: revision, history: history)
+        var fresh = TableState.emptyForLoad(like: state.read { $0.loadSettings })
+        while let chunk = try next() {
+            for route in chunk { fresh.restoreReplacing(route) }
         }
+        fresh.finishLoad(revision: revision, history: history)
+        state.write { $0.takePlace(of: &fresh, reason: reason) }
     }
 }
 

@@ -28,39 +28,71 @@ extension TableState {
         revision = event.revision
     }
 
-    /// Empties the table and loads `routes` as they are, at `revision`, with `history` as the
-    /// events a watch may replay. Every subscriber is ended with `reason` first.
-    mutating func load(_ routes: [Route], revision: UInt64, history events: [RouteEvent], reason: RouteError) {
-        empty(reason: reason, revision: revision)
-        for route in routes { restore(route) }
-        finishLoad(revision: revision, history: events)
+    /// An empty state with this one's configuration and namespaces, to build a load in
+    /// aside (`RouteTable.load`) while this one goes on answering; its sorted list is built
+    /// once at the end (`finishLoad`).
+    static func emptyForLoad(like settings: LoadSettings) -> TableState {
+        var fresh = TableState(config: settings.config)
+        if settings.namespaces != nil { fresh.setNamespaces(settings.namespaces) }
+        fresh.namespacesGeneration = settings.namespacesGeneration
+        fresh.sortedDeferred = true
+        return fresh
     }
 
-    /// The start of a load: every subscriber ended with `reason`, every route and session gone.
-    mutating func empty(reason: RouteError, revision: UInt64) {
-        abandonProvisional()
+    /// What a load built aside takes from the state it replaces.
+    struct LoadSettings {
+        var config: RouteTableConfiguration
+        var namespaces: NamespacePolicy?
+        var namespacesGeneration: Int
+    }
+
+    var loadSettings: LoadSettings {
+        LoadSettings(config: config, namespaces: namespaces, namespacesGeneration: namespacesGeneration)
+    }
+
+    /// Stores `route` in a load being built, in place of a route already given for its key.
+    mutating func restoreReplacing(_ route: Route) {
+        if let key = routeKey(of: route), let s = findSlot(key) { detach(s) }
+        restore(route)
+    }
+
+    /// The end of a load built aside: the sorted list made in one pass, and the table at
+    /// `revision`, with `events` to replay.
+    mutating func finishLoad(revision: UInt64, history events: [RouteEvent]) {
+        if sortedDeferred {
+            sortedDeferred = false
+            var live: [UInt32] = []
+            live.reserveCapacity(slots.count - freeSlots.count)
+            for s in 0..<UInt32(slots.count) where slots[Int(s)].live { live.append(s) }
+            sorted = SortedKeyList(sorting: live, keyOf)
+        }
+        self.revision = revision
+        for event in events.suffix(config.historyLimit) where event.revision <= revision {
+            history.append(event)
+        }
+    }
+
+    /// Takes `loaded`'s place (a load built aside, finished): every subscriber of this state is
+    /// ended first with `reason`, the revisions it saw meaning nothing now, and subscriber
+    /// numbers go on from where they were. `loaded` is left with this state's old contents,
+    /// for the caller to free outside the lock.
+    mutating func takePlace(of loaded: inout TableState, reason: RouteError) {
         for (_, subscriber) in subscribers {
             switch subscriber.sink {
             case .stream(let continuation, _):
                 continuation.finish(throwing: reason)
             case .callback(let deliver):
-                _ = deliver(RouteEvent(kind: .reset, revision: revision, key: "", route: nil))
+                _ = deliver(RouteEvent(kind: .reset, revision: loaded.revision, key: "", route: nil))
             }
         }
         subscribers = [:]
-        for s in 0..<UInt32(slots.count) where slots[Int(s)].live { detach(s) }
-        sessions = [:]
-        endingSessions = []
-        deadlines = []
-        history.removeAll(keepingCapacity: true)
-    }
-
-    /// The end of a load: the table stands at `revision`, with `events` to replay.
-    mutating func finishLoad(revision: UInt64, history events: [RouteEvent]) {
-        self.revision = revision
-        for event in events.suffix(config.historyLimit) where event.revision <= revision {
-            history.append(event)
+        loaded.nextSubscriber = nextSubscriber
+        // Namespaces put in force while the load was built: counted now, under their policy.
+        if loaded.namespacesGeneration != namespacesGeneration {
+            loaded.setNamespaces(namespaces)
+            loaded.namespacesGeneration = namespacesGeneration
         }
+        swap(&self, &loaded)
     }
 
     // MARK: Drafting

@@ -89,6 +89,29 @@ struct SortedKeyList {
         return (c, l)
     }
 
+    /// The list of `slots` (each key once), sorted here: one sort and one pass instead of a
+    /// search and an insertion a slot, for a table loaded whole. Chunks are filled to
+    /// `chunkSize`, leaving room to grow before they split.
+    init(sorting slots: some Sequence<UInt32>, _ keyOf: KeyOf) {
+        var entries = slots.map { SortedKeyList.entry($0, keyOf($0)) }
+        entries.sort { a, b in
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            return SortedKeyList.compareBytes(keyOf(a.slot), keyOf(b.slot)) < 0
+        }
+        count = entries.count
+        chunks.reserveCapacity((entries.count + SortedKeyList.chunkSize - 1) / SortedKeyList.chunkSize)
+        var start = 0
+        while start < entries.count {
+            let chunk = Array(entries[start..<min(start + SortedKeyList.chunkSize, entries.count)])
+            firsts.append(chunk[0])
+            chunks.append(chunk)
+            start += SortedKeyList.chunkSize
+        }
+    }
+
+    /// An empty list.
+    init() {}
+
     mutating func insert(_ slot: UInt32, key: UnsafeBufferPointer<UInt8>, _ keyOf: KeyOf) {
         let entry = SortedKeyList.entry(slot, key)
         count += 1

@@ -89,6 +89,7 @@ extension TableState {
             tcpCount += 1
         }
         if drafting { return leaveSortedAlone(s, inList: false) }
+        if sortedDeferred { return }
         let keyOf = self.keyOf
         sorted.insert(s, key: key, keyOf)
     }
@@ -107,6 +108,7 @@ extension TableState {
             tcpCount -= 1
         }
         if drafting { return leaveSortedAlone(s, inList: true) }
+        if sortedDeferred { return }
         let keyOf = self.keyOf
         sorted.remove(s, key: key, keyOf)
     }

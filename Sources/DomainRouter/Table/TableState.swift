@@ -48,6 +48,9 @@ struct TableState: ~Copyable {
     var drafting = false
     /// Drafted adds kept in place while their store commits them; hidden from every read.
     var provisional = ProvisionalChanges()
+    /// While a table loaded whole is built (`RouteTable.load`): slots are left out of the
+    /// sorted list, which `finishLoad` then builds in one pass.
+    var sortedDeferred = false
     #if DEBUG
     /// While drafting, in debug builds: the key each slot whose sorted entry was left alone had
     /// in the list when first left alone (nil: the slot was not in it); checked at the end of
@@ -58,6 +61,9 @@ struct TableState: ~Copyable {
     var nextSubscriber: UInt64 = 1
     /// The namespaces in force (nil: none), and what each holds, in their order.
     var namespaces: NamespacePolicy?
+    /// Counts the times namespaces were put in force: a load built aside with an older policy
+    /// counts anew under the one in force when it takes the table's place.
+    var namespacesGeneration = 0
     var namespaceUse: [NamespaceUse] = []
     var hostCount = 0
     var wildcardCount = 0
