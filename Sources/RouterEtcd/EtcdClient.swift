@@ -22,7 +22,8 @@ import Synchronization
 ///
 /// **Several members**: calls go to one member at a time; when it cannot be reached, has no
 /// leader (every request carries `hasleader`, so such a member refuses at once rather than
-/// waiting for an election) or times out, the client moves to the next one. A call that may
+/// waiting for an election), answers with an HTTP error page instead of etcd's JSON, or times
+/// out, the client moves to the next one. A call that may
 /// be repeated (`failover: true`: reads, lease calls) is retried on each member once; one that
 /// must not be (a transaction) fails with `unreachable` for its caller to settle.
 ///
@@ -102,7 +103,7 @@ public final class EtcdClient: Sendable {
             } catch {
                 last = error
                 switch error.code {
-                case .unreachable, .noLeader:
+                case .unreachable, .noLeader, .notEtcd:
                     moveOn(from: member)
                     continue
                 default:
@@ -200,9 +201,9 @@ public final class EtcdClient: Sendable {
                 // while authentication is on (it would not be taken for the user).
                 throw EtcdError(.denied, "\(member): \(text): with authentication on, give routerd a client certificate without a CommonName (the user comes from the password)")
             }
-            if status != .ok, !text.isEmpty { throw EtcdError(.refused, "\(member): HTTP \(status.code): \(text)") }
             if status != .ok {
-                throw EtcdError(.refused, "\(member) answered \(path) with HTTP \(status.code) and nothing else: is it an etcd (3.4 or newer) client port?")
+                throw EtcdError(.notEtcd, "\(member) answered \(path) with HTTP \(status.code)"
+                                + (text.isEmpty ? " and nothing else" : ": \(text)") + "; is it an etcd (3.4 or newer) client port?")
             }
             throw .malformed("\(member) answered \(path) with HTTP \(status.code) and no JSON: \(error)")
         }

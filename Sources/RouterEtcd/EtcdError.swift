@@ -14,6 +14,10 @@ public struct EtcdError: Error, Hashable, Sendable, CustomStringConvertible {
         case denied
         /// etcd refused the call for another reason.
         case refused
+        /// What answered at the member's address is not etcd's v3 gateway but an HTTP error
+        /// page (another server on that port, a proxy, a peer port): nothing was applied, and
+        /// another member may answer.
+        case notEtcd
         /// The answer is not what etcd's v3 JSON gateway sends.
         case malformed
         /// The URL, files or credentials are unusable.
@@ -41,6 +45,7 @@ public struct EtcdError: Error, Hashable, Sendable, CustomStringConvertible {
         case .compacted: "etcd compacted that history: \(message)"
         case .denied: "etcd denied: \(message)"
         case .refused: "etcd refused: \(message)"
+        case .notEtcd: "not etcd: \(message)"
         case .malformed, .configuration: message
         }
     }

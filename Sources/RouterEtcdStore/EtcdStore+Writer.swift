@@ -144,7 +144,7 @@ extension EtcdStore: DraftCommitter {
             } catch {
                 lastError = error
                 switch error.code {
-                case .unreachable, .noLeader:
+                case .unreachable, .noLeader, .notEtcd:
                     // Another member next (the client moved on), after a pause that lets an
                     // election finish.
                     try? await Task.sleep(for: .milliseconds(50))

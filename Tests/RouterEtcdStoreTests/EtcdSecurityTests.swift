@@ -73,6 +73,29 @@ struct EtcdSecurityTests {
 
 @Suite("routerd --store etcd://: start-up")
 struct EtcdStartTests {
+    @Test(.enabled(if: etcdInstalled, "needs etcd (scripts/install-packages.sh test)"))
+    func aMemberAddressWhereSomethingElseAnswersIsPassedOverAndNamedWhenNothingElseAnswers() throws {
+        // What a Go server answers a path it does not serve: an etcd peer port, say.
+        let other = try ScriptedBackend(keepsOpen: true)
+        other.answer("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 19\r\n\r\n404 page not found\n")
+        let dir = makeTemporaryDirectory("notetcd-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let alone = try ChildProcess(productsDirectory + "/routerd", ["--socket", dir + "/r.sock", "--store", "etcd://\(other.target)"],
+                                     directory: dir).wait(timeout: 30)
+        #expect(alone.status == 1, "\(alone.stderr)")
+        #expect(alone.stderr.contains("not etcd: \(other.target) answered kv/range with HTTP 404: 404 page not found; is it an etcd (3.4 or newer) client port?"),
+                "\(alone.stderr)")
+        // Listed before a real member: routerd starts on the member, and changes go through.
+        let etcd = try EtcdClusterProcess(members: 1)
+        defer { etcd.stop() }
+        let daemon = try RouterdProcess(["--store", "etcd://\(other.target),\(etcd.members[0].client)", "--store-prefix", "t",
+                                         "--domain", "example.com"])
+        defer { _ = try? daemon.stop() }
+        let client = try LineClient(path: daemon.socket)
+        #expect(try client.request(#"{"id":1,"op":"add","key":"through","tunnel":"t"}"#)["ok"] == .bool(true))
+        #expect(etcd.etcdctl(["get", "--prefix", "t/"]).stdout.contains("through.example.com"))
+    }
+
     @Test func routerdDoesNotStartWithoutItsEtcdAndSaysWhy() throws {
         let dir = makeTemporaryDirectory("noetcd-")
         defer { try? FileManager.default.removeItem(atPath: dir) }

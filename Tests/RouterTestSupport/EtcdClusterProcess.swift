@@ -39,7 +39,14 @@ public final class EtcdClusterProcess {
         self.scheme = scheme
         members = []
         for attempt in 0..<3 {
-            members = (0..<count).map { Member(name: "m\($0)", clientPort: freeTCPPort(), peerPort: freeTCPPort()) }
+            // Each port drawn once: `freeTCPPort` may draw a port twice, and two of the
+            // cluster's listeners cannot share one.
+            var ports: [Int] = []
+            while ports.count < 2 * count {
+                let port = freeTCPPort()
+                if !ports.contains(port) { ports.append(port) }
+            }
+            members = (0..<count).map { Member(name: "m\($0)", clientPort: ports[2 * $0], peerPort: ports[2 * $0 + 1]) }
             let cluster = members.map { "\($0.name)=http://127.0.0.1:\($0.peerPort)" }.joined(separator: ",")
             for i in members.indices {
                 try? FileManager.default.removeItem(atPath: directory + "/" + members[i].name)
