@@ -8,11 +8,42 @@ import RouterRedis
 
 /// The replica: loading the table from Redis, and following its log.
 extension RedisStore {
+    /// Loads the whole table (`loadNow`), once at a time: a caller that asks while a load is
+    /// under way (the writer's recovery, while the follower loads) waits for that load and
+    /// shares its outcome, rather than building a second table of the same routes beside it.
+    func load(reason: RouteError) async throws {
+        let running = state.withLock { s -> Bool in
+            defer { s.loading = true }
+            return s.loading
+        }
+        if running {
+            try await withCheckedThrowingContinuation { (waiting: CheckedContinuation<Void, any Error>) in
+                let done = state.withLock { s -> Bool in
+                    guard s.loading else { return true }
+                    s.loadWaiters.append(waiting)
+                    return false
+                }
+                if done { waiting.resume() }
+            }
+            return
+        }
+        var failure: (any Error)?
+        do { try await loadNow(reason: reason) } catch { failure = error }
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            defer { (s.loading, s.loadWaiters) = (false, []) }
+            return s.loadWaiters
+        }
+        for waiter in waiters {
+            if let failure { waiter.resume(throwing: failure) } else { waiter.resume() }
+        }
+        if let failure { throw failure }
+    }
+
     /// Loads the whole table: the store's id and revision R (the id made now if the table was
     /// never written), every route (`HSCAN`, which may see changes after R), the log up to R
     /// as the history watches may replay, then the log after R, which brings every route
     /// changed during the scan to its latest state. Every watch ends with `reason`.
-    func load(reason: RouteError) async throws {
+    func loadNow(reason: RouteError) async throws {
         while true {
             // Should the store have been flushed, the new sequence starts after the serial the old
             // one reached (start + revision), so that DNS serials never go back.
