@@ -54,25 +54,7 @@ extension RedisStore {
                   let base = parts[1].integer.map({ UInt64($0) }) else {
                 throw StoreFormatError("\(keys.id) and \(keys.revision) in \(location) are not what routerd writes there")
             }
-            // The records as Redis holds them, decoded off the loop below. A scan may return a
-            // field twice (Redis resizing the hash meanwhile): the table keeps the later one,
-            // and the log after R brings every route changed during the scan up to date.
             let started = ContinuousClock.now
-            var records: [[UInt8]] = []
-            if let count = try await client.command(["HLEN", keys.routes]).integer { records.reserveCapacity(Int(count)) }
-            var cursor = "0"
-            repeat {
-                let reply = try await client.command(["HSCAN", keys.routes, cursor, "COUNT", String(Self.scanCount)], timeout: Self.bulkTimeout)
-                guard let page = reply.elements, page.count == 2, let next = page[0].string else {
-                    throw StoreFormatError("HSCAN of \(keys.routes) gave no page")
-                }
-                let flat = page[1].elements ?? []
-                for i in stride(from: 1, to: flat.count, by: 2) {
-                    if case .bulkString(let record?) = flat[i] { records.append(record) }
-                }
-                cursor = next
-            } while cursor != "0"
-            let scanned = ContinuousClock.now
             // The log up to R, as far back as the table's history holds, a page at a time.
             var history: [RouteEvent] = []
             var from = base > UInt64(logLength) ? base - UInt64(logLength) + 1 : 1
@@ -82,24 +64,60 @@ extension RedisStore {
                 guard let last = page.events.last, page.entries == Self.pageEntries else { break }
                 from = last.revision + 1
             }
-            // Decoding and storing a million routes holds a thread for seconds: not one of the
-            // event loops, whose connections (this store's among them: a lease renewal waiting
-            // behind the load would time out and close it) and tasks would stall meanwhile.
-            let (loaded, replayed, replica) = (records, history, table)
-            records = []
             let read = ContinuousClock.now
-            try await NIOThreadPool.singleton.runIfActive {
-                var routes: [Route] = []
-                routes.reserveCapacity(loaded.count)
-                for record in loaded {
-                    routes.append(try record.withUnsafeBytes { bytes throws(StoreFormatError) in try StoredRoute.decode(bytes: bytes) })
+            // The routes: scanned here, a page at a time, while a thread of NIO's blocking pool
+            // decodes and stores the pages before (a million routes hold a thread for seconds:
+            // not one of the event loops, whose connections — this store's among them: a lease
+            // renewal waiting behind the load would time out and close it — and tasks would
+            // stall meanwhile). A scan may return a field twice (Redis resizing the hash): the
+            // table keeps the later one, and the log after R brings every route changed during
+            // the scan up to date. The table is replaced only once every page is stored.
+            let pages = RecordQueue()
+            let (replayed, replica) = (history, table)
+            async let stored: Int = NIOThreadPool.singleton.runIfActive {
+                var count = 0
+                do {
+                    try replica.load(revision: base, history: replayed, reason: reason) {
+                        guard let page = try pages.next() else { return nil }
+                        count += page.count
+                        return try page.map { record in
+                            try record.withUnsafeBytes { bytes throws(StoreFormatError) in try StoredRoute.decode(bytes: bytes) }
+                        }
+                    }
+                } catch {
+                    pages.abandon()
+                    throw error
                 }
-                replica.load(routes, revision: base, history: replayed, reason: reason)
+                return count
             }
+            var scanned = read
+            do {
+                var cursor = "0"
+                repeat {
+                    let reply = try await client.command(["HSCAN", keys.routes, cursor, "COUNT", String(Self.scanCount)], timeout: Self.bulkTimeout)
+                    guard let page = reply.elements, page.count == 2, let next = page[0].string else {
+                        throw StoreFormatError("HSCAN of \(keys.routes) gave no page")
+                    }
+                    let flat = page[1].elements ?? []
+                    var records: [[UInt8]] = []
+                    records.reserveCapacity(flat.count / 2)
+                    for i in stride(from: 1, to: flat.count, by: 2) {
+                        if case .bulkString(let record?) = flat[i] { records.append(record) }
+                    }
+                    cursor = pages.put(records) ? next : "0"
+                } while cursor != "0"
+                scanned = ContinuousClock.now
+                pages.finish()
+            } catch {
+                pages.finish(failure: error)
+                _ = try? await stored
+                throw error
+            }
+            let count = try await stored
             logger.notice("table loaded", metadata: [
-                "store": "\(location)", "routes": "\(loaded.count)", "revision": "\(base)",
-                "scan_seconds": "\(Self.seconds(scanned - started))", "log_seconds": "\(Self.seconds(read - scanned))",
-                "store_seconds": "\(Self.seconds(ContinuousClock.now - read))",
+                "store": "\(location)", "records": "\(count)", "revision": "\(base)",
+                "log_seconds": "\(Self.seconds(read - started))", "scan_seconds": "\(Self.seconds(scanned - read))",
+                "seconds": "\(Self.seconds(ContinuousClock.now - started))",
             ])
             state.withLock { s in
                 s.shared.storeID = id
