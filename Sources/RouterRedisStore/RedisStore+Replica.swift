@@ -72,7 +72,7 @@ extension RedisStore {
             // stall meanwhile). A scan may return a field twice (Redis resizing the hash): the
             // table keeps the later one, and the log after R brings every route changed during
             // the scan up to date. The table is replaced only once every page is stored.
-            let pages = RecordQueue()
+            let pages = ChunkQueue<[UInt8]>()
             let (replayed, replica) = (history, table)
             async let stored: Int = NIOThreadPool.singleton.runIfActive {
                 var count = 0

@@ -108,26 +108,28 @@ extension SQLiteStore {
             history.append(RouteEvent(kind: kind, revision: UInt64(revision), key: row[2], route: try StoredRoute.decode(text)))
         }
         // This thread reads and decodes the routes a chunk at a time; another stores them in
-        // the table meanwhile.
-        let handoff = ChunkHandoff<Route>(depth: 4)
+        // the table meanwhile. A chunk: enough routes that a handoff is rare, few enough that
+        // both threads start working at once.
+        let chunkSize = 8192
+        let handoff = ChunkQueue<Route>(depth: 4)
         let stored = DispatchSemaphore(value: 0)
         let replayed = Array(history.reversed())
         DispatchQueue.global().async {
             try? table.load(revision: revision, history: replayed,
-                            reason: .reset("the table was loaded from its state file"), chunks: handoff.take)
+                            reason: .reset("the table was loaded from its state file"), chunks: handoff.next)
             stored.signal()
         }
         var count = 0
         var sessionBase: UInt64 = 0
         let reading = Result { () throws -> Void in
             var chunk: [Route] = []
-            chunk.reserveCapacity(ChunkHandoff<Route>.chunkSize)
+            chunk.reserveCapacity(chunkSize)
             let rows = try String.fetchCursor(db, sql: "SELECT record FROM routes")
             while let record = try rows.next() {
                 let route = try StoredRoute.decode(record)
                 if let session = route.session { sessionBase = max(sessionBase, session) }
                 chunk.append(route)
-                if chunk.count == ChunkHandoff<Route>.chunkSize {
+                if chunk.count == chunkSize {
                     count += chunk.count
                     handoff.put(chunk)
                     chunk.removeAll(keepingCapacity: true)
@@ -136,7 +138,8 @@ extension SQLiteStore {
             count += chunk.count
             handoff.put(chunk)
         }
-        handoff.finish()
+        // A read that failed ends the load with it: the table stays as it was.
+        if case .failure(let error) = reading { handoff.finish(failure: error) } else { handoff.finish() }
         stored.wait()
         try reading.get()
         // New sessions are numbered above every session a route or a token names, so
