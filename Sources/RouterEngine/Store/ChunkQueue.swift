@@ -27,7 +27,13 @@ package final class ChunkQueue<Value: Sendable>: Sendable {
 
     /// A queue holding up to `depth` chunks not taken yet (nil: any number).
     package init(depth: Int? = nil) {
-        room = depth.map { DispatchSemaphore(value: $0) }
+        // Made at zero and raised: libdispatch stops the process when a semaphore is freed
+        // below the value it was made with, as `room` is when a load ends with chunks untaken.
+        room = depth.map { depth in
+            let room = DispatchSemaphore(value: 0)
+            for _ in 0..<depth { room.signal() }
+            return room
+        }
     }
 
     /// Hands `chunk` over, first waiting for room when the queue has a depth; false once the
