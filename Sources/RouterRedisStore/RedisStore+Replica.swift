@@ -12,31 +12,7 @@ extension RedisStore {
     /// under way (the writer's recovery, while the follower loads) waits for that load and
     /// shares its outcome, rather than building a second table of the same routes beside it.
     func load(reason: RouteError) async throws {
-        let running = state.withLock { s -> Bool in
-            defer { s.loading = true }
-            return s.loading
-        }
-        if running {
-            try await withCheckedThrowingContinuation { (waiting: CheckedContinuation<Void, any Error>) in
-                let done = state.withLock { s -> Bool in
-                    guard s.loading else { return true }
-                    s.loadWaiters.append(waiting)
-                    return false
-                }
-                if done { waiting.resume() }
-            }
-            return
-        }
-        var failure: (any Error)?
-        do { try await loadNow(reason: reason) } catch { failure = error }
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
-            defer { (s.loading, s.loadWaiters) = (false, []) }
-            return s.loadWaiters
-        }
-        for waiter in waiters {
-            if let failure { waiter.resume(throwing: failure) } else { waiter.resume() }
-        }
-        if let failure { throw failure }
+        try await loading.run { try await loadNow(reason: reason) }
     }
 
     /// Loads the whole table: the store's id and revision R (the id made now if the table was

@@ -40,6 +40,8 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
     /// How long a session's routes outlive their closed connection (or their lapsed daemon).
     let grace: Duration
     let state = Mutex(State())
+    /// Loads, one at a time (`load(reason:)`).
+    let loading = SingleFlight()
     /// The one writer: changes queue here, and `run()` commits them in runs.
     let writer = DraftWriter(limit: RedisStore.commitLimit)
     /// Resume tickets to write and claim, in order (`serveSessions`).
@@ -81,9 +83,6 @@ package final class RedisStore: SharedDraftingStore, Service, Sendable {
         var followerWaiting: CheckedContinuation<Void, Never>?
         /// Script calls made: the last part of each one's token.
         var commits: UInt64 = 0
-        /// A load under way (`load(reason:)`): those who ask for another meanwhile wait for it.
-        var loading = false
-        var loadWaiters: [CheckedContinuation<Void, any Error>] = []
         /// A commit found the store flushed or replaced: the writer's recovery loads it anew.
         var replaced = false
         /// A commit found the store ahead of its draft: the writer's recovery catches up.
