@@ -12,14 +12,17 @@ extension EtcdStore {
     /// never written), the head and the checkpoint, every routes key, and the log from the
     /// checkpoint (and as far back as the history holds) to the head; the log's events after
     /// the checkpoint bring the routes up to the head. The watch goes on from E + 1. Every
-    /// watch ends with `reason`.
+    /// watch ends with `reason`. One load at a time: a caller that asks while one is under way
+    /// (the writer's recovery, while the watch loads) shares it.
     func load(reason: RouteError) async throws {
-        while true {
-            do {
-                try await loadOnce(reason: reason)
-                return
-            } catch let error as EtcdError where error.code == .compacted {
-                logger.warning("etcd compacted the revision being loaded; loading again", metadata: ["store": "\(location)"])
+        try await loading.run {
+            while true {
+                do {
+                    try await loadOnce(reason: reason)
+                    return
+                } catch let error as EtcdError where error.code == .compacted {
+                    logger.warning("etcd compacted the revision being loaded; loading again", metadata: ["store": "\(location)"])
+                }
             }
         }
     }

@@ -45,6 +45,8 @@ package final class EtcdStore: SharedDraftingStore, Service, Sendable {
     /// How long a session's routes outlive their closed connection (or their lapsed daemon).
     let grace: Duration
     let state = Mutex(State())
+    /// Loads, one at a time (`load(reason:)`).
+    let loading = SingleFlight()
     /// The one writer: changes queue here, and `run()` commits them in runs.
     let writer = DraftWriter(limit: EtcdStore.commitLimit)
     /// Resume tickets to write and claim, in order (`serveSessions`).
