@@ -23,9 +23,9 @@ import Synchronization
 /// **Several members**: calls go to one member at a time; when it cannot be reached, has no
 /// leader (every request carries `hasleader`, so such a member refuses at once rather than
 /// waiting for an election), answers with an HTTP error page instead of etcd's JSON, or times
-/// out, the client moves to the next one. A call that may
-/// be repeated (`failover: true`: reads, lease calls) is retried on each member once; one that
-/// must not be (a transaction) fails with `unreachable` for its caller to settle.
+/// out, the client moves to the next one. A call that may be repeated (`failover: true`:
+/// reads, lease calls) is retried on each member once; one that must not be (a transaction)
+/// fails with `unreachable` for its caller to settle.
 ///
 /// **Authentication**: with a user, each member is asked for a token (`/v3/auth/authenticate`)
 /// before the first call to it, and again when it says the token expired.

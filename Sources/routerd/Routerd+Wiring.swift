@@ -282,9 +282,9 @@ extension Routerd {
     /// thread of another pool at each step. On two cores that is the difference between the
     /// daemon's threads waiting for one another and a core sitting idle, and the threads
     /// being busy. Nothing in routerd blocks a task's thread (the state file's SQLite calls and
-    /// the table writer have threads of their own, and a store's load runs on NIO's blocking pool). NIO finds the runtime's hook by `dlsym`: in
-    /// a build with the Swift runtime linked statically it is hidden, and tasks stay on the
-    /// runtime's own pool, as before.
+    /// the table writer have threads of their own, and a store's load runs on NIO's blocking
+    /// pool). NIO finds the runtime's hook by `dlsym`: in a build with the Swift runtime linked
+    /// statically it is hidden, and tasks stay on the runtime's own pool, as before.
     static func runTasksOnEventLoops() {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
