@@ -254,10 +254,12 @@ let package = Package(
                 "ServiceNotify",
             ]
         ),
+        // Linux's epoll, which Swift's Glibc module leaves out: router-bench's load generator.
+        .systemLibrary(name: "CEpoll"),
         .executableTarget(
             name: "router-bench",
             dependencies: [
-                "DomainRouter", "RouterProtocol", "RouterEngine", "RouterServer", "RouterTestSupport", "RouterEtcd",
+                "DomainRouter", "RouterProtocol", "RouterEngine", "RouterServer", "RouterTestSupport", "RouterEtcd", "CEpoll",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

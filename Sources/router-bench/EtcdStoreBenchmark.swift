@@ -33,9 +33,7 @@ struct EtcdStoreBenchmark {
         let redisStore = StoreBenchmark(propagations: propagations)
         let (p50, p99) = try redisStore.propagation(from: a.socket, to: b.socket)
         let bulk = try socket.bulkAdd(path: a.socket, count: 100_000)
-        let pipelinedAdd = try socket.rate(path: a.socket, connections: 50, depth: 16) { connection, n in
-            Array(#"{"op":"add","key":"p\#(connection)-\#(n)"}"#.utf8) + [0x0A]
-        }
+        let pipelinedAdd = try socket.rate(path: a.socket, connections: 50, depth: 16, RequestTemplate(#"{"op":"add","key":"p{c}-{n}"}"#))
         let plain = try claims(etcd: etcd, connections: 50)
         let commits = try sameCommits(etcd: etcd)
 

@@ -62,9 +62,7 @@ struct StoreBenchmark {
         for round in 0..<rounds {
             let cpuBefore = pids.map(GatewayBenchmark.cpuTicks)
             let started = ContinuousClock.now
-            let rate = try socket.rate(path: a.socket, connections: 50, depth: 16) { connection, n in
-                Array(#"{"op":"add","key":"p\#(round)-\#(connection)-\#(n)"}"#.utf8) + [0x0A]
-            }
+            let rate = try socket.rate(path: a.socket, connections: 50, depth: 16, RequestTemplate(#"{"op":"add","key":"p\#(round)-{c}-{n}"}"#))
             let adds = rate * (ContinuousClock.now - started).seconds
             addRates.append(rate)
             addCPUs.append(zip(pids, cpuBefore).map { Double(GatewayBenchmark.cpuTicks($0) - $1) / tick / adds * 1e6 })
@@ -75,9 +73,7 @@ struct StoreBenchmark {
             // much of the gap B's following is. B then catches up (it loads the table anew once
             // the log has moved past it) before anything else is measured.
             kill(b.process.pid, SIGSTOP)
-            aloneRates.append(try socket.rate(path: a.socket, connections: 50, depth: 16) { connection, n in
-                Array(#"{"op":"add","key":"s\#(round)-\#(connection)-\#(n)"}"#.utf8) + [0x0A]
-            })
+            aloneRates.append(try socket.rate(path: a.socket, connections: 50, depth: 16, RequestTemplate(#"{"op":"add","key":"s\#(round)-{c}-{n}"}"#)))
             kill(b.process.pid, SIGCONT)
             try waitForRevision(of: b, toReach: Self.revision(of: a.socket))
 
@@ -95,9 +91,7 @@ struct StoreBenchmark {
             // with no store at all, the ceiling of the adds through Redis.
             let memoryBefore = GatewayBenchmark.cpuTicks(memory.process.pid)
             let memoryStarted = ContinuousClock.now
-            let inMemory = try socket.rate(path: memory.socket, connections: 50, depth: 16) { connection, n in
-                Array(#"{"op":"add","key":"q\#(round)-\#(connection)-\#(n)"}"#.utf8) + [0x0A]
-            }
+            let inMemory = try socket.rate(path: memory.socket, connections: 50, depth: 16, RequestTemplate(#"{"op":"add","key":"q\#(round)-{c}-{n}"}"#))
             memoryRates.append(inMemory)
             memoryCPUs.append(Double(GatewayBenchmark.cpuTicks(memory.process.pid) - memoryBefore) / tick
                               / (inMemory * (ContinuousClock.now - memoryStarted).seconds) * 1e6)
@@ -111,12 +105,12 @@ struct StoreBenchmark {
         // Lookups: the same table size and request on the daemon with the store and the one
         // in memory, alternated three times; the ratio of medians.
         _ = try socket.bulkAdd(path: memory.socket, count: 100_000)
-        let lookup = Array(#"{"id":1,"op":"lookup","host":"bulk7.example.com"}"#.utf8) + [0x0A]
+        let lookup = RequestTemplate(#"{"id":1,"op":"lookup","host":"bulk7.example.com"}"#)
         var storeLookups: [Double] = []
         var memoryLookups: [Double] = []
         for _ in 0..<3 {
-            storeLookups.append(try socket.rate(path: b.socket, connections: 50, depth: 16) { _, _ in lookup })
-            memoryLookups.append(try socket.rate(path: memory.socket, connections: 50, depth: 16) { _, _ in lookup })
+            storeLookups.append(try socket.rate(path: b.socket, connections: 50, depth: 16, lookup))
+            memoryLookups.append(try socket.rate(path: memory.socket, connections: 50, depth: 16, lookup))
         }
         let lookupRatio = median(storeLookups) / median(memoryLookups)
 

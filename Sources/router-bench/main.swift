@@ -128,9 +128,7 @@ do {
         // for profiling one side of it.
         guard arguments.count == 4, let seconds = Double(arguments[2]) else { throw LaunchError("plain-adds PATH SECONDS PREFIX") }
         let bench = SocketBenchmark(seconds: seconds)
-        let rate = try bench.rate(path: arguments[1], connections: 50, depth: 16) { connection, n in
-            Array(#"{"op":"add","key":"\#(arguments[3])-\#(connection)-\#(n)"}"#.utf8) + [0x0A]
-        }
+        let rate = try bench.rate(path: arguments[1], connections: 50, depth: 16, RequestTemplate(#"{"op":"add","key":"\#(arguments[3])-{c}-{n}"}"#))
         print(fmt(rate, 0))
     case "bulk-adds":
         // Internal: `persist`'s 100,000 adds over one connection at a routerd started by hand
