@@ -111,6 +111,22 @@ struct ProcessTests {
         #expect(quick.status == 69)
     }
 
+    @Test func routerBenchsLoadGeneratorSendsEveryConnectionItsOwnNumberedKeys() throws {
+        // The pipelined adds' requests are filled in from a template per connection and
+        // request number: 50 connections, 16 requests each at a time, every reply counted.
+        let daemon = try RouterdProcess(["--domain", "example.com", "--log-level", "error"])
+        defer { _ = try? daemon.stop() }
+        let run = try ChildProcess(productsDirectory + "/router-bench", ["plain-adds", daemon.socket, "0.2", "lg"],
+                                   directory: daemon.directory).wait(timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect((Double(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "\(run.stdout)")
+        for key in ["lg-0-0", "lg-7-3", "lg-49-15"] {
+            let lookup = try ChildProcess(productsDirectory + "/routerctl", ["lookup", key + ".example.com", "--socket", daemon.socket],
+                                          directory: daemon.directory).wait()
+            #expect(lookup.status == 0, "\(key): \(lookup.stdout) \(lookup.stderr)")
+        }
+    }
+
     @Test func routerBenchRefusesAnOptionItDoesNotTakeBeforeStartingAnything() throws {
         // A benchmark run on its defaults by mistake takes minutes; a typo must not start one.
         let typo = try ChildProcess(productsDirectory + "/router-bench", ["store", "--round", "3"], directory: NSTemporaryDirectory()).wait()
