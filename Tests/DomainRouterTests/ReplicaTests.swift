@@ -284,9 +284,10 @@ struct ReplicaTests {
     @Test func aLoadedTableListsEveryRouteInKeyOrderPageByPageAndKeepsItsOrderThroughLaterChanges() throws {
         let source = try makeTable()
         var generator = SystemRandomNumberGenerator()
-        // Names that share long prefixes (the sorted list's first eight bytes tie), wildcards,
-        // TCP ports and short names, added in no order.
+        // Names that share long prefixes (the sorted list's first twelve bytes tie, as they do
+        // for `service-name-…`), wildcards, TCP ports and short names, added in no order.
         var names = (0..<1500).map { "app-\($0 * 7919 % 1500)" } + (0..<300).map { "*.w\($0).example.com" }
+        names += (0..<200).map { "service-name-\($0 * 37 % 200)" } + ["service-name", "service-nam", "service"]
         names += (0..<200).map { _ in "x\(UInt64.random(in: 0..<1_000_000, using: &generator))" }
         names.shuffle(using: &generator)
         for name in Set(names) { try source.add(name, tunnel: "t1", as: alice) }

@@ -8,17 +8,29 @@ import Darwin
 ///
 /// A list of sorted chunks (the layout of Python's `sortedcontainers`): finding a key is two
 /// binary searches, inserting or removing moves at most one chunk's worth of entries. Each
-/// entry carries the key's first eight bytes beside the slot number, so most comparisons never
-/// touch the key itself, even among names that share a prefix (`app-1`, `app-2`, …); about
-/// 20 bytes per route. Hand-written: swift-collections' sorted containers are not in a stable
+/// entry carries the key's first twelve bytes beside the slot number (in the sixteen bytes the
+/// entry takes anyway), so most comparisons never touch the key itself — a read of the slot's
+/// memory, at random in a large table — even among names that share a prefix (`app-1`,
+/// `app-2`, …, `app-10417`); about 20 bytes per route. Hand-written: swift-collections' sorted containers are not in a stable
 /// release. Keys live in the table; callers pass `keyOf`.
 struct SortedKeyList {
     typealias KeyOf = (UInt32) -> UnsafeBufferPointer<UInt8>
 
-    /// A key's first eight bytes (big-endian, zero-padded: ordered as the bytes are) and its slot.
+    /// A key's first twelve bytes (big-endian, zero-padded: ordered as the bytes are; a key
+    /// never holds a zero byte, so a shorter key orders first as it should) and its slot.
     struct Entry {
         var prefix: UInt64
+        var more: UInt32
         var slot: UInt32
+    }
+
+    /// The twelve bytes an entry carries, as one comparable value.
+    struct Prefix: Equatable {
+        var high: UInt64
+        var low: UInt32
+
+        @inline(__always)
+        static func < (a: Prefix, b: Prefix) -> Bool { a.high != b.high ? a.high < b.high : a.low < b.low }
     }
 
     static let chunkSize = 256
@@ -29,27 +41,36 @@ struct SortedKeyList {
     private(set) var count = 0
 
     @inline(__always)
-    static func prefix(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        if key.count >= 8 {
-            return UInt64(bigEndian: UnsafeRawPointer(key.baseAddress!).loadUnaligned(as: UInt64.self))
+    static func prefix(_ key: UnsafeBufferPointer<UInt8>) -> Prefix {
+        let base = UnsafeRawPointer(key.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+        if key.count >= 12 {
+            return Prefix(high: UInt64(bigEndian: base.loadUnaligned(as: UInt64.self)),
+                          low: UInt32(bigEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
         }
-        var p: UInt64 = 0
-        for i in 0..<8 { p = p << 8 | UInt64(i < key.count ? key[i] : 0) }
-        return p
+        var high: UInt64 = 0
+        for i in 0..<8 { high = high << 8 | UInt64(i < key.count ? key[i] : 0) }
+        var low: UInt32 = 0
+        for i in 8..<12 { low = low << 8 | UInt32(i < key.count ? key[i] : 0) }
+        return Prefix(high: high, low: low)
     }
 
     @inline(__always)
     static func entry(_ slot: UInt32, _ key: UnsafeBufferPointer<UInt8>) -> Entry {
-        Entry(prefix: prefix(key), slot: slot)
+        let p = prefix(key)
+        return Entry(prefix: p.high, more: p.low, slot: slot)
     }
+
+    @inline(__always)
+    static func prefix(of entry: Entry) -> Prefix { Prefix(high: entry.prefix, low: entry.more) }
 
     @inline(__always)
     static func slot(_ entry: Entry) -> UInt32 { entry.slot }
 
     /// Byte-wise order of an entry's key against `key` (negative, zero, positive).
     @inline(__always)
-    static func compare(_ entry: Entry, _ key: UnsafeBufferPointer<UInt8>, _ keyPrefix: UInt64, _ keyOf: KeyOf) -> Int {
-        if entry.prefix != keyPrefix { return entry.prefix < keyPrefix ? -1 : 1 }
+    static func compare(_ entry: Entry, _ key: UnsafeBufferPointer<UInt8>, _ keyPrefix: Prefix, _ keyOf: KeyOf) -> Int {
+        let p = prefix(of: entry)
+        if p != keyPrefix { return p < keyPrefix ? -1 : 1 }
         return compareBytes(keyOf(entry.slot), key)
     }
 
@@ -95,7 +116,8 @@ struct SortedKeyList {
     init(sorting slots: some Sequence<UInt32>, _ keyOf: KeyOf) {
         var entries = slots.map { SortedKeyList.entry($0, keyOf($0)) }
         entries.sort { a, b in
-            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            let (pa, pb) = (SortedKeyList.prefix(of: a), SortedKeyList.prefix(of: b))
+            if pa != pb { return pa < pb }
             return SortedKeyList.compareBytes(keyOf(a.slot), keyOf(b.slot)) < 0
         }
         count = entries.count
