@@ -42,10 +42,12 @@ struct RedisLogText: Sendable, Equatable {
         }
     }
 
-    /// The events of an entry's `text`, its last change at revision `last` (the entry's id),
-    /// leaving out those at or before `after`. `id` names the entry in errors.
-    static func events(in text: UnsafeRawBufferPointer, last: UInt64, after: UInt64,
-                       id: String) throws(StoreFormatError) -> [RouteEvent] {
+    /// Appends to `events` the events of an entry's `text`, its last change at revision `last`
+    /// (the entry's id), leaving out those at or before `after`. `id` names the entry in errors.
+    /// (Appended in place: a follower reads every change, and an array of them handed back and
+    /// appended would copy each event again.)
+    static func events(in text: UnsafeRawBufferPointer, last: UInt64, after: UInt64, id: String,
+                       into events: inout [RouteEvent]) throws(StoreFormatError) {
         let b = text.assumingMemoryBound(to: UInt8.self)
         // The lines first (kind and route), then their revisions, which count back from `last`.
         var lines: [(kind: RouteEvent.Kind, route: Range<Int>)] = []
@@ -62,15 +64,13 @@ struct RedisLogText: Sendable, Equatable {
         guard !lines.isEmpty, UInt64(lines.count) <= last else {
             throw StoreFormatError("log entry \(id) holds \(lines.count) changes, which cannot end at revision \(last)")
         }
-        var events: [RouteEvent] = []
         let first = last - UInt64(lines.count) + 1
         let skip = after >= first ? Int(min(after - first + 1, UInt64(lines.count))) : 0
-        events.reserveCapacity(lines.count - skip)
+        events.reserveCapacity(events.count + lines.count - skip)
         for (n, line) in lines.enumerated().dropFirst(skip) {
             let route = try StoredRoute.decode(bytes: UnsafeRawBufferPointer(rebasing: text[line.route]))
             events.append(RouteEvent(kind: line.kind, revision: first + UInt64(n), key: route.key, route: route))
         }
-        return events
     }
 
     private static func index(of byte: UInt8, in b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {

@@ -266,8 +266,10 @@ extension RedisStore {
                 if let own = ownEntry(last: last, text: text, in: commits) {
                     events += own.filter { $0.revision > after }
                 } else {
-                    events += try text.withUnsafeBytes { raw in
-                        Result { () throws(StoreFormatError) in try RedisLogText.events(in: raw, last: last, after: after, id: id) }
+                    try text.withUnsafeBytes { raw in
+                        Result { () throws(StoreFormatError) in
+                            try RedisLogText.events(in: raw, last: last, after: after, id: id, into: &events)
+                        }
                     }.get()
                 }
                 continue
