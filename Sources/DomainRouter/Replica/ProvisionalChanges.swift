@@ -33,10 +33,15 @@ struct ProvisionalChanges {
     /// The revision the next draft builds on: the last kept event's, when any.
     var top: UInt64? { runs.last?.events.last?.revision }
 
-    /// The oldest kept event still to commit, and its route's slot.
-    var first: (event: RouteEvent, slot: UInt32)? {
-        guard let run = runs.first else { return nil }
-        return (run.events[run.next], run.slots[run.next])
+    /// The slot of the oldest kept event still to commit when `event` is that event (the same
+    /// revision, kind, key and route), else nil. Compared where it is kept: a commit checks
+    /// every event of its run, and a copy of each would retain and release all its strings.
+    func slotOfFirst(ifItIs event: RouteEvent) -> UInt32? {
+        guard !runs.isEmpty else { return nil }
+        let next = runs[0].next
+        guard runs[0].events[next].revision == event.revision, runs[0].events[next].kind == event.kind,
+              runs[0].events[next].key == event.key, runs[0].events[next].route == event.route else { return nil }
+        return runs[0].slots[next]
     }
 
     /// Every kept event still to commit with its route's slot, oldest first.

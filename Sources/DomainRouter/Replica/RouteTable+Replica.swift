@@ -20,18 +20,19 @@ extension RouteTable {
     @discardableResult
     public func replicate(_ events: [RouteEvent]) -> ReplicationProgress {
         state.write { s in
-            for event in events where event.revision > s.revision {
-                guard event.revision == s.revision &+ 1 else {
-                    return .gap(revision: s.revision, next: event.revision)
+            // By index: each event is read where it is, not copied out (with all its strings).
+            for i in events.indices where events[i].revision > s.revision {
+                guard events[i].revision == s.revision &+ 1 else {
+                    return .gap(revision: s.revision, next: events[i].revision)
                 }
-                guard event.kind != .sync && event.kind != .reset else { continue }
+                guard events[i].kind != .sync && events[i].kind != .reset else { continue }
                 // A draft kept in the table commits by its own event; any other change at its
                 // revision means it never will (nor anything drafted on it).
                 if !s.provisional.isEmpty {
-                    if s.commitProvisional(event) { continue }
+                    if s.commitProvisional(events[i]) { continue }
                     s.abandonProvisional()
                 }
-                s.replicate(event)
+                s.replicate(events[i])
             }
             return .applied(revision: s.revision)
         }

@@ -141,8 +141,7 @@ extension TableState {
     /// Commits the oldest kept add if `event` is its event (the same revision, key and route):
     /// it becomes visible, enters the sorted list, and is published. False otherwise.
     mutating func commitProvisional(_ event: RouteEvent) -> Bool {
-        guard let (first, kept) = provisional.first, first.revision == event.revision, first.kind == event.kind,
-              first.key == event.key, first.route == event.route, let s = provisionalSlot(kept, key: first.key) else {
+        guard let kept = provisional.slotOfFirst(ifItIs: event), let s = provisionalSlot(kept, key: event.key) else {
             return false
         }
         provisional.removeFirst()
