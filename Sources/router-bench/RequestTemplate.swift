@@ -49,13 +49,6 @@ struct RequestTemplate {
         }
     }
 
-    /// The line for request `number` on `connection`.
-    func line(connection: Int, number: Int) -> [UInt8] {
-        var line: [UInt8] = []
-        append(to: &line, connection: connection, number: number)
-        return line
-    }
-
     @inline(__always)
     static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
         precondition(value >= 0, "request numbers are not negative")

@@ -198,9 +198,9 @@ struct SocketBenchmark {
 
     /// Requests per second over `connections` connections with `depth` requests in flight on each,
     /// driven the way redis-benchmark drives Redis: one thread waiting on every connection
-    /// (epoll on Linux, as redis-benchmark's event loop does: `poll` over fifty sockets cost the
-    /// generator half its CPU), sending the next `depth` requests on a connection once all its
-    /// replies are in. Each request is `request` filled in for its connection and number.
+    /// (epoll on Linux, as redis-benchmark's event loop does, rather than `poll`, which walks
+    /// every socket on every call), sending the next `depth` requests on a connection once all
+    /// its replies are in. Each request is `request` filled in for its connection and number.
     func rate(path: String, connections: Int, depth: Int, _ request: RequestTemplate) throws -> Double {
         let clients = try (0..<connections).map { _ in try Client(path: path) }
         var outstanding = [Int](repeating: 0, count: connections)

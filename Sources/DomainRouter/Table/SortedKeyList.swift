@@ -19,7 +19,9 @@ struct SortedKeyList {
     /// A key's first twelve bytes (big-endian, zero-padded: ordered as the bytes are; a key
     /// never holds a zero byte, so a shorter key orders first as it should) and its slot.
     struct Entry {
+        /// The key's bytes 0–7.
         var prefix: UInt64
+        /// Its bytes 8–11.
         var more: UInt32
         var slot: UInt32
     }
@@ -42,8 +44,8 @@ struct SortedKeyList {
 
     @inline(__always)
     static func prefix(_ key: UnsafeBufferPointer<UInt8>) -> Prefix {
-        let base = UnsafeRawPointer(key.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-        if key.count >= 12 {
+        if key.count >= 12, let start = key.baseAddress {
+            let base = UnsafeRawPointer(start)
             return Prefix(high: UInt64(bigEndian: base.loadUnaligned(as: UInt64.self)),
                           low: UInt32(bigEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
         }
