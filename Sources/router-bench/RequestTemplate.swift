@@ -1,3 +1,5 @@
+import RouterProtocol
+
 /// A request line for the load generator, with `{c}` (the connection's number) and `{n}` (the
 /// request's number on that connection) filled in per request, appended straight into the
 /// batch being sent: no string is built per request. The load generator shares the machine's
@@ -5,7 +7,7 @@
 /// keys in place the same way.
 struct RequestTemplate {
     private enum Part {
-        case bytes([UInt8])
+        case text(String)
         case connection
         case number
     }
@@ -15,50 +17,35 @@ struct RequestTemplate {
     /// `text` with its placeholders; the line's newline is added here.
     init(_ text: String) {
         var parts: [Part] = []
-        var literal: [UInt8] = []
+        var literal = ""
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "{") {
             let tail = rest[open...]
             let placeholder: Part? = tail.hasPrefix("{c}") ? .connection : tail.hasPrefix("{n}") ? .number : nil
-            literal += rest[..<open].utf8
+            literal += rest[..<open]
             if let placeholder {
-                if !literal.isEmpty { parts.append(.bytes(literal)) }
-                literal = []
+                if !literal.isEmpty { parts.append(.text(literal)) }
+                literal = ""
                 parts.append(placeholder)
                 rest = tail.dropFirst(3)
             } else {
-                literal.append(UInt8(ascii: "{"))
+                literal += "{"
                 rest = tail.dropFirst()
             }
         }
-        literal += rest.utf8
-        literal.append(0x0A)
-        parts.append(.bytes(literal))
+        parts.append(.text(literal + rest + "\n"))
         self.parts = parts
     }
 
-    /// Appends the line for request `number` on `connection` to `buffer`.
+    /// Appends the line for request `number` on `connection` to `batch`.
     @inline(__always)
-    func append(to buffer: inout [UInt8], connection: Int, number: Int) {
+    func append(to batch: inout JSONWriter, connection: Int, number: Int) {
         for part in parts {
             switch part {
-            case .bytes(let bytes): buffer.append(contentsOf: bytes)
-            case .connection: Self.appendDecimal(connection, to: &buffer)
-            case .number: Self.appendDecimal(number, to: &buffer)
+            case .text(let text): batch.append(text)
+            case .connection: batch.append(UInt64(connection))
+            case .number: batch.append(UInt64(number))
             }
-        }
-    }
-
-    @inline(__always)
-    static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
-        precondition(value >= 0, "request numbers are not negative")
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            buffer.append(UInt8(truncatingIfNeeded: 48 + rest / divisor))
-            rest %= divisor
-            divisor /= 10
         }
     }
 }

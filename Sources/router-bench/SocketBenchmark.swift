@@ -207,11 +207,10 @@ struct SocketBenchmark {
         var sent = [Int](repeating: 0, count: connections)
         var completed = 0
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var batch: [UInt8] = []
         func fire(_ c: Int) throws {
-            batch.removeAll(keepingCapacity: true)
+            var batch = JSONWriter(capacity: 64 * depth)
             for k in 0..<depth { request.append(to: &batch, connection: c, number: sent[c] + k) }
-            try clients[c].send(batch)
+            try clients[c].send(batch.bytes)
             sent[c] += depth
             outstanding[c] = depth
         }
