@@ -141,4 +141,31 @@ struct KeptDraftTests {
         #expect(table.list(as: root).routes.map(\.key) == ["b.example.com"])
         #expect(kept(table) == 0)
     }
+
+    /// A writer under load keeps drafts in flight, so the kept runs never all commit at once:
+    /// forty runs drafted ahead, committed in order while more are drafted, their events given
+    /// back as drafted (the same arrays) or as copies (compared event by event).
+    @Test func keptDraftsCommitInOrderWhetherTheirEventsComeAsDraftedOrAsCopies() throws {
+        let table = try makeTable()
+        var inFlight: [Draft] = []
+        var committed = 0
+        for n in 0..<60 {
+            if n < 40 {
+                let pending = inFlight.flatMap(\.events)
+                inFlight.append(table.draft([.add([try request(table, "k\(n)", tunnel: "t\(n)")], alice)],
+                                            after: pending, keep: true))
+            }
+            // Commits trail drafts by up to twenty runs, then catch up.
+            guard inFlight.count > 20 || n >= 40, !inFlight.isEmpty else { continue }
+            let oldest = inFlight.removeFirst()
+            let events = committed % 2 == 0 ? oldest.events : oldest.events.map { $0 }
+            #expect(table.replicate(events) == .applied(revision: UInt64(committed + 1)))
+            committed += 1
+            #expect(table.lookup(host: "k\(committed - 1).example.com") != nil)
+            #expect(kept(table) == inFlight.count)
+        }
+        #expect(committed == 40)
+        #expect(table.revision == 40)
+        #expect(table.list(as: root).routes.count == 40)
+    }
 }

@@ -71,8 +71,15 @@ public struct AddRequest: Sendable {
 
     /// At most `AccessRules.maximumBlocks` blocks in each list.
     static func validate(access: AccessRules) throws(RouteError) {
-        for (name, list) in [("allow", access.allow), ("deny", access.deny)] where list.count > AccessRules.maximumBlocks {
-            throw .invalidArgument("\(name) holds at most \(AccessRules.maximumBlocks) address blocks, not \(list.count)")
+        // Each list on its own: an array of the two would be made (and its lists retained) on
+        // every add.
+        try validate(blocks: access.allow.count, of: "allow")
+        try validate(blocks: access.deny.count, of: "deny")
+    }
+
+    private static func validate(blocks: Int, of name: String) throws(RouteError) {
+        if blocks > AccessRules.maximumBlocks {
+            throw .invalidArgument("\(name) holds at most \(AccessRules.maximumBlocks) address blocks, not \(blocks)")
         }
     }
 

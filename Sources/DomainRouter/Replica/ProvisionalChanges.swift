@@ -1,5 +1,3 @@
-import DequeModule
-
 /// Adds a drafting store has drafted and is committing, kept in the table meanwhile (see
 /// `RouteTable.draft(_:after:keep:)`), rather than taken out again and put back once
 /// committed: the next draft builds on them as they stand, and their commit
@@ -24,29 +22,38 @@ struct ProvisionalChanges {
         var next = 0
     }
 
-    /// The kept drafts, oldest first; the first event of the first is at the table's
-    /// committed revision + 1.
-    private var runs = Deque<Run>()
+    /// The kept drafts, oldest first, from `head` on (those before it are committed): an array
+    /// rather than a deque, whose elements can be read in place (a deque's are copied out, with
+    /// the run's arrays retained and released, on every read). The first event of the first is
+    /// at the table's committed revision + 1.
+    private var runs: [Run] = []
+    private var head = 0
 
-    var isEmpty: Bool { runs.isEmpty }
+    var isEmpty: Bool { head == runs.count }
 
     /// The revision the next draft builds on: the last kept event's, when any.
-    var top: UInt64? { runs.last?.events.last?.revision }
+    var top: UInt64? { isEmpty ? nil : runs[runs.count - 1].events.last?.revision }
 
-    /// The slot of the oldest kept event still to commit when `event` is that event (the same
-    /// revision, kind, key and route), else nil. Compared where it is kept: a commit checks
-    /// every event of its run, and a copy of each would retain and release all its strings.
-    func slotOfFirst(ifItIs event: RouteEvent) -> UInt32? {
-        guard !runs.isEmpty else { return nil }
-        let next = runs[0].next
-        guard runs[0].events[next].revision == event.revision, runs[0].events[next].kind == event.kind,
-              runs[0].events[next].key == event.key, runs[0].events[next].route == event.route else { return nil }
-        return runs[0].slots[next]
+    /// The slot of the oldest kept event still to commit when `source[index]` is that event
+    /// (the same revision, kind, key and route), else nil. When `source` is the very array
+    /// the draft kept (its writer committing its own run: the same storage) and `index` the
+    /// one to commit, it is that event, and nothing needs comparing; otherwise (another
+    /// writer's change) it is compared where it is kept, as a copy would retain and release
+    /// all its strings.
+    func slotOfFirst(ifItIs index: Int, of source: UnsafeBufferPointer<RouteEvent>) -> UInt32? {
+        guard !isEmpty else { return nil }
+        let next = runs[head].next
+        let same = runs[head].events.withUnsafeBufferPointer { kept in
+            if index == next, kept.baseAddress == source.baseAddress { return true }
+            return kept[next].revision == source[index].revision && kept[next].kind == source[index].kind
+                && kept[next].key == source[index].key && kept[next].route == source[index].route
+        }
+        return same ? runs[head].slots[next] : nil
     }
 
     /// Every kept event still to commit with its route's slot, oldest first.
     var all: [(event: RouteEvent, slot: UInt32)] {
-        runs.flatMap { run in (run.next..<run.events.count).map { (run.events[$0], run.slots[$0]) } }
+        runs[head...].flatMap { run in (run.next..<run.events.count).map { (run.events[$0], run.slots[$0]) } }
     }
 
     /// Keeps a draft's events (`slots[i]` holding `events[i]`'s route).
@@ -56,18 +63,29 @@ struct ProvisionalChanges {
 
     /// The oldest kept event is committed.
     mutating func removeFirst() {
-        runs[0].next += 1
-        if runs[0].next == runs[0].events.count { runs.removeFirst() }
+        runs[head].next += 1
+        guard runs[head].next == runs[head].events.count else { return }
+        // A run done: its arrays freed now, the array's committed front dropped once it is
+        // most of it (a writer under load keeps drafts in flight, so it may never be empty).
+        runs[head] = Run(events: [], slots: [])
+        head += 1
+        if head == runs.count {
+            removeAll()
+        } else if head >= 16, head * 2 >= runs.count {
+            runs.removeFirst(head)
+            head = 0
+        }
     }
 
     mutating func removeAll() {
-        runs.removeAll()
+        runs.removeAll(keepingCapacity: true)
+        head = 0
     }
 
     /// Whether `route` is one of them: made after the last committed change (a kept route
     /// was added at its event's revision, and nothing changed it since).
     func holds(_ route: Route) -> Bool {
-        guard let run = runs.first else { return false }
-        return route.modRevision >= run.events[run.next].revision
+        guard !isEmpty else { return false }
+        return route.modRevision >= runs[head].events[runs[head].next].revision
     }
 }

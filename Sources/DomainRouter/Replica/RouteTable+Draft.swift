@@ -55,14 +55,16 @@ extension RouteTable {
             outcomes.reserveCapacity(steps.count)
             var stepEnds: [Int] = []
             stepEnds.reserveCapacity(steps.count)
-            for step in steps {
-                outcomes.append(s.draft(step, table: self, now: now))
+            // By index, here and below: each step and event is read where it is, not copied
+            // out with all its strings.
+            for i in steps.indices {
+                outcomes.append(s.draft(steps[i], table: self, now: now))
                 stepEnds.append(s.deferredEvents?.count ?? 0)
             }
             let events = s.deferredEvents ?? []
             s.deferredEvents = nil
-            if keep, !replayed, !events.isEmpty, events.allSatisfy({ $0.kind == .add }),
-               s.undo?.allSatisfy({ $0.before == nil }) == true {
+            if keep, !replayed, !events.isEmpty, events.indices.allSatisfy({ events[$0].kind == .add }),
+               let undo = s.undo, undo.indices.allSatisfy({ undo[$0].before == nil }) {
                 s.keepProvisional(events)
             } else {
                 s.rollback(to: 0)

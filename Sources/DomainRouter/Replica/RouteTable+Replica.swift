@@ -19,22 +19,25 @@ extension RouteTable {
     /// takes every kept draft out first.
     @discardableResult
     public func replicate(_ events: [RouteEvent]) -> ReplicationProgress {
-        state.write { s in
-            // By index: each event is read where it is, not copied out (with all its strings).
-            for i in events.indices where events[i].revision > s.revision {
-                guard events[i].revision == s.revision &+ 1 else {
-                    return .gap(revision: s.revision, next: events[i].revision)
+        // Through a buffer: each event is read where it is, not copied out (with all its
+        // strings), and a kept draft recognises its own events by their storage.
+        events.withUnsafeBufferPointer { events in
+            state.write { s in
+                for i in events.indices where events[i].revision > s.revision {
+                    guard events[i].revision == s.revision &+ 1 else {
+                        return .gap(revision: s.revision, next: events[i].revision)
+                    }
+                    guard events[i].kind != .sync && events[i].kind != .reset else { continue }
+                    // A draft kept in the table commits by its own event; any other change at
+                    // its revision means it never will (nor anything drafted on it).
+                    if !s.provisional.isEmpty {
+                        if s.commitProvisional(i, of: events) { continue }
+                        s.abandonProvisional()
+                    }
+                    s.replicate(events[i])
                 }
-                guard events[i].kind != .sync && events[i].kind != .reset else { continue }
-                // A draft kept in the table commits by its own event; any other change at its
-                // revision means it never will (nor anything drafted on it).
-                if !s.provisional.isEmpty {
-                    if s.commitProvisional(events[i]) { continue }
-                    s.abandonProvisional()
-                }
-                s.replicate(events[i])
+                return .applied(revision: s.revision)
             }
-            return .applied(revision: s.revision)
         }
     }
 

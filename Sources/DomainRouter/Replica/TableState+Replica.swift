@@ -119,9 +119,9 @@ extension TableState {
     mutating func keepProvisional(_ events: [RouteEvent]) {
         var kept: [UInt32] = []
         kept.reserveCapacity(events.count)
-        for event in events {
+        for i in events.indices {
             // Every event of a kept draft adds a route: its slot is there.
-            let s = event.route.flatMap { routeKey(of: $0) }.flatMap { findSlot($0) } ?? Slot.none
+            let s = events[i].route.flatMap { routeKey(of: $0) }.flatMap { findSlot($0) } ?? Slot.none
             if s != Slot.none { slots[Int(s)].flags |= Slot.provisional }
             kept.append(s)
             #if DEBUG
@@ -138,18 +138,19 @@ extension TableState {
         return key.withUTF8 { keyEquals(s, offset: 0, $0) } ? s : nil
     }
 
-    /// Commits the oldest kept add if `event` is its event (the same revision, key and route):
+    /// Commits the oldest kept add if `events[index]` is its event (the same revision, key and route):
     /// it becomes visible, enters the sorted list, and is published. False otherwise.
-    mutating func commitProvisional(_ event: RouteEvent) -> Bool {
-        guard let kept = provisional.slotOfFirst(ifItIs: event), let s = provisionalSlot(kept, key: event.key) else {
+    mutating func commitProvisional(_ index: Int, of events: UnsafeBufferPointer<RouteEvent>) -> Bool {
+        guard let kept = provisional.slotOfFirst(ifItIs: index, of: events),
+              let s = provisionalSlot(kept, key: events[index].key) else {
             return false
         }
         provisional.removeFirst()
         slots[Int(s)].flags &= ~Slot.provisional
         let keyOf = self.keyOf
         sorted.insert(s, key: keyBytes(s), keyOf)
-        revision = event.revision
-        publish(event)
+        revision = events[index].revision
+        publish(events[index])
         return true
     }
 
@@ -176,10 +177,21 @@ extension TableState {
         case .add(let requests, let principal):
             var results: [Result<AddResult, RouteError>] = []
             results.reserveCapacity(requests.count)
-            for request in requests {
-                results.append(Result { () throws(RouteError) in
-                    try add(try table.prepared(request), principal: principal, now: now)
-                })
+            // As `RouteTable.add(each:as:)`: each request read where it is (through a buffer, as
+            // the compiler copies an array's element for a call), and copied only to change it.
+            requests.withUnsafeBufferPointer { requests in
+                for i in requests.indices {
+                    do throws(RouteError) {
+                        if case .random(_?) = requests[i].name {
+                            results.append(.success(try add(try table.prepared(requests[i]), principal: principal, now: now)))
+                        } else {
+                            try requests[i].validate()
+                            results.append(.success(try add(requests[i], principal: principal, now: now)))
+                        }
+                    } catch {
+                        results.append(.failure(error))
+                    }
+                }
             }
             return .added(results)
         case .delete(let key, let principal):

@@ -120,21 +120,23 @@ public final class RouteTable: Sendable {
         var results: [Result<AddResult, RouteError>] = []
         results.reserveCapacity(requests.count)
         let now = self.now
-        state.write { (s: inout TableState) in
-            for request in requests {
+        // Through a buffer: each request is read where it is, not copied out with all its
+        // strings (the compiler copies an array's element for a call).
+        requests.withUnsafeBufferPointer { requests in state.write { (s: inout TableState) in
+            for i in requests.indices {
                 do throws(RouteError) {
                     // Checked here rather than in a first pass: no second array of requests.
-                    if case .random(_?) = request.name {
-                        results.append(.success(try s.add(try prepared(request), principal: principal, now: now)))
+                    if case .random(_?) = requests[i].name {
+                        results.append(.success(try s.add(try prepared(requests[i]), principal: principal, now: now)))
                     } else {
-                        try request.validate()
-                        results.append(.success(try s.add(request, principal: principal, now: now)))
+                        try requests[i].validate()
+                        results.append(.success(try s.add(requests[i], principal: principal, now: now)))
                     }
                 } catch {
                     results.append(.failure(error))
                 }
             }
-        }
+        } }
         return results
     }
 

@@ -30,20 +30,23 @@ extension TableState {
         return revision
     }
 
-    /// Appends to the history and hands the event to every subscriber.
-    mutating func publish(_ event: RouteEvent) {
+    /// Appends to the history and hands the event to every subscriber. (Consuming: an event
+    /// made for the call moves into the history rather than being copied there, every string
+    /// of it retained, and then released.)
+    mutating func publish(_ event: consuming RouteEvent) {
         if deferredEvents != nil {
-            deferredEvents!.append(event)
+            deferredEvents!.append(consume event)
             return
         }
         if history.count >= config.historyLimit { history.removeFirst() }
-        history.append(event)
-        guard !subscribers.isEmpty else { return }
-        var gone: [UInt64] = []
-        for (id, subscriber) in subscribers where !subscriber.deliver(event) {
-            gone.append(id)
+        if !subscribers.isEmpty {
+            var gone: [UInt64] = []
+            for (id, subscriber) in subscribers where !subscriber.deliver(event) {
+                gone.append(id)
+            }
+            for id in gone { subscribers[id] = nil }
         }
-        for id in gone { subscribers[id] = nil }
+        history.append(consume event)
     }
 
     /// The port of a `tcp:N` key's bytes.
