@@ -30,11 +30,12 @@ struct RedisLogText: Sendable, Equatable {
             var out = JSONWriter(capacity: 280 * part.count)
             var records: [Range<Int>] = []
             records.reserveCapacity(part.count)
-            for event in part {
-                out.append(event.kind.rawValue)
+            // By index: each event is read where it is, not copied out with all its strings.
+            for i in part.indices {
+                out.append(events[i].kind.rawValue)
                 out.append(byte: UInt8(ascii: " "))
                 let start = out.bytes.count
-                StoredRoute.write(event.route!, to: &out)
+                StoredRoute.write(events[i].route!, to: &out)
                 records.append(start..<out.bytes.count)
                 out.append(byte: UInt8(ascii: "\n"))
             }

@@ -64,7 +64,8 @@ extension RedisStore: DraftCommitter {
     static func commitArguments(keys: RedisKeys, storeID: String, base: UInt64, logLength: Int, token: String,
                                 previous: String, events: [RouteEvent], entries: [RedisLogText]) -> RedisScriptArguments {
         var sets: [Int] = [], removals: [Int] = []
-        if events.contains(where: { $0.kind == .delete || $0.kind == .expire }) {
+        // (By index, here and below: an event copied out would retain and release its strings.)
+        if events.indices.contains(where: { events[$0].kind == .delete || events[$0].kind == .expire }) {
             var last: [String: Int] = [:]
             for (i, event) in events.enumerated() { last[event.key] = i }
             for (i, event) in events.enumerated() where last[event.key] == i {
