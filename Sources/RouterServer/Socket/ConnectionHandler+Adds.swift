@@ -78,7 +78,10 @@ extension ConnectionHandler {
             executor.add(run, as: caller) { results in
                 var replies = allocator.buffer(capacity: results.count * Self.typicalReplyLength)
                 for i in results.indices {
-                    Self.writeReply(ids[i], results[i], for: viewer, to: &replies)
+                    switch results[i] {
+                    case .success(let added): Self.writeReply(ids[i], added, for: viewer, to: &replies)
+                    case .failure(let error): replies.writeBytes(Reply.failure(ids[i], Wire.error(error)))
+                    }
                 }
                 let answered = replies
                 loop.execute { loopBound.value.runAnswered(answered) }
@@ -109,9 +112,9 @@ extension ConnectionHandler {
         for i in results.indices {
             let id = ids[i]
             switch results[i] {
-            case .success:
-                if reserveOutbound(Self.maximumReplyLength(id, results[i])) {
-                    Self.writeReply(id, results[i], for: Viewer(principal), to: &outbound!)
+            case .success(let added):
+                if reserveOutbound(Self.maximumReplyLength(id, added)) {
+                    Self.writeReply(id, added, for: Viewer(principal), to: &outbound!)
                 }
             case .failure(let error):
                 refuse(id, Wire.error(error))
@@ -119,29 +122,23 @@ extension ConnectionHandler {
         }
     }
 
-    /// The most bytes `writeReply` writes for a successful add's reply; a refusal's length is
-    /// only known once written (0).
-    static func maximumReplyLength(_ id: RequestID?, _ result: Result<AddResult, RouteError>) -> Int {
-        guard case .success(let added) = result else { return 0 }
-        return Reply.maximumSuccessHeadLength(id) + Wire.maximumLength(of: added.route) + 16
+    /// The most bytes `writeReply` writes for a successful add's reply. (A success is taken
+    /// out of its `Result` once, by the caller: each match of it is a copy of the route, every
+    /// string of it retained and released.)
+    static func maximumReplyLength(_ id: RequestID?, _ added: AddResult) -> Int {
+        Reply.maximumSuccessHeadLength(id) + Wire.maximumLength(of: added.route) + 16
     }
 
-    /// Writes one add's reply line, as `viewer` may see it.
-    static func writeReply(_ id: RequestID?, _ result: Result<AddResult, RouteError>, for viewer: Viewer,
-                           to buffer: inout ByteBuffer) {
-        switch result {
-        case .success(let added):
-            let length = maximumReplyLength(id, result)
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
-                var out = JSONOutput(raw)
-                Reply.writeSuccessHead(id, revision: added.revision, to: &out)
-                out.literal("{\"route\":")
-                Wire.writeRoute(added.route, for: viewer, to: &out)
-                out.literal("}}\n")
-                return out.count
-            }
-        case .failure(let error):
-            buffer.writeBytes(Reply.failure(id, Wire.error(error)))
+    /// Writes a successful add's reply line, as `viewer` may see it.
+    static func writeReply(_ id: RequestID?, _ added: AddResult, for viewer: Viewer, to buffer: inout ByteBuffer) {
+        let length = maximumReplyLength(id, added)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
+            var out = JSONOutput(raw)
+            Reply.writeSuccessHead(id, revision: added.revision, to: &out)
+            out.literal("{\"route\":")
+            Wire.writeRoute(added.route, for: viewer, to: &out)
+            out.literal("}}\n")
+            return out.count
         }
     }
 }
