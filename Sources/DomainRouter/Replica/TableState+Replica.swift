@@ -175,25 +175,7 @@ extension TableState {
     mutating func draft(_ step: DraftStep, table: RouteTable, now: Int64) -> DraftOutcome {
         switch step {
         case .add(let requests, let principal):
-            var results: [Result<AddResult, RouteError>] = []
-            results.reserveCapacity(requests.count)
-            // As `RouteTable.add(each:as:)`: each request read where it is (through a buffer, as
-            // the compiler copies an array's element for a call), and copied only to change it.
-            requests.withUnsafeBufferPointer { requests in
-                for i in requests.indices {
-                    do throws(RouteError) {
-                        if case .random(_?) = requests[i].name {
-                            results.append(.success(try add(try table.prepared(requests[i]), principal: principal, now: now)))
-                        } else {
-                            try requests[i].validate()
-                            results.append(.success(try add(requests[i], principal: principal, now: now)))
-                        }
-                    } catch {
-                        results.append(.failure(error))
-                    }
-                }
-            }
-            return .added(results)
+            return .added(add(each: requests, principal: principal, now: now, table: table))
         case .delete(let key, let principal):
             return .deleted(Result { () throws(RouteError) in try delete(key, principal: principal, now: now) })
         case .touch(let key, let ttl, let principal):

@@ -117,27 +117,8 @@ public final class RouteTable: Sendable {
     /// succeeds or fails on its own, in order, exactly as the same `add` calls one after another
     /// would (other changes cannot come between them). Not all-or-nothing; see `apply`.
     public func add(each requests: [AddRequest], as principal: Principal) -> [Result<AddResult, RouteError>] {
-        var results: [Result<AddResult, RouteError>] = []
-        results.reserveCapacity(requests.count)
         let now = self.now
-        // Through a buffer: each request is read where it is, not copied out with all its
-        // strings (the compiler copies an array's element for a call).
-        requests.withUnsafeBufferPointer { requests in state.write { (s: inout TableState) in
-            for i in requests.indices {
-                do throws(RouteError) {
-                    // Checked here rather than in a first pass: no second array of requests.
-                    if case .random(_?) = requests[i].name {
-                        results.append(.success(try s.add(try prepared(requests[i]), principal: principal, now: now)))
-                    } else {
-                        try requests[i].validate()
-                        results.append(.success(try s.add(requests[i], principal: principal, now: now)))
-                    }
-                } catch {
-                    results.append(.failure(error))
-                }
-            }
-        } }
-        return results
+        return state.write { $0.add(each: requests, principal: principal, now: now, table: self) }
     }
 
     /// A request checked and with its random-name domain canonical, ready for the lock.

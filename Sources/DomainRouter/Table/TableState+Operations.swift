@@ -8,6 +8,31 @@ import Darwin
 extension TableState {
     // MARK: Add
 
+    /// Adds each request in order, each succeeding or failing on its own (`RouteTable.add(each:as:)`,
+    /// and a draft's run of adds). Each is checked here rather than in a first pass (no second
+    /// array of requests), read where it is — through a buffer, as the compiler copies an array's
+    /// element passed to a call — and copied only to change it (`RouteTable.prepared`).
+    mutating func add(each requests: [AddRequest], principal: Principal, now: Int64,
+                      table: RouteTable) -> [Result<AddResult, RouteError>] {
+        var results: [Result<AddResult, RouteError>] = []
+        results.reserveCapacity(requests.count)
+        requests.withUnsafeBufferPointer { requests in
+            for i in requests.indices {
+                do throws(RouteError) {
+                    if case .random(_?) = requests[i].name {
+                        results.append(.success(try add(try table.prepared(requests[i]), principal: principal, now: now)))
+                    } else {
+                        try requests[i].validate()
+                        results.append(.success(try add(requests[i], principal: principal, now: now)))
+                    }
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+        }
+        return results
+    }
+
     mutating func add(_ request: AddRequest, principal: Principal, now: Int64) throws(RouteError) -> AddResult {
         expireDue(now: now)
         if let asked = request.owner, !principal.isAdmin, asked != principal.name {
